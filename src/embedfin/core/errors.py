@@ -1,0 +1,45 @@
+"""One hierarchy of typed domain errors, each with a stable machine code.
+
+Business failures inside a ledger batch are *results*, not exceptions; these errors are for
+invalid requests that must change nothing (bad money strings, unknown currencies, bad config).
+"""
+
+from __future__ import annotations
+
+
+class EmbedfinError(Exception):
+    """Base of every error embedfin raises on purpose.
+
+    Attributes:
+        code: stable, machine-readable identifier (snake_case), mapped once to HTTP at the edge.
+    """
+
+    code = "embedfin_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(EmbedfinError):
+    code = "invalid_input"
+
+
+class UnknownCurrency(InvalidInput):
+    code = "unknown_currency"
+
+
+class CurrencyMismatch(InvalidInput):
+    code = "currency_mismatch"
+
+
+class InvalidAmount(InvalidInput):
+    code = "invalid_amount"
+
+
+class AmountOutOfRange(InvalidAmount):
+    code = "amount_out_of_range"
+
+
+class ConfigurationError(EmbedfinError):
+    code = "configuration_error"

@@ -1,0 +1,310 @@
+"""The ledger service: one database transaction per batch around the pure engine.
+
+    with engine.begin():                      # BEGIN IMMEDIATE on SQLite
+        expire due pending transfers
+        load (and lock, on PostgreSQL) every account and pending transfer the batch names
+        results = engine.create_transfers(...)   # pure
+        write transfers, balances, pending states, history; commit
+
+Transfer ids are looked up only when needed: the batch is first decided as if every id were
+new; ids of events that failed are then checked against the store (a retry must answer
+``exists``), and an id that already exists for an event that succeeded is caught by the primary
+key, which rolls the batch back and re-runs it with every id looked up. On SQLite, accounts are
+cached between batches and the cache is trusted only while ``ledger_meta.last_timestamp`` shows
+that no other process has written since.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from embedfin.core.clock import Clock, SystemClock
+from embedfin.db.engine import make_engine
+from embedfin.db.migrate import upgrade
+from embedfin.ledger import engine as rules
+from embedfin.ledger import queries
+from embedfin.ledger.engine import PendingInfo, Snapshot
+from embedfin.ledger.store import store_for
+from embedfin.ledger.types import (
+    BATCH_MAX,
+    Account,
+    AccountBalance,
+    CreateAccountResult,
+    CreateTransferResult,
+    Transfer,
+    TransferFlags,
+)
+
+_POST_OR_VOID = int(TransferFlags.POST_PENDING_TRANSFER | TransferFlags.VOID_PENDING_TRANSFER)
+_CACHE_MAX = 1_000_000
+_RETRIES = 20
+_RETRYABLE_PG = {"40001", "40P01", "55P03"}
+T = TypeVar("T")
+
+
+class BatchTooLarge(ValueError):
+    code = "batch_too_large"
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page of results, newest first; pass ``next_cursor`` back to get the next one."""
+
+    items: list[Transfer]
+    has_more: bool
+
+    @property
+    def next_cursor(self) -> int | None:
+        return self.items[-1].id if self.has_more and self.items else None
+
+
+class Ledger:
+    """Create accounts and transfers in batches; look them up. Safe for many processes."""
+
+    def __init__(self, db: Engine | str | None = None, clock: Clock | None = None) -> None:
+        self.engine = db if isinstance(db, Engine) else make_engine(db)
+        self.clock = clock or SystemClock()
+        self.dialect = self.engine.dialect.name
+        self.store = store_for(self.dialect)
+        self._cache: dict[int, Account] = {}
+        self._cache_version = -1
+        self._last_ts = 0
+        self._after_commit: Callable[[], None] | None = None
+
+    @classmethod
+    def open(cls, url: str | None = None, clock: Clock | None = None) -> Ledger:
+        """Open a database, bringing its schema up to date first."""
+        db = make_engine(url)
+        upgrade(db)
+        return cls(db, clock)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- commands -----------------------------------------------------------------------------
+    def create_accounts(self, batch: Sequence[Account]) -> list[CreateAccountResult]:
+        _check_size(batch)
+        if not batch:
+            return []
+
+        def run(conn: Connection, _slow: bool) -> list[CreateAccountResult]:
+            base = self._next_timestamp(conn, len(batch))
+            stored = self.store.load_accounts(conn, [a.id for a in batch if a.id > 0])
+            outcome = rules.create_accounts(batch, stored, base)
+            self.store.insert_accounts(conn, outcome.created)
+            self._finish(conn, outcome.last_timestamp)
+            self._after_commit = lambda: self._remember(outcome.created)
+            return outcome.results
+
+        return self._transaction(run)
+
+    def create_transfers(self, batch: Sequence[Transfer]) -> list[CreateTransferResult]:
+        """Apply a batch; one result per transfer. Business failures are results, not errors."""
+        _check_size(batch)
+        if not batch:
+            return []
+        return self._transaction(lambda conn, slow: self._transfers(conn, batch, slow))
+
+    def expire_pending(self) -> int:
+        """Expire every pending transfer whose timeout has passed; returns how many."""
+
+        def run(conn: Connection, _slow: bool) -> int:
+            self._next_timestamp(conn, 0)
+            _, _, expired = self._prepare(conn, set(), set())
+            self._finish(conn, self._last_ts)
+            self._after_commit = lambda: self._remember(expired.values())
+            return len(expired)
+
+        return self._transaction(run)
+
+    # --- queries ------------------------------------------------------------------------------
+    def lookup_accounts(self, ids: Sequence[int]) -> list[Account]:
+        with self._reader() as conn:
+            found = self.store.load_accounts(conn, [i for i in ids if i > 0])
+        return [found[i] for i in ids if i in found]
+
+    def lookup_transfers(self, ids: Sequence[int]) -> list[Transfer]:
+        with self._reader() as conn:
+            found = self.store.load_transfers(conn, [i for i in ids if i > 0])
+        return [found[i] for i in ids if i in found]
+
+    def get_account_transfers(
+        self,
+        account_id: int,
+        *,
+        limit: int = 10,
+        starting_after: int | None = None,
+        debits: bool = True,
+        credits: bool = True,
+    ) -> Page:
+        """Transfers of an account, newest first, cursor-paginated by transfer id."""
+        with self._reader() as conn:
+            items, has_more = queries.account_transfers(
+                conn, self.store, account_id, limit, starting_after, debits, credits
+            )
+        return Page(items, has_more)
+
+    def get_account_balances(
+        self, account_id: int, *, limit: int = 10, before_timestamp: int | None = None
+    ) -> list[AccountBalance]:
+        """Balance history of a ``HISTORY`` account, newest first."""
+        with self._reader() as conn:
+            return queries.account_balances(conn, self.store, account_id, limit, before_timestamp)
+
+    # --- internals ----------------------------------------------------------------------------
+    def _reader(self) -> Connection:
+        conn = self.engine.connect()
+        if self.dialect == "sqlite":
+            conn = conn.execution_options(sqlite_begin="DEFERRED")
+        return conn
+
+    def _transaction(self, run: Callable[[Connection, bool], T]) -> T:
+        slow = False
+        for attempt in range(_RETRIES):
+            self._after_commit = None
+            try:
+                with self.engine.begin() as conn:
+                    result = run(conn, slow)
+            except IntegrityError:
+                self._invalidate()
+                if slow and attempt >= 2:
+                    raise
+                slow = True
+                continue
+            except (OperationalError, DBAPIError) as error:
+                self._invalidate()
+                if not _retryable(error) or attempt == _RETRIES - 1:
+                    raise
+                time.sleep(min(0.001 * 2**attempt, 0.1))
+                continue
+            except BaseException:
+                self._invalidate()
+                raise
+            if self._after_commit is not None:
+                self._after_commit()
+            return result
+        raise RuntimeError("unreachable")
+
+    def _transfers(
+        self, conn: Connection, batch: Sequence[Transfer], slow: bool
+    ) -> list[CreateTransferResult]:
+        store = self.store
+        base = self._next_timestamp(conn, len(batch))
+        account_ids = {t.debit_account_id for t in batch} | {t.credit_account_id for t in batch}
+        pending_ids = {t.pending_id for t in batch if t.flags & _POST_OR_VOID and t.pending_id > 0}
+        accounts, pendings, expired = self._prepare(conn, account_ids, pending_ids)
+        stored = store.load_transfers(conn, [t.id for t in batch if t.id > 0]) if slow else {}
+        outcome = rules.create_transfers(batch, Snapshot(accounts, stored, pendings), base)
+        if not slow:
+            failed = [
+                t.id
+                for t, r in zip(batch, outcome.results, strict=True)
+                if r is not CreateTransferResult.OK and t.id > 0
+            ]
+            stored = store.load_transfers(conn, failed) if failed else {}
+            if stored:
+                outcome = rules.create_transfers(batch, Snapshot(accounts, stored, pendings), base)
+        store.insert_transfers(conn, outcome.created)
+        store.update_balances(conn, outcome.accounts.values())
+        store.insert_pendings(conn, outcome.new_pendings)
+        store.resolve_pendings(conn, outcome.resolved)
+        store.insert_history(conn, outcome.history)
+        self._finish(conn, outcome.last_timestamp)
+        touched = {**expired, **outcome.accounts}
+        self._after_commit = lambda: self._remember(touched.values())
+        return outcome.results
+
+    def _prepare(
+        self, conn: Connection, account_ids: set[int], pending_ids: set[int]
+    ) -> tuple[dict[int, Account], dict[int, PendingInfo], dict[int, Account]]:
+        """Load (on PostgreSQL: lock) what a batch needs, expiring due pending transfers first.
+
+        Returns the accounts, the pending transfers named by the batch, and the accounts the
+        expiry changed.
+        """
+        store = self.store
+        lock = self.dialect == "postgresql"
+        now = self.clock.now_ns()
+        pendings = store.load_pendings(conn, list(pending_ids)) if pending_ids else {}
+        due = store.due_pending_ids(conn, now)
+        due_infos = store.load_pendings(conn, due) if due else {}
+        for info in (*pendings.values(), *due_infos.values()):
+            account_ids.add(info.transfer.debit_account_id)
+            account_ids.add(info.transfer.credit_account_id)
+        accounts = self._accounts(conn, [i for i in account_ids if i > 0], lock)
+        if lock:  # re-read under the account locks: another writer may have moved them
+            if pending_ids:
+                pendings = store.load_pendings(conn, list(pending_ids), lock=True)
+            if due:
+                due_infos = store.load_pendings(conn, due, lock=True)
+        if not due_infos:
+            return accounts, pendings, {}
+        expired, changes, history = rules.expire_pending(accounts, list(due_infos.values()), now)
+        store.update_balances(conn, expired.values())
+        store.resolve_pendings(conn, changes)
+        store.insert_history(conn, history)
+        accounts.update(expired)
+        for change in changes:
+            old = pendings.get(change.pending_id)
+            if old is not None:
+                pendings[change.pending_id] = PendingInfo(old.transfer, change.status, old.expires_at)
+        return accounts, pendings, expired
+
+    def _accounts(self, conn: Connection, ids: list[int], lock: bool) -> dict[int, Account]:
+        if lock or self.dialect != "sqlite":
+            return self.store.load_accounts(conn, ids, lock=lock)
+        cache = self._cache
+        missing = [i for i in ids if i not in cache]
+        if missing:
+            cache.update(self.store.load_accounts(conn, missing))
+        return {i: cache[i] for i in ids if i in cache}
+
+    def _next_timestamp(self, conn: Connection, count: int) -> int:
+        """First timestamp for ``count`` events: after the clock and every earlier event."""
+        if self.dialect == "sqlite":
+            last = self.store.last_timestamp(conn)
+            if last != self._cache_version:
+                self._cache.clear()
+            self._cache_version = last
+        else:
+            last = self._last_ts
+        base = max(self.clock.now_ns(), last + 1)
+        self._last_ts = base + max(count - 1, 0)
+        return base
+
+    def _finish(self, conn: Connection, last_timestamp: int) -> None:
+        self._last_ts = max(self._last_ts, last_timestamp)
+        if self.dialect == "sqlite":
+            self.store.set_last_timestamp(conn, self._last_ts)
+
+    def _remember(self, accounts: Iterable[Account]) -> None:
+        if self.dialect != "sqlite":
+            return
+        if len(self._cache) > _CACHE_MAX:
+            self._cache.clear()
+        for a in accounts:
+            self._cache[a.id] = a
+        self._cache_version = self._last_ts
+
+    def _invalidate(self) -> None:
+        self._cache.clear()
+        self._cache_version = -1
+
+
+def _check_size(batch: Sequence[object]) -> None:
+    if len(batch) > BATCH_MAX:
+        raise BatchTooLarge(f"a batch holds at most {BATCH_MAX} events, got {len(batch)}")
+
+
+def _retryable(error: DBAPIError) -> bool:
+    orig = getattr(error, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate in _RETRYABLE_PG:
+        return True
+    return "database is locked" in str(orig)

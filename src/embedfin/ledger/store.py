@@ -1,0 +1,276 @@
+"""SQL for the ledger's tables, one class per database.
+
+The service calls these inside one transaction per batch. Reads of accounts on PostgreSQL take
+row locks in ascending id order (``FOR UPDATE``), so concurrent writers serialise on the accounts
+they share and never deadlock on each other; on SQLite the whole database is locked by
+``BEGIN IMMEDIATE``. Writes go through the driver's executemany (SQLite) or single
+``unnest``-array statements (PostgreSQL): one round trip per table per batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+
+from embedfin.ledger.codec import (
+    ACCOUNT_COLUMNS,
+    STATUS_BY_CODE,
+    STATUS_CODES,
+    TRANSFER_COLUMNS,
+    account_from_row,
+    account_row,
+    encoder,
+    transfer_from_row,
+    transfer_rows,
+)
+from embedfin.ledger.engine import PendingChange, PendingInfo
+from embedfin.ledger.types import Account, AccountBalance, PendingStatus, Transfer
+
+_CHUNK = 500
+_PENDING = STATUS_CODES[PendingStatus.PENDING]
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class LedgerStore:
+    """Dialect-neutral part; subclasses fill in placeholders, id encoding and locking."""
+
+    dialect = "sqlite"
+    ph = "?"
+
+    def __init__(self) -> None:
+        self.enc = encoder(self.dialect)
+
+    # --- reads --------------------------------------------------------------------------------
+    def _select_in(
+        self, conn: Connection, sql: str, ids: Sequence[int], suffix: str = ""
+    ) -> list[Any]:
+        rows: list[Any] = []
+        for chunk in _chunks(sorted(set(ids))):
+            marks = ", ".join([self.ph] * len(chunk))
+            params = tuple(self.enc(i) for i in chunk)
+            rows.extend(conn.exec_driver_sql(f"{sql} IN ({marks}){suffix}", params).all())
+        return rows
+
+    def load_accounts(
+        self, conn: Connection, ids: Sequence[int], *, lock: bool = False
+    ) -> dict[int, Account]:
+        rows = self._select_in(conn, f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id", ids)
+        return {a.id: a for a in map(account_from_row, rows)}
+
+    def load_transfers(self, conn: Connection, ids: Sequence[int]) -> dict[int, Transfer]:
+        rows = self._select_in(conn, f"SELECT {TRANSFER_COLUMNS} FROM transfers WHERE id", ids)
+        return {t.id: t for t in map(transfer_from_row, rows)}
+
+    def load_pendings(
+        self, conn: Connection, ids: Sequence[int], *, lock: bool = False
+    ) -> dict[int, PendingInfo]:
+        if not ids:
+            return {}
+        columns = ", ".join(f"t.{c.strip()}" for c in TRANSFER_COLUMNS.split(","))
+        rows = self._select_in(
+            conn,
+            f"SELECT {columns}, p.status, p.expires_at FROM pending_transfers p"
+            " JOIN transfers t ON t.id = p.id WHERE p.id",
+            ids,
+            self.lock_suffix(lock, of="p"),
+        )
+        return {
+            info.transfer.id: info
+            for info in (
+                PendingInfo(transfer_from_row(row), STATUS_BY_CODE[row[13]], row[14])
+                for row in rows
+            )
+        }
+
+    def due_pending_ids(self, conn: Connection, now_ns: int, limit: int = 10_000) -> list[int]:
+        rows = conn.exec_driver_sql(
+            "SELECT id FROM pending_transfers WHERE status = 1 AND expires_at > 0"
+            f" AND expires_at <= {self.ph} ORDER BY expires_at LIMIT {int(limit)}",
+            (now_ns,),
+        ).all()
+        from embedfin.db.types import decode_id
+
+        return [decode_id(r[0]) or 0 for r in rows]
+
+    def lock_suffix(self, lock: bool, of: str = "") -> str:
+        return ""
+
+    def last_timestamp(self, conn: Connection) -> int:
+        value = conn.exec_driver_sql(
+            "SELECT value FROM ledger_meta WHERE key = 'last_timestamp'"
+        ).scalar_one()
+        return int(value)
+
+    def set_last_timestamp(self, conn: Connection, value: int) -> None:
+        conn.exec_driver_sql(
+            f"UPDATE ledger_meta SET value = {self.ph} WHERE key = 'last_timestamp'"
+            f" AND value < {self.ph}",
+            (value, value),
+        )
+
+    # --- writes -------------------------------------------------------------------------------
+    def insert_accounts(self, conn: Connection, created: Sequence[Account]) -> None:
+        if created:
+            marks = ", ".join([self.ph] * 12)
+            conn.exec_driver_sql(
+                f"INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES ({marks})",
+                [account_row(a, self.enc) for a in created],
+            )
+
+    def insert_transfers(self, conn: Connection, created: Sequence[Transfer]) -> None:
+        if created:
+            marks = ", ".join([self.ph] * 13)
+            conn.exec_driver_sql(
+                f"INSERT INTO transfers ({TRANSFER_COLUMNS}) VALUES ({marks})",
+                transfer_rows(created, self.enc),
+            )
+
+    def update_balances(self, conn: Connection, changed: Iterable[Account]) -> None:
+        enc = self.enc
+        rows = [
+            (
+                a.flags,
+                a.debits_pending,
+                a.debits_posted,
+                a.credits_pending,
+                a.credits_posted,
+                enc(a.id),
+            )
+            for a in changed
+        ]
+        if rows:
+            p = self.ph
+            conn.exec_driver_sql(
+                f"UPDATE accounts SET flags = {p}, debits_pending = {p}, debits_posted = {p},"
+                f" credits_pending = {p}, credits_posted = {p} WHERE id = {p}",
+                rows,
+            )
+
+    def insert_pendings(self, conn: Connection, new: Sequence[tuple[int, int]]) -> None:
+        if new:
+            p = self.ph
+            conn.exec_driver_sql(
+                f"INSERT INTO pending_transfers (id, status, expires_at) VALUES ({p}, 1, {p})",
+                [(self.enc(pid), expires_at) for pid, expires_at in new],
+            )
+
+    def resolve_pendings(self, conn: Connection, changes: Sequence[PendingChange]) -> None:
+        if changes:
+            p = self.ph
+            enc = self.enc
+            conn.exec_driver_sql(
+                f"UPDATE pending_transfers SET status = {p}, resolved_by = {p},"
+                f" resolved_at = {p} WHERE id = {p} AND status = 1",
+                [
+                    (
+                        STATUS_CODES[c.status],
+                        enc(c.resolved_by) if c.resolved_by else None,
+                        c.resolved_at,
+                        enc(c.pending_id),
+                    )
+                    for c in changes
+                ],
+            )
+
+    def insert_history(self, conn: Connection, rows: Sequence[AccountBalance]) -> None:
+        if rows:
+            marks = ", ".join([self.ph] * 6)
+            conn.exec_driver_sql(
+                "INSERT INTO account_history (account_id, timestamp, debits_pending,"
+                f" debits_posted, credits_pending, credits_posted) VALUES ({marks})",
+                [
+                    (
+                        self.enc(r.account_id),
+                        r.timestamp,
+                        r.debits_pending,
+                        r.debits_posted,
+                        r.credits_pending,
+                        r.credits_posted,
+                    )
+                    for r in rows
+                ],
+            )
+
+
+class SqliteLedgerStore(LedgerStore):
+    dialect = "sqlite"
+    ph = "?"
+
+
+class PostgresLedgerStore(LedgerStore):
+    """PostgreSQL: row locks in id order, and array (``unnest``) statements for bulk writes."""
+
+    dialect = "postgresql"
+    ph = "%s"
+
+    def _select_in(
+        self, conn: Connection, sql: str, ids: Sequence[int], suffix: str = ""
+    ) -> list[Any]:
+        params = ([self.enc(i) for i in sorted(set(ids))],)
+        return list(conn.exec_driver_sql(f"{sql} = ANY(%s::uuid[]){suffix}", params).all())
+
+    def lock_suffix(self, lock: bool, of: str = "") -> str:
+        if not lock:
+            return ""
+        return f" ORDER BY {of + '.' if of else ''}id FOR UPDATE" + (f" OF {of}" if of else "")
+
+    def load_accounts(
+        self, conn: Connection, ids: Sequence[int], *, lock: bool = False
+    ) -> dict[int, Account]:
+        rows = self._select_in(
+            conn, f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id", ids, self.lock_suffix(lock)
+        )
+        return {a.id: a for a in map(account_from_row, rows)}
+
+    def insert_transfers(self, conn: Connection, created: Sequence[Transfer]) -> None:
+        if not created:
+            return
+        columns = list(zip(*transfer_rows(created, self.enc), strict=True))
+        conn.exec_driver_sql(
+            f"INSERT INTO transfers ({TRANSFER_COLUMNS}) SELECT * FROM unnest("
+            "%s::uuid[], %s::uuid[], %s::uuid[], %s::bigint[], %s::uuid[], %s::uuid[],"
+            " %s::bigint[], %s::int[], %s::int[], %s::int[], %s::int[], %s::int[],"
+            " %s::bigint[])",
+            tuple(list(c) for c in columns),
+        )
+
+    def update_balances(self, conn: Connection, changed: Iterable[Account]) -> None:
+        items = list(changed)
+        if not items:
+            return
+        conn.exec_driver_sql(
+            "UPDATE accounts AS a SET flags = v.flags, debits_pending = v.dp,"
+            " debits_posted = v.dpo, credits_pending = v.cp, credits_posted = v.cpo"
+            " FROM unnest(%s::uuid[], %s::int[], %s::bigint[], %s::bigint[], %s::bigint[],"
+            " %s::bigint[]) AS v(id, flags, dp, dpo, cp, cpo) WHERE a.id = v.id",
+            (
+                [self.enc(a.id) for a in items],
+                [a.flags for a in items],
+                [a.debits_pending for a in items],
+                [a.debits_posted for a in items],
+                [a.credits_pending for a in items],
+                [a.credits_posted for a in items],
+            ),
+        )
+
+    def insert_pendings(self, conn: Connection, new: Sequence[tuple[int, int]]) -> None:
+        if new:
+            conn.exec_driver_sql(
+                "INSERT INTO pending_transfers (id, status, expires_at)"
+                " SELECT id, 1, e FROM unnest(%s::uuid[], %s::bigint[]) AS v(id, e)",
+                ([self.enc(pid) for pid, _ in new], [e for _, e in new]),
+            )
+
+
+def store_for(dialect: str) -> LedgerStore:
+    if dialect == "postgresql":
+        return PostgresLedgerStore()
+    if dialect == "sqlite":
+        return SqliteLedgerStore()
+    raise ValueError(f"unsupported database: {dialect}")
