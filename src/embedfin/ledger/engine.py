@@ -53,6 +53,15 @@ _ACCOUNT_CREATE_FLAGS = int(
     | AccountFlags.HISTORY
 )
 _I64_MAX = (1 << 63) - 1
+# Flags the fast path leaves to the full validation.
+_NOT_FAST = ~(_LINKED | _PENDING)
+_OK = CreateTransferResult.OK
+_EXCEEDS_CREDITS = CreateTransferResult.EXCEEDS_CREDITS
+_EXCEEDS_DEBITS = CreateTransferResult.EXCEEDS_DEBITS
+
+
+def _new_transfer(fields: tuple[int, ...]) -> Transfer:
+    return tuple.__new__(Transfer, fields)  # type: ignore[type-var]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +148,7 @@ class _Working:
 
     def __init__(self, account: Account) -> None:
         self.account = account
-        self.flags = account.flags
+        self.flags = int(account.flags)
         self.dp = account.debits_pending
         self.dpo = account.debits_posted
         self.cp = account.credits_pending
@@ -189,7 +198,8 @@ class _TransferBatch:
         return (len(self.created), len(self.new_pendings), len(self.resolved), len(self.history))
 
     def rollback(self, mark: object) -> None:
-        assert isinstance(mark, tuple) and self.undo is not None
+        assert isinstance(mark, tuple)
+        assert self.undo is not None
         n_created, n_pendings, n_resolved, n_history = mark
         for w, flags, dp, dpo, cp, cpo in reversed(self.undo):
             w.flags, w.dp, w.dpo, w.cp, w.cpo = flags, dp, dpo, cp, cpo
@@ -223,14 +233,92 @@ class _TransferBatch:
     def record(self, t: Transfer, dr: _Working, cr: _Working, ts: int) -> None:
         self.created.append(t)
         self.created_by_id[t.id] = t
+        self.record_history(dr, cr, ts)
+
+    def record_history(self, dr: _Working, cr: _Working, ts: int) -> None:
         for w in (dr, cr):
             if w.flags & _HISTORY:
                 self.history.append(AccountBalance(w.account.id, ts, w.dp, w.dpo, w.cp, w.cpo))
 
     # --- create one transfer ------------------------------------------------------------------
     def execute(self, index: int, t: Transfer) -> CreateTransferResult:
+        """Fast path for the common, valid case; anything unusual goes to ``execute_checked``.
+
+        The fast path returns only ``ok``, ``exceeds_credits`` or ``exceeds_debits``, which are
+        the last checks in the validation order, so it can never disagree with the full path.
+        """
+        tid, dr_id, cr_id, amount, ledger, code, flags, pending_id, timeout = t[:9]
+        if type(flags) is not int:
+            flags = int(flags)
+        if (
+            flags & _NOT_FAST
+            or t.timestamp
+            or pending_id
+            or not (0 < tid < U128_MAX and 0 < dr_id < U128_MAX and 0 < cr_id < U128_MAX)
+            or dr_id == cr_id
+            or not 0 < amount <= AMOUNT_MAX
+            or not 0 < ledger <= U32_MAX
+            or not 0 < code <= U16_MAX
+            or (timeout and not (flags & _PENDING and 0 < timeout <= TIMEOUT_MAX))
+            or ((t.user_data_128 or t.user_data_64 or t.user_data_32) and _bad_user_data(t))
+        ):
+            return self.execute_checked(index, t)
+        dr_acc = self.accounts.get(dr_id)
+        cr_acc = self.accounts.get(cr_id)
+        if (
+            dr_acc is None
+            or cr_acc is None
+            or dr_acc.ledger != ledger
+            or cr_acc.ledger != ledger
+            or tid in self.created_by_id
+            or tid in self.stored
+        ):
+            return self.execute_checked(index, t)
+        working = self.working
+        dr = working.get(dr_id)
+        if dr is None:
+            dr = working[dr_id] = _Working(dr_acc)
+        cr = working.get(cr_id)
+        if cr is None:
+            cr = working[cr_id] = _Working(cr_acc)
+        if (dr.flags | cr.flags) & _CLOSED or (
+            dr.dp + dr.dpo + amount > _I64_MAX or cr.cp + cr.cpo + amount > _I64_MAX
+        ):
+            return self.execute_checked(index, t)
         ts = self.first_timestamp + index
-        flags = t.flags
+        expires_at = 0
+        if timeout:
+            expires_at = ts + timeout * NS_PER_SECOND
+            if expires_at > _I64_MAX:
+                return self.execute_checked(index, t)
+        if dr.flags & _DMNEC and dr.dp + dr.dpo + amount > dr.cpo:
+            return _EXCEEDS_CREDITS
+        if cr.flags & _CMNED and cr.cp + cr.cpo + amount > cr.dpo:
+            return _EXCEEDS_DEBITS
+        if self.undo is not None:
+            self.undo.append((dr, dr.flags, dr.dp, dr.dpo, dr.cp, dr.cpo))
+            self.undo.append((cr, cr.flags, cr.dp, cr.dpo, cr.cp, cr.cpo))
+        if flags & _PENDING:
+            dr.dp += amount
+            cr.cp += amount
+            self.new_pendings.append((tid, expires_at))
+            self.new_expiry[tid] = expires_at
+        else:
+            dr.dpo += amount
+            cr.cpo += amount
+        created = _new_transfer(
+            (tid, dr_id, cr_id, amount, ledger, code, flags, 0, timeout, *t[9:12], ts)
+        )
+        self.created.append(created)
+        self.created_by_id[tid] = created
+        if (dr.flags | cr.flags) & _HISTORY:
+            self.record_history(dr, cr, ts)
+        return _OK
+
+    def execute_checked(self, index: int, t: Transfer) -> CreateTransferResult:
+        """Every check, in TigerBeetle's order, for any transfer."""
+        ts = self.first_timestamp + index
+        flags = int(t.flags)
         if t.timestamp != 0:
             return R.TIMESTAMP_MUST_BE_ZERO
         if flags & ~_TRANSFER_FLAGS or flags < 0:
@@ -363,11 +451,10 @@ class _TransferBatch:
         return R.OK
 
     def post_or_void(self, t: Transfer, ts: int) -> CreateTransferResult:
-        flags = t.flags
+        flags = int(t.flags)
         post = flags & _POST
-        if (
-            (post and flags & _VOID)
-            or flags & (_PENDING | _BAL_DR | _BAL_CR | _CLOSE_DR | _CLOSE_CR)
+        if (post and flags & _VOID) or flags & (
+            _PENDING | _BAL_DR | _BAL_CR | _CLOSE_DR | _CLOSE_CR
         ):
             return R.FLAGS_ARE_MUTUALLY_EXCLUSIVE
         pid = t.pending_id
@@ -534,7 +621,7 @@ def _compare_tail(t: Transfer, e: Transfer, compare_code: bool = True) -> Create
 
 
 def _transfer_linked(t: Transfer) -> bool:
-    return bool(t.flags & _LINKED)
+    return int(t.flags) & _LINKED != 0
 
 
 def create_transfers(
@@ -670,7 +757,7 @@ class _AccountBatch:
             a.id,
             a.ledger,
             a.code,
-            a.flags & ~int(AccountFlags.LINKED),
+            int(a.flags) & ~int(AccountFlags.LINKED),
             a.user_data_128,
             a.user_data_64,
             a.user_data_32,

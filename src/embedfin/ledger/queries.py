@@ -37,18 +37,24 @@ def account_transfers(
     if starting_after is not None:
         found = store.load_transfers(conn, [starting_after]).get(starting_after)
         if found is None or account_id not in (found.debit_account_id, found.credit_account_id):
-            raise InvalidInput(f"starting_after {starting_after:x} is not a transfer of this account")
+            raise InvalidInput(
+                f"starting_after {starting_after:x} is not a transfer of this account"
+            )
         cursor = (found.timestamp, found.id)
     merged: list[Transfer] = []
-    sides = [c for c, wanted in ((transfers.c.debit_account_id, debits),
-                                 (transfers.c.credit_account_id, credits)) if wanted]
+    sides = [
+        c
+        for c, wanted in (
+            (transfers.c.debit_account_id, debits),
+            (transfers.c.credit_account_id, credits),
+        )
+        if wanted
+    ]
     for side in sides:
         query = select(transfers).where(side == account_id)
         if cursor is not None:
             query = query.where(tuple_(transfers.c.timestamp, transfers.c.id) < tuple_(*cursor))
-        query = query.order_by(transfers.c.timestamp.desc(), transfers.c.id.desc()).limit(
-            limit + 1
-        )
+        query = query.order_by(transfers.c.timestamp.desc(), transfers.c.id.desc()).limit(limit + 1)
         merged.extend(_from_mapping(row) for row in conn.execute(query))
     merged.sort(key=lambda t: (t.timestamp, t.id), reverse=True)
     return merged[:limit], len(merged) > limit

@@ -253,7 +253,9 @@ class Ledger:
         for change in changes:
             old = pendings.get(change.pending_id)
             if old is not None:
-                pendings[change.pending_id] = PendingInfo(old.transfer, change.status, old.expires_at)
+                pendings[change.pending_id] = PendingInfo(
+                    old.transfer, change.status, old.expires_at
+                )
         return accounts, pendings, expired
 
     def _accounts(self, conn: Connection, ids: list[int], lock: bool) -> dict[int, Account]:

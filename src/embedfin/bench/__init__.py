@@ -1,0 +1,1 @@
+"""Benchmarks run by ``embedfin bench …``: each measures a baseline in the same run."""
