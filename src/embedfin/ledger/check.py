@@ -38,7 +38,7 @@ class Violation:
 class CheckReport:
     """What ``check`` looked at and what it found."""
 
-    checked: list[str] = field(default_factory=list)
+    checked: dict[str, bool] = field(default_factory=dict)
     violations: list[Violation] = field(default_factory=list)
     accounts: int = 0
     transfers: int = 0
@@ -68,8 +68,9 @@ def check(conn: Connection) -> CheckReport:
         ("pending_transfers_resolved_once", _pending_resolution),
         *_EXTRA.items(),
     ):
-        report.checked.append(name)
+        before = len(report.violations)
         invariant(conn, report)
+        report.checked[name] = len(report.violations) == before
     return report
 
 
@@ -140,7 +141,7 @@ def _balances_match_transfers(conn: Connection, report: CheckReport) -> None:
                 report.fail(
                     "balances_match_transfers",
                     f"account {_hex(account_id)}: stored (dpo, cpo, dp, cp) = "
-                    f"{(dpo, cpo, dp, cp)}, transfers add up to {tuple(expected.get(key))}",
+                    f"{(dpo, cpo, dp, cp)}, transfers add up to {tuple(expected.get(key, []))}",
                 )
     orphans = set(expected) - seen
     if orphans:

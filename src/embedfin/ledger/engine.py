@@ -61,7 +61,7 @@ _EXCEEDS_DEBITS = CreateTransferResult.EXCEEDS_DEBITS
 
 
 def _new_transfer(fields: tuple[int, ...]) -> Transfer:
-    return tuple.__new__(Transfer, fields)  # type: ignore[type-var]
+    return tuple.__new__(Transfer, fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -478,7 +478,10 @@ class _TransferBatch:
             return R.CODE_OUT_OF_RANGE
         if _bad_user_data(t):
             return R.USER_DATA_OUT_OF_RANGE
-        p = self.existing(pid)
+        p = self.created_by_id.get(pid)
+        if p is None:
+            info = self.pendings.get(pid)
+            p = info.transfer if info is not None else self.stored.get(pid)
         if p is None:
             return R.PENDING_TRANSFER_NOT_FOUND
         if not p.flags & _PENDING:

@@ -1,0 +1,216 @@
+"""The ``embedfin`` command: data on stdout (``--json`` for machines), progress on stderr."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from embedfin.core.errors import EmbedfinError
+from embedfin.core.ids import format_id, parse_id
+from embedfin.core.money import Money, currency_by_numeric, format_money
+from embedfin.db.engine import make_engine
+from embedfin.db.migrate import upgrade
+from embedfin.ledger.check import CheckReport, check
+from embedfin.ledger.service import Ledger
+from embedfin.progress import progress_factory
+
+app = typer.Typer(no_args_is_help=True, help="embedfin: embedded finance for e-commerce.")
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks, each with a same-run baseline.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+ledger_app = typer.Typer(no_args_is_help=True, help="Look at accounts and transfers.")
+app.add_typer(bench_app, name="bench")
+app.add_typer(db_app, name="db")
+app.add_typer(ledger_app, name="ledger")
+
+out = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL (default: EMBEDFIN_DATABASE_URL or embedded SQLite)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+
+
+def main() -> None:
+    try:
+        app()
+    except EmbedfinError as error:
+        err.print(f"[red]error[/red] ({error.code}): {error.message}")
+        sys.exit(2)
+
+
+def _amount(amount_minor: int, ledger: int) -> str:
+    try:
+        return format_money(Money(amount_minor, currency_by_numeric(ledger).code))
+    except EmbedfinError:
+        return f"{amount_minor} (ledger {ledger})"
+
+
+def _print_report(report: CheckReport) -> None:
+    table = Table(title="Ledger invariants")
+    table.add_column("invariant")
+    table.add_column("result")
+    for name, held in report.checked.items():
+        table.add_row(name, "[green]ok[/green]" if held else "[red]FAILED[/red]")
+    out.print(table)
+    for violation in report.violations:
+        out.print(f"[red]✗ {violation.invariant}[/red]: {violation.detail}")
+    status = "[green]all invariants hold[/green]" if report.ok else "[red]INVARIANTS VIOLATED[/red]"
+    out.print(f"{status} — {report.accounts} accounts, {report.transfers} transfers checked")
+
+
+@app.command("check")
+def check_command(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Verify the ledger's invariants on any database; exit 1 when one fails."""
+    engine = make_engine(db)
+    with engine.connect() as conn:
+        report = check(conn)
+    engine.dispose()
+    if as_json:
+        print(json.dumps(dataclasses.asdict(report) | {"ok": report.ok}))
+    else:
+        _print_report(report)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command("demo")
+def demo_command() -> None:
+    """Run a small marketplace day on a fresh embedded ledger; show balances and the check."""
+    from embedfin.demo import fresh_demo_url, run_demo
+
+    ledger, run = run_demo(fresh_demo_url())
+    for label, results in run.steps:
+        summary = ", ".join(f"{r} ×{results.count(r)}" for r in dict.fromkeys(results))
+        out.print(f"• {label}: [cyan]{summary}[/cyan]")
+    table = Table(title="Balances on each account's normal side (assets: debits − credits)")
+    table.add_column("account")
+    table.add_column("posted balance", justify="right")
+    table.add_column("held (pending)", justify="right")
+    for account in ledger.lookup_accounts(list(run.names)):
+        sign = 1 if account.id in run.assets else -1
+        table.add_row(
+            run.names[account.id],
+            _amount(sign * (account.debits_posted - account.credits_posted), account.ledger),
+            _amount(account.debits_pending + account.credits_pending, account.ledger),
+        )
+    out.print(table)
+    with ledger.engine.connect() as conn:
+        report = check(conn)
+    _print_report(report)
+    out.print(f"database: {run.url}   (inspect with: embedfin check --db {run.url})")
+    ledger.close()
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@bench_app.command("ledger")
+def bench_ledger(
+    db: DbOption = None,
+    transfers: Annotated[int, typer.Option(min=1, help="How many transfers to post.")] = 200_000,
+    batch_size: Annotated[int, typer.Option(min=1, max=8189)] = 8189,
+    as_json: JsonOption = False,
+    no_progress: Annotated[bool, typer.Option("--no-progress")] = False,
+) -> None:
+    """Ledger throughput vs. a raw-driver baseline in the same run (fresh scratch databases)."""
+    from embedfin.bench.ledger import run
+
+    result = run(db, transfers, batch_size, progress_factory(not no_progress))
+    if not as_json:
+        table = Table(title=f"bench ledger ({result.database})")
+        table.add_column("figure")
+        table.add_column("value", justify="right")
+        for key, value in dataclasses.asdict(result).items():
+            table.add_row(key, str(value))
+        out.print(table)
+    print(json.dumps(dataclasses.asdict(result)))
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None) -> None:
+    """Create or migrate the schema to the newest version."""
+    engine = make_engine(db)
+    upgrade(engine)
+    out.print(f"schema up to date: {engine.url.render_as_string(hide_password=True)}")
+
+
+@ledger_app.command("account")
+def ledger_account(account_id: str, db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Show one account and its balances."""
+    ledger = Ledger(db)
+    found = ledger.lookup_accounts([parse_id(account_id)])
+    if not found:
+        err.print(f"no account {account_id}")
+        raise typer.Exit(1)
+    a = found[0]
+    if as_json:
+        print(json.dumps(a._asdict() | {"id": format_id(a.id)}))
+        return
+    table = Table(title=f"account {format_id(a.id)}")
+    table.add_column("field")
+    table.add_column("value", justify="right")
+    for key, value in a._asdict().items():
+        shown = _amount(value, a.ledger) if key.startswith(("debits", "credits")) else str(value)
+        table.add_row(key, shown)
+    out.print(table)
+
+
+@ledger_app.command("transfers")
+def ledger_transfers(
+    account_id: str,
+    db: DbOption = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
+    starting_after: Annotated[str | None, typer.Option(help="Transfer id cursor.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List an account's transfers, newest first."""
+    ledger = Ledger(db)
+    page = ledger.get_account_transfers(
+        parse_id(account_id),
+        limit=limit,
+        starting_after=parse_id(starting_after) if starting_after else None,
+    )
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "object": "list",
+                    "data": [
+                        t._asdict()
+                        | {
+                            "id": format_id(t.id),
+                            "debit_account_id": format_id(t.debit_account_id),
+                            "credit_account_id": format_id(t.credit_account_id),
+                        }
+                        for t in page.items
+                    ],
+                    "has_more": page.has_more,
+                }
+            )
+        )
+        return
+    table = Table(title=f"transfers of {account_id}")
+    for column in ("id", "debit", "credit", "amount", "code", "flags", "timestamp"):
+        table.add_column(column)
+    for t in page.items:
+        table.add_row(
+            format_id(t.id),
+            format_id(t.debit_account_id),
+            format_id(t.credit_account_id),
+            _amount(t.amount, t.ledger),
+            str(t.code),
+            str(t.flags),
+            str(t.timestamp),
+        )
+    out.print(table)
+    if page.next_cursor:
+        out.print(f"more: --starting-after {format_id(page.next_cursor)}")
+
+
+if __name__ == "__main__":
+    main()

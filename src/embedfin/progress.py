@@ -1,0 +1,48 @@
+"""Progress on stderr: a Rich bar when a person watches, plain lines otherwise, off on request."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+stderr = Console(stderr=True)
+
+
+def progress_factory(
+    enabled: bool = True,
+) -> Callable[[str, int], contextmanager[Callable[[int], None]]]:  # type: ignore[type-arg]
+    @contextmanager
+    def track(label: str, total: int) -> Iterator[Callable[[int], None]]:
+        if not enabled:
+            yield lambda _n: None
+            return
+        if sys.stderr.isatty():
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=stderr,
+                transient=False,
+            ) as bar:
+                task = bar.add_task(label, total=total)
+                yield lambda n: bar.advance(task, n)
+            return
+        done = 0
+        step = max(total // 10, 1)
+        next_mark = step
+
+        def advance(n: int) -> None:
+            nonlocal done, next_mark
+            done += n
+            if done >= next_mark or done == total:
+                print(f"{label}: {done}/{total}", file=sys.stderr, flush=True)
+                next_mark += step
+
+        yield advance
+
+    return track
