@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -12,9 +12,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 stderr = Console(stderr=True)
 
 
+Advance = Callable[[int], None]
+
+
 def progress_factory(
     enabled: bool = True,
-) -> Callable[[str, int], contextmanager[Callable[[int], None]]]:  # type: ignore[type-arg]
+) -> Callable[[str, int], AbstractContextManager[Advance]]:
+    """A ``track(label, total)`` context manager factory yielding ``advance(n)``."""
+
     @contextmanager
     def track(label: str, total: int) -> Iterator[Callable[[int], None]]:
         if not enabled:
