@@ -199,16 +199,21 @@ class Ledger:
         account_ids = {t.debit_account_id for t in batch} | {t.credit_account_id for t in batch}
         pending_ids = {t.pending_id for t in batch if t.flags & _POST_OR_VOID and t.pending_id > 0}
         accounts, pendings, expired = self._prepare(conn, account_ids, pending_ids)
-        stored = store.load_transfers(conn, [t.id for t in batch if t.id > 0]) if slow else {}
+        # A post/void naming a transfer that is not pending must learn that it is not.
+        lookup = pending_ids - pendings.keys()
+        if slow:
+            lookup |= {t.id for t in batch if t.id > 0}
+        stored = store.load_transfers(conn, list(lookup)) if lookup else {}
         outcome = rules.create_transfers(batch, Snapshot(accounts, stored, pendings), base)
         if not slow:
             failed = [
                 t.id
                 for t, r in zip(batch, outcome.results, strict=True)
-                if r is not CreateTransferResult.OK and t.id > 0
+                if r is not CreateTransferResult.OK and t.id > 0 and t.id not in stored
             ]
-            stored = store.load_transfers(conn, failed) if failed else {}
-            if stored:
+            found = store.load_transfers(conn, failed) if failed else {}
+            if found:
+                stored = {**stored, **found}
                 outcome = rules.create_transfers(batch, Snapshot(accounts, stored, pendings), base)
         store.insert_transfers(conn, outcome.created)
         store.update_balances(conn, outcome.accounts.values())

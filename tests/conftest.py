@@ -1,0 +1,95 @@
+"""Shared fixtures: throw-away SQLite files and PostgreSQL databases.
+
+PostgreSQL tests run against ``EMBEDFIN_TEST_PG_URL`` (default: the local server on
+127.0.0.1:5432, trust auth). Each test session creates its own databases and drops them. When
+no server answers, the tests are skipped on a laptop but *fail* in CI (``CI=true``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from embedfin.db.engine import make_engine
+from embedfin.db.migrate import upgrade
+from embedfin.db.scratch import scratch_database
+
+PG_SERVER = os.environ.get(
+    "EMBEDFIN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+settings.register_profile(
+    "default", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "ci", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile("ci" if IN_CI else "default")
+
+
+def _pg_reachable() -> str | None:
+    try:
+        engine = create_engine(make_url(PG_SERVER), connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as error:  # any failure to connect means "no server"
+        return str(error).splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    problem = _pg_reachable()
+    if problem is not None:
+        message = f"PostgreSQL not reachable at {PG_SERVER}: {problem}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return PG_SERVER
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite database, copied for each test (migrating every time is slow)."""
+    path = tmp_path_factory.mktemp("template") / "embedfin.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+def fresh_sqlite(template: Path, folder: Path) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "embedfin.db"
+    shutil.copyfile(template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    return fresh_sqlite(sqlite_template, tmp_path / "db")
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    with scratch_database(pg_server, "test") as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """Each test using it runs on both stores."""
+    name = "sqlite_url" if request.param == "sqlite" else "pg_url"
+    return str(request.getfixturevalue(name))
