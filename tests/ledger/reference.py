@@ -157,8 +157,10 @@ class ReferenceLedger:
         pending = bool(t.flags & F.PENDING)
         balancing = t.flags & (F.BALANCING_DEBIT | F.BALANCING_CREDIT)
         ordered = [
-            (not pending and t.flags & (F.CLOSING_DEBIT | F.CLOSING_CREDIT),
-             "closing_transfer_must_be_pending"),
+            (
+                not pending and t.flags & (F.CLOSING_DEBIT | F.CLOSING_CREDIT),
+                "closing_transfer_must_be_pending",
+            ),
             (t.debit_account_id == 0, "debit_account_id_must_not_be_zero"),
             (t.credit_account_id == 0, "credit_account_id_must_not_be_zero"),
             (t.debit_account_id == t.credit_account_id, "accounts_must_be_different"),
@@ -247,8 +249,7 @@ class ReferenceLedger:
     def _post_or_void(self, t: Transfer, ts: int) -> str:
         post = bool(t.flags & F.POST_PENDING_TRANSFER)
         if (post and t.flags & F.VOID_PENDING_TRANSFER) or t.flags & (
-            F.PENDING | F.BALANCING_DEBIT | F.BALANCING_CREDIT
-            | F.CLOSING_DEBIT | F.CLOSING_CREDIT
+            F.PENDING | F.BALANCING_DEBIT | F.BALANCING_CREDIT | F.CLOSING_DEBIT | F.CLOSING_CREDIT
         ):
             return "flags_are_mutually_exclusive"
         if t.pending_id == 0:
