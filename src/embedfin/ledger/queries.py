@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select, tuple_
+from sqlalchemy import Connection, literal, select, tuple_
 
 from embedfin.core.errors import InvalidInput
 from embedfin.db.tables import account_history, transfers
@@ -53,7 +53,11 @@ def account_transfers(
     for side in sides:
         query = select(transfers).where(side == account_id)
         if cursor is not None:
-            query = query.where(tuple_(transfers.c.timestamp, transfers.c.id) < tuple_(*cursor))
+            after = tuple_(
+                literal(cursor[0], transfers.c.timestamp.type),
+                literal(cursor[1], transfers.c.id.type),
+            )
+            query = query.where(tuple_(transfers.c.timestamp, transfers.c.id) < after)
         query = query.order_by(transfers.c.timestamp.desc(), transfers.c.id.desc()).limit(limit + 1)
         merged.extend(_from_mapping(row) for row in conn.execute(query))
     merged.sort(key=lambda t: (t.timestamp, t.id), reverse=True)

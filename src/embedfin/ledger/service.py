@@ -33,6 +33,7 @@ from embedfin.ledger.engine import PendingInfo, Snapshot
 from embedfin.ledger.store import store_for
 from embedfin.ledger.types import (
     BATCH_MAX,
+    U128_MAX,
     Account,
     AccountBalance,
     CreateAccountResult,
@@ -95,7 +96,7 @@ class Ledger:
 
         def run(conn: Connection, _slow: bool) -> list[CreateAccountResult]:
             base = self._next_timestamp(conn, len(batch))
-            stored = self.store.load_accounts(conn, [a.id for a in batch if a.id > 0])
+            stored = self.store.load_accounts(conn, [a.id for a in batch if _valid(a.id)])
             outcome = rules.create_accounts(batch, stored, base)
             self.store.insert_accounts(conn, outcome.created)
             self._finish(conn, outcome.last_timestamp)
@@ -116,22 +117,22 @@ class Ledger:
 
         def run(conn: Connection, _slow: bool) -> int:
             self._next_timestamp(conn, 0)
-            _, _, expired = self._prepare(conn, set(), set())
+            _, _, expired, count = self._prepare(conn, set(), set())
             self._finish(conn, self._last_ts)
             self._after_commit = lambda: self._remember(expired.values())
-            return len(expired)
+            return count
 
         return self._transaction(run)
 
     # --- queries ------------------------------------------------------------------------------
     def lookup_accounts(self, ids: Sequence[int]) -> list[Account]:
         with self._reader() as conn:
-            found = self.store.load_accounts(conn, [i for i in ids if i > 0])
+            found = self.store.load_accounts(conn, [i for i in ids if _valid(i)])
         return [found[i] for i in ids if i in found]
 
     def lookup_transfers(self, ids: Sequence[int]) -> list[Transfer]:
         with self._reader() as conn:
-            found = self.store.load_transfers(conn, [i for i in ids if i > 0])
+            found = self.store.load_transfers(conn, [i for i in ids if _valid(i)])
         return [found[i] for i in ids if i in found]
 
     def get_account_transfers(
@@ -197,19 +198,21 @@ class Ledger:
         store = self.store
         base = self._next_timestamp(conn, len(batch))
         account_ids = {t.debit_account_id for t in batch} | {t.credit_account_id for t in batch}
-        pending_ids = {t.pending_id for t in batch if t.flags & _POST_OR_VOID and t.pending_id > 0}
-        accounts, pendings, expired = self._prepare(conn, account_ids, pending_ids)
+        pending_ids = {
+            t.pending_id for t in batch if t.flags & _POST_OR_VOID and _valid(t.pending_id)
+        }
+        accounts, pendings, expired, _ = self._prepare(conn, account_ids, pending_ids)
         # A post/void naming a transfer that is not pending must learn that it is not.
         lookup = pending_ids - pendings.keys()
         if slow:
-            lookup |= {t.id for t in batch if t.id > 0}
+            lookup |= {t.id for t in batch if _valid(t.id)}
         stored = store.load_transfers(conn, list(lookup)) if lookup else {}
         outcome = rules.create_transfers(batch, Snapshot(accounts, stored, pendings), base)
         if not slow:
             failed = [
                 t.id
                 for t, r in zip(batch, outcome.results, strict=True)
-                if r is not CreateTransferResult.OK and t.id > 0 and t.id not in stored
+                if r is not CreateTransferResult.OK and _valid(t.id) and t.id not in stored
             ]
             found = store.load_transfers(conn, failed) if failed else {}
             if found:
@@ -227,11 +230,11 @@ class Ledger:
 
     def _prepare(
         self, conn: Connection, account_ids: set[int], pending_ids: set[int]
-    ) -> tuple[dict[int, Account], dict[int, PendingInfo], dict[int, Account]]:
+    ) -> tuple[dict[int, Account], dict[int, PendingInfo], dict[int, Account], int]:
         """Load (on PostgreSQL: lock) what a batch needs, expiring due pending transfers first.
 
-        Returns the accounts, the pending transfers named by the batch, and the accounts the
-        expiry changed.
+        Returns the accounts, the pending transfers named by the batch, the accounts the expiry
+        changed and how many pending transfers expired.
         """
         store = self.store
         lock = self.dialect == "postgresql"
@@ -242,14 +245,14 @@ class Ledger:
         for info in (*pendings.values(), *due_infos.values()):
             account_ids.add(info.transfer.debit_account_id)
             account_ids.add(info.transfer.credit_account_id)
-        accounts = self._accounts(conn, [i for i in account_ids if i > 0], lock)
+        accounts = self._accounts(conn, [i for i in account_ids if _valid(i)], lock)
         if lock:  # re-read under the account locks: another writer may have moved them
             if pending_ids:
                 pendings = store.load_pendings(conn, list(pending_ids), lock=True)
             if due:
                 due_infos = store.load_pendings(conn, due, lock=True)
         if not due_infos:
-            return accounts, pendings, {}
+            return accounts, pendings, {}, 0
         expired, changes, history = rules.expire_pending(accounts, list(due_infos.values()), now)
         store.update_balances(conn, expired.values())
         store.resolve_pendings(conn, changes)
@@ -261,7 +264,7 @@ class Ledger:
                 pendings[change.pending_id] = PendingInfo(
                     old.transfer, change.status, old.expires_at
                 )
-        return accounts, pendings, expired
+        return accounts, pendings, expired, len(changes)
 
     def _accounts(self, conn: Connection, ids: list[int], lock: bool) -> dict[int, Account]:
         if lock or self.dialect != "sqlite":
@@ -302,6 +305,11 @@ class Ledger:
     def _invalidate(self) -> None:
         self._cache.clear()
         self._cache_version = -1
+
+
+def _valid(some_id: int) -> bool:
+    """Ids worth looking up: the rest cannot exist and cannot be encoded."""
+    return 0 < some_id < U128_MAX
 
 
 def _check_size(batch: Sequence[object]) -> None:
