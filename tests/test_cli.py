@@ -1,0 +1,115 @@
+"""The embedfin command: demo, check, bench and look-ups, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from embedfin.cli import app
+from embedfin.db.engine import make_engine
+from embedfin.ledger.check import check
+
+runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_demo_runs_on_a_fresh_database_and_the_invariants_hold(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert "all invariants hold" in result.output
+    assert "exceeds_credits" in result.output  # the refused over-spend
+    assert "exists ×3" in result.output  # the retried release moved nothing
+    engine = make_engine(f"sqlite:///{tmp_path / 'embedfin-data' / 'demo.db'}")
+    with engine.connect() as conn:
+        assert check(conn).ok
+        liabilities = conn.execute(
+            text(
+                "SELECT SUM(credits_posted - debits_posted) FROM accounts"
+                " WHERE code >= 100 AND ledger = 840"
+            )
+        ).scalar_one()
+        reserve = conn.execute(
+            text(
+                "SELECT debits_posted - credits_posted FROM accounts WHERE code = 1 AND ledger = 840"
+            )
+        ).scalar_one()
+    engine.dispose()
+    assert liabilities == reserve  # every customer dollar is safeguarded
+    again = runner.invoke(app, ["demo"])  # a second run starts afresh
+    assert again.exit_code == 0, again.output
+
+
+def test_check_exits_non_zero_with_a_report_when_an_invariant_breaks(sqlite_url: str) -> None:
+    ok = runner.invoke(app, ["check", "--db", sqlite_url, "--json"])
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.output)["ok"] is True
+    engine = make_engine(sqlite_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO accounts VALUES (x'00000000000000000000000000000001', 840, 1, 0,"
+                " NULL, 0, 0, 0, 0, 0, 7, 1)"
+            )
+        )
+    engine.dispose()
+    broken = runner.invoke(app, ["check", "--db", sqlite_url])
+    assert broken.exit_code == 1
+    assert "debits_equal_credits" in broken.output
+    assert "FAILED" in broken.output
+
+
+def test_bench_ledger_prints_one_json_object_last(sqlite_url: str) -> None:
+    result = runner.invoke(
+        app,
+        ["bench", "ledger", "--db", sqlite_url, "--transfers", "3000", "--json", "--no-progress"],
+    )
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output.strip().splitlines()[-1])
+    for key in ("transfers_per_s", "raw_per_s", "ratio", "p99_batch_ms", "peak_rss_mb"):
+        assert figures[key] > 0
+    assert figures["ok"] + figures["failed"] == 3000
+
+
+def test_ledger_lookups_show_accounts_and_transfers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+    url = f"sqlite:///{tmp_path / 'embedfin-data' / 'demo.db'}"
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        escrow = conn.execute(text("SELECT hex(id) FROM accounts WHERE code = 300")).scalar_one()
+    engine.dispose()
+    shown = runner.invoke(app, ["ledger", "account", escrow, "--db", url, "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output)["code"] == 300
+    listed = runner.invoke(app, ["ledger", "transfers", escrow, "--db", url, "--json"])
+    page = json.loads(listed.output)
+    assert page["object"] == "list"
+    assert (len(page["data"]), page["has_more"]) == (14, False)  # 4 holds, 1 void, 3 posts, 6 releases
+    first = json.loads(
+        runner.invoke(
+            app, ["ledger", "transfers", escrow, "--db", url, "--json", "--limit", "5"]
+        ).output
+    )
+    assert (len(first["data"]), first["has_more"]) == (5, True)
+    bad = runner.invoke(app, ["ledger", "account", "not-an-id", "--db", url])
+    assert bad.exit_code != 0
+
+
+def test_readme_ledger_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"## The ledger in five minutes\n\n```python\n(.*?)```", readme, re.S)
+    assert block is not None
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(os.environ, "EMBEDFIN_DATABASE_URL", f"sqlite:///{tmp_path / 'r.db'}")
+    exec(compile(block.group(1), "README.md", "exec"), {})
