@@ -43,6 +43,8 @@ def ensure_environment() -> None:
         print("creating .venv …", file=sys.stderr, flush=True)
         venv.create(VENV, with_pip=True)
     python = str(BIN / "python")
+    if subprocess.call([python, "-m", "pip", "--version"], stdout=subprocess.DEVNULL) != 0:
+        subprocess.run([python, "-m", "ensurepip", "--upgrade"], check=True)  # e.g. a uv venv
     pip = [python, "-m", "pip", "--disable-pip-version-check", "install", "--quiet"]
     print("installing locked dependencies …", file=sys.stderr, flush=True)
     subprocess.run([*pip, "--require-hashes", "--no-deps", "-r", str(LOCK)], check=True)

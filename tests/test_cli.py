@@ -39,7 +39,8 @@ def test_demo_runs_on_a_fresh_database_and_the_invariants_hold(
         ).scalar_one()
         reserve = conn.execute(
             text(
-                "SELECT debits_posted - credits_posted FROM accounts WHERE code = 1 AND ledger = 840"
+                "SELECT debits_posted - credits_posted FROM accounts"
+                " WHERE code = 1 AND ledger = 840"
             )
         ).scalar_one()
     engine.dispose()
@@ -95,7 +96,8 @@ def test_ledger_lookups_show_accounts_and_transfers(
     listed = runner.invoke(app, ["ledger", "transfers", escrow, "--db", url, "--json"])
     page = json.loads(listed.output)
     assert page["object"] == "list"
-    assert (len(page["data"]), page["has_more"]) == (14, False)  # 4 holds, 1 void, 3 posts, 6 releases
+    # 4 holds, 1 void, 3 posts and 6 releases touched escrow
+    assert (len(page["data"]), page["has_more"]) == (14, False)
     first = json.loads(
         runner.invoke(
             app, ["ledger", "transfers", escrow, "--db", url, "--json", "--limit", "5"]

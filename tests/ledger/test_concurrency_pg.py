@@ -68,7 +68,8 @@ def test_sixteen_concurrent_writers_on_hot_accounts(pg_url: str) -> None:
     for thread in threads:
         thread.join(timeout=300)
     assert not errors, errors
-    assert outcomes["ok"] > 0 and outcomes["exceeds_credits"] > 0, outcomes
+    assert outcomes["ok"] > 0, outcomes
+    assert outcomes["exceeds_credits"] > 0, outcomes
 
     hot = {a.id: a for a in setup.lookup_accounts(HOT)}
     assert sum(a.credits_posted - a.debits_posted for a in hot.values()) == OPENING * len(HOT)
