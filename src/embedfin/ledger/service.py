@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from embedfin.core.clock import Clock, SystemClock
 from embedfin.db.engine import make_engine
@@ -166,24 +166,27 @@ class Ledger:
         return conn
 
     def _transaction(self, run: Callable[[Connection, bool], T]) -> T:
+        """Run ``run(conn, slow)`` in one transaction, retrying what a retry can fix.
+
+        A duplicate key means an id already exists: re-run with every id looked up ("slow").
+        Serialisation failures, deadlocks and a busy SQLite database are retried with backoff.
+        """
         slow = False
         for attempt in range(_RETRIES):
             self._after_commit = None
             try:
                 with self.engine.begin() as conn:
                     result = run(conn, slow)
-            except IntegrityError:
+            except Exception as error:
                 self._invalidate()
-                if slow and attempt >= 2:
-                    raise
-                slow = True
-                continue
-            except (OperationalError, DBAPIError) as error:
-                self._invalidate()
-                if not _retryable(error) or attempt == _RETRIES - 1:
-                    raise
-                time.sleep(min(0.001 * 2**attempt, 0.1))
-                continue
+                kind = _classify(error)
+                if kind == "duplicate" and not (slow and attempt >= 2):
+                    slow = True
+                    continue
+                if kind == "transient" and attempt < _RETRIES - 1:
+                    time.sleep(min(0.001 * 2**attempt, 0.1))
+                    continue
+                raise
             except BaseException:
                 self._invalidate()
                 raise
@@ -317,9 +320,12 @@ def _check_size(batch: Sequence[object]) -> None:
         raise BatchTooLarge(f"a batch holds at most {BATCH_MAX} events, got {len(batch)}")
 
 
-def _retryable(error: DBAPIError) -> bool:
-    orig = getattr(error, "orig", None)
+def _classify(error: Exception) -> str | None:
+    """'duplicate' (unique key), 'transient' (worth a retry) or None, for either driver."""
+    orig = error.orig if isinstance(error, DBAPIError) else error
     sqlstate = getattr(orig, "sqlstate", None)
-    if sqlstate in _RETRYABLE_PG:
-        return True
-    return "database is locked" in str(orig)
+    if sqlstate == "23505" or isinstance(error, IntegrityError) and "UNIQUE" in str(orig):
+        return "duplicate"
+    if sqlstate in _RETRYABLE_PG or "database is locked" in str(orig):
+        return "transient"
+    return None
