@@ -116,11 +116,17 @@ def bench_ledger(
     batch_size: Annotated[int, typer.Option(min=1, max=8189)] = 8189,
     as_json: JsonOption = False,
     no_progress: Annotated[bool, typer.Option("--no-progress")] = False,
+    sp_clients: Annotated[
+        int,
+        typer.Option(help="PostgreSQL: also measure a one-transfer-per-call stored procedure."),
+    ] = 0,
 ) -> None:
     """Ledger throughput vs. a raw-driver baseline in the same run (fresh scratch databases)."""
     from embedfin.bench.ledger import run
 
-    result = run(db, transfers, batch_size, progress_factory(not no_progress))
+    result = run(
+        db, transfers, batch_size, progress_factory(not no_progress), sp_clients=sp_clients
+    )
     if not as_json:
         table = Table(title=f"bench ledger ({result.database})")
         table.add_column("figure")

@@ -17,6 +17,9 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
+from embedfin.bench.stored_procedure import measure
 from embedfin.bench.workload import Chart, batches, make_chart
 from embedfin.db.engine import make_engine
 from embedfin.db.migrate import upgrade
@@ -42,6 +45,9 @@ class LedgerBenchResult:
     ok: int
     failed: int
     peak_rss_mb: float
+    sp_clients: int = 0
+    sp_per_s: float = 0.0
+    vs_sp: float = 0.0
 
 
 Progress = Callable[[str, int], AbstractContextManager[Callable[[int], None]]]
@@ -56,8 +62,11 @@ def run(
     transfers: int,
     batch_size: int = 8189,
     progress: Progress = _no_progress,
+    sp_clients: int = 0,
+    sp_transfers: int = 20_000,
 ) -> LedgerBenchResult:
     chart = make_chart()
+    sp_per_s = 0.0
     with scratch_database(url, "bench") as ours_url, scratch_database(url, "benchraw") as raw_url:
         ledger = Ledger.open(ours_url)
         _create_accounts(ledger, chart)
@@ -86,6 +95,18 @@ def run(
                 advance(count)
         raw_engine.dispose()
 
+        if sp_clients and database == "postgresql":
+            with scratch_database(url, "benchsp") as sp_url:
+                sp_engine = make_engine(sp_url)
+                upgrade(sp_engine)
+                _create_accounts(Ledger(sp_engine), chart)
+                sp_engine.dispose()
+                workload = [t for b in batches(chart, sp_transfers, batch_size) for t in b]
+                dsn = make_url(sp_url).set(drivername="postgresql")
+                sp_per_s, _ = measure(
+                    dsn.render_as_string(hide_password=False), workload, sp_clients
+                )
+
     seconds = sum(latencies)
     latencies.sort()
     per_s = transfers / seconds
@@ -106,6 +127,9 @@ def run(
         ok=ok,
         failed=failed,
         peak_rss_mb=round(_peak_rss_mb(), 1),
+        sp_clients=sp_clients if sp_per_s else 0,
+        sp_per_s=round(sp_per_s),
+        vs_sp=round(per_s / sp_per_s, 1) if sp_per_s else 0.0,
     )
 
 

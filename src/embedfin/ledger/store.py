@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from embedfin.db.types import id_to_bytes
 from embedfin.ledger.codec import (
     ACCOUNT_COLUMNS,
     STATUS_BY_CODE,
@@ -29,6 +30,8 @@ from embedfin.ledger.engine import PendingChange, PendingInfo
 from embedfin.ledger.types import Account, AccountBalance, PendingStatus, Transfer
 
 _CHUNK = 500
+_UUID_COLUMNS = {"id", "debit_account_id", "credit_account_id", "pending_id", "user_data_128"}
+_COPY_TYPES = ["bytea"] * 3 + ["int8", "bytea", "bytea", "int8"] + ["int4"] * 5 + ["int8"]
 _PENDING = STATUS_CODES[PendingStatus.PENDING]
 
 
@@ -46,6 +49,10 @@ class LedgerStore:
     def __init__(self) -> None:
         self.enc = encoder(self.dialect)
 
+    def read_columns(self, columns: str, prefix: str = "") -> str:
+        """The select list for ``columns`` (of ``prefix`` table alias) in this database."""
+        return ", ".join(f"{prefix}{c.strip()}" for c in columns.split(","))
+
     # --- reads --------------------------------------------------------------------------------
     def _select_in(
         self, conn: Connection, sql: str, ids: Sequence[int], suffix: str = ""
@@ -60,11 +67,15 @@ class LedgerStore:
     def load_accounts(
         self, conn: Connection, ids: Sequence[int], *, lock: bool = False
     ) -> dict[int, Account]:
-        rows = self._select_in(conn, f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id", ids)
+        columns = self.read_columns(ACCOUNT_COLUMNS)
+        rows = self._select_in(
+            conn, f"SELECT {columns} FROM accounts WHERE id", ids, self.lock_suffix(lock)
+        )
         return {a.id: a for a in map(account_from_row, rows)}
 
     def load_transfers(self, conn: Connection, ids: Sequence[int]) -> dict[int, Transfer]:
-        rows = self._select_in(conn, f"SELECT {TRANSFER_COLUMNS} FROM transfers WHERE id", ids)
+        columns = self.read_columns(TRANSFER_COLUMNS)
+        rows = self._select_in(conn, f"SELECT {columns} FROM transfers WHERE id", ids)
         return {t.id: t for t in map(transfer_from_row, rows)}
 
     def load_pendings(
@@ -72,7 +83,7 @@ class LedgerStore:
     ) -> dict[int, PendingInfo]:
         if not ids:
             return {}
-        columns = ", ".join(f"t.{c.strip()}" for c in TRANSFER_COLUMNS.split(","))
+        columns = self.read_columns(TRANSFER_COLUMNS, "t.")
         rows = self._select_in(
             conn,
             f"SELECT {columns}, p.status, p.expires_at FROM pending_transfers p"
@@ -224,53 +235,72 @@ class PostgresLedgerStore(LedgerStore):
     def _select_in(
         self, conn: Connection, sql: str, ids: Sequence[int], suffix: str = ""
     ) -> list[Any]:
-        params = ([self.enc(i) for i in sorted(set(ids))],)
-        return self._rows(conn, f"{sql} = ANY(%s::text[]::uuid[]){suffix}", params)
+        # One bytea of 16-byte ids, split by the server: far cheaper to send than an array.
+        unique = sorted(set(ids))
+        blob = b"".join([i.to_bytes(16, "big") for i in unique])
+        return self._rows(
+            conn,
+            f"{sql} IN (SELECT encode(substring(%s::bytea FROM g * 16 + 1 FOR 16), 'hex')::uuid"
+            f" FROM generate_series(0, %s - 1) AS g){suffix}",
+            (blob, len(unique)),
+        )
+
+    def read_columns(self, columns: str, prefix: str = "") -> str:
+        """Ids come back as their 16 bytes (``uuid_send``): cheaper to decode than UUIDs."""
+        return ", ".join(
+            f"uuid_send({prefix}{c})" if c in _UUID_COLUMNS else f"{prefix}{c}"
+            for c in (c.strip() for c in columns.split(","))
+        )
 
     def lock_suffix(self, lock: bool, of: str = "") -> str:
         if not lock:
             return ""
         return f" ORDER BY {of + '.' if of else ''}id FOR UPDATE" + (f" OF {of}" if of else "")
 
-    def load_accounts(
-        self, conn: Connection, ids: Sequence[int], *, lock: bool = False
-    ) -> dict[int, Account]:
-        rows = self._select_in(
-            conn, f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id", ids, self.lock_suffix(lock)
-        )
-        return {a.id: a for a in map(account_from_row, rows)}
-
     def insert_transfers(self, conn: Connection, created: Sequence[Transfer]) -> None:
         if not created:
             return
         driver = conn.connection.driver_connection
         assert driver is not None
+        # Binary COPY: a uuid's binary form is its 16 bytes, so ids go over as bytea fields.
         with (
             driver.cursor() as cursor,
-            cursor.copy(f"COPY transfers ({TRANSFER_COLUMNS}) FROM STDIN") as copy,
+            cursor.copy(f"COPY transfers ({TRANSFER_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy,
         ):
-            for row in transfer_rows(created, self.enc):
+            copy.set_types(_COPY_TYPES)
+            for row in transfer_rows(created, id_to_bytes):
                 copy.write_row(row)
 
     def update_balances(self, conn: Connection, changed: Iterable[Account]) -> None:
+        """COPY the new balances into a session-temporary table, then one joined UPDATE."""
         items = list(changed)
         if not items:
             return
-        self._rows(
-            conn,
-            "UPDATE accounts AS a SET flags = v.flags, debits_pending = v.dp,"
-            " debits_posted = v.dpo, credits_pending = v.cp, credits_posted = v.cpo"
-            " FROM unnest(%s::text[]::uuid[], %s::int[], %s::bigint[], %s::bigint[],"
-            " %s::bigint[], %s::bigint[]) AS v(id, flags, dp, dpo, cp, cpo) WHERE a.id = v.id",
-            (
-                [self.enc(a.id) for a in items],
-                [a.flags for a in items],
-                [a.debits_pending for a in items],
-                [a.debits_posted for a in items],
-                [a.credits_pending for a in items],
-                [a.credits_posted for a in items],
-            ),
-        )
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        with driver.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS ledger_balance_updates (id uuid, flags int,"
+                " dp bigint, dpo bigint, cp bigint, cpo bigint) ON COMMIT DELETE ROWS"
+            )
+            with cursor.copy("COPY ledger_balance_updates FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(["bytea", "int4", "int8", "int8", "int8", "int8"])
+                for a in items:
+                    copy.write_row(
+                        (
+                            id_to_bytes(a.id),
+                            a.flags,
+                            a.debits_pending,
+                            a.debits_posted,
+                            a.credits_pending,
+                            a.credits_posted,
+                        )
+                    )
+            cursor.execute(
+                "UPDATE accounts AS a SET flags = v.flags, debits_pending = v.dp,"
+                " debits_posted = v.dpo, credits_pending = v.cp, credits_posted = v.cpo"
+                " FROM ledger_balance_updates AS v WHERE a.id = v.id"
+            )
 
     def insert_pendings(self, conn: Connection, new: Sequence[tuple[int, int]]) -> None:
         if new:
