@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from embedfin.ledger.engine import Snapshot, create_accounts, create_transfers
+from embedfin.ledger.account_rules import create_accounts
+from embedfin.ledger.engine import create_transfers
+from embedfin.ledger.records import Snapshot
 from embedfin.ledger.types import (
     AMOUNT_MAX,
     U128_MAX,
@@ -153,7 +155,7 @@ def test_pending_expires_exactly_at_timestamp_plus_timeout() -> None:
     hold = pay(10, 2, 1, 300, flags=F.PENDING, timeout=2)
     first = create_transfers([hold], Snapshot(ACCOUNTS), 1_000)
     stored = first.created[0]
-    from embedfin.ledger.engine import PendingInfo
+    from embedfin.ledger.records import PendingInfo
     from embedfin.ledger.types import PendingStatus
 
     expires_at = 1_000 + 2 * 1_000_000_000

@@ -8,11 +8,16 @@ result codes follow TigerBeetle's ``create_accounts`` / ``create_transfers``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
 from embedfin.core.clock import NS_PER_SECOND
 from embedfin.ledger.chains import run_linked
+from embedfin.ledger.records import (
+    PendingChange,
+    Snapshot,
+    TransferOutcome,
+    WorkingBalances,
+)
 from embedfin.ledger.types import (
     AMOUNT_MAX,
     TIMEOUT_MAX,
@@ -23,7 +28,6 @@ from embedfin.ledger.types import (
     Account,
     AccountBalance,
     AccountFlags,
-    CreateAccountResult,
     CreateTransferResult,
     PendingStatus,
     Transfer,
@@ -31,7 +35,6 @@ from embedfin.ledger.types import (
 )
 
 R = CreateTransferResult
-AR = CreateAccountResult
 
 _LINKED = int(TransferFlags.LINKED)
 _PENDING = int(TransferFlags.PENDING)
@@ -46,12 +49,6 @@ _DMNEC = int(AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS)
 _CMNED = int(AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS)
 _HISTORY = int(AccountFlags.HISTORY)
 _CLOSED = int(AccountFlags.CLOSED)
-_ACCOUNT_CREATE_FLAGS = int(
-    AccountFlags.LINKED
-    | AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
-    | AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS
-    | AccountFlags.HISTORY
-)
 _I64_MAX = (1 << 63) - 1
 # Flags the fast path leaves to the full validation.
 _NOT_FAST = ~(_LINKED | _PENDING)
@@ -64,115 +61,7 @@ def _new_transfer(fields: tuple[int, ...]) -> Transfer:
     return tuple.__new__(Transfer, fields)
 
 
-@dataclass(frozen=True, slots=True)
-class PendingInfo:
-    """A stored pending transfer and where it stands.
-
-    Attributes:
-        transfer: the pending transfer as stored.
-        status: pending, posted, voided or expired.
-        expires_at: nanosecond timestamp at which it expires, 0 for never.
-    """
-
-    transfer: Transfer
-    status: PendingStatus
-    expires_at: int
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """What the batch may read: the service loads it inside the batch's transaction.
-
-    Attributes:
-        accounts: every account the batch names (missing ones are "not found").
-        transfers: stored transfers whose ids the batch reuses (for ``exists`` checks).
-        pendings: stored pending transfers that the batch posts or voids.
-    """
-
-    accounts: Mapping[int, Account]
-    transfers: Mapping[int, Transfer] = field(default_factory=dict)
-    pendings: Mapping[int, PendingInfo] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class PendingChange:
-    """A pending transfer reaching its final state.
-
-    Attributes:
-        pending_id: the pending transfer.
-        status: posted, voided or expired.
-        resolved_by: id of the post/void transfer (0 for expiry).
-        resolved_at: nanosecond timestamp of the resolution.
-    """
-
-    pending_id: int
-    status: PendingStatus
-    resolved_by: int
-    resolved_at: int
-
-
-@dataclass(frozen=True, slots=True)
-class TransferOutcome:
-    """What a transfer batch decided and what to persist.
-
-    Attributes:
-        results: one result code per submitted transfer, in order.
-        created: the transfers to store, timestamps assigned and amounts resolved.
-        accounts: final state of every account whose balances or flags changed.
-        new_pendings: (pending transfer id, expires_at) for each new pending transfer.
-        resolved: pending transfers posted, voided or expired by this batch.
-        history: balance rows for ``HISTORY`` accounts.
-        last_timestamp: the largest timestamp the batch assigned.
-    """
-
-    results: list[CreateTransferResult]
-    created: list[Transfer]
-    accounts: dict[int, Account]
-    new_pendings: list[tuple[int, int]]
-    resolved: list[PendingChange]
-    history: list[AccountBalance]
-    last_timestamp: int
-
-
-@dataclass(frozen=True, slots=True)
-class AccountOutcome:
-    results: list[CreateAccountResult]
-    created: list[Account]
-    last_timestamp: int
-
-
-class _Working:
-    """Mutable balances of one account while a batch runs (never escapes this module)."""
-
-    __slots__ = ("account", "cp", "cpo", "dp", "dpo", "flags")
-
-    def __init__(self, account: Account) -> None:
-        self.account = account
-        self.flags = int(account.flags)
-        self.dp = account.debits_pending
-        self.dpo = account.debits_posted
-        self.cp = account.credits_pending
-        self.cpo = account.credits_posted
-
-    def freeze(self) -> Account:
-        a = self.account
-        return Account(
-            a.id,
-            a.ledger,
-            a.code,
-            self.flags,
-            a.user_data_128,
-            a.user_data_64,
-            a.user_data_32,
-            self.dp,
-            self.dpo,
-            self.cp,
-            self.cpo,
-            a.timestamp,
-        )
-
-
-def _bad_u128(value: int) -> bool:
+def bad_u128(value: int) -> bool:
     return value < 0 or value > U128_MAX
 
 
@@ -182,7 +71,7 @@ class _TransferBatch:
         self.stored = snapshot.transfers
         self.pendings = snapshot.pendings
         self.first_timestamp = first_timestamp
-        self.working: dict[int, _Working] = {}
+        self.working: dict[int, WorkingBalances] = {}
         self.created: list[Transfer] = []
         self.created_by_id: dict[int, Transfer] = {}
         self.new_pendings: list[tuple[int, int]] = []
@@ -190,7 +79,7 @@ class _TransferBatch:
         self.resolved: list[PendingChange] = []
         self.resolved_by_id: dict[int, PendingStatus] = {}
         self.history: list[AccountBalance] = []
-        self.undo: list[tuple[_Working, int, int, int, int, int]] | None = None
+        self.undo: list[tuple[WorkingBalances, int, int, int, int, int]] | None = None
 
     # --- linked-chain savepoints -------------------------------------------------------------
     def savepoint(self) -> object:
@@ -218,10 +107,10 @@ class _TransferBatch:
         self.undo = None
 
     # --- helpers ------------------------------------------------------------------------------
-    def work(self, account: Account) -> _Working:
+    def work(self, account: Account) -> WorkingBalances:
         w = self.working.get(account.id)
         if w is None:
-            w = self.working[account.id] = _Working(account)
+            w = self.working[account.id] = WorkingBalances(account)
         if self.undo is not None:
             self.undo.append((w, w.flags, w.dp, w.dpo, w.cp, w.cpo))
         return w
@@ -230,12 +119,12 @@ class _TransferBatch:
         found = self.created_by_id.get(transfer_id)
         return found if found is not None else self.stored.get(transfer_id)
 
-    def record(self, t: Transfer, dr: _Working, cr: _Working, ts: int) -> None:
+    def record(self, t: Transfer, dr: WorkingBalances, cr: WorkingBalances, ts: int) -> None:
         self.created.append(t)
         self.created_by_id[t.id] = t
         self.record_history(dr, cr, ts)
 
-    def record_history(self, dr: _Working, cr: _Working, ts: int) -> None:
+    def record_history(self, dr: WorkingBalances, cr: WorkingBalances, ts: int) -> None:
         for w in (dr, cr):
             if w.flags & _HISTORY:
                 self.history.append(AccountBalance(w.account.id, ts, w.dp, w.dpo, w.cp, w.cpo))
@@ -260,7 +149,7 @@ class _TransferBatch:
             or not 0 < ledger <= U32_MAX
             or not 0 < code <= U16_MAX
             or (timeout and not (flags & _PENDING and 0 < timeout <= TIMEOUT_MAX))
-            or ((t.user_data_128 or t.user_data_64 or t.user_data_32) and _bad_user_data(t))
+            or ((t.user_data_128 or t.user_data_64 or t.user_data_32) and bad_user_data(t))
         ):
             return self.execute_checked(index, t)
         dr_acc = self.accounts.get(dr_id)
@@ -277,10 +166,10 @@ class _TransferBatch:
         working = self.working
         dr = working.get(dr_id)
         if dr is None:
-            dr = working[dr_id] = _Working(dr_acc)
+            dr = working[dr_id] = WorkingBalances(dr_acc)
         cr = working.get(cr_id)
         if cr is None:
-            cr = working[cr_id] = _Working(cr_acc)
+            cr = working[cr_id] = WorkingBalances(cr_acc)
         if (dr.flags | cr.flags) & _CLOSED or (
             dr.dp + dr.dpo + amount > _I64_MAX or cr.cp + cr.cpo + amount > _I64_MAX
         ):
@@ -328,7 +217,7 @@ class _TransferBatch:
             return R.ID_MUST_NOT_BE_ZERO
         if tid == U128_MAX:
             return R.ID_MUST_NOT_BE_INT_MAX
-        if _bad_u128(tid):
+        if bad_u128(tid):
             return R.ID_OUT_OF_RANGE
         if flags & (_POST | _VOID):
             return self.post_or_void(t, ts)
@@ -365,7 +254,7 @@ class _TransferBatch:
             return R.CODE_MUST_NOT_BE_ZERO
         if not 0 < t.code <= U16_MAX:
             return R.CODE_OUT_OF_RANGE
-        if _bad_user_data(t):
+        if bad_user_data(t):
             return R.USER_DATA_OUT_OF_RANGE
         if not 0 <= t.timeout <= TIMEOUT_MAX:
             return R.OVERFLOWS_TIMEOUT
@@ -428,26 +317,7 @@ class _TransferBatch:
         else:
             dr.dpo += amount
             cr.cpo += amount
-        self.record(
-            Transfer(
-                tid,
-                dr_id,
-                cr_id,
-                amount,
-                t.ledger,
-                t.code,
-                flags,
-                0,
-                t.timeout,
-                t.user_data_128,
-                t.user_data_64,
-                t.user_data_32,
-                ts,
-            ),
-            dr,
-            cr,
-            ts,
-        )
+        self.record(t._replace(amount=amount, flags=flags, timestamp=ts), dr, cr, ts)
         return R.OK
 
     def post_or_void(self, t: Transfer, ts: int) -> CreateTransferResult:
@@ -476,7 +346,7 @@ class _TransferBatch:
             return R.LEDGER_OUT_OF_RANGE
         if not 0 <= t.code <= U16_MAX:
             return R.CODE_OUT_OF_RANGE
-        if _bad_user_data(t):
+        if bad_user_data(t):
             return R.USER_DATA_OUT_OF_RANGE
         p = self.created_by_id.get(pid)
         if p is None:
@@ -538,26 +408,16 @@ class _TransferBatch:
         final = PendingStatus.POSTED if post else PendingStatus.VOIDED
         self.resolved.append(PendingChange(pid, final, t.id, ts))
         self.resolved_by_id[pid] = final
-        self.record(
-            Transfer(
-                t.id,
-                p.debit_account_id,
-                p.credit_account_id,
-                amount,
-                p.ledger,
-                p.code,
-                flags,
-                pid,
-                0,
-                t.user_data_128,
-                t.user_data_64,
-                t.user_data_32,
-                ts,
-            ),
-            dr,
-            cr,
-            ts,
+        resolved = t._replace(
+            debit_account_id=p.debit_account_id,
+            credit_account_id=p.credit_account_id,
+            amount=amount,
+            ledger=p.ledger,
+            code=p.code,
+            flags=flags,
+            timestamp=ts,
         )
+        self.record(resolved, dr, cr, ts)
         return R.OK
 
     def pending_state(self, pid: int) -> tuple[PendingStatus, int]:
@@ -570,9 +430,9 @@ class _TransferBatch:
         return resolved or info.status, info.expires_at
 
 
-def _bad_user_data(t: Transfer | Account) -> bool:
+def bad_user_data(t: Transfer | Account) -> bool:
     return (
-        _bad_u128(t.user_data_128)
+        bad_u128(t.user_data_128)
         or not 0 <= t.user_data_64 <= U64_MAX
         or not 0 <= t.user_data_32 <= U32_MAX
     )
@@ -668,139 +528,3 @@ def create_transfers(
         run.history,
         first_timestamp + max(len(batch) - 1, 0),
     )
-
-
-def expire_pending(
-    accounts: Mapping[int, Account], due: Sequence[PendingInfo], now_ns: int
-) -> tuple[dict[int, Account], list[PendingChange], list[AccountBalance]]:
-    """Release every pending transfer in ``due`` whose expiry is at or before ``now_ns``.
-
-    Expired transfers can be neither posted nor voided afterwards; a closing transfer that
-    expires reopens its account.
-    """
-    working: dict[int, _Working] = {}
-    changes: list[PendingChange] = []
-    history: list[AccountBalance] = []
-    for info in sorted(due, key=lambda i: (i.expires_at, i.transfer.id)):
-        p = info.transfer
-        if info.status is not PendingStatus.PENDING or not 0 < info.expires_at <= now_ns:
-            continue
-        dr = working.get(p.debit_account_id) or working.setdefault(
-            p.debit_account_id, _Working(accounts[p.debit_account_id])
-        )
-        cr = working.get(p.credit_account_id) or working.setdefault(
-            p.credit_account_id, _Working(accounts[p.credit_account_id])
-        )
-        dr.dp -= p.amount
-        cr.cp -= p.amount
-        if p.flags & _CLOSE_DR:
-            dr.flags &= ~_CLOSED
-        if p.flags & _CLOSE_CR:
-            cr.flags &= ~_CLOSED
-        changes.append(PendingChange(p.id, PendingStatus.EXPIRED, 0, info.expires_at))
-        for w in (dr, cr):
-            if w.flags & _HISTORY:
-                history.append(
-                    AccountBalance(w.account.id, info.expires_at, w.dp, w.dpo, w.cp, w.cpo)
-                )
-    return {k: w.freeze() for k, w in working.items()}, changes, history
-
-
-class _AccountBatch:
-    def __init__(self, stored: Mapping[int, Account], first_timestamp: int) -> None:
-        self.stored = stored
-        self.first_timestamp = first_timestamp
-        self.created: list[Account] = []
-        self.created_by_id: dict[int, Account] = {}
-
-    def savepoint(self) -> object:
-        return len(self.created)
-
-    def rollback(self, mark: object) -> None:
-        assert isinstance(mark, int)
-        for a in self.created[mark:]:
-            del self.created_by_id[a.id]
-        del self.created[mark:]
-
-    def execute(self, index: int, a: Account) -> CreateAccountResult:
-        if a.timestamp != 0:
-            return AR.TIMESTAMP_MUST_BE_ZERO
-        if a.flags & ~_ACCOUNT_CREATE_FLAGS or a.flags < 0:
-            return AR.RESERVED_FLAG
-        if a.id == 0:
-            return AR.ID_MUST_NOT_BE_ZERO
-        if a.id == U128_MAX:
-            return AR.ID_MUST_NOT_BE_INT_MAX
-        if _bad_u128(a.id):
-            return AR.ID_OUT_OF_RANGE
-        if a.flags & _DMNEC and a.flags & _CMNED:
-            return AR.FLAGS_ARE_MUTUALLY_EXCLUSIVE
-        if a.debits_pending:
-            return AR.DEBITS_PENDING_MUST_BE_ZERO
-        if a.debits_posted:
-            return AR.DEBITS_POSTED_MUST_BE_ZERO
-        if a.credits_pending:
-            return AR.CREDITS_PENDING_MUST_BE_ZERO
-        if a.credits_posted:
-            return AR.CREDITS_POSTED_MUST_BE_ZERO
-        if _bad_user_data(a):
-            return AR.USER_DATA_OUT_OF_RANGE
-        if a.ledger == 0:
-            return AR.LEDGER_MUST_NOT_BE_ZERO
-        if not 0 < a.ledger <= U32_MAX:
-            return AR.LEDGER_OUT_OF_RANGE
-        if a.code == 0:
-            return AR.CODE_MUST_NOT_BE_ZERO
-        if not 0 < a.code <= U16_MAX:
-            return AR.CODE_OUT_OF_RANGE
-        found = self.created_by_id.get(a.id) or self.stored.get(a.id)
-        if found is not None:
-            return _compare_account(a, found)
-        created = Account(
-            a.id,
-            a.ledger,
-            a.code,
-            int(a.flags) & ~int(AccountFlags.LINKED),
-            a.user_data_128,
-            a.user_data_64,
-            a.user_data_32,
-            timestamp=self.first_timestamp + index,
-        )
-        self.created.append(created)
-        self.created_by_id[a.id] = created
-        return AR.OK
-
-
-def _compare_account(a: Account, e: Account) -> CreateAccountResult:
-    if a.flags & ~int(AccountFlags.LINKED) != e.flags & ~int(AccountFlags.CLOSED):
-        return AR.EXISTS_WITH_DIFFERENT_FLAGS
-    if a.user_data_128 != e.user_data_128:
-        return AR.EXISTS_WITH_DIFFERENT_USER_DATA_128
-    if a.user_data_64 != e.user_data_64:
-        return AR.EXISTS_WITH_DIFFERENT_USER_DATA_64
-    if a.user_data_32 != e.user_data_32:
-        return AR.EXISTS_WITH_DIFFERENT_USER_DATA_32
-    if a.ledger != e.ledger:
-        return AR.EXISTS_WITH_DIFFERENT_LEDGER
-    if a.code != e.code:
-        return AR.EXISTS_WITH_DIFFERENT_CODE
-    return AR.EXISTS
-
-
-def create_accounts(
-    batch: Sequence[Account], stored: Mapping[int, Account], first_timestamp: int
-) -> AccountOutcome:
-    """Validate a batch of new accounts against the ``stored`` accounts with the same ids."""
-    run = _AccountBatch(stored, first_timestamp)
-    results = run_linked(
-        batch,
-        lambda a: bool(a.flags & int(AccountFlags.LINKED)),
-        run.execute,
-        run.savepoint,
-        run.rollback,
-        lambda: None,
-        AR.OK,
-        AR.LINKED_EVENT_FAILED,
-        AR.LINKED_EVENT_CHAIN_OPEN,
-    )
-    return AccountOutcome(results, run.created, first_timestamp + max(len(batch) - 1, 0))

@@ -27,9 +27,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from embedfin.core.clock import Clock, SystemClock
 from embedfin.db.engine import make_engine
 from embedfin.db.migrate import upgrade
+from embedfin.ledger import account_rules, queries
 from embedfin.ledger import engine as rules
-from embedfin.ledger import queries
-from embedfin.ledger.engine import PendingInfo, Snapshot
+from embedfin.ledger.expiry import expire_pending
+from embedfin.ledger.records import PendingInfo, Snapshot
 from embedfin.ledger.store import store_for
 from embedfin.ledger.types import (
     BATCH_MAX,
@@ -97,7 +98,7 @@ class Ledger:
         def run(conn: Connection, _slow: bool) -> list[CreateAccountResult]:
             base = self._next_timestamp(conn, len(batch))
             stored = self.store.load_accounts(conn, [a.id for a in batch if _valid(a.id)])
-            outcome = rules.create_accounts(batch, stored, base)
+            outcome = account_rules.create_accounts(batch, stored, base)
             self.store.insert_accounts(conn, outcome.created)
             self._finish(conn, outcome.last_timestamp)
             self._after_commit = lambda: self._remember(outcome.created)
@@ -256,7 +257,7 @@ class Ledger:
                 due_infos = store.load_pendings(conn, due, lock=True)
         if not due_infos:
             return accounts, pendings, {}, 0
-        expired, changes, history = rules.expire_pending(accounts, list(due_infos.values()), now)
+        expired, changes, history = expire_pending(accounts, list(due_infos.values()), now)
         store.update_balances(conn, expired.values())
         store.resolve_pendings(conn, changes)
         store.insert_history(conn, history)

@@ -26,7 +26,7 @@ from embedfin.ledger.codec import (
     transfer_from_row,
     transfer_rows,
 )
-from embedfin.ledger.engine import PendingChange, PendingInfo
+from embedfin.ledger.records import PendingChange, PendingInfo
 from embedfin.ledger.types import Account, AccountBalance, PendingStatus, Transfer
 
 _CHUNK = 500
