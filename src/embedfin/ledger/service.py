@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from embedfin.core.clock import Clock, SystemClock
+from embedfin.core.errors import InvalidInput
 from embedfin.db.engine import make_engine
 from embedfin.db.migrate import upgrade
 from embedfin.ledger import account_rules, queries
@@ -50,7 +51,9 @@ _RETRYABLE_PG = {"40001", "40P01", "55P03"}
 T = TypeVar("T")
 
 
-class BatchTooLarge(ValueError):
+class BatchTooLarge(InvalidInput):
+    """More events than one batch may hold; nothing was done."""
+
     code = "batch_too_large"
 
 
@@ -67,7 +70,12 @@ class Page:
 
 
 class Ledger:
-    """Create accounts and transfers in batches; look them up. Safe for many processes."""
+    """Create accounts and transfers in batches; look them up. Safe for many processes.
+
+    Timestamps are unique and increasing per database on SQLite (writers are serialised) and
+    per ``Ledger`` object on PostgreSQL, where concurrent writers may interleave; listings order
+    by (timestamp, id), which is total either way.
+    """
 
     def __init__(self, db: Engine | str | None = None, clock: Clock | None = None) -> None:
         self.engine = db if isinstance(db, Engine) else make_engine(db)
