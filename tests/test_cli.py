@@ -115,3 +115,20 @@ def test_readme_ledger_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.chdir(tmp_path)
     monkeypatch.setitem(os.environ, "EMBEDFIN_DATABASE_URL", f"sqlite:///{tmp_path / 'r.db'}")
     exec(compile(block.group(1), "README.md", "exec"), {})
+
+
+def test_check_on_a_missing_or_foreign_database_says_so_and_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    missing = tmp_path / "nope.db"
+    result = runner.invoke(app, ["check", "--db", f"sqlite:///{missing}"])
+    assert result.exit_code != 0
+    assert not missing.exists()
+    foreign = tmp_path / "foreign.db"
+    engine = make_engine(f"sqlite:///{foreign}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE something (x INTEGER)"))
+    engine.dispose()
+    result = runner.invoke(app, ["check", "--db", f"sqlite:///{foreign}"])
+    assert result.exit_code != 0
+    assert "embedfin db upgrade" in str(result.exception) + result.output

@@ -5,17 +5,20 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from embedfin.core.errors import EmbedfinError
 from embedfin.core.ids import format_id, parse_id
 from embedfin.core.money import Money, currency_by_numeric, format_money
-from embedfin.db.engine import make_engine
-from embedfin.db.migrate import upgrade
+from embedfin.db.engine import default_url, make_engine
+from embedfin.db.migrate import SchemaMissing, require_schema, upgrade
 from embedfin.ledger.check import CheckReport, check
 from embedfin.ledger.service import Ledger
 from embedfin.progress import progress_factory
@@ -46,6 +49,17 @@ def main() -> None:
         sys.exit(2)
 
 
+def _existing_database(url: str | None) -> Engine:
+    """An engine for a database that must already hold the schema (never creates one)."""
+    target = url or default_url()
+    parsed = make_url(target)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").exists():
+        raise SchemaMissing(f"no database at {target}")
+    engine = make_engine(target)
+    require_schema(engine)
+    return engine
+
+
 def _amount(amount_minor: int, ledger: int) -> str:
     try:
         return format_money(Money(amount_minor, currency_by_numeric(ledger).code))
@@ -69,7 +83,7 @@ def _print_report(report: CheckReport) -> None:
 @app.command("check")
 def check_command(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Verify the ledger's invariants on any database; exit 1 when one fails."""
-    engine = make_engine(db)
+    engine = _existing_database(db)
     with engine.connect() as conn:
         report = check(conn)
     engine.dispose()
@@ -148,7 +162,7 @@ def db_upgrade(db: DbOption = None) -> None:
 @ledger_app.command("account")
 def ledger_account(account_id: str, db: DbOption = None, as_json: JsonOption = False) -> None:
     """Show one account and its balances."""
-    ledger = Ledger(db)
+    ledger = Ledger(_existing_database(db))
     found = ledger.lookup_accounts([parse_id(account_id)])
     if not found:
         err.print(f"no account {account_id}")
@@ -175,7 +189,7 @@ def ledger_transfers(
     as_json: JsonOption = False,
 ) -> None:
     """List an account's transfers, newest first."""
-    ledger = Ledger(db)
+    ledger = Ledger(_existing_database(db))
     page = ledger.get_account_transfers(
         parse_id(account_id),
         limit=limit,

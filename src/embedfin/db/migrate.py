@@ -6,7 +6,16 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
+
+from embedfin.core.errors import EmbedfinError
+
+
+class SchemaMissing(EmbedfinError):
+    """The database has no (or an older) embedfin schema."""
+
+    code = "schema_missing"
+
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -23,3 +32,10 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def require_schema(engine: Engine) -> None:
+    """Refuse to work on a database that embedfin has not set up (nothing is created)."""
+    if not inspect(engine).has_table("alembic_version"):
+        url = engine.url.render_as_string(hide_password=True)
+        raise SchemaMissing(f"{url} has no embedfin schema; run: embedfin db upgrade --db {url}")
