@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Text,
     CheckConstraint,
     Column,
     Index,
@@ -115,4 +116,32 @@ ledger_meta = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", BigInteger, nullable=False),
+)
+
+#: The transactional outbox: every committed command's domain events, in commit order.
+outbox_events = Table(
+    "outbox_events",
+    metadata,
+    Column(
+        "position",
+        BigInteger().with_variant(Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    Column("event_id", String(64), nullable=False, unique=True),
+    Column("type", String(64), nullable=False),
+    Column("aggregate", String(32), nullable=False),
+    Column("aggregate_id", String(64), nullable=False),
+    Column("tenant_id", String(64)),
+    Column("payload", Text, nullable=False),
+    Column("occurred_at", BigInteger, nullable=False),
+    Column("tx_id", BigInteger),
+    Index("ix_outbox_events_aggregate", "aggregate", "aggregate_id"),
+)
+
+event_cursors = Table(
+    "event_cursors",
+    metadata,
+    Column("consumer", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
 )

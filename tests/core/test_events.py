@@ -1,0 +1,64 @@
+"""The outbox: events commit with their change, and consumers never skip one."""
+
+from __future__ import annotations
+
+import pytest
+
+from embedfin.core.events import Event, append_events, load_cursor, read_events, save_cursor
+from embedfin.db.engine import make_engine
+
+
+def _event(n: int) -> Event:
+    return Event("order_paid", "order", f"ord_{n}", {"amount_minor": n, "currency": "USD"}, n)
+
+
+def test_events_are_read_in_order_from_a_cursor(db_url: str) -> None:
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        append_events(conn, [_event(1), _event(2)])
+    with engine.begin() as conn:
+        append_events(conn, [_event(3)])
+    with engine.connect() as conn:
+        first = read_events(conn, limit=2)
+        rest = read_events(conn, after=first[-1].position)
+    assert [e.event.aggregate_id for e in first + rest] == ["ord_1", "ord_2", "ord_3"]
+    assert rest[0].event.payload == {"amount_minor": 3, "currency": "USD"}
+    engine.dispose()
+
+
+def test_rolled_back_change_leaves_no_event(db_url: str) -> None:
+    engine = make_engine(db_url)
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        append_events(conn, [_event(1)])
+        raise RuntimeError("the command failed after writing")
+    with engine.connect() as conn:
+        assert read_events(conn) == []
+    engine.dispose()
+
+
+def test_consumer_cursor_is_durable(db_url: str) -> None:
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        assert load_cursor(conn, "webhooks") == 0
+        save_cursor(conn, "webhooks", 7)
+        save_cursor(conn, "webhooks", 9)
+    with engine.connect() as conn:
+        assert load_cursor(conn, "webhooks") == 9
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_event_of_a_slower_transaction_is_not_skipped(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    slow = engine.connect()
+    slow_tx = slow.begin()
+    append_events(slow, [_event(1)])  # takes the lower position, commits last
+    with engine.begin() as conn:
+        append_events(conn, [_event(2)])
+    with engine.connect() as conn:
+        assert read_events(conn) == []  # ord_2 must wait: ord_1 may still commit before it
+    slow_tx.commit()
+    slow.close()
+    with engine.connect() as conn:
+        assert [e.event.aggregate_id for e in read_events(conn)] == ["ord_1", "ord_2"]
+    engine.dispose()
