@@ -43,3 +43,33 @@ class AmountOutOfRange(InvalidAmount):
 
 class ConfigurationError(EmbedfinError):
     code = "configuration_error"
+
+
+class NotFound(EmbedfinError):
+    """An id that does not exist, or that belongs to another tenant (indistinguishable)."""
+
+    code = "not_found"
+
+
+class InsufficientFunds(EmbedfinError):
+    code = "insufficient_funds"
+
+
+class LimitExceeded(EmbedfinError):
+    code = "limit_exceeded"
+
+
+class IdempotencyMismatch(EmbedfinError):
+    """A request id reused with different parameters."""
+
+    code = "idempotency_key_reused"
+
+
+class InvalidStateTransition(EmbedfinError):
+    code = "invalid_state_transition"
+
+
+class LedgerRejected(EmbedfinError):
+    """The ledger refused a movement for a reason the caller could not have prevented."""
+
+    code = "ledger_rejected"

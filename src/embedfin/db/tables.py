@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
-    Text,
     CheckConstraint,
     Column,
     Index,
@@ -16,6 +15,8 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    Text,
+    UniqueConstraint,
     text,
 )
 
@@ -144,4 +145,37 @@ event_cursors = Table(
     metadata,
     Column("consumer", String(64), primary_key=True),
     Column("position", BigInteger, nullable=False),
+)
+
+#: Which ledger account belongs to whom (payments' chart of accounts; see payments/chart.py).
+payment_accounts = Table(
+    "payment_accounts",
+    metadata,
+    Column("account_id", U128, primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("owner_kind", String(16), nullable=False),
+    Column("owner_id", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("code", Integer, nullable=False),
+    Index("ix_payment_accounts_owner", "tenant", "owner_kind", "owner_id"),
+)
+
+#: Wallet top-ups and withdrawals as the customer asked for them (the money is in the ledger).
+wallet_movements = Table(
+    "wallet_movements",
+    metadata,
+    Column("transfer_id", U128, primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("request_id", String(255), nullable=False),
+    Column("owner_kind", String(16), nullable=False),
+    Column("owner_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("channel", String(32)),
+    Column("bank_token", String(64)),
+    Column("bank_last4", String(4)),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("tenant", "request_id", name="uq_wallet_movements_tenant_request"),
+    Index("ix_wallet_movements_owner_day", "tenant", "owner_id", "kind", "created_at"),
 )

@@ -17,7 +17,8 @@ that no other process has written since.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -102,17 +103,21 @@ class Ledger:
         _check_size(batch)
         if not batch:
             return []
+        return self._transaction(lambda conn, _slow: self._accounts_batch(conn, batch))
 
-        def run(conn: Connection, _slow: bool) -> list[CreateAccountResult]:
-            base = self._next_timestamp(conn, len(batch))
-            stored = self.store.load_accounts(conn, [a.id for a in batch if _valid(a.id)])
-            outcome = account_rules.create_accounts(batch, stored, base)
-            self.store.insert_accounts(conn, outcome.created)
-            self._finish(conn, outcome.last_timestamp)
-            self._after_commit = lambda: self._remember(outcome.created)
-            return outcome.results
+    @contextmanager
+    def transaction(self) -> Iterator[LedgerTransaction]:
+        """One unit of work spanning ledger batches and the caller's own tables and events.
 
-        return self._transaction(run)
+        Everything done through the yielded object and its ``conn`` commits or rolls back
+        together. Transfer ids are always looked up (no optimistic path), so a retry inside
+        the unit of work answers ``exists`` without needing a rollback.
+        """
+        try:
+            with self.engine.begin() as conn:
+                yield LedgerTransaction(self, conn)
+        finally:
+            self._invalidate()  # balances changed in a transaction the cache did not follow
 
     def create_transfers(self, batch: Sequence[Transfer]) -> list[CreateTransferResult]:
         """Apply a batch; one result per transfer. Business failures are results, not errors."""
@@ -203,6 +208,17 @@ class Ledger:
                 self._after_commit()
             return result
         raise RuntimeError("unreachable")
+
+    def _accounts_batch(
+        self, conn: Connection, batch: Sequence[Account]
+    ) -> list[CreateAccountResult]:
+        base = self._next_timestamp(conn, len(batch))
+        stored = self.store.load_accounts(conn, [a.id for a in batch if _valid(a.id)])
+        outcome = account_rules.create_accounts(batch, stored, base)
+        self.store.insert_accounts(conn, outcome.created)
+        self._finish(conn, outcome.last_timestamp)
+        self._after_commit = lambda: self._remember(outcome.created)
+        return outcome.results
 
     def _transfers(
         self, conn: Connection, batch: Sequence[Transfer], slow: bool
@@ -317,6 +333,34 @@ class Ledger:
     def _invalidate(self) -> None:
         self._cache.clear()
         self._cache_version = -1
+
+
+class LedgerTransaction:
+    """The ledger inside a caller's unit of work (see ``Ledger.transaction``).
+
+    Attributes:
+        conn: the open connection; the caller writes its own tables and events through it.
+    """
+
+    def __init__(self, ledger: Ledger, conn: Connection) -> None:
+        self.ledger = ledger
+        self.conn = conn
+
+    def create_accounts(self, batch: Sequence[Account]) -> list[CreateAccountResult]:
+        _check_size(batch)
+        return self.ledger._accounts_batch(self.conn, batch) if batch else []
+
+    def create_transfers(self, batch: Sequence[Transfer]) -> list[CreateTransferResult]:
+        _check_size(batch)
+        return self.ledger._transfers(self.conn, batch, slow=True) if batch else []
+
+    def lookup_accounts(self, ids: Sequence[int]) -> list[Account]:
+        found = self.ledger.store.load_accounts(self.conn, [i for i in ids if _valid(i)])
+        return [found[i] for i in ids if i in found]
+
+    def lookup_transfers(self, ids: Sequence[int]) -> list[Transfer]:
+        found = self.ledger.store.load_transfers(self.conn, [i for i in ids if _valid(i)])
+        return [found[i] for i in ids if i in found]
 
 
 def _valid(some_id: int) -> bool:

@@ -1,0 +1,45 @@
+"""Opening the chart's ledger accounts and recording who owns them (idempotent)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import insert, select
+
+from embedfin.core.errors import LedgerRejected
+from embedfin.db.tables import payment_accounts
+from embedfin.ledger.service import LedgerTransaction
+from embedfin.ledger.types import CreateAccountResult
+from embedfin.payments.chart import AccountKey
+
+
+def open_accounts(tx: LedgerTransaction, keys: Sequence[AccountKey]) -> None:
+    """Make sure every key's ledger account exists and is registered; safe to repeat."""
+    unique = list({k.account_id: k for k in keys}.values())
+    results = tx.create_accounts([k.account() for k in unique])
+    for key, result in zip(unique, results, strict=True):
+        if result not in (CreateAccountResult.OK, CreateAccountResult.EXISTS):
+            raise LedgerRejected(f"account {key} could not be opened: {result}")
+    known = set(
+        tx.conn.execute(
+            select(payment_accounts.c.account_id).where(
+                payment_accounts.c.account_id.in_([k.account_id for k in unique])
+            )
+        ).scalars()
+    )
+    fresh = [k for k in unique if k.account_id not in known]
+    if fresh:
+        tx.conn.execute(
+            insert(payment_accounts),
+            [
+                {
+                    "account_id": k.account_id,
+                    "tenant": k.tenant,
+                    "owner_kind": k.owner_kind,
+                    "owner_id": k.owner_id,
+                    "currency": k.currency,
+                    "code": int(k.code),
+                }
+                for k in fresh
+            ],
+        )

@@ -1,0 +1,115 @@
+"""The chart of accounts: every ledger account the payments package uses, in one place.
+
+One ledger per currency (its ISO 4217 numeric code). Asset accounts are debit-normal, the rest
+credit-normal. Customer money is safeguarded: at every commit
+
+    Σ customer liabilities (wallets, merchant balances, escrow)
+        = Σ safeguarded assets (client-reserve bank account + money in transit from channels)
+
+Any flow that turns customer money into platform money (commission) or that costs the platform
+money (channel fees) moves the same amount between the reserve and the platform's operating cash
+in the same linked chain, so the equation never breaks (PBoC 2018: 100% of client reserve funds
+deposited centrally; reserve money only flows to designated accounts).
+
+=====================  ====  ======  =============================================
+account                code  normal  flags
+=====================  ====  ======  =============================================
+client reserve            1  debit   credits must not exceed debits (no overdraft)
+channel clearing          2  debit   credits must not exceed debits (in transit)
+platform operating       10  debit   —
+buyer wallet            100  credit  debits must not exceed credits
+merchant pending        200  credit  debits must not exceed credits
+merchant available      210  credit  debits must not exceed credits
+escrow                  300  credit  debits must not exceed credits
+commission revenue      400  credit  debits must not exceed credits
+channel fee expense     500  debit   —
+platform equity         900  credit  —
+=====================  ====  ======  =============================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from enum import IntEnum
+
+from embedfin.core.ids import U128_MAX
+from embedfin.core.money import currency
+from embedfin.ledger.types import Account, AccountFlags
+
+
+class AccountCode(IntEnum):
+    CLIENT_RESERVE = 1
+    CHANNEL_CLEARING = 2
+    PLATFORM_OPERATING = 10
+    BUYER_WALLET = 100
+    MERCHANT_PENDING = 200
+    MERCHANT_AVAILABLE = 210
+    ESCROW = 300
+    COMMISSION_REVENUE = 400
+    CHANNEL_FEE_EXPENSE = 500
+    PLATFORM_EQUITY = 900
+
+
+SAFEGUARDED_ASSETS = frozenset({AccountCode.CLIENT_RESERVE, AccountCode.CHANNEL_CLEARING})
+CUSTOMER_LIABILITIES = frozenset(
+    {
+        AccountCode.BUYER_WALLET,
+        AccountCode.MERCHANT_PENDING,
+        AccountCode.MERCHANT_AVAILABLE,
+        AccountCode.ESCROW,
+    }
+)
+_DEBIT_LIMITED = frozenset(CUSTOMER_LIABILITIES | {AccountCode.COMMISSION_REVENUE})
+PLATFORM = "platform"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountKey:
+    """Who an account belongs to, in which currency, for what.
+
+    Attributes:
+        tenant: the marketplace running embedfin.
+        owner_kind: ``platform``, ``buyer``, ``merchant`` or ``channel``.
+        owner_id: the owner's id within the tenant (``platform`` for platform accounts).
+        currency: ISO 4217 code.
+        code: the chart position.
+    """
+
+    tenant: str
+    owner_kind: str
+    owner_id: str
+    currency: str
+    code: AccountCode
+
+    @property
+    def account_id(self) -> int:
+        """A stable u128 derived from the key: the same key always names the same account."""
+        text = f"{self.tenant}\x1f{self.owner_kind}\x1f{self.owner_id}\x1f{self.currency}"
+        digest = hashlib.sha256(f"{text}\x1f{int(self.code)}".encode()).digest()
+        value = int.from_bytes(digest[:16], "big")
+        return value if 0 < value < U128_MAX else 1
+
+    @property
+    def ledger(self) -> int:
+        return currency(self.currency).numeric
+
+    def account(self) -> Account:
+        flags = AccountFlags.NONE
+        if self.code in _DEBIT_LIMITED:
+            flags = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
+        elif self.code in SAFEGUARDED_ASSETS:  # never pay out more than was received
+            flags = AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS
+        if self.code in CUSTOMER_LIABILITIES:
+            flags |= AccountFlags.HISTORY  # statements need balance after each movement
+        return Account(self.account_id, self.ledger, int(self.code), int(flags))
+
+
+def platform_account(tenant: str, currency_code: str, code: AccountCode) -> AccountKey:
+    return AccountKey(tenant, PLATFORM, PLATFORM, currency(currency_code).code, code)
+
+
+def channel_clearing(tenant: str, channel: str, currency_code: str) -> AccountKey:
+    return AccountKey(
+        tenant, "channel", channel, currency(currency_code).code, AccountCode.CHANNEL_CLEARING
+    )

@@ -1,0 +1,116 @@
+"""Channel settlement: money collected by a channel arrives in the client reserve.
+
+A channel settles the gross it collected minus its fee. The fee is the platform's cost, not the
+customers', so in the same linked chain the platform moves the fee from its operating cash into
+the reserve: customer liabilities stay fully safeguarded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from embedfin.core.errors import (
+    CurrencyMismatch,
+    IdempotencyMismatch,
+    InvalidAmount,
+    LedgerRejected,
+)
+from embedfin.core.events import Event, append_events
+from embedfin.core.money import Money
+from embedfin.ledger.service import Ledger
+from embedfin.ledger.types import CreateTransferResult, Transfer, TransferFlags
+from embedfin.payments.accounts import open_accounts
+from embedfin.payments.chart import AccountCode, channel_clearing, platform_account
+from embedfin.payments.requests import check_name, check_request_id, transfer_id
+
+CODE_CHANNEL_SETTLEMENT = 1003
+CODE_CHANNEL_FEE = 1004
+CODE_FEE_FUNDING = 1005
+R = CreateTransferResult
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSettlement:
+    channel: str
+    gross: Money
+    fee: Money
+    request_id: str
+    replayed: bool
+
+
+def settle_channel(
+    ledger: Ledger, tenant: str, channel: str, gross: Money, fee: Money, request_id: str
+) -> ChannelSettlement:
+    """Book a channel's settlement of ``gross`` minus ``fee`` into the client reserve."""
+    if gross.currency != fee.currency:
+        raise CurrencyMismatch("gross and fee must be in one currency")
+    if gross.amount_minor <= 0 or fee.amount_minor < 0 or fee.amount_minor > gross.amount_minor:
+        raise InvalidAmount("need gross > 0 and 0 <= fee <= gross")
+    check_request_id(request_id)
+    clearing = channel_clearing(tenant, check_name("channel", channel), gross.currency)
+    reserve = platform_account(tenant, gross.currency, AccountCode.CLIENT_RESERVE)
+    expense = platform_account(tenant, gross.currency, AccountCode.CHANNEL_FEE_EXPENSE)
+    operating = platform_account(tenant, gross.currency, AccountCode.PLATFORM_OPERATING)
+    ledger_no = reserve.ledger
+    net = gross.amount_minor - fee.amount_minor
+    legs = [
+        Transfer(
+            transfer_id(tenant, request_id, "net"),
+            reserve.account_id,
+            clearing.account_id,
+            net,
+            ledger_no,
+            CODE_CHANNEL_SETTLEMENT,
+        )
+    ]
+    if fee.amount_minor:
+        legs += [
+            Transfer(
+                transfer_id(tenant, request_id, "fee"),
+                expense.account_id,
+                clearing.account_id,
+                fee.amount_minor,
+                ledger_no,
+                CODE_CHANNEL_FEE,
+            ),
+            Transfer(
+                transfer_id(tenant, request_id, "fee_funding"),
+                reserve.account_id,
+                operating.account_id,
+                fee.amount_minor,
+                ledger_no,
+                CODE_FEE_FUNDING,
+            ),
+        ]
+    legs = [t._replace(flags=TransferFlags.LINKED) for t in legs[:-1]] + legs[-1:]
+    with ledger.transaction() as tx:
+        open_accounts(tx, [clearing, reserve, expense, operating])
+        results = tx.create_transfers(legs)
+        if results[0] is R.EXISTS:
+            return ChannelSettlement(channel, gross, fee, request_id, replayed=True)
+        if results[0].startswith("exists_with_different"):
+            raise IdempotencyMismatch(f"request_id {request_id!r} settled different amounts")
+        if any(r is not R.OK for r in results):
+            failing = next(r for r in results if r not in (R.OK, R.LINKED_EVENT_FAILED))
+            if failing is R.EXCEEDS_DEBITS:
+                raise LedgerRejected(f"{channel} settles more than it collected")
+            raise LedgerRejected(f"settlement refused: {failing}")
+        append_events(
+            tx.conn,
+            [
+                Event(
+                    "channel_settled",
+                    "channel",
+                    channel,
+                    {
+                        "gross_minor": gross.amount_minor,
+                        "fee_minor": fee.amount_minor,
+                        "currency": gross.currency,
+                        "request_id": request_id,
+                    },
+                    ledger.clock.now_ns(),
+                    tenant,
+                )
+            ],
+        )
+        return ChannelSettlement(channel, gross, fee, request_id, replayed=False)

@@ -1,0 +1,347 @@
+"""Stored-value wallets: top-up through a channel, withdrawal to a bound bank account.
+
+Every command validates first, then in one unit of work: moves the money on the ledger, records
+the movement, appends its event. Any refusal raises a typed error and rolls everything back.
+A retry with the same ``request_id`` replays the first result; the same id with different
+parameters is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, insert, select
+
+from embedfin.core.clock import NS_PER_SECOND, Clock, SystemClock
+from embedfin.core.errors import (
+    IdempotencyMismatch,
+    InsufficientFunds,
+    InvalidAmount,
+    InvalidInput,
+    LedgerRejected,
+    LimitExceeded,
+)
+from embedfin.core.events import Event, append_events
+from embedfin.core.money import Money, currency
+from embedfin.db.tables import wallet_movements
+from embedfin.ledger.service import Ledger, LedgerTransaction
+from embedfin.ledger.types import CreateTransferResult, Transfer
+from embedfin.payments.accounts import open_accounts
+from embedfin.payments.chart import (
+    AccountCode,
+    AccountKey,
+    channel_clearing,
+    platform_account,
+)
+from embedfin.payments.requests import check_name, check_request_id, transfer_id
+
+R = CreateTransferResult
+DAY_NS = 86_400 * NS_PER_SECOND
+_TOKEN = re.compile(r"^tok_[A-Za-z0-9]{8,60}$")
+CODE_TOP_UP = 1001
+CODE_WITHDRAWAL = 1002
+
+
+@dataclass(frozen=True, slots=True)
+class WalletLimits:
+    """Per-currency limits in minor units; a currency not listed has no limit."""
+
+    withdrawal_per_day: Mapping[str, int] = field(
+        default_factory=lambda: {"USD": 500_000, "EUR": 500_000, "CNY": 5_000_000}
+    )
+    top_up_max: Mapping[str, int] = field(
+        default_factory=lambda: {"USD": 1_000_000, "EUR": 1_000_000, "CNY": 10_000_000}
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WalletMovement:
+    """A top-up or withdrawal as recorded.
+
+    Attributes:
+        transfer_id: the ledger transfer.
+        request_id: the client's idempotency key.
+        kind: ``top_up`` or ``withdrawal``.
+        owner_kind, owner_id: whose wallet.
+        amount: how much.
+        channel: the payment channel (top-ups).
+        bank_last4: last four digits of the bound bank account (withdrawals).
+        created_at_ns: when.
+        replayed: True when this answers a retry of an earlier request.
+    """
+
+    transfer_id: int
+    request_id: str
+    kind: str
+    owner_kind: str
+    owner_id: str
+    amount: Money
+    channel: str | None
+    bank_last4: str | None
+    created_at_ns: int
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WalletBalance:
+    """``available`` can be spent now; ``held`` is reserved by pending payments."""
+
+    available: Money
+    held: Money
+
+
+def wallet_key(tenant: str, owner_kind: str, owner_id: str, currency_code: str) -> AccountKey:
+    codes = {"buyer": AccountCode.BUYER_WALLET, "merchant": AccountCode.MERCHANT_AVAILABLE}
+    if owner_kind not in codes:
+        raise InvalidInput(f"owner_kind must be buyer or merchant, got {owner_kind!r}")
+    return AccountKey(
+        tenant,
+        owner_kind,
+        check_name("owner_id", owner_id),
+        currency(currency_code).code,
+        codes[owner_kind],
+    )
+
+
+class Wallets:
+    def __init__(
+        self,
+        ledger: Ledger,
+        tenant: str,
+        clock: Clock | None = None,
+        limits: WalletLimits | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.tenant = check_name("tenant", tenant)
+        self.clock = clock or ledger.clock or SystemClock()
+        self.limits = limits or WalletLimits()
+
+    # --- commands -----------------------------------------------------------------------------
+    def top_up(self, buyer_id: str, amount: Money, channel: str, request_id: str) -> WalletMovement:
+        """Credit a buyer's wallet with money collected through a payment channel."""
+        _positive(amount)
+        cap = self.limits.top_up_max.get(amount.currency)
+        if cap is not None and amount.amount_minor > cap:
+            raise LimitExceeded(f"a single top-up is at most {Money(cap, amount.currency)}")
+        wallet = wallet_key(self.tenant, "buyer", buyer_id, amount.currency)
+        clearing = channel_clearing(self.tenant, check_name("channel", channel), amount.currency)
+        request = WalletMovement(
+            transfer_id(self.tenant, check_request_id(request_id)),
+            request_id,
+            "top_up",
+            "buyer",
+            buyer_id,
+            amount,
+            channel,
+            None,
+            self.clock.now_ns(),
+        )
+        with self.ledger.transaction() as tx:
+            replay = self._replay(tx, request)
+            if replay is not None:
+                return replay
+            open_accounts(tx, [wallet, clearing])
+            self._move(tx, request, clearing, wallet)
+            self._record(tx, request, bank_token=None)
+            return request
+
+    def withdraw(
+        self,
+        owner_kind: str,
+        owner_id: str,
+        amount: Money,
+        bank_token: str,
+        bank_last4: str,
+        request_id: str,
+    ) -> WalletMovement:
+        """Pay money out of a wallet to the owner's bound bank account (held as a token)."""
+        _positive(amount)
+        if not _TOKEN.match(bank_token):
+            raise InvalidInput("bank_token must be a vault token (tok_…), never an account number")
+        if not re.fullmatch(r"\d{4}", bank_last4):
+            raise InvalidInput("bank_last4 must be the last four digits")
+        wallet = wallet_key(self.tenant, owner_kind, owner_id, amount.currency)
+        reserve = platform_account(self.tenant, amount.currency, AccountCode.CLIENT_RESERVE)
+        request = WalletMovement(
+            transfer_id(self.tenant, check_request_id(request_id)),
+            request_id,
+            "withdrawal",
+            owner_kind,
+            owner_id,
+            amount,
+            None,
+            bank_last4,
+            self.clock.now_ns(),
+        )
+        with self.ledger.transaction() as tx:
+            replay = self._replay(tx, request)
+            if replay is not None:
+                return replay
+            open_accounts(tx, [wallet, reserve])
+            self._move(tx, request, wallet, reserve)  # locks the wallet on PostgreSQL
+            self._check_daily_limit(tx, request)
+            self._record(tx, request, bank_token=bank_token)
+            return request
+
+    # --- queries ------------------------------------------------------------------------------
+    def balance(self, owner_kind: str, owner_id: str, currency_code: str) -> WalletBalance:
+        key = wallet_key(self.tenant, owner_kind, owner_id, currency_code)
+        found = self.ledger.lookup_accounts([key.account_id])
+        if not found:
+            zero = Money(0, key.currency)
+            return WalletBalance(zero, zero)
+        a = found[0]
+        return WalletBalance(
+            Money(a.credits_posted - a.debits_posted - a.debits_pending, key.currency),
+            Money(a.debits_pending, key.currency),
+        )
+
+    # --- internals ----------------------------------------------------------------------------
+    def _move(
+        self,
+        tx: LedgerTransaction,
+        request: WalletMovement,
+        debit: AccountKey,
+        credit: AccountKey,
+    ) -> None:
+        code = CODE_TOP_UP if request.kind == "top_up" else CODE_WITHDRAWAL
+        (result,) = tx.create_transfers(
+            [
+                Transfer(
+                    request.transfer_id,
+                    debit.account_id,
+                    credit.account_id,
+                    request.amount.amount_minor,
+                    debit.ledger,
+                    code,
+                )
+            ]
+        )
+        if result is R.EXCEEDS_CREDITS:
+            raise InsufficientFunds(f"the wallet holds less than {request.amount}")
+        if result is R.EXCEEDS_DEBITS:
+            raise LedgerRejected(
+                "the client reserve has not yet received these funds from the channels;"
+                " retry after settlement"
+            )
+        if result is not R.OK:
+            raise LedgerRejected(f"ledger refused the {request.kind}: {result}")
+
+    def _check_daily_limit(self, tx: LedgerTransaction, request: WalletMovement) -> None:
+        limit = self.limits.withdrawal_per_day.get(request.amount.currency)
+        if limit is None:
+            return
+        day_start = request.created_at_ns - request.created_at_ns % DAY_NS
+        m = wallet_movements.c
+        so_far = tx.conn.execute(
+            select(func.coalesce(func.sum(m.amount_minor), 0)).where(
+                m.tenant == self.tenant,
+                m.owner_id == request.owner_id,
+                m.owner_kind == request.owner_kind,
+                m.kind == "withdrawal",
+                m.currency == request.amount.currency,
+                m.created_at >= day_start,
+            )
+        ).scalar_one()
+        if int(so_far) + request.amount.amount_minor > limit:
+            left = Money(max(limit - int(so_far), 0), request.amount.currency)
+            raise LimitExceeded(f"daily withdrawal limit reached; {left} left today")
+
+    def _record(
+        self, tx: LedgerTransaction, request: WalletMovement, bank_token: str | None
+    ) -> None:
+        tx.conn.execute(
+            insert(wallet_movements).values(
+                transfer_id=request.transfer_id,
+                tenant=self.tenant,
+                request_id=request.request_id,
+                owner_kind=request.owner_kind,
+                owner_id=request.owner_id,
+                kind=request.kind,
+                amount_minor=request.amount.amount_minor,
+                currency=request.amount.currency,
+                channel=request.channel,
+                bank_token=bank_token,
+                bank_last4=request.bank_last4,
+                created_at=request.created_at_ns,
+            )
+        )
+        event_type = "wallet_topped_up" if request.kind == "top_up" else "wallet_withdrawn"
+        payload: dict[str, object] = {
+            "owner_kind": request.owner_kind,
+            "owner_id": request.owner_id,
+            "amount_minor": request.amount.amount_minor,
+            "currency": request.amount.currency,
+            "request_id": request.request_id,
+        }
+        if request.channel:
+            payload["channel"] = request.channel
+        append_events(
+            tx.conn,
+            [
+                Event(
+                    event_type,
+                    "wallet",
+                    f"{request.owner_kind}:{request.owner_id}",
+                    payload,
+                    request.created_at_ns,
+                    self.tenant,
+                )
+            ],
+        )
+
+    def _replay(self, tx: LedgerTransaction, request: WalletMovement) -> WalletMovement | None:
+        m = wallet_movements.c
+        row = (
+            tx.conn.execute(
+                select(wallet_movements).where(
+                    m.tenant == self.tenant, m.request_id == request.request_id
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        stored = WalletMovement(
+            row["transfer_id"],
+            row["request_id"],
+            row["kind"],
+            row["owner_kind"],
+            row["owner_id"],
+            Money(row["amount_minor"], row["currency"]),
+            row["channel"],
+            row["bank_last4"],
+            row["created_at"],
+            replayed=True,
+        )
+        same = (
+            stored.kind,
+            stored.owner_kind,
+            stored.owner_id,
+            stored.amount,
+            stored.channel,
+            stored.bank_last4,
+        ) == (
+            request.kind,
+            request.owner_kind,
+            request.owner_id,
+            request.amount,
+            request.channel,
+            request.bank_last4,
+        )
+        if not same:
+            raise IdempotencyMismatch(
+                f"request_id {request.request_id!r} was used for a different request"
+            )
+        return stored
+
+
+def _positive(amount: Money) -> None:
+    if amount.amount_minor <= 0:
+        raise InvalidAmount(f"amount must be positive, got {amount}")
+
+
+__all__ = ["WalletBalance", "WalletLimits", "WalletMovement", "Wallets"]
