@@ -28,9 +28,14 @@ def test_events_are_read_in_order_from_a_cursor(db_url: str) -> None:
 
 def test_rolled_back_change_leaves_no_event(db_url: str) -> None:
     engine = make_engine(db_url)
-    with pytest.raises(RuntimeError), engine.begin() as conn:
-        append_events(conn, [_event(1)])
-        raise RuntimeError("the command failed after writing")
+
+    def failing_command() -> None:
+        with engine.begin() as conn:
+            append_events(conn, [_event(1)])
+            raise RuntimeError("the command failed after writing")
+
+    with pytest.raises(RuntimeError):
+        failing_command()
     with engine.connect() as conn:
         assert read_events(conn) == []
     engine.dispose()
