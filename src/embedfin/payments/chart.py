@@ -4,12 +4,14 @@ One ledger per currency (its ISO 4217 numeric code). Asset accounts are debit-no
 credit-normal. Customer money is safeguarded: at every commit
 
     Σ customer liabilities (wallets, merchant balances, escrow)
+      + commission earned but still in the reserve (swept out daily)
         = Σ safeguarded assets (client-reserve bank account + money in transit from channels)
 
-Any flow that turns customer money into platform money (commission) or that costs the platform
-money (channel fees) moves the same amount between the reserve and the platform's operating cash
-in the same linked chain, so the equation never breaks (PBoC 2018: 100% of client reserve funds
-deposited centrally; reserve money only flows to designated accounts).
+A channel fee is the platform's cost, so the platform moves the same amount from its operating
+cash into the reserve in the same linked chain as the settlement; commission leaves the reserve
+only by a sweep that moves cash to operating and the commission to revenue together. The
+equation never breaks (PBoC 2018: 100% of client reserve funds deposited centrally; reserve
+money only flows to designated accounts).
 
 =====================  ====  ======  =============================================
 account                code  normal  flags
@@ -21,7 +23,8 @@ buyer wallet            100  credit  debits must not exceed credits
 merchant pending        200  credit  debits must not exceed credits
 merchant available      210  credit  debits must not exceed credits
 escrow                  300  credit  debits must not exceed credits
-commission revenue      400  credit  debits must not exceed credits
+commission in reserve   400  credit  debits must not exceed credits
+commission revenue      410  credit  —
 channel fee expense     500  debit   —
 platform equity         900  credit  —
 =====================  ====  ======  =============================================
@@ -46,7 +49,8 @@ class AccountCode(IntEnum):
     MERCHANT_PENDING = 200
     MERCHANT_AVAILABLE = 210
     ESCROW = 300
-    COMMISSION_REVENUE = 400
+    COMMISSION_IN_RESERVE = 400
+    COMMISSION_REVENUE = 410
     CHANNEL_FEE_EXPENSE = 500
     PLATFORM_EQUITY = 900
 
@@ -60,7 +64,9 @@ CUSTOMER_LIABILITIES = frozenset(
         AccountCode.ESCROW,
     }
 )
-_DEBIT_LIMITED = frozenset(CUSTOMER_LIABILITIES | {AccountCode.COMMISSION_REVENUE})
+#: Platform money that still sits in the client reserve (counted with the liabilities).
+UNSWEPT_PLATFORM_FUNDS = frozenset({AccountCode.COMMISSION_IN_RESERVE})
+_DEBIT_LIMITED = frozenset(CUSTOMER_LIABILITIES | UNSWEPT_PLATFORM_FUNDS)
 PLATFORM = "platform"
 
 

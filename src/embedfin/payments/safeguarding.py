@@ -1,4 +1,5 @@
-"""Invariant: customer liabilities equal safeguarded assets, per tenant and currency ledger."""
+"""Invariant: customer liabilities (plus commission not yet swept out) equal safeguarded assets,
+per tenant and currency ledger."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ from collections import defaultdict
 from sqlalchemy import Connection, text
 
 from embedfin.ledger.check import CheckReport, register_invariant
-from embedfin.payments.chart import CUSTOMER_LIABILITIES, SAFEGUARDED_ASSETS
+from embedfin.payments.chart import (
+    CUSTOMER_LIABILITIES,
+    SAFEGUARDED_ASSETS,
+    UNSWEPT_PLATFORM_FUNDS,
+)
 
 
 def customer_money_is_safeguarded(conn: Connection, report: CheckReport) -> None:
@@ -21,7 +26,7 @@ def customer_money_is_safeguarded(conn: Connection, report: CheckReport) -> None
     liabilities: dict[tuple[str, int], int] = defaultdict(int)
     safeguarded: dict[tuple[str, int], int] = defaultdict(int)
     for tenant, ledger, code, debits, credits in rows:
-        if code in CUSTOMER_LIABILITIES:
+        if code in CUSTOMER_LIABILITIES or code in UNSWEPT_PLATFORM_FUNDS:
             liabilities[(tenant, ledger)] += int(credits) - int(debits)
         elif code in SAFEGUARDED_ASSETS:
             safeguarded[(tenant, ledger)] += int(debits) - int(credits)
@@ -30,8 +35,9 @@ def customer_money_is_safeguarded(conn: Connection, report: CheckReport) -> None
             tenant, ledger = key
             report.fail(
                 "customer_money_safeguarded",
-                f"tenant {tenant}, ledger {ledger}: customer liabilities {liabilities[key]}"
-                f" != safeguarded reserve and in-transit funds {safeguarded[key]}",
+                f"tenant {tenant}, ledger {ledger}: customer liabilities and unswept"
+                f" commission {liabilities[key]} != reserve and in-transit funds"
+                f" {safeguarded[key]}",
             )
 
 

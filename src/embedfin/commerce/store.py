@@ -1,0 +1,121 @@
+"""Rows <-> commerce records. Only the commerce and payments services call these."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import Connection, insert, select, update
+
+from embedfin.commerce.orders import GoodsKind, Order, OrderLine, OrderStatus
+from embedfin.db.tables import merchants, order_lines, orders
+
+
+@dataclass(frozen=True, slots=True)
+class Merchant:
+    """A seller on the marketplace.
+
+    Attributes:
+        kyc_status: ``verified`` merchants may sell; ``pending`` / ``rejected`` may not.
+        category: decides the commission rate.
+        country: ISO 3166 alpha-2.
+        settlement_currency: ISO 4217.
+        payout_preference: ``t0`` (real-time release to available) or ``t1`` (next-day batch).
+    """
+
+    tenant: str
+    merchant_id: str
+    kyc_status: str
+    category: str
+    country: str
+    settlement_currency: str
+    payout_preference: str
+    created_at: int
+
+
+def insert_merchant(conn: Connection, merchant: Merchant) -> None:
+    conn.execute(insert(merchants).values(**asdict(merchant)))
+
+
+def load_merchant(conn: Connection, tenant: str, merchant_id: str) -> Merchant | None:
+    row = (
+        conn.execute(
+            select(merchants).where(
+                merchants.c.tenant == tenant, merchants.c.merchant_id == merchant_id
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return Merchant(**row) if row else None
+
+
+def insert_order(conn: Connection, order: Order, lines: Sequence[OrderLine]) -> None:
+    conn.execute(insert(orders).values(**_order_values(order)))
+    conn.execute(
+        insert(order_lines),
+        [
+            {
+                "tenant": order.tenant,
+                "order_id": order.order_id,
+                "line_no": n,
+                "sku": line.sku,
+                "quantity": line.quantity,
+                "unit_price_minor": line.unit_price_minor,
+            }
+            for n, line in enumerate(lines, start=1)
+        ],
+    )
+
+
+def save_order(conn: Connection, order: Order) -> None:
+    conn.execute(
+        update(orders)
+        .where(orders.c.tenant == order.tenant, orders.c.order_id == order.order_id)
+        .values(**_order_values(order))
+    )
+
+
+def load_order(
+    conn: Connection, tenant: str, order_id: str, *, for_update: bool = False
+) -> Order | None:
+    query = select(orders).where(orders.c.tenant == tenant, orders.c.order_id == order_id)
+    if for_update:
+        query = query.with_for_update()
+    row = conn.execute(query).mappings().first()
+    return _order(row) if row else None
+
+
+def load_lines(conn: Connection, tenant: str, order_id: str) -> list[OrderLine]:
+    rows = conn.execute(
+        select(order_lines.c.sku, order_lines.c.quantity, order_lines.c.unit_price_minor)
+        .where(order_lines.c.tenant == tenant, order_lines.c.order_id == order_id)
+        .order_by(order_lines.c.line_no)
+    )
+    return [OrderLine(*row) for row in rows]
+
+
+def due_for_auto_confirm(conn: Connection, now: int, limit: int) -> list[tuple[str, str]]:
+    rows = conn.execute(
+        select(orders.c.tenant, orders.c.order_id)
+        .where(orders.c.auto_confirm_at > 0, orders.c.auto_confirm_at <= now)
+        .order_by(orders.c.auto_confirm_at)
+        .limit(limit)
+    )
+    return [(tenant, order_id) for tenant, order_id in rows]
+
+
+def _order_values(order: Order) -> dict[str, object]:
+    values = asdict(order)
+    values["status"] = str(order.status)
+    values["goods_kind"] = str(order.goods_kind)
+    values["frozen"] = int(order.frozen)
+    return values
+
+
+def _order(row: object) -> Order:
+    values = dict(row)  # type: ignore[call-overload]
+    values["status"] = OrderStatus(values["status"])
+    values["goods_kind"] = GoodsKind(values["goods_kind"])
+    values["frozen"] = bool(values["frozen"])
+    return Order(**values)

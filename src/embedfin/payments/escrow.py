@@ -1,0 +1,490 @@
+"""Escrow checkout ("guaranteed transaction", 担保交易): pay → hold → ship → confirm → release.
+
+The buyer's payment moves from the wallet into escrow when the order is paid. On receipt
+confirmation (by the buyer, or automatically a goods-dependent period after shipment) escrow is
+released in one linked chain: the merchant's net share to its pending (T+1) or available (T+0)
+balance and the commission to the platform's commission-in-reserve account. Cancellation and
+refunds before release come back out of escrow; refunds after release are paid by the merchant.
+Disputes and refund requests freeze an order: no release, and the auto-confirm clock stops.
+
+Every command runs in one unit of work with the order row (locked on PostgreSQL), the ledger
+transfers and the domain events. Ledger transfer ids derive from the order id and the step, so
+a retried command can never move money twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from embedfin.commerce import orders as rules
+from embedfin.commerce.orders import GoodsKind, Order, OrderLine, OrderStatus
+from embedfin.commerce.store import (
+    Merchant,
+    due_for_auto_confirm,
+    insert_merchant,
+    insert_order,
+    load_lines,
+    load_merchant,
+    load_order,
+    save_order,
+)
+from embedfin.core.clock import Clock
+from embedfin.core.errors import (
+    IdempotencyMismatch,
+    InsufficientFunds,
+    InvalidInput,
+    InvalidStateTransition,
+    LedgerRejected,
+    NotFound,
+)
+from embedfin.core.events import Event, append_events
+from embedfin.core.money import Money, currency
+from embedfin.db.tables import order_refunds
+from embedfin.ledger.service import Ledger, LedgerTransaction
+from embedfin.ledger.types import CreateTransferResult, Transfer, TransferFlags
+from embedfin.payments.accounts import open_accounts
+from embedfin.payments.chart import AccountCode, AccountKey, platform_account
+from embedfin.payments.fees import CommissionSchedule
+from embedfin.payments.requests import check_name, check_request_id, transfer_id
+from embedfin.payments.wallets import wallet_key
+
+R = CreateTransferResult
+CODE_ORDER_PAYMENT = 2001
+CODE_RELEASE = 2002
+CODE_COMMISSION = 2003
+CODE_REFUND = 2004
+CODE_REFUND_AFTER_RELEASE = 2005
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutSettings:
+    commission: CommissionSchedule = CommissionSchedule()
+
+
+class Checkout:
+    """Merchants, orders and the money of each order, for one tenant."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        tenant: str,
+        settings: CheckoutSettings | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.tenant = check_name("tenant", tenant)
+        self.settings = settings or CheckoutSettings()
+        self.clock = clock or ledger.clock
+
+    # --- merchants ----------------------------------------------------------------------------
+    def register_merchant(
+        self,
+        merchant_id: str,
+        *,
+        category: str,
+        country: str,
+        settlement_currency: str,
+        payout_preference: str = "t1",
+        kyc_status: str = "verified",
+    ) -> Merchant:
+        if payout_preference not in ("t0", "t1"):
+            raise InvalidInput("payout_preference must be t0 or t1")
+        if kyc_status not in ("verified", "pending", "rejected"):
+            raise InvalidInput("kyc_status must be verified, pending or rejected")
+        if len(country) != 2 or not country.isalpha() or not country.isupper():
+            raise InvalidInput("country must be an ISO 3166 alpha-2 code")
+        merchant = Merchant(
+            self.tenant,
+            check_name("merchant_id", merchant_id),
+            kyc_status,
+            check_name("category", category, 32),
+            country,
+            currency(settlement_currency).code,
+            payout_preference,
+            self.clock.now_ns(),
+        )
+        with self.ledger.transaction() as tx:
+            existing = load_merchant(tx.conn, self.tenant, merchant_id)
+            if existing is not None:
+                if _merchant_terms(existing) != _merchant_terms(merchant):
+                    raise IdempotencyMismatch(f"merchant {merchant_id} exists with other terms")
+                return existing
+            insert_merchant(tx.conn, merchant)
+            self._emit(
+                tx,
+                "merchant_registered",
+                "merchant",
+                merchant_id,
+                {"category": category, "country": country, "kyc_status": kyc_status},
+            )
+        return merchant
+
+    # --- order lifecycle ----------------------------------------------------------------------
+    def place_order(
+        self,
+        order_id: str,
+        *,
+        buyer_id: str,
+        merchant_id: str,
+        currency_code: str,
+        lines: Sequence[OrderLine],
+        goods_kind: GoodsKind = GoodsKind.PHYSICAL,
+    ) -> Order:
+        """Create an order awaiting payment; the same call repeated returns the same order."""
+        total = rules.order_total(lines)
+        now = self.clock.now_ns()
+        with self.ledger.transaction() as tx:
+            merchant = load_merchant(tx.conn, self.tenant, merchant_id)
+            if merchant is None:
+                raise NotFound(f"no merchant {merchant_id}")
+            if merchant.kyc_status != "verified":
+                raise InvalidStateTransition(f"merchant {merchant_id} is not KYC-verified")
+            order = Order(
+                self.tenant,
+                check_name("order_id", order_id),
+                check_name("buyer_id", buyer_id),
+                merchant_id,
+                currency(currency_code).code,
+                total,
+                merchant.category,
+                GoodsKind(goods_kind),
+                placed_at=now,
+            )
+            existing = load_order(tx.conn, self.tenant, order_id)
+            if existing is not None:
+                same = (
+                    existing.buyer_id,
+                    existing.merchant_id,
+                    existing.currency,
+                    load_lines(tx.conn, self.tenant, order_id),
+                ) == (buyer_id, merchant_id, order.currency, list(lines))
+                if not same:
+                    raise IdempotencyMismatch(f"order {order_id} exists with other contents")
+                return existing
+            insert_order(tx.conn, order, lines)
+            self._emit(tx, "order_placed", "order", order_id, _money_payload(order, total))
+        return order
+
+    def pay_with_wallet(self, order_id: str) -> Order:
+        """Move the order total from the buyer's wallet into escrow."""
+        with self.ledger.transaction() as tx:
+            order = self._order(tx, order_id)
+            if order.status is not OrderStatus.AWAITING_PAYMENT and order.paid_minor:
+                return order  # a retry of a payment that went through
+            paid = rules.pay(order, self.clock.now_ns())
+            wallet = wallet_key(self.tenant, "buyer", order.buyer_id, order.currency)
+            escrow = platform_account(self.tenant, order.currency, AccountCode.ESCROW)
+            open_accounts(tx, [wallet, escrow])
+            self._transfer(
+                tx,
+                [self._leg(order, "pay", wallet, escrow, order.total_minor, CODE_ORDER_PAYMENT)],
+                insufficient="the buyer's wallet holds less than the order total",
+            )
+            save_order(tx.conn, paid)
+            self._emit(tx, "order_paid", "order", order_id, _money_payload(paid, paid.paid_minor))
+        return paid
+
+    def ship(self, order_id: str, tracking: str) -> Order:
+        with self.ledger.transaction() as tx:
+            order = self._order(tx, order_id)
+            if order.status is OrderStatus.SHIPPED and order.tracking == tracking:
+                return order
+            shipped = rules.ship(order, tracking, self.clock.now_ns())
+            save_order(tx.conn, shipped)
+            self._emit(
+                tx,
+                "shipped",
+                "order",
+                order_id,
+                {"tracking": tracking, "auto_confirm_at": shipped.auto_confirm_at},
+            )
+        return shipped
+
+    def confirm_receipt(self, order_id: str) -> Order:
+        """The buyer confirms receipt: release escrow to the merchant minus commission."""
+        with self.ledger.transaction() as tx:
+            order = self._order(tx, order_id)
+            if order.status is OrderStatus.COMPLETED:
+                return order
+            return self._release(tx, order, automatic=False)
+
+    def auto_confirm_due(self, limit: int = 500) -> list[str]:
+        """Confirm every shipped, unfrozen order whose deadline has passed; returns their ids."""
+        now = self.clock.now_ns()
+        with self.ledger.transaction() as tx:
+            due = [o for t, o in due_for_auto_confirm(tx.conn, now, limit) if t == self.tenant]
+        confirmed = []
+        for order_id in due:
+            with self.ledger.transaction() as tx:
+                order = self._order(tx, order_id)
+                if (
+                    order.status is OrderStatus.SHIPPED
+                    and not order.frozen
+                    and 0 < order.auto_confirm_at <= now
+                ):
+                    self._release(tx, order, automatic=True)
+                    confirmed.append(order_id)
+        return confirmed
+
+    def extend_auto_confirm(self, order_id: str, days: int) -> Order:
+        if not 0 < days <= 30:
+            raise InvalidInput("an extension is 1-30 days")
+        with self.ledger.transaction() as tx:
+            extended = rules.extend_auto_confirm(self._order(tx, order_id), days * rules.DAY_NS)
+            save_order(tx.conn, extended)
+            self._emit(tx, "auto_confirm_extended", "order", order_id, {"days": days})
+        return extended
+
+    def cancel(self, order_id: str) -> Order:
+        """Cancel before shipment; a paid order's money goes back to the buyer's wallet."""
+        with self.ledger.transaction() as tx:
+            order = self._order(tx, order_id)
+            if order.status is OrderStatus.CLOSED:
+                return order
+            now = self.clock.now_ns()
+            cancelled = rules.cancel(order, now)
+            if order.held_minor:
+                self._refund_from_escrow(tx, order, order.held_minor, "cancel")
+                cancelled = rules.refund(order, order.held_minor, now)
+            save_order(tx.conn, cancelled)
+            self._emit(
+                tx,
+                "order_cancelled",
+                "order",
+                order_id,
+                _money_payload(cancelled, order.held_minor),
+            )
+        return cancelled
+
+    def refund(self, order_id: str, amount: Money, request_id: str) -> Order:
+        """Refund part or all of an order; before release out of escrow, after from the merchant."""
+        check_request_id(request_id)
+        with self.ledger.transaction() as tx:
+            order = self._order(tx, order_id)
+            if amount.currency != order.currency:
+                raise InvalidInput(f"the order is in {order.currency}, not {amount.currency}")
+            replay = (
+                tx.conn.execute(
+                    order_refunds.select().where(
+                        order_refunds.c.tenant == self.tenant,
+                        order_refunds.c.request_id == request_id,
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if replay is not None:
+                if (replay["order_id"], replay["amount_minor"]) != (order_id, amount.amount_minor):
+                    raise IdempotencyMismatch(f"request_id {request_id!r} was another refund")
+                return order
+            now = self.clock.now_ns()
+            refunded = rules.refund(order, amount.amount_minor, now)
+            after_release = order.status is OrderStatus.COMPLETED
+            if after_release:
+                self._refund_from_merchant(tx, order, amount.amount_minor, request_id)
+            else:
+                self._refund_from_escrow(tx, order, amount.amount_minor, f"refund:{request_id}")
+            tx.conn.execute(
+                order_refunds.insert().values(
+                    tenant=self.tenant,
+                    request_id=request_id,
+                    order_id=order_id,
+                    amount_minor=amount.amount_minor,
+                    after_release=int(after_release),
+                    created_at=now,
+                )
+            )
+            save_order(tx.conn, refunded)
+            self._emit(
+                tx,
+                "refunded",
+                "order",
+                order_id,
+                _money_payload(refunded, amount.amount_minor)
+                | {"after_release": after_release, "request_id": request_id},
+            )
+        return refunded
+
+    def open_dispute(self, order_id: str, reason: str) -> Order:
+        """Freeze the order's escrow: nothing is released until the dispute is resolved."""
+        check_name("reason", reason, 200)
+        with self.ledger.transaction() as tx:
+            frozen = rules.freeze(self._order(tx, order_id), self.clock.now_ns())
+            save_order(tx.conn, frozen)
+            self._emit(tx, "dispute_opened", "order", order_id, {"reason": reason})
+        return frozen
+
+    def resolve_dispute(self, order_id: str, outcome: str) -> Order:
+        """``release`` pays the merchant now; ``refund`` returns what escrow holds to the buyer."""
+        if outcome not in ("release", "refund"):
+            raise InvalidInput("outcome must be release or refund")
+        with self.ledger.transaction() as tx:
+            order = rules.unfreeze(self._order(tx, order_id), self.clock.now_ns())
+            self._emit(tx, "dispute_resolved", "order", order_id, {"outcome": outcome})
+            if outcome == "refund":
+                now = self.clock.now_ns()
+                held = order.held_minor
+                self._refund_from_escrow(tx, order, held, "dispute")
+                resolved = rules.refund(order, held, now)
+                save_order(tx.conn, resolved)
+                self._emit(tx, "refunded", "order", order_id, _money_payload(resolved, held))
+                return resolved
+            if order.status is not OrderStatus.SHIPPED:
+                raise InvalidStateTransition("only a shipped order can be released")
+            return self._release(tx, order, automatic=False)
+
+    def get_order(self, order_id: str) -> Order:
+        with self.ledger.transaction() as tx:
+            return self._order(tx, order_id)
+
+    # --- internals ----------------------------------------------------------------------------
+    def _order(self, tx: LedgerTransaction, order_id: str) -> Order:
+        order = load_order(tx.conn, self.tenant, order_id, for_update=True)
+        if order is None:
+            raise NotFound(f"no order {order_id}")  # also for another tenant's order ids
+        return order
+
+    def _release(self, tx: LedgerTransaction, order: Order, *, automatic: bool) -> Order:
+        now = self.clock.now_ns()
+        completed = rules.confirm(order, now)
+        merchant = load_merchant(tx.conn, self.tenant, order.merchant_id)
+        assert merchant is not None
+        amount = order.held_minor
+        commission = self.settings.commission.commission_minor(amount, order.category)
+        code = (
+            AccountCode.MERCHANT_AVAILABLE
+            if merchant.payout_preference == "t0"
+            else AccountCode.MERCHANT_PENDING
+        )
+        merchant_account = AccountKey(
+            self.tenant, "merchant", order.merchant_id, order.currency, code
+        )
+        escrow = platform_account(self.tenant, order.currency, AccountCode.ESCROW)
+        commission_account = platform_account(
+            self.tenant, order.currency, AccountCode.COMMISSION_IN_RESERVE
+        )
+        open_accounts(tx, [merchant_account, escrow, commission_account])
+        legs = [
+            self._leg(
+                order, "release", escrow, merchant_account, amount - commission, CODE_RELEASE
+            ),
+        ]
+        if commission:
+            legs.append(
+                self._leg(
+                    order, "commission", escrow, commission_account, commission, CODE_COMMISSION
+                )
+            )
+        self._transfer(tx, legs, insufficient="escrow holds less than this order's funds")
+        completed = _with_release(completed, amount - commission, commission)
+        save_order(tx.conn, completed)
+        self._emit(tx, "receipt_confirmed", "order", order.order_id, {"automatic": automatic})
+        self._emit(
+            tx,
+            "escrow_released",
+            "order",
+            order.order_id,
+            _money_payload(completed, amount)
+            | {
+                "merchant_minor": amount - commission,
+                "commission_minor": commission,
+                "merchant_id": order.merchant_id,
+                "settlement": merchant.payout_preference,
+            },
+        )
+        return completed
+
+    def _refund_from_escrow(
+        self, tx: LedgerTransaction, order: Order, amount: int, step: str
+    ) -> None:
+        wallet = wallet_key(self.tenant, "buyer", order.buyer_id, order.currency)
+        escrow = platform_account(self.tenant, order.currency, AccountCode.ESCROW)
+        open_accounts(tx, [wallet, escrow])
+        self._transfer(
+            tx,
+            [self._leg(order, step, escrow, wallet, amount, CODE_REFUND)],
+            insufficient="escrow holds less than the refund",
+        )
+
+    def _refund_from_merchant(
+        self, tx: LedgerTransaction, order: Order, amount: int, request_id: str
+    ) -> None:
+        wallet = wallet_key(self.tenant, "buyer", order.buyer_id, order.currency)
+        merchant = load_merchant(tx.conn, self.tenant, order.merchant_id)
+        assert merchant is not None
+        code = (
+            AccountCode.MERCHANT_AVAILABLE
+            if merchant.payout_preference == "t0"
+            else AccountCode.MERCHANT_PENDING
+        )
+        source = AccountKey(self.tenant, "merchant", order.merchant_id, order.currency, code)
+        open_accounts(tx, [wallet, source])
+        self._transfer(
+            tx,
+            [
+                self._leg(
+                    order, f"refund:{request_id}", source, wallet, amount, CODE_REFUND_AFTER_RELEASE
+                )
+            ],
+            insufficient="the merchant's balance cannot cover this refund",
+        )
+
+    def _leg(
+        self,
+        order: Order,
+        step: str,
+        debit: AccountKey,
+        credit: AccountKey,
+        amount: int,
+        code: int,
+    ) -> Transfer:
+        return Transfer(
+            transfer_id(self.tenant, f"order:{order.order_id}", step),
+            debit.account_id,
+            credit.account_id,
+            amount,
+            debit.ledger,
+            code,
+        )
+
+    def _transfer(self, tx: LedgerTransaction, legs: list[Transfer], insufficient: str) -> None:
+        chain = [t._replace(flags=TransferFlags.LINKED) for t in legs[:-1]] + legs[-1:]
+        results = tx.create_transfers(chain)
+        if all(r is R.OK for r in results):
+            return
+        failing = next(r for r in results if r not in (R.OK, R.LINKED_EVENT_FAILED))
+        if failing is R.EXCEEDS_CREDITS:
+            raise InsufficientFunds(insufficient)
+        raise LedgerRejected(f"ledger refused the movement: {failing}")
+
+    def _emit(
+        self,
+        tx: LedgerTransaction,
+        kind: str,
+        aggregate: str,
+        aggregate_id: str,
+        payload: dict[str, object],
+    ) -> None:
+        append_events(
+            tx.conn,
+            [Event(kind, aggregate, aggregate_id, payload, self.clock.now_ns(), self.tenant)],
+        )
+
+
+def _money_payload(order: Order, amount_minor: int) -> dict[str, object]:
+    return {
+        "buyer_id": order.buyer_id,
+        "merchant_id": order.merchant_id,
+        "amount_minor": amount_minor,
+        "currency": order.currency,
+        "status": str(order.status),
+    }
+
+
+def _with_release(order: Order, merchant_minor: int, commission_minor: int) -> Order:
+    return replace(order, released_minor=merchant_minor, commission_minor=commission_minor)
+
+
+def _merchant_terms(m: Merchant) -> tuple[str, ...]:
+    return (m.kyc_status, m.category, m.country, m.settlement_currency, m.payout_preference)
