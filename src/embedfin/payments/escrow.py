@@ -32,21 +32,20 @@ from embedfin.commerce.store import (
 from embedfin.core.clock import Clock
 from embedfin.core.errors import (
     IdempotencyMismatch,
-    InsufficientFunds,
     InvalidInput,
     InvalidStateTransition,
-    LedgerRejected,
     NotFound,
 )
 from embedfin.core.events import Event, append_events
 from embedfin.core.money import Money, currency
 from embedfin.db.tables import order_refunds
 from embedfin.ledger.service import Ledger, LedgerTransaction
-from embedfin.ledger.types import CreateTransferResult, Transfer, TransferFlags
+from embedfin.ledger.types import CreateTransferResult
 from embedfin.payments.accounts import open_accounts
 from embedfin.payments.chart import AccountCode, AccountKey, platform_account
 from embedfin.payments.fees import CommissionSchedule
-from embedfin.payments.requests import check_name, check_request_id, transfer_id
+from embedfin.payments.moves import move, order_leg
+from embedfin.payments.requests import check_name, check_request_id
 from embedfin.payments.wallets import wallet_key
 
 R = CreateTransferResult
@@ -176,9 +175,19 @@ class Checkout:
             wallet = wallet_key(self.tenant, "buyer", order.buyer_id, order.currency)
             escrow = platform_account(self.tenant, order.currency, AccountCode.ESCROW)
             open_accounts(tx, [wallet, escrow])
-            self._transfer(
+            move(
                 tx,
-                [self._leg(order, "pay", wallet, escrow, order.total_minor, CODE_ORDER_PAYMENT)],
+                [
+                    order_leg(
+                        self.tenant,
+                        order.order_id,
+                        "pay",
+                        wallet,
+                        escrow,
+                        order.total_minor,
+                        CODE_ORDER_PAYMENT,
+                    )
+                ],
                 insufficient="the buyer's wallet holds less than the order total",
             )
             save_order(tx.conn, paid)
@@ -366,17 +375,29 @@ class Checkout:
         )
         open_accounts(tx, [merchant_account, escrow, commission_account])
         legs = [
-            self._leg(
-                order, "release", escrow, merchant_account, amount - commission, CODE_RELEASE
+            order_leg(
+                self.tenant,
+                order.order_id,
+                "release",
+                escrow,
+                merchant_account,
+                amount - commission,
+                CODE_RELEASE,
             ),
         ]
         if commission:
             legs.append(
-                self._leg(
-                    order, "commission", escrow, commission_account, commission, CODE_COMMISSION
+                order_leg(
+                    self.tenant,
+                    order.order_id,
+                    "commission",
+                    escrow,
+                    commission_account,
+                    commission,
+                    CODE_COMMISSION,
                 )
             )
-        self._transfer(tx, legs, insufficient="escrow holds less than this order's funds")
+        move(tx, legs, insufficient="escrow holds less than this order's funds")
         completed = _with_release(completed, amount - commission, commission)
         save_order(tx.conn, completed)
         self._emit(tx, "receipt_confirmed", "order", order.order_id, {"automatic": automatic})
@@ -401,9 +422,9 @@ class Checkout:
         wallet = wallet_key(self.tenant, "buyer", order.buyer_id, order.currency)
         escrow = platform_account(self.tenant, order.currency, AccountCode.ESCROW)
         open_accounts(tx, [wallet, escrow])
-        self._transfer(
+        move(
             tx,
-            [self._leg(order, step, escrow, wallet, amount, CODE_REFUND)],
+            [order_leg(self.tenant, order.order_id, step, escrow, wallet, amount, CODE_REFUND)],
             insufficient="escrow holds less than the refund",
         )
 
@@ -420,43 +441,21 @@ class Checkout:
         )
         source = AccountKey(self.tenant, "merchant", order.merchant_id, order.currency, code)
         open_accounts(tx, [wallet, source])
-        self._transfer(
+        move(
             tx,
             [
-                self._leg(
-                    order, f"refund:{request_id}", source, wallet, amount, CODE_REFUND_AFTER_RELEASE
+                order_leg(
+                    self.tenant,
+                    order.order_id,
+                    f"refund:{request_id}",
+                    source,
+                    wallet,
+                    amount,
+                    CODE_REFUND_AFTER_RELEASE,
                 )
             ],
             insufficient="the merchant's balance cannot cover this refund",
         )
-
-    def _leg(
-        self,
-        order: Order,
-        step: str,
-        debit: AccountKey,
-        credit: AccountKey,
-        amount: int,
-        code: int,
-    ) -> Transfer:
-        return Transfer(
-            transfer_id(self.tenant, f"order:{order.order_id}", step),
-            debit.account_id,
-            credit.account_id,
-            amount,
-            debit.ledger,
-            code,
-        )
-
-    def _transfer(self, tx: LedgerTransaction, legs: list[Transfer], insufficient: str) -> None:
-        chain = [t._replace(flags=TransferFlags.LINKED) for t in legs[:-1]] + legs[-1:]
-        results = tx.create_transfers(chain)
-        if all(r is R.OK for r in results):
-            return
-        failing = next(r for r in results if r not in (R.OK, R.LINKED_EVENT_FAILED))
-        if failing is R.EXCEEDS_CREDITS:
-            raise InsufficientFunds(insufficient)
-        raise LedgerRejected(f"ledger refused the movement: {failing}")
 
     def _emit(
         self,
