@@ -73,3 +73,7 @@ class LedgerRejected(EmbedfinError):
     """The ledger refused a movement for a reason the caller could not have prevented."""
 
     code = "ledger_rejected"
+
+
+class PaymentDeclined(EmbedfinError):
+    code = "payment_declined"

@@ -244,3 +244,24 @@ order_refunds = Table(
     Column("after_release", Integer, nullable=False),
     Column("created_at", BigInteger, nullable=False),
 )
+
+#: One row per channel payment request: written before any channel is called, so a crash
+#: between the channel's answer and the booking can be recovered from the channel's state.
+payment_attempts = Table(
+    "payment_attempts",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("request_id", String(255), primary_key=True),
+    Column("order_id", String(64), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("method", String(16)),
+    Column("status", String(16), nullable=False),
+    Column("channel", String(32)),
+    Column("tried", Text, nullable=False),
+    Column("channel_ref", String(64)),
+    Column("decline_code", String(32)),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_payment_attempts_status", "status", "updated_at"),
+)

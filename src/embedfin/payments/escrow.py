@@ -110,7 +110,7 @@ class Checkout:
                     raise IdempotencyMismatch(f"merchant {merchant_id} exists with other terms")
                 return existing
             insert_merchant(tx.conn, merchant)
-            self._emit(
+            self.emit(
                 tx,
                 "merchant_registered",
                 "merchant",
@@ -162,13 +162,13 @@ class Checkout:
                     raise IdempotencyMismatch(f"order {order_id} exists with other contents")
                 return existing
             insert_order(tx.conn, order, lines)
-            self._emit(tx, "order_placed", "order", order_id, _money_payload(order, total))
+            self.emit(tx, "order_placed", "order", order_id, _money_payload(order, total))
         return order
 
     def pay_with_wallet(self, order_id: str) -> Order:
         """Move the order total from the buyer's wallet into escrow."""
         with self.ledger.transaction() as tx:
-            order = self._order(tx, order_id)
+            order = self.locked_order(tx, order_id)
             if order.status is not OrderStatus.AWAITING_PAYMENT and order.paid_minor:
                 return order  # a retry of a payment that went through
             paid = rules.pay(order, self.clock.now_ns())
@@ -191,17 +191,17 @@ class Checkout:
                 insufficient="the buyer's wallet holds less than the order total",
             )
             save_order(tx.conn, paid)
-            self._emit(tx, "order_paid", "order", order_id, _money_payload(paid, paid.paid_minor))
+            self.emit(tx, "order_paid", "order", order_id, _money_payload(paid, paid.paid_minor))
         return paid
 
     def ship(self, order_id: str, tracking: str) -> Order:
         with self.ledger.transaction() as tx:
-            order = self._order(tx, order_id)
+            order = self.locked_order(tx, order_id)
             if order.status is OrderStatus.SHIPPED and order.tracking == tracking:
                 return order
             shipped = rules.ship(order, tracking, self.clock.now_ns())
             save_order(tx.conn, shipped)
-            self._emit(
+            self.emit(
                 tx,
                 "shipped",
                 "order",
@@ -213,7 +213,7 @@ class Checkout:
     def confirm_receipt(self, order_id: str) -> Order:
         """The buyer confirms receipt: release escrow to the merchant minus commission."""
         with self.ledger.transaction() as tx:
-            order = self._order(tx, order_id)
+            order = self.locked_order(tx, order_id)
             if order.status is OrderStatus.COMPLETED:
                 return order
             return self._release(tx, order, automatic=False)
@@ -226,7 +226,7 @@ class Checkout:
         confirmed = []
         for order_id in due:
             with self.ledger.transaction() as tx:
-                order = self._order(tx, order_id)
+                order = self.locked_order(tx, order_id)
                 if (
                     order.status is OrderStatus.SHIPPED
                     and not order.frozen
@@ -240,15 +240,17 @@ class Checkout:
         if not 0 < days <= 30:
             raise InvalidInput("an extension is 1-30 days")
         with self.ledger.transaction() as tx:
-            extended = rules.extend_auto_confirm(self._order(tx, order_id), days * rules.DAY_NS)
+            extended = rules.extend_auto_confirm(
+                self.locked_order(tx, order_id), days * rules.DAY_NS
+            )
             save_order(tx.conn, extended)
-            self._emit(tx, "auto_confirm_extended", "order", order_id, {"days": days})
+            self.emit(tx, "auto_confirm_extended", "order", order_id, {"days": days})
         return extended
 
     def cancel(self, order_id: str) -> Order:
         """Cancel before shipment; a paid order's money goes back to the buyer's wallet."""
         with self.ledger.transaction() as tx:
-            order = self._order(tx, order_id)
+            order = self.locked_order(tx, order_id)
             if order.status is OrderStatus.CLOSED:
                 return order
             now = self.clock.now_ns()
@@ -257,7 +259,7 @@ class Checkout:
                 self._refund_from_escrow(tx, order, order.held_minor, "cancel")
                 cancelled = rules.refund(order, order.held_minor, now)
             save_order(tx.conn, cancelled)
-            self._emit(
+            self.emit(
                 tx,
                 "order_cancelled",
                 "order",
@@ -270,7 +272,7 @@ class Checkout:
         """Refund part or all of an order; before release out of escrow, after from the merchant."""
         check_request_id(request_id)
         with self.ledger.transaction() as tx:
-            order = self._order(tx, order_id)
+            order = self.locked_order(tx, order_id)
             if amount.currency != order.currency:
                 raise InvalidInput(f"the order is in {order.currency}, not {amount.currency}")
             replay = (
@@ -305,7 +307,7 @@ class Checkout:
                 )
             )
             save_order(tx.conn, refunded)
-            self._emit(
+            self.emit(
                 tx,
                 "refunded",
                 "order",
@@ -319,9 +321,9 @@ class Checkout:
         """Freeze the order's escrow: nothing is released until the dispute is resolved."""
         check_name("reason", reason, 200)
         with self.ledger.transaction() as tx:
-            frozen = rules.freeze(self._order(tx, order_id), self.clock.now_ns())
+            frozen = rules.freeze(self.locked_order(tx, order_id), self.clock.now_ns())
             save_order(tx.conn, frozen)
-            self._emit(tx, "dispute_opened", "order", order_id, {"reason": reason})
+            self.emit(tx, "dispute_opened", "order", order_id, {"reason": reason})
         return frozen
 
     def resolve_dispute(self, order_id: str, outcome: str) -> Order:
@@ -329,15 +331,15 @@ class Checkout:
         if outcome not in ("release", "refund"):
             raise InvalidInput("outcome must be release or refund")
         with self.ledger.transaction() as tx:
-            order = rules.unfreeze(self._order(tx, order_id), self.clock.now_ns())
-            self._emit(tx, "dispute_resolved", "order", order_id, {"outcome": outcome})
+            order = rules.unfreeze(self.locked_order(tx, order_id), self.clock.now_ns())
+            self.emit(tx, "dispute_resolved", "order", order_id, {"outcome": outcome})
             if outcome == "refund":
                 now = self.clock.now_ns()
                 held = order.held_minor
                 self._refund_from_escrow(tx, order, held, "dispute")
                 resolved = rules.refund(order, held, now)
                 save_order(tx.conn, resolved)
-                self._emit(tx, "refunded", "order", order_id, _money_payload(resolved, held))
+                self.emit(tx, "refunded", "order", order_id, _money_payload(resolved, held))
                 return resolved
             if order.status is not OrderStatus.SHIPPED:
                 raise InvalidStateTransition("only a shipped order can be released")
@@ -345,10 +347,11 @@ class Checkout:
 
     def get_order(self, order_id: str) -> Order:
         with self.ledger.transaction() as tx:
-            return self._order(tx, order_id)
+            return self.locked_order(tx, order_id)
 
     # --- internals ----------------------------------------------------------------------------
-    def _order(self, tx: LedgerTransaction, order_id: str) -> Order:
+    def locked_order(self, tx: LedgerTransaction, order_id: str) -> Order:
+        """The order, locked for this unit of work; another tenant's id is not found."""
         order = load_order(tx.conn, self.tenant, order_id, for_update=True)
         if order is None:
             raise NotFound(f"no order {order_id}")  # also for another tenant's order ids
@@ -400,8 +403,8 @@ class Checkout:
         move(tx, legs, insufficient="escrow holds less than this order's funds")
         completed = _with_release(completed, amount - commission, commission)
         save_order(tx.conn, completed)
-        self._emit(tx, "receipt_confirmed", "order", order.order_id, {"automatic": automatic})
-        self._emit(
+        self.emit(tx, "receipt_confirmed", "order", order.order_id, {"automatic": automatic})
+        self.emit(
             tx,
             "escrow_released",
             "order",
@@ -457,7 +460,7 @@ class Checkout:
             insufficient="the merchant's balance cannot cover this refund",
         )
 
-    def _emit(
+    def emit(
         self,
         tx: LedgerTransaction,
         kind: str,

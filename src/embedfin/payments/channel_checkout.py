@@ -1,0 +1,270 @@
+"""Paying an order through the aggregated channels, with failover and crash recovery.
+
+    1. record the attempt (committed before any channel is called)
+    2. for each channel the router ranks: mark "charging <channel>" (committed), charge with an
+       idempotency key derived from the request and the channel; a timeout or a lost
+       connection is resolved by asking the channel (``lookup``) before trying the next one
+    3. on approval, in one unit of work: the ledger (channel clearing → escrow), the order
+       (paid), the attempt (succeeded) and the events
+
+A crash between 2 and 3 leaves the attempt in "charging"; ``recover`` asks the channel what
+happened and books the payment exactly once, or marks the attempt failed. If the order was
+paid some other way in the meantime, the channel's money is credited to the buyer's wallet
+rather than lost.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from embedfin.commerce import orders as rules
+from embedfin.commerce.orders import Order, OrderStatus
+from embedfin.commerce.store import save_order
+from embedfin.core.clock import NS_PER_SECOND
+from embedfin.core.errors import InvalidStateTransition, PaymentDeclined
+from embedfin.core.money import Money
+from embedfin.db.tables import payment_attempts
+from embedfin.ledger.service import LedgerTransaction
+from embedfin.payments.accounts import open_accounts
+from embedfin.payments.channels import (
+    ChannelError,
+    ChannelKind,
+    ChannelResponse,
+    Outcome,
+    PaymentChannel,
+)
+from embedfin.payments.chart import AccountCode, channel_clearing, platform_account
+from embedfin.payments.escrow import Checkout
+from embedfin.payments.moves import move, order_leg
+from embedfin.payments.requests import check_request_id
+from embedfin.payments.routing import Router
+from embedfin.payments.wallets import wallet_key
+
+CODE_CHANNEL_PAYMENT = 2010
+CODE_CHANNEL_OVERPAYMENT = 2011
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelPayment:
+    """The result of paying an order through a channel.
+
+    Attributes:
+        order: the order after payment.
+        channel: the channel that took the money.
+        tried: every channel asked, in order.
+        replayed: this answers a retry of an earlier request.
+    """
+
+    order: Order
+    channel: str
+    tried: list[str]
+    replayed: bool = False
+
+
+class ChannelPayments:
+    def __init__(self, checkout: Checkout, router: Router) -> None:
+        self.checkout = checkout
+        self.router = router
+        self.tenant = checkout.tenant
+        self.ledger = checkout.ledger
+        self.clock = checkout.clock
+
+    def pay_order(
+        self,
+        order_id: str,
+        request_id: str,
+        method: ChannelKind | None = None,
+        payer_ref: str = "",
+    ) -> ChannelPayment:
+        check_request_id(request_id)
+        with self.ledger.transaction() as tx:
+            order = self.checkout.locked_order(tx, order_id)
+            attempt = self._attempt(tx, request_id)
+            if attempt is not None:
+                if attempt["order_id"] != order_id:
+                    raise InvalidStateTransition(f"request {request_id} paid another order")
+                if attempt["status"] == "succeeded":
+                    earlier = json.loads(attempt["tried"])
+                    return ChannelPayment(order, attempt["channel"], earlier, replayed=True)
+                if attempt["status"] == "failed":
+                    raise PaymentDeclined(f"declined: {attempt['decline_code']}")
+            elif order.status is not OrderStatus.AWAITING_PAYMENT:
+                raise InvalidStateTransition(f"order {order_id} is {order.status}")
+            else:
+                now = self.clock.now_ns()
+                tx.conn.execute(
+                    insert(payment_attempts).values(
+                        tenant=self.tenant,
+                        request_id=request_id,
+                        order_id=order_id,
+                        amount_minor=order.total_minor,
+                        currency=order.currency,
+                        method=str(method) if method else None,
+                        status="started",
+                        tried="[]",
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+        amount = Money(order.total_minor, order.currency)
+        tried: list[str] = []
+        last_decline = "no_channel_answered"
+        for channel in self.router.rank(amount, method):
+            tried.append(channel.name)
+            self._mark(request_id, status="charging", channel=channel.name, tried=tried)
+            response = self._charge(channel, request_id, amount, payer_ref)
+            self.router.record(channel.name, response.outcome is Outcome.APPROVED)
+            if response.outcome is Outcome.APPROVED:
+                paid = self._book(request_id, channel.name, response.channel_ref)
+                return ChannelPayment(paid, channel.name, tried)
+            last_decline = response.decline_code or "declined"
+            if not response.retriable:
+                break
+        self._mark(request_id, status="failed", decline_code=last_decline, tried=tried)
+        raise PaymentDeclined(f"payment declined ({last_decline}) after trying {tried}")
+
+    def recover(self, older_than_s: float = 60.0) -> dict[str, int]:
+        """Settle attempts left in "charging" by a crash: book what the channel approved."""
+        cutoff = self.clock.now_ns() - int(older_than_s * NS_PER_SECOND)
+        with self.ledger.transaction() as tx:
+            stuck = tx.conn.execute(
+                select(payment_attempts.c.request_id, payment_attempts.c.channel).where(
+                    payment_attempts.c.tenant == self.tenant,
+                    payment_attempts.c.status == "charging",
+                    payment_attempts.c.updated_at <= cutoff,
+                )
+            ).all()
+        counts = {"booked": 0, "failed": 0}
+        for request_id, channel_name in stuck:
+            channel = self.router.channels[channel_name]
+            found = channel.lookup(self._key(request_id, channel_name))
+            if found is not None and found.outcome is Outcome.APPROVED:
+                self._book(request_id, channel_name, found.channel_ref)
+                counts["booked"] += 1
+            else:
+                self._mark(request_id, status="failed", decline_code="not_charged")
+                counts["failed"] += 1
+        return counts
+
+    # --- internals ----------------------------------------------------------------------------
+    def _key(self, request_id: str, channel: str) -> str:
+        return f"{self.tenant}:{request_id}:{channel}"
+
+    def _charge(
+        self, channel: PaymentChannel, request_id: str, amount: Money, payer_ref: str
+    ) -> ChannelResponse:
+        key = self._key(request_id, channel.name)
+        try:
+            response = channel.charge(key, amount, payer_ref)
+        except ChannelError:
+            response = ChannelResponse(Outcome.TIMEOUT)
+        if response.outcome is Outcome.TIMEOUT:  # unknown: never fail over before asking
+            found = channel.lookup(key)
+            return found or ChannelResponse(
+                Outcome.DECLINED, decline_code="timeout", retriable=True
+            )
+        return response
+
+    def _book(self, request_id: str, channel: str, channel_ref: str) -> Order:
+        with self.ledger.transaction() as tx:
+            attempt = self._attempt(tx, request_id)
+            assert attempt is not None
+            order = self.checkout.locked_order(tx, attempt["order_id"])
+            if attempt["status"] == "succeeded":
+                return order
+            clearing = channel_clearing(self.tenant, channel, order.currency)
+            now = self.clock.now_ns()
+            if order.status is OrderStatus.AWAITING_PAYMENT:
+                escrow = platform_account(self.tenant, order.currency, AccountCode.ESCROW)
+                open_accounts(tx, [clearing, escrow])
+                move(
+                    tx,
+                    [
+                        order_leg(
+                            self.tenant,
+                            order.order_id,
+                            "channel_pay",
+                            clearing,
+                            escrow,
+                            order.total_minor,
+                            CODE_CHANNEL_PAYMENT,
+                        )
+                    ],
+                    insufficient="unreachable: clearing is not limited",
+                )
+                order = rules.pay(order, now)
+                save_order(tx.conn, order)
+                self.checkout.emit(
+                    tx,
+                    "order_paid",
+                    "order",
+                    order.order_id,
+                    {
+                        "amount_minor": order.paid_minor,
+                        "currency": order.currency,
+                        "channel": channel,
+                        "buyer_id": order.buyer_id,
+                        "merchant_id": order.merchant_id,
+                    },
+                )
+            else:  # paid meanwhile by other means: the buyer keeps the money in the wallet
+                wallet = wallet_key(self.tenant, "buyer", order.buyer_id, order.currency)
+                open_accounts(tx, [clearing, wallet])
+                move(
+                    tx,
+                    [
+                        order_leg(
+                            self.tenant,
+                            order.order_id,
+                            f"overpay:{request_id}",
+                            clearing,
+                            wallet,
+                            attempt["amount_minor"],
+                            CODE_CHANNEL_OVERPAYMENT,
+                        )
+                    ],
+                    insufficient="unreachable: clearing is not limited",
+                )
+                self.checkout.emit(
+                    tx,
+                    "overpayment_credited",
+                    "order",
+                    order.order_id,
+                    {
+                        "amount_minor": attempt["amount_minor"],
+                        "currency": order.currency,
+                        "channel": channel,
+                        "buyer_id": order.buyer_id,
+                    },
+                )
+            self._update(
+                tx, request_id, status="succeeded", channel=channel, channel_ref=channel_ref
+            )
+            return order
+
+    def _attempt(self, tx: LedgerTransaction, request_id: str) -> Any:
+        query = select(payment_attempts).where(
+            payment_attempts.c.tenant == self.tenant,
+            payment_attempts.c.request_id == request_id,
+        )
+        return tx.conn.execute(query.with_for_update()).mappings().first()
+
+    def _mark(self, request_id: str, **values: object) -> None:
+        with self.ledger.transaction() as tx:
+            self._update(tx, request_id, **values)
+
+    def _update(self, tx: LedgerTransaction, request_id: str, **values: object) -> None:
+        if "tried" in values:
+            values["tried"] = json.dumps(values["tried"])
+        tx.conn.execute(
+            update(payment_attempts)
+            .where(
+                payment_attempts.c.tenant == self.tenant,
+                payment_attempts.c.request_id == request_id,
+            )
+            .values(updated_at=self.clock.now_ns(), **values)
+        )

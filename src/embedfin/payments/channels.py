@@ -1,0 +1,183 @@
+"""Payment channels behind one interface: card acquirer, bank transfer, e-wallet, QR.
+
+``SimulatedProcessor`` is a stand-in for a real processor with no network: it keeps its own
+state keyed by the idempotency key each request carries (as real processors do), so a retried
+request never charges twice and a lost response can be recovered with ``lookup``. Its approval
+rate, timeouts (including timeouts *after* the charge went through) and latency are seeded and
+can be changed at run time to simulate an outage. A real processor plugs in by implementing
+``PaymentChannel``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import Protocol
+
+from embedfin.core.money import Money
+
+
+class ChannelKind(StrEnum):
+    CARD = "card"
+    BANK_TRANSFER = "bank_transfer"
+    EWALLET = "ewallet"
+    QR = "qr"
+
+
+class Outcome(StrEnum):
+    APPROVED = "approved"
+    DECLINED = "declined"
+    TIMEOUT = "timeout"
+
+
+@dataclass(frozen=True, slots=True)
+class FeeSchedule:
+    """A percentage in basis points plus a fixed fee in minor units of the charged currency."""
+
+    percent_bp: int
+    fixed_minor: int = 0
+
+    def fee_minor(self, amount_minor: int) -> int:
+        exact = Decimal(amount_minor) * self.percent_bp / Decimal(10_000)
+        return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP)) + self.fixed_minor
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelResponse:
+    """What a channel answered.
+
+    Attributes:
+        outcome: approved, declined or timeout (unknown: ask ``lookup`` before anything else).
+        channel_ref: the processor's id for the charge.
+        decline_code: why it was declined.
+        retriable: a decline another channel may not share (issuer timeout, processor error).
+        latency_ms: simulated time taken.
+    """
+
+    outcome: Outcome
+    channel_ref: str = ""
+    decline_code: str | None = None
+    retriable: bool = False
+    latency_ms: float = 0.0
+
+
+class ChannelError(Exception):
+    """The channel could not be reached: the outcome is unknown, like a timeout."""
+
+
+class PaymentChannel(Protocol):
+    name: str
+    kind: ChannelKind
+    currencies: frozenset[str]
+    fees: FeeSchedule
+
+    def charge(self, idempotency_key: str, amount: Money, payer_ref: str) -> ChannelResponse:
+        """Authorise and capture; the same key always refers to the same charge."""
+        ...
+
+    def lookup(self, idempotency_key: str) -> ChannelResponse | None:
+        """What became of a charge (None: the processor never saw it)."""
+        ...
+
+
+class SimulatedProcessor:
+    """A processor simulation with its own idempotent state (see module docstring)."""
+
+    def __init__(
+        self,
+        name: str,
+        kind: ChannelKind,
+        currencies: Iterable[str],
+        fees: FeeSchedule,
+        *,
+        approval_rate: float = 0.97,
+        timeout_rate: float = 0.0,
+        charged_on_timeout: float = 0.5,
+        latency_ms: float = 120.0,
+        seed: int = 0,
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.currencies = frozenset(currencies)
+        self.fees = fees
+        self.approval_rate = approval_rate
+        self.timeout_rate = timeout_rate
+        self.charged_on_timeout = charged_on_timeout
+        self.latency_ms = latency_ms
+        self.seed = seed
+        self.charges: dict[str, tuple[ChannelResponse, Money]] = {}
+        self.requests = 0
+
+    def charge(self, idempotency_key: str, amount: Money, payer_ref: str) -> ChannelResponse:
+        self.requests += 1
+        if idempotency_key in self.charges:
+            return self.charges[idempotency_key][0]
+        rng = random.Random(f"{self.seed}:{self.name}:{idempotency_key}:{self.requests}")
+        latency = rng.expovariate(1 / self.latency_ms) if self.latency_ms else 0.0
+        ref = "ch_" + hashlib.sha256(f"{self.name}:{idempotency_key}".encode()).hexdigest()[:20]
+        if rng.random() < self.timeout_rate:
+            if rng.random() < self.charged_on_timeout:  # charged, but the answer was lost
+                self.charges[idempotency_key] = (
+                    ChannelResponse(Outcome.APPROVED, ref, latency_ms=latency),
+                    amount,
+                )
+            return ChannelResponse(Outcome.TIMEOUT, latency_ms=latency)
+        if rng.random() < self.approval_rate:
+            response = ChannelResponse(Outcome.APPROVED, ref, latency_ms=latency)
+        else:
+            retriable = rng.random() < 0.6
+            code = "processor_error" if retriable else "do_not_honor"
+            response = ChannelResponse(Outcome.DECLINED, ref, code, retriable, latency)
+        self.charges[idempotency_key] = (response, amount)
+        return response
+
+    def lookup(self, idempotency_key: str) -> ChannelResponse | None:
+        found = self.charges.get(idempotency_key)
+        return found[0] if found else None
+
+
+def default_channels(seed: int = 0) -> list[SimulatedProcessor]:
+    """The simulated channel set used by the demo and the benchmarks (fees are typical)."""
+    majors = ["USD", "EUR", "GBP", "CNY", "JPY"]
+    return [
+        SimulatedProcessor(
+            "card-acquirer",
+            ChannelKind.CARD,
+            majors,
+            FeeSchedule(290, 30),
+            approval_rate=0.95,
+            latency_ms=250,
+            seed=seed,
+        ),
+        SimulatedProcessor(
+            "bank-transfer",
+            ChannelKind.BANK_TRANSFER,
+            majors,
+            FeeSchedule(80),
+            approval_rate=0.99,
+            latency_ms=400,
+            seed=seed,
+        ),
+        SimulatedProcessor(
+            "e-wallet",
+            ChannelKind.EWALLET,
+            majors,
+            FeeSchedule(150),
+            approval_rate=0.97,
+            latency_ms=150,
+            seed=seed,
+        ),
+        SimulatedProcessor(
+            "qr-pay",
+            ChannelKind.QR,
+            ["CNY", "USD"],
+            FeeSchedule(60),
+            approval_rate=0.98,
+            latency_ms=100,
+            seed=seed,
+        ),
+    ]
