@@ -37,6 +37,24 @@ def processor(name: str, bp: int, **kw: float) -> SimulatedProcessor:
     return SimulatedProcessor(name, ChannelKind.CARD, ["USD"], FeeSchedule(bp), latency_ms=0, **kw)  # type: ignore[arg-type]
 
 
+class Declining(SimulatedProcessor):
+    """A channel that declines everything with one code."""
+
+    def __init__(self, name: str, code: str, *, retriable: bool) -> None:
+        super().__init__(name, ChannelKind.CARD, ["USD"], FeeSchedule(50), latency_ms=0)
+        self.code = code
+        self.retriable = retriable
+
+    def charge(self, idempotency_key: str, amount: Money, payer_ref: str) -> ChannelResponse:
+        self.requests += 1
+        return ChannelResponse(Outcome.DECLINED, decline_code=self.code, retriable=self.retriable)
+
+
+class Unreachable(SimulatedProcessor):
+    def charge(self, idempotency_key: str, amount: Money, payer_ref: str) -> ChannelResponse:
+        raise ChannelError("connection reset")
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()
@@ -158,12 +176,7 @@ def test_timeout_without_a_charge_fails_over(checkout: Checkout) -> None:
 
 
 def test_network_error_is_treated_as_unknown_and_looked_up(checkout: Checkout) -> None:
-    down = processor("down", 50)
-
-    def unreachable(key: str, amount: Money, ref: str) -> ChannelResponse:
-        raise ChannelError("connection reset")
-
-    down.charge = unreachable  # type: ignore[method-assign]
+    down = Unreachable("down", ChannelKind.CARD, ["USD"], FeeSchedule(50), latency_ms=0)
     other = processor("other", 200, approval_rate=1.0)
     paid = ChannelPayments(checkout, Router([down, other], exploration=0.0)).pay_order(
         "o-1", "pay-1"
@@ -172,12 +185,7 @@ def test_network_error_is_treated_as_unknown_and_looked_up(checkout: Checkout) -
 
 
 def test_hard_decline_stops_and_moves_no_money(checkout: Checkout) -> None:
-    refusing = processor("refusing", 50)
-    refusing.charge = lambda key, amount, ref: ChannelResponse(  # type: ignore[method-assign]
-        Outcome.DECLINED,
-        decline_code="do_not_honor",
-        retriable=False,
-    )
+    refusing = Declining("refusing", "do_not_honor", retriable=False)
     other = processor("other", 200, approval_rate=1.0)
     payments = ChannelPayments(checkout, Router([refusing, other], exploration=0.0))
     with pytest.raises(PaymentDeclined, match="do_not_honor"):
