@@ -137,12 +137,7 @@ def test_approved_payment_moves_clearing_into_escrow_once(checkout: Checkout) ->
 
 
 def test_retriable_decline_fails_over_to_the_next_channel(checkout: Checkout) -> None:
-    broken = processor("broken", 50, approval_rate=0.0)
-    broken.charge = lambda key, amount, ref: ChannelResponse(  # type: ignore[method-assign]
-        Outcome.DECLINED,
-        decline_code="processor_error",
-        retriable=True,
-    )
+    broken = Declining("broken", "processor_error", retriable=True)
     good = processor("good", 200, approval_rate=1.0)
     paid = ChannelPayments(checkout, Router([broken, good], exploration=0.0)).pay_order(
         "o-1", "pay-1"
