@@ -265,3 +265,26 @@ payment_attempts = Table(
     Column("updated_at", BigInteger, nullable=False),
     Index("ix_payment_attempts_status", "status", "updated_at"),
 )
+
+merchant_bank_accounts = Table(
+    "merchant_bank_accounts",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("merchant_id", String(64), primary_key=True),
+    Column("bank_token", String(64), nullable=False),
+    Column("bank_last4", String(4), nullable=False),
+)
+
+#: Money sent to merchants' banks, one row per merchant and currency in each payout batch.
+payouts = Table(
+    "payouts",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("batch_id", String(64), primary_key=True),
+    Column("merchant_id", String(64), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("transfer_id", U128, nullable=False),
+    Column("bank_last4", String(4), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)

@@ -1,0 +1,256 @@
+"""Merchant settlement (T+1 batches), payouts to merchants' banks, and the commission sweep.
+
+* T+1: funds released to a ``t1`` merchant sit in its *pending* balance; the daily batch moves
+  what the merchant held there at the cut-off (read from the account's balance history) to
+  *available*. ``t0`` merchants are released straight to available.
+* Payouts: each batch pays every merchant's available balance to its bound bank account
+  (money leaves the client reserve).
+* Commission sweep: the platform's commission leaves the client reserve for its operating
+  account, and the commission moves from "in reserve" to revenue, as one linked chain.
+
+Every step's transfer ids derive from the batch, so re-running a batch moves nothing twice.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select
+
+from embedfin.core.errors import InvalidInput, LedgerRejected, NotFound
+from embedfin.core.events import Event, append_events
+from embedfin.core.money import Money, currency
+from embedfin.db.tables import merchant_bank_accounts, merchants, payment_accounts, payouts
+from embedfin.ledger.service import Ledger, LedgerTransaction
+from embedfin.ledger.types import CreateTransferResult, Transfer
+from embedfin.payments.accounts import open_accounts
+from embedfin.payments.chart import AccountCode, AccountKey, platform_account
+from embedfin.payments.moves import move
+from embedfin.payments.requests import check_name, transfer_id
+
+CODE_T1_SETTLEMENT = 3001
+CODE_PAYOUT = 3002
+CODE_SWEEP_CASH = 3003
+CODE_SWEEP_REVENUE = 3004
+_TOKEN = re.compile(r"^tok_[A-Za-z0-9]{8,60}$")
+R = CreateTransferResult
+
+
+@dataclass(frozen=True, slots=True)
+class BatchLine:
+    merchant_id: str
+    amount: Money
+
+
+class MerchantSettlement:
+    def __init__(self, ledger: Ledger, tenant: str) -> None:
+        self.ledger = ledger
+        self.tenant = check_name("tenant", tenant)
+
+    def bind_bank_account(self, merchant_id: str, bank_token: str, bank_last4: str) -> None:
+        if not _TOKEN.match(bank_token):
+            raise InvalidInput("bank_token must be a vault token (tok_…), never an account number")
+        if not re.fullmatch(r"\d{4}", bank_last4):
+            raise InvalidInput("bank_last4 must be the last four digits")
+        table = merchant_bank_accounts
+        with self.ledger.transaction() as tx:
+            known = tx.conn.execute(
+                select(merchants.c.merchant_id).where(
+                    merchants.c.tenant == self.tenant, merchants.c.merchant_id == merchant_id
+                )
+            ).first()
+            if known is None:
+                raise NotFound(f"no merchant {merchant_id}")
+            tx.conn.execute(
+                table.delete().where(
+                    table.c.tenant == self.tenant, table.c.merchant_id == merchant_id
+                )
+            )
+            tx.conn.execute(
+                insert(table).values(
+                    tenant=self.tenant,
+                    merchant_id=merchant_id,
+                    bank_token=bank_token,
+                    bank_last4=bank_last4,
+                )
+            )
+
+    def run_t1(self, batch_id: str, cutoff_ns: int) -> list[BatchLine]:
+        """Move every T+1 merchant's pending balance as of ``cutoff_ns`` to available."""
+        check_name("batch_id", batch_id)
+        lines: list[BatchLine] = []
+        for key in self._merchant_accounts(AccountCode.MERCHANT_PENDING):
+            history = self.ledger.get_account_balances(
+                key.account_id, limit=1, before_timestamp=cutoff_ns + 1
+            )
+            if not history:
+                continue
+            at_cutoff = history[0].credits_posted - history[0].debits_posted
+            with self.ledger.transaction() as tx:
+                (now,) = tx.lookup_accounts([key.account_id])
+                amount = min(at_cutoff, now.credits_posted - now.debits_posted - now.debits_pending)
+                if amount <= 0:
+                    continue
+                available = AccountKey(
+                    self.tenant,
+                    "merchant",
+                    key.owner_id,
+                    key.currency,
+                    AccountCode.MERCHANT_AVAILABLE,
+                )
+                open_accounts(tx, [available])
+                leg = Transfer(
+                    transfer_id(self.tenant, f"t1:{batch_id}", key.owner_id + key.currency),
+                    key.account_id,
+                    available.account_id,
+                    amount,
+                    key.ledger,
+                    CODE_T1_SETTLEMENT,
+                )
+                (result,) = tx.create_transfers([leg])
+                if result is R.EXISTS:
+                    continue
+                move_ok(result)
+                lines.append(BatchLine(key.owner_id, Money(amount, key.currency)))
+                self._event(tx, "merchant_settled", key.owner_id, amount, key.currency, batch_id)
+        return lines
+
+    def run_payouts(self, batch_id: str) -> list[BatchLine]:
+        """Pay every merchant with a bound bank account its whole available balance."""
+        check_name("batch_id", batch_id)
+        lines: list[BatchLine] = []
+        reserve_by_currency: dict[str, AccountKey] = {}
+        for key in self._merchant_accounts(AccountCode.MERCHANT_AVAILABLE):
+            with self.ledger.transaction() as tx:
+                bank = (
+                    tx.conn.execute(
+                        select(merchant_bank_accounts).where(
+                            merchant_bank_accounts.c.tenant == self.tenant,
+                            merchant_bank_accounts.c.merchant_id == key.owner_id,
+                        )
+                    )
+                    .mappings()
+                    .first()
+                )
+                if bank is None:
+                    continue
+                done = tx.conn.execute(
+                    select(payouts.c.amount_minor).where(
+                        payouts.c.tenant == self.tenant,
+                        payouts.c.batch_id == batch_id,
+                        payouts.c.merchant_id == key.owner_id,
+                        payouts.c.currency == key.currency,
+                    )
+                ).first()
+                if done is not None:
+                    continue
+                (account,) = tx.lookup_accounts([key.account_id])
+                amount = account.credits_posted - account.debits_posted - account.debits_pending
+                if amount <= 0:
+                    continue
+                reserve = reserve_by_currency.setdefault(
+                    key.currency,
+                    platform_account(self.tenant, key.currency, AccountCode.CLIENT_RESERVE),
+                )
+                open_accounts(tx, [reserve])
+                tid = transfer_id(self.tenant, f"payout:{batch_id}", key.owner_id + key.currency)
+                move(
+                    tx,
+                    [
+                        Transfer(
+                            tid, key.account_id, reserve.account_id, amount, key.ledger, CODE_PAYOUT
+                        )
+                    ],
+                    insufficient="the merchant's available balance changed",
+                )
+                tx.conn.execute(
+                    insert(payouts).values(
+                        tenant=self.tenant,
+                        batch_id=batch_id,
+                        merchant_id=key.owner_id,
+                        currency=key.currency,
+                        amount_minor=amount,
+                        transfer_id=tid,
+                        bank_last4=bank["bank_last4"],
+                        created_at=self.ledger.clock.now_ns(),
+                    )
+                )
+                self._event(tx, "payout_sent", key.owner_id, amount, key.currency, batch_id)
+                lines.append(BatchLine(key.owner_id, Money(amount, key.currency)))
+        return lines
+
+    def sweep_commission(self, currency_code: str, batch_id: str) -> Money:
+        """Move all commission still in the client reserve to the platform (one linked chain)."""
+        code = currency(currency_code).code
+        held = platform_account(self.tenant, code, AccountCode.COMMISSION_IN_RESERVE)
+        revenue = platform_account(self.tenant, code, AccountCode.COMMISSION_REVENUE)
+        reserve = platform_account(self.tenant, code, AccountCode.CLIENT_RESERVE)
+        operating = platform_account(self.tenant, code, AccountCode.PLATFORM_OPERATING)
+        with self.ledger.transaction() as tx:
+            open_accounts(tx, [held, revenue, reserve, operating])
+            (account,) = tx.lookup_accounts([held.account_id])
+            amount = account.credits_posted - account.debits_posted
+            if amount <= 0:
+                return Money(0, code)
+            prefix = f"sweep:{batch_id}:{code}"
+            move(
+                tx,
+                [
+                    Transfer(
+                        transfer_id(self.tenant, prefix, "cash"),
+                        operating.account_id,
+                        reserve.account_id,
+                        amount,
+                        reserve.ledger,
+                        CODE_SWEEP_CASH,
+                    ),
+                    Transfer(
+                        transfer_id(self.tenant, prefix, "revenue"),
+                        held.account_id,
+                        revenue.account_id,
+                        amount,
+                        reserve.ledger,
+                        CODE_SWEEP_REVENUE,
+                    ),
+                ],
+                insufficient="the client reserve has not received the commission yet",
+            )
+            self._event(tx, "commission_swept", "platform", amount, code, batch_id)
+            return Money(amount, code)
+
+    # --- internals ----------------------------------------------------------------------------
+    def _merchant_accounts(self, code: AccountCode) -> list[AccountKey]:
+        with self.ledger.transaction() as tx:
+            rows = tx.conn.execute(
+                select(payment_accounts.c.owner_id, payment_accounts.c.currency)
+                .where(
+                    payment_accounts.c.tenant == self.tenant,
+                    payment_accounts.c.owner_kind == "merchant",
+                    payment_accounts.c.code == int(code),
+                )
+                .order_by(payment_accounts.c.owner_id, payment_accounts.c.currency)
+            ).all()
+        return [AccountKey(self.tenant, "merchant", owner, cur, code) for owner, cur in rows]
+
+    def _event(
+        self, tx: LedgerTransaction, kind: str, owner: str, amount: int, code: str, batch_id: str
+    ) -> None:
+        append_events(
+            tx.conn,
+            [
+                Event(
+                    kind,
+                    "merchant" if owner != "platform" else "platform",
+                    owner,
+                    {"amount_minor": amount, "currency": code, "batch_id": batch_id},
+                    self.ledger.clock.now_ns(),
+                    self.tenant,
+                )
+            ],
+        )
+
+
+def move_ok(result: CreateTransferResult) -> None:
+    if result is not R.OK:
+        raise LedgerRejected(f"ledger refused the settlement: {result}")

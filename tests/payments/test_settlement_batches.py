@@ -1,0 +1,129 @@
+"""T+1 settlement from balance history, payouts to banks, the commission sweep."""
+
+from __future__ import annotations
+
+import pytest
+
+from embedfin.commerce.orders import DAY_NS, OrderLine
+from embedfin.core.clock import ManualClock
+from embedfin.core.errors import InvalidInput, NotFound
+from embedfin.core.money import Money
+from embedfin.db.engine import make_engine
+from embedfin.db.migrate import upgrade
+from embedfin.ledger.check import check
+from embedfin.ledger.service import Ledger
+from embedfin.payments.chart import AccountCode, AccountKey, platform_account
+from embedfin.payments.escrow import Checkout
+from embedfin.payments.settlement import settle_channel
+from embedfin.payments.settlement_batches import MerchantSettlement
+from embedfin.payments.wallets import Wallets
+
+TENANT = "shop-1"
+TOKEN = "tok_9aBcDeFgHiJkLmNo"
+
+
+def usd(minor: int) -> Money:
+    return Money(minor, "USD")
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def shop(db_url: str, clock: ManualClock) -> Checkout:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    ledger = Ledger(engine, clock)
+    shop = Checkout(ledger, TENANT)
+    shop.register_merchant(
+        "m-t1",
+        category="electronics",
+        country="US",
+        settlement_currency="USD",
+        payout_preference="t1",
+    )
+    shop.register_merchant(
+        "m-t0", category="apparel", country="US", settlement_currency="USD", payout_preference="t0"
+    )
+    Wallets(ledger, TENANT).top_up("b-1", usd(100_000), "card", "top-up")
+    settle_channel(ledger, TENANT, "card", usd(100_000), usd(2_930), "settle-1")
+    return shop
+
+
+def sell(shop: Checkout, order_id: str, merchant: str, amount: int) -> None:
+    shop.place_order(
+        order_id,
+        buyer_id="b-1",
+        merchant_id=merchant,
+        currency_code="USD",
+        lines=[OrderLine("sku", 1, amount)],
+    )
+    shop.pay_with_wallet(order_id)
+    shop.ship(order_id, "T")
+    shop.confirm_receipt(order_id)
+
+
+def balance(shop: Checkout, key: AccountKey) -> int:
+    found = shop.ledger.lookup_accounts([key.account_id])
+    return (found[0].credits_posted - found[0].debits_posted) if found else 0
+
+
+def merchant(code: AccountCode, who: str = "m-t1") -> AccountKey:
+    return AccountKey(TENANT, "merchant", who, "USD", code)
+
+
+def books_balance(shop: Checkout) -> None:
+    with shop.ledger.engine.connect() as conn:
+        report = check(conn)
+    assert report.ok, report.violations
+
+
+def test_t1_batch_settles_what_was_pending_at_the_cutoff(
+    shop: Checkout, clock: ManualClock
+) -> None:
+    settlement = MerchantSettlement(shop.ledger, TENANT)
+    sell(shop, "o-1", "m-t1", 10_000)  # 3% commission: 9,700 to the merchant
+    clock.advance(ns=DAY_NS // 4)
+    cutoff = clock.now_ns()  # e.g. midnight
+    clock.advance(ns=DAY_NS // 4)
+    sell(shop, "o-2", "m-t1", 20_000)  # after the cut-off: waits for the next batch
+    lines = settlement.run_t1("day-1", cutoff)
+    assert [(line.merchant_id, line.amount) for line in lines] == [("m-t1", usd(9_700))]
+    assert settlement.run_t1("day-1", cutoff) == []  # re-run moves nothing
+    assert balance(shop, merchant(AccountCode.MERCHANT_AVAILABLE)) == 9_700
+    assert balance(shop, merchant(AccountCode.MERCHANT_PENDING)) == 19_400
+    books_balance(shop)
+
+
+def test_payout_batch_pays_available_balances_to_bound_banks_once(shop: Checkout) -> None:
+    settlement = MerchantSettlement(shop.ledger, TENANT)
+    sell(shop, "o-1", "m-t0", 10_000)  # 5%: 9,500 available at once
+    settlement.bind_bank_account("m-t0", TOKEN, "6789")
+    lines = settlement.run_payouts("p-1")
+    assert [(line.merchant_id, line.amount) for line in lines] == [("m-t0", usd(9_500))]
+    assert settlement.run_payouts("p-1") == []
+    assert balance(shop, merchant(AccountCode.MERCHANT_AVAILABLE, "m-t0")) == 0
+    books_balance(shop)
+
+
+def test_commission_sweep_moves_platform_money_out_of_the_reserve(shop: Checkout) -> None:
+    settlement = MerchantSettlement(shop.ledger, TENANT)
+    sell(shop, "o-1", "m-t0", 10_000)
+    swept = settlement.sweep_commission("USD", "sweep-1")
+    assert swept == usd(500)
+    assert settlement.sweep_commission("USD", "sweep-2") == usd(0)
+    revenue = platform_account(TENANT, "USD", AccountCode.COMMISSION_REVENUE)
+    assert balance(shop, revenue) == 500
+    books_balance(shop)
+
+
+def test_bank_binding_refuses_raw_numbers_and_unknown_merchants(shop: Checkout) -> None:
+    settlement = MerchantSettlement(shop.ledger, TENANT)
+    with pytest.raises(InvalidInput):
+        settlement.bind_bank_account("m-t0", "DE89370400440532013000", "3000")
+    with pytest.raises(NotFound):
+        settlement.bind_bank_account("m-other", TOKEN, "1234")
+    with pytest.raises(NotFound):
+        MerchantSettlement(shop.ledger, "shop-2").bind_bank_account("m-t0", TOKEN, "1234")
