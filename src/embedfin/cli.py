@@ -151,6 +151,27 @@ def bench_ledger(
     print(json.dumps(dataclasses.asdict(result)))
 
 
+@bench_app.command("checkout")
+def bench_checkout(
+    db: DbOption = None,
+    orders: Annotated[int, typer.Option(min=1, help="How many order lifecycles.")] = 2_000,
+    as_json: JsonOption = False,
+    no_progress: Annotated[bool, typer.Option("--no-progress")] = False,
+) -> None:
+    """Escrow lifecycles (place, pay, ship, confirm, payout) through the service layer."""
+    from embedfin.bench.checkout import run
+
+    result = run(db, orders, progress_factory(not no_progress))
+    if not as_json:
+        table = Table(title=f"bench checkout ({result.database})")
+        table.add_column("figure")
+        table.add_column("value", justify="right")
+        for key, value in dataclasses.asdict(result).items():
+            table.add_row(key, str(value))
+        out.print(table)
+    print(json.dumps(dataclasses.asdict(result)))
+
+
 @db_app.command("upgrade")
 def db_upgrade(db: DbOption = None) -> None:
     """Create or migrate the schema to the newest version."""

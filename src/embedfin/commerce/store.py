@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from embedfin.commerce.orders import GoodsKind, Order, OrderLine, OrderStatus
 from embedfin.db.tables import merchants, order_lines, orders
@@ -68,21 +68,30 @@ def insert_order(conn: Connection, order: Order, lines: Sequence[OrderLine]) -> 
     )
 
 
+# Built once: constructing Core statements per call costs more than running them.
+_SAVE_ORDER = (
+    update(orders)
+    .where(orders.c.tenant == bindparam("key_tenant"), orders.c.order_id == bindparam("key_id"))
+    .values({c.name: bindparam(c.name) for c in orders.c if c.name not in ("tenant", "order_id")})
+)
+_LOAD_ORDER = select(orders).where(
+    orders.c.tenant == bindparam("tenant"), orders.c.order_id == bindparam("order_id")
+)
+_LOAD_ORDER_LOCKED = _LOAD_ORDER.with_for_update()
+
+
 def save_order(conn: Connection, order: Order) -> None:
-    conn.execute(
-        update(orders)
-        .where(orders.c.tenant == order.tenant, orders.c.order_id == order.order_id)
-        .values(**_order_values(order))
-    )
+    values = _order_values(order)
+    values["key_tenant"] = values.pop("tenant")
+    values["key_id"] = values.pop("order_id")
+    conn.execute(_SAVE_ORDER, values)
 
 
 def load_order(
     conn: Connection, tenant: str, order_id: str, *, for_update: bool = False
 ) -> Order | None:
-    query = select(orders).where(orders.c.tenant == tenant, orders.c.order_id == order_id)
-    if for_update:
-        query = query.with_for_update()
-    row = conn.execute(query).mappings().first()
+    query = _LOAD_ORDER_LOCKED if for_update else _LOAD_ORDER
+    row = conn.execute(query, {"tenant": tenant, "order_id": order_id}).mappings().first()
     return _order(row) if row else None
 
 

@@ -55,6 +55,9 @@ class StoredEvent:
     event: Event
 
 
+_INSERT = insert(outbox_events)
+
+
 def append_events(conn: Connection, events: Sequence[Event]) -> None:
     """Write events in the caller's transaction."""
     if not events:
@@ -63,7 +66,7 @@ def append_events(conn: Connection, events: Sequence[Event]) -> None:
     if conn.dialect.name == "postgresql":
         tx_id = conn.exec_driver_sql("SELECT pg_current_xact_id()::text::bigint").scalar_one()
     conn.execute(
-        insert(outbox_events),
+        _INSERT,
         [
             {
                 "event_id": e.event_id,

@@ -1,0 +1,182 @@
+"""``embedfin bench checkout``: full escrow lifecycles through the service layer.
+
+Each lifecycle is the buyer's and merchant's journey: place the order, pay it from the wallet
+into escrow, ship, confirm receipt (escrow released to the merchant minus commission); every 100
+lifecycles a payout batch pays merchants out. In the same run, the baseline posts the same
+ledger transfers straight to the ledger, one commit for the payment and one for the release (no
+commerce rows, no events, no order or state checks), so ``ratio`` is the price of the service
+layer and its two extra commits (placing and shipping an order move no money).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from embedfin.bench.ledger import Progress, _no_progress, _peak_rss_mb
+from embedfin.commerce.orders import OrderLine
+from embedfin.core.clock import ManualClock
+from embedfin.core.money import Money
+from embedfin.db.engine import make_engine
+from embedfin.db.migrate import upgrade
+from embedfin.db.scratch import scratch_database
+from embedfin.db.tables import transfers
+from embedfin.ledger.service import Ledger
+from embedfin.ledger.types import Account, AccountFlags, Transfer
+from embedfin.payments.escrow import Checkout
+from embedfin.payments.settlement import settle_channel
+from embedfin.payments.settlement_batches import MerchantSettlement
+from embedfin.payments.wallets import Wallets
+
+TENANT = "bench"
+MERCHANTS = 20
+BUYERS = 200
+PAYOUT_EVERY = 100
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutBenchResult:
+    database: str
+    orders: int
+    seconds: float
+    lifecycles_per_s: float
+    p50_ms: float
+    p99_ms: float
+    transfers_per_lifecycle: float
+    commits_per_lifecycle: int
+    baseline_lifecycles_per_s: float
+    ratio: float
+    peak_rss_mb: float
+
+
+def run(url: str | None, orders: int, progress: Progress = _no_progress) -> CheckoutBenchResult:
+    with scratch_database(url, "checkout") as ours, scratch_database(url, "checkoutbase") as base:
+        engine = make_engine(ours)
+        upgrade(engine)
+        ledger = Ledger(engine, ManualClock())
+        shop, settlement = _setup(ledger, orders)
+        with engine.connect() as conn:
+            transfers_before = conn.execute(
+                select(func.count()).select_from(transfers)
+            ).scalar_one()
+        latencies: list[float] = []
+        started = time.perf_counter()
+        with progress("checkout", orders) as advance:
+            for n in range(orders):
+                t0 = time.perf_counter()
+                order_id = f"o-{n}"
+                shop.place_order(
+                    order_id,
+                    buyer_id=f"b-{n % BUYERS}",
+                    merchant_id=f"m-{n % MERCHANTS}",
+                    currency_code="USD",
+                    lines=[OrderLine("sku-1", 1 + n % 3, 1_999)],
+                )
+                shop.pay_with_wallet(order_id)
+                shop.ship(order_id, f"T{n}")
+                shop.confirm_receipt(order_id)
+                latencies.append(time.perf_counter() - t0)
+                if (n + 1) % PAYOUT_EVERY == 0 or n + 1 == orders:
+                    settlement.run_payouts(f"payout-{n}")
+                advance(1)
+        seconds = time.perf_counter() - started
+        with engine.connect() as conn:
+            transfers_after = conn.execute(select(func.count()).select_from(transfers)).scalar_one()
+        engine.dispose()
+        baseline = _baseline(base, orders)
+    latencies.sort()
+    per_s = orders / seconds
+    return CheckoutBenchResult(
+        database=ledger.dialect,
+        orders=orders,
+        seconds=round(seconds, 3),
+        lifecycles_per_s=round(per_s, 1),
+        p50_ms=round(latencies[len(latencies) // 2] * 1000, 2),
+        p99_ms=round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 2),
+        transfers_per_lifecycle=round((transfers_after - transfers_before) / orders, 2),
+        commits_per_lifecycle=4,
+        baseline_lifecycles_per_s=round(baseline, 1),
+        ratio=round(per_s / baseline, 3),
+        peak_rss_mb=round(_peak_rss_mb(), 1),
+    )
+
+
+def _setup(ledger: Ledger, orders: int) -> tuple[Checkout, MerchantSettlement]:
+    shop = Checkout(ledger, TENANT)
+    settlement = MerchantSettlement(ledger, TENANT)
+    wallets = Wallets(ledger, TENANT)
+    for m in range(MERCHANTS):
+        shop.register_merchant(
+            f"m-{m}",
+            category="apparel",
+            country="US",
+            settlement_currency="USD",
+            payout_preference="t0",
+        )
+        settlement.bind_bank_account(f"m-{m}", "tok_benchmark0001", "0001")
+    per_buyer = (orders // BUYERS + 1) * 6_000
+    for b in range(BUYERS):
+        wallets.top_up(f"b-{b}", Money(per_buyer, "USD"), "card", f"top-up-{b}")
+    settle_channel(
+        ledger,
+        TENANT,
+        "card",
+        Money(per_buyer * BUYERS, "USD"),
+        Money(0, "USD"),
+        "bench-settlement",
+    )
+    return shop, settlement
+
+
+def _baseline(url: str, orders: int) -> float:
+    """The same money movements and commits, straight to the ledger."""
+    engine = make_engine(url)
+    upgrade(engine)
+    ledger = Ledger(engine, ManualClock())
+    limited = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
+    funding, escrow, commission, reserve = 1, 2, 3, 4
+    buyers = [100 + b for b in range(BUYERS)]
+    merchants = [1_000 + m for m in range(MERCHANTS)]
+    ledger.create_accounts(
+        [
+            Account(funding, 840, 1),
+            Account(escrow, 840, 300, limited),
+            Account(commission, 840, 400, limited),
+            Account(reserve, 840, 2),
+        ]
+        + [Account(b, 840, 100, limited) for b in buyers]
+        + [Account(m, 840, 210, limited) for m in merchants]
+    )
+    per_buyer = (orders // BUYERS + 1) * 6_000
+    ledger.create_transfers(
+        [Transfer(10_000 + i, funding, b, per_buyer, 840, 1) for i, b in enumerate(buyers)]
+    )
+    next_id = 100_000
+    started = time.perf_counter()
+    for n in range(orders):
+        amount = 1_999 * (1 + n % 3)
+        fee = amount * 5 // 100
+        buyer, merchant = buyers[n % BUYERS], merchants[n % MERCHANTS]
+        ledger.create_transfers([])  # the order row's commit has no ledger work
+        ledger.create_transfers([Transfer(next_id, buyer, escrow, amount, 840, 2)])
+        ledger.create_transfers([])
+        ledger.create_transfers(
+            [
+                Transfer(next_id + 1, escrow, merchant, amount - fee, 840, 3, 1),
+                Transfer(next_id + 2, escrow, commission, fee, 840, 4),
+            ]
+        )
+        next_id += 3
+        if (n + 1) % PAYOUT_EVERY == 0:
+            for account in ledger.lookup_accounts(merchants):
+                balance = account.credits_posted - account.debits_posted
+                if balance:
+                    ledger.create_transfers(
+                        [Transfer(next_id, account.id, reserve, balance, 840, 5)]
+                    )
+                    next_id += 1
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return orders / seconds
