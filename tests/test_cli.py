@@ -52,7 +52,9 @@ def test_demo_runs_on_a_fresh_database_and_the_invariants_hold(
 def test_check_exits_non_zero_with_a_report_when_an_invariant_breaks(sqlite_url: str) -> None:
     ok = runner.invoke(app, ["check", "--db", sqlite_url, "--json"])
     assert ok.exit_code == 0, ok.output
-    assert json.loads(ok.output)["ok"] is True
+    report = json.loads(ok.output)
+    assert report["ok"] is True
+    assert "customer_money_safeguarded" in report["checked"]
     engine = make_engine(sqlite_url)
     with engine.begin() as conn:
         conn.execute(
@@ -108,9 +110,10 @@ def test_ledger_lookups_show_accounts_and_transfers(
     assert bad.exit_code != 0
 
 
-def test_readme_ledger_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("section", ["The ledger in five minutes", "Payments (escrow checkout)"])
+def test_readme_examples_run(section: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     readme = (ROOT / "README.md").read_text()
-    block = re.search(r"## The ledger in five minutes\n\n```python\n(.*?)```", readme, re.S)
+    block = re.search(rf"## {re.escape(section)}\n\n```python\n(.*?)```", readme, re.S)
     assert block is not None
     monkeypatch.chdir(tmp_path)
     monkeypatch.setitem(os.environ, "EMBEDFIN_DATABASE_URL", f"sqlite:///{tmp_path / 'r.db'}")

@@ -14,6 +14,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+import embedfin.payments  # noqa: F401  (registers the payments invariants for `check`)
 from embedfin.core.errors import EmbedfinError
 from embedfin.core.ids import format_id, parse_id
 from embedfin.core.money import Money, currency_by_numeric, format_money
