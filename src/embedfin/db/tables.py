@@ -288,3 +288,24 @@ payouts = Table(
     Column("bank_last4", String(4), nullable=False),
     Column("created_at", BigInteger, nullable=False),
 )
+
+#: Locked FX quotes: a conversion must use one before it expires, once.
+fx_quotes = Table(
+    "fx_quotes",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("quote_id", String(64), primary_key=True),
+    Column("owner_kind", String(16), nullable=False),
+    Column("owner_id", String(64), nullable=False),
+    Column("sell_minor", BigInteger, nullable=False),
+    Column("sell_currency", String(3), nullable=False),
+    Column("buy_minor", BigInteger, nullable=False),
+    Column("buy_currency", String(3), nullable=False),
+    Column("rate", String(40), nullable=False),
+    Column("mid_rate", String(40), nullable=False),
+    Column("spread_bp", Integer, nullable=False),
+    Column("reference_date", String(10), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger),
+)

@@ -13,12 +13,18 @@ only by a sweep that moves cash to operating and the commission to revenue toget
 equation never breaks (PBoC 2018: 100% of client reserve funds deposited centrally; reserve
 money only flows to designated accounts).
 
+A conversion moves the customer's money through the FX position accounts of both currencies
+(linked transfers, one per ledger): the sold currency's position goes down by what the reserve
+no longer owes, the bought currency's goes up by what the reserve must receive. Positions count
+with the safeguarded assets until treasury rebalances the reserves and brings them back to zero.
+
 =====================  ====  ======  =============================================
 account                code  normal  flags
 =====================  ====  ======  =============================================
 client reserve            1  debit   credits must not exceed debits (no overdraft)
 channel clearing          2  debit   credits must not exceed debits (in transit)
 platform operating       10  debit   —
+FX position              20  debit   — (per currency; see below)
 buyer wallet            100  credit  debits must not exceed credits
 merchant pending        200  credit  debits must not exceed credits
 merchant available      210  credit  debits must not exceed credits
@@ -45,6 +51,7 @@ class AccountCode(IntEnum):
     CLIENT_RESERVE = 1
     CHANNEL_CLEARING = 2
     PLATFORM_OPERATING = 10
+    FX_POSITION = 20
     BUYER_WALLET = 100
     MERCHANT_PENDING = 200
     MERCHANT_AVAILABLE = 210
@@ -55,7 +62,9 @@ class AccountCode(IntEnum):
     PLATFORM_EQUITY = 900
 
 
-SAFEGUARDED_ASSETS = frozenset({AccountCode.CLIENT_RESERVE, AccountCode.CHANNEL_CLEARING})
+SAFEGUARDED_ASSETS = frozenset(
+    {AccountCode.CLIENT_RESERVE, AccountCode.CHANNEL_CLEARING, AccountCode.FX_POSITION}
+)
 CUSTOMER_LIABILITIES = frozenset(
     {
         AccountCode.BUYER_WALLET,
@@ -104,7 +113,7 @@ class AccountKey:
         flags = AccountFlags.NONE
         if self.code in _DEBIT_LIMITED:
             flags = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
-        elif self.code in SAFEGUARDED_ASSETS:  # never pay out more than was received
+        elif self.code in SAFEGUARDED_ASSETS - {AccountCode.FX_POSITION}:  # never pay out more
             flags = AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS
         if self.code in CUSTOMER_LIABILITIES:
             flags |= AccountFlags.HISTORY  # statements need balance after each movement
