@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from embedfin.core.events import StoredEvent, read_events
 from embedfin.db.engine import make_engine
 from embedfin.db.migrate import upgrade
 from embedfin.db.scratch import scratch_database
@@ -91,3 +93,19 @@ def db_url(request: pytest.FixtureRequest) -> str:
     """Each test using it runs on both stores."""
     name = "sqlite_url" if request.param == "sqlite" else "pg_url"
     return str(request.getfixturevalue(name))
+
+
+def settled_events(engine: Engine, timeout_s: float = 15.0) -> list[StoredEvent]:
+    """All outbox events once they are safe to read.
+
+    On PostgreSQL an event becomes readable only when every older transaction on the *server*
+    has ended (see core/events.py), so another test run on the same server can delay it.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with engine.connect() as conn:
+            events = read_events(conn, limit=10_000)
+            pending = conn.execute(text("SELECT COUNT(*) FROM outbox_events")).scalar_one()
+        if len(events) == pending or time.monotonic() > deadline:
+            return events
+        time.sleep(0.05)

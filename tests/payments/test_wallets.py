@@ -16,12 +16,12 @@ from embedfin.core.errors import (
     LimitExceeded,
     UnknownCurrency,
 )
-from embedfin.core.events import read_events
 from embedfin.core.money import Money
 from embedfin.ledger.check import check
 from embedfin.ledger.service import Ledger
 from embedfin.payments.settlement import settle_channel
 from embedfin.payments.wallets import WalletLimits, Wallets
+from tests.conftest import settled_events
 
 TOKEN = "tok_4eC39HqLyjWDarjtT1zdp7dc"
 
@@ -53,8 +53,7 @@ def usd(minor: int) -> Money:
 def _state(engine: Engine) -> tuple[dict[str, int], int]:
     from tests.ledger.helpers import row_counts
 
-    with engine.connect() as conn:
-        return row_counts(engine), len(read_events(conn))
+    return row_counts(engine), len(settled_events(engine))
 
 
 def _assert_invariants(ledger: Ledger) -> None:
@@ -70,8 +69,7 @@ def test_top_up_credits_the_wallet_and_keeps_customer_money_safeguarded(
     movement = wallets.top_up("buyer-7", usd(2_500), "card", "req-1")
     assert not movement.replayed
     assert wallets.balance("buyer", "buyer-7", "USD").available == usd(2_500)
-    with ledger.engine.connect() as conn:
-        (event,) = [e.event for e in read_events(conn)]
+    (event,) = [e.event for e in settled_events(ledger.engine)]
     assert (event.type, event.payload["amount_minor"], event.tenant_id) == (
         "wallet_topped_up",
         2_500,
