@@ -173,6 +173,71 @@ def bench_checkout(
     print(json.dumps(dataclasses.asdict(result)))
 
 
+@app.command("recon")
+def recon_command(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    channel: Annotated[str, typer.Option(help="The channel that sent the file.")],
+    tenant: Annotated[str, typer.Option(help="The marketplace tenant.")],
+    db: DbOption = None,
+    amount_tolerance: Annotated[int, typer.Option(min=0, help="Minor units.")] = 0,
+    days: Annotated[int, typer.Option(min=0, help="Value-date window in days.")] = 1,
+    as_json: JsonOption = False,
+) -> None:
+    """Reconcile a channel settlement file (CSV or camt.053) against the books; store breaks."""
+    from embedfin.payments.reconciliation import Reconciliation, report_json
+
+    recon = Reconciliation(Ledger(_existing_database(db)), tenant)
+    report = recon.run(
+        file, channel, amount_tolerance_minor=amount_tolerance, date_tolerance_days=days
+    )
+    if as_json:
+        print(report_json(report))
+        return
+    out.print(
+        f"{report.lines} lines, {report.matched} matched, {len(report.breaks)} breaks"
+        f" (run {report.run_id})"
+    )
+    if report.breaks:
+        table = Table(title="breaks")
+        for column in ("kind", "reference", "expected", "actual"):
+            table.add_column(column)
+        for b in report.breaks:
+            table.add_row(str(b.kind), b.reference, b.expected, b.actual)
+        out.print(table)
+
+
+@app.command("breaks")
+def breaks_command(
+    tenant: Annotated[str, typer.Option(help="The marketplace tenant.")],
+    db: DbOption = None,
+    resolve: Annotated[str | None, typer.Option(help="A break id to resolve.")] = None,
+    note: Annotated[str | None, typer.Option(help="Why the break is resolved.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List open reconciliation breaks, or resolve one with a note."""
+    from embedfin.payments.reconciliation import Reconciliation
+
+    recon = Reconciliation(Ledger(_existing_database(db)), tenant)
+    if resolve:
+        if not note:
+            raise typer.BadParameter("--note is required with --resolve")
+        recon.resolve(resolve, note)
+        out.print(f"resolved {resolve}")
+        return
+    rows = recon.open_breaks()
+    if as_json:
+        print(json.dumps(rows))
+        return
+    table = Table(title=f"open breaks ({len(rows)})")
+    for column in ("break_id", "kind", "reference", "expected", "actual"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            *(str(row[c]) for c in ("break_id", "kind", "reference", "expected", "actual"))
+        )
+    out.print(table)
+
+
 @db_app.command("upgrade")
 def db_upgrade(db: DbOption = None) -> None:
     """Create or migrate the schema to the newest version."""

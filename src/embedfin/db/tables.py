@@ -309,3 +309,22 @@ fx_quotes = Table(
     Column("expires_at", BigInteger, nullable=False),
     Column("used_at", BigInteger),
 )
+
+#: Differences found between a channel's settlement file and our books, until resolved.
+recon_breaks = Table(
+    "recon_breaks",
+    metadata,
+    Column("break_id", String(40), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("reference", String(128), nullable=False),
+    Column("expected", Text, nullable=False),
+    Column("actual", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("note", Text),
+    Column("created_at", BigInteger, nullable=False),
+    Column("resolved_at", BigInteger),
+    Index("ix_recon_breaks_open", "tenant", "status"),
+)

@@ -1,0 +1,270 @@
+"""Automated reconciliation (自动化对账): a channel's settlement file against our books.
+
+Three-way: every line of the file must match a succeeded payment attempt (by the channel's
+charge reference) and that attempt must have its ledger transfer; every payment we booked on
+that channel within the file's dates must appear in the file. Matching allows a configurable
+amount tolerance and value-date window. What does not match becomes a stored *break* that a
+person resolves with a note.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+
+from sqlalchemy import insert, select, update
+
+from embedfin.core.clock import NS_PER_SECOND
+from embedfin.core.errors import InvalidInput, NotFound
+from embedfin.core.money import Money
+from embedfin.db.tables import payment_attempts, recon_breaks
+from embedfin.ledger.service import Ledger
+from embedfin.payments.requests import check_name, transfer_id
+from embedfin.payments.statements import StatementLine, parse_statement
+
+
+class BreakKind(StrEnum):
+    MISSING_IN_BOOKS = "missing_in_books"
+    MISSING_IN_FILE = "missing_in_file"
+    MISSING_IN_LEDGER = "missing_in_ledger"
+    AMOUNT_MISMATCH = "amount_mismatch"
+    CURRENCY_MISMATCH = "currency_mismatch"
+    DUPLICATE_IN_FILE = "duplicate_in_file"
+    TIMING_DIFFERENCE = "timing_difference"
+
+
+@dataclass(frozen=True, slots=True)
+class BookEntry:
+    """A payment we booked on the channel: its reference, amount and day, and whether the
+    ledger holds its transfer."""
+
+    reference: str
+    amount: Money
+    booked_on: date
+    in_ledger: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Break:
+    kind: BreakKind
+    reference: str
+    expected: str
+    actual: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReconReport:
+    run_id: str
+    lines: int
+    matched: int
+    breaks: list[Break]
+
+
+def match(
+    lines: Sequence[StatementLine],
+    books: Sequence[BookEntry],
+    amount_tolerance_minor: int = 0,
+    date_tolerance_days: int = 1,
+) -> tuple[int, list[Break]]:
+    """Pure matching: how many lines matched, and the breaks."""
+    breaks: list[Break] = []
+    by_reference = {b.reference: b for b in books}
+    seen = Counter(line.reference for line in lines)
+    matched = 0
+    used: set[str] = set()
+    for line in lines:
+        if seen[line.reference] > 1 and line.reference in used:
+            breaks.append(
+                Break(
+                    BreakKind.DUPLICATE_IN_FILE,
+                    line.reference,
+                    "one line",
+                    f"line {line.line_no} repeats it",
+                )
+            )
+            continue
+        used.add(line.reference)
+        book = by_reference.get(line.reference)
+        if book is None:
+            breaks.append(
+                Break(
+                    BreakKind.MISSING_IN_BOOKS,
+                    line.reference,
+                    "a booked payment",
+                    f"{line.amount} on {line.value_date} (line {line.line_no})",
+                )
+            )
+            continue
+        if not book.in_ledger:
+            breaks.append(
+                Break(
+                    BreakKind.MISSING_IN_LEDGER,
+                    line.reference,
+                    "the ledger transfer",
+                    "attempt succeeded, transfer absent",
+                )
+            )
+            continue
+        if book.amount.currency != line.amount.currency:
+            breaks.append(
+                Break(
+                    BreakKind.CURRENCY_MISMATCH, line.reference, str(book.amount), str(line.amount)
+                )
+            )
+            continue
+        if abs(book.amount.amount_minor - line.amount.amount_minor) > amount_tolerance_minor:
+            breaks.append(
+                Break(BreakKind.AMOUNT_MISMATCH, line.reference, str(book.amount), str(line.amount))
+            )
+            continue
+        if abs((line.value_date - book.booked_on).days) > date_tolerance_days:
+            breaks.append(
+                Break(
+                    BreakKind.TIMING_DIFFERENCE,
+                    line.reference,
+                    book.booked_on.isoformat(),
+                    line.value_date.isoformat(),
+                )
+            )
+            continue
+        matched += 1
+    if lines:
+        first = min(line.value_date for line in lines) - timedelta(days=date_tolerance_days)
+        last = max(line.value_date for line in lines) + timedelta(days=date_tolerance_days)
+        for book in books:
+            if book.reference not in seen and first <= book.booked_on <= last:
+                breaks.append(
+                    Break(
+                        BreakKind.MISSING_IN_FILE,
+                        book.reference,
+                        f"{book.amount} on {book.booked_on}",
+                        "no line",
+                    )
+                )
+    return matched, breaks
+
+
+class Reconciliation:
+    def __init__(self, ledger: Ledger, tenant: str) -> None:
+        self.ledger = ledger
+        self.tenant = check_name("tenant", tenant)
+
+    def run(
+        self,
+        path: Path,
+        channel: str,
+        *,
+        amount_tolerance_minor: int = 0,
+        date_tolerance_days: int = 1,
+    ) -> ReconReport:
+        if amount_tolerance_minor < 0 or date_tolerance_days < 0:
+            raise InvalidInput("tolerances must not be negative")
+        lines = parse_statement(path)
+        books = self._books(check_name("channel", channel))
+        matched, breaks = match(lines, books, amount_tolerance_minor, date_tolerance_days)
+        run_id = "recon_" + secrets.token_hex(8)
+        now = self.ledger.clock.now_ns()
+        if breaks:
+            with self.ledger.transaction() as tx:
+                tx.conn.execute(
+                    insert(recon_breaks),
+                    [
+                        {
+                            "break_id": "brk_" + secrets.token_hex(10),
+                            "tenant": self.tenant,
+                            "run_id": run_id,
+                            "channel": channel,
+                            "kind": str(b.kind),
+                            "reference": b.reference[:128],
+                            "expected": b.expected,
+                            "actual": b.actual,
+                            "status": "open",
+                            "created_at": now,
+                        }
+                        for b in breaks
+                    ],
+                )
+        return ReconReport(run_id, len(lines), matched, breaks)
+
+    def open_breaks(self) -> list[dict[str, object]]:
+        with self.ledger.transaction() as tx:
+            rows = (
+                tx.conn.execute(
+                    select(recon_breaks)
+                    .where(recon_breaks.c.tenant == self.tenant, recon_breaks.c.status == "open")
+                    .order_by(recon_breaks.c.created_at, recon_breaks.c.break_id)
+                )
+                .mappings()
+                .all()
+            )
+        return [dict(r) for r in rows]
+
+    def resolve(self, break_id: str, note: str) -> None:
+        check_name("note", note, 500)
+        with self.ledger.transaction() as tx:
+            changed = tx.conn.execute(
+                update(recon_breaks)
+                .where(
+                    recon_breaks.c.tenant == self.tenant,
+                    recon_breaks.c.break_id == break_id,
+                    recon_breaks.c.status == "open",
+                )
+                .values(status="resolved", note=note, resolved_at=self.ledger.clock.now_ns())
+            ).rowcount
+        if changed != 1:
+            raise NotFound(f"no open break {break_id}")
+
+    def _books(self, channel: str) -> list[BookEntry]:
+        a = payment_attempts.c
+        with self.ledger.transaction() as tx:
+            rows = tx.conn.execute(
+                select(
+                    a.request_id,
+                    a.order_id,
+                    a.amount_minor,
+                    a.currency,
+                    a.channel_ref,
+                    a.updated_at,
+                ).where(a.tenant == self.tenant, a.channel == channel, a.status == "succeeded")
+            ).all()
+            legs = {
+                transfer_id(self.tenant, f"order:{order_id}", step): request_id
+                for request_id, order_id, *_ in rows
+                for step in ("channel_pay", f"overpay:{request_id}")
+            }
+            present = {t.id for t in tx.lookup_transfers(list(legs))}
+        found_requests = {legs[t] for t in present}
+        return [
+            BookEntry(
+                channel_ref,
+                Money(amount, currency_code),
+                datetime.fromtimestamp(updated_at / NS_PER_SECOND, tz=UTC).date(),
+                request_id in found_requests,
+            )
+            for request_id, _order, amount, currency_code, channel_ref, updated_at in rows
+        ]
+
+
+def report_json(report: ReconReport) -> str:
+    return json.dumps(
+        {
+            "run_id": report.run_id,
+            "lines": report.lines,
+            "matched": report.matched,
+            "breaks": [
+                {
+                    "kind": str(b.kind),
+                    "reference": b.reference,
+                    "expected": b.expected,
+                    "actual": b.actual,
+                }
+                for b in report.breaks
+            ],
+        }
+    )
