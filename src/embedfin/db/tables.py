@@ -328,3 +328,19 @@ recon_breaks = Table(
     Column("resolved_at", BigInteger),
     Index("ix_recon_breaks_open", "tenant", "status"),
 )
+
+#: E-invoices (EN 16931, UN/CEFACT CII as Factur-X), one per released order.
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("invoice_id", String(64), primary_key=True),
+    Column("order_id", String(64), nullable=False),
+    Column("merchant_id", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("total_minor", BigInteger, nullable=False),
+    Column("payment_reference", String(128), nullable=False),
+    Column("xml", Text, nullable=False),
+    Column("issued_at", BigInteger, nullable=False),
+    UniqueConstraint("tenant", "order_id", name="uq_invoices_tenant_order"),
+)
