@@ -6,7 +6,7 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -48,6 +48,19 @@ def main() -> None:
     except EmbedfinError as error:
         err.print(f"[red]error[/red] ({error.code}): {error.message}")
         sys.exit(2)
+
+
+def _print_figures(title: str, result: Any, as_json: bool) -> None:
+    """A benchmark's figures as a table for people; the last line is always one JSON object."""
+    figures = dataclasses.asdict(result)
+    if not as_json:
+        table = Table(title=title)
+        table.add_column("figure")
+        table.add_column("value", justify="right")
+        for key, value in figures.items():
+            table.add_row(key, str(value))
+        out.print(table)
+    print(json.dumps(figures))
 
 
 def _existing_database(url: str | None) -> Engine:
@@ -142,14 +155,7 @@ def bench_ledger(
     result = run(
         db, transfers, batch_size, progress_factory(not no_progress), sp_clients=sp_clients
     )
-    if not as_json:
-        table = Table(title=f"bench ledger ({result.database})")
-        table.add_column("figure")
-        table.add_column("value", justify="right")
-        for key, value in dataclasses.asdict(result).items():
-            table.add_row(key, str(value))
-        out.print(table)
-    print(json.dumps(dataclasses.asdict(result)))
+    _print_figures(f"bench ledger ({result.database})", result, as_json)
 
 
 @bench_app.command("checkout")
@@ -163,14 +169,7 @@ def bench_checkout(
     from embedfin.bench.checkout import run
 
     result = run(db, orders, progress_factory(not no_progress))
-    if not as_json:
-        table = Table(title=f"bench checkout ({result.database})")
-        table.add_column("figure")
-        table.add_column("value", justify="right")
-        for key, value in dataclasses.asdict(result).items():
-            table.add_row(key, str(value))
-        out.print(table)
-    print(json.dumps(dataclasses.asdict(result)))
+    _print_figures(f"bench checkout ({result.database})", result, as_json)
 
 
 @app.command("recon")

@@ -8,8 +8,6 @@ from embedfin.commerce.orders import OrderLine, OrderStatus
 from embedfin.core.clock import ManualClock
 from embedfin.core.errors import InvalidInput, InvalidStateTransition, PaymentDeclined
 from embedfin.core.money import Money
-from embedfin.db.engine import make_engine
-from embedfin.db.migrate import upgrade
 from embedfin.ledger.check import check
 from embedfin.ledger.service import Ledger
 from embedfin.payments.channel_checkout import ChannelPayments
@@ -56,15 +54,8 @@ class Unreachable(SimulatedProcessor):
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def checkout(db_url: str, clock: ManualClock) -> Checkout:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    shop = Checkout(Ledger(engine, clock), TENANT)
+def checkout(ledger: Ledger) -> Checkout:
+    shop = Checkout(ledger, TENANT)
     shop.register_merchant("m-1", category="apparel", country="CN", settlement_currency="USD")
     shop.place_order(
         "o-1",

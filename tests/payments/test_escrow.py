@@ -17,8 +17,6 @@ from embedfin.core.errors import (
     NotFound,
 )
 from embedfin.core.money import Money
-from embedfin.db.engine import make_engine
-from embedfin.db.migrate import upgrade
 from embedfin.ledger.check import check
 from embedfin.ledger.service import Ledger
 from embedfin.payments.chart import AccountCode, AccountKey, platform_account
@@ -32,18 +30,6 @@ TENANT = "shop-1"
 
 def usd(minor: int) -> Money:
     return Money(minor, "USD")
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def ledger(db_url: str, clock: ManualClock) -> Ledger:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    return Ledger(engine, clock)
 
 
 @pytest.fixture

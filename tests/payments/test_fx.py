@@ -10,8 +10,6 @@ import pytest
 from embedfin.core.clock import ManualClock
 from embedfin.core.errors import CurrencyMismatch, InsufficientFunds, NotFound
 from embedfin.core.money import Money
-from embedfin.db.engine import make_engine
-from embedfin.db.migrate import upgrade
 from embedfin.ledger.check import check
 from embedfin.ledger.service import Ledger
 from embedfin.payments.fx import Fx, QuoteExpired, QuoteUsed
@@ -31,15 +29,7 @@ def test_reference_rate_matches_the_ecb_publication() -> None:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def fx(db_url: str, clock: ManualClock) -> Fx:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    ledger = Ledger(engine, clock)
+def fx(ledger: Ledger) -> Fx:
     Wallets(ledger, TENANT).top_up("b-1", Money(10_000, "USD"), "card", "t-1")
     return Fx(ledger, TENANT, spread_bp=100, lock_seconds=30)
 

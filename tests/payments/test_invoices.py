@@ -8,10 +8,7 @@ import pytest
 from drafthorse.models.document import Document
 
 from embedfin.commerce.orders import OrderLine
-from embedfin.core.clock import ManualClock
 from embedfin.core.money import Money
-from embedfin.db.engine import make_engine
-from embedfin.db.migrate import upgrade
 from embedfin.ledger.service import Ledger
 from embedfin.payments.escrow import Checkout
 from embedfin.payments.invoices import InvoiceIssuer
@@ -19,10 +16,7 @@ from embedfin.payments.wallets import Wallets
 
 
 @pytest.fixture
-def shop(db_url: str) -> Checkout:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    ledger = Ledger(engine, ManualClock())
+def shop(ledger: Ledger) -> Checkout:
     shop = Checkout(ledger, "t")
     shop.register_merchant("m-1", category="apparel", country="DE", settlement_currency="EUR")
     Wallets(ledger, "t").top_up("b-1", Money(50_000, "EUR"), "card", "r-1")

@@ -12,10 +12,7 @@ from typer.testing import CliRunner
 
 from embedfin.cli import app
 from embedfin.commerce.orders import OrderLine
-from embedfin.core.clock import ManualClock
 from embedfin.core.errors import InvalidInput, NotFound
-from embedfin.db.engine import make_engine
-from embedfin.db.migrate import upgrade
 from embedfin.ledger.service import Ledger
 from embedfin.payments.channel_checkout import ChannelPayments
 from embedfin.payments.channels import ChannelKind, FeeSchedule, SimulatedProcessor
@@ -29,11 +26,8 @@ DAY = "2026-01-01"  # ManualClock's start
 
 
 @pytest.fixture
-def paid(db_url: str) -> tuple[Ledger, list[str]]:
+def paid(ledger: Ledger) -> tuple[Ledger, list[str]]:
     """Three orders paid through the card channel; returns the channel references."""
-    engine = make_engine(db_url)
-    upgrade(engine)
-    ledger = Ledger(engine, ManualClock())
     shop = Checkout(ledger, TENANT)
     shop.register_merchant("m-1", category="apparel", country="CN", settlement_currency="USD")
     card = SimulatedProcessor(

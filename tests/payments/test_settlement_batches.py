@@ -8,8 +8,6 @@ from embedfin.commerce.orders import DAY_NS, OrderLine
 from embedfin.core.clock import ManualClock
 from embedfin.core.errors import InvalidInput, NotFound
 from embedfin.core.money import Money
-from embedfin.db.engine import make_engine
-from embedfin.db.migrate import upgrade
 from embedfin.ledger.check import check
 from embedfin.ledger.service import Ledger
 from embedfin.payments.chart import AccountCode, AccountKey, platform_account
@@ -27,15 +25,7 @@ def usd(minor: int) -> Money:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def shop(db_url: str, clock: ManualClock) -> Checkout:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    ledger = Ledger(engine, clock)
+def shop(ledger: Ledger) -> Checkout:
     shop = Checkout(ledger, TENANT)
     shop.register_merchant(
         "m-t1",

@@ -27,21 +27,6 @@ TOKEN = "tok_4eC39HqLyjWDarjtT1zdp7dc"
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def ledger(db_url: str, clock: ManualClock) -> Ledger:
-    from embedfin.db.engine import make_engine
-    from embedfin.db.migrate import upgrade
-
-    engine = make_engine(db_url)
-    upgrade(engine)
-    return Ledger(engine, clock)
-
-
-@pytest.fixture
 def wallets(ledger: Ledger) -> Wallets:
     return Wallets(ledger, "shop-1", limits=WalletLimits({"USD": 50_000}, {"USD": 100_000}))
 

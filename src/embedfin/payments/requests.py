@@ -8,6 +8,7 @@ produces the same transfers and the ledger answers ``exists`` instead of moving 
 from __future__ import annotations
 
 import hashlib
+import re
 
 from embedfin.core.errors import InvalidInput
 from embedfin.core.ids import U128_MAX
@@ -32,3 +33,14 @@ def check_name(label: str, value: str, max_length: int = 64) -> str:
     if not value or len(value) > max_length or not value.isprintable():
         raise InvalidInput(f"{label} must be 1-{max_length} printable characters")
     return value
+
+
+_TOKEN = re.compile(r"^tok_[A-Za-z0-9]{8,60}$")
+
+
+def check_bank_account(bank_token: str, bank_last4: str) -> None:
+    """A bound bank account is a vault token plus its last four digits, never the number."""
+    if not _TOKEN.match(bank_token):
+        raise InvalidInput("bank_token must be a vault token (tok_…), never an account number")
+    if not re.fullmatch(r"\d{4}", bank_last4):
+        raise InvalidInput("bank_last4 must be the last four digits")

@@ -13,12 +13,11 @@ Every step's transfer ids derive from the batch, so re-running a batch moves not
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select
 
-from embedfin.core.errors import InvalidInput, LedgerRejected, NotFound
+from embedfin.core.errors import LedgerRejected, NotFound
 from embedfin.core.events import Event, append_events
 from embedfin.core.money import Money, currency
 from embedfin.db.tables import merchant_bank_accounts, merchants, payment_accounts, payouts
@@ -27,13 +26,12 @@ from embedfin.ledger.types import CreateTransferResult, Transfer
 from embedfin.payments.accounts import open_accounts
 from embedfin.payments.chart import AccountCode, AccountKey, platform_account
 from embedfin.payments.moves import move
-from embedfin.payments.requests import check_name, transfer_id
+from embedfin.payments.requests import check_bank_account, check_name, transfer_id
 
 CODE_T1_SETTLEMENT = 3001
 CODE_PAYOUT = 3002
 CODE_SWEEP_CASH = 3003
 CODE_SWEEP_REVENUE = 3004
-_TOKEN = re.compile(r"^tok_[A-Za-z0-9]{8,60}$")
 R = CreateTransferResult
 
 
@@ -49,10 +47,7 @@ class MerchantSettlement:
         self.tenant = check_name("tenant", tenant)
 
     def bind_bank_account(self, merchant_id: str, bank_token: str, bank_last4: str) -> None:
-        if not _TOKEN.match(bank_token):
-            raise InvalidInput("bank_token must be a vault token (tok_…), never an account number")
-        if not re.fullmatch(r"\d{4}", bank_last4):
-            raise InvalidInput("bank_last4 must be the last four digits")
+        check_bank_account(bank_token, bank_last4)
         table = merchant_bank_accounts
         with self.ledger.transaction() as tx:
             known = tx.conn.execute(

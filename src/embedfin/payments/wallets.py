@@ -8,7 +8,6 @@ parameters is refused.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -35,11 +34,15 @@ from embedfin.payments.chart import (
     channel_clearing,
     platform_account,
 )
-from embedfin.payments.requests import check_name, check_request_id, transfer_id
+from embedfin.payments.requests import (
+    check_bank_account,
+    check_name,
+    check_request_id,
+    transfer_id,
+)
 
 R = CreateTransferResult
 DAY_NS = 86_400 * NS_PER_SECOND
-_TOKEN = re.compile(r"^tok_[A-Za-z0-9]{8,60}$")
 CODE_TOP_UP = 1001
 CODE_WITHDRAWAL = 1002
 
@@ -158,10 +161,7 @@ class Wallets:
     ) -> WalletMovement:
         """Pay money out of a wallet to the owner's bound bank account (held as a token)."""
         _positive(amount)
-        if not _TOKEN.match(bank_token):
-            raise InvalidInput("bank_token must be a vault token (tok_…), never an account number")
-        if not re.fullmatch(r"\d{4}", bank_last4):
-            raise InvalidInput("bank_last4 must be the last four digits")
+        check_bank_account(bank_token, bank_last4)
         wallet = wallet_key(self.tenant, owner_kind, owner_id, amount.currency)
         reserve = platform_account(self.tenant, amount.currency, AccountCode.CLIENT_RESERVE)
         request = WalletMovement(
