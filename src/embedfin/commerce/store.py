@@ -10,6 +10,22 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from embedfin.commerce.orders import GoodsKind, Order, OrderLine, OrderStatus
 from embedfin.db.tables import merchants, order_lines, orders
 
+# Built once: constructing Core statements per call costs more than running them.
+_LOAD_MERCHANT = select(merchants).where(
+    merchants.c.tenant == bindparam("tenant"), merchants.c.merchant_id == bindparam("merchant_id")
+)
+_INSERT_ORDER = insert(orders)
+_INSERT_LINES = insert(order_lines)
+_SAVE_ORDER = (
+    update(orders)
+    .where(orders.c.tenant == bindparam("key_tenant"), orders.c.order_id == bindparam("key_id"))
+    .values({c.name: bindparam(c.name) for c in orders.c if c.name not in ("tenant", "order_id")})
+)
+_LOAD_ORDER = select(orders).where(
+    orders.c.tenant == bindparam("tenant"), orders.c.order_id == bindparam("order_id")
+)
+_LOAD_ORDER_LOCKED = _LOAD_ORDER.with_for_update()
+
 
 @dataclass(frozen=True, slots=True)
 class Merchant:
@@ -66,18 +82,6 @@ def insert_order(conn: Connection, order: Order, lines: Sequence[OrderLine]) -> 
             for n, line in enumerate(lines, start=1)
         ],
     )
-
-
-# Built once: constructing Core statements per call costs more than running them.
-_SAVE_ORDER = (
-    update(orders)
-    .where(orders.c.tenant == bindparam("key_tenant"), orders.c.order_id == bindparam("key_id"))
-    .values({c.name: bindparam(c.name) for c in orders.c if c.name not in ("tenant", "order_id")})
-)
-_LOAD_ORDER = select(orders).where(
-    orders.c.tenant == bindparam("tenant"), orders.c.order_id == bindparam("order_id")
-)
-_LOAD_ORDER_LOCKED = _LOAD_ORDER.with_for_update()
 
 
 def save_order(conn: Connection, order: Order) -> None:

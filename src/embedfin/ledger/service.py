@@ -87,6 +87,8 @@ class Ledger:
         self._cache_version = -1
         self._last_ts = 0
         self._after_commit: Callable[[], None] | None = None
+        #: Ids of accounts known to exist in committed state (accounts are never deleted).
+        self.known_accounts: set[int] = set()
 
     @classmethod
     def open(cls, url: str | None = None, clock: Clock | None = None) -> Ledger:
@@ -113,11 +115,15 @@ class Ledger:
         together. Transfer ids are always looked up (no optimistic path), so a retry inside
         the unit of work answers ``exists`` without needing a rollback.
         """
+        unit: LedgerTransaction | None = None
         try:
             with self.engine.begin() as conn:
-                yield LedgerTransaction(self, conn)
+                unit = LedgerTransaction(self, conn)
+                yield unit
         finally:
             self._invalidate()  # balances changed in a transaction the cache did not follow
+        for callback in unit.committed if unit else ():
+            callback()
 
     def create_transfers(self, batch: Sequence[Transfer]) -> list[CreateTransferResult]:
         """Apply a batch; one result per transfer. Business failures are results, not errors."""
@@ -345,6 +351,11 @@ class LedgerTransaction:
     def __init__(self, ledger: Ledger, conn: Connection) -> None:
         self.ledger = ledger
         self.conn = conn
+        self.committed: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the unit of work has committed (never if it rolls back)."""
+        self.committed.append(callback)
 
     def create_accounts(self, batch: Sequence[Account]) -> list[CreateAccountResult]:
         _check_size(batch)

@@ -15,19 +15,22 @@ from embedfin.payments.chart import AccountKey
 
 def open_accounts(tx: LedgerTransaction, keys: Sequence[AccountKey]) -> None:
     """Make sure every key's ledger account exists and is registered; safe to repeat."""
-    unique = list({k.account_id: k for k in keys}.values())
+    known = tx.ledger.known_accounts
+    unique = [k for k in {k.account_id: k for k in keys}.values() if k.account_id not in known]
+    if not unique:
+        return
     results = tx.create_accounts([k.account() for k in unique])
     for key, result in zip(unique, results, strict=True):
         if result not in (CreateAccountResult.OK, CreateAccountResult.EXISTS):
             raise LedgerRejected(f"account {key} could not be opened: {result}")
-    known = set(
+    registered = set(
         tx.conn.execute(
             select(payment_accounts.c.account_id).where(
                 payment_accounts.c.account_id.in_([k.account_id for k in unique])
             )
         ).scalars()
     )
-    fresh = [k for k in unique if k.account_id not in known]
+    fresh = [k for k in unique if k.account_id not in registered]
     if fresh:
         tx.conn.execute(
             insert(payment_accounts),
@@ -43,3 +46,5 @@ def open_accounts(tx: LedgerTransaction, keys: Sequence[AccountKey]) -> None:
                 for k in fresh
             ],
         )
+    ids = [k.account_id for k in unique]
+    tx.after_commit(lambda: known.update(ids))
