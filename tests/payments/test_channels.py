@@ -6,7 +6,13 @@ import pytest
 
 from embedfin.commerce.orders import OrderLine, OrderStatus
 from embedfin.core.clock import ManualClock
-from embedfin.core.errors import InvalidInput, InvalidStateTransition, PaymentDeclined
+from embedfin.core.errors import (
+    InsufficientFunds,
+    InvalidAmount,
+    InvalidInput,
+    InvalidStateTransition,
+    PaymentDeclined,
+)
 from embedfin.core.money import Money
 from embedfin.ledger.check import check
 from embedfin.ledger.service import Ledger
@@ -229,3 +235,64 @@ def test_paying_a_paid_order_with_a_new_request_is_refused(checkout: Checkout) -
     payments.pay_order("o-1", "pay-1")
     with pytest.raises(InvalidStateTransition):
         payments.pay_order("o-1", "pay-2")
+
+
+def test_split_tender_takes_part_from_the_wallet_and_the_rest_from_a_channel(
+    checkout: Checkout,
+) -> None:
+    Wallets(checkout.ledger, TENANT).top_up("b-1", usd(3_000), "card", "t-1")
+    card = processor("card-2", 100, approval_rate=1.0)
+    paid = ChannelPayments(checkout, Router([card], exploration=0.0)).pay_order(
+        "o-1", "pay-1", wallet_part=usd(3_000)
+    )
+    assert paid.order.status is OrderStatus.PAID
+    assert card.charges["shop-1:pay-1:card-2"][1] == usd(7_000)
+    assert balances(checkout, "card-2") == (7_000, 10_000)  # escrow holds both parts
+    wallet = Wallets(checkout.ledger, TENANT).balance("buyer", "b-1", "USD")
+    assert (wallet.available, wallet.held) == (usd(0), usd(0))
+    assert_books_balance(checkout)
+
+
+def test_split_tender_releases_the_wallet_hold_when_the_channel_declines(
+    checkout: Checkout,
+) -> None:
+    Wallets(checkout.ledger, TENANT).top_up("b-1", usd(3_000), "card", "t-1")
+    payments = ChannelPayments(
+        checkout, Router([Declining("no", "do_not_honor", retriable=False)], exploration=0.0)
+    )
+    with pytest.raises(PaymentDeclined):
+        payments.pay_order("o-1", "pay-1", wallet_part=usd(3_000))
+    wallet = Wallets(checkout.ledger, TENANT).balance("buyer", "b-1", "USD")
+    assert (wallet.available, wallet.held) == (usd(3_000), usd(0))
+    assert checkout.get_order("o-1").status is OrderStatus.AWAITING_PAYMENT
+    assert_books_balance(checkout)
+
+
+def test_split_tender_needs_the_wallet_part_up_front(checkout: Checkout) -> None:
+    payments = ChannelPayments(
+        checkout, Router([processor("card", 100, approval_rate=1.0)], exploration=0.0)
+    )
+    with pytest.raises(InsufficientFunds):
+        payments.pay_order("o-1", "pay-1", wallet_part=usd(1))
+    with pytest.raises(InvalidAmount):
+        payments.pay_order("o-1", "pay-2", wallet_part=usd(10_000))
+
+
+def test_split_tender_crash_after_approval_is_recovered_with_the_hold_posted(
+    checkout: Checkout, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Wallets(checkout.ledger, TENANT).top_up("b-1", usd(3_000), "card", "t-1")
+    payments = ChannelPayments(
+        checkout, Router([processor("card-2", 100, approval_rate=1.0)], exploration=0.0)
+    )
+    with monkeypatch.context() as patch:
+        patch.setattr(payments, "_book", _crash)
+        with pytest.raises(SystemExit):
+            payments.pay_order("o-1", "pay-1", wallet_part=usd(3_000))
+    held = Wallets(checkout.ledger, TENANT).balance("buyer", "b-1", "USD").held
+    assert held == usd(3_000)
+    clock.advance(seconds=61)
+    assert payments.recover() == {"booked": 1, "failed": 0}
+    assert checkout.get_order("o-1").status is OrderStatus.PAID
+    assert balances(checkout, "card-2") == (7_000, 10_000)
+    assert_books_balance(checkout)

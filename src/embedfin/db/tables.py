@@ -254,6 +254,7 @@ payment_attempts = Table(
     Column("request_id", String(255), primary_key=True),
     Column("order_id", String(64), nullable=False),
     Column("amount_minor", BigInteger, nullable=False),
+    Column("wallet_minor", BigInteger, nullable=False, server_default="0"),
     Column("currency", String(3), nullable=False),
     Column("method", String(16)),
     Column("status", String(16), nullable=False),

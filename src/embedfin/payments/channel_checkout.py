@@ -25,10 +25,17 @@ from embedfin.commerce import orders as rules
 from embedfin.commerce.orders import Order, OrderStatus
 from embedfin.commerce.store import save_order
 from embedfin.core.clock import NS_PER_SECOND
-from embedfin.core.errors import InvalidStateTransition, PaymentDeclined
+from embedfin.core.errors import (
+    InvalidAmount,
+    InvalidInput,
+    InvalidStateTransition,
+    LedgerRejected,
+    PaymentDeclined,
+)
 from embedfin.core.money import Money
 from embedfin.db.tables import payment_attempts
 from embedfin.ledger.service import LedgerTransaction
+from embedfin.ledger.types import AMOUNT_MAX, CreateTransferResult, Transfer, TransferFlags
 from embedfin.payments.accounts import open_accounts
 from embedfin.payments.channels import (
     ChannelError,
@@ -40,12 +47,16 @@ from embedfin.payments.channels import (
 from embedfin.payments.chart import AccountCode, channel_clearing, platform_account
 from embedfin.payments.escrow import Checkout
 from embedfin.payments.moves import move, order_leg
-from embedfin.payments.requests import check_request_id
+from embedfin.payments.requests import check_request_id, transfer_id
 from embedfin.payments.routing import Router
 from embedfin.payments.wallets import wallet_key
 
 CODE_CHANNEL_PAYMENT = 2010
 CODE_CHANNEL_OVERPAYMENT = 2011
+CODE_WALLET_HOLD = 2012
+#: A split tender's wallet hold lapses on its own if nothing posts or voids it (crash safety).
+HOLD_TIMEOUT_S = 15 * 60
+R = CreateTransferResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +90,10 @@ class ChannelPayments:
         request_id: str,
         method: ChannelKind | None = None,
         payer_ref: str = "",
+        wallet_part: Money | None = None,
     ) -> ChannelPayment:
+        """Pay through the channels; with ``wallet_part``, split tender: that much comes from
+        the buyer's wallet (held first, posted only if the channel approves the rest)."""
         check_request_id(request_id)
         with self.ledger.transaction() as tx:
             order = self.checkout.locked_order(tx, order_id)
@@ -96,12 +110,14 @@ class ChannelPayments:
                 raise InvalidStateTransition(f"order {order_id} is {order.status}")
             else:
                 now = self.clock.now_ns()
+                from_wallet = self._hold_wallet_part(tx, order, request_id, wallet_part)
                 tx.conn.execute(
                     insert(payment_attempts).values(
                         tenant=self.tenant,
                         request_id=request_id,
                         order_id=order_id,
-                        amount_minor=order.total_minor,
+                        amount_minor=order.total_minor - from_wallet,
+                        wallet_minor=from_wallet,
                         currency=order.currency,
                         method=str(method) if method else None,
                         status="started",
@@ -110,7 +126,9 @@ class ChannelPayments:
                         updated_at=now,
                     )
                 )
-        amount = Money(order.total_minor, order.currency)
+        with self.ledger.transaction() as tx:
+            attempt = self._attempt(tx, request_id)
+        amount = Money(attempt["amount_minor"], order.currency)
         tried: list[str] = []
         last_decline = "no_channel_answered"
         for channel in self.router.rank(amount, method):
@@ -124,7 +142,7 @@ class ChannelPayments:
             last_decline = response.decline_code or "declined"
             if not response.retriable:
                 break
-        self._mark(request_id, status="failed", decline_code=last_decline, tried=tried)
+        self._fail(request_id, last_decline, tried)
         raise PaymentDeclined(f"payment declined ({last_decline}) after trying {tried}")
 
     def recover(self, older_than_s: float = 60.0) -> dict[str, int]:
@@ -146,7 +164,7 @@ class ChannelPayments:
                 self._book(request_id, channel_name, found.channel_ref)
                 counts["booked"] += 1
             else:
-                self._mark(request_id, status="failed", decline_code="not_charged")
+                self._fail(request_id, "not_charged")
                 counts["failed"] += 1
         return counts
 
@@ -181,21 +199,20 @@ class ChannelPayments:
             if order.status is OrderStatus.AWAITING_PAYMENT:
                 escrow = platform_account(self.tenant, order.currency, AccountCode.ESCROW)
                 open_accounts(tx, [clearing, escrow])
-                move(
-                    tx,
-                    [
-                        order_leg(
-                            self.tenant,
-                            order.order_id,
-                            "channel_pay",
-                            clearing,
-                            escrow,
-                            order.total_minor,
-                            CODE_CHANNEL_PAYMENT,
-                        )
-                    ],
-                    insufficient="unreachable: clearing is not limited",
-                )
+                legs = [
+                    order_leg(
+                        self.tenant,
+                        order.order_id,
+                        "channel_pay",
+                        clearing,
+                        escrow,
+                        attempt["amount_minor"],
+                        CODE_CHANNEL_PAYMENT,
+                    )
+                ]
+                if attempt["wallet_minor"]:
+                    legs.insert(0, self._finish_hold(order, request_id, post=True))
+                move(tx, legs, insufficient="the wallet hold is gone")
                 order = rules.pay(order, now)
                 save_order(tx.conn, order)
                 self.checkout.emit(
@@ -245,6 +262,61 @@ class ChannelPayments:
                 tx, request_id, status="succeeded", channel=channel, channel_ref=channel_ref
             )
             return order
+
+    def _hold_wallet_part(
+        self, tx: LedgerTransaction, order: Order, request_id: str, part: Money | None
+    ) -> int:
+        """Reserve the wallet's share of a split tender as a pending transfer into escrow."""
+        if part is None:
+            return 0
+        if part.currency != order.currency:
+            raise InvalidInput(f"the order is in {order.currency}, not {part.currency}")
+        if not 0 < part.amount_minor < order.total_minor:
+            raise InvalidAmount("the wallet part must be positive and less than the total")
+        wallet = wallet_key(self.tenant, "buyer", order.buyer_id, order.currency)
+        escrow = platform_account(self.tenant, order.currency, AccountCode.ESCROW)
+        open_accounts(tx, [wallet, escrow])
+        hold = order_leg(
+            self.tenant,
+            order.order_id,
+            f"hold:{request_id}",
+            wallet,
+            escrow,
+            part.amount_minor,
+            CODE_WALLET_HOLD,
+        )
+        hold = hold._replace(flags=TransferFlags.PENDING, timeout=HOLD_TIMEOUT_S)
+        move(tx, [hold], insufficient=f"the buyer's wallet holds less than {part}")
+        return part.amount_minor
+
+    def _finish_hold(self, order: Order, request_id: str, *, post: bool) -> Transfer:
+        pending = transfer_id(self.tenant, f"order:{order.order_id}", f"hold:{request_id}")
+        step = "hold_post" if post else "hold_void"
+        flags = TransferFlags.POST_PENDING_TRANSFER if post else TransferFlags.VOID_PENDING_TRANSFER
+        return Transfer(
+            transfer_id(self.tenant, f"order:{order.order_id}", f"{step}:{request_id}"),
+            0,
+            0,
+            AMOUNT_MAX if post else 0,
+            0,
+            0,
+            flags,
+            pending_id=pending,
+        )
+
+    def _fail(self, request_id: str, decline_code: str, tried: list[str] | None = None) -> None:
+        """Mark the attempt failed and release any wallet hold, in one unit of work."""
+        with self.ledger.transaction() as tx:
+            attempt = self._attempt(tx, request_id)
+            if attempt["wallet_minor"]:
+                order = self.checkout.locked_order(tx, attempt["order_id"])
+                (result,) = tx.create_transfers([self._finish_hold(order, request_id, post=False)])
+                if result not in (R.OK, R.EXISTS, R.PENDING_TRANSFER_EXPIRED):
+                    raise LedgerRejected(f"could not release the wallet hold: {result}")
+            values: dict[str, object] = {"status": "failed", "decline_code": decline_code}
+            if tried is not None:
+                values["tried"] = tried
+            self._update(tx, request_id, **values)
 
     def _attempt(self, tx: LedgerTransaction, request_id: str) -> Any:
         query = select(payment_attempts).where(

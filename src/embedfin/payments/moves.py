@@ -33,7 +33,7 @@ def order_leg(
 
 def move(tx: LedgerTransaction, legs: list[Transfer], insufficient: str) -> None:
     """Post ``legs`` as one linked chain or raise a typed error (the unit of work rolls back)."""
-    chain = [t._replace(flags=TransferFlags.LINKED) for t in legs[:-1]] + legs[-1:]
+    chain = [t._replace(flags=int(t.flags) | TransferFlags.LINKED) for t in legs[:-1]] + legs[-1:]
     results = tx.create_transfers(chain)
     if all(r is R.OK for r in results):
         return

@@ -82,7 +82,7 @@ def settle_channel(
                 CODE_FEE_FUNDING,
             ),
         ]
-    legs = [t._replace(flags=TransferFlags.LINKED) for t in legs[:-1]] + legs[-1:]
+    legs = [t._replace(flags=int(t.flags) | TransferFlags.LINKED) for t in legs[:-1]] + legs[-1:]
     with ledger.transaction() as tx:
         open_accounts(tx, [clearing, reserve, expense, operating])
         results = tx.create_transfers(legs)
