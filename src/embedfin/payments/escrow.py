@@ -364,14 +364,7 @@ class Checkout:
         assert merchant is not None
         amount = order.held_minor
         commission = self.settings.commission.commission_minor(amount, order.category)
-        code = (
-            AccountCode.MERCHANT_AVAILABLE
-            if merchant.payout_preference == "t0"
-            else AccountCode.MERCHANT_PENDING
-        )
-        merchant_account = AccountKey(
-            self.tenant, "merchant", order.merchant_id, order.currency, code
-        )
+        merchant_account = release_account(merchant, order.currency)
         escrow = platform_account(self.tenant, order.currency, AccountCode.ESCROW)
         commission_account = platform_account(
             self.tenant, order.currency, AccountCode.COMMISSION_IN_RESERVE
@@ -437,12 +430,7 @@ class Checkout:
         wallet = wallet_key(self.tenant, "buyer", order.buyer_id, order.currency)
         merchant = load_merchant(tx.conn, self.tenant, order.merchant_id)
         assert merchant is not None
-        code = (
-            AccountCode.MERCHANT_AVAILABLE
-            if merchant.payout_preference == "t0"
-            else AccountCode.MERCHANT_PENDING
-        )
-        source = AccountKey(self.tenant, "merchant", order.merchant_id, order.currency, code)
+        source = release_account(merchant, order.currency)
         open_accounts(tx, [wallet, source])
         move(
             tx,
@@ -472,6 +460,16 @@ class Checkout:
             tx.conn,
             [Event(kind, aggregate, aggregate_id, payload, self.clock.now_ns(), self.tenant)],
         )
+
+
+def release_account(merchant: Merchant, currency_code: str) -> AccountKey:
+    """Where released funds go: available at once (T+0) or pending until the T+1 batch."""
+    code = (
+        AccountCode.MERCHANT_AVAILABLE
+        if merchant.payout_preference == "t0"
+        else AccountCode.MERCHANT_PENDING
+    )
+    return AccountKey(merchant.tenant, "merchant", merchant.merchant_id, currency_code, code)
 
 
 def _money_payload(order: Order, amount_minor: int) -> dict[str, object]:
