@@ -67,9 +67,16 @@ def load_merchant(conn: Connection, tenant: str, merchant_id: str) -> Merchant |
 
 
 def insert_order(conn: Connection, order: Order, lines: Sequence[OrderLine]) -> None:
-    conn.execute(insert(orders).values(**_order_values(order)))
+    insert_orders(conn, [(order, lines)])
+
+
+def insert_orders(conn: Connection, placed: Sequence[tuple[Order, Sequence[OrderLine]]]) -> None:
+    """Insert many new orders and their lines: one executemany per table."""
+    if not placed:
+        return
+    conn.execute(_INSERT_ORDER, [_order_values(order) for order, _ in placed])
     conn.execute(
-        insert(order_lines),
+        _INSERT_LINES,
         [
             {
                 "tenant": order.tenant,
@@ -79,16 +86,14 @@ def insert_order(conn: Connection, order: Order, lines: Sequence[OrderLine]) -> 
                 "quantity": line.quantity,
                 "unit_price_minor": line.unit_price_minor,
             }
+            for order, lines in placed
             for n, line in enumerate(lines, start=1)
         ],
     )
 
 
 def save_order(conn: Connection, order: Order) -> None:
-    values = _order_values(order)
-    values["key_tenant"] = values.pop("tenant")
-    values["key_id"] = values.pop("order_id")
-    conn.execute(_SAVE_ORDER, values)
+    save_orders(conn, [order])
 
 
 def load_order(
@@ -132,3 +137,34 @@ def _order(row: object) -> Order:
     values["goods_kind"] = GoodsKind(values["goods_kind"])
     values["frozen"] = bool(values["frozen"])
     return Order(**values)
+
+
+def load_orders(
+    conn: Connection, tenant: str, order_ids: Sequence[str], *, for_update: bool = False
+) -> dict[str, Order]:
+    """Many orders at once (locked on PostgreSQL when asked), by id."""
+    found: dict[str, Order] = {}
+    unique = sorted(set(order_ids))
+    for start in range(0, len(unique), 500):
+        query = select(orders).where(
+            orders.c.tenant == tenant, orders.c.order_id.in_(unique[start : start + 500])
+        )
+        if for_update:
+            query = query.order_by(orders.c.order_id).with_for_update()
+        for row in conn.execute(query).mappings():
+            order = _order(row)
+            found[order.order_id] = order
+    return found
+
+
+def save_orders(conn: Connection, changed: Sequence[Order]) -> None:
+    """Write many orders with one executemany."""
+    if not changed:
+        return
+    params = []
+    for order in changed:
+        values = _order_values(order)
+        values["key_tenant"] = values.pop("tenant")
+        values["key_id"] = values.pop("order_id")
+        params.append(values)
+    conn.execute(_SAVE_ORDER, params)

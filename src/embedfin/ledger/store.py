@@ -283,6 +283,9 @@ class PostgresLedgerStore(LedgerStore):
                 "CREATE TEMP TABLE IF NOT EXISTS ledger_balance_updates (id uuid, flags int,"
                 " dp bigint, dpo bigint, cp bigint, cpo bigint) ON COMMIT DELETE ROWS"
             )
+            # Several batches can share one transaction (units of work): start empty, or an
+            # earlier batch's row for the same account could win the join below.
+            cursor.execute("TRUNCATE ledger_balance_updates")
             with cursor.copy("COPY ledger_balance_updates FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(["bytea", "int4", "int8", "int8", "int8", "int8"])
                 for a in items:

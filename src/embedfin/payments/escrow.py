@@ -23,8 +23,6 @@ from embedfin.commerce.store import (
     Merchant,
     due_for_auto_confirm,
     insert_merchant,
-    insert_order,
-    load_lines,
     load_merchant,
     load_order,
     save_order,
@@ -41,10 +39,12 @@ from embedfin.core.money import Money, currency
 from embedfin.db.tables import order_refunds
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.ledger.types import CreateTransferResult
+from embedfin.payments import escrow_bulk
 from embedfin.payments.accounts import open_accounts
-from embedfin.payments.chart import AccountCode, AccountKey, platform_account
+from embedfin.payments.chart import AccountCode, platform_account
+from embedfin.payments.escrow_bulk import BulkResult, OrderSpec
 from embedfin.payments.fees import CommissionSchedule
-from embedfin.payments.moves import move, order_leg
+from embedfin.payments.moves import move, order_leg, release_account
 from embedfin.payments.requests import check_name, check_request_id
 from embedfin.payments.wallets import wallet_key
 
@@ -131,92 +131,36 @@ class Checkout:
         goods_kind: GoodsKind = GoodsKind.PHYSICAL,
     ) -> Order:
         """Create an order awaiting payment; the same call repeated returns the same order."""
-        total = rules.order_total(lines)
-        now = self.clock.now_ns()
-        with self.ledger.transaction() as tx:
-            merchant = load_merchant(tx.conn, self.tenant, merchant_id)
-            if merchant is None:
-                raise NotFound(f"no merchant {merchant_id}")
-            if merchant.kyc_status != "verified":
-                raise InvalidStateTransition(f"merchant {merchant_id} is not KYC-verified")
-            order = Order(
-                self.tenant,
-                check_name("order_id", order_id),
-                check_name("buyer_id", buyer_id),
-                merchant_id,
-                currency(currency_code).code,
-                total,
-                merchant.category,
-                GoodsKind(goods_kind),
-                placed_at=now,
-            )
-            existing = load_order(tx.conn, self.tenant, order_id)
-            if existing is not None:
-                same = (
-                    existing.buyer_id,
-                    existing.merchant_id,
-                    existing.currency,
-                    load_lines(tx.conn, self.tenant, order_id),
-                ) == (buyer_id, merchant_id, order.currency, list(lines))
-                if not same:
-                    raise IdempotencyMismatch(f"order {order_id} exists with other contents")
-                return existing
-            insert_order(tx.conn, order, lines)
-            self.emit(tx, "order_placed", "order", order_id, _money_payload(order, total))
-        return order
+        spec = OrderSpec(order_id, buyer_id, merchant_id, currency_code, lines, goods_kind)
+        return escrow_bulk.place_orders(self, [spec], atomic=True)[0].unwrap()
+
+    def place_orders(self, specs: Sequence[OrderSpec]) -> list[BulkResult]:
+        """Place many orders in one unit of work; one result per order."""
+        return escrow_bulk.place_orders(self, specs)
 
     def pay_with_wallet(self, order_id: str) -> Order:
         """Move the order total from the buyer's wallet into escrow."""
-        with self.ledger.transaction() as tx:
-            order = self.locked_order(tx, order_id)
-            if order.status is not OrderStatus.AWAITING_PAYMENT and order.paid_minor:
-                return order  # a retry of a payment that went through
-            paid = rules.pay(order, self.clock.now_ns())
-            wallet = wallet_key(self.tenant, "buyer", order.buyer_id, order.currency)
-            escrow = platform_account(self.tenant, order.currency, AccountCode.ESCROW)
-            open_accounts(tx, [wallet, escrow])
-            move(
-                tx,
-                [
-                    order_leg(
-                        self.tenant,
-                        order.order_id,
-                        "pay",
-                        wallet,
-                        escrow,
-                        order.total_minor,
-                        CODE_ORDER_PAYMENT,
-                    )
-                ],
-                insufficient="the buyer's wallet holds less than the order total",
-            )
-            save_order(tx.conn, paid)
-            self.emit(tx, "order_paid", "order", order_id, _money_payload(paid, paid.paid_minor))
-        return paid
+        return escrow_bulk.pay_with_wallets(self, [order_id], atomic=True)[0].unwrap()
+
+    def pay_with_wallets(self, order_ids: Sequence[str]) -> list[BulkResult]:
+        """Pay many orders in one unit of work; one result per order."""
+        return escrow_bulk.pay_with_wallets(self, order_ids)
 
     def ship(self, order_id: str, tracking: str) -> Order:
-        with self.ledger.transaction() as tx:
-            order = self.locked_order(tx, order_id)
-            if order.status is OrderStatus.SHIPPED and order.tracking == tracking:
-                return order
-            shipped = rules.ship(order, tracking, self.clock.now_ns())
-            save_order(tx.conn, shipped)
-            self.emit(
-                tx,
-                "shipped",
-                "order",
-                order_id,
-                {"tracking": tracking, "auto_confirm_at": shipped.auto_confirm_at},
-            )
-        return shipped
+        """The merchant ships: the auto-confirm clock starts."""
+        return escrow_bulk.ship_many(self, [(order_id, tracking)], atomic=True)[0].unwrap()
+
+    def ship_many(self, shipments: Sequence[tuple[str, str]]) -> list[BulkResult]:
+        """Ship many orders (order id, tracking) in one unit of work; one result per order."""
+        return escrow_bulk.ship_many(self, shipments)
 
     def confirm_receipt(self, order_id: str) -> Order:
         """The buyer confirms receipt: release escrow to the merchant minus commission."""
-        with self.ledger.transaction() as tx:
-            order = self.locked_order(tx, order_id)
-            if order.status is OrderStatus.COMPLETED:
-                return order
-            return self._release(tx, order, automatic=False)
+        return escrow_bulk.confirm_receipts(self, [order_id], atomic=True)[0].unwrap()
+
+    def confirm_receipts(self, order_ids: Sequence[str]) -> list[BulkResult]:
+        """Confirm many orders in one unit of work; one result per order."""
+        return escrow_bulk.confirm_receipts(self, order_ids)
 
     def auto_confirm_due(self, limit: int = 500) -> list[str]:
         """Confirm every shipped, unfrozen order whose deadline has passed; returns their ids."""
@@ -460,16 +404,6 @@ class Checkout:
             tx.conn,
             [Event(kind, aggregate, aggregate_id, payload, self.clock.now_ns(), self.tenant)],
         )
-
-
-def release_account(merchant: Merchant, currency_code: str) -> AccountKey:
-    """Where released funds go: available at once (T+0) or pending until the T+1 batch."""
-    code = (
-        AccountCode.MERCHANT_AVAILABLE
-        if merchant.payout_preference == "t0"
-        else AccountCode.MERCHANT_PENDING
-    )
-    return AccountKey(merchant.tenant, "merchant", merchant.merchant_id, currency_code, code)
 
 
 def _money_payload(order: Order, amount_minor: int) -> dict[str, object]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from embedfin.commerce.store import Merchant
 from embedfin.core.errors import InsufficientFunds, LedgerRejected
 from embedfin.ledger.service import LedgerTransaction
 from embedfin.ledger.types import CreateTransferResult, Transfer, TransferFlags
-from embedfin.payments.chart import AccountKey
+from embedfin.payments.chart import AccountCode, AccountKey
 from embedfin.payments.requests import transfer_id
 
 R = CreateTransferResult
@@ -41,3 +42,13 @@ def move(tx: LedgerTransaction, legs: list[Transfer], insufficient: str) -> None
     if failing is R.EXCEEDS_CREDITS:
         raise InsufficientFunds(insufficient)
     raise LedgerRejected(f"ledger refused the movement: {failing}")
+
+
+def release_account(merchant: Merchant, currency_code: str) -> AccountKey:
+    """Where released funds go: available at once (T+0) or pending until the T+1 batch."""
+    code = (
+        AccountCode.MERCHANT_AVAILABLE
+        if merchant.payout_preference == "t0"
+        else AccountCode.MERCHANT_PENDING
+    )
+    return AccountKey(merchant.tenant, "merchant", merchant.merchant_id, currency_code, code)
