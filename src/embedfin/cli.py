@@ -162,13 +162,14 @@ def bench_ledger(
 def bench_checkout(
     db: DbOption = None,
     orders: Annotated[int, typer.Option(min=1, help="How many order lifecycles.")] = 2_000,
+    batch: Annotated[int, typer.Option(min=1, max=4_000, help="Orders per command.")] = 1,
     as_json: JsonOption = False,
     no_progress: Annotated[bool, typer.Option("--no-progress")] = False,
 ) -> None:
     """Escrow lifecycles (place, pay, ship, confirm, payout) through the service layer."""
     from embedfin.bench.checkout import run
 
-    result = run(db, orders, progress_factory(not no_progress))
+    result = run(db, orders, progress_factory(not no_progress), batch=batch)
     _print_figures(f"bench checkout ({result.database})", result, as_json)
 
 

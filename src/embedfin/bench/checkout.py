@@ -2,7 +2,9 @@
 
 Each lifecycle is the buyer's and merchant's journey: place the order, pay it from the wallet
 into escrow, ship, confirm receipt (escrow released to the merchant minus commission); every 100
-lifecycles a payout batch pays merchants out. In the same run, the baseline posts the same
+lifecycles a payout batch pays merchants out. With ``--batch N`` the same commands run for N
+orders at a time (the bulk service commands: one unit of work and one ledger batch per step);
+an order's latency is then its batch's. In the same run, the baseline posts the same
 ledger transfers straight to the ledger, one commit for the payment and one for the release (no
 commerce rows, no events, no order or state checks), so ``ratio`` is the price of the service
 layer and its two extra commits (placing and shipping an order move no money).
@@ -26,6 +28,7 @@ from embedfin.db.tables import transfers
 from embedfin.ledger.service import Ledger
 from embedfin.ledger.types import Account, AccountFlags, Transfer
 from embedfin.payments.escrow import Checkout
+from embedfin.payments.escrow_bulk import OrderSpec
 from embedfin.payments.settlement import settle_channel
 from embedfin.payments.settlement_batches import MerchantSettlement
 from embedfin.payments.wallets import Wallets
@@ -45,13 +48,16 @@ class CheckoutBenchResult:
     p50_ms: float
     p99_ms: float
     transfers_per_lifecycle: float
-    commits_per_lifecycle: int
+    orders_per_command: int
     baseline_lifecycles_per_s: float
     ratio: float
     peak_rss_mb: float
 
 
-def run(url: str | None, orders: int, progress: Progress = _no_progress) -> CheckoutBenchResult:
+def run(
+    url: str | None, orders: int, progress: Progress = _no_progress, batch: int = 1
+) -> CheckoutBenchResult:
+    """``batch`` orders per command (1: one order per command and per transaction)."""
     with scratch_database(url, "checkout") as ours, scratch_database(url, "checkoutbase") as base:
         engine = make_engine(ours)
         upgrade(engine)
@@ -64,23 +70,17 @@ def run(url: str | None, orders: int, progress: Progress = _no_progress) -> Chec
         latencies: list[float] = []
         started = time.perf_counter()
         with progress("checkout", orders) as advance:
-            for n in range(orders):
+            for first in range(0, orders, batch):
+                numbers = range(first, min(first + batch, orders))
                 t0 = time.perf_counter()
-                order_id = f"o-{n}"
-                shop.place_order(
-                    order_id,
-                    buyer_id=f"b-{n % BUYERS}",
-                    merchant_id=f"m-{n % MERCHANTS}",
-                    currency_code="USD",
-                    lines=[OrderLine("sku-1", 1 + n % 3, 1_999)],
-                )
-                shop.pay_with_wallet(order_id)
-                shop.ship(order_id, f"T{n}")
-                shop.confirm_receipt(order_id)
-                latencies.append(time.perf_counter() - t0)
-                if (n + 1) % PAYOUT_EVERY == 0 or n + 1 == orders:
-                    settlement.run_payouts(f"payout-{n}")
-                advance(1)
+                _lifecycles(shop, numbers, bulk=batch > 1, latencies=latencies)
+                if batch > 1:  # an order's lifecycle ends when its batch's does
+                    latencies += [time.perf_counter() - t0] * len(numbers)
+                if numbers[-1] // PAYOUT_EVERY != (numbers[-1] + 1) // PAYOUT_EVERY or (
+                    numbers[-1] + 1 == orders
+                ):
+                    settlement.run_payouts(f"payout-{numbers[-1]}")
+                advance(len(numbers))
         seconds = time.perf_counter() - started
         with engine.connect() as conn:
             transfers_after = conn.execute(select(func.count()).select_from(transfers)).scalar_one()
@@ -96,11 +96,48 @@ def run(url: str | None, orders: int, progress: Progress = _no_progress) -> Chec
         p50_ms=round(latencies[len(latencies) // 2] * 1000, 2),
         p99_ms=round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 2),
         transfers_per_lifecycle=round((transfers_after - transfers_before) / orders, 2),
-        commits_per_lifecycle=4,
+        orders_per_command=batch,
         baseline_lifecycles_per_s=round(baseline, 1),
         ratio=round(per_s / baseline, 3),
         peak_rss_mb=round(_peak_rss_mb(), 1),
     )
+
+
+def _lifecycles(shop: Checkout, numbers: range, *, bulk: bool, latencies: list[float]) -> None:
+    specs = [
+        OrderSpec(
+            f"o-{n}",
+            f"b-{n % BUYERS}",
+            f"m-{n % MERCHANTS}",
+            "USD",
+            [OrderLine("sku-1", 1 + n % 3, 1_999)],
+        )
+        for n in numbers
+    ]
+    if bulk:
+        ids = [s.order_id for s in specs]
+        for results in (
+            shop.place_orders(specs),
+            shop.pay_with_wallets(ids),
+            shop.ship_many([(i, f"T{i}") for i in ids]),
+            shop.confirm_receipts(ids),
+        ):
+            for result in results:
+                result.unwrap()
+        return
+    for spec in specs:
+        t0 = time.perf_counter()
+        shop.place_order(
+            spec.order_id,
+            buyer_id=spec.buyer_id,
+            merchant_id=spec.merchant_id,
+            currency_code="USD",
+            lines=spec.lines,
+        )
+        shop.pay_with_wallet(spec.order_id)
+        shop.ship(spec.order_id, f"T{spec.order_id}")
+        shop.confirm_receipt(spec.order_id)
+        latencies.append(time.perf_counter() - t0)
 
 
 def _setup(ledger: Ledger, orders: int) -> tuple[Checkout, MerchantSettlement]:

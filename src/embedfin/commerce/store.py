@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
@@ -123,8 +123,11 @@ def due_for_auto_confirm(conn: Connection, now: int, limit: int) -> list[tuple[s
     return [(tenant, order_id) for tenant, order_id in rows]
 
 
+_ORDER_FIELDS = tuple(f.name for f in fields(Order))
+
+
 def _order_values(order: Order) -> dict[str, object]:
-    values = asdict(order)
+    values = {name: getattr(order, name) for name in _ORDER_FIELDS}  # asdict deep-copies
     values["status"] = str(order.status)
     values["goods_kind"] = str(order.goods_kind)
     values["frozen"] = int(order.frozen)

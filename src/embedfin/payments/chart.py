@@ -41,6 +41,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import lru_cache
 
 from embedfin.core.ids import U128_MAX
 from embedfin.core.money import currency
@@ -100,10 +101,7 @@ class AccountKey:
     @property
     def account_id(self) -> int:
         """A stable u128 derived from the key: the same key always names the same account."""
-        text = f"{self.tenant}\x1f{self.owner_kind}\x1f{self.owner_id}\x1f{self.currency}"
-        digest = hashlib.sha256(f"{text}\x1f{int(self.code)}".encode()).digest()
-        value = int.from_bytes(digest[:16], "big")
-        return value if 0 < value < U128_MAX else 1
+        return _account_id(self.tenant, self.owner_kind, self.owner_id, self.currency, self.code)
 
     @property
     def ledger(self) -> int:
@@ -118,6 +116,13 @@ class AccountKey:
         if self.code in CUSTOMER_LIABILITIES:
             flags |= AccountFlags.HISTORY  # statements need balance after each movement
         return Account(self.account_id, self.ledger, int(self.code), int(flags))
+
+
+@lru_cache(maxsize=200_000)
+def _account_id(tenant: str, kind: str, owner: str, currency_code: str, code: int) -> int:
+    text = f"{tenant}\x1f{kind}\x1f{owner}\x1f{currency_code}\x1f{int(code)}"
+    value = int.from_bytes(hashlib.sha256(text.encode()).digest()[:16], "big")
+    return value if 0 < value < U128_MAX else 1
 
 
 def platform_account(tenant: str, currency_code: str, code: AccountCode) -> AccountKey:
