@@ -161,8 +161,11 @@ def load_orders(
 
 
 def save_orders(conn: Connection, changed: Sequence[Order]) -> None:
-    """Write many orders with one executemany."""
+    """Write many orders: one executemany, or on PostgreSQL one COPY and one joined UPDATE."""
     if not changed:
+        return
+    if conn.dialect.name == "postgresql" and len(changed) > 1:
+        _save_orders_postgres(conn, changed)
         return
     params = []
     for order in changed:
@@ -171,3 +174,25 @@ def save_orders(conn: Connection, changed: Sequence[Order]) -> None:
         values["key_id"] = values.pop("order_id")
         params.append(values)
     conn.execute(_SAVE_ORDER, params)
+
+
+def _save_orders_postgres(conn: Connection, changed: Sequence[Order]) -> None:
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    columns = ", ".join(_ORDER_FIELDS)
+    assignments = ", ".join(
+        f"{name} = u.{name}" for name in _ORDER_FIELDS if name not in ("tenant", "order_id")
+    )
+    with driver.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS order_updates (LIKE orders) ON COMMIT DELETE ROWS"
+        )
+        cursor.execute("TRUNCATE order_updates")  # several batches may share a transaction
+        with cursor.copy(f"COPY order_updates ({columns}) FROM STDIN") as copy:
+            for order in changed:
+                values = _order_values(order)
+                copy.write_row([values[name] for name in _ORDER_FIELDS])
+        cursor.execute(
+            f"UPDATE orders AS o SET {assignments} FROM order_updates AS u"
+            " WHERE o.tenant = u.tenant AND o.order_id = u.order_id"
+        )
