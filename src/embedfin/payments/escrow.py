@@ -42,7 +42,7 @@ from embedfin.ledger.types import CreateTransferResult
 from embedfin.payments import escrow_bulk
 from embedfin.payments.accounts import open_accounts
 from embedfin.payments.chart import AccountCode, platform_account
-from embedfin.payments.escrow_bulk import BulkResult, OrderSpec
+from embedfin.payments.escrow_bulk import BulkResult, OrderSpec, order_payload
 from embedfin.payments.fees import CommissionSchedule
 from embedfin.payments.moves import move, order_leg, release_account
 from embedfin.payments.requests import check_name, check_request_id
@@ -167,18 +167,8 @@ class Checkout:
         now = self.clock.now_ns()
         with self.ledger.transaction() as tx:
             due = [o for t, o in due_for_auto_confirm(tx.conn, now, limit) if t == self.tenant]
-        confirmed = []
-        for order_id in due:
-            with self.ledger.transaction() as tx:
-                order = self.locked_order(tx, order_id)
-                if (
-                    order.status is OrderStatus.SHIPPED
-                    and not order.frozen
-                    and 0 < order.auto_confirm_at <= now
-                ):
-                    self._release(tx, order, automatic=True)
-                    confirmed.append(order_id)
-        return confirmed
+        results = escrow_bulk.confirm_receipts(self, due, automatic=True, due_by=now)
+        return [r.order_id for r in results if r.error is None]
 
     def extend_auto_confirm(self, order_id: str, days: int) -> Order:
         if not 0 < days <= 30:
@@ -208,7 +198,7 @@ class Checkout:
                 "order_cancelled",
                 "order",
                 order_id,
-                _money_payload(cancelled, order.held_minor),
+                order_payload(cancelled, order.held_minor),
             )
         return cancelled
 
@@ -256,7 +246,7 @@ class Checkout:
                 "refunded",
                 "order",
                 order_id,
-                _money_payload(refunded, amount.amount_minor)
+                order_payload(refunded, amount.amount_minor)
                 | {"after_release": after_release, "request_id": request_id},
             )
         return refunded
@@ -283,7 +273,7 @@ class Checkout:
                 self._refund_from_escrow(tx, order, held, "dispute")
                 resolved = rules.refund(order, held, now)
                 save_order(tx.conn, resolved)
-                self.emit(tx, "refunded", "order", order_id, _money_payload(resolved, held))
+                self.emit(tx, "refunded", "order", order_id, order_payload(resolved, held))
                 return resolved
             if order.status is not OrderStatus.SHIPPED:
                 raise InvalidStateTransition("only a shipped order can be released")
@@ -346,7 +336,7 @@ class Checkout:
             "escrow_released",
             "order",
             order.order_id,
-            _money_payload(completed, amount)
+            order_payload(completed, amount)
             | {
                 "merchant_minor": amount - commission,
                 "commission_minor": commission,
@@ -404,16 +394,6 @@ class Checkout:
             tx.conn,
             [Event(kind, aggregate, aggregate_id, payload, self.clock.now_ns(), self.tenant)],
         )
-
-
-def _money_payload(order: Order, amount_minor: int) -> dict[str, object]:
-    return {
-        "buyer_id": order.buyer_id,
-        "merchant_id": order.merchant_id,
-        "amount_minor": amount_minor,
-        "currency": order.currency,
-        "status": str(order.status),
-    }
 
 
 def _with_release(order: Order, merchant_minor: int, commission_minor: int) -> Order:

@@ -191,16 +191,28 @@ def pay_with_wallets(
                 CODE_ORDER_PAYMENT,
             )
             bulk.plan(
-                paid, [leg], [wallet, escrow], [("order_paid", _payload(paid, paid.paid_minor))]
+                paid,
+                [leg],
+                [wallet, escrow],
+                [("order_paid", order_payload(paid, paid.paid_minor))],
             )
         bulk.commit(insufficient="the buyer's wallet holds less than the order total")
         return bulk.answer(order_ids, atomic)
 
 
 def confirm_receipts(
-    checkout: Checkout, order_ids: Sequence[str], *, automatic: bool = False, atomic: bool = False
+    checkout: Checkout,
+    order_ids: Sequence[str],
+    *,
+    automatic: bool = False,
+    atomic: bool = False,
+    due_by: int | None = None,
 ) -> list[BulkResult]:
-    """Release each order's escrow to its merchant minus commission."""
+    """Release each order's escrow to its merchant minus commission.
+
+    With ``due_by`` (automatic confirmation), an order whose deadline is not yet reached, or
+    whose clock is stopped, is left alone.
+    """
     now = checkout.clock.now_ns()
     commission_rate = checkout.settings.commission
     with checkout.ledger.transaction() as tx:
@@ -211,6 +223,9 @@ def confirm_receipts(
                 continue
             if order.status is OrderStatus.COMPLETED:
                 bulk.done(order)
+                continue
+            if due_by is not None and not 0 < order.auto_confirm_at <= due_by:
+                bulk.fail(order_id, InvalidStateTransition("not due for auto-confirmation"))
                 continue
             try:
                 completed = rules.confirm(order, now)
@@ -264,7 +279,7 @@ def confirm_receipts(
                     ("receipt_confirmed", {"automatic": automatic}),
                     (
                         "escrow_released",
-                        _payload(completed, amount)
+                        order_payload(completed, amount)
                         | {
                             "merchant_minor": amount - commission,
                             "commission_minor": commission,
@@ -312,7 +327,7 @@ def place_orders(
                     "order_placed",
                     "order",
                     order.order_id,
-                    _payload(order, order.total_minor),
+                    order_payload(order, order.total_minor),
                     now,
                     tenant,
                 )
@@ -425,7 +440,7 @@ def ship_many(
         return bulk.answer(order_ids, atomic)
 
 
-def _payload(order: Order, amount_minor: int) -> dict[str, object]:
+def order_payload(order: Order, amount_minor: int) -> dict[str, object]:
     return {
         "buyer_id": order.buyer_id,
         "merchant_id": order.merchant_id,
