@@ -15,7 +15,7 @@ a retried command can never move money twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from embedfin.commerce import orders as rules
 from embedfin.commerce.orders import GoodsKind, Order, OrderLine, OrderStatus
@@ -277,7 +277,8 @@ class Checkout:
                 return resolved
             if order.status is not OrderStatus.SHIPPED:
                 raise InvalidStateTransition("only a shipped order can be released")
-            return self._release(tx, order, automatic=False)
+            save_order(tx.conn, order)  # unfrozen; the release below reads it back
+            return escrow_bulk.confirm_receipts(self, [order_id], atomic=True, tx=tx)[0].unwrap()
 
     def get_order(self, order_id: str) -> Order:
         with self.ledger.transaction() as tx:
@@ -290,61 +291,6 @@ class Checkout:
         if order is None:
             raise NotFound(f"no order {order_id}")  # also for another tenant's order ids
         return order
-
-    def _release(self, tx: LedgerTransaction, order: Order, *, automatic: bool) -> Order:
-        now = self.clock.now_ns()
-        completed = rules.confirm(order, now)
-        merchant = load_merchant(tx.conn, self.tenant, order.merchant_id)
-        assert merchant is not None
-        amount = order.held_minor
-        commission = self.settings.commission.commission_minor(amount, order.category)
-        merchant_account = release_account(merchant, order.currency)
-        escrow = platform_account(self.tenant, order.currency, AccountCode.ESCROW)
-        commission_account = platform_account(
-            self.tenant, order.currency, AccountCode.COMMISSION_IN_RESERVE
-        )
-        open_accounts(tx, [merchant_account, escrow, commission_account])
-        legs = [
-            order_leg(
-                self.tenant,
-                order.order_id,
-                "release",
-                escrow,
-                merchant_account,
-                amount - commission,
-                CODE_RELEASE,
-            ),
-        ]
-        if commission:
-            legs.append(
-                order_leg(
-                    self.tenant,
-                    order.order_id,
-                    "commission",
-                    escrow,
-                    commission_account,
-                    commission,
-                    CODE_COMMISSION,
-                )
-            )
-        move(tx, legs, insufficient="escrow holds less than this order's funds")
-        completed = _with_release(completed, amount - commission, commission)
-        save_order(tx.conn, completed)
-        self.emit(tx, "receipt_confirmed", "order", order.order_id, {"automatic": automatic})
-        self.emit(
-            tx,
-            "escrow_released",
-            "order",
-            order.order_id,
-            order_payload(completed, amount)
-            | {
-                "merchant_minor": amount - commission,
-                "commission_minor": commission,
-                "merchant_id": order.merchant_id,
-                "settlement": merchant.payout_preference,
-            },
-        )
-        return completed
 
     def _refund_from_escrow(
         self, tx: LedgerTransaction, order: Order, amount: int, step: str
@@ -394,10 +340,6 @@ class Checkout:
             tx.conn,
             [Event(kind, aggregate, aggregate_id, payload, self.clock.now_ns(), self.tenant)],
         )
-
-
-def _with_release(order: Order, merchant_minor: int, commission_minor: int) -> Order:
-    return replace(order, released_minor=merchant_minor, commission_minor=commission_minor)
 
 
 def _merchant_terms(m: Merchant) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ order gets its own result: a failure is that order's error, never the batch's (w
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -207,15 +208,16 @@ def confirm_receipts(
     automatic: bool = False,
     atomic: bool = False,
     due_by: int | None = None,
+    tx: LedgerTransaction | None = None,
 ) -> list[BulkResult]:
     """Release each order's escrow to its merchant minus commission.
 
     With ``due_by`` (automatic confirmation), an order whose deadline is not yet reached, or
-    whose clock is stopped, is left alone.
+    whose clock is stopped, is left alone. Pass ``tx`` to run inside a caller's unit of work.
     """
     now = checkout.clock.now_ns()
     commission_rate = checkout.settings.commission
-    with checkout.ledger.transaction() as tx:
+    with _unit_of_work(checkout, tx) as tx:
         bulk = _Bulk(checkout, tx, order_ids)
         merchants = {}
         for order_id, order in bulk.orders.items():
@@ -438,6 +440,12 @@ def ship_many(
         save_orders(tx.conn, saved)
         append_events(tx.conn, events)
         return bulk.answer(order_ids, atomic)
+
+
+def _unit_of_work(
+    checkout: Checkout, tx: LedgerTransaction | None
+) -> AbstractContextManager[LedgerTransaction]:
+    return nullcontext(tx) if tx is not None else checkout.ledger.transaction()
 
 
 def order_payload(order: Order, amount_minor: int) -> dict[str, object]:
