@@ -91,6 +91,20 @@ def _crash(*args: object) -> None:
     raise SystemExit("killed after the channel approved, before the booking")
 
 
+def _pay_and_crash(
+    monkeypatch: pytest.MonkeyPatch,
+    payments: ChannelPayments,
+    order_id: str,
+    request_id: str,
+    wallet_part: Money | None = None,
+) -> None:
+    """Pay, but die after the channel approved and before the booking."""
+    with monkeypatch.context() as patch:
+        patch.setattr(payments, "_book", _crash)
+        with pytest.raises(SystemExit):
+            payments.pay_order(order_id, request_id, wallet_part=wallet_part)
+
+
 def assert_books_balance(checkout: Checkout) -> None:
     with checkout.ledger.engine.connect() as conn:
         report = check(conn)
@@ -195,10 +209,7 @@ def test_crash_between_approval_and_booking_is_recovered_exactly_once(
     channel = processor("card", 100, approval_rate=1.0)
     payments = ChannelPayments(checkout, Router([channel], exploration=0.0))
 
-    with monkeypatch.context() as patch:
-        patch.setattr(payments, "_book", _crash)
-        with pytest.raises(SystemExit):
-            payments.pay_order("o-1", "pay-1")
+    _pay_and_crash(monkeypatch, payments, "o-1", "pay-1")
     assert checkout.get_order("o-1").status is OrderStatus.AWAITING_PAYMENT
     assert balances(checkout, "card") == (0, 0)
     clock.advance(seconds=61)
@@ -215,10 +226,7 @@ def test_order_paid_meanwhile_gets_the_channel_money_into_the_wallet(
 ) -> None:
     channel = processor("card", 100, approval_rate=1.0)
     payments = ChannelPayments(checkout, Router([channel], exploration=0.0))
-    with monkeypatch.context() as patch:
-        patch.setattr(payments, "_book", _crash)
-        with pytest.raises(SystemExit):
-            payments.pay_order("o-1", "pay-1")
+    _pay_and_crash(monkeypatch, payments, "o-1", "pay-1")
     Wallets(checkout.ledger, TENANT).top_up("b-1", usd(10_000), "card", "t-1")
     checkout.pay_with_wallet("o-1")
     clock.advance(seconds=61)
@@ -285,10 +293,7 @@ def test_split_tender_crash_after_approval_is_recovered_with_the_hold_posted(
     payments = ChannelPayments(
         checkout, Router([processor("card-2", 100, approval_rate=1.0)], exploration=0.0)
     )
-    with monkeypatch.context() as patch:
-        patch.setattr(payments, "_book", _crash)
-        with pytest.raises(SystemExit):
-            payments.pay_order("o-1", "pay-1", wallet_part=usd(3_000))
+    _pay_and_crash(monkeypatch, payments, "o-1", "pay-1", wallet_part=usd(3_000))
     held = Wallets(checkout.ledger, TENANT).balance("buyer", "b-1", "USD").held
     assert held == usd(3_000)
     clock.advance(seconds=61)

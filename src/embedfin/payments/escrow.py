@@ -38,22 +38,20 @@ from embedfin.core.events import Event, append_events
 from embedfin.core.money import Money, currency
 from embedfin.db.tables import order_refunds
 from embedfin.ledger.service import Ledger, LedgerTransaction
-from embedfin.ledger.types import CreateTransferResult
 from embedfin.payments import escrow_bulk
 from embedfin.payments.accounts import open_accounts
 from embedfin.payments.chart import AccountCode, platform_account
 from embedfin.payments.escrow_bulk import BulkResult, OrderSpec, order_payload
 from embedfin.payments.fees import CommissionSchedule
-from embedfin.payments.moves import move, order_leg, release_account
+from embedfin.payments.moves import (
+    CODE_REFUND,
+    CODE_REFUND_AFTER_RELEASE,
+    move,
+    order_leg,
+    release_account,
+)
 from embedfin.payments.requests import check_name, check_request_id
 from embedfin.payments.wallets import wallet_key
-
-R = CreateTransferResult
-CODE_ORDER_PAYMENT = 2001
-CODE_RELEASE = 2002
-CODE_COMMISSION = 2003
-CODE_REFUND = 2004
-CODE_REFUND_AFTER_RELEASE = 2005
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,13 @@ from embedfin.ledger.service import LedgerTransaction
 from embedfin.ledger.types import BATCH_MAX, CreateTransferResult, Transfer, TransferFlags
 from embedfin.payments.accounts import open_accounts
 from embedfin.payments.chart import AccountCode, AccountKey, platform_account
-from embedfin.payments.moves import order_leg, release_account
+from embedfin.payments.moves import (
+    CODE_COMMISSION,
+    CODE_ORDER_PAYMENT,
+    CODE_RELEASE,
+    order_leg,
+    release_account,
+)
 from embedfin.payments.requests import check_name
 from embedfin.payments.wallets import wallet_key
 
@@ -48,9 +54,6 @@ if TYPE_CHECKING:
     from embedfin.payments.escrow import Checkout
 
 R = CreateTransferResult
-CODE_ORDER_PAYMENT = 2001
-CODE_RELEASE = 2002
-CODE_COMMISSION = 2003
 
 
 @dataclass(frozen=True, slots=True)
