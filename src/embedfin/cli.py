@@ -321,3 +321,95 @@ def ledger_transfers(
 
 if __name__ == "__main__":
     main()
+
+
+# --- API, tenants, security ----------------------------------------------------------------------
+tenants_app = typer.Typer(no_args_is_help=True, help="Marketplace tenants and their keys.")
+audit_app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log.")
+keys_app = typer.Typer(no_args_is_help=True, help="Data encryption keys.")
+app.add_typer(tenants_app, name="tenants")
+app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
+
+
+@app.command("serve")
+def serve_command(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only).")] = 1,
+    log_level: Annotated[str, typer.Option(help="Log level.")] = "info",
+) -> None:
+    """Serve the open API (docs at /docs, OpenAPI at /openapi.json, metrics at /metrics)."""
+    import os
+
+    import uvicorn
+
+    from embedfin.api.observability import configure_logging
+
+    url = db or default_url()
+    upgrade(make_engine(url))
+    if workers > 1 and make_url(url).get_backend_name() == "sqlite":
+        raise typer.BadParameter("several workers need PostgreSQL (SQLite has one writer)")
+    os.environ["EMBEDFIN_DATABASE_URL"] = url
+    configure_logging(log_level)
+    err.print(f"embedfin API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+    uvicorn.run(
+        "embedfin.api.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+    )
+
+
+@tenants_app.command("create")
+def tenants_create(
+    name: Annotated[str, typer.Argument(help="The marketplace's name.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a tenant and its first operator key (the secret is shown once)."""
+    from embedfin.api import auth
+
+    ledger = Ledger.open(db)
+    now = ledger.clock.now_ns()
+    with ledger.transaction() as tx:
+        tenant = auth.create_tenant(tx.conn, name, now)
+        key, secret = auth.create_key(tx.conn, tenant, auth.Role.OPERATOR, "first operator", now)
+    if as_json:
+        out.print_json(json.dumps({"tenant": tenant, "key_id": key.key_id, "secret": secret}))
+        return
+    out.print(f"tenant   {tenant}\nkey id   {key.key_id}\nsecret   {secret}")
+    err.print("[yellow]store the secret now: it is not kept and cannot be shown again[/yellow]")
+
+
+@audit_app.command("verify")
+def audit_verify(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Recompute the audit log's hash chain; exit 1 at the first broken entry."""
+    from embedfin.security import audit
+
+    engine = _existing_database(db)
+    with engine.connect() as conn:
+        report = audit.verify(conn)
+    if as_json:
+        out.print_json(json.dumps(dataclasses.asdict(report)))
+    elif report.ok:
+        out.print(f"[green]audit log intact[/green]: {report.entries} entries")
+    else:
+        out.print(f"[red]audit log broken[/red] at entry {report.first_bad_seq}: {report.reason}")
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@keys_app.command("rotate-data")
+def keys_rotate_data(db: DbOption = None) -> None:
+    """Re-encrypt personal data under the first key of EMBEDFIN_DATA_KEYS."""
+    from embedfin.security.rotation import rotate_all
+
+    engine = _existing_database(db)
+    with engine.begin() as conn:
+        changed = rotate_all(conn)
+    out.print(f"re-encrypted {changed} fields")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, literal, select, tuple_, update
 
 from embedfin.commerce.orders import GoodsKind, Order, OrderLine, OrderStatus
+from embedfin.core.errors import NotFound
 from embedfin.db.tables import merchants, order_lines, orders
 
 # Built once: constructing Core statements per call costs more than running them.
@@ -196,3 +197,46 @@ def _save_orders_postgres(conn: Connection, changed: Sequence[Order]) -> None:
             f"UPDATE orders AS o SET {assignments} FROM order_updates AS u"
             " WHERE o.tenant = u.tenant AND o.order_id = u.order_id"
         )
+
+
+def list_orders(
+    conn: Connection,
+    tenant: str,
+    limit: int,
+    starting_after: str | None = None,
+    merchant_id: str | None = None,
+    buyer_id: str | None = None,
+    status: str | None = None,
+) -> tuple[list[Order], bool]:
+    """Newest first by (placed_at, order_id); ``starting_after`` is an order id of the tenant."""
+    query = select(orders).where(orders.c.tenant == tenant)
+    for column, value in ((orders.c.merchant_id, merchant_id), (orders.c.buyer_id, buyer_id)):
+        if value is not None:
+            query = query.where(column == value)
+    if status is not None:
+        query = query.where(orders.c.status == status)
+    if starting_after is not None:
+        cursor = load_order(conn, tenant, starting_after)
+        if cursor is None or (merchant_id is not None and cursor.merchant_id != merchant_id):
+            raise NotFound(f"no order {starting_after}")
+        query = query.where(
+            tuple_(orders.c.placed_at, orders.c.order_id)
+            < tuple_(literal(cursor.placed_at), literal(cursor.order_id))
+        )
+    rows = conn.execute(
+        query.order_by(orders.c.placed_at.desc(), orders.c.order_id.desc()).limit(limit + 1)
+    ).mappings()
+    found = [_order(r) for r in rows]
+    return found[:limit], len(found) > limit
+
+
+def list_merchants(
+    conn: Connection, tenant: str, limit: int, starting_after: str | None = None
+) -> tuple[list[Merchant], bool]:
+    """By merchant id, descending (API merchant ids are time-ordered: newest first)."""
+    query = select(merchants).where(merchants.c.tenant == tenant)
+    if starting_after is not None:
+        query = query.where(merchants.c.merchant_id < starting_after)
+    rows = conn.execute(query.order_by(merchants.c.merchant_id.desc()).limit(limit + 1)).all()
+    found = [Merchant(**r._mapping) for r in rows]
+    return found[:limit], len(found) > limit

@@ -16,6 +16,7 @@ that no other process has written since.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -87,6 +88,10 @@ class Ledger:
         self._cache_version = -1
         self._last_ts = 0
         self._after_commit: Callable[[], None] | None = None
+        # One writer at a time per object (the cache and timestamps are shared state); the
+        # open unit of work of each thread, so that a command run inside it joins it.
+        self._write_lock = threading.RLock()
+        self._local = threading.local()
         #: Ids of accounts known to exist in committed state (accounts are never deleted).
         self.known_accounts: set[int] = set()
 
@@ -115,15 +120,27 @@ class Ledger:
         together. Transfer ids are always looked up (no optimistic path), so a retry inside
         the unit of work answers ``exists`` without needing a rollback.
         """
+        outer: LedgerTransaction | None = getattr(self._local, "unit", None)
+        if outer is not None:  # a command called inside a unit of work joins it
+            yield outer
+            return
         unit: LedgerTransaction | None = None
-        try:
-            with self.engine.begin() as conn:
-                unit = LedgerTransaction(self, conn)
-                yield unit
-        finally:
-            self._invalidate()  # balances changed in a transaction the cache did not follow
+        with self._write_lock:
+            try:
+                with self.engine.begin() as conn:
+                    unit = LedgerTransaction(self, conn)
+                    self._local.unit = unit
+                    yield unit
+            finally:
+                self._local.unit = None
+                self._invalidate()  # balances changed in a transaction the cache did not follow
         for callback in unit.committed if unit else ():
             callback()
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether this thread is inside a unit of work of this ledger."""
+        return getattr(self._local, "unit", None) is not None
 
     def create_transfers(self, batch: Sequence[Transfer]) -> list[CreateTransferResult]:
         """Apply a batch; one result per transfer. Business failures are results, not errors."""
@@ -146,12 +163,12 @@ class Ledger:
 
     # --- queries ------------------------------------------------------------------------------
     def lookup_accounts(self, ids: Sequence[int]) -> list[Account]:
-        with self._reader() as conn:
+        with self.reader() as conn:
             found = self.store.load_accounts(conn, [i for i in ids if _valid(i)])
         return [found[i] for i in ids if i in found]
 
     def lookup_transfers(self, ids: Sequence[int]) -> list[Transfer]:
-        with self._reader() as conn:
+        with self.reader() as conn:
             found = self.store.load_transfers(conn, [i for i in ids if _valid(i)])
         return [found[i] for i in ids if i in found]
 
@@ -165,7 +182,7 @@ class Ledger:
         credits: bool = True,
     ) -> Page:
         """Transfers of an account, newest first, cursor-paginated by transfer id."""
-        with self._reader() as conn:
+        with self.reader() as conn:
             items, has_more = queries.account_transfers(
                 conn, self.store, account_id, limit, starting_after, debits, credits
             )
@@ -175,11 +192,12 @@ class Ledger:
         self, account_id: int, *, limit: int = 10, before_timestamp: int | None = None
     ) -> list[AccountBalance]:
         """Balance history of a ``HISTORY`` account, newest first."""
-        with self._reader() as conn:
+        with self.reader() as conn:
             return queries.account_balances(conn, self.store, account_id, limit, before_timestamp)
 
     # --- internals ----------------------------------------------------------------------------
-    def _reader(self) -> Connection:
+    def reader(self) -> Connection:
+        """A read-only connection that never takes the SQLite write lock."""
         conn = self.engine.connect()
         if self.dialect == "sqlite":
             conn = conn.execution_options(sqlite_begin="DEFERRED")
@@ -191,6 +209,13 @@ class Ledger:
         A duplicate key means an id already exists: re-run with every id looked up ("slow").
         Serialisation failures, deadlocks and a busy SQLite database are retried with backoff.
         """
+        outer: LedgerTransaction | None = getattr(self._local, "unit", None)
+        if outer is not None:
+            return run(outer.conn, True)
+        with self._write_lock:
+            return self._retrying(run)
+
+    def _retrying(self, run: Callable[[Connection, bool], T]) -> T:
         slow = False
         for attempt in range(_RETRIES):
             self._after_commit = None

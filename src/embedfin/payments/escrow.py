@@ -279,8 +279,18 @@ class Checkout:
             return escrow_bulk.confirm_receipts(self, [order_id], atomic=True, tx=tx)[0].unwrap()
 
     def get_order(self, order_id: str) -> Order:
-        with self.ledger.transaction() as tx:
-            return self.locked_order(tx, order_id)
+        order = self.find_order(order_id)
+        if order is None:
+            raise NotFound(f"no order {order_id}")  # also for another tenant's order ids
+        return order
+
+    def find_order(self, order_id: str) -> Order | None:
+        """The order as committed (or as the caller's open unit of work sees it); no lock."""
+        if self.ledger.in_transaction:
+            with self.ledger.transaction() as tx:
+                return load_order(tx.conn, self.tenant, order_id)
+        with self.ledger.reader() as conn:
+            return load_order(conn, self.tenant, order_id)
 
     # --- internals ----------------------------------------------------------------------------
     def locked_order(self, tx: LedgerTransaction, order_id: str) -> Order:

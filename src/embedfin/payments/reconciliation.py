@@ -157,7 +157,7 @@ class Reconciliation:
 
     def run(
         self,
-        path: Path,
+        path: Path | bytes,
         channel: str,
         *,
         amount_tolerance_minor: int = 0,

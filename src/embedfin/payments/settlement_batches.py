@@ -27,6 +27,7 @@ from embedfin.payments.accounts import open_accounts
 from embedfin.payments.chart import AccountCode, AccountKey, platform_account
 from embedfin.payments.moves import move
 from embedfin.payments.requests import check_bank_account, check_name, transfer_id
+from embedfin.security.crypto import FieldCipher, load_cipher
 
 CODE_T1_SETTLEMENT = 3001
 CODE_PAYOUT = 3002
@@ -42,9 +43,10 @@ class BatchLine:
 
 
 class MerchantSettlement:
-    def __init__(self, ledger: Ledger, tenant: str) -> None:
+    def __init__(self, ledger: Ledger, tenant: str, cipher: FieldCipher | None = None) -> None:
         self.ledger = ledger
         self.tenant = check_name("tenant", tenant)
+        self.cipher = cipher
 
     def bind_bank_account(self, merchant_id: str, bank_token: str, bank_last4: str) -> None:
         check_bank_account(bank_token, bank_last4)
@@ -66,10 +68,17 @@ class MerchantSettlement:
                 insert(table).values(
                     tenant=self.tenant,
                     merchant_id=merchant_id,
-                    bank_token=bank_token,
+                    bank_token=self._cipher().encrypt(
+                        bank_token, bank_token_context(self.tenant, merchant_id)
+                    ),
                     bank_last4=bank_last4,
                 )
             )
+
+    def _cipher(self) -> FieldCipher:
+        if self.cipher is None:
+            self.cipher = load_cipher()
+        return self.cipher
 
     def run_t1(self, batch_id: str, cutoff_ns: int) -> list[BatchLine]:
         """Move every T+1 merchant's pending balance as of ``cutoff_ns`` to available."""
@@ -249,3 +258,8 @@ class MerchantSettlement:
 def move_ok(result: CreateTransferResult) -> None:
     if result is not R.OK:
         raise LedgerRejected(f"ledger refused the settlement: {result}")
+
+
+def bank_token_context(tenant: str, merchant_id: str) -> str:
+    """Associated data binding an encrypted bank token to its merchant."""
+    return f"merchant_bank_accounts.bank_token:{tenant}:{merchant_id}"

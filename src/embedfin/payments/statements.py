@@ -41,8 +41,9 @@ class StatementLine:
     line_no: int
 
 
-def parse_statement(path: Path) -> list[StatementLine]:
-    data = path.read_bytes()
+def parse_statement(source: Path | bytes) -> list[StatementLine]:
+    """A statement file (or its bytes): camt.053 XML or CSV, told apart by the content."""
+    data = source if isinstance(source, bytes) else source.read_bytes()
     if data.lstrip().startswith(b"<"):
         return parse_camt053(data)
     return parse_csv(data.decode("utf-8-sig"))

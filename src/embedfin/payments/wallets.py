@@ -40,6 +40,7 @@ from embedfin.payments.requests import (
     check_request_id,
     transfer_id,
 )
+from embedfin.security.crypto import FieldCipher, load_cipher
 
 R = CreateTransferResult
 DAY_NS = 86_400 * NS_PER_SECOND
@@ -115,7 +116,9 @@ class Wallets:
         tenant: str,
         clock: Clock | None = None,
         limits: WalletLimits | None = None,
+        cipher: FieldCipher | None = None,
     ) -> None:
+        self.cipher = cipher
         self.ledger = ledger
         self.tenant = check_name("tenant", tenant)
         self.clock = clock or ledger.clock or SystemClock()
@@ -249,6 +252,12 @@ class Wallets:
             left = Money(max(limit - int(so_far), 0), request.amount.currency)
             raise LimitExceeded(f"daily withdrawal limit reached; {left} left today")
 
+    def _encrypt_token(self, request: WalletMovement, bank_token: str) -> str:
+        if self.cipher is None:
+            self.cipher = load_cipher()
+        context = bank_token_context(self.tenant, request.transfer_id)
+        return self.cipher.encrypt(bank_token, context)
+
     def _record(
         self, tx: LedgerTransaction, request: WalletMovement, bank_token: str | None
     ) -> None:
@@ -263,7 +272,7 @@ class Wallets:
                 amount_minor=request.amount.amount_minor,
                 currency=request.amount.currency,
                 channel=request.channel,
-                bank_token=bank_token,
+                bank_token=None if bank_token is None else self._encrypt_token(request, bank_token),
                 bank_last4=request.bank_last4,
                 created_at=request.created_at_ns,
             )
@@ -345,3 +354,8 @@ def _positive(amount: Money) -> None:
 
 
 __all__ = ["WalletBalance", "WalletLimits", "WalletMovement", "Wallets"]
+
+
+def bank_token_context(tenant: str, transfer_id: int) -> str:
+    """Associated data binding an encrypted bank token to its wallet movement."""
+    return f"wallet_movements.bank_token:{tenant}:{transfer_id}"

@@ -1,0 +1,1 @@
+"""The open API: FastAPI over the service layer (``create_app``), served by ``embedfin serve``."""

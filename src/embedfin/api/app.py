@@ -1,0 +1,135 @@
+"""The FastAPI application: ``create_app(url)``; ``embedfin serve`` runs it under uvicorn.
+
+A background worker thread (disabled with ``ApiSettings.run_worker=False``) dispatches outbox
+events to webhook endpoints, delivers due webhooks, auto-confirms due orders and purges expired
+Idempotency-Key responses.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import select
+
+from embedfin.api import problems
+from embedfin.api.observability import AccessLog, Metrics
+from embedfin.api.platform import ApiSettings, Platform
+from embedfin.api.routes_admin import router as admin_router
+from embedfin.api.routes_commerce import router as commerce_router
+from embedfin.commerce.store import due_for_auto_confirm
+from embedfin.core.clock import Clock
+from embedfin.db.tables import merchants
+from embedfin.ledger.service import Ledger
+
+log = logging.getLogger("embedfin.api")
+
+DESCRIPTION = """
+Embedded finance for marketplaces: wallets, escrow checkout, payment channels, settlement,
+FX, reconciliation, webhooks.
+
+* Authenticate with `Authorization: Bearer <API key>`; each key has a role and scopes.
+* Amounts are integer minor units with an ISO 4217 `currency`; timestamps are RFC 3339 UTC.
+* Send an `Idempotency-Key` header on every POST: a retry replays the first response.
+* Errors are RFC 9457 problem details with a stable machine `code`.
+* Lists take `limit` and `starting_after` and answer `has_more`.
+"""
+
+
+def create_app(
+    platform: Platform | None = None,
+    *,
+    url: str | None = None,
+    settings: ApiSettings | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    if platform is None:
+        platform = Platform(Ledger.open(url, clock), settings or ApiSettings.from_env())
+    worker = Worker(platform)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if platform.settings.run_worker:
+            worker.start()
+        try:
+            yield
+        finally:
+            worker.stop()
+
+    app = FastAPI(
+        title="embedfin API",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.platform = platform
+    app.state.worker = worker
+    problems.install(app)
+    app.include_router(commerce_router)
+    app.include_router(admin_router)
+    metrics = Metrics(platform.router)
+    app.add_middleware(AccessLog, metrics=metrics)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus(request: Request) -> Response:
+        token = platform.settings.metrics_token
+        if token and request.headers.get("authorization") != f"Bearer {token}":
+            return PlainTextResponse("unauthorized", status_code=401)
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/healthz", include_in_schema=False)
+    def health() -> dict[str, str]:
+        with platform.read() as conn:
+            conn.execute(select(merchants.c.tenant).limit(1)).all()
+        return {"status": "ok"}
+
+    return app
+
+
+class Worker:
+    """The API's background duties, one pass every ``worker_interval_s``."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._passes = 0
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="embedfin-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=10.0) as client:
+            while not self._stop.wait(self.platform.settings.worker_interval_s):
+                try:
+                    self.run_once(client)
+                except Exception:  # the worker must outlive any one failure
+                    log.exception("worker pass failed")
+
+    def run_once(self, client: httpx.Client) -> None:
+        hooks = self.platform.webhooks
+        hooks.dispatch()
+        hooks.deliver_due(client)
+        with self.platform.read() as conn:
+            due = due_for_auto_confirm(conn, self.platform.clock.now_ns(), 500)
+        for tenant in sorted({t for t, _ in due}):
+            self.platform.checkout(tenant).auto_confirm_due()
+        self._passes += 1
+        if self._passes % 60 == 1:
+            self.platform.purge_idempotency_keys()

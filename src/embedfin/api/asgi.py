@@ -1,0 +1,7 @@
+"""``uvicorn embedfin.api.asgi:app``: the app on ``EMBEDFIN_DATABASE_URL`` (default: SQLite)."""
+
+from __future__ import annotations
+
+from embedfin.api.app import create_app
+
+app = create_app()

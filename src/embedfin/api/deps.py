@@ -1,0 +1,51 @@
+"""Request plumbing shared by the routes: the caller, the platform, responses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from embedfin.api.auth import Principal, Scope, Unauthenticated
+from embedfin.api.platform import Platform
+
+bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer efk_…`")
+
+
+def platform_of(request: Request) -> Platform:
+    found: Platform = request.app.state.platform
+    return found
+
+
+def require(scope: Scope) -> Callable[..., Principal]:
+    def dependency(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> Principal:
+        if credentials is None:
+            raise Unauthenticated("send your API key as Authorization: Bearer <key>")
+        principal = platform_of(request).authenticate(credentials.credentials)
+        request.state.principal = principal
+        principal.require(scope)
+        return principal
+
+    return dependency
+
+
+PlatformDep = Annotated[Platform, Depends(platform_of)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Retry-safe key: the first response is stored 24 h+ and replayed.",
+        max_length=255,
+    ),
+]
+
+
+def respond(status: int, body: dict[str, Any], replayed: bool) -> JSONResponse:
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return JSONResponse(body, status_code=status, headers=headers)

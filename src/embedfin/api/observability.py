@@ -1,0 +1,136 @@
+"""Structured JSON logs and Prometheus metrics for the API.
+
+The access log and the metrics name the route template (``/v1/orders/{order_id}``), never the
+concrete path, body or key secret: no personal data reaches a log line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import UTC, datetime
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from embedfin.payments.routing import Router
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+PAYMENT_ROUTES = {"/v1/checkouts", "/v1/orders/{order_id}/pay"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, tz=UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger("embedfin")
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    root.propagate = False
+
+
+class Metrics:
+    def __init__(self, router: Router) -> None:
+        self.registry = CollectorRegistry()
+        self.latency = Histogram(
+            "embedfin_http_request_duration_seconds",
+            "API request latency by route template and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+        )
+        self.payments = Counter(
+            "embedfin_payments_total",
+            "Payment requests by outcome (succeeded, declined, rejected, error)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        rate = Gauge(
+            "embedfin_channel_success_rate",
+            "Live success rate of each payment channel over the router's sliding window",
+            ["channel"],
+            registry=self.registry,
+        )
+        for name in router.channels:
+            rate.labels(channel=name).set_function(_rate_of(router, name))
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.latency.labels(method, route, str(status)).observe(seconds)
+        if method == "POST" and route in PAYMENT_ROUTES:
+            if 200 <= status < 300:
+                outcome = "succeeded"
+            elif status == 402:
+                outcome = "declined"
+            elif status < 500:
+                outcome = "rejected"
+            else:
+                outcome = "error"
+            self.payments.labels(outcome).inc()
+
+
+def _rate_of(router: Router, channel: str) -> Callable[[], float]:
+    return lambda: router.success_rate(channel)
+
+
+class AccessLog:
+    """ASGI middleware: one JSON log line and one metrics observation per request."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.log = logging.getLogger("embedfin.access")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.observe(scope["method"], route, status, elapsed)
+            if self.log.isEnabledFor(logging.INFO):
+                principal = getattr(scope.get("state", {}).get("principal"), "key_id", None)
+                self.log.info(
+                    "request",
+                    extra={
+                        "fields": {
+                            "method": scope["method"],
+                            "route": route,
+                            "status": status,
+                            "ms": round(elapsed * 1000, 2),
+                            "key": principal,
+                        }
+                    },
+                )

@@ -1,0 +1,131 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``) with a stable ``code``.
+
+Every typed error of the service layer maps to one HTTP status here, in one place; anything
+else is a 500 whose body says nothing about the internals (the log has the traceback).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from embedfin.api.auth import Forbidden, Unauthenticated
+from embedfin.core import errors
+from embedfin.payments.fx import QuoteExpired, QuoteUsed
+
+log = logging.getLogger("embedfin.api")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class IdempotencyInFlight(errors.EmbedfinError):
+    """A request with this Idempotency-Key is still being processed."""
+
+    code = "idempotency_in_flight"
+
+
+class RateLimited(errors.EmbedfinError):
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+#: Most specific class first; the first match decides the status.
+STATUS: list[tuple[type[errors.EmbedfinError], int]] = [
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (errors.NotFound, 404),
+    (IdempotencyInFlight, 409),
+    (errors.IdempotencyMismatch, 422),
+    (RateLimited, 429),
+    (errors.InsufficientFunds, 402),
+    (errors.PaymentDeclined, 402),
+    (errors.LimitExceeded, 422),
+    (QuoteExpired, 409),
+    (QuoteUsed, 409),
+    (errors.InvalidStateTransition, 409),
+    (errors.LedgerRejected, 409),
+    (errors.InvalidInput, 422),
+    (errors.ConfigurationError, 500),
+]
+
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    402: "Payment Required",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}
+
+
+def status_of(error: errors.EmbedfinError) -> int:
+    for kind, status in STATUS:
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
+def problem_body(
+    status: int, code: str, detail: str, instance: str, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "type": f"https://embedfin.dev/problems/{code}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "code": code,
+        "detail": detail,
+        "instance": instance,
+        **extra,
+    }
+
+
+def problem(status: int, code: str, detail: str, instance: str, **extra: Any) -> JSONResponse:
+    body = problem_body(status, code, detail, instance, **extra)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def error_body(error: errors.EmbedfinError, instance: str) -> tuple[int, dict[str, Any]]:
+    status = status_of(error)
+    return status, problem_body(status, error.code, str(error), instance)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(errors.EmbedfinError)
+    async def _typed(request: Request, error: errors.EmbedfinError) -> JSONResponse:
+        response = problem(status_of(error), error.code, str(error), request.url.path)
+        if isinstance(error, RateLimited):
+            response.headers["Retry-After"] = str(error.retry_after_s)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        issues = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+            for e in error.errors()
+        ]
+        detail = "; ".join(f"{'.'.join(i['loc'])}: {i['msg']}" for i in issues[:5])
+        return problem(422, "invalid_request", detail, request.url.path, errors=issues)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, error: HTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        return problem(error.status_code, code, str(error.detail), request.url.path)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "internal_error", "internal error", request.url.path)

@@ -1,0 +1,359 @@
+"""Webhooks: endpoints per tenant, deliveries fed from the outbox, signed, retried, logged.
+
+``dispatch`` is an outbox consumer: each new event of a tenant becomes one delivery row per
+matching endpoint, in the same transaction that advances the consumer's cursor (exactly one
+delivery per endpoint and event). ``deliver_due`` POSTs due deliveries, logs every attempt and
+reschedules failures with exponential backoff (30 s, 1 min, 2 min … capped at 6 h) until
+``max_attempts``; ``replay`` schedules a delivery again by hand. Endpoint secrets are stored
+encrypted; during a rotation the old secret keeps signing for a grace period.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from sqlalchemy import Connection, Engine, Row, insert, select, update
+
+from embedfin.api.ids import object_id
+from embedfin.client import signing
+from embedfin.core.clock import NS_PER_SECOND, Clock
+from embedfin.core.errors import InvalidInput, NotFound
+from embedfin.core.events import load_cursor, read_events, save_cursor
+from embedfin.db.tables import (
+    outbox_events,
+    webhook_attempts,
+    webhook_deliveries,
+    webhook_endpoints,
+)
+from embedfin.security.crypto import FieldCipher
+
+CONSUMER = "webhooks"
+BACKOFF_BASE_S = 30
+BACKOFF_CAP_S = 6 * 3600
+ROTATION_GRACE_S = 24 * 3600
+
+
+def backoff_s(attempts: int) -> int:
+    """Wait after the ``attempts``-th failed attempt."""
+    return int(min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** max(attempts - 1, 0)))
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    endpoint_id: str
+    tenant: str
+    url: str
+    event_types: list[str]
+    status: str
+    created_at_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    delivery_id: str
+    endpoint_id: str
+    event_id: str
+    event_type: str
+    status: str
+    attempts: int
+    next_attempt_at_ns: int
+    last_status_code: int | None
+    last_error: str | None
+
+
+def _endpoint(r: Row[Any]) -> Endpoint:
+    return Endpoint(
+        r.endpoint_id, r.tenant, r.url, json.loads(r.event_types), r.status, r.created_at
+    )
+
+
+def _delivery(r: Row[Any]) -> Delivery:
+    return Delivery(
+        r.delivery_id,
+        r.endpoint_id,
+        r.event_id,
+        r.event_type,
+        r.status,
+        r.attempts,
+        r.next_attempt_at,
+        r.last_status_code,
+        r.last_error,
+    )
+
+
+class Webhooks:
+    def __init__(
+        self, engine: Engine, cipher: FieldCipher, clock: Clock, max_attempts: int = 12
+    ) -> None:
+        self.engine = engine
+        self.cipher = cipher
+        self.clock = clock
+        self.max_attempts = max_attempts
+
+    # --- endpoints (inside the caller's unit of work) ---------------------------------------
+    def create_endpoint(
+        self, conn: Connection, tenant: str, url: str, event_types: Sequence[str]
+    ) -> tuple[Endpoint, str]:
+        if not event_types:
+            raise InvalidInput("choose at least one event type (or '*')")
+        endpoint_id = object_id("we")
+        secret = "whsec_" + secrets.token_urlsafe(32)
+        now = self.clock.now_ns()
+        conn.execute(
+            insert(webhook_endpoints).values(
+                endpoint_id=endpoint_id,
+                tenant=tenant,
+                url=url,
+                event_types=json.dumps(sorted(set(event_types))),
+                secrets_enc=self._seal(endpoint_id, [{"secret": secret, "expires_at": None}]),
+                status="enabled",
+                created_at=now,
+            )
+        )
+        return self.endpoint(conn, tenant, endpoint_id), secret
+
+    def endpoint(self, conn: Connection, tenant: str, endpoint_id: str) -> Endpoint:
+        row = conn.execute(
+            select(webhook_endpoints).where(
+                webhook_endpoints.c.tenant == tenant,
+                webhook_endpoints.c.endpoint_id == endpoint_id,
+            )
+        ).first()
+        if row is None:
+            raise NotFound(f"no webhook endpoint {endpoint_id}")
+        return _endpoint(row)
+
+    def list_endpoints(
+        self, conn: Connection, tenant: str, limit: int, starting_after: str | None
+    ) -> tuple[list[Endpoint], bool]:
+        t = webhook_endpoints
+        query = select(t).where(t.c.tenant == tenant)
+        if starting_after is not None:
+            query = query.where(t.c.endpoint_id < starting_after)
+        rows = conn.execute(query.order_by(t.c.endpoint_id.desc()).limit(limit + 1)).all()
+        return [_endpoint(r) for r in rows[:limit]], len(rows) > limit
+
+    def rotate_secret(self, conn: Connection, tenant: str, endpoint_id: str) -> str:
+        """A new signing secret; the current ones keep signing for 24 h."""
+        self.endpoint(conn, tenant, endpoint_id)
+        now = self.clock.now_ns()
+        grace_end = now + ROTATION_GRACE_S * NS_PER_SECOND
+        held = [
+            {"secret": s["secret"], "expires_at": s["expires_at"] or grace_end}
+            for s in self._secrets(conn, endpoint_id)
+            if s["expires_at"] is None or s["expires_at"] > now
+        ]
+        secret = "whsec_" + secrets.token_urlsafe(32)
+        conn.execute(
+            update(webhook_endpoints)
+            .where(webhook_endpoints.c.endpoint_id == endpoint_id)
+            .values(
+                secrets_enc=self._seal(endpoint_id, [{"secret": secret, "expires_at": None}, *held])
+            )
+        )
+        return secret
+
+    def set_status(self, conn: Connection, tenant: str, endpoint_id: str, status: str) -> Endpoint:
+        self.endpoint(conn, tenant, endpoint_id)
+        conn.execute(
+            update(webhook_endpoints)
+            .where(webhook_endpoints.c.endpoint_id == endpoint_id)
+            .values(status=status)
+        )
+        return self.endpoint(conn, tenant, endpoint_id)
+
+    def live_secrets(self, conn: Connection, endpoint_id: str) -> list[str]:
+        now = self.clock.now_ns()
+        return [
+            s["secret"]
+            for s in self._secrets(conn, endpoint_id)
+            if s["expires_at"] is None or s["expires_at"] > now
+        ]
+
+    def _secrets(self, conn: Connection, endpoint_id: str) -> list[dict[str, Any]]:
+        stored = conn.execute(
+            select(webhook_endpoints.c.secrets_enc).where(
+                webhook_endpoints.c.endpoint_id == endpoint_id
+            )
+        ).scalar_one()
+        plain = self.cipher.decrypt(stored, secrets_context(endpoint_id))
+        held: list[dict[str, Any]] = json.loads(plain)
+        return held
+
+    def _seal(self, endpoint_id: str, held: list[dict[str, Any]]) -> str:
+        return self.cipher.encrypt(json.dumps(held), secrets_context(endpoint_id))
+
+    # --- deliveries -----------------------------------------------------------------------------
+    def deliveries(
+        self,
+        conn: Connection,
+        tenant: str,
+        endpoint_id: str,
+        limit: int,
+        starting_after: str | None,
+    ) -> tuple[list[Delivery], bool]:
+        self.endpoint(conn, tenant, endpoint_id)
+        t = webhook_deliveries
+        query = select(t).where(t.c.tenant == tenant, t.c.endpoint_id == endpoint_id)
+        if starting_after is not None:
+            query = query.where(t.c.delivery_id < starting_after)
+        rows = conn.execute(query.order_by(t.c.delivery_id.desc()).limit(limit + 1)).all()
+        return [_delivery(r) for r in rows[:limit]], len(rows) > limit
+
+    def replay(self, conn: Connection, tenant: str, delivery_id: str) -> Delivery:
+        t = webhook_deliveries
+        found = conn.execute(
+            update(t)
+            .where(t.c.tenant == tenant, t.c.delivery_id == delivery_id)
+            .values(status="pending", next_attempt_at=self.clock.now_ns())
+        )
+        if found.rowcount == 0:
+            raise NotFound(f"no webhook delivery {delivery_id}")
+        row = conn.execute(select(t).where(t.c.delivery_id == delivery_id)).one()
+        return _delivery(row)
+
+    def dispatch(self, limit: int = 1000) -> int:
+        """Turn new outbox events into deliveries; returns how many deliveries were created."""
+        created = 0
+        with self.engine.begin() as conn:
+            after = load_cursor(conn, CONSUMER)
+            events = read_events(conn, after, limit)
+            if not events:
+                return 0
+            tenants = {e.event.tenant_id for e in events if e.event.tenant_id}
+            endpoints = [
+                _endpoint(r)
+                for r in conn.execute(
+                    select(webhook_endpoints).where(
+                        webhook_endpoints.c.tenant.in_(sorted(tenants)),
+                        webhook_endpoints.c.status == "enabled",
+                    )
+                ).all()
+            ]
+            now = self.clock.now_ns()
+            rows = []
+            for stored in events:
+                event = stored.event
+                for ep in endpoints:
+                    if ep.tenant != event.tenant_id:
+                        continue
+                    if "*" not in ep.event_types and event.type not in ep.event_types:
+                        continue
+                    rows.append(
+                        {
+                            "delivery_id": object_id("whd"),
+                            "tenant": ep.tenant,
+                            "endpoint_id": ep.endpoint_id,
+                            "event_id": event.event_id,
+                            "event_type": event.type,
+                            "status": "pending",
+                            "attempts": 0,
+                            "next_attempt_at": now,
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                    )
+            if rows:
+                conn.execute(insert(webhook_deliveries), rows)
+                created = len(rows)
+            save_cursor(conn, CONSUMER, events[-1].position)
+        return created
+
+    def deliver_due(self, client: httpx.Client, limit: int = 100) -> int:
+        """POST every due delivery once; returns how many were attempted."""
+        t = webhook_deliveries
+        now = self.clock.now_ns()
+        with self.engine.connect() as conn:
+            due = conn.execute(
+                select(t)
+                .where(t.c.status == "pending", t.c.next_attempt_at <= now)
+                .order_by(t.c.next_attempt_at)
+                .limit(limit)
+            ).all()
+        for row in due:
+            self._attempt(client, _delivery(row))
+        return len(due)
+
+    def _attempt(self, client: httpx.Client, delivery: Delivery) -> None:
+        with self.engine.connect() as conn:
+            url = conn.execute(
+                select(webhook_endpoints.c.url).where(
+                    webhook_endpoints.c.endpoint_id == delivery.endpoint_id
+                )
+            ).scalar_one()
+            keys = self.live_secrets(conn, delivery.endpoint_id)
+            event = conn.execute(
+                select(outbox_events).where(outbox_events.c.event_id == delivery.event_id)
+            ).one()
+        body = json.dumps(
+            {
+                "id": "evt_" + event.event_id,
+                "object": "event",
+                "type": event.type,
+                "created": event.occurred_at // NS_PER_SECOND,
+                "data": {
+                    "aggregate": event.aggregate,
+                    "aggregate_id": event.aggregate_id,
+                    **json.loads(event.payload),
+                },
+            },
+            separators=(",", ":"),
+        ).encode()
+        stamp = self.clock.now_ns() // NS_PER_SECOND
+        headers = {
+            "Content-Type": "application/json",
+            signing.HEADER: signing.header_value(keys, stamp, body),
+            "Embedfin-Delivery": delivery.delivery_id,
+        }
+        started = time.perf_counter()
+        status_code: int | None = None
+        error: str | None = None
+        try:
+            response = client.post(url, content=body, headers=headers)
+            status_code = response.status_code
+            if not 200 <= status_code < 300:
+                error = f"HTTP {status_code}"
+        except httpx.HTTPError as failure:
+            error = f"{type(failure).__name__}: {failure}"[:500]
+        elapsed_ms = int((time.perf_counter() - started) * 1000)
+        attempts = delivery.attempts + 1
+        now = self.clock.now_ns()
+        if error is None:
+            status, next_at = "succeeded", now
+        elif attempts >= self.max_attempts:
+            status, next_at = "failed", now
+        else:
+            status, next_at = "pending", now + backoff_s(attempts) * NS_PER_SECOND
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(webhook_attempts).values(
+                    delivery_id=delivery.delivery_id,
+                    attempt_no=attempts,
+                    at=now,
+                    status_code=status_code,
+                    error=error,
+                    duration_ms=elapsed_ms,
+                )
+            )
+            conn.execute(
+                update(webhook_deliveries)
+                .where(webhook_deliveries.c.delivery_id == delivery.delivery_id)
+                .values(
+                    status=status,
+                    attempts=attempts,
+                    next_attempt_at=next_at,
+                    last_status_code=status_code,
+                    last_error=error,
+                    updated_at=now,
+                )
+            )
+
+
+def secrets_context(endpoint_id: str) -> str:
+    return f"webhook_endpoints.secrets:{endpoint_id}"

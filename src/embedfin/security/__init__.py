@@ -1,0 +1,1 @@
+"""Security primitives: field encryption, hash-chained audit log, masking."""
