@@ -22,11 +22,14 @@ from embedfin.core.events import StoredEvent, read_events
 from embedfin.db.engine import make_engine
 from embedfin.db.migrate import upgrade
 from embedfin.db.scratch import scratch_database
+from embedfin.security.crypto import new_key_spec
 
 PG_SERVER = os.environ.get(
     "EMBEDFIN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# A throw-away data key ring for the whole run (and the processes it starts).
+os.environ.setdefault("EMBEDFIN_DATA_KEYS", new_key_spec("test1"))
 
 settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile(

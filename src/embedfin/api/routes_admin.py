@@ -37,7 +37,9 @@ from embedfin.api.schemas import (
 from embedfin.api.webhooks import Delivery, Endpoint
 from embedfin.core.clock import NS_PER_SECOND
 from embedfin.core.errors import InvalidInput, NotFound
+from embedfin.core.money import Money
 from embedfin.db.tables import outbox_events, payouts, recon_breaks
+from embedfin.payments.settlement import settle_channel
 from embedfin.security import audit
 
 router = APIRouter(prefix="/v1")
@@ -400,8 +402,7 @@ def create_settlement_run(
     principal: Annotated[Principal, Depends(require(Scope.SETTLEMENT))],
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    """``t1``: pending → available as of ``cutoff``; ``payouts``: available → bank;
-    ``commission_sweep``: commission out of the client reserve (needs ``currency``)."""
+    """Settlement steps (see the body's description); each is audited."""
     run_id = derived_id("stl", principal, idempotency_key)
 
     def effect() -> tuple[int, dict[str, Any]]:
@@ -412,6 +413,15 @@ def create_settlement_run(
                 (line.merchant_id, line.amount)
                 for line in settlement.run_t1(run_id, int(cutoff * NS_PER_SECOND))
             ]
+        elif body.kind == "channel_settlement":
+            channel, amount, fee, code = body.channel, body.amount, body.fee, body.currency
+            if channel is None or amount is None or fee is None or code is None:
+                raise InvalidInput("a channel settlement needs channel, amount, fee and currency")
+            gross = Money(amount, code)
+            settle_channel(
+                platform.ledger, principal.tenant, channel, gross, Money(fee, code), run_id
+            )
+            lines = [(channel, gross)]
         elif body.kind == "payouts":
             lines = [(line.merchant_id, line.amount) for line in settlement.run_payouts(run_id)]
         else:

@@ -253,9 +253,17 @@ class FxQuoteOut(BaseModel):
 
 # --- settlement ----------------------------------------------------------------------------------
 class SettlementRunCreate(Model):
-    kind: Literal["t1", "payouts", "commission_sweep"]
+    """``channel_settlement`` books money a channel paid into the client reserve (``channel``,
+    ``amount`` gross, ``fee``, ``currency``); ``t1`` moves pending → available as of ``cutoff``;
+    ``payouts`` pays available balances to bank accounts; ``commission_sweep`` moves commission
+    out of the reserve (``currency``)."""
+
+    kind: Literal["channel_settlement", "t1", "payouts", "commission_sweep"]
     cutoff: datetime | None = None
     currency: Currency | None = None
+    channel: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,32}$")] | None = None
+    amount: Amount | None = None
+    fee: Annotated[int, Field(ge=0, le=MAX_AMOUNT_MINOR)] | None = None
 
 
 class SettlementLineOut(BaseModel):

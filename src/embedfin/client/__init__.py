@@ -1,0 +1,321 @@
+"""Python SDK for the embedfin API.
+
+    from embedfin.client import Client
+
+    with Client("efk_…", base_url="http://127.0.0.1:8000") as api:
+        buyer = api.create_customer(name="Ada Lovelace")
+        api.top_up(buyer.id, 10_000, "EUR")
+        order = api.checkout(customer=buyer.id, merchant="mer_…", currency="EUR",
+                             lines=[{"sku": "book", "quantity": 1, "unit_price": 2_500}])
+
+Every POST carries an Idempotency-Key (a new UUID unless you pass ``idempotency_key``), so the
+SDK's own retries — on network errors, 5xx and 429 (honouring Retry-After), with exponential
+backoff — can never apply a command twice. Errors raise ``ApiError`` with the problem's ``code``.
+``verify_webhook`` checks a delivery's ``Embedfin-Signature`` header.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel
+
+from embedfin.api.schemas import (
+    ApiKeyOut,
+    AuditEntryOut,
+    BalanceOut,
+    CustomerOut,
+    EventOut,
+    FxQuoteOut,
+    MerchantOut,
+    OrderOut,
+    PingOut,
+    ReconciliationOut,
+    SettlementRunOut,
+    WalletMovementOut,
+    WebhookDeliveryOut,
+    WebhookEndpointOut,
+)
+from embedfin.client.signing import HEADER as SIGNATURE_HEADER
+from embedfin.client.signing import SignatureError
+from embedfin.client.signing import verify as verify_webhook
+
+__all__ = ["SIGNATURE_HEADER", "ApiError", "Client", "SignatureError", "verify_webhook"]
+
+M = TypeVar("M", bound=BaseModel)
+RETRY_STATUS = {429, 500, 502, 503, 504}
+
+
+class ApiError(Exception):
+    """A problem answer: ``status``, machine ``code``, human ``detail``, the whole ``body``."""
+
+    def __init__(self, status: int, body: Mapping[str, Any]) -> None:
+        self.status = status
+        self.code = str(body.get("code", "http_error"))
+        self.detail = str(body.get("detail", ""))
+        self.body = dict(body)
+        super().__init__(f"{status} {self.code}: {self.detail}")
+
+
+class Client:
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = "http://127.0.0.1:8000",
+        *,
+        timeout: float = 10.0,
+        max_retries: int = 3,
+        backoff_s: float = 0.25,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.max_retries = max_retries
+        self.backoff_s = backoff_s
+        self._http = httpx.Client(
+            base_url=base_url,
+            timeout=timeout,
+            transport=transport,
+            headers={"Authorization": f"Bearer {api_key}", "User-Agent": "embedfin-python"},
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # --- transport -----------------------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        headers = {}
+        if method == "POST":
+            headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        for attempt in range(self.max_retries + 1):
+            last = attempt == self.max_retries
+            try:
+                response = self._http.request(
+                    method, path, json=json, params=query, headers=headers
+                )
+            except httpx.TransportError:
+                if last:
+                    raise
+                self._sleep(attempt, None)
+                continue
+            if response.status_code in RETRY_STATUS and not last:
+                self._sleep(attempt, response.headers.get("Retry-After"))
+                continue
+            if response.status_code >= 400:
+                try:
+                    body = response.json()
+                except ValueError:
+                    body = {"code": "http_error", "detail": response.text[:500]}
+                raise ApiError(response.status_code, body)
+            return response.json()
+        raise RuntimeError("unreachable")
+
+    def _sleep(self, attempt: int, retry_after: str | None) -> None:
+        wait = self.backoff_s * 2**attempt * (0.5 + random.random())
+        if retry_after is not None and retry_after.isdigit():
+            wait = max(wait, float(retry_after))
+        time.sleep(min(wait, 30.0))
+
+    def _post(self, model: type[M], path: str, body: Mapping[str, Any], key: str | None) -> M:
+        return model.model_validate(self.request("POST", path, json=body, idempotency_key=key))
+
+    def _get(self, model: type[M], path: str, **params: Any) -> M:
+        return model.model_validate(self.request("GET", path, params=params))
+
+    def _pages(self, model: type[M], path: str, **params: Any) -> Iterator[M]:
+        """Every object of a list, following ``starting_after`` page by page."""
+        after = None
+        while True:
+            page = self.request("GET", path, params={**params, "starting_after": after})
+            items = [model.model_validate(item) for item in page["data"]]
+            yield from items
+            if not page["has_more"] or not items:
+                return
+            after = page["data"][-1]["id"]
+
+    # --- meta ----------------------------------------------------------------------------------
+    def ping(self) -> PingOut:
+        return self._get(PingOut, "/v1/ping")
+
+    # --- merchants -----------------------------------------------------------------------------
+    def create_merchant(
+        self,
+        *,
+        category: str,
+        country: str,
+        settlement_currency: str,
+        payout_preference: str = "t1",
+        kyc_status: str = "verified",
+        idempotency_key: str | None = None,
+    ) -> MerchantOut:
+        body = {
+            "category": category,
+            "country": country,
+            "settlement_currency": settlement_currency,
+            "payout_preference": payout_preference,
+            "kyc_status": kyc_status,
+        }
+        return self._post(MerchantOut, "/v1/merchants", body, idempotency_key)
+
+    def get_merchant(self, merchant_id: str) -> MerchantOut:
+        return self._get(MerchantOut, f"/v1/merchants/{merchant_id}")
+
+    def merchant_balance(self, merchant_id: str, currency: str | None = None) -> BalanceOut:
+        return self._get(BalanceOut, f"/v1/merchants/{merchant_id}/balance", currency=currency)
+
+    # --- customers and wallets -----------------------------------------------------------------
+    def create_customer(
+        self,
+        *,
+        name: str,
+        phone: str | None = None,
+        email: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> CustomerOut:
+        body = {"name": name, "phone": phone, "email": email}
+        return self._post(CustomerOut, "/v1/customers", body, idempotency_key)
+
+    def get_customer(self, customer_id: str) -> CustomerOut:
+        return self._get(CustomerOut, f"/v1/customers/{customer_id}")
+
+    def customer_balance(self, customer_id: str, currency: str) -> BalanceOut:
+        return self._get(BalanceOut, f"/v1/customers/{customer_id}/balance", currency=currency)
+
+    def top_up(
+        self,
+        customer_id: str,
+        amount: int,
+        currency: str,
+        channel: str = "card-acquirer",
+        *,
+        idempotency_key: str | None = None,
+    ) -> WalletMovementOut:
+        body = {"amount": amount, "currency": currency, "channel": channel}
+        path = f"/v1/customers/{customer_id}/top_ups"
+        return self._post(WalletMovementOut, path, body, idempotency_key)
+
+    def withdraw(
+        self,
+        customer_id: str,
+        amount: int,
+        currency: str,
+        bank_token: str,
+        bank_last4: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> WalletMovementOut:
+        body = {
+            "amount": amount,
+            "currency": currency,
+            "bank_token": bank_token,
+            "bank_last4": bank_last4,
+        }
+        path = f"/v1/customers/{customer_id}/withdrawals"
+        return self._post(WalletMovementOut, path, body, idempotency_key)
+
+    # --- orders --------------------------------------------------------------------------------
+    def create_order(self, *, idempotency_key: str | None = None, **body: Any) -> OrderOut:
+        return self._post(OrderOut, "/v1/orders", body, idempotency_key)
+
+    def checkout(self, *, idempotency_key: str | None = None, **body: Any) -> OrderOut:
+        """Place and pay an order in one call (``payment_method``: wallet, channel, split)."""
+        return self._post(OrderOut, "/v1/checkouts", body, idempotency_key)
+
+    def get_order(self, order_id: str) -> OrderOut:
+        return self._get(OrderOut, f"/v1/orders/{order_id}")
+
+    def list_orders(self, **filters: Any) -> Iterator[OrderOut]:
+        return self._pages(OrderOut, "/v1/orders", limit=100, **filters)
+
+    def order_action(
+        self,
+        order_id: str,
+        action: str,
+        body: Mapping[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> OrderOut:
+        """``pay``, ``ship``, ``confirm``, ``cancel``, ``refunds``, ``extend``, ``disputes``,
+        ``disputes/resolve``."""
+        path = f"/v1/orders/{order_id}/{action}"
+        return self._post(OrderOut, path, body or {}, idempotency_key)
+
+    def ship(self, order_id: str, tracking: str) -> OrderOut:
+        return self.order_action(order_id, "ship", {"tracking": tracking})
+
+    def confirm(self, order_id: str) -> OrderOut:
+        return self.order_action(order_id, "confirm")
+
+    def refund(self, order_id: str, amount: int, currency: str) -> OrderOut:
+        return self.order_action(order_id, "refunds", {"amount": amount, "currency": currency})
+
+    # --- fx, settlement, reconciliation ----------------------------------------------------------
+    def fx_quote(
+        self, customer: str, sell_amount: int, sell_currency: str, buy_currency: str
+    ) -> FxQuoteOut:
+        body = {
+            "customer": customer,
+            "sell_amount": sell_amount,
+            "sell_currency": sell_currency,
+            "buy_currency": buy_currency,
+        }
+        return self._post(FxQuoteOut, "/v1/fx_quotes", body, None)
+
+    def fx_convert(self, quote_id: str) -> FxQuoteOut:
+        return self._post(FxQuoteOut, f"/v1/fx_quotes/{quote_id}/convert", {}, None)
+
+    def settlement_run(self, kind: str, **body: Any) -> SettlementRunOut:
+        return self._post(SettlementRunOut, "/v1/settlement_runs", {"kind": kind, **body}, None)
+
+    def reconcile(self, channel: str, fmt: str, content: str) -> ReconciliationOut:
+        body = {"channel": channel, "format": fmt, "content": content}
+        return self._post(ReconciliationOut, "/v1/reconciliations", body, None)
+
+    # --- keys, events, webhooks, audit ---------------------------------------------------------
+    def create_api_key(self, role: str, name: str, merchant: str | None = None) -> ApiKeyOut:
+        body = {"role": role, "name": name, "merchant": merchant}
+        return self._post(ApiKeyOut, "/v1/api_keys", body, None)
+
+    def revoke_api_key(self, key_id: str) -> ApiKeyOut:
+        return self._post(ApiKeyOut, f"/v1/api_keys/{key_id}/revoke", {}, None)
+
+    def events(self, type: str | None = None) -> Iterator[EventOut]:
+        return self._pages(EventOut, "/v1/events", limit=100, type=type)
+
+    def create_webhook_endpoint(self, url: str, event_types: list[str]) -> WebhookEndpointOut:
+        body = {"url": url, "event_types": event_types}
+        return self._post(WebhookEndpointOut, "/v1/webhook_endpoints", body, None)
+
+    def rotate_webhook_secret(self, endpoint_id: str) -> WebhookEndpointOut:
+        path = f"/v1/webhook_endpoints/{endpoint_id}/rotate_secret"
+        return self._post(WebhookEndpointOut, path, {}, None)
+
+    def webhook_deliveries(self, endpoint_id: str) -> Iterator[WebhookDeliveryOut]:
+        path = f"/v1/webhook_endpoints/{endpoint_id}/deliveries"
+        return self._pages(WebhookDeliveryOut, path, limit=100)
+
+    def replay_webhook_delivery(self, delivery_id: str) -> WebhookDeliveryOut:
+        path = f"/v1/webhook_deliveries/{delivery_id}/replay"
+        return self._post(WebhookDeliveryOut, path, {}, None)
+
+    def audit_log(self, limit: int = 100) -> list[AuditEntryOut]:
+        page = self.request("GET", "/v1/audit_log", params={"limit": limit})
+        return [AuditEntryOut.model_validate(e) for e in page["data"]]

@@ -1,0 +1,203 @@
+"""The API end to end: a marketplace's day through /v1, and its answers to bad input."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from embedfin.db.tables import transfers
+from embedfin.ledger.check import check
+from tests.api.conftest import Api
+
+
+def test_a_checkout_from_top_up_to_payout(api: Api) -> None:
+    a = api.a
+    merchant = api.merchant(a, payout_preference="t0")
+    api.ok(
+        api.post(
+            a,
+            f"/v1/merchants/{merchant}/bank_account",
+            {"bank_token": "tok_12345678ab", "bank_last4": "4242"},
+        )
+    )
+    buyer = api.customer(a, funds=10_000)
+    order = api.checkout(a, buyer, merchant, price=2_500)
+    assert (
+        api.ok(api.get(a, f"/v1/customers/{buyer}/balance", currency="EUR"))["available"] == 7_500
+    )
+    shipped = api.ok(api.post(a, f"/v1/orders/{order}/ship", {"tracking": "DHL-1"}))
+    assert shipped["status"] == "shipped"
+    assert shipped["auto_confirm_at"] is not None
+    done = api.ok(api.post(a, f"/v1/orders/{order}/confirm"))
+    assert done["status"] == "completed"
+    assert done["amount_released"] + done["commission"] == 2_500
+    balance = api.ok(api.get(a, f"/v1/merchants/{merchant}/balance"))
+    assert balance["available"] == done["amount_released"]
+    settled = {
+        "kind": "channel_settlement",
+        "channel": "card-acquirer",
+        "amount": 10_000,
+        "fee": 150,
+        "currency": "EUR",
+    }
+    api.ok(api.post(a, "/v1/settlement_runs", settled), 201)
+    run = api.ok(api.post(a, "/v1/settlement_runs", {"kind": "payouts"}), 201)
+    assert run["lines"] == [
+        {"merchant": merchant, "amount": done["amount_released"], "currency": "EUR"}
+    ]
+    payouts = api.ok(api.get(a, "/v1/payouts"))["data"]
+    assert payouts[0]["bank_last4"] == "4242"
+    types = [e["type"] for e in api.ok(api.get(a, "/v1/events", limit=100))["data"]]
+    assert {"order_placed", "order_paid", "shipped", "escrow_released"} <= set(types)
+    with api.platform.ledger.reader() as conn:
+        assert check(conn).ok
+
+
+def test_refund_dispute_cancel_and_fx(api: Api) -> None:
+    a = api.a
+    merchant = api.merchant(a)
+    buyer = api.customer(a, funds=20_000)
+    order = api.checkout(a, buyer, merchant, price=4_000)
+    refunded = api.ok(
+        api.post(a, f"/v1/orders/{order}/refunds", {"amount": 1_000, "currency": "EUR"})
+    )
+    assert refunded["amount_refunded"] == 1_000
+    frozen = api.ok(api.post(a, f"/v1/orders/{order}/disputes", {"reason": "damaged"}))
+    assert frozen["frozen"] is True
+    resolved = api.ok(api.post(a, f"/v1/orders/{order}/disputes/resolve", {"outcome": "refund"}))
+    assert resolved["status"] == "closed"
+    other = api.ok(
+        api.post(
+            a,
+            "/v1/orders",
+            {
+                "customer": buyer,
+                "merchant": merchant,
+                "currency": "EUR",
+                "lines": [{"sku": "pen", "quantity": 3, "unit_price": 100}],
+            },
+        ),
+        201,
+    )
+    assert api.ok(api.post(a, f"/v1/orders/{other['id']}/cancel"))["status"] == "closed"
+    quote = api.ok(
+        api.post(
+            a,
+            "/v1/fx_quotes",
+            {
+                "customer": buyer,
+                "sell_amount": 1_000,
+                "sell_currency": "EUR",
+                "buy_currency": "USD",
+            },
+        ),
+        201,
+    )
+    converted = api.ok(api.post(a, f"/v1/fx_quotes/{quote['id']}/convert"))
+    assert converted["buy_amount"] == quote["buy_amount"] > 0
+    again = api.post(a, f"/v1/fx_quotes/{quote['id']}/convert")
+    assert again.status_code == 409
+    assert again.json()["code"] == "quote_already_used"
+    actions = [e["action"] for e in api.ok(api.get(a, "/v1/audit_log", limit=100))["data"]]
+    assert {"order.refunds", "order.disputes", "order.disputes/resolve"} <= set(actions)
+
+
+def test_bad_input_gets_a_problem_and_changes_nothing(api: Api) -> None:
+    a = api.a
+    merchant = api.merchant(a)
+    buyer = api.customer(a, funds=1_000)
+    with api.platform.ledger.reader() as conn:
+        before = conn.execute(select(func.count()).select_from(transfers)).scalar_one()
+    order = {
+        "customer": buyer,
+        "merchant": merchant,
+        "currency": "EUR",
+        "lines": [{"sku": "tv", "quantity": 1, "unit_price": 5_000}],
+    }
+    cases = [
+        ("/v1/checkouts", order, 402, "insufficient_funds"),
+        ("/v1/checkouts", order | {"currency": "XXY"}, 422, "unknown_currency"),
+        ("/v1/checkouts", order | {"currency": "eur"}, 422, "invalid_request"),
+        ("/v1/checkouts", order | {"customer": "cus_unknown"}, 404, "not_found"),
+        ("/v1/checkouts", order | {"lines": []}, 422, "invalid_request"),
+        (
+            "/v1/checkouts",
+            order | {"lines": [{"sku": "x", "quantity": 1, "unit_price": -5}]},
+            422,
+            "invalid_request",
+        ),
+        (
+            f"/v1/customers/{buyer}/top_ups",
+            {"amount": 0, "currency": "EUR"},
+            422,
+            "invalid_request",
+        ),
+        (
+            f"/v1/customers/{buyer}/top_ups",
+            {"amount": 2**63, "currency": "EUR"},
+            422,
+            "invalid_request",
+        ),
+        (
+            f"/v1/customers/{buyer}/withdrawals",
+            {
+                "amount": 10,
+                "currency": "EUR",
+                "bank_token": "DE89370400440532013000",
+                "bank_last4": "3000",
+            },
+            422,
+            "invalid_request",
+        ),
+        (
+            f"/v1/customers/{buyer}/withdrawals",
+            {
+                "amount": 5_000,
+                "currency": "EUR",
+                "bank_token": "tok_abcdefgh12",
+                "bank_last4": "3000",
+            },
+            402,
+            "insufficient_funds",
+        ),
+        ("/v1/merchants", {"category": "books", "country": "DE"}, 422, "invalid_request"),
+    ]
+    for path, body, status, code in cases:
+        response = api.post(a, path, body)
+        assert response.status_code == status, (path, body, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+        problem = response.json()
+        assert problem["code"] == code, problem
+        assert problem["status"] == status
+    ship_unpaid = api.ok(
+        api.post(a, "/v1/orders", order),
+        201,
+    )
+    wrong_state = api.post(a, f"/v1/orders/{ship_unpaid['id']}/ship", {"tracking": "x"})
+    assert (wrong_state.status_code, wrong_state.json()["code"]) == (
+        409,
+        "invalid_state_transition",
+    )
+    with api.platform.ledger.reader() as conn:
+        after = conn.execute(select(func.count()).select_from(transfers)).scalar_one()
+    assert after == before
+    assert api.client.get("/v1/nothing-here", headers=a.headers).json()["code"] == "not_found"
+
+
+def test_pagination_walks_every_order_once(api: Api) -> None:
+    a = api.a
+    merchant = api.merchant(a)
+    buyer = api.customer(a, funds=100_000)
+    made = []
+    for _ in range(7):
+        api.clock.advance(ns=1_000_000)
+        made.append(api.checkout(a, buyer, merchant, price=100))
+    seen: list[str] = []
+    after = None
+    while True:
+        params = {"limit": 3} | ({"starting_after": after} if after else {})
+        page = api.ok(api.get(a, "/v1/orders", **params))
+        seen += [o["id"] for o in page["data"]]
+        if not page["has_more"]:
+            break
+        after = page["data"][-1]["id"]
+    assert seen == list(reversed(made))
