@@ -1,0 +1,202 @@
+"""Tenants, roles and keys: another tenant's ids are 404 on every route; scopes hold."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import select
+
+from embedfin.api.auth import Role
+from embedfin.db.tables import api_keys
+from tests.api.conftest import Api, Tenant
+
+
+def _tenant_a_objects(api: Api) -> dict[str, str]:
+    """One object of each kind in tenant A, keyed by the path parameter that names it."""
+    a = api.a
+    merchant = api.merchant(a)
+    buyer = api.customer(a, funds=50_000)
+    order = api.checkout(a, buyer, merchant)
+    quote = api.ok(
+        api.post(
+            a,
+            "/v1/fx_quotes",
+            {"customer": buyer, "sell_amount": 100, "sell_currency": "EUR", "buy_currency": "USD"},
+        ),
+        201,
+    )["id"]
+    endpoint = api.ok(
+        api.post(
+            a,
+            "/v1/webhook_endpoints",
+            {"url": "http://127.0.0.1:9/hook", "event_types": ["*"]},
+        ),
+        201,
+    )["id"]
+    api.platform.webhooks.dispatch()
+    delivery = api.ok(api.get(a, f"/v1/webhook_endpoints/{endpoint}/deliveries"))["data"][0]["id"]
+    key = api.ok(api.post(a, "/v1/api_keys", {"role": "regulator", "name": "auditor"}), 201)["id"]
+    statement = "reference,amount,currency,value_date\nnope,1.00,EUR,2026-11-28\n"
+    api.ok(
+        api.post(
+            a,
+            "/v1/reconciliations",
+            {"channel": "card-acquirer", "format": "csv", "content": statement},
+        ),
+        201,
+    )
+    brk = api.ok(api.get(a, "/v1/reconciliation_breaks"))["data"][0]["id"]
+    event = api.ok(api.get(a, "/v1/events", limit=1))["data"][0]["id"]
+    return {
+        "merchant_id": merchant,
+        "customer_id": buyer,
+        "order_id": order,
+        "quote_id": quote,
+        "endpoint_id": endpoint,
+        "delivery_id": delivery,
+        "key_id": key,
+        "break_id": brk,
+        "event_id": event,
+    }
+
+
+#: A valid body for each POST route with a path parameter (validation runs before the handler).
+BODIES: dict[str, dict[str, Any]] = {
+    "/v1/merchants/{merchant_id}/bank_account": {
+        "bank_token": "tok_abcdefgh12",
+        "bank_last4": "1234",
+    },
+    "/v1/customers/{customer_id}/top_ups": {"amount": 100, "currency": "EUR"},
+    "/v1/customers/{customer_id}/withdrawals": {
+        "amount": 100,
+        "currency": "EUR",
+        "bank_token": "tok_abcdefgh12",
+        "bank_last4": "1234",
+    },
+    "/v1/orders/{order_id}/pay": {"method": "wallet"},
+    "/v1/orders/{order_id}/ship": {"tracking": "T-1"},
+    "/v1/orders/{order_id}/confirm": {},
+    "/v1/orders/{order_id}/cancel": {},
+    "/v1/orders/{order_id}/refunds": {"amount": 100, "currency": "EUR"},
+    "/v1/orders/{order_id}/extend": {"days": 3},
+    "/v1/orders/{order_id}/disputes": {"reason": "late"},
+    "/v1/orders/{order_id}/disputes/resolve": {"outcome": "release"},
+    "/v1/fx_quotes/{quote_id}/convert": {},
+    "/v1/api_keys/{key_id}/revoke": {},
+    "/v1/webhook_endpoints/{endpoint_id}/rotate_secret": {},
+    "/v1/webhook_endpoints/{endpoint_id}/disable": {},
+    "/v1/webhook_endpoints/{endpoint_id}/enable": {},
+    "/v1/webhook_deliveries/{delivery_id}/replay": {},
+    "/v1/reconciliation_breaks/{break_id}/resolve": {"note": "checked"},
+}
+
+#: Query parameters a GET route needs.
+QUERIES: dict[str, dict[str, str]] = {"/v1/customers/{customer_id}/balance": {"currency": "EUR"}}
+
+
+def _routes_with_ids(api: Api) -> list[tuple[str, str]]:
+    spec = api.client.get("/openapi.json").json()
+    return [
+        (method.upper(), path)
+        for path, operations in spec["paths"].items()
+        if "{" in path
+        for method in operations
+    ]
+
+
+def test_every_route_answers_404_to_another_tenants_ids(api: Api) -> None:
+    ids = _tenant_a_objects(api)
+    routes = _routes_with_ids(api)
+    assert len(routes) >= 25
+    snapshot = api.ok(api.get(api.a, f"/v1/orders/{ids['order_id']}"))
+    for method, template in routes:
+        path = re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], template)
+        if method == "POST":
+            assert template in BODIES, f"add a body for {template}"
+            response = api.post(api.b, path, BODIES[template])
+        else:
+            response = api.client.get(path, params=QUERIES.get(template), headers=api.b.headers)
+        assert response.status_code == 404, (method, template, response.text)
+        problem = response.json()
+        assert problem["code"] == "not_found"
+        for value in ids.values():  # nothing about A's object leaks beyond the id we sent
+            if value not in path:
+                assert value not in response.text
+    assert api.ok(api.get(api.a, f"/v1/orders/{ids['order_id']}")) == snapshot
+    # and B's lists show none of A's objects
+    for listing in ("/v1/orders", "/v1/merchants", "/v1/customers", "/v1/events", "/v1/api_keys"):
+        page = api.ok(api.get(api.b, listing, limit=100))
+        assert not {o.get("id") for o in page["data"]} & set(ids.values()), listing
+
+
+def test_a_merchant_key_sees_and_moves_only_its_own_orders(api: Api) -> None:
+    a = api.a
+    mine, theirs = api.merchant(a), api.merchant(a)
+    buyer = api.customer(a, funds=50_000)
+    my_order = api.checkout(a, buyer, mine)
+    their_order = api.checkout(a, buyer, theirs)
+    me = api.key(a, Role.MERCHANT, mine)
+    assert [o["id"] for o in api.ok(api.get(me, "/v1/orders"))["data"]] == [my_order]
+    assert api.get(me, f"/v1/orders/{their_order}").status_code == 404
+    assert api.post(me, f"/v1/orders/{their_order}/ship", {"tracking": "x"}).status_code == 404
+    assert api.get(me, f"/v1/merchants/{theirs}").status_code == 404
+    assert api.ok(api.post(me, f"/v1/orders/{my_order}/ship", {"tracking": "x"}))["status"] == (
+        "shipped"
+    )
+    # scopes: a merchant may not place orders, see buyers, move wallets or mint keys
+    assert api.post(me, "/v1/merchants", {}).status_code in (403, 422)
+    denied = api.post(
+        me,
+        "/v1/orders",
+        {
+            "customer": buyer,
+            "merchant": mine,
+            "currency": "EUR",
+            "lines": [{"sku": "a", "quantity": 1, "unit_price": 1}],
+        },
+    )
+    assert (denied.status_code, denied.json()["code"]) == (403, "forbidden")
+    assert api.get(me, f"/v1/customers/{buyer}").status_code == 403
+    assert api.post(me, "/v1/api_keys", {"role": "operator", "name": "x"}).status_code == 403
+
+
+def test_regulator_reads_but_cannot_write(api: Api) -> None:
+    a = api.a
+    merchant = api.merchant(a)
+    regulator = api.key(a, Role.REGULATOR)
+    assert api.ok(api.get(regulator, f"/v1/merchants/{merchant}"))["id"] == merchant
+    assert api.ok(api.get(regulator, "/v1/audit_log"))["data"]
+    for path, body in (
+        ("/v1/merchants", {"category": "books", "country": "DE", "settlement_currency": "EUR"}),
+        ("/v1/settlement_runs", {"kind": "payouts"}),
+        ("/v1/webhook_endpoints", {"url": "http://x.test/h", "event_types": ["*"]}),
+    ):
+        response = api.post(regulator, path, body)
+        assert (response.status_code, response.json()["code"]) == (403, "forbidden"), path
+    risk = api.key(a, Role.RISK)
+    assert api.get(risk, "/v1/audit_log").status_code == 403
+
+
+def test_keys_are_hashed_shown_once_and_revocable(api: Api) -> None:
+    a = api.a
+    created = api.ok(api.post(a, "/v1/api_keys", {"role": "operator", "name": "ci"}), 201)
+    secret = created["secret"]
+    assert secret.startswith("efk_")
+    with api.platform.ledger.reader() as conn:
+        stored = [tuple(r) for r in conn.execute(select(api_keys)).all()]
+    assert secret not in repr(stored)
+    listed = api.ok(api.get(a, "/v1/api_keys", limit=100))["data"]
+    assert all(k["secret"] is None for k in listed)
+    new = Tenant(a.id, created["id"], secret)
+    assert api.get(new, "/v1/ping").status_code == 200
+    api.ok(api.post(a, f"/v1/api_keys/{created['id']}/revoke"))
+    revoked = api.get(new, "/v1/ping")
+    assert (revoked.status_code, revoked.json()["code"]) == (401, "unauthenticated")
+    assert revoked.headers["www-authenticate"] == "Bearer"
+    for bad in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic eDp5"}):
+        response = api.client.get("/v1/ping", headers=bad)
+        assert response.status_code == 401
+        assert response.headers["content-type"].startswith("application/problem+json")
+    audit = [e["action"] for e in api.ok(api.get(a, "/v1/audit_log", limit=100))["data"]]
+    assert audit[:2] == ["api_key.revoke", "api_key.create"]
