@@ -319,10 +319,6 @@ def ledger_transfers(
         out.print(f"more: --starting-after {format_id(page.next_cursor)}")
 
 
-if __name__ == "__main__":
-    main()
-
-
 # --- API, tenants, security ----------------------------------------------------------------------
 tenants_app = typer.Typer(no_args_is_help=True, help="Marketplace tenants and their keys.")
 audit_app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log.")
@@ -413,3 +409,7 @@ def keys_rotate_data(db: DbOption = None) -> None:
     with engine.begin() as conn:
         changed = rotate_all(conn)
     out.print(f"re-encrypted {changed} fields")
+
+
+if __name__ == "__main__":
+    main()
