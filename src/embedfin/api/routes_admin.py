@@ -13,6 +13,7 @@ from embedfin.api.auth import Principal, Role, Scope
 from embedfin.api.deps import IdempotencyKey, PlatformDep, require, respond
 from embedfin.api.routes_commerce import derived_id, visible_merchant
 from embedfin.api.schemas import (
+    PROBLEM_RESPONSES,
     ApiKeyCreate,
     ApiKeyOut,
     AuditEntryOut,
@@ -42,7 +43,7 @@ from embedfin.db.tables import outbox_events, payouts, recon_breaks
 from embedfin.payments.settlement import settle_channel
 from embedfin.security import audit
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
 
 Reader = Annotated[Principal, Depends(require(Scope.READ))]
 Cursor = Annotated[str | None, Query(max_length=64)]

@@ -12,6 +12,7 @@ from embedfin.api.deps import IdempotencyKey, PlatformDep, require, respond
 from embedfin.api.ids import object_id
 from embedfin.api.platform import Platform
 from embedfin.api.schemas import (
+    PROBLEM_RESPONSES,
     BalanceOut,
     BankAccountBind,
     BankAccountOut,
@@ -47,7 +48,7 @@ from embedfin.payments.fx import FxQuote
 from embedfin.payments.wallets import WalletMovement
 from embedfin.security.crypto import mask, mask_email, mask_name
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
 
 Reader = Annotated[Principal, Depends(require(Scope.READ))]
 CustomerReader = Annotated[Principal, Depends(require(Scope.CUSTOMERS_READ))]

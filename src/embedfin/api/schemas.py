@@ -37,6 +37,39 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Problem(BaseModel):
+    """RFC 9457 problem details; ``code`` is stable, match on it."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+    instance: str
+    errors: list[dict[str, Any]] | None = None
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": Problem.model_json_schema()}},
+    }
+
+
+#: Error answers every /v1 operation may give, documented once.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem("the body is not valid JSON"),
+    401: _problem("missing, unknown or revoked API key"),
+    402: _problem("insufficient funds or payment declined"),
+    403: _problem("the key's role lacks the scope"),
+    404: _problem("no such object for this caller (also another tenant's ids)"),
+    409: _problem("state conflict, or the Idempotency-Key is in flight"),
+    422: _problem("invalid request, or the Idempotency-Key was used with other parameters"),
+    429: _problem("rate limited; see Retry-After"),
+    500: _problem("internal error"),
+}
+
+
 class Page(BaseModel, Generic[T]):
     object: Literal["list"] = "list"
     data: list[T]

@@ -1,0 +1,167 @@
+"""The app under uvicorn on loopback: the SDK against it, and Schemathesis over every operation.
+
+Schemathesis generates requests from the OpenAPI document and checks every answer: no 5xx, the
+status code, content type, headers and body all as documented.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from embedfin.api.app import create_app
+from embedfin.client import ApiError, Client, verify_webhook
+from embedfin.core.clock import ManualClock
+from tests.api.conftest import LiveServer, Tenant, make_platform, make_tenant
+from tests.conftest import fresh_sqlite
+
+EXAMPLES = int(os.environ.get("EMBEDFIN_SCHEMATHESIS_EXAMPLES", "25"))
+
+
+@pytest.fixture(scope="module")
+def live(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[LiveServer, Tenant]]:
+    url = fresh_sqlite(sqlite_template, tmp_path_factory.mktemp("live"))
+    platform = make_platform(url, ManualClock(1_795_000_000 * 10**9), rate_per_s=10_000.0)
+    tenant = make_tenant(platform, "Live")
+    with LiveServer(create_app(platform)) as server:
+        yield server, tenant
+    platform.ledger.close()
+
+
+@pytest.fixture(scope="module")
+def live_schema(live: tuple[LiveServer, Tenant]) -> schemathesis.BaseSchema:
+    server, _ = live
+    return schemathesis.openapi.from_url(f"{server.url}/openapi.json")
+
+
+schema = schemathesis.pytest.from_fixture("live_schema")
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_every_operation_conforms_to_its_schema(
+    case: schemathesis.Case[Any], live: tuple[LiveServer, Tenant]
+) -> None:
+    _, tenant = live
+    CALLS.append(case.operation.label)
+    case.call_and_validate(headers=tenant.headers, checks=CHECKS)
+
+
+CALLS: list[str] = []
+
+
+def test_schemathesis_ran_a_few_hundred_cases_over_every_operation() -> None:
+    """Runs after the generated tests (definition order): they must have covered the API."""
+    if not CALLS:
+        pytest.skip("run together with test_every_operation_conforms_to_its_schema")
+    assert len(CALLS) >= 300
+    assert len(set(CALLS)) >= 40
+
+
+def test_the_sdk_runs_a_checkout_end_to_end(live: tuple[LiveServer, Tenant]) -> None:
+    server, tenant = live
+    with Client(tenant.secret, server.url) as api:
+        assert api.ping().tenant == tenant.id
+        merchant = api.create_merchant(category="books", country="FR", settlement_currency="EUR")
+        buyer = api.create_customer(name="Grace Hopper", email="grace@example.org")
+        api.top_up(buyer.id, 5_000, "EUR")
+        body = {
+            "customer": buyer.id,
+            "merchant": merchant.id,
+            "currency": "EUR",
+            "lines": [{"sku": "compiler", "quantity": 2, "unit_price": 1_200}],
+        }
+        order = api.checkout(idempotency_key="sdk-1", **body)
+        assert api.checkout(idempotency_key="sdk-1", **body).id == order.id
+        assert order.status == "paid"
+        assert api.ship(order.id, "UPS-9").status == "shipped"
+        done = api.confirm(order.id)
+        assert done.amount_released + done.commission == 2_400
+        assert order.id in [o.id for o in api.list_orders()]
+        assert api.customer_balance(buyer.id, "EUR").available == 2_600
+        with pytest.raises(ApiError) as refused:
+            api.top_up(buyer.id, -1, "EUR")
+        assert (refused.value.status, refused.value.code) == (422, "invalid_request")
+        with pytest.raises(ApiError) as missing:
+            api.get_order("ord_missing")
+        assert missing.value.code == "not_found"
+        endpoint = api.create_webhook_endpoint("http://127.0.0.1:9/h", ["*"])
+        assert endpoint.secret is not None
+        assert api.rotate_webhook_secret(endpoint.id).secret != endpoint.secret
+
+
+def test_sdk_retries_reuse_one_idempotency_key() -> None:
+    seen: list[tuple[str, str | None]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.method, request.headers.get("Idempotency-Key")))
+        if len(seen) == 1:
+            raise httpx.ConnectError("connection reset", request=request)
+        if len(seen) == 2:
+            return httpx.Response(503, json={"code": "unavailable"})
+        if len(seen) == 3:
+            return httpx.Response(429, headers={"Retry-After": "0"}, json={"code": "rate_limited"})
+        return httpx.Response(
+            201,
+            json={
+                "object": "customer",
+                "id": "cus_1",
+                "name": "A*",
+                "phone": None,
+                "email": None,
+                "created": None,
+            },
+        )
+
+    with Client("efk_x", transport=httpx.MockTransport(handler), backoff_s=0.001) as api:
+        assert api.create_customer(name="Ada").id == "cus_1"
+    assert len(seen) == 4
+    assert len({key for _, key in seen}) == 1
+    assert seen[0][1] is not None
+    with (
+        Client(
+            "efk_x",
+            transport=httpx.MockTransport(lambda r: httpx.Response(503, json={})),
+            max_retries=2,
+            backoff_s=0.001,
+        ) as api,
+        pytest.raises(ApiError) as failed,
+    ):
+        api.ping()
+    assert failed.value.status == 503
+
+
+def test_the_sdk_ships_the_webhook_verifier() -> None:
+    from embedfin.client.signing import header_value
+
+    header = header_value(["whsec_a"], 100, b"{}")
+    assert verify_webhook(b"{}", header, "whsec_a", now=100) == 100
