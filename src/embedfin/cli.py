@@ -173,6 +173,21 @@ def bench_checkout(
     _print_figures(f"bench checkout ({result.database})", result, as_json)
 
 
+@bench_app.command("api")
+def bench_api(
+    db: DbOption = None,
+    requests: Annotated[int, typer.Option(min=100, help="Requests per phase.")] = 3_000,
+    concurrency: Annotated[int, typer.Option(min=1, max=512, help="In flight.")] = 32,
+    as_json: JsonOption = False,
+) -> None:
+    """Checkout requests/s through the live API vs an authenticated no-op of the same app."""
+    from embedfin.bench.api import run
+
+    err.print(f"bench api: {requests} pings, then {requests} checkouts, {concurrency} in flight …")
+    result = run(db, requests, concurrency)
+    _print_figures(f"bench api ({result.database})", result, as_json)
+
+
 @app.command("recon")
 def recon_command(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],

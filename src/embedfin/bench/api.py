@@ -1,0 +1,253 @@
+"""``embedfin bench api``: the API under load from another process, against its own baseline.
+
+The server runs as in production (``uvicorn embedfin.api.asgi:app`` with uvloop and httptools,
+one worker, the background worker on, no access log) on a scratch database on loopback. A
+separate driver process keeps ``concurrency`` requests in flight with one keep-alive connection
+each: first ``requests`` authenticated ``GET /v1/ping`` (the baseline: the same app, auth and
+middleware, no database write), then ``requests`` ``POST /v1/checkouts`` (place an order and
+pay it from the buyer's wallet into escrow; one Idempotency-Key each). ``ratio`` is checkout
+requests per second over baseline requests per second in the same run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from embedfin.api import auth
+from embedfin.commerce import customers
+from embedfin.core.money import Money
+from embedfin.db.engine import make_engine
+from embedfin.db.migrate import upgrade
+from embedfin.db.scratch import scratch_database
+from embedfin.ledger.service import Ledger
+from embedfin.payments.escrow import Checkout
+from embedfin.payments.settlement import settle_channel
+from embedfin.payments.wallets import Wallets
+from embedfin.security.crypto import load_cipher
+
+MERCHANTS = 20
+BUYERS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class ApiBenchResult:
+    database: str
+    requests: int
+    concurrency: int
+    checkout_rps: float
+    baseline_rps: float
+    ratio: float
+    p50_ms: float
+    p99_ms: float
+    baseline_p50_ms: float
+    baseline_p99_ms: float
+    errors: int
+    server_rss_mb: float
+
+
+def _seed(url: str, orders: int) -> tuple[str, list[str], list[str]]:
+    ledger = Ledger(make_engine(url))
+    now = ledger.clock.now_ns()
+    cipher = load_cipher()
+    with ledger.transaction() as tx:
+        tenant = auth.create_tenant(tx.conn, "bench", now)
+        _, secret = auth.create_key(tx.conn, tenant, auth.Role.OPERATOR, "bench", now)
+    shop = Checkout(ledger, tenant)
+    merchants = [f"mer_bench{i:04d}" for i in range(MERCHANTS)]
+    for m in merchants:
+        shop.register_merchant(m, category="books", country="DE", settlement_currency="EUR")
+    buyers = [f"cus_bench{i:04d}" for i in range(BUYERS)]
+    wallets = Wallets(ledger, tenant, cipher=cipher)
+    per_buyer = (orders // BUYERS + 2) * 1_000
+    with ledger.transaction() as tx:
+        for b in buyers:
+            customers.insert_customer(
+                tx.conn, cipher, customers.Customer(tenant, b, "Bench Buyer", None, None, now)
+            )
+            wallets.top_up(b, Money(per_buyer, "EUR"), "card-acquirer", f"seed-{b}")
+    settle_channel(
+        ledger, tenant, "card-acquirer", Money(per_buyer * BUYERS, "EUR"), Money(0, "EUR"), "seed"
+    )
+    ledger.close()
+    return secret, merchants, buyers
+
+
+def run(url: str | None, requests: int, concurrency: int) -> ApiBenchResult:
+    with scratch_database(url, "api") as db:
+        engine = make_engine(db)
+        upgrade(engine)
+        engine.dispose()
+        secret, merchants, buyers = _seed(db, requests)
+        port = _free_port()
+        env = os.environ | {
+            "EMBEDFIN_DATABASE_URL": db,
+            # the load comes from one key: lift its rate limit, keep every other production default
+            "EMBEDFIN_API_RATE_PER_S": "1000000",
+            "EMBEDFIN_API_BURST": "1000000",
+        }
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "embedfin.api.asgi:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--loop",
+                "uvloop",
+                "--http",
+                "httptools",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+        )
+        try:
+            base_url = f"http://127.0.0.1:{port}"
+            _wait_ready(base_url, server)
+            spec = {
+                "base_url": base_url,
+                "secret": secret,
+                "requests": requests,
+                "concurrency": concurrency,
+                "merchants": merchants,
+                "buyers": buyers,
+            }
+            driver = subprocess.run(
+                [sys.executable, "-m", "embedfin.bench.api"],
+                input=json.dumps(spec),
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            figures = json.loads(driver.stdout.strip().splitlines()[-1])
+            rss = _rss_mb(server.pid)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    return ApiBenchResult(
+        database=make_engine(db).dialect.name if url else "sqlite",
+        requests=requests,
+        concurrency=concurrency,
+        checkout_rps=figures["checkout_rps"],
+        baseline_rps=figures["baseline_rps"],
+        ratio=round(figures["checkout_rps"] / figures["baseline_rps"], 3),
+        p50_ms=figures["p50_ms"],
+        p99_ms=figures["p99_ms"],
+        baseline_p50_ms=figures["baseline_p50_ms"],
+        baseline_p99_ms=figures["baseline_p99_ms"],
+        errors=figures["errors"],
+        server_rss_mb=rss,
+    )
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _wait_ready(base_url: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("the API server exited during start-up")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("the API server did not become ready")
+
+
+def _rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status")
+    if not status.exists():
+        return 0.0
+    for line in status.read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+# --- the driver (a separate process) -------------------------------------------------------------
+async def _load(spec: dict[str, Any], checkout: bool) -> tuple[float, list[float], int]:
+    n, concurrency = spec["requests"], spec["concurrency"]
+    latencies: list[float] = []
+    errors = 0
+    counter = iter(range(min(n, 200)))  # warm-up first: connections, caches, JIT-free paths
+    headers = {"Authorization": f"Bearer {spec['secret']}"}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async def one(client: httpx.AsyncClient) -> None:
+        nonlocal errors
+        for i in counter:
+            t0 = time.perf_counter()
+            if checkout:
+                body = {
+                    "customer": spec["buyers"][i % len(spec["buyers"])],
+                    "merchant": spec["merchants"][i % len(spec["merchants"])],
+                    "currency": "EUR",
+                    "lines": [{"sku": "book", "quantity": 1, "unit_price": 1_000}],
+                }
+                response = await client.post(
+                    "/v1/checkouts",
+                    json=body,
+                    headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
+                )
+                ok = response.status_code == 201
+            else:
+                response = await client.get("/v1/ping", headers=headers)
+                ok = response.status_code == 200
+            latencies.append(time.perf_counter() - t0)
+            errors += not ok
+
+    async with httpx.AsyncClient(base_url=spec["base_url"], limits=limits, timeout=60) as client:
+        await asyncio.gather(*(one(client) for _ in range(concurrency)))
+        counter = iter(range(n))
+        errors = 0
+        latencies.clear()
+        started = time.perf_counter()
+        await asyncio.gather(*(one(client) for _ in range(concurrency)))
+        seconds = time.perf_counter() - started
+    return seconds, sorted(latencies), errors
+
+
+def _pct(sorted_values: list[float], q: float) -> float:
+    return round(sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * q))] * 1000, 2)
+
+
+def drive(spec: dict[str, Any]) -> dict[str, Any]:
+    base_s, base_lat, base_err = asyncio.run(_load(spec, checkout=False))
+    s, lat, err = asyncio.run(_load(spec, checkout=True))
+    return {
+        "baseline_rps": round(spec["requests"] / base_s, 1),
+        "baseline_p50_ms": _pct(base_lat, 0.5),
+        "baseline_p99_ms": _pct(base_lat, 0.99),
+        "checkout_rps": round(spec["requests"] / s, 1),
+        "p50_ms": _pct(lat, 0.5),
+        "p99_ms": _pct(lat, 0.99),
+        "errors": base_err + err,
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(drive(json.loads(sys.stdin.read()))))
