@@ -82,6 +82,7 @@ def test_a_refusal_is_replayed_too(api: Api) -> None:
     api.ok(api.post(api.a, "/v1/settlement_runs", settled), 201)
     again = api.post(api.a, path, body, key="w-1")
     assert (again.status_code, again.json()) == (402, first.json())
+    assert again.headers["content-type"] == "application/problem+json"
     ok = api.post(api.a, path, body, key="w-2")
     assert ok.status_code == 201, ok.text
 

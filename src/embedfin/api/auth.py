@@ -206,15 +206,20 @@ class KeyVerifier:
         self._cache: dict[str, tuple[float, Principal]] = {}
         self._lock = threading.Lock()
 
+    def cached(self, secret: str) -> Principal | None:
+        """The key's principal if verified within the last ``ttl_s`` (no I/O)."""
+        with self._lock:
+            hit = self._cache.get(_digest(secret))
+        return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
     def verify(self, connect: Callable[[], Connection], secret: str) -> Principal:
         if not secret.startswith("efk_") or len(secret) > 200:
             raise Unauthenticated("missing or malformed API key")
+        found = self.cached(secret)
+        if found is not None:
+            return found
         digest = _digest(secret)
         now = time.monotonic()
-        with self._lock:
-            hit = self._cache.get(digest)
-        if hit is not None and hit[0] > now:
-            return hit[1]
         with connect() as conn:
             row = conn.execute(select(api_keys).where(api_keys.c.secret_hash == digest)).first()
         if row is None or row.revoked_at is not None:

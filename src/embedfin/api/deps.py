@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from embedfin.api.auth import Principal, Scope, Unauthenticated
 from embedfin.api.platform import Platform
+from embedfin.api.problems import PROBLEM_JSON
 
 bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer efk_…`")
 
@@ -20,14 +22,20 @@ def platform_of(request: Request) -> Platform:
     return found
 
 
-def require(scope: Scope) -> Callable[..., Principal]:
-    def dependency(
+def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
+    async def dependency(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Principal:
         if credentials is None:
             raise Unauthenticated("send your API key as Authorization: Bearer <key>")
-        principal = platform_of(request).authenticate(credentials.credentials)
+        platform = platform_of(request)
+        secret = credentials.credentials
+        cached = platform.keys.cached(secret)  # the common case: no I/O, stay on the loop
+        if cached is not None:
+            principal = platform.charge(cached)
+        else:
+            principal = await run_in_threadpool(platform.authenticate, secret)
         request.state.principal = principal
         principal.require(scope)
         return principal
@@ -48,4 +56,5 @@ IdempotencyKey = Annotated[
 
 def respond(status: int, body: dict[str, Any], replayed: bool) -> JSONResponse:
     headers = {"Idempotent-Replayed": "true"} if replayed else None
-    return JSONResponse(body, status_code=status, headers=headers)
+    media_type = PROBLEM_JSON if status >= 400 else "application/json"
+    return JSONResponse(body, status_code=status, headers=headers, media_type=media_type)

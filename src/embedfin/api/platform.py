@@ -13,13 +13,15 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, text
 
 from embedfin.api.auth import KeyVerifier, Principal
+from embedfin.api.group_commit import CheckoutBatcher
 from embedfin.api.problems import IdempotencyInFlight, RateLimited, error_body
 from embedfin.api.ratelimit import TokenBuckets
 from embedfin.api.webhooks import Webhooks
@@ -85,6 +87,7 @@ class Platform:
             self.engine, self.cipher, self.clock, self.settings.webhook_max_attempts
         )
         self._services: dict[tuple[str, str], Any] = {}
+        self.batcher = CheckoutBatcher(self)
         self._inflight: set[tuple[str, str]] = set()
         self._inflight_lock = threading.Lock()
 
@@ -130,7 +133,10 @@ class Platform:
 
     # --- requests ------------------------------------------------------------------------------
     def authenticate(self, secret: str) -> Principal:
-        principal = self.keys.verify(self.ledger.reader, secret)
+        """Verify a key (reads the store on a cache miss) and charge its rate limit."""
+        return self.charge(self.keys.verify(self.ledger.reader, secret))
+
+    def charge(self, principal: Principal) -> Principal:
         wait = self.buckets.take(principal.key_id)
         if wait > 0:
             raise RateLimited(
@@ -172,17 +178,21 @@ class Platform:
                 return (*effect(), False)
             with self.ledger.transaction():
                 return (*effect(), False)
-        check_idempotency_key(idempotency_key)
-        digest = hashlib.sha256(
-            json.dumps(fingerprint, sort_keys=True, separators=(",", ":"), default=str).encode()
-        ).hexdigest()
         slot = (principal.key_id, idempotency_key)
+        with self.claim(slot):
+            digest = fingerprint_digest({"instance": instance, **fingerprint})
+            return self._once(slot, digest, effect, instance, atomic)
+
+    @contextmanager
+    def claim(self, slot: tuple[str, str]) -> Iterator[None]:
+        """Hold an Idempotency-Key for this request; a duplicate meanwhile gets 409."""
+        check_idempotency_key(slot[1])
         with self._inflight_lock:
             if slot in self._inflight:
                 raise IdempotencyInFlight("a request with this Idempotency-Key is in flight")
             self._inflight.add(slot)
         try:
-            return self._once(slot, digest, effect, instance, atomic)
+            yield
         finally:
             with self._inflight_lock:
                 self._inflight.discard(slot)
@@ -213,15 +223,8 @@ class Platform:
             return status, body, False
         try:
             with self.ledger.transaction() as tx:
-                if self.ledger.dialect == "postgresql":  # another process may hold the key
-                    lock = int.from_bytes(hashlib.sha256(repr(slot).encode()).digest()[:8], "big")
-                    got = tx.conn.execute(
-                        text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": lock - (1 << 63)}
-                    ).scalar_one()
-                    if not got:
-                        raise IdempotencyInFlight(
-                            "a request with this Idempotency-Key is in flight"
-                        )
+                if not holds_key_lock(tx.conn, slot):
+                    raise IdempotencyInFlight("a request with this Idempotency-Key is in flight")
                 stored = _stored(tx.conn, slot, digest)
                 if stored is not None:
                     return (*stored, True)
@@ -248,15 +251,28 @@ class Platform:
     def _store(
         self, conn: Connection, slot: tuple[str, str], digest: str, status: int, body: Body
     ) -> None:
+        self.store_responses(conn, [(slot, digest, status, body)])
+
+    def store_responses(
+        self, conn: Connection, answers: Sequence[tuple[tuple[str, str], str, int, Body]]
+    ) -> None:
+        """Keep the answers to Idempotency-Keys (one statement for many)."""
+        if not answers:
+            return
+        now = self.clock.now_ns()
         conn.execute(
-            insert(idempotency_keys).values(
-                api_key_id=slot[0],
-                idempotency_key=slot[1],
-                request_hash=digest,
-                status_code=status,
-                response_body=json.dumps(body, separators=(",", ":"), default=str),
-                created_at=self.clock.now_ns(),
-            )
+            insert(idempotency_keys),
+            [
+                {
+                    "api_key_id": slot[0],
+                    "idempotency_key": slot[1],
+                    "request_hash": digest,
+                    "status_code": status,
+                    "response_body": json.dumps(body, separators=(",", ":"), default=str),
+                    "created_at": now,
+                }
+                for slot, digest, status, body in answers
+            ],
         )
 
     def purge_idempotency_keys(self) -> int:
@@ -266,6 +282,46 @@ class Platform:
                 delete(idempotency_keys).where(idempotency_keys.c.created_at < cutoff)
             )
         return int(gone.rowcount or 0)
+
+
+def holds_key_lock(conn: Connection, slot: tuple[str, str]) -> bool:
+    """On PostgreSQL, take the key's transaction-scoped advisory lock if no other process holds
+    it (several API processes may share the database); SQLite has one writer anyway."""
+    if conn.dialect.name != "postgresql":
+        return True
+    lock = int.from_bytes(hashlib.sha256(repr(slot).encode()).digest()[:8], "big") - (1 << 63)
+    return bool(conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": lock}).scalar())
+
+
+def fingerprint_digest(fingerprint: Body) -> str:
+    """What a retry must repeat exactly: a hash of the request's method, path and parameters."""
+    canonical = json.dumps(fingerprint, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def stored_responses(
+    conn: Connection, slots: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[str, int, Body]]:
+    """Stored answers of many keys at once: (request hash, status, body) by key."""
+    found: dict[tuple[str, str], tuple[str, int, Body]] = {}
+    by_api_key: dict[str, list[str]] = {}
+    for api_key, key in slots:
+        by_api_key.setdefault(api_key, []).append(key)
+    t = idempotency_keys
+    for api_key, keys in by_api_key.items():
+        for start in range(0, len(keys), 500):
+            rows = conn.execute(
+                select(t).where(
+                    t.c.api_key_id == api_key, t.c.idempotency_key.in_(keys[start : start + 500])
+                )
+            ).all()
+            for row in rows:
+                found[(api_key, row.idempotency_key)] = (
+                    row.request_hash,
+                    row.status_code,
+                    json.loads(row.response_body),
+                )
+    return found
 
 
 def check_idempotency_key(key: str) -> None:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.concurrency import run_in_threadpool
 
 from embedfin.api.auth import Principal, Scope
 from embedfin.api.deps import IdempotencyKey, PlatformDep, require, respond
+from embedfin.api.group_commit import CheckoutJob
 from embedfin.api.ids import object_id
-from embedfin.api.platform import Platform
+from embedfin.api.platform import Platform, fingerprint_digest
 from embedfin.api.schemas import (
     PROBLEM_RESPONSES,
     BalanceOut,
@@ -445,15 +448,37 @@ def _pay(
 
 
 @router.post("/checkouts", status_code=201, response_model=OrderOut, tags=["orders"])
-def create_checkout(
+async def create_checkout(
     body: CheckoutCreate,
     platform: PlatformDep,
     principal: Annotated[Principal, Depends(require(Scope.ORDERS_WRITE))],
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    """Place and pay an order in one call (the embedded checkout: no redirect)."""
-    order_id = derived_id("ord", principal, idempotency_key)
+    """Place and pay an order in one call (the embedded checkout: no redirect).
 
+    Wallet checkouts arriving together are committed together (group commit); each still gets
+    its own answer and changes nothing if it fails."""
+    order_id = derived_id("ord", principal, idempotency_key)
+    if body.payment_method == "wallet" and body.channel_kind is None and not body.wallet_amount:
+        digest = fingerprint_digest({"instance": "/v1/checkouts", **body.model_dump()})
+        slot = None if idempotency_key is None else (principal.key_id, idempotency_key)
+        job = CheckoutJob(principal, slot, digest, body, order_id)
+        if slot is None:
+            return respond(*await asyncio.wrap_future(platform.batcher.submit(job)))
+        with platform.claim(slot):
+            return respond(*await asyncio.wrap_future(platform.batcher.submit(job)))
+    return await run_in_threadpool(
+        _checkout_with_channel, platform, principal, body, order_id, idempotency_key
+    )
+
+
+def _checkout_with_channel(
+    platform: Platform,
+    principal: Principal,
+    body: CheckoutCreate,
+    order_id: str,
+    idempotency_key: str | None,
+) -> Any:
     def effect() -> tuple[int, dict[str, Any]]:
         _place(platform, principal, body, order_id)
         order, channel = _pay(

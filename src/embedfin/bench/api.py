@@ -120,7 +120,8 @@ def run(url: str | None, requests: int, concurrency: int) -> ApiBenchResult:
             base_url = f"http://127.0.0.1:{port}"
             _wait_ready(base_url, server)
             spec = {
-                "base_url": base_url,
+                "host": "127.0.0.1",
+                "port": port,
                 "secret": secret,
                 "requests": requests,
                 "concurrency": concurrency,
@@ -189,45 +190,83 @@ def _rss_mb(pid: int) -> float:
 
 
 # --- the driver (a separate process) -------------------------------------------------------------
+class _Connection:
+    """One keep-alive HTTP/1.1 connection. A load generator must cost little next to the server
+    it measures (both share the machine), so this speaks just enough HTTP: fixed requests,
+    Content-Length bodies, as uvicorn answers."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> _Connection:
+        reader, writer = await asyncio.open_connection(host, port)
+        return cls(reader, writer)
+
+    async def request(self, head: bytes, body: bytes = b"") -> int:
+        self.writer.write(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        status = int((await self.reader.readline()).split(b" ", 2)[1])
+        length = 0
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+        await self.reader.readexactly(length)
+        return status
+
+    def close(self) -> None:
+        self.writer.close()
+
+
 async def _load(spec: dict[str, Any], checkout: bool) -> tuple[float, list[float], int]:
     n, concurrency = spec["requests"], spec["concurrency"]
+    host, port = spec["host"], spec["port"]
+    auth_header = f"Authorization: Bearer {spec['secret']}\r\n".encode()
+    ping = b"GET /v1/ping HTTP/1.1\r\nHost: bench\r\n" + auth_header
+    post = (
+        b"POST /v1/checkouts HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+        + auth_header
+    )
     latencies: list[float] = []
     errors = 0
-    counter = iter(range(min(n, 200)))  # warm-up first: connections, caches, JIT-free paths
-    headers = {"Authorization": f"Bearer {spec['secret']}"}
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
 
-    async def one(client: httpx.AsyncClient) -> None:
+    async def one(conn: _Connection, numbers: Any) -> None:
         nonlocal errors
-        for i in counter:
+        for i in numbers:
             t0 = time.perf_counter()
             if checkout:
-                body = {
-                    "customer": spec["buyers"][i % len(spec["buyers"])],
-                    "merchant": spec["merchants"][i % len(spec["merchants"])],
-                    "currency": "EUR",
-                    "lines": [{"sku": "book", "quantity": 1, "unit_price": 1_000}],
-                }
-                response = await client.post(
-                    "/v1/checkouts",
-                    json=body,
-                    headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
-                )
-                ok = response.status_code == 201
+                body = json.dumps(
+                    {
+                        "customer": spec["buyers"][i % len(spec["buyers"])],
+                        "merchant": spec["merchants"][i % len(spec["merchants"])],
+                        "currency": "EUR",
+                        "lines": [{"sku": "book", "quantity": 1, "unit_price": 1_000}],
+                    }
+                ).encode()
+                key = f"Idempotency-Key: {uuid.uuid4()}\r\n".encode()
+                ok = await conn.request(post + key, body) == 201
             else:
-                response = await client.get("/v1/ping", headers=headers)
-                ok = response.status_code == 200
+                ok = await conn.request(ping) == 200
             latencies.append(time.perf_counter() - t0)
             errors += not ok
 
-    async with httpx.AsyncClient(base_url=spec["base_url"], limits=limits, timeout=60) as client:
-        await asyncio.gather(*(one(client) for _ in range(concurrency)))
-        counter = iter(range(n))
-        errors = 0
+    connections = [await _Connection.open(host, port) for _ in range(concurrency)]
+    try:
+        warm = iter(range(n, n + min(n, 200)))  # warm-up: connections, caches, first queries
+        await asyncio.gather(*(one(c, warm) for c in connections))
         latencies.clear()
+        errors = 0
+        numbers = iter(range(n))
         started = time.perf_counter()
-        await asyncio.gather(*(one(client) for _ in range(concurrency)))
+        await asyncio.gather(*(one(c, numbers) for c in connections))
         seconds = time.perf_counter() - started
+    finally:
+        for c in connections:
+            c.close()
     return seconds, sorted(latencies), errors
 
 

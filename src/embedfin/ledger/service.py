@@ -382,6 +382,24 @@ class LedgerTransaction:
         """Run ``callback`` once the unit of work has committed (never if it rolls back)."""
         self.committed.append(callback)
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A part of the unit of work that an exception undoes alone (SQL SAVEPOINT).
+
+        Its after-commit callbacks are dropped with it. The ledger's account cache needs no
+        care: it is only trusted while the stored last timestamp is the one it was filled at,
+        and rolling back restores exactly that.
+        """
+        mark = len(self.committed)
+        nested = self.conn.begin_nested()
+        try:
+            yield
+        except BaseException:
+            nested.rollback()
+            del self.committed[mark:]
+            raise
+        nested.commit()
+
     def create_accounts(self, batch: Sequence[Account]) -> list[CreateAccountResult]:
         _check_size(batch)
         return self.ledger._accounts_batch(self.conn, batch) if batch else []

@@ -1,0 +1,233 @@
+"""Group commit for wallet checkouts: concurrent requests share one unit of work.
+
+Each ``POST /v1/checkouts`` paid from the wallet is queued; one writer thread takes everything
+queued (up to ``max_batch``), and for each tenant places and pays all those orders with the bulk
+service commands in a single transaction — one ledger batch per step and one commit (one fsync)
+for the lot. Each request still gets its own answer, exactly as if it had run alone:
+
+* its Idempotency-Key is looked up and its response stored in that same transaction;
+* a request that fails (unknown customer, insufficient funds, …) changes nothing: the batch runs
+  inside a savepoint, and when any order fails the savepoint is rolled back, the failed requests
+  are answered with their errors, and the rest run again without them. Orders fail in the same
+  order a serial run would fail them (the bulk commands decide orders in sequence).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections import defaultdict
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from embedfin.api.auth import Principal
+from embedfin.api.problems import IdempotencyInFlight, error_body
+from embedfin.api.schemas import CheckoutCreate, OrderOut
+from embedfin.commerce.orders import OrderLine
+from embedfin.core.errors import EmbedfinError, IdempotencyMismatch, NotFound
+from embedfin.db.tables import customers
+from embedfin.ledger.service import LedgerTransaction
+from embedfin.payments.escrow_bulk import OrderSpec
+
+if TYPE_CHECKING:
+    from embedfin.api.platform import Body, Platform
+
+log = logging.getLogger("embedfin.api")
+
+Answer = tuple[int, "Body", bool]
+
+
+@dataclass
+class CheckoutJob:
+    principal: Principal
+    slot: tuple[str, str] | None
+    digest: str
+    body: CheckoutCreate
+    order_id: str
+    future: Future[Answer] = field(default_factory=Future)
+
+
+class CheckoutBatcher:
+    def __init__(self, platform: Platform, max_batch: int = 512) -> None:
+        self.platform = platform
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[CheckoutJob] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, job: CheckoutJob) -> Future[Answer]:
+        """Queue a checkout; the future holds its answer (or its typed error)."""
+        self._ensure_thread()
+        self._queue.put(job)
+        return job.future
+
+    def _ensure_thread(self) -> None:
+        if self._thread is not None:
+            return
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="embedfin-checkout-writer", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self.max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            by_tenant: dict[str, list[CheckoutJob]] = defaultdict(list)
+            for job in batch:
+                by_tenant[job.principal.tenant].append(job)
+            for jobs in by_tenant.values():
+                try:
+                    self.run_batch(jobs)
+                except Exception as error:  # the unit of work failed as a whole
+                    log.exception("checkout batch failed")
+                    for job in jobs:
+                        if not job.future.done():
+                            job.future.set_exception(error)
+
+    def run_batch(self, jobs: list[CheckoutJob]) -> None:
+        """Place and pay every job's order in one unit of work; answer each job."""
+        platform = self.platform
+        answers: dict[int, Answer | EmbedfinError] = {}
+        with platform.ledger.transaction() as tx:
+            live = self._replays(tx, jobs, answers)
+            live = self._known_customers(tx, live, answers)
+            while live:
+                failed = self._attempt(tx, live, answers)
+                if not failed:
+                    break
+                live = [job for job in live if id(job) not in failed]
+            stored = []
+            for job in jobs:
+                answer = answers[id(job)]
+                if job.slot is None or (isinstance(answer, tuple) and answer[2]):
+                    continue
+                if isinstance(answer, IdempotencyInFlight | IdempotencyMismatch):
+                    continue  # the key's first answer stays the stored one
+                if isinstance(answer, EmbedfinError):
+                    status, body = error_body(answer, "/v1/checkouts")
+                    if status >= 500:
+                        continue
+                    stored.append((job.slot, job.digest, status, body))
+                else:
+                    stored.append((job.slot, job.digest, answer[0], answer[1]))
+            platform.store_responses(tx.conn, stored)
+        for job in jobs:
+            answer = answers[id(job)]
+            if isinstance(answer, EmbedfinError):
+                job.future.set_exception(answer)
+            else:
+                job.future.set_result(answer)
+
+    def _replays(
+        self,
+        tx: LedgerTransaction,
+        jobs: list[CheckoutJob],
+        answers: dict[int, Answer | EmbedfinError],
+    ) -> list[CheckoutJob]:
+        from embedfin.api.platform import holds_key_lock, stored_responses
+
+        found = stored_responses(tx.conn, [job.slot for job in jobs if job.slot is not None])
+        live = []
+        for job in jobs:
+            if job.slot is None:
+                live.append(job)
+                continue
+            if not holds_key_lock(tx.conn, job.slot):
+                answers[id(job)] = IdempotencyInFlight("this Idempotency-Key is in flight")
+                continue
+            stored = found.get(job.slot)
+            if stored is None:
+                live.append(job)
+            elif stored[0] != job.digest:
+                answers[id(job)] = IdempotencyMismatch(
+                    "this Idempotency-Key was used with other parameters; use a new key"
+                )
+            else:
+                answers[id(job)] = (stored[1], stored[2], True)
+        return live
+
+    def _known_customers(
+        self,
+        tx: LedgerTransaction,
+        jobs: list[CheckoutJob],
+        answers: dict[int, Answer | EmbedfinError],
+    ) -> list[CheckoutJob]:
+        if not jobs:
+            return jobs
+        tenant = jobs[0].principal.tenant
+        wanted = sorted({job.body.customer for job in jobs})
+        known = set(
+            tx.conn.execute(
+                select(customers.c.customer_id).where(
+                    customers.c.tenant == tenant, customers.c.customer_id.in_(wanted)
+                )
+            ).scalars()
+        )
+        live = []
+        for job in jobs:
+            merchant_ok = job.principal.may_see_merchant(job.body.merchant)
+            if job.body.customer not in known:
+                answers[id(job)] = NotFound(f"no customer {job.body.customer}")
+            elif not merchant_ok:
+                answers[id(job)] = NotFound(f"no merchant {job.body.merchant}")
+            else:
+                live.append(job)
+        return live
+
+    def _attempt(
+        self,
+        tx: LedgerTransaction,
+        jobs: list[CheckoutJob],
+        answers: dict[int, Answer | EmbedfinError],
+    ) -> set[int]:
+        """Run the jobs in a savepoint; the ids of failed jobs (then nothing was kept)."""
+        checkout = self.platform.checkout(jobs[0].principal.tenant)
+        failed: set[int] = set()
+        try:
+            with tx.savepoint():
+                specs = [
+                    OrderSpec(
+                        job.order_id,
+                        job.body.customer,
+                        job.body.merchant,
+                        job.body.currency,
+                        [OrderLine(li.sku, li.quantity, li.unit_price) for li in job.body.lines],
+                        job.body.goods_kind,
+                    )
+                    for job in jobs
+                ]
+                placed = checkout.place_orders(specs)
+                for job, result in zip(jobs, placed, strict=True):
+                    if result.error is not None:
+                        answers[id(job)] = result.error
+                        failed.add(id(job))
+                paying = [job for job in jobs if id(job) not in failed]
+                paid = checkout.pay_with_wallets([job.order_id for job in paying])
+                for job, result in zip(paying, paid, strict=True):
+                    if result.error is not None:
+                        answers[id(job)] = result.error
+                        failed.add(id(job))
+                    else:
+                        assert result.order is not None
+                        body: Any = OrderOut.of(result.order).model_dump(mode="json")
+                        answers[id(job)] = (201, body, False)
+                if failed:
+                    raise _Retry
+        except _Retry:
+            pass
+        return failed
+
+
+class _Retry(Exception):
+    """Some orders failed: undo the savepoint and run the others again."""
