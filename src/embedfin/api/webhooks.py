@@ -1,11 +1,12 @@
 """Webhooks: endpoints per tenant, deliveries fed from the outbox, signed, retried, logged.
 
 ``dispatch`` is an outbox consumer: each new event of a tenant becomes one delivery row per
-matching endpoint, in the same transaction that advances the consumer's cursor (exactly one
-delivery per endpoint and event). ``deliver_due`` POSTs due deliveries, logs every attempt and
-reschedules failures with exponential backoff (30 s, 1 min, 2 min … capped at 6 h) until
-``max_attempts``; ``replay`` schedules a delivery again by hand. Endpoint secrets are stored
-encrypted; during a rotation the old secret keeps signing for a grace period.
+matching endpoint that existed when it happened, in the same transaction that advances the
+consumer's cursor (exactly one delivery per endpoint and event). ``deliver_due`` POSTs due
+deliveries, logs every attempt and reschedules failures with exponential backoff (30 s, 1 min,
+2 min … capped at 6 h) until ``max_attempts``; ``replay`` schedules a delivery again by hand.
+Endpoint secrets are stored encrypted; during a rotation the old secret keeps signing for a
+grace period.
 """
 
 from __future__ import annotations
@@ -221,6 +222,14 @@ class Webhooks:
     def dispatch(self, limit: int = 1000) -> int:
         """Turn new outbox events into deliveries; returns how many deliveries were created."""
         created = 0
+        with self.engine.connect() as conn:
+            enabled = conn.execute(
+                select(webhook_endpoints.c.endpoint_id)
+                .where(webhook_endpoints.c.status == "enabled")
+                .limit(1)
+            ).first()
+        if enabled is None:  # nobody listens: leave the events for a later endpoint to skip
+            return 0
         with self.engine.begin() as conn:
             after = load_cursor(conn, CONSUMER)
             events = read_events(conn, after, limit)
@@ -241,8 +250,8 @@ class Webhooks:
             for stored in events:
                 event = stored.event
                 for ep in endpoints:
-                    if ep.tenant != event.tenant_id:
-                        continue
+                    if ep.tenant != event.tenant_id or event.occurred_at_ns < ep.created_at_ns:
+                        continue  # another tenant's, or from before the endpoint existed
                     if "*" not in ep.event_types and event.type not in ep.event_types:
                         continue
                     rows.append(
