@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from embedfin.api.app import create_app
+from embedfin.api.app import create_app, tune_gc
 
 app = create_app()
+tune_gc()
