@@ -17,7 +17,8 @@ from embedfin.api.problems import PROBLEM_JSON
 bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer efk_…`")
 
 
-def platform_of(request: Request) -> Platform:
+async def platform_of(request: Request) -> Platform:
+    """Async on purpose: a sync dependency would cost every request a thread-pool hop."""
     found: Platform = request.app.state.platform
     return found
 
@@ -29,7 +30,7 @@ def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
     ) -> Principal:
         if credentials is None:
             raise Unauthenticated("send your API key as Authorization: Bearer <key>")
-        platform = platform_of(request)
+        platform: Platform = request.app.state.platform
         secret = credentials.credentials
         cached = platform.keys.cached(secret)  # the common case: no I/O, stay on the loop
         if cached is not None:

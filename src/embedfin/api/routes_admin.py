@@ -22,7 +22,6 @@ from embedfin.api.schemas import (
     Limit,
     Page,
     PayoutOut,
-    PingOut,
     ReconBreakOut,
     ReconciliationCreate,
     ReconciliationOut,
@@ -51,12 +50,6 @@ Cursor = Annotated[str | None, Query(max_length=64)]
 
 def _list(items: list[dict[str, Any]], more: bool) -> dict[str, Any]:
     return {"object": "list", "data": items, "has_more": more}
-
-
-@router.get("/ping", response_model=PingOut, tags=["meta"])
-def ping(principal: Reader) -> Any:
-    """Authenticated no-op: checks a key (and is the API benchmark's baseline)."""
-    return {"object": "ping", "tenant": principal.tenant, "role": str(principal.role)}
 
 
 # --- API keys ------------------------------------------------------------------------------------

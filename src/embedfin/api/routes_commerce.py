@@ -34,6 +34,7 @@ from embedfin.api.schemas import (
     OrderOut,
     OrderPay,
     Page,
+    PingOut,
     RefundIn,
     ShipIn,
     TopUpCreate,
@@ -149,6 +150,70 @@ def _require_customer(platform: Platform, principal: Principal, customer_id: str
     with platform.read() as conn:
         if not customer_store.customer_exists(conn, principal.tenant, customer_id):
             raise NotFound(f"no customer {customer_id}")
+
+
+# --- the hot paths first: routes are matched in order ----------------------------------------
+@router.get("/ping", response_model=PingOut, tags=["meta"])
+def ping(principal: Reader) -> Any:
+    """Authenticated no-op: checks a key (and is the API benchmark's baseline)."""
+    return {"object": "ping", "tenant": principal.tenant, "role": str(principal.role)}
+
+
+@router.post("/checkouts", status_code=201, response_model=OrderOut, tags=["orders"])
+async def create_checkout(
+    body: CheckoutCreate,
+    platform: PlatformDep,
+    principal: Annotated[Principal, Depends(require(Scope.ORDERS_WRITE))],
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """Place and pay an order in one call (the embedded checkout: no redirect).
+
+    Wallet checkouts arriving together are committed together (group commit); each still gets
+    its own answer and changes nothing if it fails."""
+    order_id = derived_id("ord", principal, idempotency_key)
+    if body.payment_method == "wallet" and body.channel_kind is None and not body.wallet_amount:
+        digest = fingerprint_digest({"instance": "/v1/checkouts", **body.model_dump()})
+        slot = None if idempotency_key is None else (principal.key_id, idempotency_key)
+        job = CheckoutJob(principal, slot, digest, body, order_id)
+        if slot is None:
+            return respond(*await asyncio.wrap_future(platform.batcher.submit(job)))
+        with platform.claim(slot):
+            return respond(*await asyncio.wrap_future(platform.batcher.submit(job)))
+    return await run_in_threadpool(
+        _checkout_with_channel, platform, principal, body, order_id, idempotency_key
+    )
+
+
+def _checkout_with_channel(
+    platform: Platform,
+    principal: Principal,
+    body: CheckoutCreate,
+    order_id: str,
+    idempotency_key: str | None,
+) -> Any:
+    def effect() -> tuple[int, dict[str, Any]]:
+        _place(platform, principal, body, order_id)
+        order, channel = _pay(
+            platform,
+            principal,
+            order_id,
+            body.payment_method,
+            body.channel_kind,
+            body.wallet_amount,
+            idempotency_key,
+        )
+        return 201, _order_out(order, channel)
+
+    return respond(
+        *platform.command(
+            principal,
+            idempotency_key,
+            body.model_dump(),
+            effect,
+            instance="/v1/checkouts",
+            atomic=body.payment_method == "wallet",
+        )
+    )
 
 
 # --- merchants -----------------------------------------------------------------------------------
@@ -445,63 +510,6 @@ def _pay(
         wallet_part=part,
     )
     return paid.order, paid.channel
-
-
-@router.post("/checkouts", status_code=201, response_model=OrderOut, tags=["orders"])
-async def create_checkout(
-    body: CheckoutCreate,
-    platform: PlatformDep,
-    principal: Annotated[Principal, Depends(require(Scope.ORDERS_WRITE))],
-    idempotency_key: IdempotencyKey = None,
-) -> Any:
-    """Place and pay an order in one call (the embedded checkout: no redirect).
-
-    Wallet checkouts arriving together are committed together (group commit); each still gets
-    its own answer and changes nothing if it fails."""
-    order_id = derived_id("ord", principal, idempotency_key)
-    if body.payment_method == "wallet" and body.channel_kind is None and not body.wallet_amount:
-        digest = fingerprint_digest({"instance": "/v1/checkouts", **body.model_dump()})
-        slot = None if idempotency_key is None else (principal.key_id, idempotency_key)
-        job = CheckoutJob(principal, slot, digest, body, order_id)
-        if slot is None:
-            return respond(*await asyncio.wrap_future(platform.batcher.submit(job)))
-        with platform.claim(slot):
-            return respond(*await asyncio.wrap_future(platform.batcher.submit(job)))
-    return await run_in_threadpool(
-        _checkout_with_channel, platform, principal, body, order_id, idempotency_key
-    )
-
-
-def _checkout_with_channel(
-    platform: Platform,
-    principal: Principal,
-    body: CheckoutCreate,
-    order_id: str,
-    idempotency_key: str | None,
-) -> Any:
-    def effect() -> tuple[int, dict[str, Any]]:
-        _place(platform, principal, body, order_id)
-        order, channel = _pay(
-            platform,
-            principal,
-            order_id,
-            body.payment_method,
-            body.channel_kind,
-            body.wallet_amount,
-            idempotency_key,
-        )
-        return 201, _order_out(order, channel)
-
-    return respond(
-        *platform.command(
-            principal,
-            idempotency_key,
-            body.model_dump(),
-            effect,
-            instance="/v1/checkouts",
-            atomic=body.payment_method == "wallet",
-        )
-    )
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, tags=["orders"])
