@@ -67,6 +67,24 @@ def load_merchant(conn: Connection, tenant: str, merchant_id: str) -> Merchant |
     return Merchant(**row) if row else None
 
 
+def load_merchants(
+    conn: Connection, tenant: str, merchant_ids: Sequence[str]
+) -> dict[str, Merchant]:
+    """Many merchants in one query, by id (missing ids are absent)."""
+    wanted = sorted(set(merchant_ids))
+    found: dict[str, Merchant] = {}
+    for start in range(0, len(wanted), 500):
+        rows = conn.execute(
+            select(merchants).where(
+                merchants.c.tenant == tenant,
+                merchants.c.merchant_id.in_(wanted[start : start + 500]),
+            )
+        ).mappings()
+        for row in rows:
+            found[row["merchant_id"]] = Merchant(**row)
+    return found
+
+
 def insert_order(conn: Connection, order: Order, lines: Sequence[OrderLine]) -> None:
     insert_orders(conn, [(order, lines)])
 

@@ -22,6 +22,7 @@ from embedfin.commerce.store import (
     insert_orders,
     load_lines,
     load_merchant,
+    load_merchants,
     load_orders,
     save_orders,
 )
@@ -319,7 +320,9 @@ def place_orders(
     with checkout.ledger.transaction() as tx:
         answers: list[BulkResult] = []
         existing = load_orders(tx.conn, tenant, order_ids)
-        merchants: dict[str, Merchant | None] = {}
+        wanted = [spec.merchant_id for spec in specs]
+        merchants: dict[str, Merchant | None] = {m: None for m in wanted}
+        merchants.update(load_merchants(tx.conn, tenant, wanted))
         placed: list[tuple[Order, Sequence[OrderLine]]] = []
         seen: set[str] = set()
         for spec in specs:
