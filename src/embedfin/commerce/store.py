@@ -186,6 +186,9 @@ def save_orders(conn: Connection, changed: Sequence[Order]) -> None:
     if conn.dialect.name == "postgresql" and len(changed) > 1:
         _save_orders_postgres(conn, changed)
         return
+    if conn.dialect.name == "sqlite":  # driver-level executemany: no per-row binding work
+        conn.exec_driver_sql(_SAVE_ORDER_SQLITE, [_save_row(order) for order in changed])
+        return
     params = []
     for order in changed:
         values = _order_values(order)
@@ -193,6 +196,19 @@ def save_orders(conn: Connection, changed: Sequence[Order]) -> None:
         values["key_id"] = values.pop("order_id")
         params.append(values)
     conn.execute(_SAVE_ORDER, params)
+
+
+_UPDATED_FIELDS = tuple(name for name in _ORDER_FIELDS if name not in ("tenant", "order_id"))
+_SAVE_ORDER_SQLITE = (
+    "UPDATE orders SET "
+    + ", ".join(f"{name} = ?" for name in _UPDATED_FIELDS)
+    + " WHERE tenant = ? AND order_id = ?"
+)
+
+
+def _save_row(order: Order) -> tuple[object, ...]:
+    values = _order_values(order)
+    return (*(values[name] for name in _UPDATED_FIELDS), order.tenant, order.order_id)
 
 
 def _save_orders_postgres(conn: Connection, changed: Sequence[Order]) -> None:

@@ -14,7 +14,7 @@ older than every transaction still running, so a consumer never skips a late-com
 from __future__ import annotations
 
 import json
-import uuid
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,7 +46,7 @@ class Event:
     payload: Mapping[str, JSONValue]
     occurred_at_ns: int
     tenant_id: str | None = None
-    event_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    event_id: str = field(default_factory=lambda: os.urandom(16).hex())  # 128 random bits
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from embedfin.commerce import orders as rules
-from embedfin.commerce.orders import GoodsKind, Order, OrderLine, OrderStatus
+from embedfin.commerce.orders import GoodsKind, Order, OrderLine, OrderStatus, replace
 from embedfin.commerce.store import (
     Merchant,
     insert_orders,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import insert, select
 
-from embedfin.core.errors import LedgerRejected, NotFound
+from embedfin.core.errors import EmbedfinError, InsufficientFunds, LedgerRejected, NotFound
 from embedfin.core.events import Event, append_events
 from embedfin.core.money import Money, currency
 from embedfin.db.tables import merchant_bank_accounts, merchants, payment_accounts, payouts
@@ -121,68 +121,81 @@ class MerchantSettlement:
         return lines
 
     def run_payouts(self, batch_id: str) -> list[BatchLine]:
-        """Pay every merchant with a bound bank account its whole available balance."""
+        """Pay every merchant with a bound bank account its whole available balance.
+
+        One unit of work (one commit) for the batch, each merchant in a savepoint: a merchant
+        whose payout the ledger refuses is left out, the others are paid, and the refusal is
+        raised once the rest has committed (re-running the batch id pays only what is left).
+        """
         check_name("batch_id", batch_id)
         lines: list[BatchLine] = []
-        reserve_by_currency: dict[str, AccountKey] = {}
-        for key in self._merchant_accounts(AccountCode.MERCHANT_AVAILABLE):
-            with self.ledger.transaction() as tx:
-                bank = (
-                    tx.conn.execute(
-                        select(merchant_bank_accounts).where(
-                            merchant_bank_accounts.c.tenant == self.tenant,
-                            merchant_bank_accounts.c.merchant_id == key.owner_id,
-                        )
+        refused: list[tuple[str, EmbedfinError]] = []
+        with self.ledger.transaction() as tx:
+            banks = {
+                row.merchant_id: row.bank_last4
+                for row in tx.conn.execute(
+                    select(merchant_bank_accounts).where(
+                        merchant_bank_accounts.c.tenant == self.tenant
                     )
-                    .mappings()
-                    .first()
-                )
-                if bank is None:
-                    continue
-                done = tx.conn.execute(
-                    select(payouts.c.amount_minor).where(
-                        payouts.c.tenant == self.tenant,
-                        payouts.c.batch_id == batch_id,
-                        payouts.c.merchant_id == key.owner_id,
-                        payouts.c.currency == key.currency,
+                ).all()
+            }
+            done = {
+                (row.merchant_id, row.currency)
+                for row in tx.conn.execute(
+                    select(payouts.c.merchant_id, payouts.c.currency).where(
+                        payouts.c.tenant == self.tenant, payouts.c.batch_id == batch_id
                     )
-                ).first()
-                if done is not None:
+                ).all()
+            }
+            due = [
+                key
+                for key in self._merchant_accounts(AccountCode.MERCHANT_AVAILABLE)
+                if key.owner_id in banks and (key.owner_id, key.currency) not in done
+            ]
+            balances = {a.id: a for a in tx.lookup_accounts([k.account_id for k in due])}
+            for key in due:
+                account = balances.get(key.account_id)
+                if account is None:
                     continue
-                (account,) = tx.lookup_accounts([key.account_id])
                 amount = account.credits_posted - account.debits_posted - account.debits_pending
                 if amount <= 0:
                     continue
-                reserve = reserve_by_currency.setdefault(
-                    key.currency,
-                    platform_account(self.tenant, key.currency, AccountCode.CLIENT_RESERVE),
-                )
-                open_accounts(tx, [reserve])
-                tid = transfer_id(self.tenant, f"payout:{batch_id}", key.owner_id + key.currency)
-                move(
-                    tx,
-                    [
-                        Transfer(
-                            tid, key.account_id, reserve.account_id, amount, key.ledger, CODE_PAYOUT
-                        )
-                    ],
-                    insufficient="the merchant's available balance changed",
-                )
-                tx.conn.execute(
-                    insert(payouts).values(
-                        tenant=self.tenant,
-                        batch_id=batch_id,
-                        merchant_id=key.owner_id,
-                        currency=key.currency,
-                        amount_minor=amount,
-                        transfer_id=tid,
-                        bank_last4=bank["bank_last4"],
-                        created_at=self.ledger.clock.now_ns(),
-                    )
-                )
-                self._event(tx, "payout_sent", key.owner_id, amount, key.currency, batch_id)
+                try:
+                    with tx.savepoint():
+                        self._pay_out(tx, key, amount, banks[key.owner_id], batch_id)
+                except (LedgerRejected, InsufficientFunds) as error:
+                    refused.append((key.owner_id, error))
+                    continue
                 lines.append(BatchLine(key.owner_id, Money(amount, key.currency)))
+        if refused:
+            names = ", ".join(f"{merchant} ({error})" for merchant, error in refused)
+            raise LedgerRejected(f"payouts refused for {names}; the others were paid")
         return lines
+
+    def _pay_out(
+        self, tx: LedgerTransaction, key: AccountKey, amount: int, last4: str, batch_id: str
+    ) -> None:
+        reserve = platform_account(self.tenant, key.currency, AccountCode.CLIENT_RESERVE)
+        open_accounts(tx, [reserve])
+        tid = transfer_id(self.tenant, f"payout:{batch_id}", key.owner_id + key.currency)
+        move(
+            tx,
+            [Transfer(tid, key.account_id, reserve.account_id, amount, key.ledger, CODE_PAYOUT)],
+            insufficient="the merchant's available balance changed",
+        )
+        tx.conn.execute(
+            insert(payouts).values(
+                tenant=self.tenant,
+                batch_id=batch_id,
+                merchant_id=key.owner_id,
+                currency=key.currency,
+                amount_minor=amount,
+                transfer_id=tid,
+                bank_last4=last4,
+                created_at=self.ledger.clock.now_ns(),
+            )
+        )
+        self._event(tx, "payout_sent", key.owner_id, amount, key.currency, batch_id)
 
     def sweep_commission(self, currency_code: str, batch_id: str) -> Money:
         """Move all commission still in the client reserve to the platform (one linked chain)."""
