@@ -65,22 +65,38 @@ def append_events(conn: Connection, events: Sequence[Event]) -> None:
     tx_id = None
     if conn.dialect.name == "postgresql":
         tx_id = conn.exec_driver_sql("SELECT pg_current_xact_id()::text::bigint").scalar_one()
-    conn.execute(
-        _INSERT,
-        [
-            {
-                "event_id": e.event_id,
-                "type": e.type,
-                "aggregate": e.aggregate,
-                "aggregate_id": e.aggregate_id,
-                "tenant_id": e.tenant_id,
-                "payload": json.dumps(e.payload, sort_keys=True, separators=(",", ":")),
-                "occurred_at": e.occurred_at_ns,
-                "tx_id": tx_id,
-            }
-            for e in events
-        ],
-    )
+    rows = [
+        (
+            e.event_id,
+            e.type,
+            e.aggregate,
+            e.aggregate_id,
+            e.tenant_id,
+            json.dumps(e.payload, sort_keys=True, separators=(",", ":")),
+            e.occurred_at_ns,
+            tx_id,
+        )
+        for e in events
+    ]
+    if conn.dialect.name == "sqlite":  # driver-level executemany: no per-row binding work
+        conn.exec_driver_sql(_INSERT_SQLITE, rows)
+        return
+    conn.execute(_INSERT, [dict(zip(_COLUMNS, row, strict=True)) for row in rows])
+
+
+_COLUMNS = (
+    "event_id",
+    "type",
+    "aggregate",
+    "aggregate_id",
+    "tenant_id",
+    "payload",
+    "occurred_at",
+    "tx_id",
+)
+_INSERT_SQLITE = (
+    f"INSERT INTO outbox_events ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+)
 
 
 def read_events(
