@@ -201,3 +201,34 @@ def test_pagination_walks_every_order_once(api: Api) -> None:
             break
         after = page["data"][-1]["id"]
     assert seen == list(reversed(made))
+
+
+def test_a_channel_paid_order_is_refunded_through_its_channel(api: Api) -> None:
+    a = api.a
+    merchant = api.merchant(a)
+    buyer = api.customer(a)
+    body = {
+        "customer": buyer,
+        "merchant": merchant,
+        "currency": "EUR",
+        "payment_method": "channel",
+        "lines": [{"sku": "lamp", "quantity": 1, "unit_price": 3_000}],
+    }
+    order = api.ok(api.post(a, "/v1/checkouts", body, key="card-1"), 201)
+    channel = order["payment_channel"]
+    refund = {"amount": 1_000, "currency": "EUR"}
+    refunded = api.ok(api.post(a, f"/v1/orders/{order['id']}/refunds", refund, key="rf-1"))
+    assert refunded["amount_refunded"] == 1_000
+    processor = api.platform.router.channels[channel]
+    assert sum(m.amount_minor for _, _, m in processor.refunds.values()) == 1_000  # type: ignore[attr-defined]
+    wallet = api.ok(api.get(a, f"/v1/customers/{buyer}/balance", currency="EUR"))
+    assert wallet["available"] == 0  # the money went back to the card, not the wallet
+    processor.refunds_down = True  # type: ignore[attr-defined]
+    down = api.post(a, f"/v1/orders/{order['id']}/refunds", refund, key="rf-2")
+    assert (down.status_code, down.json()["code"]) == (503, "channel_unavailable")
+    assert down.headers["retry-after"] == "30"
+    processor.refunds_down = False  # type: ignore[attr-defined]
+    retried = api.ok(api.post(a, f"/v1/orders/{order['id']}/refunds", refund, key="rf-2"))
+    assert retried["amount_refunded"] == 2_000
+    with api.platform.ledger.reader() as conn:
+        assert check(conn).ok

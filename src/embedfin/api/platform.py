@@ -34,6 +34,7 @@ from embedfin.payments.channels import default_channels
 from embedfin.payments.escrow import Checkout
 from embedfin.payments.fx import Fx
 from embedfin.payments.reconciliation import Reconciliation
+from embedfin.payments.refunds import RefundsToOrigin
 from embedfin.payments.routing import Router
 from embedfin.payments.settlement_batches import MerchantSettlement
 from embedfin.payments.wallets import Wallets
@@ -106,6 +107,12 @@ class Platform:
     def channel_payments(self, tenant: str) -> ChannelPayments:
         made: ChannelPayments = self._service(
             "channels", tenant, lambda: ChannelPayments(self.checkout(tenant), self.router)
+        )
+        return made
+
+    def refunds(self, tenant: str) -> RefundsToOrigin:
+        made: RefundsToOrigin = self._service(
+            "refunds", tenant, lambda: RefundsToOrigin(self.channel_payments(tenant))
         )
         return made
 

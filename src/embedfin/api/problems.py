@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from embedfin.api.auth import Forbidden, Unauthenticated
 from embedfin.core import errors
 from embedfin.payments.fx import QuoteExpired, QuoteUsed
+from embedfin.payments.refunds import ChannelUnavailable
 
 log = logging.getLogger("embedfin.api")
 
@@ -53,6 +54,7 @@ STATUS: list[tuple[type[errors.EmbedfinError], int]] = [
     (errors.InvalidStateTransition, 409),
     (errors.LedgerRejected, 409),
     (errors.InvalidInput, 422),
+    (ChannelUnavailable, 503),
     (errors.ConfigurationError, 500),
 ]
 
@@ -68,6 +70,7 @@ TITLES = {
     422: "Unprocessable Content",
     429: "Too Many Requests",
     500: "Internal Server Error",
+    503: "Service Unavailable",
 }
 
 
@@ -109,6 +112,8 @@ def install(app: FastAPI) -> None:
         response = problem(status_of(error), error.code, str(error), request.url.path)
         if isinstance(error, RateLimited):
             response.headers["Retry-After"] = str(error.retry_after_s)
+        elif isinstance(error, ChannelUnavailable):
+            response.headers["Retry-After"] = "30"
         return response
 
     @app.exception_handler(RequestValidationError)

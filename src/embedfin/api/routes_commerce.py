@@ -668,7 +668,10 @@ def refund_order(
     principal: Annotated[Principal, Depends(require(Scope.FULFIL))],
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    checkout = platform.checkout(principal.tenant)
+    """Refund to the original payment method: through the channel that took the payment (up
+    to what it took), the rest to the buyer's wallet. Before release out of escrow, after it
+    out of the merchant's balance."""
+    refunds = platform.refunds(principal.tenant)
     return _order_action(
         platform,
         principal,
@@ -676,9 +679,10 @@ def refund_order(
         "refunds",
         body.model_dump(),
         idempotency_key,
-        lambda: checkout.refund(
+        lambda: refunds.refund(
             order_id, Money(body.amount, body.currency), request_id(principal, idempotency_key)
         ),
+        atomic=False,  # a channel is called between the commits
         audited=True,
     )
 

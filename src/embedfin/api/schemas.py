@@ -67,6 +67,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: _problem("invalid request, or the Idempotency-Key was used with other parameters"),
     429: _problem("rate limited; see Retry-After"),
     500: _problem("internal error"),
+    503: _problem("a payment channel is unreachable; nothing moved, retry the same request"),
 }
 
 

@@ -453,3 +453,23 @@ audit_log = Table(
     Column("hash", String(64), nullable=False),
     Index("ix_audit_log_tenant", "tenant", "seq"),
 )
+
+
+#: Refunds that go back through the channel that took the payment (card, e-wallet, …).
+channel_refunds = Table(
+    "channel_refunds",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("request_id", String(255), primary_key=True),
+    Column("order_id", String(64), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("wallet_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("channel_ref", String(64)),
+    Column("decline_code", String(32)),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_channel_refunds_order", "tenant", "order_id"),
+)

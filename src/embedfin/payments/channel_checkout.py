@@ -159,7 +159,7 @@ class ChannelPayments:
         counts = {"booked": 0, "failed": 0}
         for request_id, channel_name in stuck:
             channel = self.router.channels[channel_name]
-            found = channel.lookup(self._key(request_id, channel_name))
+            found = channel.lookup(self.channel_key(request_id, channel_name))
             if found is not None and found.outcome is Outcome.APPROVED:
                 self._book(request_id, channel_name, found.channel_ref)
                 counts["booked"] += 1
@@ -169,13 +169,14 @@ class ChannelPayments:
         return counts
 
     # --- internals ----------------------------------------------------------------------------
-    def _key(self, request_id: str, channel: str) -> str:
+    def channel_key(self, request_id: str, channel: str) -> str:
+        """The idempotency key a charge of this request carries at this channel."""
         return f"{self.tenant}:{request_id}:{channel}"
 
     def _charge(
         self, channel: PaymentChannel, request_id: str, amount: Money, payer_ref: str
     ) -> ChannelResponse:
-        key = self._key(request_id, channel.name)
+        key = self.channel_key(request_id, channel.name)
         try:
             response = channel.charge(key, amount, payer_ref)
         except ChannelError:

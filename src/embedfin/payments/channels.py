@@ -83,6 +83,11 @@ class PaymentChannel(Protocol):
         """What became of a charge (None: the processor never saw it)."""
         ...
 
+    def refund(self, idempotency_key: str, charge_key: str, amount: Money) -> ChannelResponse:
+        """Return part or all of an approved charge to the payer's instrument; the same key
+        always refers to the same refund, and a charge never refunds more than it took."""
+        ...
+
 
 class SimulatedProcessor:
     """A processor simulation with its own idempotent state (see module docstring)."""
@@ -110,7 +115,9 @@ class SimulatedProcessor:
         self.latency_ms = latency_ms
         self.seed = seed
         self.charges: dict[str, tuple[ChannelResponse, Money]] = {}
+        self.refunds: dict[str, tuple[ChannelResponse, str, Money]] = {}
         self.requests = 0
+        self.refunds_down = False  # simulate an outage of the refund API
 
     def charge(self, idempotency_key: str, amount: Money, payer_ref: str) -> ChannelResponse:
         self.requests += 1
@@ -138,6 +145,30 @@ class SimulatedProcessor:
     def lookup(self, idempotency_key: str) -> ChannelResponse | None:
         found = self.charges.get(idempotency_key)
         return found[0] if found else None
+
+    def refund(self, idempotency_key: str, charge_key: str, amount: Money) -> ChannelResponse:
+        self.requests += 1
+        if self.refunds_down:
+            raise ChannelError(f"{self.name}: refund API unreachable")
+        if idempotency_key in self.refunds:
+            return self.refunds[idempotency_key][0]
+        charge = self.charges.get(charge_key)
+        ref = "re_" + hashlib.sha256(f"{self.name}:{idempotency_key}".encode()).hexdigest()[:20]
+        refunded = sum(
+            m.amount_minor
+            for r, key, m in self.refunds.values()
+            if key == charge_key and r.outcome is Outcome.APPROVED
+        )
+        if charge is None or charge[0].outcome is not Outcome.APPROVED:
+            response = ChannelResponse(Outcome.DECLINED, ref, "no_such_charge")
+        elif amount.currency != charge[1].currency or amount.amount_minor <= 0:
+            response = ChannelResponse(Outcome.DECLINED, ref, "invalid_amount")
+        elif refunded + amount.amount_minor > charge[1].amount_minor:
+            response = ChannelResponse(Outcome.DECLINED, ref, "exceeds_charge")
+        else:
+            response = ChannelResponse(Outcome.APPROVED, ref)
+        self.refunds[idempotency_key] = (response, charge_key, amount)
+        return response
 
 
 def default_channels(seed: int = 0) -> list[SimulatedProcessor]:

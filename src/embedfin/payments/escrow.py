@@ -40,7 +40,7 @@ from embedfin.db.tables import order_refunds
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.payments import escrow_bulk
 from embedfin.payments.accounts import open_accounts
-from embedfin.payments.chart import AccountCode, platform_account
+from embedfin.payments.chart import AccountCode, AccountKey, platform_account
 from embedfin.payments.escrow_bulk import BulkResult, OrderSpec, order_payload
 from embedfin.payments.fees import CommissionSchedule
 from embedfin.payments.moves import (
@@ -221,33 +221,8 @@ class Checkout:
                 if (replay["order_id"], replay["amount_minor"]) != (order_id, amount.amount_minor):
                     raise IdempotencyMismatch(f"request_id {request_id!r} was another refund")
                 return order
-            now = self.clock.now_ns()
-            refunded = rules.refund(order, amount.amount_minor, now)
-            after_release = order.status is OrderStatus.COMPLETED
-            if after_release:
-                self._refund_from_merchant(tx, order, amount.amount_minor, request_id)
-            else:
-                self._refund_from_escrow(tx, order, amount.amount_minor, f"refund:{request_id}")
-            tx.conn.execute(
-                order_refunds.insert().values(
-                    tenant=self.tenant,
-                    request_id=request_id,
-                    order_id=order_id,
-                    amount_minor=amount.amount_minor,
-                    after_release=int(after_release),
-                    created_at=now,
-                )
-            )
-            save_order(tx.conn, refunded)
-            self.emit(
-                tx,
-                "refunded",
-                "order",
-                order_id,
-                order_payload(refunded, amount.amount_minor)
-                | {"after_release": after_release, "request_id": request_id},
-            )
-        return refunded
+            wallet = wallet_key(self.tenant, "buyer", order.buyer_id, order.currency)
+            return self.book_refund(tx, order, request_id, [(wallet, amount.amount_minor)])
 
     def open_dispute(self, order_id: str, reason: str) -> Order:
         """Freeze the order's escrow: nothing is released until the dispute is resolved."""
@@ -312,29 +287,67 @@ class Checkout:
             insufficient="escrow holds less than the refund",
         )
 
-    def _refund_from_merchant(
-        self, tx: LedgerTransaction, order: Order, amount: int, request_id: str
-    ) -> None:
-        wallet = wallet_key(self.tenant, "buyer", order.buyer_id, order.currency)
-        merchant = load_merchant(tx.conn, self.tenant, order.merchant_id)
-        assert merchant is not None
-        source = release_account(merchant, order.currency)
-        open_accounts(tx, [wallet, source])
-        move(
-            tx,
-            [
-                order_leg(
-                    self.tenant,
-                    order.order_id,
-                    f"refund:{request_id}",
-                    source,
-                    wallet,
-                    amount,
-                    CODE_REFUND_AFTER_RELEASE,
-                )
-            ],
-            insufficient="the merchant's balance cannot cover this refund",
+    def book_refund(
+        self,
+        tx: LedgerTransaction,
+        order: Order,
+        request_id: str,
+        parts: Sequence[tuple[AccountKey, int]],
+        extra: dict[str, object] | None = None,
+    ) -> Order:
+        """Refund ``parts`` (destination, minor units) of a locked order in one linked chain:
+        out of escrow before release, out of the merchant's balance after it."""
+        amount = sum(minor for _, minor in parts)
+        now = self.clock.now_ns()
+        refunded = rules.refund(order, amount, now)
+        after_release = order.status is OrderStatus.COMPLETED
+        if after_release:
+            merchant = load_merchant(tx.conn, self.tenant, order.merchant_id)
+            assert merchant is not None
+            source = release_account(merchant, order.currency)
+            code, short = (
+                CODE_REFUND_AFTER_RELEASE,
+                "the merchant's balance cannot cover this refund",
+            )
+        else:
+            source = platform_account(self.tenant, order.currency, AccountCode.ESCROW)
+            code, short = CODE_REFUND, "escrow holds less than the refund"
+        open_accounts(tx, [source, *(destination for destination, _ in parts)])
+        legs = [
+            order_leg(
+                self.tenant,
+                order.order_id,
+                f"refund:{request_id}" + (f":{n}" if n else ""),
+                source,
+                destination,
+                minor,
+                code,
+            )
+            for n, (destination, minor) in enumerate(parts)
+            if minor
+        ]
+        move(tx, legs, insufficient=short)
+        tx.conn.execute(
+            order_refunds.insert().values(
+                tenant=self.tenant,
+                request_id=request_id,
+                order_id=order.order_id,
+                amount_minor=amount,
+                after_release=int(after_release),
+                created_at=now,
+            )
         )
+        save_order(tx.conn, refunded)
+        self.emit(
+            tx,
+            "refunded",
+            "order",
+            order.order_id,
+            order_payload(refunded, amount)
+            | {"after_release": after_release, "request_id": request_id}
+            | (extra or {}),
+        )
+        return refunded
 
     def emit(
         self,
