@@ -232,3 +232,40 @@ def test_a_channel_paid_order_is_refunded_through_its_channel(api: Api) -> None:
     assert retried["amount_refunded"] == 2_000
     with api.platform.ledger.reader() as conn:
         assert check(conn).ok
+
+
+def test_a_buyer_pays_in_their_own_currency(api: Api) -> None:
+    a = api.a
+    merchant = api.merchant(a)  # settles in EUR, prices in EUR
+    buyer = api.customer(a)
+    api.ok(
+        api.post(a, f"/v1/customers/{buyer}/top_ups", {"amount": 20_000, "currency": "USD"}), 201
+    )
+    order = api.ok(
+        api.post(
+            a,
+            "/v1/orders",
+            {
+                "customer": buyer,
+                "merchant": merchant,
+                "currency": "EUR",
+                "lines": [{"sku": "atlas", "quantity": 1, "unit_price": 4_999}],
+            },
+        ),
+        201,
+    )
+    quote = api.ok(api.post(a, f"/v1/orders/{order['id']}/fx_quote", {"currency": "USD"}), 201)
+    assert (quote["buy_amount"], quote["buy_currency"]) == (4_999, "EUR")
+    assert quote["sell_currency"] == "USD"
+    paid = api.ok(
+        api.post(a, f"/v1/orders/{order['id']}/pay", {"method": "wallet", "fx_quote": quote["id"]})
+    )
+    assert paid["status"] == "paid"
+    usd = api.ok(api.get(a, f"/v1/customers/{buyer}/balance", currency="USD"))
+    assert usd["available"] == 20_000 - quote["sell_amount"]
+    again = api.post(
+        a, f"/v1/orders/{order['id']}/pay", {"method": "wallet", "fx_quote": quote["id"]}
+    )
+    assert again.status_code == 409
+    with api.platform.ledger.reader() as conn:
+        assert check(conn).ok

@@ -76,6 +76,7 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "/v1/orders/{order_id}/pay": {"method": "wallet"},
     "/v1/orders/{order_id}/ship": {"tracking": "T-1"},
+    "/v1/orders/{order_id}/fx_quote": {"currency": "USD"},
     "/v1/orders/{order_id}/confirm": {},
     "/v1/orders/{order_id}/cancel": {},
     "/v1/orders/{order_id}/refunds": {"amount": 100, "currency": "EUR"},

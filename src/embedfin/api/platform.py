@@ -31,6 +31,7 @@ from embedfin.db.tables import idempotency_keys
 from embedfin.ledger.service import Ledger
 from embedfin.payments.channel_checkout import ChannelPayments
 from embedfin.payments.channels import default_channels
+from embedfin.payments.cross_border import CrossBorderCheckout
 from embedfin.payments.escrow import Checkout
 from embedfin.payments.fx import Fx
 from embedfin.payments.reconciliation import Reconciliation
@@ -107,6 +108,14 @@ class Platform:
     def channel_payments(self, tenant: str) -> ChannelPayments:
         made: ChannelPayments = self._service(
             "channels", tenant, lambda: ChannelPayments(self.checkout(tenant), self.router)
+        )
+        return made
+
+    def cross_border(self, tenant: str) -> CrossBorderCheckout:
+        made: CrossBorderCheckout = self._service(
+            "cross_border",
+            tenant,
+            lambda: CrossBorderCheckout(self.checkout(tenant), self.fx(tenant)),
         )
         return made
 

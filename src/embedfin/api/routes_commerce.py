@@ -31,6 +31,7 @@ from embedfin.api.schemas import (
     MerchantCreate,
     MerchantOut,
     OrderCreate,
+    OrderFxQuoteCreate,
     OrderOut,
     OrderPay,
     Page,
@@ -489,12 +490,17 @@ def _pay(
     channel_kind: str | None,
     wallet_amount: int | None,
     key: str | None,
+    fx_quote: str | None = None,
 ) -> tuple[Order, str | None]:
     checkout = platform.checkout(principal.tenant)
     if method == "wallet":
         if channel_kind is not None or wallet_amount is not None:
             raise InvalidInput("a wallet payment takes neither channel_kind nor wallet_amount")
+        if fx_quote is not None:
+            return platform.cross_border(principal.tenant).pay(order_id, fx_quote), None
         return checkout.pay_with_wallet(order_id), None
+    if fx_quote is not None:
+        raise InvalidInput("fx_quote is for wallet payments")
     order = checkout.get_order(order_id)
     part = None
     if method == "split":
@@ -596,8 +602,39 @@ def pay_order(
             body.channel_kind,
             body.wallet_amount,
             idempotency_key,
+            body.fx_quote,
         ),
         atomic=body.method == "wallet",
+    )
+
+
+@router.post(
+    "/orders/{order_id}/fx_quote", status_code=201, response_model=FxQuoteOut, tags=["orders"]
+)
+def quote_order(
+    order_id: str,
+    body: OrderFxQuoteCreate,
+    platform: PlatformDep,
+    principal: Annotated[Principal, Depends(require(Scope.ORDERS_WRITE))],
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """The order's price in the buyer's currency, locked: pay with it
+    (``POST /v1/orders/{id}/pay`` with ``fx_quote``) before it expires."""
+
+    def effect() -> tuple[int, dict[str, Any]]:
+        visible_order(platform, principal, order_id)
+        return 201, _quote_out(
+            platform.cross_border(principal.tenant).price(order_id, body.currency)
+        )
+
+    return respond(
+        *platform.command(
+            principal,
+            idempotency_key,
+            {"order": order_id, **body.model_dump()},
+            effect,
+            instance=f"/v1/orders/{order_id}/fx_quote",
+        )
     )
 
 

@@ -188,6 +188,13 @@ class OrderPay(Model):
     method: Literal["wallet", "channel", "split"] = "wallet"
     channel_kind: Literal["card", "bank_transfer", "e_wallet", "qr_code"] | None = None
     wallet_amount: Amount | None = None
+    fx_quote: ObjectId | None = Field(
+        None, description="pay from the wallet in another currency with this order's FX quote"
+    )
+
+
+class OrderFxQuoteCreate(Model):
+    currency: Currency
 
 
 class ShipIn(Model):

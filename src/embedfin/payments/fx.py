@@ -1,17 +1,19 @@
 """Cross-border: FX quotes from ECB reference rates plus a spread, locked for a while, and
 conversions between a customer's wallets as linked transfers through FX position accounts.
 
-The customer's rate is the mid rate less the spread; the bought amount is rounded *down* to the
-minor unit of the bought currency (explicit: the customer never receives more than the quoted
-rate gives). A quote is used at most once and only before it expires.
+The customer's rate is the mid rate less the spread. Selling an exact amount rounds the bought
+amount *down* to its minor unit; buying an exact amount (paying a price set in another currency)
+rounds the sold amount *up*: either way the customer never gets more than the quoted rate gives.
+A quote is used at most once and only before it expires.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import ROUND_DOWN, Decimal
+from datetime import UTC, date, datetime
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
+from typing import Any
 
 from sqlalchemy import insert, select, update
 
@@ -88,29 +90,86 @@ class Fx:
         self.rates = rates or ReferenceRates.bundled()
 
     def quote(self, owner_kind: str, owner_id: str, sell: Money, buy_currency: str) -> FxQuote:
-        """Price a conversion and lock it for ``lock_seconds``."""
+        """Price selling exactly ``sell`` and lock it for ``lock_seconds``; the bought amount is
+        rounded down."""
         buy_code = currency(buy_currency).code
-        if buy_code == sell.currency:
-            raise CurrencyMismatch("a conversion needs two different currencies")
         if sell.amount_minor <= 0:
             raise InvalidAmount("the amount to sell must be positive")
-        wallet_key(self.tenant, owner_kind, owner_id, sell.currency)  # validates the owner
-        now = self.ledger.clock.now_ns()
-        today = datetime.fromtimestamp(now / NS_PER_SECOND, tz=UTC).date()
-        mid, published = self.rates.rate(sell.currency, buy_code, today)
-        rate = mid * (Decimal(10_000 - self.spread_bp) / Decimal(10_000))
+        rate, mid, published = self._rate(owner_kind, owner_id, sell.currency, buy_code)
         sell_major = Decimal(sell.amount_minor).scaleb(-currency(sell.currency).exponent)
         buy_minor = int(
             (sell_major * rate).scaleb(currency(buy_code).exponent).to_integral_value(ROUND_DOWN)
         )
-        if not 0 < buy_minor <= MAX_AMOUNT_MINOR:
+        return self._lock(
+            owner_kind, owner_id, sell, Money(buy_minor, buy_code), rate, mid, published
+        )
+
+    def quote_to_buy(
+        self, owner_kind: str, owner_id: str, buy: Money, sell_currency: str
+    ) -> FxQuote:
+        """Price buying exactly ``buy`` (a price in another currency, say) and lock it; the sold
+        amount is rounded *up*, so the conversion always yields at least ``buy``."""
+        sell_code = currency(sell_currency).code
+        if buy.amount_minor <= 0:
+            raise InvalidAmount("the amount to buy must be positive")
+        rate, mid, published = self._rate(owner_kind, owner_id, sell_code, buy.currency)
+        buy_major = Decimal(buy.amount_minor).scaleb(-currency(buy.currency).exponent)
+        sell_minor = int(
+            (buy_major / rate).scaleb(currency(sell_code).exponent).to_integral_value(ROUND_UP)
+        )
+        return self._lock(
+            owner_kind, owner_id, Money(sell_minor, sell_code), buy, rate, mid, published
+        )
+
+    def get_quote(self, quote_id: str) -> FxQuote:
+        with self.ledger.transaction() as tx:
+            row = (
+                tx.conn.execute(
+                    select(fx_quotes).where(
+                        fx_quotes.c.tenant == self.tenant, fx_quotes.c.quote_id == quote_id
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        if row is None:
+            raise NotFound(f"no quote {quote_id}")
+        return _quote(row)
+
+    def _rate(
+        self, owner_kind: str, owner_id: str, sell_code: str, buy_code: str
+    ) -> tuple[Decimal, Decimal, date]:
+        if buy_code == sell_code:
+            raise CurrencyMismatch("a conversion needs two different currencies")
+        wallet_key(self.tenant, owner_kind, owner_id, sell_code)  # validates the owner
+        now = self.ledger.clock.now_ns()
+        today = datetime.fromtimestamp(now / NS_PER_SECOND, tz=UTC).date()
+        mid, published = self.rates.rate(sell_code, buy_code, today)
+        rate = mid * (Decimal(10_000 - self.spread_bp) / Decimal(10_000))
+        return rate, mid, published
+
+    def _lock(
+        self,
+        owner_kind: str,
+        owner_id: str,
+        sell: Money,
+        buy: Money,
+        rate: Decimal,
+        mid: Decimal,
+        published: date,
+    ) -> FxQuote:
+        if (
+            not 0 < buy.amount_minor <= MAX_AMOUNT_MINOR
+            or not 0 < sell.amount_minor <= MAX_AMOUNT_MINOR
+        ):
             raise InvalidAmount("the converted amount is zero or too large")
+        now = self.ledger.clock.now_ns()
         result = FxQuote(
             "fxq_" + secrets.token_hex(12),
             owner_kind,
             owner_id,
             sell,
-            Money(buy_minor, buy_code),
+            buy,
             rate,
             mid,
             self.spread_bp,
@@ -126,8 +185,8 @@ class Fx:
                     owner_id=owner_id,
                     sell_minor=sell.amount_minor,
                     sell_currency=sell.currency,
-                    buy_minor=buy_minor,
-                    buy_currency=buy_code,
+                    buy_minor=buy.amount_minor,
+                    buy_currency=buy.currency,
                     rate=str(rate),
                     mid_rate=str(mid),
                     spread_bp=self.spread_bp,
@@ -211,15 +270,19 @@ class Fx:
                     )
                 ],
             )
-            return FxQuote(
-                quote_id,
-                row["owner_kind"],
-                row["owner_id"],
-                sell,
-                buy,
-                Decimal(row["rate"]),
-                Decimal(row["mid_rate"]),
-                row["spread_bp"],
-                row["reference_date"],
-                row["expires_at"],
-            )
+            return _quote(row)
+
+
+def _quote(row: Any) -> FxQuote:
+    return FxQuote(
+        row["quote_id"],
+        row["owner_kind"],
+        row["owner_id"],
+        Money(row["sell_minor"], row["sell_currency"]),
+        Money(row["buy_minor"], row["buy_currency"]),
+        Decimal(row["rate"]),
+        Decimal(row["mid_rate"]),
+        row["spread_bp"],
+        row["reference_date"],
+        row["expires_at"],
+    )
