@@ -1,0 +1,1 @@
+"""Consumer lending inside checkout: products, APR, schedules, servicing, collections."""

@@ -1,0 +1,165 @@
+"""APR by the actuarial method: the worked examples of Regulation Z, Appendix J (c).
+
+Source: 12 CFR Part 1026 (Regulation Z), Appendix J, paragraph (c) "Examples for the actuarial
+method" — the amounts, dates and disclosed APRs below are the regulation's own; the tolerance is
+1/8 of a percentage point (regular) and 1/4 (irregular), Appendix J (b)(9) / §1026.22(a).
+Also the published examples of a BNPL lender: $800 over 12 months at 15% → $72.21/month.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from embedfin.core.errors import InvalidInput
+from embedfin.lending.apr import (
+    CashFlow,
+    UnitPeriod,
+    annual_percentage_rate,
+    apr_percent,
+    unit_periods,
+)
+
+D = Decimal
+
+
+def monthly(first: date, count: int, amount: str) -> list[CashFlow]:
+    out = []
+    for n in range(count):
+        year, month = divmod(first.year * 12 + first.month - 1 + n, 12)
+        out.append(CashFlow(date(year, month + 1, first.day), D(amount)))
+    return out
+
+
+def semimonthly(first: date, count: int, amount: str) -> list[CashFlow]:
+    out = []
+    day, year, month = first.day, first.year, first.month
+    for _ in range(count):
+        out.append(CashFlow(date(year, month, day), D(amount)))
+        if day == 1:
+            day = 16
+        else:
+            day = 1
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def every(first: date, count: int, days: int, amount: str) -> list[CashFlow]:
+    from datetime import timedelta
+
+    return [CashFlow(first + timedelta(days=days * n), D(amount)) for n in range(count)]
+
+
+def quarterly(first: date, count: int, amount: str) -> list[CashFlow]:
+    out = []
+    for n in range(count):
+        year, month = divmod(first.year * 12 + first.month - 1 + 3 * n, 12)
+        out.append(CashFlow(date(year, month + 1, first.day), D(amount)))
+    return out
+
+
+CASES = [
+    # (c)(1)(i): 24 monthly payments, regular first period
+    (
+        "c1i",
+        [CashFlow(date(1978, 1, 10), D("5000"))],
+        monthly(date(1978, 2, 10), 24, "230"),
+        UnitPeriod.MONTH,
+        D("9.69"),
+    ),
+    # (c)(1)(ii): long first period (1 month and 19 days)
+    (
+        "c1ii",
+        [CashFlow(date(1978, 2, 10), D("6000"))],
+        monthly(date(1978, 4, 1), 36, "200"),
+        UnitPeriod.MONTH,
+        D("11.82"),
+    ),
+    # (c)(1)(iii): semi-monthly on the 1st and 16th
+    (
+        "c1iii",
+        [CashFlow(date(1978, 2, 23), D("5000"))],
+        semimonthly(date(1978, 3, 1), 24, "219.17"),
+        UnitPeriod.SEMIMONTH,
+        D("10.34"),
+    ),
+    # (c)(1)(iv): quarterly, long first period
+    (
+        "c1iv",
+        [CashFlow(date(1978, 5, 23), D("10000"))],
+        quarterly(date(1978, 10, 1), 40, "385"),
+        UnitPeriod.QUARTER,
+        D("8.97"),
+    ),
+    # (c)(1)(v): weekly
+    (
+        "c1v",
+        [CashFlow(date(1978, 3, 20), D("500"))],
+        every(date(1978, 4, 21), 30, 7, "17.60"),
+        UnitPeriod.WEEK,
+        D("14.96"),
+    ),
+    # (c)(2)(i): a larger first payment
+    (
+        "c2i",
+        [CashFlow(date(1978, 1, 10), D("5000"))],
+        [CashFlow(date(1978, 2, 10), D("250")), *monthly(date(1978, 3, 10), 23, "230")],
+        UnitPeriod.MONTH,
+        D("10.08"),
+    ),
+    # (c)(3)(i): a larger last payment
+    (
+        "c3i",
+        [CashFlow(date(1978, 1, 10), D("5000"))],
+        [*monthly(date(1978, 2, 10), 23, "230"), CashFlow(date(1980, 1, 10), D("280"))],
+        UnitPeriod.MONTH,
+        D("10.50"),
+    ),
+    # (c)(5)(i): a single payment
+    (
+        "c5i",
+        [CashFlow(date(1978, 1, 3), D("1000"))],
+        [CashFlow(date(1978, 9, 15), D("1080"))],
+        UnitPeriod.MONTH,
+        D("11.45"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "advances", "payments", "unit", "disclosed"), CASES, ids=[c[0] for c in CASES]
+)
+def test_appendix_j_worked_examples(
+    name: str,
+    advances: list[CashFlow],
+    payments: list[CashFlow],
+    unit: UnitPeriod,
+    disclosed: Decimal,
+) -> None:
+    rate = annual_percentage_rate(advances, payments, unit)
+    assert apr_percent(rate) == disclosed, (name, rate)
+
+
+def test_a_bnpl_lenders_published_example() -> None:
+    """$800 over 12 monthly payments of $72.21 is a 15% APR (to the tolerance)."""
+    rate = annual_percentage_rate(
+        [CashFlow(date(2026, 1, 1), D("800"))], monthly(date(2026, 2, 1), 12, "72.21")
+    )
+    assert abs(rate * 100 - D("15")) < D("0.125")
+
+
+def test_unit_periods_count_back_from_the_later_date() -> None:
+    assert unit_periods(date(1978, 2, 10), date(1978, 4, 1), UnitPeriod.MONTH) == (1, D(19) / 30)
+    assert unit_periods(date(1978, 3, 20), date(1978, 4, 21), UnitPeriod.WEEK) == (4, D(4) / 7)
+
+
+def test_nonsense_is_refused() -> None:
+    start = [CashFlow(date(2026, 1, 1), D("100"))]
+    with pytest.raises(InvalidInput):
+        annual_percentage_rate(start, [CashFlow(date(2026, 2, 1), D("50"))], UnitPeriod.MONTH)
+    with pytest.raises(InvalidInput):
+        annual_percentage_rate(start, [], UnitPeriod.MONTH)
+    with pytest.raises(InvalidInput):
+        annual_percentage_rate(start, [CashFlow(date(2025, 12, 1), D("120"))], UnitPeriod.MONTH)
