@@ -1,0 +1,212 @@
+"""Credit products offered at checkout, and the jurisdiction caps they must respect.
+
+A plan is registered against a jurisdiction: ``PlanCatalog.register`` computes the plan's true
+APR (interest *and* fees, Appendix J) at the smallest, largest and intermediate amounts it
+finances and refuses the plan if any exceeds the cap — a fee-based plan cannot hide a high rate
+behind a low flat fee. Offers carry the schedule, the APR to two decimals, and the total cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from embedfin.core.errors import InvalidAmount, InvalidInput, LimitExceeded
+from embedfin.core.money import currency
+from embedfin.lending.apr import UnitPeriod, apr_percent
+from embedfin.lending.schedules import Method, Schedule, build, due_dates
+
+
+class ProductKind(StrEnum):
+    PAY_IN_4 = "pay_in_4"
+    INSTALLMENTS = "installments"
+    REVOLVING = "revolving"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A closed-end plan (pay-in-4 and installments; the revolving line is ``CreditLine``).
+
+    Attributes:
+        fee_bp: a flat fee in basis points of the amount financed, spread over installments.
+        due_at_checkout: the first installment is paid at checkout (pay-in-4).
+        categories: merchant categories it is offered for (None: all).
+        min_minor, max_minor: the amounts it finances (in the currency's minor units).
+    """
+
+    code: str
+    kind: ProductKind
+    count: int
+    unit: UnitPeriod
+    annual_rate: Decimal = Decimal(0)
+    fee_bp: int = 0
+    method: Method = Method.EQUAL_INSTALLMENT
+    due_at_checkout: bool = False
+    categories: frozenset[str] | None = None
+    min_minor: int = 1_000
+    max_minor: int = 1_000_000
+
+    def schedule(self, principal_minor: int, start: date) -> Schedule:
+        if not self.min_minor <= principal_minor <= self.max_minor:
+            raise InvalidAmount(
+                f"{self.code} finances {self.min_minor}-{self.max_minor} minor units"
+            )
+        first = start if self.due_at_checkout else due_dates(start, start, 2, self.unit)[1]
+        fee = principal_minor * self.fee_bp // 10_000
+        return build(
+            principal_minor, self.count, start, first, self.unit, self.annual_rate, self.method, fee
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Caps:
+    """A jurisdiction's consumer-credit limits.
+
+    Attributes:
+        max_apr: the highest APR (fraction) any product may carry, fees included.
+        late_fee_max_minor: one late fee at most this much …
+        late_fee_max_bp: … and at most this share of the missed installment.
+        contacts_per_week: collections contacts allowed per debtor per 7 days.
+        quiet_start_hour, quiet_end_hour: no contact in these local hours.
+    """
+
+    jurisdiction: str
+    max_apr: Decimal
+    late_fee_max_minor: int
+    late_fee_max_bp: int
+    contacts_per_week: int = 3
+    quiet_start_hour: int = 21
+    quiet_end_hour: int = 8
+
+
+#: Example rule packs (the compliance issue will own these): a 24% cap as in the PRC judicial
+#: line for private lending and many US state usury laws; an EU-style 36% cap with lower fees.
+JURISDICTIONS = {
+    "CN": Caps("CN", Decimal("0.24"), 5_000, 500),
+    "US": Caps("US", Decimal("0.36"), 800, 2_500, contacts_per_week=7),
+    "EU": Caps("EU", Decimal("0.24"), 1_500, 1_000),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    plan: Plan
+    schedule: Schedule
+    apr: Decimal  # percent, two decimals, as disclosed
+    total_cost_minor: int  # interest + fees
+
+
+@dataclass
+class PlanCatalog:
+    caps: Caps
+    plans: dict[str, Plan] = field(default_factory=dict)
+
+    def register(self, plan: Plan, currency_code: str = "EUR") -> Decimal:
+        """Add a plan if its APR stays within the cap at every amount; returns the worst APR."""
+        if plan.code in self.plans:
+            raise InvalidInput(f"plan {plan.code} exists")
+        exponent = currency(currency_code).exponent
+        worst = max(
+            apr_percent(plan.schedule(amount, date(2026, 1, 1)).apr(exponent, plan.unit))
+            for amount in _probe_amounts(plan)
+        )
+        if worst > self.caps.max_apr * 100:
+            raise LimitExceeded(
+                f"{plan.code}: APR {worst}% exceeds the {self.caps.jurisdiction} cap of "
+                f"{self.caps.max_apr * 100:.2f}%"
+            )
+        self.plans[plan.code] = plan
+        return worst
+
+    def offers(
+        self, principal_minor: int, category: str, start: date, currency_code: str
+    ) -> list[Offer]:
+        """Every plan that finances this amount for this category, cheapest first."""
+        exponent = currency(currency_code).exponent
+        found = []
+        for plan in self.plans.values():
+            if plan.categories is not None and category not in plan.categories:
+                continue
+            if not plan.min_minor <= principal_minor <= plan.max_minor:
+                continue
+            schedule = plan.schedule(principal_minor, start)
+            found.append(
+                Offer(
+                    plan,
+                    schedule,
+                    apr_percent(schedule.apr(exponent, plan.unit)),
+                    schedule.interest_minor + schedule.fee_minor,
+                )
+            )
+        return sorted(found, key=lambda o: (o.total_cost_minor, o.plan.count))
+
+
+def _probe_amounts(plan: Plan) -> Iterable[int]:
+    low, high = plan.min_minor, plan.max_minor
+    yield low
+    step = low
+    while step * 10 < high:
+        step *= 10
+        yield step
+    yield high
+
+
+def default_catalog(caps: Caps, plans: Sequence[Plan] | None = None) -> PlanCatalog:
+    """The standard plans: pay-in-4 (0%), 3 months for a 3% fee, 6 and 12 months with interest,
+    and 12 months at 0% for electronics (merchant-subsidised)."""
+    catalog = PlanCatalog(caps)
+    for plan in plans or DEFAULT_PLANS:
+        catalog.register(plan)
+    return catalog
+
+
+DEFAULT_PLANS = (
+    Plan(
+        "pay_in_4",
+        ProductKind.PAY_IN_4,
+        4,
+        UnitPeriod.BIWEEK,
+        due_at_checkout=True,
+        min_minor=1_000,
+        max_minor=100_000,
+    ),
+    Plan(
+        "months_3_fee",
+        ProductKind.INSTALLMENTS,
+        3,
+        UnitPeriod.MONTH,
+        fee_bp=300,
+        min_minor=5_000,
+        max_minor=300_000,
+    ),
+    Plan(
+        "months_6",
+        ProductKind.INSTALLMENTS,
+        6,
+        UnitPeriod.MONTH,
+        Decimal("0.1499"),
+        min_minor=10_000,
+        max_minor=500_000,
+    ),
+    Plan(
+        "months_12",
+        ProductKind.INSTALLMENTS,
+        12,
+        UnitPeriod.MONTH,
+        Decimal("0.1799"),
+        min_minor=20_000,
+        max_minor=1_000_000,
+    ),
+    Plan(
+        "electronics_12_free",
+        ProductKind.INSTALLMENTS,
+        12,
+        UnitPeriod.MONTH,
+        categories=frozenset({"electronics"}),
+        min_minor=30_000,
+        max_minor=1_000_000,
+    ),
+)
