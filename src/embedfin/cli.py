@@ -14,6 +14,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+import embedfin.lending  # noqa: F401  (registers the lending invariants for `check`)
 import embedfin.payments  # noqa: F401  (registers the payments invariants for `check`)
 from embedfin.core.errors import EmbedfinError
 from embedfin.core.ids import format_id, parse_id

@@ -473,3 +473,60 @@ channel_refunds = Table(
     Column("updated_at", BigInteger, nullable=False),
     Index("ix_channel_refunds_order", "tenant", "order_id"),
 )
+
+
+# --- lending -------------------------------------------------------------------------------------
+loans = Table(
+    "loans",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("loan_id", String(64), primary_key=True),
+    Column("order_id", String(64), nullable=False),
+    Column("buyer_id", String(64), nullable=False),
+    Column("funder_id", String(64), nullable=False),
+    Column("plan_code", String(32), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("principal_minor", BigInteger, nullable=False),
+    Column("annual_rate", String(16), nullable=False),
+    Column("start_date", String(10), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("principal_outstanding", BigInteger, nullable=False),
+    Column("interest_due", BigInteger, nullable=False),
+    Column("fees_due", BigInteger, nullable=False),
+    Column("repaid_minor", BigInteger, nullable=False),
+    Column("accrued_through", String(10), nullable=False),
+    Column("accrual_carry", String(40), nullable=False),
+    Column("written_off_minor", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("tenant", "order_id"),
+    Index("ix_loans_status", "tenant", "status"),
+)
+
+loan_installments = Table(
+    "loan_installments",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("loan_id", String(64), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("due_date", String(10), nullable=False),
+    Column("principal_minor", BigInteger, nullable=False),
+    Column("interest_minor", BigInteger, nullable=False),
+    Column("fee_minor", BigInteger, nullable=False),
+    Column("late_fee_minor", BigInteger, nullable=False),
+)
+
+#: Repayments and other money events of a loan, by request id (a retry answers the first).
+loan_events = Table(
+    "loan_events",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("request_id", String(255), primary_key=True),
+    Column("loan_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("fees_minor", BigInteger, nullable=False),
+    Column("interest_minor", BigInteger, nullable=False),
+    Column("principal_minor", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_loan_events_loan", "tenant", "loan_id"),
+)

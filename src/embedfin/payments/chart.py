@@ -31,8 +31,25 @@ merchant available      210  credit  debits must not exceed credits
 escrow                  300  credit  debits must not exceed credits
 commission in reserve   400  credit  debits must not exceed credits
 commission revenue      410  credit  —
+lender funds held       420  credit  debits must not exceed credits (a funder's cash in the
+                                     reserve: counted with the liabilities)
 channel fee expense     500  debit   —
 platform equity         900  credit  —
+=====================  ====  ======  =============================================
+
+Lending keeps the lender's own books beside the custodial ones (``lending/servicing.py``): per
+funder its cash at the custodian (the mirror of "lender funds held"), income and provisions; per
+loan its principal, interest and fees receivable.
+
+=====================  ====  ======  =============================================
+lender cash            1100  debit   credits must not exceed debits
+loan principal         1200  debit   credits must not exceed debits (per loan)
+loan interest due      1210  debit   credits must not exceed debits (per loan)
+loan fees due          1220  debit   credits must not exceed debits (per loan)
+interest income        1400  credit  —
+fee income             1410  credit  —
+credit loss expense    1500  debit   —
+lender capital         1900  credit  —
 =====================  ====  ======  =============================================
 """
 
@@ -59,8 +76,17 @@ class AccountCode(IntEnum):
     ESCROW = 300
     COMMISSION_IN_RESERVE = 400
     COMMISSION_REVENUE = 410
+    LENDER_FUNDS_HELD = 420
     CHANNEL_FEE_EXPENSE = 500
     PLATFORM_EQUITY = 900
+    LENDER_CASH = 1100
+    LOAN_PRINCIPAL = 1200
+    LOAN_INTEREST_DUE = 1210
+    LOAN_FEES_DUE = 1220
+    INTEREST_INCOME = 1400
+    FEE_INCOME = 1410
+    CREDIT_LOSS_EXPENSE = 1500
+    LENDER_CAPITAL = 1900
 
 
 SAFEGUARDED_ASSETS = frozenset(
@@ -75,8 +101,20 @@ CUSTOMER_LIABILITIES = frozenset(
     }
 )
 #: Platform money that still sits in the client reserve (counted with the liabilities).
-UNSWEPT_PLATFORM_FUNDS = frozenset({AccountCode.COMMISSION_IN_RESERVE})
+UNSWEPT_PLATFORM_FUNDS = frozenset(
+    {AccountCode.COMMISSION_IN_RESERVE, AccountCode.LENDER_FUNDS_HELD}
+)
+#: The lender's assets that can never go below zero.
+_LENDER_ASSETS = frozenset(
+    {
+        AccountCode.LENDER_CASH,
+        AccountCode.LOAN_PRINCIPAL,
+        AccountCode.LOAN_INTEREST_DUE,
+        AccountCode.LOAN_FEES_DUE,
+    }
+)
 _DEBIT_LIMITED = frozenset(CUSTOMER_LIABILITIES | UNSWEPT_PLATFORM_FUNDS)
+_NEVER_NEGATIVE_ASSETS = (SAFEGUARDED_ASSETS - {AccountCode.FX_POSITION}) | _LENDER_ASSETS
 PLATFORM = "platform"
 
 
@@ -111,7 +149,7 @@ class AccountKey:
         flags = AccountFlags.NONE
         if self.code in _DEBIT_LIMITED:
             flags = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
-        elif self.code in SAFEGUARDED_ASSETS - {AccountCode.FX_POSITION}:  # never pay out more
+        elif self.code in _NEVER_NEGATIVE_ASSETS:  # never pay out more than is there
             flags = AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS
         if self.code in CUSTOMER_LIABILITIES:
             flags |= AccountFlags.HISTORY  # statements need balance after each movement
