@@ -28,6 +28,7 @@ PG_SERVER = os.environ.get(
     "EMBEDFIN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+pytest_plugins = ["tests.service_fixtures"]
 # A throw-away data key ring for the whole run (and the processes it starts).
 os.environ.setdefault("EMBEDFIN_DATA_KEYS", new_key_spec("test1"))
 

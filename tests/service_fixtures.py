@@ -1,4 +1,5 @@
-"""Fixtures for the payments tests: a migrated database on each store and a manual clock."""
+"""Fixtures for service tests (payments, lending): a migrated database on each store and a
+manual clock. Loaded as a pytest plugin by tests/conftest.py."""
 
 from __future__ import annotations
 
