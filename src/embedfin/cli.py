@@ -427,5 +427,46 @@ def keys_rotate_data(db: DbOption = None) -> None:
     out.print(f"re-encrypted {changed} fields")
 
 
+# --- credit --------------------------------------------------------------------------------------
+credit_app = typer.Typer(no_args_is_help=True, help="Credit models: training and validation.")
+app.add_typer(credit_app, name="credit")
+
+
+@credit_app.command("evaluate")
+def credit_evaluate(
+    dataset: Annotated[
+        str | None, typer.Option(help="A shipped dataset: german (Statlog German credit).")
+    ] = None,
+    csv: Annotated[
+        Path | None, typer.Option(help="Any tabular dataset with a binary target.")
+    ] = None,
+    target: Annotated[str | None, typer.Option(help="The target column of --csv.")] = None,
+    bad_value: Annotated[
+        str | None, typer.Option(help="The target's value for a bad outcome (else 1 = bad).")
+    ] = None,
+    folds: Annotated[int, typer.Option(min=2, max=20)] = 5,
+    seed: Annotated[int, typer.Option()] = 42,
+    as_json: JsonOption = False,
+) -> None:
+    """Scorecard and challenger under stratified k-fold CV, with a one-hot LR baseline."""
+    from embedfin.credit.evaluate import evaluate, german, load_csv
+
+    if (dataset is None) == (csv is None):
+        raise typer.BadParameter("give either --dataset or --csv")
+    if dataset is not None:
+        if dataset != "german":
+            raise typer.BadParameter("the shipped dataset is: german")
+        X, y = german()
+        name = "german"
+    else:
+        assert csv is not None
+        if target is None:
+            raise typer.BadParameter("--csv needs --target")
+        X, y = load_csv(csv, target, bad_value)
+        name = csv.name
+    err.print(f"evaluating on {name}: {len(X)} rows, {folds}-fold CV, seed {seed} …")
+    _print_figures(f"credit evaluate ({name})", evaluate(X, y, name, folds, seed), as_json)
+
+
 if __name__ == "__main__":
     main()

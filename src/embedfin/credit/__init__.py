@@ -1,0 +1,1 @@
+"""Credit from commerce data: features, scorecard and challenger models, decisions."""
