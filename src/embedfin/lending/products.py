@@ -95,8 +95,14 @@ JURISDICTIONS = {
 class Offer:
     plan: Plan
     schedule: Schedule
-    apr: Decimal  # percent, two decimals, as disclosed
+    exponent: int  # of the currency
     total_cost_minor: int  # interest + fees
+
+    @property
+    def apr(self) -> Decimal:
+        """The APR as disclosed (percent, two decimals), computed when asked: decisions do not
+        need it, disclosures do."""
+        return apr_percent(self.schedule.apr(self.exponent, self.plan.unit))
 
 
 @dataclass
@@ -134,12 +140,7 @@ class PlanCatalog:
                 continue
             schedule = plan.schedule(principal_minor, start)
             found.append(
-                Offer(
-                    plan,
-                    schedule,
-                    apr_percent(schedule.apr(exponent, plan.unit)),
-                    schedule.interest_minor + schedule.fee_minor,
-                )
+                Offer(plan, schedule, exponent, schedule.interest_minor + schedule.fee_minor)
             )
         return sorted(found, key=lambda o: (o.total_cost_minor, o.plan.count))
 
