@@ -174,6 +174,20 @@ def bench_checkout(
     _print_figures(f"bench checkout ({result.database})", result, as_json)
 
 
+@bench_app.command("credit")
+def bench_credit(
+    decisions: Annotated[int, typer.Option(min=100, help="In-process decisions.")] = 10_000,
+    population: Annotated[int, typer.Option(min=1_000, help="Buyers to pre-approve.")] = 1_000_000,
+    as_json: JsonOption = False,
+    no_progress: Annotated[bool, typer.Option("--no-progress")] = False,
+) -> None:
+    """Credit decision latency and batch pre-approval throughput, each against its baseline."""
+    from embedfin.bench.credit import run
+
+    result = run(decisions, population, progress_factory(not no_progress))
+    _print_figures("bench credit", result, as_json)
+
+
 @bench_app.command("api")
 def bench_api(
     db: DbOption = None,

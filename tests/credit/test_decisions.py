@@ -117,3 +117,12 @@ def test_decisions_are_deterministic_and_monotone_in_risk(
     assert decide(ask(GOOD, 60_000), model, catalog, CreditPolicy()) == a
     worse = replace(GOOD, dispute_rate=0.4)
     assert decide(ask(worse, 60_000), model, catalog, CreditPolicy()).score < a.score
+
+
+def test_the_credit_benchmark_reports_its_figures() -> None:
+    from embedfin.bench.credit import run
+
+    result = run(decisions=300, population=5_000)
+    assert result.decision_p99_ms > 0
+    assert result.preapprovals_per_s > 0
+    assert 0 < result.approved_share < 1

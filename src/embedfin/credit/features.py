@@ -70,6 +70,16 @@ class BuyerFeatures:
     def as_dict(self) -> dict[str, float]:
         return {k: float(v) for k, v in asdict(self).items()}
 
+    @classmethod
+    def from_mapping(cls, row: Mapping[str, Any]) -> BuyerFeatures:
+        """From a row of a features table (numbers of any numeric type)."""
+        return cls(
+            *(float(row[n]) if n in _RATES else int(row[n]) for n in cls.__dataclass_fields__)
+        )
+
+
+_RATES = frozenset({"refund_rate", "dispute_rate", "on_time_rate"})
+
 
 FEATURES = tuple(BuyerFeatures.__dataclass_fields__)
 
