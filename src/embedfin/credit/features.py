@@ -73,9 +73,10 @@ class BuyerFeatures:
     @classmethod
     def from_mapping(cls, row: Mapping[str, Any]) -> BuyerFeatures:
         """From a row of a features table (numbers of any numeric type)."""
-        return cls(
-            *(float(row[n]) if n in _RATES else int(row[n]) for n in cls.__dataclass_fields__)
-        )
+        values: dict[str, Any] = {
+            n: float(row[n]) if n in _RATES else int(row[n]) for n in cls.__dataclass_fields__
+        }
+        return cls(**values)
 
 
 _RATES = frozenset({"refund_rate", "dispute_rate", "on_time_rate"})
