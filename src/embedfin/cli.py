@@ -482,5 +482,104 @@ def credit_evaluate(
     _print_figures(f"credit evaluate ({name})", evaluate(X, y, name, folds, seed), as_json)
 
 
+@credit_app.command("train")
+def credit_train(
+    db: DbOption = None,
+    synthetic: Annotated[
+        int | None, typer.Option(help="Train on N seeded synthetic buyers (before loan data).")
+    ] = None,
+    csv: Annotated[Path | None, typer.Option(help="A table of features with a target.")] = None,
+    target: Annotated[str | None, typer.Option(help="The target column of --csv.")] = None,
+    window: Annotated[str, typer.Option(help="The data window, for the registry.")] = "synthetic",
+    seed: Annotated[int, typer.Option()] = 42,
+    as_json: JsonOption = False,
+) -> None:
+    """Train a scorecard, validate it on a 30% holdout, register it (champion if first)."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import train_test_split
+
+    from embedfin.credit import registry
+    from embedfin.credit.compiled import CompiledScorecard
+    from embedfin.credit.evaluate import ks, load_csv
+    from embedfin.credit.models import ScorecardModel
+    from embedfin.credit.synthetic import buyers
+
+    if (synthetic is None) == (csv is None):
+        raise typer.BadParameter("give either --synthetic N or --csv FILE --target COL")
+    if csv is not None:
+        if target is None:
+            raise typer.BadParameter("--csv needs --target")
+        X, y = load_csv(csv, target)
+    else:
+        assert synthetic is not None
+        X, y = buyers(synthetic, seed)
+    x_train, x_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=seed
+    )
+    fitted = ScorecardModel().fit(x_train, y_train)
+    pd_test = fitted.probability_of_default(x_test)
+    metrics = {
+        "auc": round(float(roc_auc_score(y_test, pd_test)), 4),
+        "ks": round(ks(np.asarray(y_test), pd_test), 4),
+        "rows": float(len(X)),
+        "bad_rate": round(float(np.mean(y)), 4),
+    }
+    compiled = CompiledScorecard.compile(fitted)
+    ledger = Ledger.open(db)
+    with ledger.transaction() as tx:
+        entry = registry.register(
+            tx.conn,
+            compiled,
+            data_window=window,
+            metrics=metrics,
+            reference_scores=fitted.score(x_train),
+            now_ns=ledger.clock.now_ns(),
+        )
+    figures = {
+        "model_id": entry.model_id,
+        "status": entry.status,
+        "sha256": entry.sha256,
+        **metrics,
+    }
+    if as_json:
+        out.print_json(json.dumps(figures))
+    else:
+        for key, value in figures.items():
+            out.print(f"{key:10} {value}")
+
+
+@credit_app.command("models")
+def credit_models(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """The registered models, newest first."""
+    from embedfin.credit import registry
+
+    with _existing_database(db).connect() as conn:
+        models = registry.list_models(conn)
+    rows = [
+        {"model_id": m.model_id, "status": m.status, "window": m.data_window, **m.metrics}
+        for m in models
+    ]
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    table = Table(title="credit models")
+    for column in ("model_id", "status", "window", "auc", "ks"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(*(str(r.get(c, "")) for c in ("model_id", "status", "window", "auc", "ks")))
+    out.print(table)
+
+
+@credit_app.command("promote")
+def credit_promote(model_id: str, db: DbOption = None) -> None:
+    """Make a registered model the champion (the previous one becomes a challenger)."""
+    from embedfin.credit import registry
+
+    with _existing_database(db).begin() as conn:
+        registry.promote(conn, model_id)
+    out.print(f"{model_id} is the champion")
+
+
 if __name__ == "__main__":
     main()

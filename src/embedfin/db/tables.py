@@ -530,3 +530,40 @@ loan_events = Table(
     Column("created_at", BigInteger, nullable=False),
     Index("ix_loan_events_loan", "tenant", "loan_id"),
 )
+
+#: The credit model registry: versioned, hashed, compiled scorecards with their metadata.
+credit_models = Table(
+    "credit_models",
+    metadata,
+    Column("model_id", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("data_window", String(64), nullable=False),
+    Column("metrics", Text, nullable=False),
+    Column("features", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("artifact", Text, nullable=False),
+    Column("reference_scores", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+#: Credit decisions as made: outcome, reasons, model version and the features it saw.
+credit_decisions = Table(
+    "credit_decisions",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("decision_id", String(64), primary_key=True),
+    Column("buyer_id", String(64), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("limit_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("score", String(16), nullable=False),
+    Column("probability_of_default", String(16), nullable=False),
+    Column("plans", Text, nullable=False),
+    Column("reasons", Text, nullable=False),
+    Column("model_id", String(64), nullable=False),
+    Column("features", Text, nullable=False),
+    Column("decided_at", BigInteger, nullable=False),
+    Index("ix_credit_decisions_buyer", "tenant", "buyer_id"),
+)

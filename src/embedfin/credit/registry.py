@@ -1,0 +1,198 @@
+"""The model registry: versioned compiled scorecards, champion/challenger, drift (PSI).
+
+A registered model is stored as JSON (bins and points only — no pickled code is ever loaded),
+with its SHA-256, the data window it was trained on, its validation metrics, its features and
+the scores of its reference population (for drift). Exactly one model is the champion (it makes
+the decisions); any number are challengers; ``promote`` switches them in one transaction.
+Loading verifies the hash, so an edited artifact is refused.
+
+PSI (population stability index) compares today's score distribution with the reference:
+Σ (actual% − expected%) · ln(actual% / expected%) over the reference's deciles; below 0.1
+stable, 0.1-0.25 watch, above 0.25 retrain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, insert, select, update
+
+from embedfin.core.errors import ConfigurationError, NotFound
+from embedfin.credit.compiled import CompiledFeature, CompiledScorecard
+from embedfin.credit.models import Scaling
+from embedfin.db.tables import credit_models
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRecord:
+    model_id: str
+    kind: str
+    status: str
+    data_window: str
+    metrics: Mapping[str, float]
+    features: list[str]
+    sha256: str
+    created_at_ns: int
+
+
+def to_json(model: CompiledScorecard) -> str:
+    return json.dumps(
+        {
+            "scaling": [model.scaling.pdo, model.scaling.base_points, model.scaling.base_odds],
+            "features": [
+                {
+                    "name": f.name,
+                    "splits": list(f.splits) if f.splits is not None else None,
+                    "points": list(f.points),
+                    "labels": list(f.labels),
+                    "categories": dict(f.categories) if f.categories is not None else None,
+                    "missing_points": f.missing_points,
+                    "best_points": f.best_points,
+                }
+                for f in model.features
+            ],
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+
+
+def from_json(text: str, version: str) -> CompiledScorecard:
+    data = json.loads(text)
+    features = tuple(
+        CompiledFeature(
+            f["name"],
+            tuple(f["splits"]) if f["splits"] is not None else None,
+            tuple(f["points"]),
+            tuple(f["labels"]),
+            {k: (v[0], v[1]) for k, v in f["categories"].items()}
+            if f["categories"] is not None
+            else None,
+            f["missing_points"],
+            f["best_points"],
+        )
+        for f in data["features"]
+    )
+    return CompiledScorecard(features, Scaling(*data["scaling"]), version)
+
+
+def psi(expected: Sequence[float] | np.ndarray, actual: Sequence[float] | np.ndarray) -> float:
+    reference = np.asarray(expected, dtype=float)
+    current = np.asarray(actual, dtype=float)
+    if reference.size < 10 or current.size == 0:
+        return 0.0
+    edges = np.unique(np.quantile(reference, np.linspace(0, 1, 11)[1:-1]))
+    e = np.bincount(np.digitize(reference, edges), minlength=len(edges) + 1) / reference.size
+    a = np.bincount(np.digitize(current, edges), minlength=len(edges) + 1) / current.size
+    e, a = np.clip(e, 1e-6, None), np.clip(a, 1e-6, None)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def register(
+    conn: Connection,
+    model: CompiledScorecard,
+    *,
+    data_window: str,
+    metrics: Mapping[str, float],
+    reference_scores: Sequence[float] | np.ndarray,
+    now_ns: int,
+    kind: str = "scorecard",
+) -> ModelRecord:
+    """Store a model; the first one becomes the champion, later ones challengers."""
+    artifact = to_json(model)
+    digest = hashlib.sha256(artifact.encode()).hexdigest()
+    model_id = f"csm_{digest[:20]}"
+    found = conn.execute(
+        select(credit_models.c.model_id).where(credit_models.c.model_id == model_id)
+    ).first()
+    if found is None:
+        has_champion = conn.execute(
+            select(credit_models.c.model_id).where(credit_models.c.status == "champion")
+        ).first()
+        sample = np.asarray(reference_scores, dtype=float)
+        if sample.size > 5_000:
+            sample = np.quantile(sample, np.linspace(0, 1, 5_000))
+        conn.execute(
+            insert(credit_models).values(
+                model_id=model_id,
+                kind=kind,
+                status="challenger" if has_champion else "champion",
+                data_window=data_window,
+                metrics=json.dumps(dict(metrics), sort_keys=True),
+                features=json.dumps([f.name for f in model.features]),
+                sha256=digest,
+                artifact=artifact,
+                reference_scores=json.dumps([round(float(s), 3) for s in sample]),
+                created_at=now_ns,
+            )
+        )
+    return record(conn, model_id)
+
+
+def record(conn: Connection, model_id: str) -> ModelRecord:
+    row = conn.execute(select(credit_models).where(credit_models.c.model_id == model_id)).first()
+    if row is None:
+        raise NotFound(f"no model {model_id}")
+    return _record(row)
+
+
+def _record(row: Any) -> ModelRecord:
+    return ModelRecord(
+        row.model_id,
+        row.kind,
+        row.status,
+        row.data_window,
+        json.loads(row.metrics),
+        json.loads(row.features),
+        row.sha256,
+        row.created_at,
+    )
+
+
+def list_models(conn: Connection) -> list[ModelRecord]:
+    rows = conn.execute(select(credit_models).order_by(credit_models.c.created_at.desc())).all()
+    return [_record(r) for r in rows]
+
+
+def promote(conn: Connection, model_id: str) -> ModelRecord:
+    """Make ``model_id`` the champion; the previous champion becomes a challenger."""
+    record(conn, model_id)
+    conn.execute(
+        update(credit_models)
+        .where(credit_models.c.status == "champion")
+        .values(status="challenger")
+    )
+    conn.execute(
+        update(credit_models).where(credit_models.c.model_id == model_id).values(status="champion")
+    )
+    return record(conn, model_id)
+
+
+def load(conn: Connection, model_id: str | None = None) -> CompiledScorecard:
+    """The champion (or a given model), its hash verified."""
+    query = select(credit_models)
+    query = (
+        query.where(credit_models.c.model_id == model_id)
+        if model_id
+        else query.where(credit_models.c.status == "champion")
+    )
+    row = conn.execute(query).first()
+    if row is None:
+        raise NotFound("no champion model registered" if model_id is None else f"no {model_id}")
+    if hashlib.sha256(row.artifact.encode()).hexdigest() != row.sha256:
+        raise ConfigurationError(f"model {row.model_id} does not match its hash: refused")
+    return from_json(row.artifact, row.model_id)
+
+
+def drift(conn: Connection, model_id: str, current_scores: Sequence[float] | np.ndarray) -> float:
+    row = conn.execute(
+        select(credit_models.c.reference_scores).where(credit_models.c.model_id == model_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"no model {model_id}")
+    return psi(json.loads(row.reference_scores), current_scores)
