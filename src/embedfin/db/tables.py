@@ -563,7 +563,23 @@ credit_decisions = Table(
     Column("plans", Text, nullable=False),
     Column("reasons", Text, nullable=False),
     Column("model_id", String(64), nullable=False),
+    Column("funder_id", String(64)),
     Column("features", Text, nullable=False),
     Column("decided_at", BigInteger, nullable=False),
     Index("ix_credit_decisions_buyer", "tenant", "buyer_id"),
+)
+
+#: Credit's normalised view of the outbox (``credit/pipeline.py``), indexed by buyer.
+credit_feature_events = Table(
+    "credit_feature_events",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("event_id", String(64), primary_key=True),
+    Column("buyer_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("at_ns", BigInteger, nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("on_time", Integer, nullable=False),
+    Index("ix_credit_feature_events_buyer", "tenant", "buyer_id", "at_ns"),
 )

@@ -460,5 +460,6 @@ def order_payload(order: Order, amount_minor: int) -> dict[str, object]:
         "merchant_id": order.merchant_id,
         "amount_minor": amount_minor,
         "currency": order.currency,
+        "category": order.category,
         "status": str(order.status),
     }

@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("plans", sa.Text, nullable=False),
         sa.Column("reasons", sa.Text, nullable=False),
         sa.Column("model_id", sa.String(64), nullable=False),
+        sa.Column("funder_id", sa.String(64)),
         sa.Column("features", sa.Text, nullable=False),
         sa.Column("decided_at", sa.BigInteger, nullable=False),
         sa.Index("ix_credit_decisions_buyer", "tenant", "buyer_id"),

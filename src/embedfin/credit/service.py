@@ -1,0 +1,260 @@
+"""Credit inside checkout: the feature pipeline, recorded decisions, and financing with them.
+
+``FeaturePipeline`` is an outbox consumer: each event credit uses becomes a row of
+``credit_feature_events`` (in the transaction that advances its cursor: exactly once), indexed
+by buyer. A decision reads the buyer's rows up to the decision time and replays them through
+``BuyerState`` (online); ``batch`` computes every buyer of a tenant with the pandas
+implementation. ``CreditService.decide`` records every decision — outcome, limit, plans, the
+reasons shown to the buyer, the model version and the features it saw — under the caller's id
+(a retry answers the recorded decision); ``finance`` pays an order with a plan the decision
+offered, within the decided amount.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from embedfin.core.errors import InvalidInput, InvalidStateTransition, NotFound
+from embedfin.core.events import load_cursor, read_events, save_cursor
+from embedfin.core.money import Money
+from embedfin.credit import registry
+from embedfin.credit.compiled import CompiledScorecard
+from embedfin.credit.decisions import (
+    CreditPolicy,
+    Decision,
+    DecisionRequest,
+    FunderPolicy,
+    Outcome,
+    ReasonCode,
+    decide,
+)
+from embedfin.credit.features import (
+    BuyerFeatures,
+    BuyerState,
+    FeatureEvent,
+    batch_features,
+    from_event,
+)
+from embedfin.db.tables import credit_decisions, credit_feature_events, loans
+from embedfin.ledger.service import Ledger
+from embedfin.lending.servicing import Lending, Loan
+from embedfin.payments.requests import check_name
+
+CONSUMER = "credit-features"
+
+
+class FeaturePipeline:
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def consume(self, limit: int = 5_000) -> int:
+        """Move new outbox events into the feature table; returns how many were kept."""
+        kept = 0
+        with self.ledger.transaction() as tx:
+            after = load_cursor(tx.conn, CONSUMER)
+            events = read_events(tx.conn, after, limit)
+            rows = []
+            for stored in events:
+                e = stored.event
+                mapped = from_event(e.type, e.payload, e.occurred_at_ns)
+                if mapped is None or e.tenant_id is None:
+                    continue
+                rows.append(
+                    {
+                        "tenant": e.tenant_id,
+                        "event_id": e.event_id,
+                        "buyer_id": mapped.buyer_id,
+                        "kind": mapped.kind,
+                        "at_ns": mapped.at_ns,
+                        "amount_minor": mapped.amount_minor,
+                        "category": mapped.category[:32],
+                        "on_time": int(mapped.on_time),
+                    }
+                )
+            if rows:
+                tx.conn.execute(insert(credit_feature_events), rows)
+                kept = len(rows)
+            if events:
+                save_cursor(tx.conn, CONSUMER, events[-1].position)
+        return kept
+
+    def events(
+        self, conn: Connection, tenant: str, buyer_id: str | None, as_of_ns: int
+    ) -> list[FeatureEvent]:
+        t = credit_feature_events.c
+        query = select(credit_feature_events).where(t.tenant == tenant, t.at_ns <= as_of_ns)
+        if buyer_id is not None:
+            query = query.where(t.buyer_id == buyer_id)
+        rows = conn.execute(query.order_by(t.at_ns, t.event_id)).mappings()
+        return [
+            FeatureEvent(
+                r["buyer_id"],
+                r["kind"],
+                r["at_ns"],
+                r["amount_minor"],
+                r["category"],
+                bool(r["on_time"]),
+            )
+            for r in rows
+        ]
+
+    def online(self, tenant: str, buyer_id: str, as_of_ns: int) -> BuyerFeatures:
+        with self.ledger.reader() as conn:
+            history = self.events(conn, tenant, buyer_id, as_of_ns)
+        state = BuyerState()
+        for event in history:
+            state.apply(event)
+        return state.features(as_of_ns)
+
+    def batch(self, tenant: str, as_of_ns: int) -> dict[str, BuyerFeatures]:
+        with self.ledger.reader() as conn:
+            return batch_features(self.events(conn, tenant, None, as_of_ns), as_of_ns)
+
+
+class CreditService:
+    def __init__(
+        self,
+        lending: Lending,
+        model: CompiledScorecard | None = None,
+        policy: CreditPolicy | None = None,
+        funders: Sequence[FunderPolicy] = (),
+        default_funder: str = "platform",
+    ) -> None:
+        self.lending = lending
+        self.ledger = lending.ledger
+        self.tenant = lending.tenant
+        self.pipeline = FeaturePipeline(self.ledger)
+        self.policy = policy or CreditPolicy()
+        self.funders = tuple(funders)
+        self.default_funder = default_funder
+        self._model = model
+
+    @property
+    def model(self) -> CompiledScorecard:
+        if self._model is None:
+            with self.ledger.reader() as conn:
+                self._model = registry.load(conn)
+        return self._model
+
+    def decide(self, decision_id: str, buyer_id: str, amount: Money, category: str) -> Decision:
+        check_name("decision_id", decision_id)
+        with self.ledger.reader() as conn:
+            recorded = self._recorded(conn, decision_id)
+        if recorded is not None:
+            if recorded["buyer_id"] != buyer_id:
+                raise InvalidInput(f"decision {decision_id} was for another buyer")
+            return _decision(recorded)
+        self.pipeline.consume()
+        now = self.lending.clock.now_ns()
+        features = self.pipeline.online(self.tenant, buyer_id, now)
+        outstanding, monthly = self._obligations(buyer_id)
+        request = DecisionRequest(
+            buyer_id,
+            amount.amount_minor,
+            amount.currency,
+            category,
+            self.lending.today(),
+            features,
+            outstanding,
+            monthly,
+        )
+        decision = decide(request, self.model, self.lending.catalog, self.policy, self.funders)
+        with self.ledger.transaction() as tx:
+            tx.conn.execute(
+                insert(credit_decisions).values(
+                    tenant=self.tenant,
+                    decision_id=decision_id,
+                    buyer_id=buyer_id,
+                    outcome=str(decision.outcome),
+                    amount_minor=decision.amount_minor,
+                    limit_minor=decision.limit_minor,
+                    currency=amount.currency,
+                    score=str(decision.score),
+                    probability_of_default=str(decision.probability_of_default),
+                    plans=json.dumps(list(decision.plans)),
+                    reasons=json.dumps([asdict(r) for r in decision.reasons]),
+                    model_id=decision.model_version,
+                    funder_id=decision.funder_id,
+                    features=json.dumps(asdict(features)),
+                    decided_at=now,
+                )
+            )
+            self.lending.checkout.emit(
+                tx,
+                "credit_decided",
+                "credit_decision",
+                decision_id,
+                {
+                    "buyer_id": buyer_id,
+                    "outcome": str(decision.outcome),
+                    "amount_minor": decision.amount_minor,
+                    "limit_minor": decision.limit_minor,
+                    "reasons": [r.code for r in decision.reasons],
+                    "model_id": decision.model_version,
+                },
+            )
+        return decision
+
+    def finance(self, order_id: str, decision_id: str, plan_code: str, loan_id: str) -> Loan:
+        """Pay an order with a plan that decision ``decision_id`` offered."""
+        with self.ledger.reader() as conn:
+            recorded = self._recorded(conn, decision_id)
+        if recorded is None:
+            raise NotFound(f"no decision {decision_id}")
+        decision = _decision(recorded)
+        if decision.outcome is Outcome.DECLINE:
+            raise InvalidStateTransition(f"decision {decision_id} declined credit")
+        if plan_code not in decision.plans:
+            raise InvalidInput(f"decision {decision_id} did not offer {plan_code}")
+        order = self.lending.checkout.get_order(order_id)
+        if order.buyer_id != recorded["buyer_id"]:
+            raise InvalidInput(f"decision {decision_id} was for another buyer")
+        if order.total_minor > decision.amount_minor:
+            raise InvalidInput(f"the order exceeds the {decision.amount_minor} decided")
+        funder = decision.funder_id or self.default_funder
+        return self.lending.finance_order(order_id, plan_code, funder, loan_id)
+
+    def _recorded(self, conn: Connection, decision_id: str) -> Any:
+        return (
+            conn.execute(
+                select(credit_decisions).where(
+                    credit_decisions.c.tenant == self.tenant,
+                    credit_decisions.c.decision_id == decision_id,
+                )
+            )
+            .mappings()
+            .first()
+        )
+
+    def _obligations(self, buyer_id: str) -> tuple[int, int]:
+        """What the buyer owes now and a monthly figure for it (owed ÷ months left, ≥ 1)."""
+        with self.ledger.reader() as conn:
+            rows = conn.execute(
+                select(loans.c.principal_outstanding, loans.c.interest_due, loans.c.fees_due).where(
+                    loans.c.tenant == self.tenant,
+                    loans.c.buyer_id == buyer_id,
+                    loans.c.status == "active",
+                )
+            ).all()
+        owed = sum(int(p) + int(i) + int(f) for p, i, f in rows)
+        return owed, owed // 3 if owed else 0
+
+
+def _decision(row: Any) -> Decision:
+    return Decision(
+        Outcome(row["outcome"]),
+        float(row["score"]),
+        float(row["probability_of_default"]),
+        int(row["limit_minor"]),
+        int(row["amount_minor"]),
+        tuple(json.loads(row["plans"])),
+        row["funder_id"],
+        tuple(ReasonCode(**r) for r in json.loads(row["reasons"])),
+        0,
+        str(row["model_id"]),
+    )
