@@ -497,6 +497,7 @@ loans = Table(
     Column("accrued_through", String(10), nullable=False),
     Column("accrual_carry", String(40), nullable=False),
     Column("written_off_minor", BigInteger, nullable=False),
+    Column("line_id", String(64)),
     Column("created_at", BigInteger, nullable=False),
     UniqueConstraint("tenant", "order_id"),
     Index("ix_loans_status", "tenant", "status"),
@@ -582,4 +583,21 @@ credit_feature_events = Table(
     Column("category", String(32), nullable=False),
     Column("on_time", Integer, nullable=False),
     Index("ix_credit_feature_events_buyer", "tenant", "buyer_id", "at_ns"),
+)
+
+#: Revolving credit lines and their virtual cards (the card number is a token: never stored).
+credit_lines = Table(
+    "credit_lines",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("line_id", String(64), primary_key=True),
+    Column("buyer_id", String(64), nullable=False),
+    Column("funder_id", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("limit_minor", BigInteger, nullable=False),
+    Column("card_token", String(64), nullable=False, unique=True),
+    Column("card_last4", String(4), nullable=False),
+    Column("card_expiry", String(7), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
 )

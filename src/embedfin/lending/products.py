@@ -134,6 +134,8 @@ class PlanCatalog:
         exponent = currency(currency_code).exponent
         found = []
         for plan in self.plans.values():
+            if plan.kind is ProductKind.REVOLVING:
+                continue  # drawn with a virtual card, not offered per order
             if plan.categories is not None and category not in plan.categories:
                 continue
             if not plan.min_minor <= principal_minor <= plan.max_minor:
@@ -209,5 +211,15 @@ DEFAULT_PLANS = (
         categories=frozenset({"electronics"}),
         min_minor=30_000,
         max_minor=1_000_000,
+    ),
+    # a card purchase on the revolving line: due in full at the next statement, 21.99% a year
+    Plan(
+        "revolving",
+        ProductKind.REVOLVING,
+        1,
+        UnitPeriod.MONTH,
+        Decimal("0.2199"),
+        min_minor=100,
+        max_minor=2_000_000,
     ),
 )

@@ -97,6 +97,7 @@ class Loan:
     accrued_through: date
     accrual_carry: Decimal
     written_off_minor: int
+    line_id: str | None = None  # a draw on a revolving credit line (virtual card)
 
     @property
     def owed_minor(self) -> int:
@@ -206,7 +207,14 @@ class Lending:
                 insufficient="unreachable",
             )
 
-    def finance_order(self, order_id: str, plan_code: str, funder_id: str, loan_id: str) -> Loan:
+    def finance_order(
+        self,
+        order_id: str,
+        plan_code: str,
+        funder_id: str,
+        loan_id: str,
+        line_id: str | None = None,
+    ) -> Loan:
         """Pay an order awaiting payment with a loan on ``plan_code`` funded by ``funder_id``.
 
         The order is paid into escrow from the funder's cash; a plan due at checkout collects
@@ -247,6 +255,7 @@ class Lending:
                 start,
                 Decimal(0),
                 0,
+                line_id,
             )
             held = self._funder(funder_id, order.currency, AccountCode.LENDER_FUNDS_HELD)
             cash = self._funder(funder_id, order.currency, AccountCode.LENDER_CASH)
@@ -773,6 +782,7 @@ def _loan_row(loan: Loan) -> dict[str, object]:
         "accrued_through": loan.accrued_through.isoformat(),
         "accrual_carry": str(loan.accrual_carry),
         "written_off_minor": loan.written_off_minor,
+        "line_id": loan.line_id,
         "created_at": 0,
     }
 
@@ -797,4 +807,5 @@ def _loan(row: Any) -> Loan:
         date.fromisoformat(row["accrued_through"]),
         Decimal(row["accrual_carry"]),
         row["written_off_minor"],
+        row["line_id"],
     )

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("accrued_through", sa.String(10), nullable=False),
         sa.Column("accrual_carry", sa.String(40), nullable=False),
         sa.Column("written_off_minor", sa.BigInteger, nullable=False),
+        sa.Column("line_id", sa.String(64)),
         sa.Column("created_at", sa.BigInteger, nullable=False),
         sa.UniqueConstraint("tenant", "order_id"),
         sa.Index("ix_loans_status", "tenant", "status"),
