@@ -88,10 +88,7 @@ def test_limit_changes_keep_their_reason(lines: CreditLines) -> None:
     lines.open_line("l-1", "b-1", Money(50_000, "EUR"), "bank-1")
     lowered = lines.set_limit("l-1", Money(10_000, "EUR"), "missed two installments")
     assert lowered.limit_minor == 10_000
-    events = [
-        e.event
-        for e in __import__("tests.conftest", fromlist=["x"]).settled_events(lines.ledger.engine)
-    ]
+    events = [e.event for e in settled_events(lines.ledger.engine)]
     change = next(e for e in events if e.type == "credit_limit_changed")
     assert change.payload["reason"] == "missed two installments"
 
