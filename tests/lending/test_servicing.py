@@ -251,3 +251,17 @@ def test_days_past_due_and_buckets() -> None:
     ]
     assert late_fee(JURISDICTIONS["CN"], 200_000) == 5_000  # the fixed cap binds
     assert late_fee(JURISDICTIONS["CN"], 10_000) == 500  # the percentage cap binds
+
+
+def test_the_loss_allowance_follows_the_book(lending: Lending) -> None:
+    order(lending, "o-1", 60_000)
+    lending.finance_order("o-1", "months_6", "bank-1", "loan-1")
+    start = lending.today()
+    assert lending.provision(start) == {("bank-1", "EUR"): 600}  # 1% of a current loan
+    assert lending.provision(start) == {("bank-1", "EUR"): 600}  # idempotent true-up
+    late = start + timedelta(days=31 + 40)
+    owed = lending.get("loan-1").owed_minor
+    assert lending.provision(late)[("bank-1", "EUR")] == int(owed * Decimal("0.20"))
+    lending.charge_off(start + timedelta(days=31 + 121))
+    assert lending.provision(start + timedelta(days=200)) == {("bank-1", "EUR"): 0}
+    books_ok(lending)

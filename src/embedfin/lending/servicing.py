@@ -50,7 +50,7 @@ from embedfin.core.errors import (
     NotFound,
 )
 from embedfin.core.money import Money
-from embedfin.db.tables import loan_events, loan_installments, loans
+from embedfin.db.tables import loan_events, loan_installments, loans, payment_accounts
 from embedfin.ledger.service import LedgerTransaction
 from embedfin.ledger.types import Transfer
 from embedfin.lending.products import Caps, PlanCatalog
@@ -69,6 +69,18 @@ CODE_REPAY, CODE_REPAY_FEES, CODE_REPAY_INTEREST, CODE_REPAY_PRINCIPAL = 5030, 5
 CODE_REFUND_PRINCIPAL = 5041
 CODE_LATE_FEE = 5050
 CODE_WRITE_OFF = 5060
+CODE_PROVISION = 5070
+
+#: Expected-loss rates by delinquency bucket for the loss allowance (a simple roll-rate table;
+#: the risk issue will estimate these from the book).
+PROVISION_RATES = {
+    "current": Decimal("0.01"),
+    "1-30": Decimal("0.05"),
+    "31-60": Decimal("0.20"),
+    "61-90": Decimal("0.40"),
+    "91-120": Decimal("0.60"),
+    "120+": Decimal("1.00"),
+}
 
 
 class LoanStatus(StrEnum):
@@ -428,6 +440,55 @@ class Lending:
                 )
                 written.append(loan.loan_id)
         return written
+
+    def provision(self, as_of: date | None = None) -> dict[tuple[str, str], int]:
+        """True up each funder's loss allowance to the expected loss of its active loans
+        (owed × the bucket's rate); returns the allowance per (funder, currency)."""
+        day = as_of or self.today()
+        target: dict[tuple[str, str], int] = {}
+        with self.ledger.transaction() as tx:
+            for loan in self._active(tx.conn):
+                _, name = self.delinquency_of(tx.conn, loan, day)
+                key = (loan.funder_id, loan.currency)
+                expected = int(loan.owed_minor * PROVISION_RATES[name])
+                target[key] = target.get(key, 0) + expected
+            for funder_id, code_ in self._funders_with_allowance(tx.conn):
+                target.setdefault((funder_id, code_), 0)
+            for (funder_id, code_), wanted in sorted(target.items()):
+                allowance = self._funder(funder_id, code_, AccountCode.LOSS_ALLOWANCE)
+                expense = self._funder(funder_id, code_, AccountCode.CREDIT_LOSS_EXPENSE)
+                open_accounts(tx, [allowance, expense])
+                found = tx.lookup_accounts([allowance.account_id])
+                now = found[0].credits_posted - found[0].debits_posted if found else 0
+                change = wanted - now
+                if change == 0:
+                    continue
+                debit, credit = (expense, allowance) if change > 0 else (allowance, expense)
+                move(
+                    tx,
+                    [
+                        self._leg(
+                            f"provision:{funder_id}:{code_}:{day.isoformat()}:{now}",
+                            "allowance",
+                            debit,
+                            credit,
+                            abs(change),
+                            CODE_PROVISION,
+                        )
+                    ],
+                    insufficient="unreachable",
+                )
+        return target
+
+    def _funders_with_allowance(self, conn: Connection) -> list[tuple[str, str]]:
+        rows = conn.execute(
+            select(payment_accounts.c.owner_id, payment_accounts.c.currency).where(
+                payment_accounts.c.tenant == self.tenant,
+                payment_accounts.c.owner_kind == "funder",
+                payment_accounts.c.code == int(AccountCode.LOSS_ALLOWANCE),
+            )
+        ).all()
+        return [(str(owner), str(code_)) for owner, code_ in rows]
 
     def refund_financed(self, order_id: str, amount: Money, request_id: str) -> Loan:
         """A refund of a financed purchase pays the loan down first (the lender gets the money

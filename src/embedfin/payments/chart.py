@@ -46,6 +46,7 @@ lender cash            1100  debit   credits must not exceed debits
 loan principal         1200  debit   credits must not exceed debits (per loan)
 loan interest due      1210  debit   credits must not exceed debits (per loan)
 loan fees due          1220  debit   credits must not exceed debits (per loan)
+loss allowance         1250  credit  — (expected credit losses, per funder)
 interest income        1400  credit  —
 fee income             1410  credit  —
 credit loss expense    1500  debit   —
@@ -83,6 +84,7 @@ class AccountCode(IntEnum):
     LOAN_PRINCIPAL = 1200
     LOAN_INTEREST_DUE = 1210
     LOAN_FEES_DUE = 1220
+    LOSS_ALLOWANCE = 1250
     INTEREST_INCOME = 1400
     FEE_INCOME = 1410
     CREDIT_LOSS_EXPENSE = 1500
