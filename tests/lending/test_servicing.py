@@ -35,6 +35,7 @@ from embedfin.lending.servicing import (
 from embedfin.payments.escrow import Checkout
 from embedfin.payments.settlement import settle_channel
 from embedfin.payments.wallets import Wallets
+from tests.conftest import settled_events
 
 TENANT = "shop-l"
 DAY = 86_400
@@ -265,3 +266,20 @@ def test_the_loss_allowance_follows_the_book(lending: Lending) -> None:
     lending.charge_off(start + timedelta(days=31 + 121))
     assert lending.provision(start + timedelta(days=200)) == {("bank-1", "EUR"): 0}
     books_ok(lending)
+
+
+def test_due_installments_are_reported_for_the_credit_features(lending: Lending) -> None:
+    order(lending, "o-1", 60_000)
+    lending.finance_order("o-1", "months_6", "bank-1", "loan-1")
+    first = lending.catalog.plans["months_6"].schedule(60_000, lending.today()).installments[0]
+    top_up(lending, first.total_minor)
+    lending.repay("loan-1", eur(first.total_minor), "r-1")
+    after_two = first.due + timedelta(days=31 + 11)
+    assert lending.report_due_installments(after_two) == 2
+    assert lending.report_due_installments(after_two) == 0
+    events = [
+        e.event.payload
+        for e in settled_events(lending.ledger.engine)
+        if e.event.type == "installment_due"
+    ]
+    assert [(p["number"], p["on_time"]) for p in events] == [(1, True), (2, False)]

@@ -514,6 +514,7 @@ loan_installments = Table(
     Column("interest_minor", BigInteger, nullable=False),
     Column("fee_minor", BigInteger, nullable=False),
     Column("late_fee_minor", BigInteger, nullable=False),
+    Column("due_reported", Integer, nullable=False, server_default="0"),
 )
 
 #: Repayments and other money events of a loan, by request id (a retry answers the first).

@@ -394,6 +394,51 @@ class Lending:
                     break  # at most one new late fee per loan per run
         return assessed
 
+    def report_due_installments(self, as_of: date | None = None) -> int:
+        """Once an installment's grace period is over, say whether it was paid on time
+        (``installment_due`` events: the credit features' repayment punctuality)."""
+        day = as_of or self.today()
+        reported = 0
+        with self.ledger.transaction() as tx:
+            for loan in self._active(tx.conn):
+                covered = loan.repaid_minor
+                rows = tx.conn.execute(
+                    select(loan_installments)
+                    .where(
+                        loan_installments.c.tenant == self.tenant,
+                        loan_installments.c.loan_id == loan.loan_id,
+                    )
+                    .order_by(loan_installments.c.number)
+                ).mappings()
+                for r in rows:
+                    total = r["principal_minor"] + r["interest_minor"] + r["fee_minor"]
+                    covered -= total + r["late_fee_minor"]
+                    due = date.fromisoformat(r["due_date"])
+                    if r["due_reported"] or (day - due).days <= self.grace_days:
+                        continue
+                    tx.conn.execute(
+                        update(loan_installments)
+                        .where(
+                            loan_installments.c.tenant == self.tenant,
+                            loan_installments.c.loan_id == loan.loan_id,
+                            loan_installments.c.number == r["number"],
+                        )
+                        .values(due_reported=1)
+                    )
+                    self.checkout.emit(
+                        tx,
+                        "installment_due",
+                        "loan",
+                        loan.loan_id,
+                        {
+                            "buyer_id": loan.buyer_id,
+                            "number": r["number"],
+                            "on_time": covered >= 0,
+                        },
+                    )
+                    reported += 1
+        return reported
+
     def charge_off(self, as_of: date | None = None) -> list[str]:
         """Write off every loan at least ``charge_off_dpd`` days past due."""
         day = as_of or self.today()
@@ -727,6 +772,7 @@ class Lending:
                     "interest_minor": i.interest_minor,
                     "fee_minor": i.fee_minor,
                     "late_fee_minor": 0,
+                    "due_reported": 0,
                 }
                 for i in installments
             ],

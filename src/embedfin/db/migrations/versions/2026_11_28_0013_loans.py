@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.Column("interest_minor", sa.BigInteger, nullable=False),
         sa.Column("fee_minor", sa.BigInteger, nullable=False),
         sa.Column("late_fee_minor", sa.BigInteger, nullable=False),
+        sa.Column("due_reported", sa.Integer, nullable=False, server_default="0"),
     )
 
     op.create_table(
