@@ -18,7 +18,7 @@ from embedfin.credit.decisions import Outcome
 from embedfin.credit.models import ScorecardModel
 from embedfin.credit.service import CreditService
 from embedfin.credit.synthetic import buyers
-from embedfin.db.tables import credit_decisions
+from embedfin.db.tables import credit_decisions, credit_preapprovals
 from embedfin.ledger.check import check
 from embedfin.ledger.service import Ledger
 from embedfin.lending.products import JURISDICTIONS, default_catalog
@@ -133,3 +133,21 @@ def test_batch_and_online_features_agree_on_the_platform(credit: CreditService) 
     assert set(batch) == {"b-1", "b-2"}
     for buyer, features in batch.items():
         assert credit.pipeline.online(TENANT, buyer, now) == features
+
+
+def test_preapproved_limits_for_every_buyer_with_reasons_for_changes(
+    credit: CreditService,
+) -> None:
+    shop_history(credit, "b-1", 6)
+    shop_history(credit, "b-2", 2)
+    first = credit.preapprove()
+    assert set(first) == {"b-1", "b-2"}
+    assert first["b-1"] > 0
+    again = credit.preapprove()
+    assert again == first
+    with credit.ledger.reader() as conn:
+        rows = {
+            r["buyer_id"]: r for r in conn.execute(select(credit_preapprovals)).mappings().all()
+        }
+    assert rows["b-1"]["reason"] == "unchanged"
+    assert rows["b-1"]["model_id"] == "test-model" or rows["b-1"]["model_id"].startswith("csm_")

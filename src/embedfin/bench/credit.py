@@ -18,7 +18,7 @@ import numpy as np
 
 from embedfin.bench.ledger import Progress, _no_progress, _peak_rss_mb
 from embedfin.credit.compiled import CompiledScorecard
-from embedfin.credit.decisions import CreditPolicy, DecisionRequest, decide
+from embedfin.credit.decisions import CreditPolicy, DecisionRequest, decide, preapprove
 from embedfin.credit.features import BuyerFeatures
 from embedfin.credit.models import ScorecardModel
 from embedfin.credit.synthetic import buyers
@@ -38,18 +38,6 @@ class CreditBenchResult:
     preapproval_ratio: float
     approved_share: float
     peak_rss_mb: float
-
-
-def preapprove(
-    model: CompiledScorecard, columns: dict[str, np.ndarray], policy: CreditPolicy
-) -> np.ndarray:
-    """Pre-approved limits (minor units) for many buyers at once; 0 where declined."""
-    score = model.score_many(columns)
-    income = np.maximum(columns["wallet_inflow_90d"], columns["gmv_90d"]) // 3
-    span = policy.full_limit_from - policy.decline_below
-    strength = np.clip((score - policy.decline_below) / span, 0.0, 1.0)
-    limit = np.minimum(income * policy.income_multiple * strength, policy.exposure_cap_minor)
-    return np.where(limit >= policy.min_limit_minor, limit, 0).astype(np.int64)
 
 
 def run(

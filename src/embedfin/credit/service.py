@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+import numpy as np
+from sqlalchemy import Connection, delete, insert, select
 
 from embedfin.core.errors import InvalidInput, InvalidStateTransition, NotFound
 from embedfin.core.events import load_cursor, read_events, save_cursor
@@ -25,6 +26,7 @@ from embedfin.core.money import Money
 from embedfin.credit import registry
 from embedfin.credit.compiled import CompiledScorecard
 from embedfin.credit.decisions import (
+    FEATURE_TEXT,
     CreditPolicy,
     Decision,
     DecisionRequest,
@@ -32,15 +34,22 @@ from embedfin.credit.decisions import (
     Outcome,
     ReasonCode,
     decide,
+    preapprove,
 )
 from embedfin.credit.features import (
+    FEATURES,
     BuyerFeatures,
     BuyerState,
     FeatureEvent,
     batch_features,
     from_event,
 )
-from embedfin.db.tables import credit_decisions, credit_feature_events, loans
+from embedfin.db.tables import (
+    credit_decisions,
+    credit_feature_events,
+    credit_preapprovals,
+    loans,
+)
 from embedfin.ledger.service import Ledger
 from embedfin.lending.servicing import Lending, Loan
 from embedfin.payments.requests import check_name
@@ -199,6 +208,73 @@ class CreditService:
                 },
             )
         return decision
+
+    def preapprove(self, currency_code: str = "EUR") -> dict[str, int]:
+        """Pre-approved limits for every buyer of the tenant, in one batch; a changed limit
+        records why (the principal reason for a decrease; "better repayment and spending
+        history" for an increase). Returns the limits by buyer."""
+        self.pipeline.consume()
+        now = self.lending.clock.now_ns()
+        features = self.pipeline.batch(self.tenant, now)
+        if not features:
+            return {}
+        ids = sorted(features)
+        columns = {
+            name: np.array([getattr(features[b], name) for b in ids], dtype=float)
+            for name in FEATURES
+        }
+        limits = preapprove(self.model, columns, self.policy)
+        scores = self.model.score_many(columns)
+        t = credit_preapprovals.c
+        with self.ledger.transaction() as tx:
+            previous = {
+                row.buyer_id: int(row.limit_minor)
+                for row in tx.conn.execute(
+                    select(t.buyer_id, t.limit_minor).where(t.tenant == self.tenant)
+                ).all()
+            }
+            rows = []
+            for buyer, limit, score in zip(ids, limits.tolist(), scores.tolist(), strict=True):
+                before = previous.get(buyer, 0)
+                if limit > before:
+                    reason = "better repayment and spending history"
+                elif limit < before:
+                    top = self.model.reasons(features[buyer].as_dict(), top=1)
+                    reason = FEATURE_TEXT.get(top[0].feature, "") if top else "lower score"
+                else:
+                    reason = "unchanged"
+                rows.append(
+                    {
+                        "tenant": self.tenant,
+                        "buyer_id": buyer,
+                        "currency": currency_code,
+                        "limit_minor": int(limit),
+                        "previous_limit_minor": before,
+                        "score": f"{score:.2f}",
+                        "reason": reason or "lower score",
+                        "model_id": self.model.version,
+                        "computed_at": now,
+                    }
+                )
+            tx.conn.execute(
+                delete(credit_preapprovals).where(t.tenant == self.tenant, t.buyer_id.in_(ids))
+            )
+            tx.conn.execute(insert(credit_preapprovals), rows)
+            changed = [r for r in rows if r["limit_minor"] != r["previous_limit_minor"]]
+            for r in changed:
+                self.lending.checkout.emit(
+                    tx,
+                    "preapproved_limit_changed",
+                    "buyer",
+                    str(r["buyer_id"]),
+                    {
+                        "buyer_id": r["buyer_id"],
+                        "from_minor": r["previous_limit_minor"],
+                        "to_minor": r["limit_minor"],
+                        "reason": r["reason"],
+                    },
+                )
+        return {b: int(v) for b, v in zip(ids, limits.tolist(), strict=True)}
 
     def finance(self, order_id: str, decision_id: str, plan_code: str, loan_id: str) -> Loan:
         """Pay an order with a plan that decision ``decision_id`` offered."""

@@ -586,6 +586,21 @@ credit_feature_events = Table(
     Index("ix_credit_feature_events_buyer", "tenant", "buyer_id", "at_ns"),
 )
 
+#: Pre-approved limits from the last batch run, with why each last changed.
+credit_preapprovals = Table(
+    "credit_preapprovals",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("buyer_id", String(64), primary_key=True),
+    Column("currency", String(3), nullable=False),
+    Column("limit_minor", BigInteger, nullable=False),
+    Column("previous_limit_minor", BigInteger, nullable=False),
+    Column("score", String(16), nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("model_id", String(64), nullable=False),
+    Column("computed_at", BigInteger, nullable=False),
+)
+
 #: Revolving credit lines and their virtual cards (the card number is a token: never stored).
 credit_lines = Table(
     "credit_lines",

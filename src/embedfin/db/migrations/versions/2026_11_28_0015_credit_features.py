@@ -30,6 +30,18 @@ def upgrade() -> None:
         sa.Index("ix_credit_feature_events_buyer", "tenant", "buyer_id", "at_ns"),
     )
     op.create_table(
+        "credit_preapprovals",
+        sa.Column("tenant", sa.String(64), primary_key=True),
+        sa.Column("buyer_id", sa.String(64), primary_key=True),
+        sa.Column("currency", sa.String(3), nullable=False),
+        sa.Column("limit_minor", sa.BigInteger, nullable=False),
+        sa.Column("previous_limit_minor", sa.BigInteger, nullable=False),
+        sa.Column("score", sa.String(16), nullable=False),
+        sa.Column("reason", sa.String(200), nullable=False),
+        sa.Column("model_id", sa.String(64), nullable=False),
+        sa.Column("computed_at", sa.BigInteger, nullable=False),
+    )
+    op.create_table(
         "credit_lines",
         sa.Column("tenant", sa.String(64), primary_key=True),
         sa.Column("line_id", sa.String(64), primary_key=True),
@@ -47,4 +59,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("credit_lines")
+    op.drop_table("credit_preapprovals")
     op.drop_table("credit_feature_events")
