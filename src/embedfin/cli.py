@@ -581,5 +581,59 @@ def credit_promote(model_id: str, db: DbOption = None) -> None:
     out.print(f"{model_id} is the champion")
 
 
+def _credit_service(db: str | None, tenant: str, jurisdiction: str) -> Any:
+    from embedfin.credit.service import CreditService
+    from embedfin.lending.products import JURISDICTIONS, default_catalog
+    from embedfin.lending.servicing import Lending
+    from embedfin.payments.escrow import Checkout
+
+    if jurisdiction not in JURISDICTIONS:
+        raise typer.BadParameter(f"jurisdiction must be one of {sorted(JURISDICTIONS)}")
+    ledger = Ledger.open(db)
+    lending = Lending(Checkout(ledger, tenant), default_catalog(JURISDICTIONS[jurisdiction]))
+    return CreditService(lending)
+
+
+@credit_app.command("features")
+def credit_features(
+    tenant: Annotated[str, typer.Option(help="The marketplace tenant.")],
+    db: DbOption = None,
+    csv: Annotated[Path | None, typer.Option(help="Write the features table here.")] = None,
+) -> None:
+    """Every buyer's features now (batch, point-in-time), from the outbox."""
+    import dataclasses as dc
+
+    import pandas as pd
+
+    service = _credit_service(db, tenant, "CN")
+    service.pipeline.consume()
+    table = service.pipeline.batch(tenant, service.lending.clock.now_ns())
+    frame = pd.DataFrame([{"buyer_id": b, **dc.asdict(f)} for b, f in sorted(table.items())])
+    if csv is not None:
+        frame.to_csv(csv, index=False)
+        out.print(f"{len(frame)} buyers → {csv}")
+    else:
+        out.print(frame.to_string(index=False) if len(frame) else "no buyers yet")
+
+
+@credit_app.command("preapprove")
+def credit_preapprove(
+    tenant: Annotated[str, typer.Option(help="The marketplace tenant.")],
+    db: DbOption = None,
+    currency_code: Annotated[str, typer.Option("--currency")] = "EUR",
+    jurisdiction: Annotated[str, typer.Option()] = "CN",
+    as_json: JsonOption = False,
+) -> None:
+    """Recompute every buyer's pre-approved limit with the champion model."""
+    service = _credit_service(db, tenant, jurisdiction)
+    limits = service.preapprove(currency_code)
+    approved = sum(1 for v in limits.values() if v > 0)
+    figures = {"buyers": len(limits), "approved": approved, "model_id": service.model.version}
+    if as_json:
+        out.print(json.dumps(figures))
+    else:
+        out.print(f"{approved} of {len(limits)} buyers pre-approved ({service.model.version})")
+
+
 if __name__ == "__main__":
     main()

@@ -4,6 +4,7 @@ reasons; the order financed with a plan the decision offered; the books hold."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -151,3 +152,29 @@ def test_preapproved_limits_for_every_buyer_with_reasons_for_changes(
         }
     assert rows["b-1"]["reason"] == "unchanged"
     assert rows["b-1"]["model_id"] == "test-model" or rows["b-1"]["model_id"].startswith("csm_")
+
+
+def test_the_credit_commands_on_a_database(sqlite_url: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from embedfin.cli import app
+
+    runner = CliRunner()
+    trained = runner.invoke(app, ["credit", "train", "--db", sqlite_url, "--synthetic", "3000"])
+    assert trained.exit_code == 0, trained.output
+    ledger = Ledger.open(sqlite_url, ManualClock())
+    shop = Checkout(ledger, TENANT)
+    shop.register_merchant("m-1", category="books", country="DE", settlement_currency="EUR")
+    service = CreditService(Lending(shop, default_catalog(JURISDICTIONS["CN"])))
+    shop_history(service, "b-1", 3)
+    out = tmp_path / "features.csv"
+    listed = runner.invoke(
+        app, ["credit", "features", "--tenant", TENANT, "--db", sqlite_url, "--csv", str(out)]
+    )
+    assert listed.exit_code == 0, listed.output
+    assert out.read_text().splitlines()[0].startswith("buyer_id,tenure_days")
+    result = runner.invoke(
+        app, ["credit", "preapprove", "--tenant", TENANT, "--db", sqlite_url, "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["buyers"] == 1
