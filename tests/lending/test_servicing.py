@@ -283,3 +283,14 @@ def test_due_installments_are_reported_for_the_credit_features(lending: Lending)
         if e.event.type == "installment_due"
     ]
     assert [(p["number"], p["on_time"]) for p in events] == [(1, True), (2, False)]
+
+
+def test_the_platform_earns_its_fee_from_the_funder(lending: Lending) -> None:
+    from embedfin.payments.chart import AccountCode, platform_account
+
+    order(lending, "o-1", 60_000)
+    lending.finance_order("o-1", "months_6", "bank-1", "loan-1")
+    commission = platform_account(TENANT, "EUR", AccountCode.COMMISSION_IN_RESERVE)
+    (account,) = lending.ledger.lookup_accounts([commission.account_id])
+    assert account.credits_posted - account.debits_posted == 600  # 1% of 600.00
+    books_ok(lending)  # custody still balances; the lender's books still mirror it

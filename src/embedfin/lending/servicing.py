@@ -70,6 +70,7 @@ CODE_REFUND_PRINCIPAL = 5041
 CODE_LATE_FEE = 5050
 CODE_WRITE_OFF = 5060
 CODE_PROVISION = 5070
+CODE_PLATFORM_FEE, CODE_PLATFORM_FEE_LENDER = 5080, 5081
 
 #: Expected-loss rates by delinquency bucket for the loss allowance (a simple roll-rate table;
 #: the risk issue will estimate these from the book).
@@ -176,6 +177,7 @@ class Lending:
         *,
         grace_days: int = 10,
         charge_off_dpd: int = 120,
+        platform_fee_bp: int = 100,
     ) -> None:
         self.checkout = checkout
         self.ledger = checkout.ledger
@@ -185,6 +187,9 @@ class Lending:
         self.caps = catalog.caps
         self.grace_days = grace_days
         self.charge_off_dpd = charge_off_dpd
+        if not 0 <= platform_fee_bp < 10_000:
+            raise InvalidInput("the platform fee is 0-9,999 basis points")
+        self.platform_fee_bp = platform_fee_bp
 
     def today(self) -> date:
         return datetime.fromtimestamp(self.clock.now_ns() / NS_PER_SECOND, tz=UTC).date()
@@ -297,6 +302,26 @@ class Lending:
                 legs.append(
                     self._leg(loan_id, "fee", fees_due, fee_income, schedule.fee_minor, CODE_FEE)
                 )
+            platform_fee = order.total_minor * self.platform_fee_bp // 10_000
+            if platform_fee:  # the platform's origination fee, paid by the funder
+                commission = platform_account(
+                    self.tenant, order.currency, AccountCode.COMMISSION_IN_RESERVE
+                )
+                expense = self._funder(funder_id, order.currency, AccountCode.PLATFORM_FEE_EXPENSE)
+                open_accounts(tx, [commission, expense])
+                legs += [
+                    self._leg(
+                        loan_id, "platform_fee", held, commission, platform_fee, CODE_PLATFORM_FEE
+                    ),
+                    self._leg(
+                        loan_id,
+                        "platform_fee_lender",
+                        expense,
+                        cash,
+                        platform_fee,
+                        CODE_PLATFORM_FEE_LENDER,
+                    ),
+                ]
             move(tx, legs, insufficient=f"funder {funder_id} has too little lending cash")
             paid = order_rules.pay(order, self.clock.now_ns())
             save_order(tx.conn, paid)

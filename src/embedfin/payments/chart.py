@@ -50,6 +50,7 @@ loss allowance         1250  credit  — (expected credit losses, per funder)
 interest income        1400  credit  —
 fee income             1410  credit  —
 credit loss expense    1500  debit   —
+platform fee expense   1510  debit   — (the funder's cost of the platform's origination fee)
 lender capital         1900  credit  —
 =====================  ====  ======  =============================================
 """
@@ -88,6 +89,7 @@ class AccountCode(IntEnum):
     INTEREST_INCOME = 1400
     FEE_INCOME = 1410
     CREDIT_LOSS_EXPENSE = 1500
+    PLATFORM_FEE_EXPENSE = 1510
     LENDER_CAPITAL = 1900
 
 
