@@ -1,7 +1,8 @@
 """Revolving credit lines with a virtual card, usable at checkout.
 
-A line has a limit, a funder and one virtual card: a token (``vc_…``, what the checkout sends),
-the last four digits shown to the buyer, an expiry month, and a freeze switch. A card payment
+A line has a limit, a funder and one virtual card: a token (``vc_…``, what the checkout sends;
+shown once, at issue — only its SHA-256 is stored), the last four digits shown to the buyer, an
+expiry month, and a freeze switch. A card payment
 draws on the line: the order is financed by a "revolving" loan (due at the next statement, the
 line's rate; serviced like every loan: accrual, waterfall, late fees, charge-off). What the line
 has available is its limit less what its open draws still owe, checked with the line locked, so
@@ -10,6 +11,7 @@ two simultaneous card payments cannot overdraw it. Limit changes carry a reason 
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -38,7 +40,7 @@ class CreditLine:
     funder_id: str
     currency: str
     limit_minor: int
-    card_token: str
+    card_token: str  # the token at issue; afterwards its SHA-256
     card_last4: str
     card_expiry: str  # YYYY-MM: valid through the month's end
     status: str  # active, frozen, closed
@@ -79,7 +81,7 @@ class CreditLines:
                     funder_id=line.funder_id,
                     currency=line.currency,
                     limit_minor=line.limit_minor,
-                    card_token=line.card_token,
+                    card_token=_digest(line.card_token),
                     card_last4=line.card_last4,
                     card_expiry=line.card_expiry,
                     status=line.status,
@@ -126,7 +128,8 @@ class CreditLines:
         with self.ledger.transaction() as tx:
             row = tx.conn.execute(
                 select(credit_lines.c.line_id).where(
-                    credit_lines.c.tenant == self.tenant, credit_lines.c.card_token == card_token
+                    credit_lines.c.tenant == self.tenant,
+                    credit_lines.c.card_token == _digest(card_token),
                 )
             ).first()
             if row is None:
@@ -194,6 +197,10 @@ class CreditLines:
             line.line_id,
             {"buyer_id": line.buyer_id, "currency": line.currency, **extra},
         )
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _expired(expiry: str, today: date) -> bool:
