@@ -269,3 +269,102 @@ def test_a_buyer_pays_in_their_own_currency(api: Api) -> None:
     assert again.status_code == 409
     with api.platform.ledger.reader() as conn:
         assert check(conn).ok
+
+
+def test_credit_at_checkout_through_the_api(api: Api) -> None:
+    a = api.a
+    merchant = api.merchant(a)
+    buyer = api.customer(a, funds=50_000)
+    for _ in range(6):  # some history for the features
+        api.clock.advance(seconds=5 * 86_400)
+        api.checkout(a, buyer, merchant, price=2_000)
+    api.ok(api.post(a, "/v1/funder_deposits", {"amount": 5_000_000, "currency": "EUR"}), 201)
+    decision = api.ok(
+        api.post(
+            a,
+            "/v1/credit_decisions",
+            {"customer": buyer, "amount": 30_000, "currency": "EUR", "category": "books"},
+        ),
+        201,
+    )
+    assert decision["outcome"] in ("approve", "counter_offer", "decline")
+    assert decision["model"].startswith("csm_")
+    if decision["outcome"] == "decline":
+        assert 1 <= len(decision["reasons"]) <= 4
+        return
+    plan = decision["plans"][0]
+    assert sum(plan["installment_amounts"]) == decision["amount"] + plan["total_cost"]
+    order = api.ok(
+        api.post(
+            a,
+            "/v1/orders",
+            {
+                "customer": buyer,
+                "merchant": merchant,
+                "currency": "EUR",
+                "lines": [{"sku": "atlas", "quantity": 1, "unit_price": decision["amount"]}],
+            },
+        ),
+        201,
+    )
+    loan = api.ok(
+        api.post(
+            a,
+            f"/v1/orders/{order['id']}/finance",
+            {"decision": decision["id"], "plan": plan["plan"]},
+        ),
+        201,
+    )
+    assert loan["principal"] == decision["amount"]
+    assert api.ok(api.get(a, f"/v1/orders/{order['id']}"))["status"] == "paid"
+    repaid = api.ok(
+        api.post(a, f"/v1/loans/{loan['id']}/repayments", {"amount": 1_000, "currency": "EUR"})
+    )
+    assert repaid["repaid"] >= 1_000
+    with api.platform.ledger.reader() as conn:
+        assert check(conn).ok
+
+
+def test_a_virtual_card_through_the_api(api: Api) -> None:
+    a = api.a
+    merchant = api.merchant(a)
+    buyer = api.customer(a)
+    api.ok(api.post(a, "/v1/funder_deposits", {"amount": 1_000_000, "currency": "EUR"}), 201)
+    line = api.ok(
+        api.post(a, "/v1/credit_lines", {"customer": buyer, "limit": 20_000, "currency": "EUR"}),
+        201,
+    )
+    token = line["card_token"]
+    assert token.startswith("vc_")
+    assert api.ok(api.get(a, f"/v1/credit_lines/{line['id']}"))["card_token"] is None
+    order = api.ok(
+        api.post(
+            a,
+            "/v1/orders",
+            {
+                "customer": buyer,
+                "merchant": merchant,
+                "currency": "EUR",
+                "lines": [{"sku": "lamp", "quantity": 1, "unit_price": 15_000}],
+            },
+        ),
+        201,
+    )
+    api.ok(api.post(a, f"/v1/credit_lines/{line['id']}/freeze"))
+    frozen = api.post(a, f"/v1/orders/{order['id']}/pay_with_card", {"card_token": token})
+    assert (frozen.status_code, frozen.json()["code"]) == (409, "invalid_state_transition")
+    api.ok(api.post(a, f"/v1/credit_lines/{line['id']}/unfreeze"))
+    loan = api.ok(
+        api.post(a, f"/v1/orders/{order['id']}/pay_with_card", {"card_token": token}), 201
+    )
+    assert loan["plan"] == "revolving"
+    after = api.ok(api.get(a, f"/v1/credit_lines/{line['id']}"))
+    assert after["available"] == 5_000
+    lowered = api.ok(
+        api.post(
+            a,
+            f"/v1/credit_lines/{line['id']}/limit",
+            {"limit": 10_000, "currency": "EUR", "reason": "income changed"},
+        )
+    )
+    assert (lowered["limit"], lowered["available"]) == (10_000, 0)

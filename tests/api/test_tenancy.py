@@ -48,6 +48,30 @@ def _tenant_a_objects(api: Api) -> dict[str, str]:
     )
     brk = api.ok(api.get(a, "/v1/reconciliation_breaks"))["data"][0]["id"]
     event = api.ok(api.get(a, "/v1/events", limit=1))["data"][0]["id"]
+    api.ok(api.post(a, "/v1/funder_deposits", {"amount": 1_000_000, "currency": "EUR"}), 201)
+    line = api.ok(
+        api.post(a, "/v1/credit_lines", {"customer": buyer, "limit": 20_000, "currency": "EUR"}),
+        201,
+    )
+    card_order = api.ok(
+        api.post(
+            a,
+            "/v1/orders",
+            {
+                "customer": buyer,
+                "merchant": merchant,
+                "currency": "EUR",
+                "lines": [{"sku": "x", "quantity": 1, "unit_price": 1_000}],
+            },
+        ),
+        201,
+    )
+    loan = api.ok(
+        api.post(
+            a, f"/v1/orders/{card_order['id']}/pay_with_card", {"card_token": line["card_token"]}
+        ),
+        201,
+    )["id"]
     return {
         "merchant_id": merchant,
         "customer_id": buyer,
@@ -58,6 +82,8 @@ def _tenant_a_objects(api: Api) -> dict[str, str]:
         "key_id": key,
         "break_id": brk,
         "event_id": event,
+        "loan_id": loan,
+        "line_id": line["id"],
     }
 
 
@@ -90,6 +116,12 @@ BODIES: dict[str, dict[str, Any]] = {
     "/v1/webhook_endpoints/{endpoint_id}/enable": {},
     "/v1/webhook_deliveries/{delivery_id}/replay": {},
     "/v1/reconciliation_breaks/{break_id}/resolve": {"note": "checked"},
+    "/v1/orders/{order_id}/finance": {"decision": "dec_x", "plan": "months_6"},
+    "/v1/orders/{order_id}/pay_with_card": {"card_token": "vc_abcdefghijkl"},
+    "/v1/loans/{loan_id}/repayments": {"amount": 100, "currency": "EUR"},
+    "/v1/credit_lines/{line_id}/freeze": {},
+    "/v1/credit_lines/{line_id}/unfreeze": {},
+    "/v1/credit_lines/{line_id}/limit": {"limit": 100, "currency": "EUR", "reason": "r"},
 }
 
 #: Query parameters a GET route needs.

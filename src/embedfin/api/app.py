@@ -24,6 +24,7 @@ from embedfin.api.observability import AccessLog, Metrics
 from embedfin.api.platform import ApiSettings, Platform
 from embedfin.api.routes_admin import router as admin_router
 from embedfin.api.routes_commerce import router as commerce_router
+from embedfin.api.routes_credit import router as credit_router
 from embedfin.commerce.store import due_for_auto_confirm
 from embedfin.core.clock import Clock
 from embedfin.db.tables import merchants
@@ -87,6 +88,7 @@ def create_app(
     problems.install(app)
     app.include_router(commerce_router)
     app.include_router(admin_router)
+    app.include_router(credit_router)
     metrics = Metrics(platform.router)
     app.add_middleware(AccessLog, metrics=metrics)
 

@@ -27,8 +27,16 @@ from embedfin.api.ratelimit import TokenBuckets
 from embedfin.api.webhooks import Webhooks
 from embedfin.core.clock import NS_PER_SECOND, Clock
 from embedfin.core.errors import EmbedfinError, IdempotencyMismatch, InvalidInput
+from embedfin.credit import registry
+from embedfin.credit.compiled import CompiledScorecard
+from embedfin.credit.models import ScorecardModel
+from embedfin.credit.service import CreditService
+from embedfin.credit.synthetic import buyers as synthetic_buyers
 from embedfin.db.tables import idempotency_keys
 from embedfin.ledger.service import Ledger
+from embedfin.lending.cards import CreditLines
+from embedfin.lending.products import JURISDICTIONS, default_catalog
+from embedfin.lending.servicing import Lending
 from embedfin.payments.channel_checkout import ChannelPayments
 from embedfin.payments.channels import default_channels
 from embedfin.payments.cross_border import CrossBorderCheckout
@@ -56,6 +64,8 @@ class ApiSettings:
     worker_interval_s: float = 1.0
     run_worker: bool = True
     metrics_token: str | None = None
+    jurisdiction: str = "CN"  # consumer-credit caps (lending/products.py JURISDICTIONS)
+    funder_id: str = "platform"  # who funds loans made through the API
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -118,6 +128,51 @@ class Platform:
             lambda: CrossBorderCheckout(self.checkout(tenant), self.fx(tenant)),
         )
         return made
+
+    @property
+    def funder_id(self) -> str:
+        return self.settings.funder_id
+
+    def lending(self, tenant: str) -> Lending:
+        def make() -> Lending:
+            catalog = default_catalog(JURISDICTIONS[self.settings.jurisdiction])
+            return Lending(self.checkout(tenant), catalog)
+
+        made: Lending = self._service("lending", tenant, make)
+        return made
+
+    def credit(self, tenant: str) -> CreditService:
+        def make() -> CreditService:
+            self._ensure_model()
+            return CreditService(self.lending(tenant), default_funder=self.funder_id)
+
+        made: CreditService = self._service("credit", tenant, make)
+        return made
+
+    def credit_lines(self, tenant: str) -> CreditLines:
+        made: CreditLines = self._service(
+            "lines", tenant, lambda: CreditLines(self.lending(tenant))
+        )
+        return made
+
+    def _ensure_model(self) -> None:
+        """A new installation has no loan outcomes to learn from: register a scorecard trained
+        on seeded synthetic buyers as the first champion (replace it with ``embedfin credit
+        train`` on real data)."""
+        with self.ledger.reader() as conn:
+            if registry.list_models(conn):
+                return
+        data, target = synthetic_buyers(20_000)
+        fitted = ScorecardModel().fit(data, target)
+        with self.ledger.transaction() as tx:
+            registry.register(
+                tx.conn,
+                CompiledScorecard.compile(fitted),
+                data_window="bootstrap-synthetic",
+                metrics={},
+                reference_scores=fitted.score(data),
+                now_ns=self.clock.now_ns(),
+            )
 
     def refunds(self, tenant: str) -> RefundsToOrigin:
         made: RefundsToOrigin = self._service(

@@ -438,3 +438,107 @@ class PingOut(BaseModel):
     object: Literal["ping"] = "ping"
     tenant: str
     role: str
+
+
+# --- credit and lending --------------------------------------------------------------------------
+class CreditDecisionCreate(Model):
+    customer: ObjectId
+    amount: Amount
+    currency: Currency
+    category: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]
+
+
+class PlanOfferOut(BaseModel):
+    plan: str
+    installments: int
+    apr_percent: str
+    total_cost: int
+    first_due: str
+    installment_amounts: list[int]
+
+
+class ReasonOut(BaseModel):
+    code: str
+    text: str
+
+
+class CreditDecisionOut(BaseModel):
+    object: Literal["credit_decision"] = "credit_decision"
+    id: str
+    customer: str
+    outcome: str
+    amount: int
+    limit: int
+    currency: str
+    plans: list[PlanOfferOut]
+    reasons: list[ReasonOut]
+    model: str
+
+
+class FinanceIn(Model):
+    decision: ObjectId
+    plan: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,32}$")]
+
+
+class CardPayIn(Model):
+    card_token: Annotated[str, StringConstraints(pattern=r"^vc_[A-Za-z0-9_-]{8,64}$")]
+
+
+class LoanOut(BaseModel):
+    object: Literal["loan"] = "loan"
+    id: str
+    order: str
+    customer: str
+    plan: str
+    currency: str
+    principal: int
+    principal_outstanding: int
+    interest_due: int
+    fees_due: int
+    repaid: int
+    status: str
+    days_past_due: int
+    bucket: str
+
+
+class RepaymentIn(Model):
+    amount: Amount
+    currency: Currency
+
+
+class CreditLineCreate(Model):
+    customer: ObjectId
+    limit: Amount
+    currency: Currency
+
+
+class CreditLineOut(BaseModel):
+    object: Literal["credit_line"] = "credit_line"
+    id: str
+    customer: str
+    currency: str
+    limit: int
+    available: int
+    card_last4: str
+    card_expiry: str
+    status: str
+    card_token: str | None = Field(None, description="shown once, when the card is issued")
+
+
+class LimitIn(Model):
+    limit: Annotated[int, Field(ge=0, le=MAX_AMOUNT_MINOR)]
+    currency: Currency
+    reason: Text200
+
+
+class DepositIn(Model):
+    amount: Amount
+    currency: Currency
+
+
+class LoanFundingOut(BaseModel):
+    object: Literal["funder_deposit"] = "funder_deposit"
+    id: str
+    funder: str
+    amount: int
+    currency: str

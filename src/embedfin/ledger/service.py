@@ -196,6 +196,17 @@ class Ledger:
             return queries.account_balances(conn, self.store, account_id, limit, before_timestamp)
 
     # --- internals ----------------------------------------------------------------------------
+    @contextmanager
+    def current(self) -> Iterator[Connection]:
+        """The connection of this thread's open unit of work (it sees its own writes), or a
+        read-only connection when there is none."""
+        unit: LedgerTransaction | None = getattr(self._local, "unit", None)
+        if unit is not None:
+            yield unit.conn
+            return
+        with self.reader() as conn:
+            yield conn
+
     def reader(self) -> Connection:
         """A read-only connection that never takes the SQLite write lock."""
         conn = self.engine.connect()

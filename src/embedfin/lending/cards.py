@@ -116,8 +116,15 @@ class CreditLines:
             self._event(tx, "card_frozen" if frozen else "card_unfrozen", line, {})
             return self._locked(tx.conn, line_id)
 
+    def get(self, line_id: str) -> CreditLine:
+        with self.ledger.current() as conn:
+            line = self._load(conn, line_id)
+        if line is None:
+            raise NotFound(f"no credit line {line_id}")
+        return line
+
     def available(self, line_id: str) -> int:
-        with self.ledger.reader() as conn:
+        with self.ledger.current() as conn:
             line = self._load(conn, line_id)
             if line is None:
                 raise NotFound(f"no credit line {line_id}")
