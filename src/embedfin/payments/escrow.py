@@ -230,7 +230,13 @@ class Checkout:
         with self.ledger.transaction() as tx:
             frozen = rules.freeze(self.locked_order(tx, order_id), self.clock.now_ns())
             save_order(tx.conn, frozen)
-            self.emit(tx, "dispute_opened", "order", order_id, {"reason": reason})
+            self.emit(
+                tx,
+                "dispute_opened",
+                "order",
+                order_id,
+                {"reason": reason, "buyer_id": frozen.buyer_id, "merchant_id": frozen.merchant_id},
+            )
         return frozen
 
     def resolve_dispute(self, order_id: str, outcome: str) -> Order:

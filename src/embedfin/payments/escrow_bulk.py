@@ -438,7 +438,12 @@ def ship_many(
                     "shipped",
                     "order",
                     order_id,
-                    {"tracking": tracking, "auto_confirm_at": shipped.auto_confirm_at},
+                    {
+                        "tracking": tracking,
+                        "auto_confirm_at": shipped.auto_confirm_at,
+                        "merchant_id": shipped.merchant_id,
+                        "fulfilment_s": max(now - order.paid_at, 0) // 1_000_000_000,
+                    },
                     now,
                     checkout.tenant,
                 )
