@@ -494,7 +494,8 @@ def credit_train(
     seed: Annotated[int, typer.Option()] = 42,
     as_json: JsonOption = False,
 ) -> None:
-    """Train a scorecard, validate it on a 30% holdout, register it (champion if first)."""
+    """Train a scorecard and its gradient-boosting challenger, validate both on a 30% holdout,
+    register both (the scorecard is champion if none is; promote either later)."""
     import numpy as np
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import train_test_split
@@ -502,7 +503,8 @@ def credit_train(
     from embedfin.credit import registry
     from embedfin.credit.compiled import CompiledScorecard
     from embedfin.credit.evaluate import ks, load_csv
-    from embedfin.credit.models import ScorecardModel
+    from embedfin.credit.gbm import GbmDecisionModel
+    from embedfin.credit.models import ChallengerModel, ScorecardModel
     from embedfin.credit.synthetic import buyers
 
     if (synthetic is None) == (csv is None):
@@ -526,7 +528,17 @@ def credit_train(
         "bad_rate": round(float(np.mean(y)), 4),
     }
     compiled = CompiledScorecard.compile(fitted)
+    challenger = ChallengerModel(fitted, seed).fit(x_train, y_train)
+    gbm = GbmDecisionModel.from_challenger(challenger, compiled)
+    pd_gbm = challenger.probability_of_default(x_test)
+    gbm_metrics = {
+        "auc": round(float(roc_auc_score(y_test, pd_gbm)), 4),
+        "ks": round(ks(np.asarray(y_test), pd_gbm), 4),
+        "rows": float(len(X)),
+        "bad_rate": metrics["bad_rate"],
+    }
     ledger = Ledger.open(db)
+    train_columns = {c: x_train[c].to_numpy(dtype=float) for c in x_train.columns}
     with ledger.transaction() as tx:
         entry = registry.register(
             tx.conn,
@@ -536,11 +548,21 @@ def credit_train(
             reference_scores=fitted.score(x_train),
             now_ns=ledger.clock.now_ns(),
         )
+        other = registry.register(
+            tx.conn,
+            gbm,
+            data_window=window,
+            metrics=gbm_metrics,
+            reference_scores=gbm.score_many(train_columns),
+            now_ns=ledger.clock.now_ns() + 1,
+        )
     figures = {
         "model_id": entry.model_id,
         "status": entry.status,
         "sha256": entry.sha256,
         **metrics,
+        "challenger_id": other.model_id,
+        "challenger_auc": gbm_metrics["auc"],
     }
     if as_json:
         out.print_json(json.dumps(figures))

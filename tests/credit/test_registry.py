@@ -102,7 +102,48 @@ def test_train_registers_a_champion_then_challengers(tmp_path: object) -> None:
     assert b["status"] == "challenger"
     assert runner.invoke(app, ["credit", "promote", b["model_id"], "--db", url]).exit_code == 0
     listed = json.loads(runner.invoke(app, ["credit", "models", "--db", url, "--json"]).output)
-    assert {m["model_id"]: m["status"] for m in listed} == {
-        a["model_id"]: "challenger",
-        b["model_id"]: "champion",
-    }
+    statuses = {m["model_id"]: m["status"] for m in listed}
+    assert (statuses[a["model_id"]], statuses[b["model_id"]]) == ("challenger", "champion")
+    assert statuses[a["challenger_id"]] == "challenger"
+    assert a["challenger_id"].startswith("gbm_")
+    assert len(statuses) == 4
+    gbm = runner.invoke(app, ["credit", "promote", a["challenger_id"], "--db", url])
+    assert gbm.exit_code == 0
+
+
+def test_the_challenger_scores_the_same_at_decision_time_and_can_be_champion(
+    ledger: Ledger,
+) -> None:
+    from embedfin.credit.gbm import GbmDecisionModel
+    from embedfin.credit.models import ChallengerModel
+
+    X, y = buyers(4_000, seed=5)
+    fitted = ScorecardModel().fit(X, y)
+    compiled = CompiledScorecard.compile(fitted)
+    challenger = ChallengerModel(fitted).fit(X, y)
+    gbm = GbmDecisionModel.from_challenger(challenger, compiled)
+    sample = X.head(200)
+    batch = challenger.probability_of_default(sample)
+    online = np.array(
+        [gbm.probability_of_default(gbm.score_one(r)) for r in sample.to_dict("records")]
+    )
+    assert np.allclose(batch, online, atol=1e-9)
+    columns = {c: sample[c].to_numpy(dtype=float) for c in sample.columns}
+    assert np.allclose(
+        gbm.score_many(columns), [gbm.score_one(r) for r in sample.to_dict("records")]
+    )
+    with ledger.transaction() as tx:
+        registry.register(
+            tx.conn, compiled, data_window="w", metrics={}, reference_scores=[1.0] * 20, now_ns=1
+        )
+        entry = registry.register(
+            tx.conn, gbm, data_window="w", metrics={}, reference_scores=[1.0] * 20, now_ns=2
+        )
+        assert entry.model_id.startswith("gbm_")
+        registry.promote(tx.conn, entry.model_id)
+    with ledger.reader() as conn:
+        champion = registry.load(conn)
+    assert isinstance(champion, GbmDecisionModel)
+    applicant = sample.iloc[0].to_dict()
+    assert champion.score_one(applicant) == pytest.approx(gbm.score_one(applicant))
+    assert champion.reasons(applicant) == compiled.reasons(applicant)

@@ -29,6 +29,17 @@ class CompiledFeature:
     categories: Mapping[str, tuple[str, float]] | None  # categorical: value → (bin, points)
     missing_points: float
     best_points: float
+    woe: tuple[float, ...] = ()  # per numeric bin (the challenger's inputs)
+    category_woe: Mapping[str, float] | None = None
+    missing_woe: float = 0.0
+
+    def woe_of(self, value: object) -> float:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return self.missing_woe
+        if self.category_woe is not None:
+            return self.category_woe.get(str(value), self.missing_woe)
+        assert self.splits is not None
+        return self.woe[bisect_right(self.splits, float(value))]  # type: ignore[arg-type]
 
     def lookup(self, value: object) -> tuple[str, float]:
         if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -55,17 +66,31 @@ class CompiledScorecard:
             rows = table[table["Variable"] == name].sort_values("Bin id")
             binned = process.get_binned_variable(name)
             regular = rows[~rows["Bin"].astype(str).isin(["Special", "Missing"])]
-            missing = float(rows[rows["Bin"].astype(str) == "Missing"]["Points"].iloc[0])
+            missing_row = rows[rows["Bin"].astype(str) == "Missing"]
+            missing = float(missing_row["Points"].iloc[0])
+            missing_woe = float(missing_row["WoE"].iloc[0])
             points = tuple(float(p) for p in regular["Points"])
+            woes = tuple(float(w) for w in regular["WoE"])
             if binned.dtype == "categorical":
                 categories: dict[str, tuple[str, float]] = {}
-                for members, p in zip(binned.splits, points, strict=False):
+                category_woe: dict[str, float] = {}
+                for members, p, w in zip(binned.splits, points, woes, strict=False):
                     label = "/".join(str(m) for m in members)
                     for member in members:
                         categories[str(member)] = (label, p)
+                        category_woe[str(member)] = w
                 compiled.append(
                     CompiledFeature(
-                        name, None, points, (), categories, missing, max((*points, missing))
+                        name,
+                        None,
+                        points,
+                        (),
+                        categories,
+                        missing,
+                        max((*points, missing)),
+                        (),
+                        category_woe,
+                        missing_woe,
                     )
                 )
             else:
@@ -73,7 +98,16 @@ class CompiledScorecard:
                 splits = tuple(float(s) for s in binned.splits)
                 compiled.append(
                     CompiledFeature(
-                        name, splits, points, labels, None, missing, max((*points, missing))
+                        name,
+                        splits,
+                        points,
+                        labels,
+                        None,
+                        missing,
+                        max((*points, missing)),
+                        woes,
+                        None,
+                        missing_woe,
                     )
                 )
         return cls(tuple(compiled), model.scaling, version)

@@ -28,8 +28,8 @@ from enum import StrEnum
 
 import numpy as np
 
-from embedfin.credit.compiled import CompiledScorecard
 from embedfin.credit.features import BuyerFeatures
+from embedfin.credit.registry import DecisionModel
 from embedfin.lending.products import Offer, PlanCatalog
 
 
@@ -131,7 +131,7 @@ def monthly_repayment(offer: Offer) -> int:
 
 def decide(
     request: DecisionRequest,
-    model: CompiledScorecard,
+    model: DecisionModel,
     catalog: PlanCatalog,
     policy: CreditPolicy,
     funders: Sequence[FunderPolicy] = (),
@@ -228,7 +228,7 @@ def decide(
 
 
 def preapprove(
-    model: CompiledScorecard, columns: dict[str, np.ndarray], policy: CreditPolicy
+    model: DecisionModel, columns: dict[str, np.ndarray], policy: CreditPolicy
 ) -> np.ndarray:
     """Pre-approved limits (minor units) for many buyers at once; 0 where declined. The same
     rules as ``decide`` without a purchase: the score's share of the income multiple, capped by

@@ -10,7 +10,7 @@
   points fall furthest below the feature's best attainable points, at most four.
 * **Challenger** — LightGBM on the same WOE features with a monotone constraint per feature in
   the direction of its WOE trend (a better bin can never raise the risk), probabilities
-  calibrated by Platt scaling.
+  calibrated by Platt scaling on out-of-fold margins; stored as LightGBM's text model.
 
 Targets are 1 for a bad outcome (default), 0 for good.
 """
@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 from lightgbm import LGBMClassifier
 from optbinning import BinningProcess, Scorecard
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
 
 from embedfin.core.errors import InvalidInput
 
@@ -140,22 +140,22 @@ class ScorecardModel:
 
 
 class ChallengerModel:
-    """Monotone gradient boosting on the scorecard's WOE features, calibrated."""
+    """Monotone gradient boosting on the scorecard's WOE features, Platt-calibrated.
+
+    The calibration maps the booster's raw margin to a probability with a logistic fit on
+    out-of-fold margins (3 folds), so the whole model is a LightGBM text model plus two numbers:
+    it can be stored in the registry as text and scored without pickles.
+    """
 
     def __init__(self, scorecard: ScorecardModel, seed: int = 42) -> None:
         self.scorecard = scorecard
         self.seed = seed
-        self._model: CalibratedClassifierCV | None = None
+        self.booster_text: str = ""
+        self.platt: tuple[float, float] = (1.0, 0.0)
+        self._booster: LGBMClassifier | None = None
 
-    def fit(self, X: pd.DataFrame, y: Sequence[int] | np.ndarray) -> ChallengerModel:
-        target = _target(y)
-        woe = self.scorecard.woe(X)
-        constraints = []
-        for feature in woe.columns:
-            values = woe[feature].to_numpy()
-            corr = 0.0 if np.std(values) == 0 else float(np.corrcoef(values, target)[0, 1])
-            constraints.append(1 if corr > 0 else -1)
-        booster = LGBMClassifier(
+    def _new_booster(self, constraints: list[int]) -> LGBMClassifier:
+        return LGBMClassifier(
             n_estimators=200,
             learning_rate=0.05,
             num_leaves=8,
@@ -167,19 +167,36 @@ class ChallengerModel:
             random_state=self.seed,
             verbose=-1,
         )
-        model = CalibratedClassifierCV(booster, method="sigmoid", cv=3)
+
+    def fit(self, X: pd.DataFrame, y: Sequence[int] | np.ndarray) -> ChallengerModel:
+        target = _target(y)
+        woe = self.scorecard.woe(X)
+        constraints = []
+        for feature in woe.columns:
+            values = woe[feature].to_numpy()
+            corr = 0.0 if np.std(values) == 0 else float(np.corrcoef(values, target)[0, 1])
+            constraints.append(1 if corr > 0 else -1)
+        margins = np.zeros(len(woe))
+        folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=self.seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model.fit(woe, target)
-        self._model = model
+            for train, test in folds.split(woe, target):
+                part = self._new_booster(constraints).fit(woe.iloc[train], target[train])
+                margins[test] = part.predict(woe.iloc[test], raw_score=True)
+            calibration = LogisticRegression().fit(margins.reshape(-1, 1), target)
+            self._booster = self._new_booster(constraints).fit(woe, target)
+        self.platt = (float(calibration.coef_[0][0]), float(calibration.intercept_[0]))
+        self.booster_text = self._booster.booster_.model_to_string()
         return self
 
     def probability_of_default(self, X: pd.DataFrame) -> np.ndarray:
-        if self._model is None:
+        if self._booster is None:
             raise InvalidInput("the challenger is not fitted")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return np.asarray(self._model.predict_proba(self.scorecard.woe(X))[:, 1], dtype=float)
+            margin = np.asarray(self._booster.predict(self.scorecard.woe(X), raw_score=True))
+        a, b = self.platt
+        return np.asarray(1.0 / (1.0 + np.exp(-(a * margin + b))), dtype=float)
 
 
 def _target(y: Sequence[int] | np.ndarray) -> np.ndarray:

@@ -17,14 +17,15 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from sqlalchemy import Connection, insert, select, update
 
 from embedfin.core.errors import ConfigurationError, NotFound
 from embedfin.credit.compiled import CompiledFeature, CompiledScorecard
-from embedfin.credit.models import Scaling
+from embedfin.credit.gbm import GbmDecisionModel
+from embedfin.credit.models import Reason, Scaling
 from embedfin.db.tables import credit_models
 
 
@@ -53,6 +54,9 @@ def to_json(model: CompiledScorecard) -> str:
                     "categories": dict(f.categories) if f.categories is not None else None,
                     "missing_points": f.missing_points,
                     "best_points": f.best_points,
+                    "woe": list(f.woe),
+                    "category_woe": dict(f.category_woe) if f.category_woe is not None else None,
+                    "missing_woe": f.missing_woe,
                 }
                 for f in model.features
             ],
@@ -75,10 +79,39 @@ def from_json(text: str, version: str) -> CompiledScorecard:
             else None,
             f["missing_points"],
             f["best_points"],
+            tuple(f.get("woe", ())),
+            f.get("category_woe"),
+            f.get("missing_woe", 0.0),
         )
         for f in data["features"]
     )
     return CompiledScorecard(features, Scaling(*data["scaling"]), version)
+
+
+class DecisionModel(Protocol):
+    """What a decision needs of a model: the scorecard or the promoted challenger."""
+
+    @property
+    def version(self) -> str: ...
+
+    def score_one(self, applicant: Mapping[str, object]) -> float: ...
+
+    def probability_of_default(self, score: float) -> float: ...
+
+    def reasons(self, applicant: Mapping[str, object], top: int = 4) -> list[Reason]: ...
+
+    def score_many(self, columns: Mapping[str, Sequence[float] | np.ndarray]) -> np.ndarray: ...
+
+
+def gbm_to_json(model: GbmDecisionModel) -> str:
+    return model.to_json(to_json(model.scorecard))
+
+
+def gbm_from_json(text: str, version: str) -> GbmDecisionModel:
+    data = json.loads(text)
+    scorecard = from_json(data["scorecard"], version)
+    a, b = data["platt"]
+    return GbmDecisionModel(scorecard, data["booster"], (float(a), float(b)), version)
 
 
 def psi(expected: Sequence[float] | np.ndarray, actual: Sequence[float] | np.ndarray) -> float:
@@ -95,7 +128,7 @@ def psi(expected: Sequence[float] | np.ndarray, actual: Sequence[float] | np.nda
 
 def register(
     conn: Connection,
-    model: CompiledScorecard,
+    model: CompiledScorecard | GbmDecisionModel,
     *,
     data_window: str,
     metrics: Mapping[str, float],
@@ -104,9 +137,14 @@ def register(
     kind: str = "scorecard",
 ) -> ModelRecord:
     """Store a model; the first one becomes the champion, later ones challengers."""
-    artifact = to_json(model)
+    if isinstance(model, GbmDecisionModel):
+        artifact, kind, prefix = gbm_to_json(model), "gbm", "gbm"
+        features = [f.name for f in model.scorecard.features]
+    else:
+        artifact, prefix = to_json(model), "csm"
+        features = [f.name for f in model.features]
     digest = hashlib.sha256(artifact.encode()).hexdigest()
-    model_id = f"csm_{digest[:20]}"
+    model_id = f"{prefix}_{digest[:20]}"
     found = conn.execute(
         select(credit_models.c.model_id).where(credit_models.c.model_id == model_id)
     ).first()
@@ -124,7 +162,7 @@ def register(
                 status="challenger" if has_champion else "champion",
                 data_window=data_window,
                 metrics=json.dumps(dict(metrics), sort_keys=True),
-                features=json.dumps([f.name for f in model.features]),
+                features=json.dumps(features),
                 sha256=digest,
                 artifact=artifact,
                 reference_scores=json.dumps([round(float(s), 3) for s in sample]),
@@ -173,7 +211,7 @@ def promote(conn: Connection, model_id: str) -> ModelRecord:
     return record(conn, model_id)
 
 
-def load(conn: Connection, model_id: str | None = None) -> CompiledScorecard:
+def load(conn: Connection, model_id: str | None = None) -> DecisionModel:
     """The champion (or a given model), its hash verified."""
     query = select(credit_models)
     query = (
@@ -186,6 +224,8 @@ def load(conn: Connection, model_id: str | None = None) -> CompiledScorecard:
         raise NotFound("no champion model registered" if model_id is None else f"no {model_id}")
     if hashlib.sha256(row.artifact.encode()).hexdigest() != row.sha256:
         raise ConfigurationError(f"model {row.model_id} does not match its hash: refused")
+    if row.kind == "gbm":
+        return gbm_from_json(row.artifact, row.model_id)
     return from_json(row.artifact, row.model_id)
 
 

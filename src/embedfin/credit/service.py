@@ -24,7 +24,6 @@ from embedfin.core.errors import InvalidInput, InvalidStateTransition, NotFound
 from embedfin.core.events import load_cursor, read_events, save_cursor
 from embedfin.core.money import Money
 from embedfin.credit import registry
-from embedfin.credit.compiled import CompiledScorecard
 from embedfin.credit.decisions import (
     FEATURE_TEXT,
     CreditPolicy,
@@ -129,7 +128,7 @@ class CreditService:
     def __init__(
         self,
         lending: Lending,
-        model: CompiledScorecard | None = None,
+        model: registry.DecisionModel | None = None,
         policy: CreditPolicy | None = None,
         funders: Sequence[FunderPolicy] = (),
         default_funder: str = "platform",
@@ -144,7 +143,7 @@ class CreditService:
         self._model = model
 
     @property
-    def model(self) -> CompiledScorecard:
+    def model(self) -> registry.DecisionModel:
         if self._model is None:
             with self.ledger.reader() as conn:
                 self._model = registry.load(conn)
