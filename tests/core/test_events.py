@@ -6,6 +6,7 @@ import pytest
 
 from embedfin.core.events import Event, append_events, load_cursor, read_events, save_cursor
 from embedfin.db.engine import make_engine
+from tests.conftest import settled_events
 
 
 def _event(n: int) -> Event:
@@ -18,6 +19,7 @@ def test_events_are_read_in_order_from_a_cursor(db_url: str) -> None:
         append_events(conn, [_event(1), _event(2)])
     with engine.begin() as conn:
         append_events(conn, [_event(3)])
+    settled_events(engine)  # on PostgreSQL, wait out other transactions on the shared server
     with engine.connect() as conn:
         first = read_events(conn, limit=2)
         rest = read_events(conn, after=first[-1].position)
