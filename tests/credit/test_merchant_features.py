@@ -19,7 +19,7 @@ events = st.lists(
     st.builds(
         MerchantEvent,
         merchant_id=st.sampled_from(["m1", "m2"]),
-        kind=st.sampled_from(["sale", "refund", "dispute", "shipped"]),
+        kind=st.sampled_from(["sale", "refund", "dispute", "shipped", "review"]),
         at_ns=st.integers(T0, T0 + 120 * DAY_NS),
         amount_minor=st.integers(0, 10**7),
         fulfilment_s=st.integers(0, 10 * 86_400),
@@ -50,3 +50,7 @@ def test_events_carry_the_merchant() -> None:
     features = online_merchant_features([paid, shipped], T0 + DAY_NS)["m1"]
     assert (features.sales_30d, features.fulfilment_hours) == (1, 2.0)
     assert merchant_event("order_paid", {"buyer_id": "b"}, T0) is None
+    review = merchant_event("review_posted", {"merchant_id": "m1", "rating": 4}, T0 + 10)
+    assert review is not None
+    rated = online_merchant_features([paid, shipped, review], T0 + DAY_NS)["m1"]
+    assert (rated.reviews, rated.avg_rating) == (1, 4.0)

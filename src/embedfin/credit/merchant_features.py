@@ -11,9 +11,11 @@ refund_rate                refunds ÷ paid orders, all time
 dispute_rate               disputes ÷ paid orders, all time
 fulfilment_hours           mean hours from payment to shipment, all time (0 before any)
 days_since_last_sale       days since the last paid order (9999 without one)
+reviews                    reviews received, all time
+avg_rating                 mean rating of those reviews (0 without any)
 =========================  ==============================================================
 
-Ratings and inventory turnover join when reviews and inventory land (commerce issue scope).
+Inventory turnover joins when inventory lands (the supply-chain finance issue).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from embedfin.core.errors import InvalidInput
 from embedfin.credit.features import DAY_NS, NO_ORDER_DAYS
 
 WINDOW_NS = 30 * DAY_NS
-KINDS = ("sale", "refund", "dispute", "shipped")
+KINDS = ("sale", "refund", "dispute", "shipped", "review")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,8 @@ class MerchantFeatures:
     dispute_rate: float
     fulfilment_hours: float
     days_since_last_sale: int
+    reviews: int
+    avg_rating: float
 
 
 def merchant_event(event_type: str, payload: Mapping[str, Any], at_ns: int) -> MerchantEvent | None:
@@ -62,6 +66,8 @@ def merchant_event(event_type: str, payload: Mapping[str, Any], at_ns: int) -> M
         return MerchantEvent(str(merchant), "refund", at_ns)
     if event_type == "dispute_opened":
         return MerchantEvent(str(merchant), "dispute", at_ns)
+    if event_type == "review_posted":
+        return MerchantEvent(str(merchant), "review", at_ns, int(payload.get("rating", 0)))
     if event_type == "shipped":
         return MerchantEvent(
             str(merchant), "shipped", at_ns, fulfilment_s=int(payload.get("fulfilment_s", 0))
@@ -83,6 +89,8 @@ class MerchantState:
     disputes: int = 0
     shipped: int = 0
     fulfilment_s: int = 0
+    reviews: int = 0
+    rating_sum: int = 0
     recent: deque[tuple[int, int]] = field(default_factory=deque)
 
     def apply(self, e: MerchantEvent) -> None:
@@ -100,6 +108,9 @@ class MerchantState:
             self.refunds += 1
         elif e.kind == "dispute":
             self.disputes += 1
+        elif e.kind == "review":
+            self.reviews += 1
+            self.rating_sum += e.amount_minor
         else:
             self.shipped += 1
             self.fulfilment_s += e.fulfilment_s
@@ -123,6 +134,8 @@ class MerchantState:
             days_since_last_sale=NO_ORDER_DAYS
             if self.last_sale_ns is None
             else (as_of_ns - self.last_sale_ns) // DAY_NS,
+            reviews=self.reviews,
+            avg_rating=round(self.rating_sum / self.reviews, 4) if self.reviews else 0.0,
         )
 
 
@@ -152,6 +165,7 @@ def batch_merchant_features(
     recent = sales[sales["at_ns"] > as_of_ns - WINDOW_NS].groupby("merchant_id")["amount_minor"]
     recent_count, recent_sum = recent.size(), recent.sum()
     shipped_s = frame[frame["kind"] == "shipped"].groupby("merchant_id")["fulfilment_s"].sum()
+    ratings = frame[frame["kind"] == "review"].groupby("merchant_id")["amount_minor"].sum()
     out = {}
     for merchant in counts.index:
         n_sales, n_shipped = int(counts.at[merchant, "sale"]), int(counts.at[merchant, "shipped"])
@@ -169,5 +183,9 @@ def batch_merchant_features(
             days_since_last_sale=NO_ORDER_DAYS
             if merchant not in last_sale.index
             else int((as_of_ns - int(last_sale[merchant])) // DAY_NS),
+            reviews=int(counts.at[merchant, "review"]),
+            avg_rating=round(int(ratings.get(merchant, 0)) / int(counts.at[merchant, "review"]), 4)
+            if int(counts.at[merchant, "review"])
+            else 0.0,
         )
     return out

@@ -617,3 +617,36 @@ credit_lines = Table(
     Column("status", String(16), nullable=False),
     Column("created_at", BigInteger, nullable=False),
 )
+
+# --- after-sales ---------------------------------------------------------------------------------
+order_deliveries = Table(
+    "order_deliveries",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("order_id", String(64), primary_key=True),
+    Column("delivered_at", BigInteger, nullable=False),
+)
+
+order_returns = Table(
+    "order_returns",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("order_id", String(64), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("requested_at", BigInteger, nullable=False),
+    Column("resolved_at", BigInteger),
+)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("order_id", String(64), primary_key=True),
+    Column("buyer_id", String(64), nullable=False),
+    Column("merchant_id", String(64), nullable=False),
+    Column("rating", SmallInteger, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("posted_at", BigInteger, nullable=False),
+    Index("ix_reviews_merchant", "tenant", "merchant_id"),
+)
