@@ -368,3 +368,24 @@ def test_a_virtual_card_through_the_api(api: Api) -> None:
         )
     )
     assert (lowered["limit"], lowered["available"]) == (10_000, 0)
+
+
+def test_returns_and_reviews_through_the_api(api: Api) -> None:
+    a = api.a
+    merchant = api.merchant(a)
+    buyer = api.customer(a, funds=20_000)
+    first = api.checkout(a, buyer, merchant, price=5_000)
+    second = api.checkout(a, buyer, merchant, price=3_000)
+    for order in (first, second):
+        api.ok(api.post(a, f"/v1/orders/{order}/ship", {"tracking": "T"}))
+        api.ok(api.post(a, f"/v1/orders/{order}/delivered"))
+    frozen = api.ok(api.post(a, f"/v1/orders/{first}/returns", {"reason": "too small"}))
+    assert frozen["frozen"] is True
+    closed = api.ok(api.post(a, f"/v1/orders/{first}/returns/receive"))
+    assert (closed["status"], closed["amount_refunded"]) == ("closed", 5_000)
+    api.ok(api.post(a, f"/v1/orders/{second}/confirm"))
+    api.ok(api.post(a, f"/v1/orders/{second}/reviews", {"rating": 5, "text": "great"}))
+    bad = api.post(a, f"/v1/orders/{first}/reviews", {"rating": 5})
+    assert (bad.status_code, bad.json()["code"]) == (409, "invalid_state_transition")
+    with api.platform.ledger.reader() as conn:
+        assert check(conn).ok

@@ -25,6 +25,7 @@ from embedfin.api.group_commit import CheckoutBatcher
 from embedfin.api.problems import IdempotencyInFlight, RateLimited, error_body
 from embedfin.api.ratelimit import TokenBuckets
 from embedfin.api.webhooks import Webhooks
+from embedfin.commerce.aftersales import AfterSales
 from embedfin.core.clock import NS_PER_SECOND, Clock
 from embedfin.core.errors import EmbedfinError, IdempotencyMismatch, InvalidInput
 from embedfin.credit import registry
@@ -173,6 +174,14 @@ class Platform:
                 reference_scores=fitted.score(data),
                 now_ns=self.clock.now_ns(),
             )
+
+    def aftersales(self, tenant: str) -> AfterSales:
+        made: AfterSales = self._service(
+            "aftersales",
+            tenant,
+            lambda: AfterSales(self.checkout(tenant), refund=self.refunds(tenant).refund),
+        )
+        return made
 
     def refunds(self, tenant: str) -> RefundsToOrigin:
         made: RefundsToOrigin = self._service(

@@ -37,6 +37,8 @@ from embedfin.api.schemas import (
     Page,
     PingOut,
     RefundIn,
+    ReturnIn,
+    ReviewIn,
     ShipIn,
     TopUpCreate,
     WalletMovementOut,
@@ -784,6 +786,108 @@ def resolve_dispute(
         idempotency_key,
         lambda: checkout.resolve_dispute(order_id, body.outcome),
         audited=True,
+    )
+
+
+@router.post("/orders/{order_id}/delivered", response_model=OrderOut, tags=["orders"])
+def order_delivered(
+    order_id: str,
+    platform: PlatformDep,
+    principal: Annotated[Principal, Depends(require(Scope.FULFIL))],
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """The carrier confirmed delivery."""
+    after = platform.aftersales(principal.tenant)
+    return _order_action(
+        platform,
+        principal,
+        order_id,
+        "delivered",
+        {},
+        idempotency_key,
+        lambda: after.mark_delivered(order_id),
+    )
+
+
+@router.post("/orders/{order_id}/returns", response_model=OrderOut, tags=["orders"])
+def request_return(
+    order_id: str,
+    body: ReturnIn,
+    platform: PlatformDep,
+    principal: Annotated[Principal, Depends(require(Scope.ORDERS_WRITE))],
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """The buyer asks to return the goods: escrow stays frozen until the merchant decides."""
+    after = platform.aftersales(principal.tenant)
+
+    def run() -> Order:
+        after.request_return(order_id, body.reason)
+        return platform.checkout(principal.tenant).get_order(order_id)
+
+    return _order_action(
+        platform, principal, order_id, "returns", body.model_dump(), idempotency_key, run
+    )
+
+
+@router.post("/orders/{order_id}/returns/receive", response_model=OrderOut, tags=["orders"])
+def receive_return(
+    order_id: str,
+    platform: PlatformDep,
+    principal: Annotated[Principal, Depends(require(Scope.FULFIL))],
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """The merchant has the goods back: refunded to the original payment method."""
+    after = platform.aftersales(principal.tenant)
+    return _order_action(
+        platform,
+        principal,
+        order_id,
+        "returns/receive",
+        {},
+        idempotency_key,
+        lambda: after.receive_return(order_id),
+        atomic=False,
+        audited=True,
+    )
+
+
+@router.post("/orders/{order_id}/returns/reject", response_model=OrderOut, tags=["orders"])
+def reject_return(
+    order_id: str,
+    platform: PlatformDep,
+    principal: Annotated[Principal, Depends(require(Scope.FULFIL))],
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    after = platform.aftersales(principal.tenant)
+    return _order_action(
+        platform,
+        principal,
+        order_id,
+        "returns/reject",
+        {},
+        idempotency_key,
+        lambda: after.reject_return(order_id),
+        audited=True,
+    )
+
+
+@router.post("/orders/{order_id}/reviews", response_model=OrderOut, tags=["orders"])
+def post_review(
+    order_id: str,
+    body: ReviewIn,
+    platform: PlatformDep,
+    principal: Annotated[Principal, Depends(require(Scope.ORDERS_WRITE))],
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """One review per completed order (rating 1-5)."""
+    after = platform.aftersales(principal.tenant)
+
+    def run() -> Order:
+        after.post_review(order_id, body.rating, body.text)
+        return platform.checkout(principal.tenant).get_order(order_id)
+
+    return _order_action(
+        platform, principal, order_id, "reviews", body.model_dump(), idempotency_key, run
     )
 
 

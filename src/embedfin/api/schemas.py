@@ -542,3 +542,12 @@ class LoanFundingOut(BaseModel):
     funder: str
     amount: int
     currency: str
+
+
+class ReturnIn(Model):
+    reason: Text200
+
+
+class ReviewIn(Model):
+    rating: Annotated[int, Field(ge=1, le=5)]
+    text: Annotated[str, StringConstraints(max_length=2_000)] = ""
