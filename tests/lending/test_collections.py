@@ -53,3 +53,45 @@ def test_actions_follow_the_bucket() -> None:
     assert next_action("current") is Action.NONE
     assert next_action("1-30") is Action.REMINDER
     assert next_action("120+") is Action.CHARGE_OFF_REVIEW
+
+
+def test_collections_run_logs_contacts_and_stops_on_a_complaint(sqlite_url: str) -> None:
+    from datetime import UTC
+
+    from embedfin.commerce.orders import OrderLine
+    from embedfin.core.clock import ManualClock
+    from embedfin.core.money import Money
+    from embedfin.ledger.service import Ledger
+    from embedfin.lending.collections import Collections
+    from embedfin.lending.servicing import Lending
+    from embedfin.payments.escrow import Checkout
+
+    # 2026-01-01 02:00 UTC = 10:00 in Shanghai: office hours
+    clock = ManualClock(int(datetime(2026, 1, 1, 2, tzinfo=UTC).timestamp()) * 10**9)
+    ledger = Ledger.open(sqlite_url, clock)
+    shop = Checkout(ledger, "t")
+    shop.register_merchant("m", category="books", country="CN", settlement_currency="CNY")
+    from embedfin.lending.products import default_catalog
+
+    lending = Lending(shop, default_catalog(CN))
+    lending.fund("bank", Money(10_000_000, "CNY"), "f")
+    shop.place_order(
+        "o", buyer_id="b", merchant_id="m", currency_code="CNY", lines=[OrderLine("x", 1, 60_000)]
+    )
+    lending.finance_order("o", "months_6", "bank", "loan")
+    collections = Collections(lending, "Asia/Shanghai")
+    assert collections.run() == []  # current: nothing to do
+    clock.advance(seconds=45 * 86_400)  # the first installment is two weeks late
+    first = collections.run()
+    assert [(a.action, a.made) for a in first] == [(Action.REMINDER, True)]
+    collections.open_complaint("c-1", "b", "I was charged twice")
+    blocked = collections.run()
+    assert [(a.made, a.rule) for a in blocked] == [(False, "complaint_open")]
+    collections.resolve_complaint("c-1")
+    clock.advance(seconds=3600)
+    for _ in range(3):
+        collections.run()
+    again = collections.run()
+    assert again[0].rule == "frequency_limit"  # three made in the week already
+    clock.advance(seconds=12 * 3600)  # 22:00 local
+    assert collections.run()[0].rule == "quiet_hours"

@@ -650,3 +650,29 @@ reviews = Table(
     Column("posted_at", BigInteger, nullable=False),
     Index("ix_reviews_merchant", "tenant", "merchant_id"),
 )
+
+#: Collections: every contact attempt (made, or blocked and by which rule) and complaints.
+collection_contacts = Table(
+    "collection_contacts",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("contact_id", String(64), primary_key=True),
+    Column("loan_id", String(64), nullable=False),
+    Column("buyer_id", String(64), nullable=False),
+    Column("action", String(24), nullable=False),
+    Column("made", Integer, nullable=False),
+    Column("rule", String(32), nullable=False),
+    Column("at_ns", BigInteger, nullable=False),
+    Index("ix_collection_contacts_buyer", "tenant", "buyer_id", "at_ns"),
+)
+
+complaints = Table(
+    "complaints",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("complaint_id", String(64), primary_key=True),
+    Column("buyer_id", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("opened_at", BigInteger, nullable=False),
+    Column("resolved_at", BigInteger),
+)

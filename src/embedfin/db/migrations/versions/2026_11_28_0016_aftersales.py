@@ -1,4 +1,4 @@
-"""commerce: deliveries, returns and reviews
+"""commerce: deliveries, returns and reviews; lending: collections contacts and complaints
 
 Revision ID: 0016_aftersales
 Revises: 0015_credit_features
@@ -43,8 +43,35 @@ def upgrade() -> None:
         sa.Column("posted_at", sa.BigInteger, nullable=False),
         sa.Index("ix_reviews_merchant", "tenant", "merchant_id"),
     )
+    op.create_table(
+        "collection_contacts",
+        sa.Column("tenant", sa.String(64), primary_key=True),
+        sa.Column("contact_id", sa.String(64), primary_key=True),
+        sa.Column("loan_id", sa.String(64), nullable=False),
+        sa.Column("buyer_id", sa.String(64), nullable=False),
+        sa.Column("action", sa.String(24), nullable=False),
+        sa.Column("made", sa.Integer, nullable=False),
+        sa.Column("rule", sa.String(32), nullable=False),
+        sa.Column("at_ns", sa.BigInteger, nullable=False),
+        sa.Index("ix_collection_contacts_buyer", "tenant", "buyer_id", "at_ns"),
+    )
+    op.create_table(
+        "complaints",
+        sa.Column("tenant", sa.String(64), primary_key=True),
+        sa.Column("complaint_id", sa.String(64), primary_key=True),
+        sa.Column("buyer_id", sa.String(64), nullable=False),
+        sa.Column("text", sa.Text, nullable=False),
+        sa.Column("opened_at", sa.BigInteger, nullable=False),
+        sa.Column("resolved_at", sa.BigInteger),
+    )
 
 
 def downgrade() -> None:
-    for name in ("reviews", "order_returns", "order_deliveries"):
+    for name in (
+        "complaints",
+        "collection_contacts",
+        "reviews",
+        "order_returns",
+        "order_deliveries",
+    ):
         op.drop_table(name)
