@@ -657,5 +657,47 @@ def credit_preapprove(
         out.print(f"{approved} of {len(limits)} buyers pre-approved ({service.model.version})")
 
 
+@app.command("simulate")
+def simulate_command(
+    scenarios: Annotated[
+        list[str] | None, typer.Argument(help="Scenario names (gateway, fused) or TOML files.")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Folder for report.json and report.html.")] = Path(
+        "embedfin-data/simulation"
+    ),
+    consumers: Annotated[int | None, typer.Option(min=1, help="Override the scale.")] = None,
+    merchants: Annotated[int | None, typer.Option(min=1)] = None,
+    days: Annotated[int | None, typer.Option(min=1)] = None,
+    seed: Annotated[int | None, typer.Option()] = None,
+    as_json: JsonOption = False,
+    no_progress: Annotated[bool, typer.Option("--no-progress")] = False,
+) -> None:
+    """Run scenarios on fresh embedded databases and compare them (JSON + HTML report)."""
+    from embedfin.db.scratch import scratch_database
+    from embedfin.sim import report
+    from embedfin.sim.engine import Simulation
+    from embedfin.sim.scenario import load
+
+    results = []
+    for name in scenarios or ["gateway", "fused"]:
+        scenario = load(name).scaled(consumers=consumers, merchants=merchants, days=days, seed=seed)
+        with scratch_database(None, f"sim-{scenario.name}") as url:
+            results.append(Simulation(scenario, url).run(progress_factory(not no_progress)))
+    json_path, html_path = report.write(results, out)
+    if as_json:
+        out.mkdir(parents=True, exist_ok=True)
+        print(json.dumps(report.as_json(results)["claims"], separators=(",", ":")))
+        return
+    table = Table(title="simulation")
+    table.add_column("claim")
+    for r in results:
+        table.add_column(r.scenario, justify="right")
+    for field, title, better in report.CLAIMS:
+        table.add_row(f"{title} ({better})", *(str(getattr(r, field)) for r in results))
+    out_console = Console()
+    out_console.print(table)
+    out_console.print(f"report: {html_path}  ·  {json_path}")
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,1 @@
+"""The ecosystem simulator: agents on a virtual clock driving the real service layer."""

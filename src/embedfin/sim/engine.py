@@ -1,0 +1,327 @@
+"""The simulation: consumers and merchants on a virtual clock, acting through the services.
+
+Every simulated order is a real order with real ledger transfers, events and checks: consumers
+place and pay orders (gateway: through the card acquirer behind a redirect, one by one;
+fused: wallet top-ups routed to the cheapest healthy channel, then escrow checkout with the
+bulk commands), merchants ship after their fulfilment time, buyers confirm receipt (or the
+platform auto-confirms), channels settle into the client reserve daily, and merchants are paid
+in real time (T+0) or on a weekly T+1 cycle. Agents are plain seeded objects rather than a Mesa
+model: each day's decisions are batched into bulk service calls, which is where the time goes;
+Mesa's per-agent scheduling would add cost and no capability here.
+
+The metrics are measured from what the services did (payments approved, fees charged by the
+channel actually used, when each order's money was released and became available).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import defaultdict
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from embedfin.bench.ledger import Progress, _no_progress
+from embedfin.commerce.orders import OrderLine
+from embedfin.core.clock import NS_PER_SECOND, ManualClock
+from embedfin.core.errors import EmbedfinError, PaymentDeclined
+from embedfin.core.money import Money
+from embedfin.ledger.check import check
+from embedfin.ledger.service import Ledger
+from embedfin.payments.channel_checkout import ChannelPayments
+from embedfin.payments.channels import Outcome, default_channels
+from embedfin.payments.escrow import Checkout
+from embedfin.payments.escrow_bulk import OrderSpec
+from embedfin.payments.routing import Router
+from embedfin.payments.settlement import settle_channel
+from embedfin.payments.settlement_batches import MerchantSettlement
+from embedfin.payments.wallets import Wallets
+from embedfin.security.crypto import load_cipher
+from embedfin.sim.scenario import Scenario
+
+DAY_NS = 86_400 * NS_PER_SECOND
+START = datetime(2026, 3, 2, 0, tzinfo=UTC)  # a Monday
+CATEGORIES = ("apparel", "books", "electronics", "home", "toys")
+TRANSIT_DAYS = 2
+
+
+@dataclass
+class Consumer:
+    id: str
+    rate: float  # purchases per day
+    mean_price: int  # minor units
+    sensitivity: float  # 0..1: abandons redirects more
+    prompt: bool  # confirms receipt when the parcel arrives (else waits for auto-confirm)
+    wallet: int = 0
+
+
+@dataclass
+class Merchant:
+    id: str
+    category: str
+    fulfilment_days: int
+
+
+@dataclass
+class OrderRecord:
+    merchant: str
+    amount: int
+    paid_ns: int
+    shipped_ns: int = 0
+    released_ns: int = 0
+    available_ns: int = 0
+
+
+@dataclass
+class Report:
+    scenario: str
+    mode: str
+    days: int
+    consumers: int
+    merchants: int
+    checkout_attempts: int
+    orders_paid: int
+    gmv_minor: int
+    checkout_conversion: float
+    payment_success_rate: float
+    payment_cost_per_order_minor: float
+    settlement_delay_days: float
+    merchant_cash_cycle_days: float
+    ledger_transfers_checked: int
+    invariants_ok: bool
+    daily_gmv_minor: list[int] = field(default_factory=list)
+    daily_orders: list[int] = field(default_factory=list)
+
+
+class Simulation:
+    def __init__(self, scenario: Scenario, url: str) -> None:
+        self.s = scenario
+        self.rng = random.Random(scenario.seed)  # the world: the same in every mode
+        self.redirect_rng = random.Random(scenario.seed + 1)  # the gateway's redirect losses
+        self.clock = ManualClock(int(START.timestamp()) * NS_PER_SECOND)
+        self.ledger = Ledger.open(url, self.clock)
+        self.tenant = f"sim-{scenario.name}"
+        channels = default_channels(scenario.seed)
+        if scenario.mode == "gateway":
+            channels = [c for c in channels if c.name == "card-acquirer"]
+        for c in channels:
+            c.latency_ms = 0
+        self.router = Router(
+            channels, exploration=0.05 if scenario.mode == "fused" else 0.0, seed=scenario.seed
+        )
+        self.checkout = Checkout(self.ledger, self.tenant)
+        self.payments = ChannelPayments(self.checkout, self.router)
+        cipher = load_cipher()
+        self.wallets = Wallets(self.ledger, self.tenant, cipher=cipher)
+        self.settlement = MerchantSettlement(self.ledger, self.tenant, cipher)
+        self.merchants = [
+            Merchant(f"m-{i}", self.rng.choice(CATEGORIES), self.rng.randint(1, 3))
+            for i in range(scenario.merchants)
+        ]
+        self.consumers = [
+            Consumer(
+                f"c-{i}",
+                rate=self.rng.uniform(0.02, 0.12),
+                mean_price=int(self.rng.lognormvariate(math.log(4_000), 0.6)),
+                sensitivity=self.rng.random(),
+                prompt=self.rng.random() < 0.7,
+            )
+            for i in range(scenario.consumers)
+        ]
+        self.orders: dict[str, OrderRecord] = {}
+        self.attempts = 0
+        self.payments_tried = 0
+        self.payments_ok = 0
+        self.fees = 0
+        self.collected: dict[str, int] = defaultdict(int)  # channel → gross today
+        self.daily_gmv: list[int] = []
+        self.daily_orders: list[int] = []
+
+    # --- setup ---------------------------------------------------------------------------------
+    def _open_shop(self) -> None:
+        for m in self.merchants:
+            self.checkout.register_merchant(
+                m.id,
+                category=m.category,
+                country="DE",
+                settlement_currency=self.s.currency,
+                payout_preference="t0" if self.s.payout_cycle_days == 0 else "t1",
+            )
+            self.settlement.bind_bank_account(m.id, f"tok_sim{m.id.replace('-', '')}0000", "0000")
+
+    # --- one day -------------------------------------------------------------------------------
+    def _charge(self, request_id: str, amount: int) -> str | None:
+        """A top-up charge routed across the channels with failover; the channel or None."""
+        money = Money(amount, self.s.currency)
+        for channel in self.router.rank(money):
+            self.payments_tried += 1
+            response = channel.charge(f"{self.tenant}:{request_id}:{channel.name}", money, "")
+            self.router.record(channel.name, response.outcome is Outcome.APPROVED)
+            if response.outcome is Outcome.APPROVED:
+                self.payments_ok += 1
+                self.fees += channel.fees.fee_minor(amount)
+                self.collected[channel.name] += amount
+                return channel.name
+            if not response.retriable:
+                return None
+        return None
+
+    def _shop(self, day: int) -> None:
+        now = self.clock.now_ns()
+        specs: list[OrderSpec] = []
+        gmv = orders = 0
+        for n, consumer in enumerate(self.consumers):
+            if self.rng.random() >= consumer.rate:
+                continue
+            self.attempts += 1
+            merchant = self.rng.choice(self.merchants)
+            price = max(100, int(self.rng.gauss(consumer.mean_price, consumer.mean_price / 4)))
+            order_id = f"o-{day}-{n}"
+            if self.s.mode == "gateway":
+                lost = self.redirect_rng.random()
+                if lost < self.s.redirect_abandon * (0.5 + consumer.sensitivity):
+                    continue  # lost at the redirect
+                self.checkout.place_order(
+                    order_id,
+                    buyer_id=consumer.id,
+                    merchant_id=merchant.id,
+                    currency_code=self.s.currency,
+                    lines=[OrderLine("item", 1, price)],
+                )
+                self.payments_tried += 1
+                try:
+                    paid = self.payments.pay_order(order_id, f"pay-{order_id}")
+                except PaymentDeclined:
+                    continue
+                self.payments_ok += 1
+                channel = self.router.channels[paid.channel]
+                self.fees += channel.fees.fee_minor(price)
+                self.collected[paid.channel] += price
+            else:
+                if consumer.wallet < price:
+                    top_up = max(price - consumer.wallet, 3 * consumer.mean_price)
+                    used = self._charge(f"top-{order_id}", top_up)
+                    if used is None:
+                        continue
+                    self.wallets.top_up(
+                        consumer.id, Money(top_up, self.s.currency), used, f"top-{order_id}"
+                    )
+                    consumer.wallet += top_up
+                consumer.wallet -= price
+                specs.append(
+                    OrderSpec(
+                        order_id,
+                        consumer.id,
+                        merchant.id,
+                        self.s.currency,
+                        [OrderLine("item", 1, price)],
+                    )
+                )
+            self.orders[order_id] = OrderRecord(merchant.id, price, now)
+            gmv += price
+            orders += 1
+        if specs:
+            for result in self.checkout.place_orders(specs):
+                result.unwrap()
+            for result in self.checkout.pay_with_wallets([s.order_id for s in specs]):
+                result.unwrap()
+        self.daily_gmv.append(gmv)
+        self.daily_orders.append(orders)
+
+    def _fulfil_and_confirm(self) -> None:
+        now = self.clock.now_ns()
+        by_merchant = {m.id: m for m in self.merchants}
+        to_ship = [
+            (order_id, f"T-{order_id}")
+            for order_id, r in self.orders.items()
+            if not r.shipped_ns
+            and now - r.paid_ns >= by_merchant[r.merchant].fulfilment_days * DAY_NS
+        ]
+        for result in self.checkout.ship_many(to_ship):
+            if result.error is None:
+                self.orders[result.order_id].shipped_ns = now
+        prompt = {c.id for c in self.consumers if c.prompt}
+        confirm = []
+        for order_id, r in self.orders.items():
+            if r.shipped_ns and not r.released_ns and now - r.shipped_ns >= TRANSIT_DAYS * DAY_NS:
+                buyer = order_id.rsplit("-", 1)[1]
+                if f"c-{buyer}" in prompt:
+                    confirm.append(order_id)
+        released = [r.order_id for r in self.checkout.confirm_receipts(confirm) if r.error is None]
+        released += self.checkout.auto_confirm_due(limit=100_000)
+        for order_id in released:
+            record = self.orders[order_id]
+            record.released_ns = now
+            if self.s.payout_cycle_days == 0:
+                record.available_ns = now
+
+    def _settle(self, day: int) -> None:
+        now = self.clock.now_ns()
+        for name, gross in sorted(self.collected.items()):
+            if gross:
+                fee = self.router.channels[name].fees.fee_minor(gross)
+                settle_channel(
+                    self.ledger,
+                    self.tenant,
+                    name,
+                    Money(gross, self.s.currency),
+                    Money(min(fee, gross), self.s.currency),
+                    f"settle-{day}-{name}",
+                )
+        self.collected.clear()
+        cycle = self.s.payout_cycle_days
+        if cycle and day % cycle == cycle - 1:
+            self.settlement.run_t1(f"t1-{day}", now)
+            for record in self.orders.values():
+                if record.released_ns and not record.available_ns:
+                    record.available_ns = now
+        with suppress(EmbedfinError):  # a payout the reserve cannot make yet waits a day
+            self.settlement.run_payouts(f"payout-{day}")
+
+    # --- the run -------------------------------------------------------------------------------
+    def run(self, progress: Progress = _no_progress) -> Report:
+        self._open_shop()
+        with progress(f"simulate {self.s.name}", self.s.days) as advance:
+            for day in range(self.s.days):
+                self.clock.advance(ns=9 * 3_600 * NS_PER_SECOND)  # 09:00: shops open
+                self._shop(day)
+                self._fulfil_and_confirm()
+                self.clock.advance(ns=14 * 3_600 * NS_PER_SECOND)  # 23:00: settlement
+                self._settle(day)
+                self.clock.advance(ns=1 * 3_600 * NS_PER_SECOND)
+                advance(1)
+        with self.ledger.reader() as conn:
+            report = check(conn)
+        paid = list(self.orders.values())
+        available = [r for r in paid if r.available_ns]
+        tried = max(self.payments_tried, 1)
+        return Report(
+            scenario=self.s.name,
+            mode=self.s.mode,
+            days=self.s.days,
+            consumers=self.s.consumers,
+            merchants=self.s.merchants,
+            checkout_attempts=self.attempts,
+            orders_paid=len(paid),
+            gmv_minor=sum(r.amount for r in paid),
+            checkout_conversion=round(len(paid) / max(self.attempts, 1), 4),
+            payment_success_rate=round(self.payments_ok / tried, 4),
+            payment_cost_per_order_minor=round(self.fees / max(len(paid), 1), 2),
+            settlement_delay_days=round(
+                sum(r.available_ns - r.paid_ns for r in available)
+                / max(len(available), 1)
+                / DAY_NS,
+                3,
+            ),
+            merchant_cash_cycle_days=round(
+                sum(r.available_ns - r.shipped_ns for r in available)
+                / max(len(available), 1)
+                / DAY_NS,
+                3,
+            ),
+            ledger_transfers_checked=report.transfers,
+            invariants_ok=report.ok,
+            daily_gmv_minor=self.daily_gmv,
+            daily_orders=self.daily_orders,
+        )
