@@ -188,6 +188,20 @@ def bench_credit(
     _print_figures("bench credit", result, as_json)
 
 
+@bench_app.command("simulate")
+def bench_simulate(
+    consumers: Annotated[int, typer.Option(min=10, help="Simulated consumers.")] = 5_000,
+    days: Annotated[int, typer.Option(min=1, help="Simulated days.")] = 30,
+    as_json: JsonOption = False,
+    no_progress: Annotated[bool, typer.Option("--no-progress")] = False,
+) -> None:
+    """Simulated orders per second through the service layer, against bulk checkout alone."""
+    from embedfin.bench.simulate import run
+
+    result = run(consumers, days, progress_factory(not no_progress))
+    _print_figures("bench simulate", result, as_json)
+
+
 @bench_app.command("api")
 def bench_api(
     db: DbOption = None,

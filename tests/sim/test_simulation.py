@@ -72,3 +72,13 @@ def test_scenarios_are_validated(tmp_path: Path) -> None:
         load(str(bad))
     with pytest.raises(InvalidInput):
         Scenario.from_mapping({"name": "x", "colour": "blue"})
+
+
+def test_the_simulation_benchmark_reports_its_figures() -> None:
+    from embedfin.bench.simulate import run as bench
+
+    result = bench(consumers=80, days=5)
+    assert result.orders > 0
+    assert result.orders_per_s > 0
+    assert result.baseline_orders_per_s > 0
+    assert result.invariants_ok
