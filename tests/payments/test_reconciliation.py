@@ -196,3 +196,16 @@ def test_malformed_and_hostile_files_are_refused(
     path.write_bytes(content)
     with pytest.raises(InvalidInput):
         Reconciliation(paid[0], TENANT).run(path, "card")
+
+
+def test_unreadable_statements_are_refused_not_crashed_on() -> None:
+    from embedfin.core.errors import InvalidInput
+    from embedfin.payments.statements import parse_statement
+
+    for data in (
+        b"reference,amount\r\x00\xff",
+        b'reference,amount,currency,value_date\n"a\rb',
+        "é\r".encode("latin-1"),
+    ):
+        with pytest.raises(InvalidInput):
+            parse_statement(data)

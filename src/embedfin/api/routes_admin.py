@@ -490,7 +490,13 @@ def create_reconciliation(
     """Match a channel settlement statement (CSV or camt.053 XML) three-way; store breaks."""
 
     def effect() -> tuple[int, dict[str, Any]]:
-        report = platform.reconciliation(principal.tenant).run(body.content.encode(), body.channel)
+        try:
+            content = body.content.encode()
+        except UnicodeEncodeError as error:  # lone surrogates in the JSON string
+            raise InvalidInput("content must be valid Unicode text") from error
+        if content.lstrip().startswith(b"<") != (body.format == "camt053"):
+            raise InvalidInput(f"the content is not {body.format}")
+        report = platform.reconciliation(principal.tenant).run(content, body.channel)
         out = ReconciliationOut(
             id=report.run_id,
             lines=report.lines,

@@ -46,7 +46,12 @@ def parse_statement(source: Path | bytes) -> list[StatementLine]:
     data = source if isinstance(source, bytes) else source.read_bytes()
     if data.lstrip().startswith(b"<"):
         return parse_camt053(data)
-    return parse_csv(data.decode("utf-8-sig"))
+    try:
+        return parse_csv(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as error:
+        raise InvalidInput("a CSV statement must be UTF-8 text") from error
+    except csv.Error as error:  # malformed quoting, stray carriage returns, …
+        raise InvalidInput(f"not a readable CSV statement: {error}") from error
 
 
 def parse_csv(text: str) -> list[StatementLine]:
