@@ -160,3 +160,28 @@ def test_settlement_cannot_exceed_what_the_channel_collected(
     with pytest.raises(IdempotencyMismatch):
         settle_channel(ledger, "shop-1", "card", usd(900), usd(30), "s-1")
     _assert_invariants(ledger)
+
+
+def test_many_top_ups_in_one_batch_are_all_or_nothing(wallets: Wallets) -> None:
+    from embedfin.core.errors import IdempotencyMismatch, LimitExceeded
+
+    batch = [
+        ("b-1", usd(1_000), "card", "bt-1"),
+        ("b-2", usd(2_000), "card", "bt-2"),
+        ("b-1", usd(500), "qr", "bt-3"),
+        ("b-2", usd(2_000), "card", "bt-2"),  # the same request twice: once
+    ]
+    made = wallets.top_ups(batch)
+    assert [m.request_id for m in made] == ["bt-1", "bt-2", "bt-3", "bt-2"]
+    assert wallets.balance("buyer", "b-1", "USD").available == usd(1_500)
+    assert wallets.balance("buyer", "b-2", "USD").available == usd(2_000)
+    again = wallets.top_ups(batch[:1])
+    assert again[0].replayed
+    before = _state(wallets.ledger.engine)
+    with pytest.raises(LimitExceeded):
+        wallets.top_ups([("b-3", usd(1), "card", "bt-4"), ("b-3", usd(10**9), "card", "bt-5")])
+    with pytest.raises(IdempotencyMismatch):
+        wallets.top_ups([("b-3", usd(1), "card", "bt-6"), ("b-3", usd(2), "card", "bt-6")])
+    assert _state(wallets.ledger.engine) == before
+    assert wallets.balance("buyer", "b-1", "USD").available == usd(1_500)
+    _assert_invariants(wallets.ledger)

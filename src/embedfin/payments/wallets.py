@@ -8,7 +8,7 @@ parameters is refused.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, insert, select
@@ -152,6 +152,77 @@ class Wallets:
             self._move(tx, request, clearing, wallet)
             self._record(tx, request, bank_token=None)
             return request
+
+    def top_ups(self, requests: Sequence[tuple[str, Money, str, str]]) -> list[WalletMovement]:
+        """Many top-ups — (buyer_id, amount, channel, request_id) — in one unit of work and one
+        ledger batch; all or none. Retried request ids answer their first movement."""
+        if not requests:
+            return []
+        now = self.clock.now_ns()
+        planned: list[tuple[WalletMovement, AccountKey, AccountKey]] = []
+        for buyer_id, amount, channel, request_id in requests:
+            _positive(amount)
+            cap = self.limits.top_up_max.get(amount.currency)
+            if cap is not None and amount.amount_minor > cap:
+                raise LimitExceeded(f"a single top-up is at most {Money(cap, amount.currency)}")
+            movement = WalletMovement(
+                transfer_id(self.tenant, check_request_id(request_id)),
+                request_id,
+                "top_up",
+                "buyer",
+                buyer_id,
+                amount,
+                channel,
+                None,
+                now,
+            )
+            planned.append(
+                (
+                    movement,
+                    channel_clearing(self.tenant, check_name("channel", channel), amount.currency),
+                    wallet_key(self.tenant, "buyer", buyer_id, amount.currency),
+                )
+            )
+        with self.ledger.transaction() as tx:
+            answers: list[WalletMovement] = []
+            fresh = []
+            seen: dict[str, WalletMovement] = {}
+            for movement, clearing, wallet in planned:
+                twin = seen.get(movement.request_id)
+                if twin is not None:  # the same request twice in one call
+                    if (twin.owner_id, twin.amount, twin.channel) != (
+                        movement.owner_id,
+                        movement.amount,
+                        movement.channel,
+                    ):
+                        raise IdempotencyMismatch(f"request_id {movement.request_id!r} repeated")
+                    answers.append(twin)
+                    continue
+                seen[movement.request_id] = movement
+                replay = self._replay(tx, movement)
+                answers.append(replay or movement)
+                if replay is None:
+                    fresh.append((movement, clearing, wallet))
+            open_accounts(tx, [k for _, c, w in fresh for k in (c, w)])
+            results = tx.create_transfers(
+                [
+                    Transfer(
+                        m.transfer_id,
+                        clearing.account_id,
+                        wallet.account_id,
+                        m.amount.amount_minor,
+                        clearing.ledger,
+                        CODE_TOP_UP,
+                    )
+                    for m, clearing, wallet in fresh
+                ]
+            )
+            for (m, _, _), result in zip(fresh, results, strict=True):
+                if result is not R.OK:
+                    raise LedgerRejected(f"ledger refused top-up {m.request_id}: {result}")
+            for m, _, _ in fresh:
+                self._record(tx, m, bank_token=None)
+            return answers
 
     def withdraw(
         self,

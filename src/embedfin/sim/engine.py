@@ -168,8 +168,18 @@ class Simulation:
         return None
 
     def _shop(self, day: int) -> None:
+        """A day's shopping; in fused mode the day's top-ups and checkouts share one unit of
+        work (one commit), as a production writer would batch them."""
+        if self.s.mode == "fused":
+            with self.ledger.transaction():
+                self._shop_day(day)
+        else:
+            self._shop_day(day)
+
+    def _shop_day(self, day: int) -> None:
         now = self.clock.now_ns()
         specs: list[OrderSpec] = []
+        top_ups: list[tuple[str, Money, str, str]] = []
         gmv = orders = 0
         for n, consumer in enumerate(self.consumers):
             if self.rng.random() >= consumer.rate:
@@ -204,8 +214,8 @@ class Simulation:
                     used = self._charge(f"top-{order_id}", top_up)
                     if used is None:
                         continue
-                    self.wallets.top_up(
-                        consumer.id, Money(top_up, self.s.currency), used, f"top-{order_id}"
+                    top_ups.append(
+                        (consumer.id, Money(top_up, self.s.currency), used, f"top-{order_id}")
                     )
                     consumer.wallet += top_up
                 consumer.wallet -= price
@@ -221,6 +231,7 @@ class Simulation:
             self.orders[order_id] = OrderRecord(merchant.id, price, now)
             gmv += price
             orders += 1
+        self.wallets.top_ups(top_ups)  # the day's top-ups: one ledger batch
         if specs:
             for result in self.checkout.place_orders(specs):
                 result.unwrap()
