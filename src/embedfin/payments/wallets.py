@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, insert, select
 
@@ -187,6 +188,17 @@ class Wallets:
             answers: list[WalletMovement] = []
             fresh = []
             seen: dict[str, WalletMovement] = {}
+            cols = wallet_movements.c
+            wanted = sorted({movement.request_id for movement, _, _ in planned})
+            stored: dict[str, Any] = {}
+            for start in range(0, len(wanted), 500):
+                for row in tx.conn.execute(
+                    select(wallet_movements).where(
+                        cols.tenant == self.tenant,
+                        cols.request_id.in_(wanted[start : start + 500]),
+                    )
+                ).mappings():
+                    stored[row["request_id"]] = row
             for movement, clearing, wallet in planned:
                 twin = seen.get(movement.request_id)
                 if twin is not None:  # the same request twice in one call
@@ -199,7 +211,7 @@ class Wallets:
                     answers.append(twin)
                     continue
                 seen[movement.request_id] = movement
-                replay = self._replay(tx, movement)
+                replay = self._check_replay(movement, stored.get(movement.request_id))
                 answers.append(replay or movement)
                 if replay is None:
                     fresh.append((movement, clearing, wallet))
@@ -220,8 +232,7 @@ class Wallets:
             for (m, _, _), result in zip(fresh, results, strict=True):
                 if result is not R.OK:
                     raise LedgerRejected(f"ledger refused top-up {m.request_id}: {result}")
-            for m, _, _ in fresh:
-                self._record(tx, m, bank_token=None)
+            self._record_many(tx, [m for m, _, _ in fresh])
             return answers
 
     def withdraw(
@@ -332,45 +343,61 @@ class Wallets:
     def _record(
         self, tx: LedgerTransaction, request: WalletMovement, bank_token: str | None
     ) -> None:
+        self._record_many(tx, [request], bank_token)
+
+    def _record_many(
+        self,
+        tx: LedgerTransaction,
+        requests: Sequence[WalletMovement],
+        bank_token: str | None = None,
+    ) -> None:
+        """The movements' rows and events (one statement each); a bank token only for one."""
+        if not requests:
+            return
         tx.conn.execute(
-            insert(wallet_movements).values(
-                transfer_id=request.transfer_id,
-                tenant=self.tenant,
-                request_id=request.request_id,
-                owner_kind=request.owner_kind,
-                owner_id=request.owner_id,
-                kind=request.kind,
-                amount_minor=request.amount.amount_minor,
-                currency=request.amount.currency,
-                channel=request.channel,
-                bank_token=None if bank_token is None else self._encrypt_token(request, bank_token),
-                bank_last4=request.bank_last4,
-                created_at=request.created_at_ns,
-            )
-        )
-        event_type = "wallet_topped_up" if request.kind == "top_up" else "wallet_withdrawn"
-        payload: dict[str, object] = {
-            "owner_kind": request.owner_kind,
-            "owner_id": request.owner_id,
-            "amount_minor": request.amount.amount_minor,
-            "currency": request.amount.currency,
-            "request_id": request.request_id,
-        }
-        if request.channel:
-            payload["channel"] = request.channel
-        append_events(
-            tx.conn,
+            insert(wallet_movements),
             [
-                Event(
-                    event_type,
-                    "wallet",
-                    f"{request.owner_kind}:{request.owner_id}",
-                    payload,
-                    request.created_at_ns,
-                    self.tenant,
-                )
+                {
+                    "transfer_id": r.transfer_id,
+                    "tenant": self.tenant,
+                    "request_id": r.request_id,
+                    "owner_kind": r.owner_kind,
+                    "owner_id": r.owner_id,
+                    "kind": r.kind,
+                    "amount_minor": r.amount.amount_minor,
+                    "currency": r.amount.currency,
+                    "channel": r.channel,
+                    "bank_token": None
+                    if bank_token is None
+                    else self._encrypt_token(r, bank_token),
+                    "bank_last4": r.bank_last4,
+                    "created_at": r.created_at_ns,
+                }
+                for r in requests
             ],
         )
+        events = []
+        for r in requests:
+            payload: dict[str, object] = {
+                "owner_kind": r.owner_kind,
+                "owner_id": r.owner_id,
+                "amount_minor": r.amount.amount_minor,
+                "currency": r.amount.currency,
+                "request_id": r.request_id,
+            }
+            if r.channel:
+                payload["channel"] = r.channel
+            events.append(
+                Event(
+                    "wallet_topped_up" if r.kind == "top_up" else "wallet_withdrawn",
+                    "wallet",
+                    f"{r.owner_kind}:{r.owner_id}",
+                    payload,
+                    r.created_at_ns,
+                    self.tenant,
+                )
+            )
+        append_events(tx.conn, events)
 
     def _replay(self, tx: LedgerTransaction, request: WalletMovement) -> WalletMovement | None:
         m = wallet_movements.c
@@ -383,6 +410,10 @@ class Wallets:
             .mappings()
             .first()
         )
+        return self._check_replay(request, row)
+
+    def _check_replay(self, request: WalletMovement, row: Any) -> WalletMovement | None:
+        """The stored movement of the request's id, if any (refused if it was another)."""
         if row is None:
             return None
         stored = WalletMovement(
