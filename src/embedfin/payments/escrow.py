@@ -267,10 +267,7 @@ class Checkout:
 
     def find_order(self, order_id: str) -> Order | None:
         """The order as committed (or as the caller's open unit of work sees it); no lock."""
-        if self.ledger.in_transaction:
-            with self.ledger.transaction() as tx:
-                return load_order(tx.conn, self.tenant, order_id)
-        with self.ledger.reader() as conn:
+        with self.ledger.current() as conn:
             return load_order(conn, self.tenant, order_id)
 
     # --- internals ----------------------------------------------------------------------------

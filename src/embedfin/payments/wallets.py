@@ -128,31 +128,7 @@ class Wallets:
     # --- commands -----------------------------------------------------------------------------
     def top_up(self, buyer_id: str, amount: Money, channel: str, request_id: str) -> WalletMovement:
         """Credit a buyer's wallet with money collected through a payment channel."""
-        _positive(amount)
-        cap = self.limits.top_up_max.get(amount.currency)
-        if cap is not None and amount.amount_minor > cap:
-            raise LimitExceeded(f"a single top-up is at most {Money(cap, amount.currency)}")
-        wallet = wallet_key(self.tenant, "buyer", buyer_id, amount.currency)
-        clearing = channel_clearing(self.tenant, check_name("channel", channel), amount.currency)
-        request = WalletMovement(
-            transfer_id(self.tenant, check_request_id(request_id)),
-            request_id,
-            "top_up",
-            "buyer",
-            buyer_id,
-            amount,
-            channel,
-            None,
-            self.clock.now_ns(),
-        )
-        with self.ledger.transaction() as tx:
-            replay = self._replay(tx, request)
-            if replay is not None:
-                return replay
-            open_accounts(tx, [wallet, clearing])
-            self._move(tx, request, clearing, wallet)
-            self._record(tx, request, bank_token=None)
-            return request
+        return self.top_ups([(buyer_id, amount, channel, request_id)])[0]
 
     def top_ups(self, requests: Sequence[tuple[str, Money, str, str]]) -> list[WalletMovement]:
         """Many top-ups — (buyer_id, amount, channel, request_id) — in one unit of work and one
