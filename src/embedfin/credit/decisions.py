@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 
@@ -114,9 +115,21 @@ FEATURE_TEXT = {
 }
 
 
+def monthly_income(inflow_90d: Any, gmv_90d: Any) -> Any:
+    """Money coming in or going out per month over 90 days (numbers or arrays alike)."""
+    return np.maximum(inflow_90d, gmv_90d) // 3
+
+
+def limit_strength(score: Any, policy: CreditPolicy) -> Any:
+    """The share of the income multiple a score earns: 0 at ``decline_below``, 1 from
+    ``full_limit_from`` (numbers or arrays alike)."""
+    span = policy.full_limit_from - policy.decline_below
+    return np.clip((score - policy.decline_below) / span, 0.0, 1.0)
+
+
 def estimated_monthly_income(features: BuyerFeatures) -> int:
     """A behavioural income proxy: money coming in or going out per month over 90 days."""
-    return max(features.wallet_inflow_90d, features.gmv_90d) // 3
+    return int(monthly_income(features.wallet_inflow_90d, features.gmv_90d))
 
 
 def monthly_repayment(offer: Offer) -> int:
@@ -142,10 +155,7 @@ def decide(
     income = estimated_monthly_income(request.features)
     policy_reasons: list[ReasonCode] = []
 
-    strength = min(
-        max((score - policy.decline_below) / (policy.full_limit_from - policy.decline_below), 0.0),
-        1.0,
-    )
+    strength = float(limit_strength(score, policy))
     limit = int(income * policy.income_multiple * strength)
     headroom = policy.exposure_cap_minor - request.outstanding_minor
     if headroom < limit:
@@ -234,8 +244,7 @@ def preapprove(
     rules as ``decide`` without a purchase: the score's share of the income multiple, capped by
     the exposure cap."""
     score = model.score_many(columns)
-    income = np.maximum(columns["wallet_inflow_90d"], columns["gmv_90d"]) // 3
-    span = policy.full_limit_from - policy.decline_below
-    strength = np.clip((score - policy.decline_below) / span, 0.0, 1.0)
+    income = monthly_income(columns["wallet_inflow_90d"], columns["gmv_90d"])
+    strength = limit_strength(score, policy)
     limit = np.minimum(income * policy.income_multiple * strength, policy.exposure_cap_minor)
     return np.where(limit >= policy.min_limit_minor, limit, 0).astype(np.int64)
