@@ -58,8 +58,8 @@ from embedfin.lending.schedules import Installment
 from embedfin.payments.accounts import open_accounts
 from embedfin.payments.chart import AccountCode, AccountKey, platform_account
 from embedfin.payments.escrow import Checkout
-from embedfin.payments.moves import move
-from embedfin.payments.requests import check_name, check_request_id, transfer_id
+from embedfin.payments.moves import leg, move
+from embedfin.payments.requests import check_name, check_request_id
 from embedfin.payments.wallets import wallet_key
 
 CODE_FUND, CODE_FUND_CAPITAL = 5001, 5002
@@ -642,14 +642,7 @@ class Lending:
         amount: int,
         code: int,
     ) -> Transfer:
-        return Transfer(
-            transfer_id(self.tenant, request_id, step),
-            debit.account_id,
-            credit.account_id,
-            amount,
-            debit.ledger,
-            code,
-        )
+        return leg(self.tenant, request_id, step, debit, credit, amount, code)
 
     def _repay(self, tx: LedgerTransaction, loan: Loan, amount: int, request_id: str) -> Loan:
         fees, interest, principal = waterfall(loan, amount)

@@ -19,6 +19,26 @@ CODE_REFUND = 2004
 CODE_REFUND_AFTER_RELEASE = 2005
 
 
+def leg(
+    tenant: str,
+    request_id: str,
+    step: str,
+    debit: AccountKey,
+    credit: AccountKey,
+    amount: int,
+    code: int,
+) -> Transfer:
+    """One transfer of a request; the same (request, step) always has the same id."""
+    return Transfer(
+        transfer_id(tenant, request_id, step),
+        debit.account_id,
+        credit.account_id,
+        amount,
+        debit.ledger,
+        code,
+    )
+
+
 def order_leg(
     tenant: str,
     order_id: str,
@@ -29,14 +49,7 @@ def order_leg(
     code: int,
 ) -> Transfer:
     """One transfer of an order's money; the same (order, step) always has the same id."""
-    return Transfer(
-        transfer_id(tenant, f"order:{order_id}", step),
-        debit.account_id,
-        credit.account_id,
-        amount,
-        debit.ledger,
-        code,
-    )
+    return leg(tenant, f"order:{order_id}", step, debit, credit, amount, code)
 
 
 def move(tx: LedgerTransaction, legs: list[Transfer], insufficient: str) -> None:
