@@ -238,3 +238,52 @@ def test_keys_are_hashed_shown_once_and_revocable(api: Api) -> None:
         assert response.headers["content-type"].startswith("application/problem+json")
     audit = [e["action"] for e in api.ok(api.get(a, "/v1/audit_log", limit=100))["data"]]
     assert audit[:2] == ["api_key.revoke", "api_key.create"]
+
+
+def test_bodies_naming_another_tenants_objects_are_not_found(api: Api) -> None:
+    a, b = api.a, api.b
+    merchant = api.merchant(a)
+    buyer = api.customer(a, funds=10_000)
+    order = {
+        "customer": buyer,
+        "merchant": merchant,
+        "currency": "EUR",
+        "lines": [{"sku": "x", "quantity": 1, "unit_price": 100}],
+    }
+    for path, body in (
+        ("/v1/orders", order),
+        ("/v1/checkouts", order),
+        (
+            "/v1/credit_decisions",
+            {"customer": buyer, "amount": 1_000, "currency": "EUR", "category": "books"},
+        ),
+        ("/v1/credit_lines", {"customer": buyer, "limit": 1_000, "currency": "EUR"}),
+        (
+            "/v1/fx_quotes",
+            {"customer": buyer, "sell_amount": 100, "sell_currency": "EUR", "buy_currency": "USD"},
+        ),
+    ):
+        response = api.post(b, path, body)
+        assert (response.status_code, response.json()["code"]) == (404, "not_found"), path
+
+
+def test_bad_credit_requests_are_refused_and_change_nothing(api: Api) -> None:
+    a = api.a
+    buyer = api.customer(a, funds=1_000)
+    base = {"customer": buyer, "amount": 1_000, "currency": "EUR", "category": "books"}
+    for body in (
+        base | {"amount": -5},
+        base | {"amount": 2**63},
+        base | {"currency": "eur"},
+        base | {"category": "Books!"},
+    ):
+        assert api.post(a, "/v1/credit_decisions", body).status_code == 422
+    assert api.get(a, "/v1/loans/loan_nope").status_code == 404
+    missing = api.post(a, "/v1/loans/loan_nope/repayments", {"amount": 1, "currency": "EUR"})
+    assert missing.status_code == 404
+    limit = api.post(
+        a, "/v1/credit_lines/cl_nope/limit", {"limit": 1, "currency": "EUR", "reason": "x"}
+    )
+    assert limit.status_code == 404
+    bad_card = api.post(a, "/v1/orders/ord_nope/pay_with_card", {"card_token": "4111111111111111"})
+    assert bad_card.status_code == 422  # a card number is not a token
