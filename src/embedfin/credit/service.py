@@ -48,6 +48,7 @@ from embedfin.db.tables import (
     credit_feature_events,
     credit_preapprovals,
     loans,
+    outbox_events,
 )
 from embedfin.ledger.service import Ledger
 from embedfin.lending.servicing import Lending, Loan
@@ -61,8 +62,17 @@ class FeaturePipeline:
         self.ledger = ledger
 
     def consume(self, limit: int = 5_000) -> int:
-        """Move new outbox events into the feature table; returns how many were kept."""
+        """Move new outbox events into the feature table; returns how many were kept.
+
+        Decisions call this first; when nothing is new it only reads (no write transaction)."""
         kept = 0
+        with self.ledger.current() as conn:
+            after = load_cursor(conn, CONSUMER)
+            newer = conn.execute(
+                select(outbox_events.c.position).where(outbox_events.c.position > after).limit(1)
+            ).first()
+        if newer is None:
+            return 0
         with self.ledger.transaction() as tx:
             after = load_cursor(tx.conn, CONSUMER)
             events = read_events(tx.conn, after, limit)
