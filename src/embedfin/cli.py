@@ -110,32 +110,57 @@ def check_command(db: DbOption = None, as_json: JsonOption = False) -> None:
 
 
 @app.command("demo")
-def demo_command() -> None:
-    """Run a small marketplace day on a fresh embedded ledger; show balances and the check."""
-    from embedfin.demo import fresh_demo_url, run_demo
+def demo_command(
+    exit_after: Annotated[
+        bool, typer.Option("--exit-after", help="Stop after the run; exit 1 if the check fails.")
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port to serve on (another if taken).")] = 8000,
+    consumers: Annotated[int, typer.Option(min=1, help="Simulated buyers.")] = 1_500,
+    days: Annotated[int, typer.Option(min=1, max=365, help="Simulated days.")] = 30,
+    seed: Annotated[int | None, typer.Option(help="Scenario seed.")] = None,
+    no_progress: Annotated[bool, typer.Option("--no-progress")] = False,
+) -> None:
+    """A fresh marketplace on embedded SQLite: API + live dashboard, a month of fused trade."""
+    import time
 
-    ledger, run = run_demo(fresh_demo_url())
-    for label, results in run.steps:
-        summary = ", ".join(f"{r} ×{results.count(r)}" for r in dict.fromkeys(results))
-        out.print(f"• {label}: [cyan]{summary}[/cyan]")
-    table = Table(title="Balances on each account's normal side (assets: debits − credits)")
-    table.add_column("account")
-    table.add_column("posted balance", justify="right")
-    table.add_column("held (pending)", justify="right")
-    for account in ledger.lookup_accounts(list(run.names)):
-        sign = 1 if account.id in run.assets else -1
-        table.add_row(
-            run.names[account.id],
-            _amount(sign * (account.debits_posted - account.credits_posted), account.ledger),
-            _amount(account.debits_pending + account.credits_pending, account.ledger),
+    from embedfin.demo import Demo, free_port, fresh_demo_url, scenario
+    from embedfin.sim import report as sim_report
+
+    demo = Demo(fresh_demo_url(), scenario(consumers, days, seed), port=free_port(port))
+    try:
+        keys = demo.start()
+        err.print(f"API and dashboard on {demo.base_url}  (simulating {days} days …)")
+        result = demo.simulate(progress_factory(not no_progress))
+        report = demo.check()
+        keys = demo.keys or keys
+        table = Table(title=f"{days} days of the fused marketplace ({consumers} buyers)")
+        table.add_column("measure")
+        table.add_column("value", justify="right")
+        for field, title, _better in sim_report.CLAIMS:
+            value = getattr(result, field)
+            if field.endswith("_minor"):
+                value = format_money(Money(round(value), demo.scenario.currency))
+            table.add_row(title.replace(" (minor units)", ""), str(value))
+        table.add_row("ledger transfers checked", str(report.transfers))
+        table.add_row("invariants", "[green]all hold[/green]" if report.ok else "[red]BROKEN[/red]")
+        out.print(table)
+        if not report.ok:
+            _print_report(report)
+        out.print(
+            f"dashboard  [bold]{demo.base_url}/dashboard[/bold]   API docs {demo.base_url}/docs\n"
+            f"operator key  {keys.operator}\n"
+            f"merchant key  {keys.merchant}  (merchant {keys.merchant_id})\n"
+            f"database   {demo.url}   (embedfin check --db {demo.url})"
         )
-    out.print(table)
-    with ledger.engine.connect() as conn:
-        report = check(conn)
-    _print_report(report)
-    out.print(f"database: {run.url}   (inspect with: embedfin check --db {run.url})")
-    ledger.close()
-    raise typer.Exit(0 if report.ok else 1)
+        if exit_after:
+            raise typer.Exit(0 if report.ok else 1)
+        err.print("serving until Ctrl-C")
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        err.print("stopped")
+    finally:
+        demo.stop()
 
 
 @bench_app.command("ledger")

@@ -1,152 +1,171 @@
-"""The main job until the full demo lands: a small marketplace day on a fresh ledger.
+"""The main job: a fresh marketplace on embedded SQLite, its API and live dashboard, and a few
+weeks of simulated trade flowing through them.
 
-Buyers top up wallets through a card channel, check out into escrow (two-phase holds), some
-orders ship and are released to merchants minus commission (linked transfers), one order is
-cancelled, one over-spend is refused, one retry is answered ``exists``, merchants are paid
-out; then balances and the invariant check are shown.
+``Demo.start`` creates the database, a tenant with an operator key and starts the API (with the
+dashboard under ``/dashboard``) on localhost. ``Demo.simulate`` runs the ``fused`` scenario for
+that tenant on the same ledger — the simulated days are the ones before today, on a clock that
+then hands over to the wall clock, so what people do in the storefront afterwards happens now,
+after the simulated history. ``Demo.check`` runs the full invariant check.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
+import socket
+import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from embedfin.core.clock import ManualClock
-from embedfin.core.ids import new_id
-from embedfin.core.money import Money, currency, parse_money
-from embedfin.db.engine import DEFAULT_DATA_DIR
+import uvicorn
+
+from embedfin.api import auth
+from embedfin.api.app import create_app
+from embedfin.api.platform import ApiSettings, Platform
+from embedfin.client import Client
+from embedfin.core.clock import HandoverClock
+from embedfin.db.engine import DEFAULT_DATA_DIR, make_engine
+from embedfin.db.migrate import upgrade
+from embedfin.ledger.check import CheckReport
 from embedfin.ledger.service import Ledger
-from embedfin.ledger.types import (
-    AMOUNT_MAX,
-    Account,
-    AccountFlags,
-    CreateTransferResult,
-    Transfer,
-    TransferFlags,
-)
+from embedfin.payments.channels import default_channels
+from embedfin.payments.routing import Router
+from embedfin.progress import Advance
+from embedfin.sim.engine import DAY_NS, Report, Simulation
+from embedfin.sim.scenario import Scenario, load
 
-LIMITED = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
-TEN_DAYS_S = 10 * 24 * 3600
+DEMO_DB = "demo.db"
+SHOPPER_TOP_UPS = (120_000, 120_000, 120_000)  # minor units of the scenario's currency
+FUNDER_DEPOSIT = 5_000_000
 
 
-@dataclass
-class DemoRun:
-    """What the demo did, for the CLI to show."""
-
-    url: str
-    names: dict[int, str] = field(default_factory=dict)
-    assets: set[int] = field(default_factory=set)
-    results: Counter[str] = field(default_factory=Counter)
-    steps: list[tuple[str, list[CreateTransferResult]]] = field(default_factory=list)
-
-
-def fresh_demo_url() -> str:
-    path = DEFAULT_DATA_DIR / "demo.db"
+def fresh_demo_url(folder: Path = DEFAULT_DATA_DIR) -> str:
+    """A new, empty demo database (an earlier demo's is removed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / DEMO_DB
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     return f"sqlite:///{path}"
 
 
-def run_demo(url: str) -> tuple[Ledger, DemoRun]:
-    clock = ManualClock()
-    ledger = Ledger.open(url, clock)
-    run = DemoRun(url)
-    usd = currency("USD").numeric
-    jpy = currency("JPY").numeric
+def free_port(preferred: int, host: str = "127.0.0.1") -> int:
+    """``preferred`` if nothing listens there, else a free port the system picks."""
+    for port in (preferred, 0):
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+            return int(probe.getsockname()[1])
+    raise OSError("no free TCP port")
 
-    def account(name: str, ledger_no: int, code: int, flags: int = 0) -> int:
-        account_id = new_id()
-        run.names[account_id] = name
-        if code < 100:  # codes below 100 are assets: debit-normal
-            run.assets.add(account_id)
-        accounts.append(Account(account_id, ledger_no, code, flags))
-        return account_id
 
-    accounts: list[Account] = []
-    reserve = account("safeguarded reserve (USD)", usd, 1)
-    clearing = account("card channel clearing (USD)", usd, 2)
-    escrow = account("escrow: held for orders (USD)", usd, 300, LIMITED | AccountFlags.HISTORY)
-    commission = account("platform commission (USD)", usd, 400, LIMITED)
-    buyers = [account(f"buyer wallet {n} (USD)", usd, 100, LIMITED) for n in "ABCD"]
-    merchants = [account(f"merchant wallet {n} (USD)", usd, 200, LIMITED) for n in "XY"]
-    jpy_clearing = account("QR channel clearing (JPY)", jpy, 2)
-    jpy_buyer = account("buyer wallet E (JPY)", jpy, 100, LIMITED)
-    jpy_merchant = account("merchant wallet Z (JPY)", jpy, 200, LIMITED)
-    assert set(ledger.create_accounts(accounts)) == {"ok"}
+@dataclass(frozen=True, slots=True)
+class Keys:
+    tenant: str
+    operator: str
+    merchant: str | None = None
+    merchant_id: str | None = None
 
-    def usd_amount(text: str) -> int:
-        return parse_money(text, "USD").amount_minor
 
-    def step(label: str, batch: list[Transfer]) -> list[CreateTransferResult]:
-        results = ledger.create_transfers(batch)
-        run.steps.append((label, results))
-        run.results.update(str(r) for r in results)
-        return results
+class Demo:
+    def __init__(self, url: str, scenario: Scenario, host: str = "127.0.0.1", port: int = 8000):
+        self.url = url
+        self.scenario = scenario
+        self.host = host
+        self.port = port
+        today = time.time_ns() // DAY_NS * DAY_NS
+        self.clock = HandoverClock(today - scenario.days * DAY_NS)
+        self.ledger = Ledger.open(url, self.clock)
+        channels = default_channels(scenario.seed)
+        for channel in channels:
+            channel.latency_ms = 0
+        self.router = Router(channels, exploration=0.05, seed=scenario.seed)
+        # The worker (auto-confirmation, webhooks) starts when the simulated days are over: the
+        # simulation confirms its own orders day by day.
+        self.platform = Platform(self.ledger, ApiSettings(run_worker=False), router=self.router)
+        self.app = create_app(self.platform)
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.keys: Keys | None = None
+        self.shopper: str | None = None
 
-    top_ups = [
-        Transfer(new_id(), clearing, b, usd_amount(a), usd, 1)
-        for b, a in zip(buyers, ("120.00", "45.50", "300.00", "15.00"), strict=True)
-    ]
-    step("buyers top up their wallets by card", top_ups)
-    settled = sum(t.amount for t in top_ups)
-    step(
-        "card channel settles into the safeguarded reserve",
-        [Transfer(new_id(), reserve, clearing, settled, usd, 2)],
-    )
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
 
-    orders = [
-        (buyers[0], merchants[0], "89.99"),
-        (buyers[1], merchants[1], "45.50"),
-        (buyers[2], merchants[0], "250.00"),
-        (buyers[3], merchants[1], "15.00"),
-    ]
-    holds = [
-        Transfer(
-            new_id(), b, escrow, usd_amount(a), usd, 3, TransferFlags.PENDING, timeout=TEN_DAYS_S
+    # --- the platform -------------------------------------------------------------------------
+    def start(self) -> Keys:
+        """Create the tenant and its operator key; serve the API and dashboard."""
+        upgrade(make_engine(self.url))
+        now = self.clock.now_ns()
+        with self.ledger.transaction() as tx:
+            tenant = auth.create_tenant(tx.conn, "Demo marketplace", now)
+            _, secret = auth.create_key(tx.conn, tenant, auth.Role.OPERATOR, "demo operator", now)
+        self.keys = Keys(tenant, secret)
+        config = uvicorn.Config(
+            self.app, host=self.host, port=self.port, log_level="warning", access_log=False
         )
-        for b, _m, a in orders
-    ]
-    step("checkout: buyers' payments held in escrow (two-phase)", holds)
-    step(
-        "buyer D tries to spend more than the wallet holds",
-        [Transfer(new_id(), buyers[3], merchants[1], usd_amount("50.00"), usd, 4)],
-    )
-    clock.advance(seconds=3 * 24 * 3600)
-    step(
-        "order 4 cancelled before shipment: hold voided",
-        [
-            Transfer(
-                new_id(), 0, 0, 0, 0, 0, TransferFlags.VOID_PENDING_TRANSFER, pending_id=holds[3].id
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="embedfin-demo-server")
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the API server did not start on {self.base_url}")
+            time.sleep(0.05)
+        self._stock(secret)
+        return self.keys
+
+    def _stock(self, secret: str) -> None:
+        """Through the API: a buyer for the storefront with money in the wallet, and lending
+        cash from the platform's funder, so that installments can be taken."""
+        currency = self.scenario.currency
+        with Client(secret, self.base_url) as api:
+            shopper = api.create_customer(name="Demo Shopper", idempotency_key="demo-shopper")
+            for n, amount in enumerate(SHOPPER_TOP_UPS):
+                api.top_up(shopper.id, amount, currency, idempotency_key=f"demo-top-up-{n}")
+            api.request(
+                "POST",
+                "/v1/funder_deposits",
+                json={"amount": FUNDER_DEPOSIT, "currency": currency},
+                idempotency_key="demo-funder-deposit",
             )
-        ],
-    )
-    releases: list[Transfer] = []
-    for hold, (_b, merchant, _a) in zip(holds[:3], orders[:3], strict=True):
-        fee = Money(hold.amount, "USD").allocate([5, 95])[0].amount_minor  # 5% commission
-        releases += [
-            Transfer(
-                new_id(),
-                0,
-                0,
-                AMOUNT_MAX,
-                0,
-                0,
-                TransferFlags.POST_PENDING_TRANSFER | TransferFlags.LINKED,
-                pending_id=hold.id,
-            ),
-            Transfer(new_id(), escrow, merchant, hold.amount - fee, usd, 5, TransferFlags.LINKED),
-            Transfer(new_id(), escrow, commission, fee, usd, 6),
-        ]
-    step("receipt confirmed: escrow released to merchants minus 5% commission (linked)", releases)
-    step("a client retries the same release batch: nothing moves twice", releases)
-    payout = Transfer(new_id(), merchants[0], reserve, usd_amount("200.00"), usd, 7)
-    step("merchant X paid out to its bank account", [payout])
-    step(
-        "JPY: QR top-up and a purchase (zero-decimal currency)",
-        [
-            Transfer(new_id(), jpy_clearing, jpy_buyer, 12_000, jpy, 1),
-            Transfer(new_id(), jpy_buyer, jpy_merchant, 4_980, jpy, 4),
-        ],
-    )
-    return ledger, run
+        self.shopper = shopper.id
+
+    def simulate(self, progress: Callable[[str, int], AbstractContextManager[Advance]]) -> Report:
+        """The scenario's days for the demo tenant, then live time and the worker."""
+        assert self.keys is not None, "start() first"
+        report = Simulation(
+            self.scenario, ledger=self.ledger, tenant=self.keys.tenant, router=self.router
+        ).run(progress)
+        self.clock.go_live()
+        self.platform.credit(self.keys.tenant)  # the bootstrap scorecard, before anyone waits
+        self.app.state.worker.start()
+        merchant_id = "m-0"
+        now = self.clock.now_ns()
+        with self.ledger.transaction() as tx:
+            _, merchant_secret = auth.create_key(
+                tx.conn, self.keys.tenant, auth.Role.MERCHANT, "demo merchant", now, merchant_id
+            )
+        self.keys = replace(self.keys, merchant=merchant_secret, merchant_id=merchant_id)
+        return report
+
+    def check(self) -> CheckReport:
+        from embedfin.dashboard.queries import invariants
+
+        with self.ledger.reader() as conn:
+            return invariants(conn)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        self.app.state.worker.stop()
+        self.ledger.close()
+
+
+def scenario(consumers: int | None, days: int | None, seed: int | None) -> Scenario:
+    return load("fused").scaled(consumers=consumers, days=days, seed=seed)

@@ -27,6 +27,7 @@ from embedfin.api.routes_commerce import router as commerce_router
 from embedfin.api.routes_credit import router as credit_router
 from embedfin.commerce.store import due_for_auto_confirm
 from embedfin.core.clock import Clock
+from embedfin.dashboard import app as dashboard
 from embedfin.db.tables import merchants
 from embedfin.ledger.service import Ledger
 
@@ -89,6 +90,7 @@ def create_app(
     app.include_router(commerce_router)
     app.include_router(admin_router)
     app.include_router(credit_router)
+    dashboard.install(app)
     metrics = Metrics(platform.router)
     app.add_middleware(AccessLog, metrics=metrics)
 

@@ -29,9 +29,11 @@ from embedfin.api.schemas import (
     ApiKeyOut,
     AuditEntryOut,
     BalanceOut,
+    CreditDecisionOut,
     CustomerOut,
     EventOut,
     FxQuoteOut,
+    LoanOut,
     MerchantOut,
     OrderOut,
     PingOut,
@@ -178,6 +180,9 @@ class Client:
     def get_merchant(self, merchant_id: str) -> MerchantOut:
         return self._get(MerchantOut, f"/v1/merchants/{merchant_id}")
 
+    def list_merchants(self) -> Iterator[MerchantOut]:
+        return self._pages(MerchantOut, "/v1/merchants", limit=100)
+
     def merchant_balance(self, merchant_id: str, currency: str | None = None) -> BalanceOut:
         return self._get(BalanceOut, f"/v1/merchants/{merchant_id}/balance", currency=currency)
 
@@ -195,6 +200,9 @@ class Client:
 
     def get_customer(self, customer_id: str) -> CustomerOut:
         return self._get(CustomerOut, f"/v1/customers/{customer_id}")
+
+    def list_customers(self) -> Iterator[CustomerOut]:
+        return self._pages(CustomerOut, "/v1/customers", limit=100)
 
     def customer_balance(self, customer_id: str, currency: str) -> BalanceOut:
         return self._get(BalanceOut, f"/v1/customers/{customer_id}/balance", currency=currency)
@@ -315,6 +323,28 @@ class Client:
     def replay_webhook_delivery(self, delivery_id: str) -> WebhookDeliveryOut:
         path = f"/v1/webhook_deliveries/{delivery_id}/replay"
         return self._post(WebhookDeliveryOut, path, {}, None)
+
+    # --- credit --------------------------------------------------------------------------------
+    def credit_decision(
+        self,
+        customer_id: str,
+        amount: int,
+        currency: str,
+        category: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> CreditDecisionOut:
+        """Approve, counter-offer or decline credit for a purchase, with the plans offered."""
+        body = {"customer": customer_id, "amount": amount, "currency": currency}
+        path = "/v1/credit_decisions"
+        return self._post(CreditDecisionOut, path, {**body, "category": category}, idempotency_key)
+
+    def finance(
+        self, order_id: str, decision_id: str, plan: str, *, idempotency_key: str | None = None
+    ) -> LoanOut:
+        """Pay an order with a plan of a credit decision (a loan from the platform's funder)."""
+        body = {"decision": decision_id, "plan": plan}
+        return self._post(LoanOut, f"/v1/orders/{order_id}/finance", body, idempotency_key)
 
     def audit_log(self, limit: int = 100) -> list[AuditEntryOut]:
         page = self.request("GET", "/v1/audit_log", params={"limit": limit})

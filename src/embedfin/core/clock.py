@@ -45,3 +45,23 @@ class ManualClock:
 def ns_to_datetime(ns: int) -> datetime:
     """A timezone-aware UTC datetime for a nanosecond timestamp (microsecond precision)."""
     return datetime.fromtimestamp(ns // 1000 / 1_000_000, tz=UTC)
+
+
+class HandoverClock(ManualClock):
+    """Virtual time that hands over to the wall clock and never goes back.
+
+    The demo simulates the past days of a marketplace on it (``advance``), then calls
+    ``go_live`` so that what people do in the dashboard happens at the real time, after the
+    simulated history."""
+
+    def __init__(self, start_ns: int) -> None:
+        super().__init__(start_ns)
+        self._live = False
+
+    def now_ns(self) -> int:
+        if self._live:
+            return max(time.time_ns(), self._now_ns)
+        return self._now_ns
+
+    def go_live(self) -> None:
+        self._live = True

@@ -117,6 +117,17 @@ _LENDER_ASSETS = frozenset(
         AccountCode.LOAN_FEES_DUE,
     }
 )
+#: Accounts whose balance is debits − credits (assets and expenses); the rest are credit-normal.
+DEBIT_NORMAL = frozenset(
+    {
+        *SAFEGUARDED_ASSETS,
+        AccountCode.PLATFORM_OPERATING,
+        AccountCode.CHANNEL_FEE_EXPENSE,
+        *_LENDER_ASSETS,
+        AccountCode.CREDIT_LOSS_EXPENSE,
+        AccountCode.PLATFORM_FEE_EXPENSE,
+    }
+)
 _DEBIT_LIMITED = frozenset(CUSTOMER_LIABILITIES | UNSWEPT_PLATFORM_FUNDS)
 _NEVER_NEGATIVE_ASSETS = (SAFEGUARDED_ASSETS - {AccountCode.FX_POSITION}) | _LENDER_ASSETS
 PLATFORM = "platform"

@@ -95,21 +95,40 @@ class Report:
 
 
 class Simulation:
-    def __init__(self, scenario: Scenario, url: str) -> None:
+    """A scenario on a fresh database (``url``), or on a running platform's ledger: then pass
+    the ``ledger`` (its clock must be a ``ManualClock``: the simulation moves it a day at a
+    time), the ``tenant`` to act for and, to share live channel statistics, its ``router``."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        url: str | None = None,
+        *,
+        ledger: Ledger | None = None,
+        tenant: str | None = None,
+        router: Router | None = None,
+    ) -> None:
         self.s = scenario
         self.rng = random.Random(scenario.seed)  # the world: the same in every mode
         self.redirect_rng = random.Random(scenario.seed + 1)  # the gateway's redirect losses
-        self.clock = ManualClock(int(START.timestamp()) * NS_PER_SECOND)
-        self.ledger = Ledger.open(url, self.clock)
-        self.tenant = f"sim-{scenario.name}"
-        channels = default_channels(scenario.seed)
-        if scenario.mode == "gateway":
-            channels = [c for c in channels if c.name == "card-acquirer"]
-        for c in channels:
-            c.latency_ms = 0
-        self.router = Router(
-            channels, exploration=0.05 if scenario.mode == "fused" else 0.0, seed=scenario.seed
-        )
+        if ledger is None:
+            self.clock = ManualClock(int(START.timestamp()) * NS_PER_SECOND)
+            self.ledger = Ledger.open(url, self.clock)
+        else:
+            if not isinstance(ledger.clock, ManualClock):
+                raise TypeError("a simulation needs a ledger on a ManualClock")
+            self.clock, self.ledger = ledger.clock, ledger
+        self.tenant = tenant or f"sim-{scenario.name}"
+        if router is None:
+            channels = default_channels(scenario.seed)
+            if scenario.mode == "gateway":
+                channels = [c for c in channels if c.name == "card-acquirer"]
+            for c in channels:
+                c.latency_ms = 0
+            router = Router(
+                channels, exploration=0.05 if scenario.mode == "fused" else 0.0, seed=scenario.seed
+            )
+        self.router = router
         self.checkout = Checkout(self.ledger, self.tenant)
         self.payments = ChannelPayments(self.checkout, self.router)
         cipher = load_cipher()

@@ -1,0 +1,415 @@
+"""The live dashboard: server-rendered pages (Jinja2), live panels (HTMX polling), Plotly charts.
+
+Mounted under ``/dashboard`` of the API app. People sign in with an API key of the tenant (the
+same keys as the API: an operator, risk or regulator key sees the operator view, a merchant key
+its own merchant's view); the key is kept in an HttpOnly, SameSite=Strict cookie and checked on
+every request exactly as a Bearer key is, so revoking it ends the session.
+
+The storefront pages show the embedded checkout as a marketplace would build it: its server
+calls the embedfin API with the SDK (`embedfin.client.Client`) — nothing here writes to the
+database directly. JavaScript (htmx, Plotly) is served from this package; nothing is loaded
+from a CDN.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from itertools import islice
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs, quote
+
+import plotly
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
+
+from embedfin.api.auth import Principal, Role, Unauthenticated
+from embedfin.api.platform import Platform
+from embedfin.client import ApiError, Client
+from embedfin.core.money import Money, format_money
+from embedfin.dashboard import charts, queries
+
+COOKIE = "embedfin_session"
+POLL_S = 3
+_HERE = Path(str(resources.files("embedfin.dashboard")))
+_PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+_STATIC = {
+    "htmx.min.js": (_HERE / "static" / "htmx.min.js", "text/javascript"),
+    "dashboard.js": (_HERE / "static" / "dashboard.js", "text/javascript"),
+    "dashboard.css": (_HERE / "static" / "dashboard.css", "text/css"),
+    "plotly.min.js": (_PLOTLY_JS, "text/javascript"),
+}
+CHANNEL_KINDS = {
+    "card": "Card",
+    "bank_transfer": "Bank transfer",
+    "e_wallet": "E-wallet",
+    "qr_code": "QR code",
+}
+
+templates = Jinja2Templates(directory=str(_HERE / "templates"))
+router = APIRouter(prefix="/dashboard", include_in_schema=False)
+
+
+def _money(amount: int, currency: str) -> str:
+    return format_money(Money(amount, currency))
+
+
+def _when(ns: int) -> str:
+    if not ns:
+        return "—"
+    return datetime.fromtimestamp(ns / 1e9, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+templates.env.filters["money"] = _money
+templates.env.filters["when"] = _when
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    category: str
+    sku: str
+    name: str
+    price: int
+
+
+def catalogue() -> list[Product]:
+    data = tomllib.loads((_HERE / "storefront.toml").read_text())
+    return [Product(**p) for p in data["product"]]
+
+
+# --- sessions ------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Session:
+    platform: Platform
+    principal: Principal
+    key: str
+
+    @property
+    def tenant(self) -> str:
+        return self.principal.tenant
+
+    @property
+    def is_merchant(self) -> bool:
+        return self.principal.role is Role.MERCHANT
+
+    @contextmanager
+    def client(self, request: Request) -> Iterator[Client]:
+        """The SDK, calling this server's own API with the signed-in key."""
+        with Client(self.key, str(request.base_url).rstrip("/"), max_retries=1) as client:
+            yield client
+
+
+class SignInRequired(Exception):
+    """No valid session: the page redirects to the sign-in form."""
+
+
+def session(request: Request) -> Session:
+    platform: Platform = request.app.state.platform
+    key = request.cookies.get(COOKIE)
+    if not key:
+        raise SignInRequired
+    try:
+        principal = platform.keys.verify(platform.read, key)
+    except Unauthenticated as error:
+        raise SignInRequired from error
+    return Session(platform, principal, key)
+
+
+SessionDep = Annotated[Session, Depends(session)]
+
+
+async def _to_sign_in(request: Request, _: Exception) -> Response:
+    if request.headers.get("HX-Request"):  # a live panel: htmx follows HX-Redirect
+        return Response(status_code=401, headers={"HX-Redirect": "/dashboard/login"})
+    return RedirectResponse("/dashboard/login", status_code=303)
+
+
+def install(app: FastAPI) -> None:
+    """Mount the dashboard on the API app."""
+    app.include_router(router)
+    app.add_exception_handler(SignInRequired, _to_sign_in)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    body = (await request.body()).decode("utf-8", errors="replace")
+    return {k: v[0] for k, v in parse_qs(body, max_num_fields=50).items()}
+
+
+def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+# --- static files --------------------------------------------------------------------------------
+@router.get("/static/{name}")
+def static(name: str) -> FileResponse:
+    found = _STATIC.get(name)
+    if found is None:
+        raise HTTPException(404)
+    path, media_type = found
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "max-age=3600"})
+
+
+# --- sign in -------------------------------------------------------------------------------------
+@router.get("", response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    try:
+        current = session(request)
+    except SignInRequired:
+        return RedirectResponse("/dashboard/login", status_code=303)
+    if current.principal.merchant_id is not None:
+        return RedirectResponse(
+            f"/dashboard/merchants/{quote(current.principal.merchant_id)}", status_code=303
+        )
+    return RedirectResponse("/dashboard/operator", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request) -> HTMLResponse:
+    return _page(request, "login.html", error=None)
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request) -> Response:
+    platform: Platform = request.app.state.platform
+    key = (await _form(request)).get("key", "").strip()
+    try:
+        await run_in_threadpool(platform.keys.verify, platform.read, key)
+    except Unauthenticated:
+        return _page(request, "login.html", 401, error="That key is unknown, revoked or malformed.")
+    response = RedirectResponse("/dashboard", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        key,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/dashboard",
+        max_age=12 * 3600,
+    )
+    return response
+
+
+@router.post("/logout")
+def logout() -> Response:
+    response = RedirectResponse("/dashboard/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/dashboard")
+    return response
+
+
+def live_channels(platform: Platform) -> dict[str, tuple[int, int]]:
+    """(approved, attempts) per channel in the router's window of recent outcomes."""
+    return {name: (sum(seen), len(seen)) for name, seen in list(platform.router.outcomes.items())}
+
+
+# --- operator view -------------------------------------------------------------------------------
+def _operator_context(current: Session) -> dict[str, Any]:
+    with current.platform.read() as conn:
+        figures = queries.overview(conn, current.tenant)
+        main = figures[0].currency if figures else "EUR"
+        points = queries.daily(conn, current.tenant, main)
+        channel_rows = queries.channels(conn, current.tenant)
+        events = queries.recent_events(conn, current.tenant)
+        report = queries.invariants(conn)
+        merchant_rows = queries.merchants_by_sales(conn, current.tenant, main)
+    return {
+        "figures": figures,
+        "main": main,
+        "report": report,
+        "channels": channel_rows,
+        "events": events,
+        "merchants": merchant_rows,
+        "sales_chart": charts.sales(points, main),
+        "settlement_chart": charts.settlement(points),
+        "channel_chart": charts.channel_success(channel_rows, live_channels(current.platform)),
+        "poll_s": POLL_S,
+    }
+
+
+@router.get("/operator", response_class=HTMLResponse)
+def operator(request: Request, current: SessionDep) -> HTMLResponse:
+    if current.is_merchant:
+        raise HTTPException(403, "a merchant key sees its own merchant only")
+    return _page(request, "operator.html", session=current, **_operator_context(current))
+
+
+@router.get("/operator/panels", response_class=HTMLResponse)
+def operator_panels(request: Request, current: SessionDep) -> HTMLResponse:
+    if current.is_merchant:
+        raise HTTPException(403, "a merchant key sees its own merchant only")
+    return _page(request, "operator_panels.html", session=current, **_operator_context(current))
+
+
+# --- merchant view -------------------------------------------------------------------------------
+def _merchant_context(current: Session, merchant_id: str) -> dict[str, Any]:
+    if not current.principal.may_see_merchant(merchant_id):
+        raise HTTPException(404, "no such merchant")
+    with current.platform.read() as conn:
+        found = queries.merchant_figures(conn, current.tenant, merchant_id)
+        if found is None:
+            raise HTTPException(404, "no such merchant")
+        recent = queries.recent_orders(conn, current.tenant, merchant_id)
+    return {"merchant": found, "orders": recent, "poll_s": POLL_S}
+
+
+@router.get("/merchants/{merchant_id}", response_class=HTMLResponse)
+def merchant(request: Request, merchant_id: str, current: SessionDep) -> HTMLResponse:
+    return _page(
+        request, "merchant.html", session=current, **_merchant_context(current, merchant_id)
+    )
+
+
+@router.get("/merchants/{merchant_id}/panels", response_class=HTMLResponse)
+def merchant_panels(request: Request, merchant_id: str, current: SessionDep) -> HTMLResponse:
+    return _page(
+        request,
+        "merchant_panels.html",
+        session=current,
+        **_merchant_context(current, merchant_id),
+    )
+
+
+# --- storefront ----------------------------------------------------------------------------------
+def _shop_context(current: Session, request: Request) -> dict[str, Any]:
+    if current.is_merchant:
+        raise HTTPException(403, "the storefront acts for buyers: sign in with an operator key")
+    with current.client(request) as client:
+        shoppers = list(islice(client.list_customers(), 20))
+        sellers = list(islice(client.list_merchants(), 20))
+    return {"shoppers": shoppers, "sellers": sellers}
+
+
+@router.get("/shop", response_class=HTMLResponse)
+def shop(request: Request, current: SessionDep) -> HTMLResponse:
+    context = _shop_context(current, request)
+    products = catalogue()
+    offers = [
+        (seller, product)
+        for seller in context["sellers"]
+        for product in products
+        if product.category == seller.category
+    ][:12]
+    return _page(request, "shop.html", session=current, offers=offers, **context)
+
+
+def _product(sku: str) -> Product:
+    for product in catalogue():
+        if product.sku == sku:
+            return product
+    raise HTTPException(404, "no such product")
+
+
+@router.get("/shop/checkout", response_class=HTMLResponse)
+def checkout_page(
+    request: Request, current: SessionDep, sku: str, merchant: str, customer: str
+) -> HTMLResponse:
+    product = _product(sku)
+    with current.client(request) as client:
+        try:
+            seller = client.get_merchant(merchant)
+            shopper = client.get_customer(customer)
+            balance = client.customer_balance(customer, seller.settlement_currency)
+        except ApiError as error:
+            raise HTTPException(404, error.detail) from error
+    return _page(
+        request,
+        "checkout.html",
+        session=current,
+        product=product,
+        seller=seller,
+        shopper=shopper,
+        balance=balance,
+        kinds=CHANNEL_KINDS,
+        idempotency_key=str(uuid.uuid4()),
+        error=None,
+    )
+
+
+@router.get("/shop/offers", response_class=HTMLResponse)
+def installment_offers(
+    request: Request, current: SessionDep, sku: str, merchant: str, customer: str, key: str
+) -> HTMLResponse:
+    """The credit decision for this purchase, asked of the API when the checkout page opens."""
+    product = _product(sku)
+    with current.client(request) as client:
+        seller = client.get_merchant(merchant)
+        try:
+            decision = client.credit_decision(
+                customer,
+                product.price,
+                seller.settlement_currency,
+                product.category,
+                idempotency_key=f"offers-{key}",
+            )
+        except ApiError as error:
+            return _page(request, "offers.html", decision=None, error=error.detail)
+    return _page(request, "offers.html", decision=decision, error=None)
+
+
+@router.post("/shop/checkout", response_class=HTMLResponse)
+async def checkout(request: Request, current: SessionDep) -> Response:
+    form = await _form(request)
+    return await run_in_threadpool(_checkout, request, current, form)
+
+
+def _checkout(request: Request, current: Session, form: dict[str, str]) -> Response:
+    try:
+        product = _product(form.get("sku", ""))
+        merchant, customer = form["merchant"], form["customer"]
+        method, key = form.get("method", "wallet"), form["idempotency_key"]
+    except KeyError as error:
+        raise HTTPException(400, f"missing form field {error}") from error
+    with current.client(request) as client:
+        try:
+            seller = client.get_merchant(merchant)
+            body: dict[str, Any] = {
+                "customer": customer,
+                "merchant": merchant,
+                "currency": seller.settlement_currency,
+                "lines": [{"sku": product.sku, "quantity": 1, "unit_price": product.price}],
+            }
+            if method.startswith("plan:"):
+                order = client.create_order(idempotency_key=f"{key}:order", **body)
+                client.finance(
+                    order.id, form.get("decision", ""), method[5:], idempotency_key=f"{key}:fin"
+                )
+            elif method in CHANNEL_KINDS:
+                order = client.checkout(
+                    idempotency_key=key, payment_method="channel", channel_kind=method, **body
+                )
+            else:
+                order = client.checkout(idempotency_key=key, payment_method="wallet", **body)
+        except ApiError as error:
+            shopper = client.get_customer(customer)
+            balance = client.customer_balance(customer, seller.settlement_currency)
+            return _page(
+                request,
+                "checkout.html",
+                402 if error.status in (402, 409) else error.status,
+                session=current,
+                product=product,
+                seller=seller,
+                shopper=shopper,
+                balance=balance,
+                kinds=CHANNEL_KINDS,
+                idempotency_key=str(uuid.uuid4()),
+                error=f"{error.detail} ({error.code})",
+            )
+    return RedirectResponse(f"/dashboard/shop/bills/{quote(order.id)}", status_code=303)
+
+
+@router.get("/shop/bills/{order_id}", response_class=HTMLResponse)
+def bill_page(request: Request, order_id: str, current: SessionDep) -> HTMLResponse:
+    with current.platform.read() as conn:
+        found = queries.bill(conn, current.tenant, order_id)
+    if found is None or not current.principal.may_see_merchant(found.merchant_id):
+        raise HTTPException(404, "no such order")
+    return _page(request, "bill.html", session=current, bill=found)

@@ -1,0 +1,95 @@
+"""Plotly figures of the dashboard, as JSON for ``Plotly.react`` in the browser."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from embedfin.core.money import Money
+from embedfin.dashboard.queries import ChannelFigures, DailyPoint
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LAYOUT = {
+    "margin": {"l": 50, "r": 20, "t": 30, "b": 40},
+    "height": 300,
+    "legend": {"orientation": "h", "y": -0.2},
+    "template": "plotly_white",
+}
+
+
+def _dates(points: Sequence[DailyPoint]) -> list[str]:
+    return [(_EPOCH + timedelta(days=p.day)).date().isoformat() for p in points]
+
+
+def _major(amount: int, currency: str) -> float:
+    return float(Money(amount, currency).decimal)
+
+
+def sales(points: Sequence[DailyPoint], currency: str) -> str:
+    """GMV (bars) and orders (line) per day of payment."""
+    figure = make_subplots(specs=[[{"secondary_y": True}]])
+    dates = _dates(points)
+    figure.add_trace(
+        go.Bar(x=dates, y=[_major(p.gmv_minor, currency) for p in points], name=f"GMV {currency}"),
+        secondary_y=False,
+    )
+    figure.add_trace(
+        go.Scatter(x=dates, y=[p.orders for p in points], name="orders", mode="lines+markers"),
+        secondary_y=True,
+    )
+    figure.update_layout(title="GMV and orders per day", **_LAYOUT)
+    figure.update_yaxes(title_text=currency, secondary_y=False)
+    figure.update_yaxes(title_text="orders", secondary_y=True)
+    return str(figure.to_json())
+
+
+def settlement(points: Sequence[DailyPoint]) -> str:
+    """Mean days from payment to release to the merchant, by day of payment."""
+    released = [p for p in points if p.release_days is not None]
+    figure = go.Figure(
+        go.Scatter(
+            x=_dates(released),
+            y=[p.release_days for p in released],
+            mode="lines+markers",
+            name="payment → release (days)",
+        )
+    )
+    figure.update_layout(title="Settlement delay (payment → release, days)", **_LAYOUT)
+    return str(figure.to_json())
+
+
+def channel_success(rows: Sequence[ChannelFigures], live: Mapping[str, tuple[int, int]]) -> str:
+    """Approved share per channel: the router's live window (what routing acts on: order
+    payments and wallet top-ups alike) beside the stored order-payment attempts."""
+    names = sorted({r.channel for r in rows} | {n for n, (_, seen) in live.items() if seen})
+    stored = {r.channel: r for r in rows}
+
+    def pct(approved: int, tried: int) -> float | None:
+        return round(100 * approved / tried, 2) if tried else None
+
+    figure = go.Figure()
+    figure.add_trace(
+        go.Bar(
+            x=names,
+            y=[pct(*live.get(n, (0, 0))) for n in names],
+            customdata=[list(live.get(n, (0, 0))) for n in names],
+            hovertemplate="%{x}: %{y}% of the last %{customdata[1]} attempts",
+            name="live window",
+        )
+    )
+    figure.add_trace(
+        go.Bar(
+            x=names,
+            y=[
+                pct(f.approved, f.approved + f.declined) if (f := stored.get(n)) else None
+                for n in names
+            ],
+            name="stored order payments",
+        )
+    )
+    figure.update_layout(title="Payment success by channel (%)", **_LAYOUT)
+    figure.update_yaxes(range=[0, 100])
+    return str(figure.to_json())
