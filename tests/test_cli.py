@@ -19,34 +19,48 @@ runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_demo_runs_on_a_fresh_database_and_the_invariants_hold(
+DEMO = ["demo", "--exit-after", "--consumers", "120", "--days", "6", "--port", "0"]
+
+
+def test_demo_serves_simulates_checks_and_exits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    result = runner.invoke(app, ["demo"])
+    result = runner.invoke(app, [*DEMO, "--no-progress"])
     assert result.exit_code == 0, result.output
-    assert "all invariants hold" in result.output
-    assert "exceeds_credits" in result.output  # the refused over-spend
-    assert "exists ×3" in result.output  # the retried release moved nothing
+    assert "all hold" in result.output
+    assert re.search(r"dashboard\s+http://127\.0\.0\.1:\d+/dashboard", result.output)
+    assert re.search(r"operator key\s+efk_", result.output)
     engine = make_engine(f"sqlite:///{tmp_path / 'embedfin-data' / 'demo.db'}")
     with engine.connect() as conn:
         assert check(conn).ok
-        liabilities = conn.execute(
-            text(
-                "SELECT SUM(credits_posted - debits_posted) FROM accounts"
-                " WHERE code >= 100 AND ledger = 840"
-            )
-        ).scalar_one()
-        reserve = conn.execute(
-            text(
-                "SELECT debits_posted - credits_posted FROM accounts"
-                " WHERE code = 1 AND ledger = 840"
-            )
-        ).scalar_one()
+        paid = conn.execute(text("SELECT COUNT(*) FROM orders WHERE paid_at > 0")).scalar_one()
+        tenants = conn.execute(text("SELECT COUNT(*) FROM tenants")).scalar_one()
     engine.dispose()
-    assert liabilities == reserve  # every customer dollar is safeguarded
-    again = runner.invoke(app, ["demo"])  # a second run starts afresh
+    assert paid > 20  # real orders went through the services
+    assert tenants == 1
+    again = runner.invoke(app, [*DEMO, "--no-progress"])  # a second run starts afresh
     assert again.exit_code == 0, again.output
+    engine = make_engine(f"sqlite:///{tmp_path / 'embedfin-data' / 'demo.db'}")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM tenants")).scalar_one() == 1
+    engine.dispose()
+
+
+def test_demo_exit_after_fails_when_an_invariant_breaks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from embedfin.ledger import check as check_module
+
+    def always_broken(_conn: object, report: check_module.CheckReport) -> None:
+        report.fail("test_invariant", "broken on purpose")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(check_module._EXTRA, "test_invariant", always_broken)
+    result = runner.invoke(app, [*DEMO, "--no-progress"])
+    assert result.exit_code == 1, result.output
+    assert "BROKEN" in result.output
+    assert "broken on purpose" in result.output
 
 
 def test_check_exits_non_zero_with_a_report_when_an_invariant_breaks(sqlite_url: str) -> None:
@@ -86,11 +100,18 @@ def test_ledger_lookups_show_accounts_and_transfers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert runner.invoke(app, ["demo"]).exit_code == 0
+    assert runner.invoke(app, [*DEMO, "--no-progress"]).exit_code == 0
     url = f"sqlite:///{tmp_path / 'embedfin-data' / 'demo.db'}"
     engine = make_engine(url)
     with engine.connect() as conn:
         escrow = conn.execute(text("SELECT hex(id) FROM accounts WHERE code = 300")).scalar_one()
+        touched = conn.execute(
+            text(
+                "SELECT COUNT(*) FROM transfers"
+                " WHERE hex(debit_account_id) = :a OR hex(credit_account_id) = :a"
+            ),
+            {"a": escrow},
+        ).scalar_one()
     engine.dispose()
     shown = runner.invoke(app, ["ledger", "account", escrow, "--db", url, "--json"])
     assert shown.exit_code == 0, shown.output
@@ -98,8 +119,8 @@ def test_ledger_lookups_show_accounts_and_transfers(
     listed = runner.invoke(app, ["ledger", "transfers", escrow, "--db", url, "--json"])
     page = json.loads(listed.output)
     assert page["object"] == "list"
-    # 4 holds, 1 void, 3 posts and 6 releases touched escrow
-    assert (len(page["data"]), page["has_more"]) == (14, False)
+    assert touched > 20  # every checkout and release of the simulated days
+    assert (len(page["data"]), page["has_more"]) == (20, True)
     first = json.loads(
         runner.invoke(
             app, ["ledger", "transfers", escrow, "--db", url, "--json", "--limit", "5"]

@@ -136,6 +136,18 @@ def test_batch_and_online_features_agree_on_the_platform(credit: CreditService) 
         assert credit.pipeline.online(TENANT, buyer, now) == features
 
 
+def test_wallet_top_ups_count_as_inflow_and_a_backlog_is_consumed_in_full(
+    credit: CreditService,
+) -> None:
+    shop_history(credit, "b-1", 4)  # four top-ups of 300.00, ten days apart
+    assert credit.pipeline.consume(limit=3) > 3  # more events than one unit of work takes
+    now = credit.lending.clock.now_ns()
+    features = credit.pipeline.online(TENANT, "b-1", now)
+    assert features.wallet_inflow_90d == 4 * 30_000
+    assert features.orders_90d == 4
+    assert credit.pipeline.batch(TENANT, now)["b-1"] == features
+
+
 def test_preapproved_limits_for_every_buyer_with_reasons_for_changes(
     credit: CreditService,
 ) -> None:

@@ -88,6 +88,8 @@ FEATURES = tuple(BuyerFeatures.__dataclass_fields__)
 def from_event(event_type: str, payload: Mapping[str, Any], at_ns: int) -> FeatureEvent | None:
     """Map an outbox event to a feature event (None when credit does not use it)."""
     buyer = payload.get("buyer_id")
+    if not buyer and payload.get("owner_kind") == "buyer":  # wallet events name the owner
+        buyer = payload.get("owner_id")
     if not buyer:
         return None
     amount = int(payload.get("amount_minor", 0) or 0)

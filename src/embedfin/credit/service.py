@@ -62,9 +62,19 @@ class FeaturePipeline:
         self.ledger = ledger
 
     def consume(self, limit: int = 5_000) -> int:
-        """Move new outbox events into the feature table; returns how many were kept.
+        """Move every new outbox event into the feature table, ``limit`` per unit of work;
+        returns how many were kept.
 
         Decisions call this first; when nothing is new it only reads (no write transaction)."""
+        kept = 0
+        while True:
+            read, batch_kept = self._consume_batch(limit)
+            kept += batch_kept
+            if read < limit:
+                return kept
+
+    def _consume_batch(self, limit: int) -> tuple[int, int]:
+        """(events read, rows kept) of one unit of work."""
         kept = 0
         with self.ledger.current() as conn:
             after = load_cursor(conn, CONSUMER)
@@ -72,7 +82,7 @@ class FeaturePipeline:
                 select(outbox_events.c.position).where(outbox_events.c.position > after).limit(1)
             ).first()
         if newer is None:
-            return 0
+            return 0, 0
         with self.ledger.transaction() as tx:
             after = load_cursor(tx.conn, CONSUMER)
             events = read_events(tx.conn, after, limit)
@@ -99,7 +109,7 @@ class FeaturePipeline:
                 kept = len(rows)
             if events:
                 save_cursor(tx.conn, CONSUMER, events[-1].position)
-        return kept
+        return len(events), kept
 
     def events(
         self, conn: Connection, tenant: str, buyer_id: str | None, as_of_ns: int

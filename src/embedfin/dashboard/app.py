@@ -350,8 +350,8 @@ def installment_offers(
                 idempotency_key=f"offers-{key}",
             )
         except ApiError as error:
-            return _page(request, "offers.html", decision=None, error=error.detail)
-    return _page(request, "offers.html", decision=decision, error=None)
+            return _page(request, "offers.html", decision=None, error=error.detail, price=0)
+    return _page(request, "offers.html", decision=decision, error=None, price=product.price)
 
 
 @router.post("/shop/checkout", response_class=HTMLResponse)

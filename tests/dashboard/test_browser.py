@@ -1,0 +1,108 @@
+"""The dashboard in a real browser (Playwright driving Debian's Chromium) after a short
+simulation: the operator view's figures against the service layer, live updates, the
+storefront's embedded checkout (card and installments) and the merchant view. Screenshots are
+saved under test-artifacts/."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from embedfin.client import Client
+from embedfin.core.money import Money, format_money
+from embedfin.demo import Demo
+from tests.dashboard.conftest import Screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(browser: Browser, demo: Demo, key: str) -> Page:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{demo.base_url}/dashboard")
+    expect(page).to_have_url(re.compile(r"/dashboard/login$"))
+    page.fill("#key", key)
+    page.click("button[type=submit]")
+    return page
+
+
+def test_operator_view_matches_the_services_and_updates_live(
+    demo: Demo, browser: Browser, screenshot: Screenshot
+) -> None:
+    assert demo.keys is not None
+    assert demo.shopper is not None
+    page = sign_in(browser, demo, demo.keys.operator)
+    expect(page).to_have_url(re.compile(r"/dashboard/operator$"))
+    for chart in ("#chart-sales", "#chart-channels", "#chart-settlement"):
+        expect(page.locator(f"{chart}[data-drawn] .main-svg").first).to_be_visible()
+    with Client(demo.keys.operator, demo.base_url) as api:
+        paid = [o for o in api.list_orders() if o.paid_at is not None]
+        expect(page.locator("#kpi-orders")).to_have_text(str(len(paid)))
+        gmv = sum(o.amount_paid for o in paid)
+        expect(page.locator("#kpi-gmv")).to_have_text(format_money(Money(gmv, "EUR")))
+        expect(page.locator("#kpi-invariants")).to_have_text("all hold")
+        screenshot(page, "operator")
+        api.checkout(
+            customer=demo.shopper,
+            merchant="m-2",
+            currency="EUR",
+            lines=[{"sku": "kite", "quantity": 1, "unit_price": 5_900}],
+        )
+    # the panels poll every few seconds: the new order appears without a reload
+    expect(page.locator("#kpi-orders")).to_have_text(str(len(paid) + 1), timeout=15_000)
+    expect(page.locator("#events")).to_contain_text("order_paid")
+    page.close()
+
+
+def test_storefront_checkout_by_card_without_a_redirect(
+    demo: Demo, browser: Browser, screenshot: Screenshot
+) -> None:
+    assert demo.keys is not None
+    page = sign_in(browser, demo, demo.keys.operator)
+    page.goto(f"{demo.base_url}/dashboard/shop")
+    screenshot(page, "storefront")
+    page.locator("a.buy").first.click()
+    expect(page).to_have_url(re.compile(r"/dashboard/shop/checkout\?"))
+    expect(page.locator("#offers")).not_to_contain_text("Checking installment offers")
+    page.check("input[name=method][value=card]")
+    screenshot(page, "checkout")
+    page.click("#pay")
+    expect(page).to_have_url(re.compile(r"/dashboard/shop/bills/ord_"))
+    expect(page.locator("#bill-method")).to_have_text("card-acquirer")
+    expect(page.locator("#bill-status")).to_have_text("paid")
+    screenshot(page, "bill")
+    page.close()
+
+
+def test_storefront_checkout_with_installments(
+    demo: Demo, browser: Browser, screenshot: Screenshot
+) -> None:
+    assert demo.keys is not None
+    assert demo.shopper is not None
+    page = sign_in(browser, demo, demo.keys.operator)
+    page.goto(
+        f"{demo.base_url}/dashboard/shop/checkout?sku=cookbook&merchant=m-1&customer={demo.shopper}"
+    )
+    plans = page.locator("input[name=method][value^='plan:']")
+    expect(plans.first).to_be_visible()
+    plans.first.check()
+    screenshot(page, "offers")
+    page.click("#pay")
+    expect(page).to_have_url(re.compile(r"/dashboard/shop/bills/ord_"))
+    expect(page.locator("#bill-method")).to_contain_text("installments")
+    assert page.locator("#installments tbody tr").count() >= 2
+    screenshot(page, "installments")
+    page.close()
+
+
+def test_merchant_view_in_a_browser(demo: Demo, browser: Browser, screenshot: Screenshot) -> None:
+    assert demo.keys is not None
+    assert demo.keys.merchant is not None
+    page = sign_in(browser, demo, demo.keys.merchant)
+    expect(page).to_have_url(re.compile(rf"/dashboard/merchants/{demo.keys.merchant_id}$"))
+    with Client(demo.keys.operator, demo.base_url) as api:
+        sold = [o for o in api.list_orders() if o.merchant == demo.keys.merchant_id and o.paid_at]
+    expect(page.locator("#m-orders")).to_have_text(str(len(sold)))
+    screenshot(page, "merchant")
+    page.close()

@@ -1,0 +1,220 @@
+"""The dashboard over HTTP, after a short simulation: sign-in, roles and tenants, the figures
+against the service layer (read through the API), and the storefront's embedded checkout."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+from embedfin.api import auth
+from embedfin.client import Client
+from embedfin.core.money import Money, format_money
+from embedfin.dashboard.app import COOKIE
+from embedfin.demo import Demo
+
+
+@contextmanager
+def signed_in(demo: Demo, key: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=demo.base_url, timeout=30) as client:
+        answer = client.post("/dashboard/login", data={"key": key})
+        assert answer.status_code == 303, answer.text
+        yield client
+
+
+@pytest.fixture
+def operator(demo: Demo) -> Iterator[httpx.Client]:
+    assert demo.keys is not None
+    with signed_in(demo, demo.keys.operator) as client:
+        yield client
+
+
+@pytest.fixture
+def api(demo: Demo) -> Iterator[Client]:
+    assert demo.keys is not None
+    with Client(demo.keys.operator, demo.base_url) as client:
+        yield client
+
+
+def paid_figures(api: Client) -> tuple[int, int]:
+    """(paid orders, GMV) as the API's order listing reports them."""
+    paid = [o for o in api.list_orders() if o.paid_at is not None]
+    return len(paid), sum(o.amount_paid for o in paid)
+
+
+def test_pages_need_a_session_and_live_panels_redirect_through_htmx(demo: Demo) -> None:
+    with httpx.Client(base_url=demo.base_url) as anonymous:
+        page = anonymous.get("/dashboard/operator")
+        assert (page.status_code, page.headers["location"]) == (303, "/dashboard/login")
+        panel = anonymous.get("/dashboard/operator/panels", headers={"HX-Request": "true"})
+        assert (panel.status_code, panel.headers["HX-Redirect"]) == (401, "/dashboard/login")
+        for bad in ("", "efk_not-a-key", "x" * 500):
+            refused = anonymous.post("/dashboard/login", data={"key": bad})
+            assert refused.status_code == 401
+            assert "unknown, revoked or malformed" in refused.text
+            assert COOKIE not in refused.headers.get("set-cookie", "")
+
+
+def test_sign_in_sets_a_strict_http_only_cookie(demo: Demo) -> None:
+    assert demo.keys is not None
+    with httpx.Client(base_url=demo.base_url) as client:
+        answer = client.post("/dashboard/login", data={"key": demo.keys.operator})
+    cookie = answer.headers["set-cookie"].lower()
+    assert "httponly" in cookie
+    assert "samesite=strict" in cookie
+    assert "path=/dashboard" in cookie
+    assert answer.headers["location"] == "/dashboard"
+
+
+def test_operator_view_shows_the_service_layer_figures(
+    demo: Demo, operator: httpx.Client, api: Client
+) -> None:
+    orders, gmv = paid_figures(api)
+    page = operator.get("/dashboard/operator")
+    assert page.status_code == 200
+    assert orders > 20
+    assert re.search(rf'id="kpi-orders">{orders}<', page.text)
+    assert f'id="kpi-gmv">{format_money(Money(gmv, "EUR"))}<' in page.text
+    assert 'id="kpi-invariants">all hold<' in page.text
+    assert "customer_money_safeguarded: holds" in page.text
+    assert "safeguarded" in page.text
+    assert "SHORTFALL" not in page.text
+    assert page.text.count("data-figure=") == 3
+    panel = operator.get("/dashboard/operator/panels", headers={"HX-Request": "true"})
+    assert panel.status_code == 200
+    assert "<html" not in panel.text
+
+
+def test_pages_load_no_script_from_elsewhere(operator: httpx.Client) -> None:
+    page = operator.get("/dashboard/operator").text
+    sources = re.findall(r'<script[^>]*src="([^"]+)"', page)
+    assert sources
+    assert all(s.startswith("/dashboard/static/") for s in sources)
+    for source in sources:
+        served = operator.get(source)
+        assert served.status_code == 200, source
+        assert len(served.content) > 1000, source
+    assert operator.get("/dashboard/static/..%2Fapp.py").status_code == 404
+
+
+def test_merchant_key_sees_its_own_merchant_only(demo: Demo) -> None:
+    assert demo.keys is not None
+    assert demo.keys.merchant is not None
+    with signed_in(demo, demo.keys.merchant) as merchant:
+        home = merchant.get("/dashboard")
+        assert home.headers["location"] == f"/dashboard/merchants/{demo.keys.merchant_id}"
+        own = merchant.get(home.headers["location"])
+        assert own.status_code == 200
+        assert 'id="m-orders"' in own.text
+        assert merchant.get("/dashboard/merchants/m-1").status_code == 404
+        assert merchant.get("/dashboard/operator").status_code == 403
+        assert merchant.get("/dashboard/shop").status_code == 403
+
+
+def test_merchant_view_matches_the_api(demo: Demo, operator: httpx.Client, api: Client) -> None:
+    sold = [o for o in api.list_orders() if o.merchant == "m-0" and o.paid_at is not None]
+    balance = api.merchant_balance("m-0")
+    page = operator.get("/dashboard/merchants/m-0").text
+    assert f'id="m-orders">{len(sold)}<' in page
+    fees = sum(o.commission for o in sold)
+    assert f'id="m-fees">{format_money(Money(fees, "EUR"))}<' in page
+    assert f'id="m-available">{format_money(Money(balance.available, "EUR"))}<' in page
+
+
+def test_another_tenants_key_sees_nothing_of_this_one(demo: Demo) -> None:
+    now = demo.clock.now_ns()
+    with demo.ledger.transaction() as tx:
+        other = auth.create_tenant(tx.conn, "Another marketplace", now)
+        _, secret = auth.create_key(tx.conn, other, auth.Role.OPERATOR, "other", now)
+    with signed_in(demo, secret) as stranger:
+        assert stranger.get("/dashboard/merchants/m-0").status_code == 404
+        page = stranger.get("/dashboard/operator").text
+        assert 'id="kpi-orders">0<' in page
+        assert demo.shopper is not None
+        bill = stranger.get("/dashboard/shop/bills/o-0-1")
+        assert bill.status_code == 404
+
+
+def test_a_revoked_key_ends_the_session(demo: Demo, api: Client) -> None:
+    made = api.create_api_key("risk", "short-lived")
+    assert made.secret is not None
+    with signed_in(demo, made.secret) as risk:
+        assert risk.get("/dashboard/operator").status_code == 200
+        api.revoke_api_key(made.id)
+        after = risk.get("/dashboard/operator")
+        assert (after.status_code, after.headers["location"]) == (303, "/dashboard/login")
+
+
+def _checkout_form(operator: httpx.Client, customer: str, sku: str = "atlas") -> dict[str, str]:
+    page = operator.get(
+        "/dashboard/shop/checkout", params={"sku": sku, "merchant": "m-1", "customer": customer}
+    )
+    assert page.status_code == 200, page.text
+    fields = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', page.text))
+    assert set(fields) >= {"sku", "merchant", "customer", "idempotency_key"}
+    return fields
+
+
+def test_storefront_wallet_checkout_is_idempotent_and_lands_in_escrow(
+    demo: Demo, operator: httpx.Client, api: Client
+) -> None:
+    assert demo.shopper is not None
+    before = api.customer_balance(demo.shopper, "EUR").available
+    form = _checkout_form(operator, demo.shopper)
+    first = operator.post("/dashboard/shop/checkout", data={**form, "method": "wallet"})
+    assert first.status_code == 303, first.text
+    again = operator.post("/dashboard/shop/checkout", data={**form, "method": "wallet"})
+    assert again.headers["location"] == first.headers["location"]  # a double submit: one order
+    bill = operator.get(first.headers["location"]).text
+    assert "held in escrow" in bill
+    assert 'id="bill-method">wallet<' in bill
+    assert api.customer_balance(demo.shopper, "EUR").available == before - 4_500
+
+
+def test_storefront_refuses_what_the_wallet_cannot_pay_and_changes_nothing(
+    demo: Demo, operator: httpx.Client, api: Client
+) -> None:
+    poor = api.create_customer(name="Empty Wallet")
+    form = _checkout_form(operator, poor.id, sku="espresso")
+    refused = operator.post("/dashboard/shop/checkout", data={**form, "method": "wallet"})
+    assert refused.status_code == 402
+    assert 'id="checkout-error"' in refused.text
+    assert "insufficient" in refused.text.lower()
+    assert [o for o in api.list_orders(customer=poor.id) if o.paid_at is not None] == []
+    assert api.customer_balance(poor.id, "EUR").available == 0
+
+
+def test_storefront_card_and_installment_checkouts(
+    demo: Demo, operator: httpx.Client, api: Client
+) -> None:
+    assert demo.shopper is not None
+    form = _checkout_form(operator, demo.shopper)
+    card = operator.post("/dashboard/shop/checkout", data={**form, "method": "card"})
+    assert card.status_code == 303, card.text
+    assert 'id="bill-method">card-acquirer<' in operator.get(card.headers["location"]).text
+
+    form = _checkout_form(operator, demo.shopper)
+    offers = operator.get(
+        "/dashboard/shop/offers",
+        params={
+            "sku": "atlas",
+            "merchant": "m-1",
+            "customer": demo.shopper,
+            "key": form["idempotency_key"],
+        },
+    ).text
+    decision = re.search(r'name="decision" value="([^"]+)"', offers)
+    plans = re.findall(r'value="plan:([a-z0-9_]+)"', offers)
+    assert decision is not None, offers
+    assert plans, offers
+    financed = operator.post(
+        "/dashboard/shop/checkout",
+        data={**form, "method": f"plan:{plans[0]}", "decision": decision.group(1)},
+    )
+    assert financed.status_code == 303, financed.text
+    bill = operator.get(financed.headers["location"]).text
+    assert f"installments ({plans[0]})" in bill
+    assert len(re.findall(r"<tr><td>\d+</td><td>\d{4}-\d\d-\d\d</td>", bill)) >= 2
