@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import random
 from collections import defaultdict
-from contextlib import suppress
+from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -68,6 +68,7 @@ class OrderRecord:
     merchant: str
     amount: int
     paid_ns: int
+    prompt: bool  # the buyer confirms receipt on arrival
     shipped_ns: int = 0
     released_ns: int = 0
     available_ns: int = 0
@@ -149,6 +150,9 @@ class Simulation:
             for i in range(scenario.consumers)
         ]
         self.orders: dict[str, OrderRecord] = {}
+        self.to_ship: dict[int, list[str]] = defaultdict(list)  # day → orders to ship
+        self.to_confirm: dict[int, list[str]] = defaultdict(list)  # day → receipts to confirm
+        self.unsettled: list[str] = []  # released, waiting for the next T+1 run
         self.attempts = 0
         self.payments_tried = 0
         self.payments_ok = 0
@@ -186,16 +190,9 @@ class Simulation:
                 return None
         return None
 
-    def _shop(self, day: int) -> None:
-        """A day's shopping; in fused mode the day's top-ups and checkouts share one unit of
-        work (one commit), as a production writer would batch them."""
-        if self.s.mode == "fused":
-            with self.ledger.transaction():
-                self._shop_day(day)
-        else:
-            self._shop_day(day)
-
     def _shop_day(self, day: int) -> None:
+        """A day's shopping: decisions first, then the top-ups as one ledger batch and the
+        checkouts as bulk commands."""
         now = self.clock.now_ns()
         specs: list[OrderSpec] = []
         top_ups: list[tuple[str, Money, str, str]] = []
@@ -247,7 +244,8 @@ class Simulation:
                         [OrderLine("item", 1, price)],
                     )
                 )
-            self.orders[order_id] = OrderRecord(merchant.id, price, now)
+            self.orders[order_id] = OrderRecord(merchant.id, price, now, consumer.prompt)
+            self.to_ship[day + merchant.fulfilment_days].append(order_id)
             gmv += price
             orders += 1
         self.wallets.top_ups(top_ups)  # the day's top-ups: one ledger batch
@@ -259,32 +257,27 @@ class Simulation:
         self.daily_gmv.append(gmv)
         self.daily_orders.append(orders)
 
-    def _fulfil_and_confirm(self) -> None:
+    def _fulfil_and_confirm(self, day: int) -> None:
+        """Merchants ship what is due today; prompt buyers confirm parcels that arrived; the
+        platform auto-confirms the rest when their protection period ends."""
         now = self.clock.now_ns()
-        by_merchant = {m.id: m for m in self.merchants}
-        to_ship = [
-            (order_id, f"T-{order_id}")
-            for order_id, r in self.orders.items()
-            if not r.shipped_ns
-            and now - r.paid_ns >= by_merchant[r.merchant].fulfilment_days * DAY_NS
-        ]
+        to_ship = [(order_id, f"T-{order_id}") for order_id in self.to_ship.pop(day, [])]
         for result in self.checkout.ship_many(to_ship):
             if result.error is None:
-                self.orders[result.order_id].shipped_ns = now
-        prompt = {c.id for c in self.consumers if c.prompt}
-        confirm = []
-        for order_id, r in self.orders.items():
-            if r.shipped_ns and not r.released_ns and now - r.shipped_ns >= TRANSIT_DAYS * DAY_NS:
-                buyer = order_id.rsplit("-", 1)[1]
-                if f"c-{buyer}" in prompt:
-                    confirm.append(order_id)
+                record = self.orders[result.order_id]
+                record.shipped_ns = now
+                if record.prompt:
+                    self.to_confirm[day + TRANSIT_DAYS].append(result.order_id)
+        confirm = self.to_confirm.pop(day, [])
         released = [r.order_id for r in self.checkout.confirm_receipts(confirm) if r.error is None]
-        released += self.checkout.auto_confirm_due(limit=100_000)
+        released += self.checkout.auto_confirm_due(limit=1_000_000)
         for order_id in released:
             record = self.orders[order_id]
             record.released_ns = now
             if self.s.payout_cycle_days == 0:
                 record.available_ns = now
+            else:
+                self.unsettled.append(order_id)
 
     def _settle(self, day: int) -> None:
         now = self.clock.now_ns()
@@ -303,22 +296,30 @@ class Simulation:
         cycle = self.s.payout_cycle_days
         if cycle and day % cycle == cycle - 1:
             self.settlement.run_t1(f"t1-{day}", now)
-            for record in self.orders.values():
-                if record.released_ns and not record.available_ns:
-                    record.available_ns = now
-        with suppress(EmbedfinError):  # a payout the reserve cannot make yet waits a day
+            for order_id in self.unsettled:
+                self.orders[order_id].available_ns = now
+            self.unsettled.clear()
+        # a payout the reserve cannot make yet waits a day (and undoes only itself)
+        with suppress(EmbedfinError), self.ledger.transaction() as tx, tx.savepoint():
             self.settlement.run_payouts(f"payout-{day}")
+
+    def _day(self) -> AbstractContextManager[object]:
+        """In the fused marketplace a day's commands share one unit of work (one commit), as a
+        production batch writer would group them; the gateway's channel payments must commit
+        their attempts before each call to the acquirer, so each command commits alone."""
+        return self.ledger.transaction() if self.s.mode == "fused" else nullcontext()
 
     # --- the run -------------------------------------------------------------------------------
     def run(self, progress: Progress = _no_progress) -> Report:
         self._open_shop()
         with progress(f"simulate {self.s.name}", self.s.days) as advance:
             for day in range(self.s.days):
-                self.clock.advance(ns=9 * 3_600 * NS_PER_SECOND)  # 09:00: shops open
-                self._shop(day)
-                self._fulfil_and_confirm()
-                self.clock.advance(ns=14 * 3_600 * NS_PER_SECOND)  # 23:00: settlement
-                self._settle(day)
+                with self._day():
+                    self.clock.advance(ns=9 * 3_600 * NS_PER_SECOND)  # 09:00: shops open
+                    self._shop_day(day)
+                    self._fulfil_and_confirm(day)
+                    self.clock.advance(ns=14 * 3_600 * NS_PER_SECOND)  # 23:00: settlement
+                    self._settle(day)
                 self.clock.advance(ns=1 * 3_600 * NS_PER_SECOND)
                 advance(1)
         with self.ledger.reader() as conn:
