@@ -19,6 +19,7 @@ import embedfin.payments  # noqa: F401  (registers the payments invariants for `
 from embedfin.core.errors import EmbedfinError
 from embedfin.core.ids import format_id, parse_id
 from embedfin.core.money import Money, currency_by_numeric, format_money
+from embedfin.core.runtime import tune_gc
 from embedfin.db.engine import default_url, make_engine
 from embedfin.db.migrate import SchemaMissing, require_schema, upgrade
 from embedfin.ledger.check import CheckReport, check
@@ -127,6 +128,7 @@ def demo_command(
     from embedfin.sim import report as sim_report
 
     demo = Demo(fresh_demo_url(), scenario(consumers, days, seed), port=free_port(port))
+    tune_gc()
     try:
         keys = demo.start()
         err.print(f"API and dashboard on {demo.base_url}  (simulating {days} days …)")
@@ -223,6 +225,7 @@ def bench_simulate(
     """Simulated orders per second through the service layer, against bulk checkout alone."""
     from embedfin.bench.simulate import run
 
+    tune_gc()  # as `embedfin simulate` and `embedfin serve` run
     result = run(consumers, days, progress_factory(not no_progress))
     _print_figures("bench simulate", result, as_json)
 
@@ -717,6 +720,7 @@ def simulate_command(
     from embedfin.sim.engine import Simulation
     from embedfin.sim.scenario import load
 
+    tune_gc()
     results = []
     for name in scenarios or ["gateway", "fused"]:
         scenario = load(name).scaled(consumers=consumers, merchants=merchants, days=days, seed=seed)

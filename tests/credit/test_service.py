@@ -107,6 +107,45 @@ def test_a_regular_buyer_is_financed_through_a_recorded_decision(credit: CreditS
     assert report.ok, report.violations
 
 
+def test_a_batch_of_decisions_equals_deciding_one_by_one(
+    credit: CreditService, model: CompiledScorecard
+) -> None:
+    shop_history(credit, "b-1", 6)
+    shop_history(credit, "b-2", 2)
+    requests = [
+        ("d-a", "b-1", Money(30_000, "EUR"), "books"),
+        ("d-b", "b-2", Money(9_000, "EUR"), "books"),
+        ("d-c", "b-new", Money(2_000, "EUR"), "toys"),
+        ("d-a", "b-1", Money(30_000, "EUR"), "books"),  # a repeat in the batch: the first
+    ]
+    together = credit.decide_many(requests)
+    assert together[0] == together[3]
+    one_by_one = CreditService(credit.lending, model)  # same ledger, same moment
+    for (decision_id, buyer, amount, category), decided in zip(
+        requests[:3], together[:3], strict=True
+    ):
+        again = one_by_one.decide(decision_id + "-single", buyer, amount, category)
+        assert (again.outcome, again.amount_minor, again.plans, again.reasons) == (
+            decided.outcome,
+            decided.amount_minor,
+            decided.plans,
+            decided.reasons,
+        )
+    with credit.ledger.reader() as conn:
+        stored = conn.execute(select(credit_decisions.c.decision_id)).scalars().all()
+    assert sorted(stored) == ["d-a", "d-a-single", "d-b", "d-b-single", "d-c", "d-c-single"]
+    replayed = credit.decide_many(requests[:1])[0]  # recorded: the same answer
+    assert (replayed.outcome, replayed.amount_minor, replayed.limit_minor, replayed.plans) == (
+        together[0].outcome,
+        together[0].amount_minor,
+        together[0].limit_minor,
+        together[0].plans,
+    )
+    with pytest.raises(InvalidInput):
+        credit.decide_many([("d-b", "b-1", Money(9_000, "EUR"), "books")])
+    assert credit.decide_many([]) == []
+
+
 def test_a_declined_buyer_sees_reasons_and_cannot_be_financed(credit: CreditService) -> None:
     checkout = credit.lending.checkout
     checkout.place_order(

@@ -38,6 +38,36 @@ def test_fused_beats_gateway_on_settlement_delay_and_payment_cost(tmp_path: Path
     assert fused.ledger_transfers_checked > fused.orders_paid  # real transfers, checked
 
 
+def test_embedded_credit_reaches_thin_files_and_is_serviced_on_the_ledger(tmp_path: Path) -> None:
+    gateway = run("gateway", tmp_path)
+    fused = Simulation(
+        load("fused").scaled(consumers=150, days=30, installment_demand=0.5),
+        f"sqlite:///{tmp_path / 'credit.db'}",
+    ).run()
+    assert gateway.credit_requests > 0
+    assert gateway.loans == 0  # no credit at a gateway's checkout
+    assert gateway.credit_access_thin_file == 0.0
+    assert fused.loans > 0
+    assert fused.credit_access_thin_file > 0.0
+    assert fused.invariants_ok  # loans = ledger, lender cash = funds held, safeguarding
+
+
+@pytest.mark.parametrize("honest_share", [0.0, 1.0])
+def test_buyers_who_stop_paying_fall_into_arrears_and_the_others_do_not(
+    tmp_path: Path, honest_share: float
+) -> None:
+    scenario = load("fused").scaled(
+        consumers=150, days=35, installment_demand=1.0, honest_share=honest_share
+    )
+    report = Simulation(scenario, f"sqlite:///{tmp_path / 'arrears.db'}").run()
+    assert report.loans > 0
+    assert report.invariants_ok
+    if honest_share:
+        assert report.loans_in_arrears_rate == 0.0
+    else:  # every loan whose next installment fell due in the run (about 14 days after)
+        assert report.loans_in_arrears_rate > 0.15
+
+
 def test_simulate_writes_a_json_and_html_report(tmp_path: Path) -> None:
     out = tmp_path / "report"
     result = CliRunner().invoke(

@@ -7,7 +7,6 @@ Idempotency-Key responses.
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -43,16 +42,6 @@ FX, reconciliation, webhooks.
 * Errors are RFC 9457 problem details with a stable machine `code`.
 * Lists take `limit` and `starting_after` and answer `has_more`.
 """
-
-
-def tune_gc() -> None:
-    """Production GC settings for a long-lived server: move the start-up heap out of the
-    collector's view and collect the young generation less often. Full collections of a large
-    heap are what put 50-100 ms pauses into the tail latency otherwise (measured with
-    ``embedfin bench api``: checkout p99 110 ms → 57 ms, baseline p99 81 ms → 25 ms)."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(100_000, 50, 100)
 
 
 def create_app(

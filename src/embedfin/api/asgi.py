@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from embedfin.api.app import create_app, tune_gc
+from embedfin.api.app import create_app
+from embedfin.core.runtime import tune_gc
 
 app = create_app()
 tune_gc()

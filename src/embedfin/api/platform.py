@@ -28,11 +28,7 @@ from embedfin.api.webhooks import Webhooks
 from embedfin.commerce.aftersales import AfterSales
 from embedfin.core.clock import NS_PER_SECOND, Clock
 from embedfin.core.errors import EmbedfinError, IdempotencyMismatch, InvalidInput
-from embedfin.credit import registry
-from embedfin.credit.compiled import CompiledScorecard
-from embedfin.credit.models import ScorecardModel
-from embedfin.credit.service import CreditService
-from embedfin.credit.synthetic import buyers as synthetic_buyers
+from embedfin.credit.service import CreditService, ensure_champion
 from embedfin.db.tables import idempotency_keys
 from embedfin.ledger.service import Ledger
 from embedfin.lending.cards import CreditLines
@@ -157,23 +153,7 @@ class Platform:
         return made
 
     def _ensure_model(self) -> None:
-        """A new installation has no loan outcomes to learn from: register a scorecard trained
-        on seeded synthetic buyers as the first champion (replace it with ``embedfin credit
-        train`` on real data)."""
-        with self.ledger.reader() as conn:
-            if registry.list_models(conn):
-                return
-        data, target = synthetic_buyers(20_000)
-        fitted = ScorecardModel().fit(data, target)
-        with self.ledger.transaction() as tx:
-            registry.register(
-                tx.conn,
-                CompiledScorecard.compile(fitted),
-                data_window="bootstrap-synthetic",
-                metrics={},
-                reference_scores=fitted.score(data),
-                now_ns=self.clock.now_ns(),
-            )
+        ensure_champion(self.ledger)
 
     def aftersales(self, tenant: str) -> AfterSales:
         made: AfterSales = self._service(

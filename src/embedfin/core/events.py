@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,8 +104,13 @@ def read_events(
     after: int = 0,
     limit: int = 1000,
     types: Sequence[str] | None = None,
+    *,
+    payloads_of: Collection[str] | None = None,
 ) -> list[StoredEvent]:
-    """Events after position ``after``, oldest first, that are safe to consume in order."""
+    """Events after position ``after``, oldest first, that are safe to consume in order.
+
+    ``payloads_of``: decode the payloads of these types only (the others come with an empty
+    payload) — for a consumer that must move past every event but reads few of them."""
     query = select(outbox_events).where(outbox_events.c.position > after)
     if types:
         query = query.where(outbox_events.c.type.in_(list(types)))
@@ -122,7 +127,9 @@ def read_events(
                 row["type"],
                 row["aggregate"],
                 row["aggregate_id"],
-                json.loads(row["payload"]),
+                json.loads(row["payload"])
+                if payloads_of is None or row["type"] in payloads_of
+                else {},
                 row["occurred_at"],
                 row["tenant_id"],
                 row["event_id"],

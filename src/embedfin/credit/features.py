@@ -85,6 +85,19 @@ _RATES = frozenset({"refund_rate", "dispute_rate", "on_time_rate"})
 FEATURES = tuple(BuyerFeatures.__dataclass_fields__)
 
 
+#: The outbox event types credit features are made of (``from_event`` ignores the rest).
+FEATURE_EVENT_TYPES = frozenset(
+    {
+        "order_placed",
+        "order_paid",
+        "refunded",
+        "dispute_opened",
+        "wallet_topped_up",
+        "installment_due",
+    }
+)
+
+
 def from_event(event_type: str, payload: Mapping[str, Any], at_ns: int) -> FeatureEvent | None:
     """Map an outbox event to a feature event (None when credit does not use it)."""
     buyer = payload.get("buyer_id")

@@ -18,10 +18,10 @@ from dataclasses import asdict
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, func, insert, select
 
 from embedfin.core.errors import InvalidInput, InvalidStateTransition, NotFound
-from embedfin.core.events import load_cursor, read_events, save_cursor
+from embedfin.core.events import Event, append_events, load_cursor, read_events, save_cursor
 from embedfin.core.money import Money
 from embedfin.credit import registry
 from embedfin.credit.decisions import (
@@ -36,6 +36,7 @@ from embedfin.credit.decisions import (
     preapprove,
 )
 from embedfin.credit.features import (
+    FEATURE_EVENT_TYPES,
     FEATURES,
     BuyerFeatures,
     BuyerState,
@@ -85,7 +86,7 @@ class FeaturePipeline:
             return 0, 0
         with self.ledger.transaction() as tx:
             after = load_cursor(tx.conn, CONSUMER)
-            events = read_events(tx.conn, after, limit)
+            events = read_events(tx.conn, after, limit, payloads_of=FEATURE_EVENT_TYPES)
             rows = []
             for stored in events:
                 e = stored.event
@@ -132,15 +133,41 @@ class FeaturePipeline:
         ]
 
     def online(self, tenant: str, buyer_id: str, as_of_ns: int) -> BuyerFeatures:
-        with self.ledger.reader() as conn:
-            history = self.events(conn, tenant, buyer_id, as_of_ns)
-        state = BuyerState()
-        for event in history:
-            state.apply(event)
-        return state.features(as_of_ns)
+        """One buyer's features as of a moment, replayed from its events."""
+        with self.ledger.current() as conn:
+            return self.online_many(conn, tenant, [buyer_id], as_of_ns)[buyer_id]
+
+    def online_many(
+        self, conn: Connection, tenant: str, buyers: Sequence[str], as_of_ns: int
+    ) -> dict[str, BuyerFeatures]:
+        """``online`` for several buyers with one read: each replayed alone, the same figures."""
+        t = credit_feature_events.c
+        rows = conn.execute(
+            select(credit_feature_events)
+            .where(
+                t.tenant == tenant,
+                t.at_ns <= as_of_ns,
+                t.buyer_id.in_(bindparam("buyers", expanding=True)),
+            )
+            .order_by(t.at_ns, t.event_id),
+            {"buyers": list(buyers)},
+        ).mappings()
+        states = {buyer: BuyerState() for buyer in buyers}
+        for r in rows:
+            states[r["buyer_id"]].apply(
+                FeatureEvent(
+                    r["buyer_id"],
+                    r["kind"],
+                    r["at_ns"],
+                    r["amount_minor"],
+                    r["category"],
+                    bool(r["on_time"]),
+                )
+            )
+        return {buyer: state.features(as_of_ns) for buyer, state in states.items()}
 
     def batch(self, tenant: str, as_of_ns: int) -> dict[str, BuyerFeatures]:
-        with self.ledger.reader() as conn:
+        with self.ledger.current() as conn:
             return batch_features(self.events(conn, tenant, None, as_of_ns), as_of_ns)
 
 
@@ -165,68 +192,103 @@ class CreditService:
     @property
     def model(self) -> registry.DecisionModel:
         if self._model is None:
-            with self.ledger.reader() as conn:
+            with self.ledger.current() as conn:
                 self._model = registry.load(conn)
         return self._model
 
     def decide(self, decision_id: str, buyer_id: str, amount: Money, category: str) -> Decision:
-        check_name("decision_id", decision_id)
-        with self.ledger.reader() as conn:
-            recorded = self._recorded(conn, decision_id)
-        if recorded is not None:
-            if recorded["buyer_id"] != buyer_id:
-                raise InvalidInput(f"decision {decision_id} was for another buyer")
-            return _decision(recorded)
+        """Decide credit for one purchase now (recorded; a repeated id answers the first)."""
+        return self.decide_many([(decision_id, buyer_id, amount, category)])[0]
+
+    def decide_many(self, requests: Sequence[tuple[str, str, Money, str]]) -> list[Decision]:
+        """Decisions for several purchases at one moment — (decision id, buyer, amount,
+        category) each — as a batch of checkouts needs them: the outbox is consumed once, the
+        buyers' features and obligations are read together, and the decisions are recorded in
+        one unit of work. A decision id seen before answers its first decision. One result
+        per request, in order."""
+        for decision_id, *_ in requests:
+            check_name("decision_id", decision_id)
+        if not requests:
+            return []
         self.pipeline.consume()
         now = self.lending.clock.now_ns()
-        features = self.pipeline.online(self.tenant, buyer_id, now)
-        outstanding, monthly = self._obligations(buyer_id)
-        request = DecisionRequest(
-            buyer_id,
-            amount.amount_minor,
-            amount.currency,
-            category,
-            self.lending.today(),
-            features,
-            outstanding,
-            monthly,
-        )
-        decision = decide(request, self.model, self.lending.catalog, self.policy, self.funders)
-        with self.ledger.transaction() as tx:
-            tx.conn.execute(
-                insert(credit_decisions).values(
-                    tenant=self.tenant,
-                    decision_id=decision_id,
-                    buyer_id=buyer_id,
-                    outcome=str(decision.outcome),
-                    amount_minor=decision.amount_minor,
-                    limit_minor=decision.limit_minor,
-                    currency=amount.currency,
-                    score=str(decision.score),
-                    probability_of_default=str(decision.probability_of_default),
-                    plans=json.dumps(list(decision.plans)),
-                    reasons=json.dumps([asdict(r) for r in decision.reasons]),
-                    model_id=decision.model_version,
-                    funder_id=decision.funder_id,
-                    features=json.dumps(asdict(features)),
-                    decided_at=now,
-                )
+        today = self.lending.today()
+        ids = list(dict.fromkeys(r[0] for r in requests))
+        buyers = list(dict.fromkeys(r[1] for r in requests))
+        with self.ledger.current() as conn:
+            recorded = self._recorded_many(conn, ids)
+            features = self.pipeline.online_many(conn, self.tenant, buyers, now)
+            owed = self._obligations_many(conn, buyers)
+        results: list[Decision] = []
+        rows: list[dict[str, object]] = []
+        events: list[Event] = []
+        for decision_id, buyer_id, amount, category in requests:
+            found = recorded.get(decision_id)
+            if found is not None:
+                if found[0] != buyer_id:
+                    raise InvalidInput(f"decision {decision_id} was for another buyer")
+                results.append(found[1])
+                continue
+            outstanding = owed.get(buyer_id, 0)
+            request = DecisionRequest(
+                buyer_id,
+                amount.amount_minor,
+                amount.currency,
+                category,
+                today,
+                features[buyer_id],
+                outstanding,
+                outstanding // 3,
             )
-            self.lending.checkout.emit(
-                tx,
-                "credit_decided",
-                "credit_decision",
-                decision_id,
+            decision = decide(request, self.model, self.lending.catalog, self.policy, self.funders)
+            recorded[decision_id] = (buyer_id, decision)
+            results.append(decision)
+            rows.append(
                 {
+                    "tenant": self.tenant,
+                    "decision_id": decision_id,
                     "buyer_id": buyer_id,
                     "outcome": str(decision.outcome),
                     "amount_minor": decision.amount_minor,
                     "limit_minor": decision.limit_minor,
-                    "reasons": [r.code for r in decision.reasons],
+                    "currency": amount.currency,
+                    "score": str(decision.score),
+                    "probability_of_default": str(decision.probability_of_default),
+                    "plans": json.dumps(list(decision.plans)),
+                    "reasons": json.dumps([asdict(r) for r in decision.reasons]),
                     "model_id": decision.model_version,
-                },
+                    "funder_id": decision.funder_id,
+                    "features": json.dumps(asdict(features[buyer_id])),
+                    "decided_at": now,
+                }
             )
-        return decision
+            payload: dict[str, object] = {
+                "buyer_id": buyer_id,
+                "outcome": str(decision.outcome),
+                "amount_minor": decision.amount_minor,
+                "limit_minor": decision.limit_minor,
+                "reasons": [r.code for r in decision.reasons],
+                "model_id": decision.model_version,
+            }
+            events.append(
+                Event("credit_decided", "credit_decision", decision_id, payload, now, self.tenant)
+            )
+        if rows:
+            with self.ledger.transaction() as tx:
+                tx.conn.execute(insert(credit_decisions), rows)
+                append_events(tx.conn, events)
+        return results
+
+    def _recorded_many(self, conn: Connection, ids: list[str]) -> dict[str, tuple[str, Decision]]:
+        """Recorded decisions by id: (buyer, decision)."""
+        t = credit_decisions.c
+        found = conn.execute(
+            select(credit_decisions).where(
+                t.tenant == self.tenant, t.decision_id.in_(bindparam("ids", expanding=True))
+            ),
+            {"ids": ids},
+        ).mappings()
+        return {r["decision_id"]: (r["buyer_id"], _decision(r)) for r in found}
 
     def preapprove(self, currency_code: str = "EUR") -> dict[str, int]:
         """Pre-approved limits for every buyer of the tenant, in one batch; a changed limit
@@ -297,7 +359,7 @@ class CreditService:
 
     def finance(self, order_id: str, decision_id: str, plan_code: str, loan_id: str) -> Loan:
         """Pay an order with a plan that decision ``decision_id`` offered."""
-        with self.ledger.reader() as conn:
+        with self.ledger.current() as conn:
             recorded = self._recorded(conn, decision_id)
         if recorded is None:
             raise NotFound(f"no decision {decision_id}")
@@ -326,18 +388,20 @@ class CreditService:
             .first()
         )
 
-    def _obligations(self, buyer_id: str) -> tuple[int, int]:
-        """What the buyer owes now and a monthly figure for it (owed ÷ months left, ≥ 1)."""
-        with self.ledger.reader() as conn:
-            rows = conn.execute(
-                select(loans.c.principal_outstanding, loans.c.interest_due, loans.c.fees_due).where(
-                    loans.c.tenant == self.tenant,
-                    loans.c.buyer_id == buyer_id,
-                    loans.c.status == "active",
-                )
-            ).all()
-        owed = sum(int(p) + int(i) + int(f) for p, i, f in rows)
-        return owed, owed // 3 if owed else 0
+    def _obligations_many(self, conn: Connection, buyers: list[str]) -> dict[str, int]:
+        """What each buyer owes now on active loans (the monthly figure is a third of it)."""
+        t = loans.c
+        rows = conn.execute(
+            select(t.buyer_id, func.sum(t.principal_outstanding + t.interest_due + t.fees_due))
+            .where(
+                t.tenant == self.tenant,
+                t.status == "active",
+                t.buyer_id.in_(bindparam("buyers", expanding=True)),
+            )
+            .group_by(t.buyer_id),
+            {"buyers": buyers},
+        ).all()
+        return {buyer: int(owed or 0) for buyer, owed in rows}
 
 
 def _decision(row: Any) -> Decision:
@@ -353,3 +417,27 @@ def _decision(row: Any) -> Decision:
         0,
         str(row["model_id"]),
     )
+
+
+def ensure_champion(ledger: Ledger, synthetic: int = 20_000) -> None:
+    """A new installation has no loan outcomes to learn from: register a scorecard trained on
+    seeded synthetic buyers as the first champion (replace it with ``embedfin credit train`` on
+    real data). Does nothing when the registry holds a model."""
+    from embedfin.credit.compiled import CompiledScorecard
+    from embedfin.credit.models import ScorecardModel
+    from embedfin.credit.synthetic import buyers as synthetic_buyers
+
+    with ledger.current() as conn:
+        if registry.list_models(conn):
+            return
+    data, target = synthetic_buyers(synthetic)
+    fitted = ScorecardModel().fit(data, target)
+    with ledger.transaction() as tx:
+        registry.register(
+            tx.conn,
+            CompiledScorecard.compile(fitted),
+            data_window="bootstrap-synthetic",
+            metrics={},
+            reference_scores=fitted.score(data),
+            now_ns=ledger.clock.now_ns(),
+        )

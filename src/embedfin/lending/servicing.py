@@ -30,12 +30,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from embedfin.commerce import orders as order_rules
 from embedfin.commerce.orders import OrderStatus
@@ -392,8 +392,9 @@ class Lending:
         """One capped late fee per installment left unpaid past the grace period."""
         day = as_of or self.today()
         assessed = 0
+        past_grace = day - timedelta(days=self.grace_days + 1)
         with self.ledger.transaction() as tx:
-            for loan in self._active(tx.conn):
+            for loan in self._active(tx.conn, past_grace, unpaid=True):
                 rows = self._installments(tx.conn, loan.loan_id)
                 covered = loan.repaid_minor
                 for number, installment, late in rows:
@@ -424,8 +425,9 @@ class Lending:
         (``installment_due`` events: the credit features' repayment punctuality)."""
         day = as_of or self.today()
         reported = 0
+        past_grace = day - timedelta(days=self.grace_days + 1)
         with self.ledger.transaction() as tx:
-            for loan in self._active(tx.conn):
+            for loan in self._active(tx.conn, past_grace):
                 covered = loan.repaid_minor
                 rows = tx.conn.execute(
                     select(loan_installments)
@@ -610,14 +612,14 @@ class Lending:
 
     # --- queries -------------------------------------------------------------------------------
     def get(self, loan_id: str) -> Loan:
-        with self.ledger.reader() as conn:
+        with self.ledger.current() as conn:
             found = self._load(conn, loan_id)
         if found is None:
             raise NotFound(f"no loan {loan_id}")
         return found
 
     def delinquency(self, loan_id: str, as_of: date | None = None) -> tuple[int, str]:
-        with self.ledger.reader() as conn:
+        with self.ledger.current() as conn:
             loan = self._load(conn, loan_id)
             if loan is None:
                 raise NotFound(f"no loan {loan_id}")
@@ -817,13 +819,33 @@ class Lending:
             raise NotFound(f"no loan {loan_id}")
         return found
 
-    def _active(self, conn: Connection) -> list[Loan]:
-        rows = conn.execute(
-            select(loans)
-            .where(loans.c.tenant == self.tenant, loans.c.status == str(LoanStatus.ACTIVE))
-            .order_by(loans.c.loan_id)
-            .with_for_update()
-        ).mappings()
+    def _active(
+        self, conn: Connection, due_by: date | None = None, *, unpaid: bool = False
+    ) -> list[Loan]:
+        """Active loans (locked), in id order. With ``due_by``: only those with an installment
+        due on or before it that is not yet reported (or, ``unpaid``, not yet covered by the
+        repayments) — the daily jobs touch the loans with something to do, not the book."""
+        query = select(loans).where(
+            loans.c.tenant == self.tenant, loans.c.status == str(LoanStatus.ACTIVE)
+        )
+        if due_by is not None:
+            i = loan_installments.c
+            due = (
+                select(i.loan_id)
+                .where(i.tenant == self.tenant, i.due_date <= due_by.isoformat())
+                .group_by(i.loan_id)
+            )
+            if unpaid:
+                owed = func.sum(
+                    i.principal_minor + i.interest_minor + i.fee_minor + i.late_fee_minor
+                )
+                due = due.join(
+                    loans, (loans.c.tenant == i.tenant) & (loans.c.loan_id == i.loan_id)
+                ).having(owed > func.max(loans.c.repaid_minor))
+            else:
+                due = due.where(i.due_reported == 0)
+            query = query.where(loans.c.loan_id.in_(due))
+        rows = conn.execute(query.order_by(loans.c.loan_id).with_for_update()).mappings()
         return [_loan(r) for r in rows]
 
     def _installments(self, conn: Connection, loan_id: str) -> list[tuple[int, Installment, int]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
 from embedfin.core.errors import LedgerRejected
 from embedfin.db.tables import payment_accounts
@@ -26,8 +26,9 @@ def open_accounts(tx: LedgerTransaction, keys: Sequence[AccountKey]) -> None:
     registered = set(
         tx.conn.execute(
             select(payment_accounts.c.account_id).where(
-                payment_accounts.c.account_id.in_([k.account_id for k in unique])
-            )
+                payment_accounts.c.account_id.in_(bindparam("ids", expanding=True))
+            ),
+            {"ids": [k.account_id for k in unique]},
         ).scalars()
     )
     fresh = [k for k in unique if k.account_id not in registered]

@@ -161,14 +161,21 @@ class AccountKey:
         return currency(self.currency).numeric
 
     def account(self) -> Account:
-        flags = AccountFlags.NONE
-        if self.code in _DEBIT_LIMITED:
-            flags = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
-        elif self.code in _NEVER_NEGATIVE_ASSETS:  # never pay out more than is there
-            flags = AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS
-        if self.code in CUSTOMER_LIABILITIES:
-            flags |= AccountFlags.HISTORY  # statements need balance after each movement
-        return Account(self.account_id, self.ledger, int(self.code), int(flags))
+        return Account(self.account_id, self.ledger, int(self.code), _flags(self.code))
+
+
+@lru_cache(maxsize=64)
+def _flags(code: AccountCode) -> int:
+    """The ledger flags of an account at this chart position (cached: composing ``Flag``
+    values costs microseconds each, and new accounts come by the thousand)."""
+    flags = AccountFlags.NONE
+    if code in _DEBIT_LIMITED:
+        flags = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
+    elif code in _NEVER_NEGATIVE_ASSETS:  # never pay out more than is there
+        flags = AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS
+    if code in CUSTOMER_LIABILITIES:
+        flags |= AccountFlags.HISTORY  # statements need balance after each movement
+    return int(flags)
 
 
 @lru_cache(maxsize=200_000)

@@ -20,15 +20,20 @@ import random
 from collections import defaultdict
 from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from embedfin.bench.ledger import Progress, _no_progress
 from embedfin.commerce.orders import OrderLine
 from embedfin.core.clock import NS_PER_SECOND, ManualClock
 from embedfin.core.errors import EmbedfinError, PaymentDeclined
 from embedfin.core.money import Money
+from embedfin.credit.decisions import Decision
+from embedfin.credit.decisions import Outcome as CreditOutcome
+from embedfin.credit.service import CreditService, ensure_champion
 from embedfin.ledger.check import check
 from embedfin.ledger.service import Ledger
+from embedfin.lending.products import JURISDICTIONS, default_catalog
+from embedfin.lending.servicing import Lending
 from embedfin.payments.channel_checkout import ChannelPayments
 from embedfin.payments.channels import Outcome, default_channels
 from embedfin.payments.escrow import Checkout
@@ -44,6 +49,7 @@ DAY_NS = 86_400 * NS_PER_SECOND
 START = datetime(2026, 3, 2, 0, tzinfo=UTC)  # a Monday
 CATEGORIES = ("apparel", "books", "electronics", "home", "toys")
 TRANSIT_DAYS = 2
+THIN_FILE_ORDERS = 3  # a buyer with fewer paid orders before has a thin file
 
 
 @dataclass
@@ -53,7 +59,9 @@ class Consumer:
     mean_price: int  # minor units
     sensitivity: float  # 0..1: abandons redirects more
     prompt: bool  # confirms receipt when the parcel arrives (else waits for auto-confirm)
+    honest: bool  # repays installments (the others stop paying after the first)
     wallet: int = 0
+    paid_orders: int = 0
 
 
 @dataclass
@@ -89,6 +97,10 @@ class Report:
     payment_cost_per_order_minor: float
     settlement_delay_days: float
     merchant_cash_cycle_days: float
+    credit_requests: int
+    loans: int
+    credit_access_thin_file: float  # thin-file requests granted ÷ made
+    loans_in_arrears_rate: float  # loans with an installment past due at the end
     ledger_transfers_checked: int
     invariants_ok: bool
     daily_gmv_minor: list[int] = field(default_factory=list)
@@ -146,6 +158,7 @@ class Simulation:
                 mean_price=int(self.rng.lognormvariate(math.log(4_000), 0.6)),
                 sensitivity=self.rng.random(),
                 prompt=self.rng.random() < 0.7,
+                honest=self.rng.random() < scenario.honest_share,
             )
             for i in range(scenario.consumers)
         ]
@@ -160,6 +173,16 @@ class Simulation:
         self.collected: dict[str, int] = defaultdict(int)  # channel → gross today
         self.daily_gmv: list[int] = []
         self.daily_orders: list[int] = []
+        self.credit_wanted = self.credit_granted = 0
+        self.thin_wanted = self.thin_granted = 0
+        self.loans: list[str] = []
+        #: due date → (loan, amount, buyer) of the installments still to repay
+        self.installments_due: dict[date, list[tuple[str, int, Consumer]]] = defaultdict(list)
+        self.credit: CreditService | None = None
+        if scenario.embedded_credit:
+            self.lending = Lending(self.checkout, default_catalog(JURISDICTIONS["CN"]))
+            self.credit = CreditService(self.lending)
+            ensure_champion(self.ledger)  # setup, not simulated trade
 
     # --- setup ---------------------------------------------------------------------------------
     def _open_shop(self) -> None:
@@ -172,6 +195,9 @@ class Simulation:
                 payout_preference="t0" if self.s.payout_cycle_days == 0 else "t1",
             )
             self.settlement.bind_bank_account(m.id, f"tok_sim{m.id.replace('-', '')}0000", "0000")
+        if self.credit is not None:
+            deposit = Money(self.s.funder_deposit, self.s.currency)
+            self.lending.fund(self.credit.default_funder, deposit, f"{self.tenant}-funding")
 
     # --- one day -------------------------------------------------------------------------------
     def _charge(self, request_id: str, amount: int) -> str | None:
@@ -196,6 +222,8 @@ class Simulation:
         now = self.clock.now_ns()
         specs: list[OrderSpec] = []
         top_ups: list[tuple[str, Money, str, str]] = []
+        credit_requests: list[tuple[str, Consumer, Merchant, int]] = []
+        repayments = self._repayments_due(top_ups) if self.credit is not None else []
         gmv = orders = 0
         for n, consumer in enumerate(self.consumers):
             if self.rng.random() >= consumer.rate:
@@ -203,7 +231,11 @@ class Simulation:
             self.attempts += 1
             merchant = self.rng.choice(self.merchants)
             price = max(100, int(self.rng.gauss(consumer.mean_price, consumer.mean_price / 4)))
+            wants_credit = self.rng.random() < self.s.installment_demand
             order_id = f"o-{day}-{n}"
+            if wants_credit:
+                self.credit_wanted += 1
+                self.thin_wanted += consumer.paid_orders < THIN_FILE_ORDERS
             if self.s.mode == "gateway":
                 lost = self.redirect_rng.random()
                 if lost < self.s.redirect_abandon * (0.5 + consumer.sensitivity):
@@ -234,21 +266,26 @@ class Simulation:
                         (consumer.id, Money(top_up, self.s.currency), used, f"top-{order_id}")
                     )
                     consumer.wallet += top_up
-                consumer.wallet -= price
-                specs.append(
-                    OrderSpec(
-                        order_id,
-                        consumer.id,
-                        merchant.id,
-                        self.s.currency,
-                        [OrderLine("item", 1, price)],
-                    )
-                )
+                if wants_credit and self.credit is not None:
+                    credit_requests.append((order_id, consumer, merchant, price))
+                else:
+                    consumer.wallet -= price
+                    specs.append(self._spec(order_id, consumer, merchant, price))
+            consumer.paid_orders += 1
             self.orders[order_id] = OrderRecord(merchant.id, price, now, consumer.prompt)
             self.to_ship[day + merchant.fulfilment_days].append(order_id)
             gmv += price
             orders += 1
         self.wallets.top_ups(top_ups)  # the day's top-ups: one ledger batch
+        for loan_id, amount, request_id in repayments:
+            self._repay(loan_id, amount, request_id)
+        decisions = self._decide(credit_requests)
+        for (order_id, consumer, merchant, price), decision in zip(
+            credit_requests, decisions, strict=True
+        ):
+            if not self._finance(order_id, consumer, merchant, price, decision):
+                consumer.wallet -= price  # declined: the buyer pays in full from the wallet
+                specs.append(self._spec(order_id, consumer, merchant, price))
         if specs:
             for result in self.checkout.place_orders(specs):
                 result.unwrap()
@@ -256,6 +293,93 @@ class Simulation:
                 result.unwrap()
         self.daily_gmv.append(gmv)
         self.daily_orders.append(orders)
+
+    def _spec(self, order_id: str, consumer: Consumer, merchant: Merchant, price: int) -> OrderSpec:
+        lines = [OrderLine("item", 1, price)]
+        return OrderSpec(order_id, consumer.id, merchant.id, self.s.currency, lines)
+
+    # --- credit inside checkout ----------------------------------------------------------------
+    def _decide(self, requests: list[tuple[str, Consumer, Merchant, int]]) -> list[Decision]:
+        """The day's credit requests, decided together (as a checkout batch would)."""
+        if not requests:
+            return []
+        assert self.credit is not None
+        return self.credit.decide_many(
+            [
+                (f"d-{order_id}", consumer.id, Money(price, self.s.currency), merchant.category)
+                for order_id, consumer, merchant, price in requests
+            ]
+        )
+
+    def _finance(
+        self, order_id: str, consumer: Consumer, merchant: Merchant, price: int, decision: Decision
+    ) -> bool:
+        """On an offer that covers the price, place the order and pay it with the first plan
+        offered. False (and nothing changed) when credit is not granted."""
+        assert self.credit is not None
+        decision_id = f"d-{order_id}"
+        if decision.outcome is CreditOutcome.DECLINE or decision.amount_minor < price:
+            return False
+        if not decision.plans:
+            return False
+        plan = decision.plans[0]
+        today = self.lending.today()
+        try:
+            with self.ledger.transaction() as tx, tx.savepoint():
+                self.checkout.place_order(
+                    order_id,
+                    buyer_id=consumer.id,
+                    merchant_id=merchant.id,
+                    currency_code=self.s.currency,
+                    lines=[OrderLine("item", 1, price)],
+                )
+                loan = self.credit.finance(order_id, decision_id, plan, f"l-{order_id}")
+        except EmbedfinError:
+            return False  # e.g. the funder's cash ran out: the buyer pays in full
+        consumer.wallet -= loan.repaid_minor  # the installment due at checkout, if any
+        schedule = self.lending.catalog.plans[plan].schedule(price, today)
+        paid_at_checkout = loan.repaid_minor > 0
+        for installment in schedule.installments[1 if paid_at_checkout else 0 :]:
+            self.installments_due[installment.due].append(
+                (loan.loan_id, installment.total_minor, consumer)
+            )
+        self.loans.append(loan.loan_id)
+        self.credit_granted += 1
+        # paid_orders already counts this purchase: the file was thin if fewer came before
+        self.thin_granted += consumer.paid_orders <= THIN_FILE_ORDERS
+        return True
+
+    def _repayments_due(
+        self, top_ups: list[tuple[str, Money, str, str]]
+    ) -> list[tuple[str, int, str]]:
+        """Today's installments: honest buyers top up if they must and repay; the others
+        do not."""
+        due = self.installments_due.pop(self.lending.today(), [])
+        repayments = []
+        for loan_id, amount, consumer in due:
+            if not consumer.honest:
+                continue
+            request_id = f"r-{loan_id}-{self.lending.today().isoformat()}"
+            if consumer.wallet < amount:
+                top_up = max(amount - consumer.wallet, consumer.mean_price)
+                used = self._charge(f"top-{request_id}", top_up)
+                if used is None:
+                    continue  # the card failed today: the installment is late
+                top_ups.append(
+                    (consumer.id, Money(top_up, self.s.currency), used, f"top-{request_id}")
+                )
+                consumer.wallet += top_up
+            consumer.wallet -= amount
+            repayments.append((loan_id, amount, request_id))
+        return repayments
+
+    def _repay(self, loan_id: str, amount: int, request_id: str) -> None:
+        owed = self.lending.get(loan_id).owed_minor
+        if owed > 0:
+            self.lending.repay(loan_id, Money(min(amount, owed), self.s.currency), request_id)
+
+    def _in_arrears(self) -> int:
+        return sum(self.lending.delinquency(loan_id)[0] > 0 for loan_id in self.loans)
 
     def _fulfil_and_confirm(self, day: int) -> None:
         """Merchants ship what is due today; prompt buyers confirm parcels that arrived; the
@@ -299,6 +423,9 @@ class Simulation:
             for order_id in self.unsettled:
                 self.orders[order_id].available_ns = now
             self.unsettled.clear()
+        if self.credit is not None:  # servicing: punctuality for the features, late fees
+            self.lending.report_due_installments()
+            self.lending.assess_late_fees()
         # a payout the reserve cannot make yet waits a day (and undoes only itself)
         with suppress(EmbedfinError), self.ledger.transaction() as tx, tx.savepoint():
             self.settlement.run_payouts(f"payout-{day}")
@@ -351,6 +478,10 @@ class Simulation:
                 / DAY_NS,
                 3,
             ),
+            credit_requests=self.credit_wanted,
+            loans=len(self.loans),
+            credit_access_thin_file=round(self.thin_granted / max(self.thin_wanted, 1), 4),
+            loans_in_arrears_rate=round(self._in_arrears() / max(len(self.loans), 1), 4),
             ledger_transfers_checked=report.transfers,
             invariants_ok=report.ok,
             daily_gmv_minor=self.daily_gmv,

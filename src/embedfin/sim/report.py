@@ -22,6 +22,8 @@ CLAIMS = (
     ("payment_cost_per_order_minor", "Payment cost per order (minor units)", "lower"),
     ("settlement_delay_days", "Settlement delay (days)", "lower"),
     ("merchant_cash_cycle_days", "Merchant cash cycle (days)", "lower"),
+    ("credit_access_thin_file", "Credit access, thin-file buyers", "higher"),
+    ("loans_in_arrears_rate", "Loans in arrears at the end", "lower"),
 )
 
 

@@ -19,6 +19,12 @@ class Scenario:
     payout_cycle_days: 0 for real-time (T+0) settlement; N for a T+1 batch every N days.
     redirect_abandon: share of shoppers lost at a payment redirect (price-sensitive ones
         more so).
+    installment_demand: share of purchases whose buyer would like to pay in installments (the
+        same buyers in every scenario of one seed).
+    embedded_credit: credit is decided and offered inside checkout (decisions, plans, loans on
+        the ledger); without it those buyers pay in full.
+    honest_share: buyers who repay their installments on time (the rest stop paying).
+    funder_deposit: lending cash the platform's funder deposits at the start (minor units).
     """
 
     name: str
@@ -30,6 +36,10 @@ class Scenario:
     mode: str = "fused"
     payout_cycle_days: int = 0
     redirect_abandon: float = 0.0
+    installment_demand: float = 0.0
+    embedded_credit: bool = False
+    honest_share: float = 0.95
+    funder_deposit: int = 100_000_000
 
     def __post_init__(self) -> None:
         if self.mode not in ("fused", "gateway"):
@@ -40,6 +50,12 @@ class Scenario:
             raise InvalidInput("merchants must be 1-100,000 and the payout cycle non-negative")
         if not 0 <= self.redirect_abandon < 1:
             raise InvalidInput("redirect_abandon is a share in [0, 1)")
+        if not (0 <= self.installment_demand <= 1 and 0 <= self.honest_share <= 1):
+            raise InvalidInput("installment_demand and honest_share are shares in [0, 1]")
+        if self.embedded_credit and self.mode != "fused":
+            raise InvalidInput("embedded credit needs the fused checkout")
+        if self.funder_deposit <= 0:
+            raise InvalidInput("funder_deposit must be positive")
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> Scenario:
