@@ -149,10 +149,11 @@ def demo_command(
         if not report.ok:
             _print_report(report)
         out.print(
-            f"dashboard  [bold]{demo.base_url}/dashboard[/bold]   API docs {demo.base_url}/docs\n"
+            f"dashboard     [bold]{demo.base_url}/dashboard[/bold]   docs {demo.base_url}/docs\n"
             f"operator key  {keys.operator}\n"
             f"merchant key  {keys.merchant}  (merchant {keys.merchant_id})\n"
-            f"database   {demo.url}   (embedfin check --db {demo.url})"
+            f"database      {demo.url}   (embedfin check --db {demo.url})",
+            soft_wrap=True,  # keys stay on one line, whole, for copying
         )
         if exit_after:
             raise typer.Exit(0 if report.ok else 1)

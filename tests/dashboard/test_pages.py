@@ -9,11 +9,13 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from embedfin.api import auth
 from embedfin.client import Client
 from embedfin.core.money import Money, format_money
 from embedfin.dashboard.app import COOKIE
+from embedfin.db.tables import loans
 from embedfin.demo import Demo
 
 
@@ -218,3 +220,12 @@ def test_storefront_card_and_installment_checkouts(
     bill = operator.get(financed.headers["location"]).text
     assert f"installments ({plans[0]})" in bill
     assert len(re.findall(r"<tr><td>\d+</td><td>\d{4}-\d\d-\d\d</td>", bill)) >= 2
+    assert demo.keys is not None
+    with demo.ledger.reader() as conn:
+        active = conn.execute(
+            select(func.count()).where(
+                loans.c.tenant == demo.keys.tenant, loans.c.status == "active"
+            )
+        ).scalar_one()
+    lending = operator.get("/dashboard/operator").text.split('id="lending"')[1].split("</table>")[0]
+    assert f'<td>EUR</td><td class="num">{active}</td>' in lending

@@ -220,6 +220,7 @@ def _operator_context(current: Session) -> dict[str, Any]:
         events = queries.recent_events(conn, current.tenant)
         report = queries.invariants(conn)
         merchant_rows = queries.merchants_by_sales(conn, current.tenant, main)
+        loan_rows = queries.lending(conn, current.tenant)
     return {
         "figures": figures,
         "main": main,
@@ -227,6 +228,7 @@ def _operator_context(current: Session) -> dict[str, Any]:
         "channels": channel_rows,
         "events": events,
         "merchants": merchant_rows,
+        "lending": loan_rows,
         "sales_chart": charts.sales(points, main),
         "settlement_chart": charts.settlement(points),
         "channel_chart": charts.channel_success(channel_rows, live_channels(current.platform)),

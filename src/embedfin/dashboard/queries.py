@@ -420,3 +420,35 @@ def merchants_by_sales(
         .limit(limit)
     ).all()
     return [(m, int(n), int(g)) for m, n, g in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class LendingFigures:
+    currency: str
+    active_loans: int
+    outstanding_minor: int  # principal + interest + fees owed on active loans
+    repaid_minor: int
+    written_off_minor: int
+
+
+def lending(conn: Connection, tenant: str) -> list[LendingFigures]:
+    """Loans made through checkout, per currency."""
+    active = loans.c.status == "active"
+    rows = conn.execute(
+        select(
+            loans.c.currency,
+            func.count().filter(active),
+            func.coalesce(
+                func.sum(
+                    loans.c.principal_outstanding + loans.c.interest_due + loans.c.fees_due
+                ).filter(active),
+                0,
+            ),
+            func.coalesce(func.sum(loans.c.repaid_minor), 0),
+            func.coalesce(func.sum(loans.c.written_off_minor), 0),
+        )
+        .where(loans.c.tenant == tenant)
+        .group_by(loans.c.currency)
+        .order_by(loans.c.currency)
+    ).all()
+    return [LendingFigures(c, int(n), int(o), int(r), int(w)) for c, n, o, r, w in rows]
