@@ -218,7 +218,7 @@ def bench_credit(
 
 @bench_app.command("simulate")
 def bench_simulate(
-    consumers: Annotated[int, typer.Option(min=10, help="Simulated consumers.")] = 5_000,
+    consumers: Annotated[int, typer.Option(min=10, help="Simulated consumers.")] = 20_000,
     days: Annotated[int, typer.Option(min=1, help="Simulated days.")] = 30,
     as_json: JsonOption = False,
     no_progress: Annotated[bool, typer.Option("--no-progress")] = False,

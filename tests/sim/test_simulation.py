@@ -36,6 +36,9 @@ def test_fused_beats_gateway_on_settlement_delay_and_payment_cost(tmp_path: Path
     assert fused.payment_cost_per_order_minor < gateway.payment_cost_per_order_minor
     assert fused.checkout_conversion > gateway.checkout_conversion
     assert fused.ledger_transfers_checked > fused.orders_paid  # real transfers, checked
+    # faulty parcels were refunded to how they were paid (card or wallet) before release
+    assert gateway.refund_rate > 0
+    assert fused.refund_rate > 0
 
 
 def test_embedded_credit_reaches_thin_files_and_is_serviced_on_the_ledger(tmp_path: Path) -> None:

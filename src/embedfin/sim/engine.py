@@ -38,6 +38,7 @@ from embedfin.payments.channel_checkout import ChannelPayments
 from embedfin.payments.channels import Outcome, default_channels
 from embedfin.payments.escrow import Checkout
 from embedfin.payments.escrow_bulk import OrderSpec
+from embedfin.payments.refunds import RefundsToOrigin
 from embedfin.payments.routing import Router
 from embedfin.payments.settlement import settle_channel
 from embedfin.payments.settlement_batches import MerchantSettlement
@@ -60,8 +61,11 @@ class Consumer:
     sensitivity: float  # 0..1: abandons redirects more
     prompt: bool  # confirms receipt when the parcel arrives (else waits for auto-confirm)
     honest: bool  # repays installments (the others stop paying after the first)
+    budget: int  # what the buyer spends at most in a 30-day month (minor units)
+    preferred: str  # the category most purchases go to
     wallet: int = 0
     paid_orders: int = 0
+    spent: int = 0  # this month
 
 
 @dataclass
@@ -69,6 +73,9 @@ class Merchant:
     id: str
     category: str
     fulfilment_days: int
+    quality: float  # share of parcels that arrive as described (the rest are refunded)
+    capacity: int  # units in stock after each morning's restock
+    stock: int = 0
 
 
 @dataclass
@@ -77,6 +84,10 @@ class OrderRecord:
     amount: int
     paid_ns: int
     prompt: bool  # the buyer confirms receipt on arrival
+    faulty: bool  # arrives not as described: the buyer asks for a refund instead
+    buyer: Consumer
+    channel: str | None = None  # paid through a channel (the gateway), not the wallet
+    financed: bool = False
     shipped_ns: int = 0
     released_ns: int = 0
     available_ns: int = 0
@@ -97,6 +108,8 @@ class Report:
     payment_cost_per_order_minor: float
     settlement_delay_days: float
     merchant_cash_cycle_days: float
+    refund_rate: float  # orders refunded (faulty parcels) ÷ paid
+    out_of_stock: int  # purchase attempts lost to an empty shelf
     credit_requests: int
     loans: int
     credit_access_thin_file: float  # thin-file requests granted ÷ made
@@ -144,13 +157,24 @@ class Simulation:
         self.router = router
         self.checkout = Checkout(self.ledger, self.tenant)
         self.payments = ChannelPayments(self.checkout, self.router)
+        self.refunds_to_origin = RefundsToOrigin(self.payments)
         cipher = load_cipher()
         self.wallets = Wallets(self.ledger, self.tenant, cipher=cipher)
         self.settlement = MerchantSettlement(self.ledger, self.tenant, cipher)
+        daily_demand = scenario.consumers * 0.07 / scenario.merchants  # mean rate × share
         self.merchants = [
-            Merchant(f"m-{i}", self.rng.choice(CATEGORIES), self.rng.randint(1, 3))
+            Merchant(
+                f"m-{i}",
+                self.rng.choice(CATEGORIES),
+                self.rng.randint(1, 3),
+                quality=self.rng.uniform(0.95, 0.998),
+                capacity=max(1, math.ceil(daily_demand * self.rng.uniform(0.9, 2.0))),
+            )
             for i in range(scenario.merchants)
         ]
+        self.by_category: dict[str, list[Merchant]] = defaultdict(list)
+        for m in self.merchants:
+            self.by_category[m.category].append(m)
         self.consumers = [
             Consumer(
                 f"c-{i}",
@@ -159,14 +183,22 @@ class Simulation:
                 sensitivity=self.rng.random(),
                 prompt=self.rng.random() < 0.7,
                 honest=self.rng.random() < scenario.honest_share,
+                budget=0,
+                preferred=self.rng.choice(CATEGORIES),
             )
             for i in range(scenario.consumers)
         ]
+        for consumer in self.consumers:  # a month's budget: what the rate and prices spend
+            spend = consumer.rate * 30 * consumer.mean_price
+            consumer.budget = int(spend * self.rng.uniform(1.0, 2.0))
         self.orders: dict[str, OrderRecord] = {}
         self.to_ship: dict[int, list[str]] = defaultdict(list)  # day → orders to ship
-        self.to_confirm: dict[int, list[str]] = defaultdict(list)  # day → receipts to confirm
+        self.arrivals: dict[int, list[str]] = defaultdict(list)  # day → parcels arriving
         self.unsettled: list[str] = []  # released, waiting for the next T+1 run
         self.attempts = 0
+        self.out_of_stock = 0
+        self.refunds = 0
+        self.refunded = 0
         self.payments_tried = 0
         self.payments_ok = 0
         self.fees = 0
@@ -225,14 +257,29 @@ class Simulation:
         credit_requests: list[tuple[str, Consumer, Merchant, int]] = []
         repayments = self._repayments_due(top_ups) if self.credit is not None else []
         gmv = orders = 0
+        if day % 30 == 0:  # a new month: budgets start again
+            for consumer in self.consumers:
+                consumer.spent = 0
+        for merchant in self.merchants:  # the morning restock
+            merchant.stock = merchant.capacity
         for n, consumer in enumerate(self.consumers):
             if self.rng.random() >= consumer.rate:
                 continue
-            self.attempts += 1
-            merchant = self.rng.choice(self.merchants)
+            # every draw of the world is made in every mode, so both see the same shoppers
+            favourite = self.rng.random() < 0.7
+            pool = self.by_category.get(consumer.preferred) if favourite else None
+            merchant = self.rng.choice(pool or self.merchants)
             price = max(100, int(self.rng.gauss(consumer.mean_price, consumer.mean_price / 4)))
             wants_credit = self.rng.random() < self.s.installment_demand
+            faulty = self.rng.random() >= merchant.quality
+            if consumer.spent + price > consumer.budget:
+                continue  # over this month's budget: no purchase
+            self.attempts += 1
+            if merchant.stock <= 0:
+                self.out_of_stock += 1
+                continue  # sold out today: a lost sale
             order_id = f"o-{day}-{n}"
+            paid_by: str | None = None
             if wants_credit:
                 self.credit_wanted += 1
                 self.thin_wanted += consumer.paid_orders < THIN_FILE_ORDERS
@@ -256,6 +303,7 @@ class Simulation:
                 channel = self.router.channels[paid.channel]
                 self.fees += channel.fees.fee_minor(price)
                 self.collected[paid.channel] += price
+                paid_by = paid.channel
             else:
                 if consumer.wallet < price:
                     top_up = max(price - consumer.wallet, 3 * consumer.mean_price)
@@ -272,7 +320,11 @@ class Simulation:
                     consumer.wallet -= price
                     specs.append(self._spec(order_id, consumer, merchant, price))
             consumer.paid_orders += 1
-            self.orders[order_id] = OrderRecord(merchant.id, price, now, consumer.prompt)
+            consumer.spent += price
+            merchant.stock -= 1
+            self.orders[order_id] = OrderRecord(
+                merchant.id, price, now, consumer.prompt, faulty, consumer, paid_by
+            )
             self.to_ship[day + merchant.fulfilment_days].append(order_id)
             gmv += price
             orders += 1
@@ -344,6 +396,7 @@ class Simulation:
                 (loan.loan_id, installment.total_minor, consumer)
             )
         self.loans.append(loan.loan_id)
+        self.orders[order_id].financed = True
         self.credit_granted += 1
         # paid_orders already counts this purchase: the file was thin if fewer came before
         self.thin_granted += consumer.paid_orders <= THIN_FILE_ORDERS
@@ -382,17 +435,23 @@ class Simulation:
         return sum(self.lending.delinquency(loan_id)[0] > 0 for loan_id in self.loans)
 
     def _fulfil_and_confirm(self, day: int) -> None:
-        """Merchants ship what is due today; prompt buyers confirm parcels that arrived; the
-        platform auto-confirms the rest when their protection period ends."""
+        """Merchants ship what is due today. Parcels arrive two days later: a faulty one is
+        refunded before the merchant is paid (the escrow's buyer protection), prompt buyers
+        confirm the rest, and the platform auto-confirms what is left when the protection
+        period ends."""
         now = self.clock.now_ns()
         to_ship = [(order_id, f"T-{order_id}") for order_id in self.to_ship.pop(day, [])]
         for result in self.checkout.ship_many(to_ship):
             if result.error is None:
-                record = self.orders[result.order_id]
-                record.shipped_ns = now
-                if record.prompt:
-                    self.to_confirm[day + TRANSIT_DAYS].append(result.order_id)
-        confirm = self.to_confirm.pop(day, [])
+                self.orders[result.order_id].shipped_ns = now
+                self.arrivals[day + TRANSIT_DAYS].append(result.order_id)
+        confirm = []
+        for order_id in self.arrivals.pop(day, []):
+            record = self.orders[order_id]
+            if record.faulty:
+                self._refund(order_id, record)
+            elif record.prompt:
+                confirm.append(order_id)
         released = [r.order_id for r in self.checkout.confirm_receipts(confirm) if r.error is None]
         released += self.checkout.auto_confirm_due(limit=1_000_000)
         for order_id in released:
@@ -402,6 +461,21 @@ class Simulation:
                 record.available_ns = now
             else:
                 self.unsettled.append(order_id)
+
+    def _refund(self, order_id: str, record: OrderRecord) -> None:
+        """The whole order back to how it was paid: the loan first when it was financed."""
+        money, request_id = Money(record.amount, self.s.currency), f"rf-{order_id}"
+        if record.financed:
+            self.lending.refund_financed(order_id, money, request_id)
+        else:
+            self.refunds_to_origin.refund(order_id, money, request_id)
+            if record.channel is None:  # paid from the wallet: back to the wallet
+                record.buyer.wallet += record.amount
+            else:  # the channel nets the refund from what it still owes today
+                owed = self.collected[record.channel]
+                self.collected[record.channel] = owed - min(owed, record.amount)
+        self.refunds += 1
+        self.refunded += record.amount
 
     def _settle(self, day: int) -> None:
         now = self.clock.now_ns()
@@ -478,6 +552,8 @@ class Simulation:
                 / DAY_NS,
                 3,
             ),
+            refund_rate=round(self.refunds / max(len(paid), 1), 4),
+            out_of_stock=self.out_of_stock,
             credit_requests=self.credit_wanted,
             loans=len(self.loans),
             credit_access_thin_file=round(self.thin_granted / max(self.thin_wanted, 1), 4),
