@@ -120,17 +120,7 @@ class FeaturePipeline:
         if buyer_id is not None:
             query = query.where(t.buyer_id == buyer_id)
         rows = conn.execute(query.order_by(t.at_ns, t.event_id)).mappings()
-        return [
-            FeatureEvent(
-                r["buyer_id"],
-                r["kind"],
-                r["at_ns"],
-                r["amount_minor"],
-                r["category"],
-                bool(r["on_time"]),
-            )
-            for r in rows
-        ]
+        return [_feature_event(r) for r in rows]
 
     def online(self, tenant: str, buyer_id: str, as_of_ns: int) -> BuyerFeatures:
         """One buyer's features as of a moment, replayed from its events."""
@@ -154,16 +144,7 @@ class FeaturePipeline:
         ).mappings()
         states = {buyer: BuyerState() for buyer in buyers}
         for r in rows:
-            states[r["buyer_id"]].apply(
-                FeatureEvent(
-                    r["buyer_id"],
-                    r["kind"],
-                    r["at_ns"],
-                    r["amount_minor"],
-                    r["category"],
-                    bool(r["on_time"]),
-                )
-            )
+            states[r["buyer_id"]].apply(_feature_event(r))
         return {buyer: state.features(as_of_ns) for buyer, state in states.items()}
 
     def batch(self, tenant: str, as_of_ns: int) -> dict[str, BuyerFeatures]:
@@ -402,6 +383,17 @@ class CreditService:
             {"buyers": buyers},
         ).all()
         return {buyer: int(owed or 0) for buyer, owed in rows}
+
+
+def _feature_event(row: Any) -> FeatureEvent:
+    return FeatureEvent(
+        row["buyer_id"],
+        row["kind"],
+        row["at_ns"],
+        row["amount_minor"],
+        row["category"],
+        bool(row["on_time"]),
+    )
 
 
 def _decision(row: Any) -> Decision:

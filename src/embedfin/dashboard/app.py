@@ -34,6 +34,7 @@ from starlette.exceptions import HTTPException
 
 from embedfin.api.auth import Principal, Role, Unauthenticated
 from embedfin.api.platform import Platform
+from embedfin.api.schemas import BalanceOut, CustomerOut, MerchantOut
 from embedfin.client import ApiError, Client
 from embedfin.core.money import Money, format_money
 from embedfin.dashboard import charts, queries
@@ -321,9 +322,24 @@ def checkout_page(
             balance = client.customer_balance(customer, seller.settlement_currency)
         except ApiError as error:
             raise HTTPException(404, error.detail) from error
+    return _checkout_page(request, current, product, seller, shopper, balance)
+
+
+def _checkout_page(
+    request: Request,
+    current: Session,
+    product: Product,
+    seller: MerchantOut,
+    shopper: CustomerOut,
+    balance: BalanceOut,
+    status: int = 200,
+    error: str | None = None,
+) -> HTMLResponse:
+    """The checkout form, with a new Idempotency-Key: a double submit is one order."""
     return _page(
         request,
         "checkout.html",
+        status,
         session=current,
         product=product,
         seller=seller,
@@ -331,7 +347,7 @@ def checkout_page(
         balance=balance,
         kinds=CHANNEL_KINDS,
         idempotency_key=str(uuid.uuid4()),
-        error=None,
+        error=error,
     )
 
 
@@ -392,18 +408,16 @@ def _checkout(request: Request, current: Session, form: dict[str, str]) -> Respo
         except ApiError as error:
             shopper = client.get_customer(customer)
             balance = client.customer_balance(customer, seller.settlement_currency)
-            return _page(
+            status = 402 if error.status in (402, 409) else error.status
+            return _checkout_page(
                 request,
-                "checkout.html",
-                402 if error.status in (402, 409) else error.status,
-                session=current,
-                product=product,
-                seller=seller,
-                shopper=shopper,
-                balance=balance,
-                kinds=CHANNEL_KINDS,
-                idempotency_key=str(uuid.uuid4()),
-                error=f"{error.detail} ({error.code})",
+                current,
+                product,
+                seller,
+                shopper,
+                balance,
+                status,
+                f"{error.detail} ({error.code})",
             )
     return RedirectResponse(f"/dashboard/shop/bills/{quote(order.id)}", status_code=303)
 

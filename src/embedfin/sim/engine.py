@@ -287,13 +287,7 @@ class Simulation:
                 lost = self.redirect_rng.random()
                 if lost < self.s.redirect_abandon * (0.5 + consumer.sensitivity):
                     continue  # lost at the redirect
-                self.checkout.place_order(
-                    order_id,
-                    buyer_id=consumer.id,
-                    merchant_id=merchant.id,
-                    currency_code=self.s.currency,
-                    lines=[OrderLine("item", 1, price)],
-                )
+                self._place(order_id, consumer, merchant, price)
                 self.payments_tried += 1
                 try:
                     paid = self.payments.pay_order(order_id, f"pay-{order_id}")
@@ -346,6 +340,16 @@ class Simulation:
         self.daily_gmv.append(gmv)
         self.daily_orders.append(orders)
 
+    def _place(self, order_id: str, consumer: Consumer, merchant: Merchant, price: int) -> None:
+        """One order placed on its own (to pay through a channel or with credit)."""
+        self.checkout.place_order(
+            order_id,
+            buyer_id=consumer.id,
+            merchant_id=merchant.id,
+            currency_code=self.s.currency,
+            lines=[OrderLine("item", 1, price)],
+        )
+
     def _spec(self, order_id: str, consumer: Consumer, merchant: Merchant, price: int) -> OrderSpec:
         lines = [OrderLine("item", 1, price)]
         return OrderSpec(order_id, consumer.id, merchant.id, self.s.currency, lines)
@@ -378,13 +382,7 @@ class Simulation:
         today = self.lending.today()
         try:
             with self.ledger.transaction() as tx, tx.savepoint():
-                self.checkout.place_order(
-                    order_id,
-                    buyer_id=consumer.id,
-                    merchant_id=merchant.id,
-                    currency_code=self.s.currency,
-                    lines=[OrderLine("item", 1, price)],
-                )
+                self._place(order_id, consumer, merchant, price)
                 loan = self.credit.finance(order_id, decision_id, plan, f"l-{order_id}")
         except EmbedfinError:
             return False  # e.g. the funder's cash ran out: the buyer pays in full
