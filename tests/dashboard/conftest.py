@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from embedfin.dashboard.app import FIGURES, INVARIANTS
 from embedfin.demo import Demo, free_port, fresh_demo_url, scenario
 from embedfin.progress import progress_factory
 
@@ -26,6 +27,13 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     running.simulate(progress_factory(False))
     yield running
     running.stop()
+
+
+@pytest.fixture(autouse=True)
+def fresh_figures() -> None:
+    """Each test sees figures computed after what it did (the dashboard caches them briefly)."""
+    FIGURES.clear()
+    INVARIANTS.clear()
 
 
 @pytest.fixture(scope="module")

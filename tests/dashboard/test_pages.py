@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from embedfin.api import auth
 from embedfin.client import Client
 from embedfin.core.money import Money, format_money
-from embedfin.dashboard.app import COOKIE
+from embedfin.dashboard.app import COOKIE, FIGURES
 from embedfin.db.tables import loans
 from embedfin.demo import Demo
 
@@ -111,7 +111,9 @@ def test_merchant_key_sees_its_own_merchant_only(demo: Demo) -> None:
         own = merchant.get(home.headers["location"])
         assert own.status_code == 200
         assert 'id="m-orders"' in own.text
-        assert merchant.get("/dashboard/merchants/m-1").status_code == 404
+        hidden = merchant.get("/dashboard/merchants/m-1")
+        assert hidden.status_code == 404
+        assert hidden.headers["content-type"].startswith("text/html")  # a page, not JSON
         assert merchant.get("/dashboard/operator").status_code == 403
         assert merchant.get("/dashboard/shop").status_code == 403
 
@@ -189,6 +191,26 @@ def test_storefront_refuses_what_the_wallet_cannot_pay_and_changes_nothing(
     assert api.customer_balance(poor.id, "EUR").available == 0
 
 
+def test_storefront_refuses_bad_forms_with_a_page_and_no_order(
+    demo: Demo, operator: httpx.Client, api: Client
+) -> None:
+    assert demo.shopper is not None
+    before = len(list(api.list_orders()))
+    form = _checkout_form(operator, demo.shopper)
+    cases = [
+        ({**form, "method": "bitcoin"}, 400),
+        ({**form, "customer": "cus_nobody"}, 404),
+        ({**form, "merchant": "m-nope"}, 404),
+        ({**form, "sku": "no-such-thing"}, 404),
+        ({k: v for k, v in form.items() if k != "idempotency_key"}, 400),
+    ]
+    for data, status in cases:
+        answer = operator.post("/dashboard/shop/checkout", data=data)
+        assert answer.status_code == status, data
+        assert answer.headers["content-type"].startswith("text/html")
+    assert len(list(api.list_orders())) == before
+
+
 def test_storefront_card_and_installment_checkouts(
     demo: Demo, operator: httpx.Client, api: Client
 ) -> None:
@@ -227,5 +249,6 @@ def test_storefront_card_and_installment_checkouts(
                 loans.c.tenant == demo.keys.tenant, loans.c.status == "active"
             )
         ).scalar_one()
+    FIGURES.clear()
     lending = operator.get("/dashboard/operator").text.split('id="lending"')[1].split("</table>")[0]
     assert f'<td>EUR</td><td class="num">{active}</td>' in lending

@@ -13,16 +13,18 @@ from a CDN.
 
 from __future__ import annotations
 
+import threading
+import time
 import tomllib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from itertools import islice
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qs, quote
 
 import plotly
@@ -30,7 +32,6 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from starlette.exceptions import HTTPException
 
 from embedfin.api.auth import Principal, Role, Unauthenticated
 from embedfin.api.platform import Platform
@@ -38,7 +39,9 @@ from embedfin.api.schemas import BalanceOut, CustomerOut, MerchantOut
 from embedfin.client import ApiError, Client
 from embedfin.core.money import Money, format_money
 from embedfin.dashboard import charts, queries
+from embedfin.ledger.check import CheckReport
 
+T = TypeVar("T")
 COOKIE = "embedfin_session"
 POLL_S = 3
 _HERE = Path(str(resources.files("embedfin.dashboard")))
@@ -113,6 +116,15 @@ class SignInRequired(Exception):
     """No valid session: the page redirects to the sign-in form."""
 
 
+class PageError(Exception):
+    """A page that cannot be shown: answered with an HTML error page and this status."""
+
+    def __init__(self, status: int, message: str = "not found") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
 def session(request: Request) -> Session:
     platform: Platform = request.app.state.platform
     key = request.cookies.get(COOKIE)
@@ -134,10 +146,16 @@ async def _to_sign_in(request: Request, _: Exception) -> Response:
     return RedirectResponse("/dashboard/login", status_code=303)
 
 
+async def _error_page(request: Request, error: Exception) -> Response:
+    assert isinstance(error, PageError)
+    return _page(request, "error.html", error.status, message=error.message, code=error.status)
+
+
 def install(app: FastAPI) -> None:
     """Mount the dashboard on the API app."""
     app.include_router(router)
     app.add_exception_handler(SignInRequired, _to_sign_in)
+    app.add_exception_handler(PageError, _error_page)
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -154,7 +172,7 @@ def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTM
 def static(name: str) -> FileResponse:
     found = _STATIC.get(name)
     if found is None:
-        raise HTTPException(404)
+        raise PageError(404)
     path, media_type = found
     return FileResponse(path, media_type=media_type, headers={"Cache-Control": "max-age=3600"})
 
@@ -211,54 +229,98 @@ def live_channels(platform: Platform) -> dict[str, tuple[int, int]]:
     return {name: (sum(seen), len(seen)) for name, seen in list(platform.router.outcomes.items())}
 
 
+class TtlCache:
+    """Computed values kept for ``ttl_s`` seconds, shared by every viewer of the process: a
+    room full of dashboards polling every few seconds costs one computation per period."""
+
+    def __init__(self, ttl_s: float) -> None:
+        self.ttl_s = ttl_s
+        self._values: dict[str, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str, compute: Callable[[], T]) -> tuple[T, float]:
+        """The value and its age in seconds (computed now if missing or stale)."""
+        now = time.monotonic()
+        with self._lock:
+            found = self._values.get(key)
+            if found is not None and now - found[0] < self.ttl_s:
+                return found[1], now - found[0]
+        value = compute()
+        with self._lock:
+            self._values[key] = (time.monotonic(), value)
+        return value, 0.0
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+#: The full invariant check reads every account and transfer: at most once per 30 s.
+INVARIANTS = TtlCache(30.0)
+#: The operator figures: at most once per poll period and tenant.
+FIGURES = TtlCache(POLL_S - 0.5)
+
+
 # --- operator view -------------------------------------------------------------------------------
 def _operator_context(current: Session) -> dict[str, Any]:
+    database = str(current.platform.engine.url)
+    figures, _ = FIGURES.get(f"{database} {current.tenant}", lambda: _operator_figures(current))
+    report, age = INVARIANTS.get(database, lambda: _check(current.platform))
+    return {
+        **figures,
+        "report": report,
+        "report_age_s": round(age),
+        "channel_chart": charts.channel_success(
+            figures["channels"], live_channels(current.platform)
+        ),
+        "poll_s": POLL_S,
+    }
+
+
+def _check(platform: Platform) -> CheckReport:
+    with platform.read() as conn:
+        return queries.invariants(conn)
+
+
+def _operator_figures(current: Session) -> dict[str, Any]:
     with current.platform.read() as conn:
         figures = queries.overview(conn, current.tenant)
         main = figures[0].currency if figures else "EUR"
         points = queries.daily(conn, current.tenant, main)
-        channel_rows = queries.channels(conn, current.tenant)
-        events = queries.recent_events(conn, current.tenant)
-        report = queries.invariants(conn)
-        merchant_rows = queries.merchants_by_sales(conn, current.tenant, main)
-        loan_rows = queries.lending(conn, current.tenant)
-    return {
-        "figures": figures,
-        "main": main,
-        "report": report,
-        "channels": channel_rows,
-        "events": events,
-        "merchants": merchant_rows,
-        "lending": loan_rows,
-        "sales_chart": charts.sales(points, main),
-        "settlement_chart": charts.settlement(points),
-        "channel_chart": charts.channel_success(channel_rows, live_channels(current.platform)),
-        "poll_s": POLL_S,
-    }
+        return {
+            "figures": figures,
+            "main": main,
+            "channels": queries.channels(conn, current.tenant),
+            "events": queries.recent_events(conn, current.tenant),
+            "merchants": queries.merchants_by_sales(conn, current.tenant, main),
+            "lending": queries.lending(conn, current.tenant),
+            "sales_chart": charts.sales(points, main),
+            "settlement_chart": charts.settlement(points),
+        }
 
 
 @router.get("/operator", response_class=HTMLResponse)
 def operator(request: Request, current: SessionDep) -> HTMLResponse:
     if current.is_merchant:
-        raise HTTPException(403, "a merchant key sees its own merchant only")
+        raise PageError(403, "a merchant key sees its own merchant only")
     return _page(request, "operator.html", session=current, **_operator_context(current))
 
 
 @router.get("/operator/panels", response_class=HTMLResponse)
 def operator_panels(request: Request, current: SessionDep) -> HTMLResponse:
     if current.is_merchant:
-        raise HTTPException(403, "a merchant key sees its own merchant only")
+        raise PageError(403, "a merchant key sees its own merchant only")
     return _page(request, "operator_panels.html", session=current, **_operator_context(current))
 
 
 # --- merchant view -------------------------------------------------------------------------------
 def _merchant_context(current: Session, merchant_id: str) -> dict[str, Any]:
     if not current.principal.may_see_merchant(merchant_id):
-        raise HTTPException(404, "no such merchant")
+        raise PageError(404, "no such merchant")
     with current.platform.read() as conn:
         found = queries.merchant_figures(conn, current.tenant, merchant_id)
         if found is None:
-            raise HTTPException(404, "no such merchant")
+            raise PageError(404, "no such merchant")
         recent = queries.recent_orders(conn, current.tenant, merchant_id)
     return {"merchant": found, "orders": recent, "poll_s": POLL_S}
 
@@ -283,7 +345,7 @@ def merchant_panels(request: Request, merchant_id: str, current: SessionDep) -> 
 # --- storefront ----------------------------------------------------------------------------------
 def _shop_context(current: Session, request: Request) -> dict[str, Any]:
     if current.is_merchant:
-        raise HTTPException(403, "the storefront acts for buyers: sign in with an operator key")
+        raise PageError(403, "the storefront acts for buyers: sign in with an operator key")
     with current.client(request) as client:
         shoppers = list(islice(client.list_customers(), 20))
         sellers = list(islice(client.list_merchants(), 20))
@@ -307,7 +369,7 @@ def _product(sku: str) -> Product:
     for product in catalogue():
         if product.sku == sku:
             return product
-    raise HTTPException(404, "no such product")
+    raise PageError(404, "no such product")
 
 
 @router.get("/shop/checkout", response_class=HTMLResponse)
@@ -321,7 +383,7 @@ def checkout_page(
             shopper = client.get_customer(customer)
             balance = client.customer_balance(customer, seller.settlement_currency)
         except ApiError as error:
-            raise HTTPException(404, error.detail) from error
+            raise PageError(404, error.detail) from error
     return _checkout_page(request, current, product, seller, shopper, balance)
 
 
@@ -384,16 +446,22 @@ def _checkout(request: Request, current: Session, form: dict[str, str]) -> Respo
         merchant, customer = form["merchant"], form["customer"]
         method, key = form.get("method", "wallet"), form["idempotency_key"]
     except KeyError as error:
-        raise HTTPException(400, f"missing form field {error}") from error
+        raise PageError(400, f"missing form field {error}") from error
+    if not (method == "wallet" or method in CHANNEL_KINDS or method.startswith("plan:")):
+        raise PageError(400, f"unknown payment method {method[:40]!r}")
     with current.client(request) as client:
         try:
             seller = client.get_merchant(merchant)
-            body: dict[str, Any] = {
-                "customer": customer,
-                "merchant": merchant,
-                "currency": seller.settlement_currency,
-                "lines": [{"sku": product.sku, "quantity": 1, "unit_price": product.price}],
-            }
+            shopper = client.get_customer(customer)
+        except ApiError as error:
+            raise PageError(404, error.detail) from error
+        body: dict[str, Any] = {
+            "customer": customer,
+            "merchant": merchant,
+            "currency": seller.settlement_currency,
+            "lines": [{"sku": product.sku, "quantity": 1, "unit_price": product.price}],
+        }
+        try:
             if method.startswith("plan:"):
                 order = client.create_order(idempotency_key=f"{key}:order", **body)
                 client.finance(
@@ -405,19 +473,11 @@ def _checkout(request: Request, current: Session, form: dict[str, str]) -> Respo
                 )
             else:
                 order = client.checkout(idempotency_key=key, payment_method="wallet", **body)
-        except ApiError as error:
-            shopper = client.get_customer(customer)
+        except ApiError as error:  # refused: the same page, the reason, nothing paid
             balance = client.customer_balance(customer, seller.settlement_currency)
-            status = 402 if error.status in (402, 409) else error.status
+            message = f"{error.detail} ({error.code})"
             return _checkout_page(
-                request,
-                current,
-                product,
-                seller,
-                shopper,
-                balance,
-                status,
-                f"{error.detail} ({error.code})",
+                request, current, product, seller, shopper, balance, error.status, message
             )
     return RedirectResponse(f"/dashboard/shop/bills/{quote(order.id)}", status_code=303)
 
@@ -427,5 +487,5 @@ def bill_page(request: Request, order_id: str, current: SessionDep) -> HTMLRespo
     with current.platform.read() as conn:
         found = queries.bill(conn, current.tenant, order_id)
     if found is None or not current.principal.may_see_merchant(found.merchant_id):
-        raise HTTPException(404, "no such order")
+        raise PageError(404, "no such order")
     return _page(request, "bill.html", session=current, bill=found)
