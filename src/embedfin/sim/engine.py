@@ -61,11 +61,11 @@ class Consumer:
     sensitivity: float  # 0..1: abandons redirects more
     prompt: bool  # confirms receipt when the parcel arrives (else waits for auto-confirm)
     honest: bool  # repays installments (the others stop paying after the first)
-    budget: int  # what the buyer spends at most in a 30-day month (minor units)
+    budget: int  # what the buyer spends at most in 30 days (minor units; refills daily)
     preferred: str  # the category most purchases go to
     wallet: int = 0
     paid_orders: int = 0
-    spent: int = 0  # this month
+    spent: int = 0  # of the budget, not yet refilled
 
 
 @dataclass
@@ -257,9 +257,8 @@ class Simulation:
         credit_requests: list[tuple[str, Consumer, Merchant, int]] = []
         repayments = self._repayments_due(top_ups) if self.credit is not None else []
         gmv = orders = 0
-        if day % 30 == 0:  # a new month: budgets start again
-            for consumer in self.consumers:
-                consumer.spent = 0
+        for consumer in self.consumers:  # budgets refill evenly: a 30th of a month a day
+            consumer.spent = max(0, consumer.spent - consumer.budget // 30)
         for merchant in self.merchants:  # the morning restock
             merchant.stock = merchant.capacity
         for n, consumer in enumerate(self.consumers):

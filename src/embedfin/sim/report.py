@@ -43,12 +43,11 @@ def as_json(reports: Sequence[Report]) -> dict[str, Any]:
 
 
 def html(reports: Sequence[Report]) -> str:
-    figure = make_subplots(
-        rows=3,
-        cols=3,
-        subplot_titles=[title for _, title, _ in CLAIMS] + ["GMV per day", "Orders per day", ""],
-        vertical_spacing=0.12,
-    )
+    claim_rows = -(-len(CLAIMS) // 3)  # the claims' bars, three a row; then the daily lines
+    rows = claim_rows + 1
+    titles = [title for _, title, _ in CLAIMS]
+    titles += [""] * (claim_rows * 3 - len(CLAIMS)) + ["GMV per day", "Orders per day", ""]
+    figure = make_subplots(rows=rows, cols=3, subplot_titles=titles, vertical_spacing=0.08)
     colours = ["#4c78a8", "#f58518", "#54a24b", "#e45756"]
     names = [r.scenario for r in reports]
     for i, (field, _, _) in enumerate(CLAIMS):
@@ -66,17 +65,17 @@ def html(reports: Sequence[Report]) -> str:
         days = list(range(1, r.days + 1))
         figure.add_trace(
             go.Scatter(x=days, y=r.daily_gmv_minor, name=r.scenario, line={"color": colour}),
-            row=3,
+            row=rows,
             col=1,
         )
         figure.add_trace(
             go.Scatter(
                 x=days, y=r.daily_orders, name=r.scenario, line={"color": colour}, showlegend=False
             ),
-            row=3,
+            row=rows,
             col=2,
         )
-    figure.update_layout(height=1000, title="embedfin simulation: " + " vs ".join(names))
+    figure.update_layout(height=330 * rows, title="embedfin simulation: " + " vs ".join(names))
     table = "".join(
         f"<tr><td>{title}</td>"
         + "".join(f"<td>{getattr(r, field)}</td>" for r in reports)
