@@ -6,7 +6,7 @@ import pytest
 
 from embedfin.commerce.orders import DAY_NS, OrderLine
 from embedfin.core.clock import ManualClock
-from embedfin.core.errors import InvalidInput, NotFound
+from embedfin.core.errors import InvalidInput, LedgerRejected, NotFound
 from embedfin.core.money import Money
 from embedfin.ledger.check import check
 from embedfin.ledger.service import Ledger
@@ -117,3 +117,37 @@ def test_bank_binding_refuses_raw_numbers_and_unknown_merchants(shop: Checkout) 
         settlement.bind_bank_account("m-other", TOKEN, "1234")
     with pytest.raises(NotFound):
         MerchantSettlement(shop.ledger, "shop-2").bind_bank_account("m-t0", TOKEN, "1234")
+
+
+def test_a_payout_the_reserve_cannot_cover_is_refused_alone_and_paid_on_a_rerun(
+    shop: Checkout,
+) -> None:
+    shop.register_merchant(
+        "m-t0b", category="books", country="US", settlement_currency="USD", payout_preference="t0"
+    )
+    Wallets(shop.ledger, TENANT).top_up("b-1", usd(100_000), "card", "top-up-2")  # in transit
+    sell(shop, "o-1", "m-t0", 60_000)
+    sell(shop, "o-2", "m-t0b", 60_000)  # 57,000-57,600 each; 100,000 in the reserve
+    owed = {
+        w: balance(shop, merchant(AccountCode.MERCHANT_AVAILABLE, w)) for w in ("m-t0", "m-t0b")
+    }
+    settlement = MerchantSettlement(shop.ledger, TENANT)
+    settlement.bind_bank_account("m-t0", TOKEN, "6789")
+    settlement.bind_bank_account("m-t0b", TOKEN, "6790")
+    with pytest.raises(LedgerRejected, match="the others were paid"):
+        settlement.run_payouts("p-1")
+    left = {
+        who: balance(shop, merchant(AccountCode.MERCHANT_AVAILABLE, who))
+        for who in ("m-t0", "m-t0b")
+    }
+    unpaid = [who for who, value in left.items() if value]
+    assert len(unpaid) == 1  # one paid, one refused and untouched
+    assert left[unpaid[0]] == owed[unpaid[0]]
+    books_balance(shop)
+    settle_channel(shop.ledger, TENANT, "card", usd(100_000), usd(0), "settle-2")
+    again = settlement.run_payouts("p-1")  # the same batch id pays only what is left
+    assert [(line.merchant_id, line.amount) for line in again] == [
+        (unpaid[0], usd(owed[unpaid[0]]))
+    ]
+    assert settlement.run_payouts("p-1") == []
+    books_balance(shop)

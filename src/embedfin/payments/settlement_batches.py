@@ -123,9 +123,10 @@ class MerchantSettlement:
     def run_payouts(self, batch_id: str) -> list[BatchLine]:
         """Pay every merchant with a bound bank account its whole available balance.
 
-        One unit of work (one commit) for the batch, each merchant in a savepoint: a merchant
-        whose payout the ledger refuses is left out, the others are paid, and the refusal is
-        raised once the rest has committed (re-running the batch id pays only what is left).
+        One unit of work (one commit) and one ledger batch for the whole payout run: the ledger
+        answers each merchant's transfer on its own, so a merchant whose payout it refuses is
+        left out, the others are paid, and the refusal is raised once the rest has committed
+        (re-running the batch id pays only what is left).
         """
         check_name("batch_id", batch_id)
         lines: list[BatchLine] = []
@@ -153,6 +154,8 @@ class MerchantSettlement:
                 if key.owner_id in banks and (key.owner_id, key.currency) not in done
             ]
             balances = {a.id: a for a in tx.lookup_accounts([k.account_id for k in due])}
+            planned: list[tuple[AccountKey, int, Transfer]] = []
+            reserves: dict[str, AccountKey] = {}
             for key in due:
                 account = balances.get(key.account_id)
                 if account is None:
@@ -160,42 +163,50 @@ class MerchantSettlement:
                 amount = account.credits_posted - account.debits_posted - account.debits_pending
                 if amount <= 0:
                     continue
-                try:
-                    with tx.savepoint():
-                        self._pay_out(tx, key, amount, banks[key.owner_id], batch_id)
-                except (LedgerRejected, InsufficientFunds) as error:
-                    refused.append((key.owner_id, error))
+                reserve = reserves.setdefault(
+                    key.currency,
+                    platform_account(self.tenant, key.currency, AccountCode.CLIENT_RESERVE),
+                )
+                tid = transfer_id(self.tenant, f"payout:{batch_id}", key.owner_id + key.currency)
+                leg = Transfer(
+                    tid, key.account_id, reserve.account_id, amount, key.ledger, CODE_PAYOUT
+                )
+                planned.append((key, amount, leg))
+            open_accounts(tx, list(reserves.values()))
+            rows: list[dict[str, object]] = []
+            events: list[Event] = []
+            now = self.ledger.clock.now_ns()
+            results = tx.create_transfers([leg for _, _, leg in planned])
+            for (key, amount, leg), result in zip(planned, results, strict=True):
+                if result is R.EXCEEDS_CREDITS:
+                    refused.append((key.owner_id, InsufficientFunds("the balance changed")))
                     continue
+                if result is not R.OK:
+                    refused.append((key.owner_id, LedgerRejected(f"ledger refused: {result}")))
+                    continue
+                rows.append(
+                    {
+                        "tenant": self.tenant,
+                        "batch_id": batch_id,
+                        "merchant_id": key.owner_id,
+                        "currency": key.currency,
+                        "amount_minor": amount,
+                        "transfer_id": leg.id,
+                        "bank_last4": banks[key.owner_id],
+                        "created_at": now,
+                    }
+                )
+                events.append(
+                    self._event_of("payout_sent", key.owner_id, amount, key.currency, batch_id)
+                )
                 lines.append(BatchLine(key.owner_id, Money(amount, key.currency)))
+            if rows:
+                tx.conn.execute(insert(payouts), rows)
+                append_events(tx.conn, events)
         if refused:
             names = ", ".join(f"{merchant} ({error})" for merchant, error in refused)
             raise LedgerRejected(f"payouts refused for {names}; the others were paid")
         return lines
-
-    def _pay_out(
-        self, tx: LedgerTransaction, key: AccountKey, amount: int, last4: str, batch_id: str
-    ) -> None:
-        reserve = platform_account(self.tenant, key.currency, AccountCode.CLIENT_RESERVE)
-        open_accounts(tx, [reserve])
-        tid = transfer_id(self.tenant, f"payout:{batch_id}", key.owner_id + key.currency)
-        move(
-            tx,
-            [Transfer(tid, key.account_id, reserve.account_id, amount, key.ledger, CODE_PAYOUT)],
-            insufficient="the merchant's available balance changed",
-        )
-        tx.conn.execute(
-            insert(payouts).values(
-                tenant=self.tenant,
-                batch_id=batch_id,
-                merchant_id=key.owner_id,
-                currency=key.currency,
-                amount_minor=amount,
-                transfer_id=tid,
-                bank_last4=last4,
-                created_at=self.ledger.clock.now_ns(),
-            )
-        )
-        self._event(tx, "payout_sent", key.owner_id, amount, key.currency, batch_id)
 
     def sweep_commission(self, currency_code: str, batch_id: str) -> Money:
         """Move all commission still in the client reserve to the platform (one linked chain)."""
@@ -253,18 +264,16 @@ class MerchantSettlement:
     def _event(
         self, tx: LedgerTransaction, kind: str, owner: str, amount: int, code: str, batch_id: str
     ) -> None:
-        append_events(
-            tx.conn,
-            [
-                Event(
-                    kind,
-                    "merchant" if owner != "platform" else "platform",
-                    owner,
-                    {"amount_minor": amount, "currency": code, "batch_id": batch_id},
-                    self.ledger.clock.now_ns(),
-                    self.tenant,
-                )
-            ],
+        append_events(tx.conn, [self._event_of(kind, owner, amount, code, batch_id)])
+
+    def _event_of(self, kind: str, owner: str, amount: int, code: str, batch_id: str) -> Event:
+        return Event(
+            kind,
+            "merchant" if owner != "platform" else "platform",
+            owner,
+            {"amount_minor": amount, "currency": code, "batch_id": batch_id},
+            self.ledger.clock.now_ns(),
+            self.tenant,
         )
 
 
