@@ -225,8 +225,10 @@ def logout() -> Response:
 
 
 def live_channels(platform: Platform) -> dict[str, tuple[int, int]]:
-    """(approved, attempts) per channel in the router's window of recent outcomes."""
-    return {name: (sum(seen), len(seen)) for name, seen in list(platform.router.outcomes.items())}
+    """(approved, attempts) per channel in the router's window of recent outcomes (copied at
+    once: the routing thread appends to the windows while a page is drawn)."""
+    windows = {name: seen.copy() for name, seen in list(platform.router.outcomes.items())}
+    return {name: (sum(seen), len(seen)) for name, seen in windows.items()}
 
 
 class TtlCache:

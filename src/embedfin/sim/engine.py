@@ -198,7 +198,6 @@ class Simulation:
         self.attempts = 0
         self.out_of_stock = 0
         self.refunds = 0
-        self.refunded = 0
         self.payments_tried = 0
         self.payments_ok = 0
         self.fees = 0
@@ -472,7 +471,6 @@ class Simulation:
                 owed = self.collected[record.channel]
                 self.collected[record.channel] = owed - min(owed, record.amount)
         self.refunds += 1
-        self.refunded += record.amount
 
     def _settle(self, day: int) -> None:
         now = self.clock.now_ns()
