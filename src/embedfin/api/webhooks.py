@@ -271,7 +271,7 @@ class Webhooks:
             if rows:
                 conn.execute(insert(webhook_deliveries), rows)
                 created = len(rows)
-            save_cursor(conn, CONSUMER, events[-1].position)
+            save_cursor(conn, CONSUMER, events[-1].cursor)
         return created
 
     def deliver_due(self, client: httpx.Client, limit: int = 100) -> int:

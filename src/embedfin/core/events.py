@@ -5,10 +5,16 @@ effect, so an event exists if and only if the change it describes was committed.
 (webhooks, credit features, fraud and AML monitors, reports) read forward from a cursor they keep
 in ``event_cursors``.
 
-Ordering: on SQLite writers are serialised, so ``position`` order is commit order. On PostgreSQL
-positions come from a sequence and a transaction that started earlier may commit later; each row
-therefore records its transaction id and ``read_events`` only returns rows whose transaction is
-older than every transaction still running, so a consumer never skips a late-committing event.
+Ordering: on SQLite writers are serialised, so ``position`` order is commit order and a cursor
+is a position. On PostgreSQL positions come from a sequence and transactions commit in any order,
+so position order is not commit order in either direction: a transaction may commit after a
+younger one (its event has the lower position and appears later) or before one that took a
+lower position and is still open. Each row therefore records its transaction id; ``read_events``
+returns only rows whose transaction is older than every transaction still running (those are
+final) and orders them by (transaction id, position). Every event that can still appear belongs
+to a transaction at or above that horizon, so it sorts after everything a consumer has read:
+a consumer's cursor is the (transaction id, position) of the last event it took, and it never
+skips an event.
 """
 
 from __future__ import annotations
@@ -17,9 +23,9 @@ import json
 import os
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Select, insert, literal, select, tuple_
 
 from embedfin.db.tables import event_cursors, outbox_events
 
@@ -49,10 +55,27 @@ class Event:
     event_id: str = field(default_factory=lambda: os.urandom(16).hex())  # 128 random bits
 
 
+class EventCursor(NamedTuple):
+    """Where a consumer has read to: the last event's transaction id (0 on SQLite) and
+    position. ``EventCursor()`` is the start."""
+
+    tx_id: int = 0
+    position: int = 0
+
+
+START = EventCursor()
+
+
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
     position: int
     event: Event
+    tx_id: int = 0
+
+    @property
+    def cursor(self) -> EventCursor:
+        """The cursor that reads on after this event."""
+        return EventCursor(self.tx_id, self.position)
 
 
 _INSERT = insert(outbox_events)
@@ -99,27 +122,40 @@ _INSERT_SQLITE = (
 )
 
 
+def _after(conn: Connection, after: EventCursor) -> Select[Any]:
+    """The outbox rows after a cursor that are final, in consumption order."""
+    e = outbox_events.c
+    if conn.dialect.name != "postgresql":
+        return select(outbox_events).where(e.position > after.position).order_by(e.position)
+    horizon = conn.exec_driver_sql(
+        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+    ).scalar_one()
+    return (
+        select(outbox_events)
+        .where(
+            tuple_(e.tx_id, e.position) > tuple_(literal(after.tx_id), literal(after.position)),
+            e.tx_id < horizon,
+        )
+        .order_by(e.tx_id, e.position)
+    )
+
+
 def read_events(
     conn: Connection,
-    after: int = 0,
+    after: EventCursor = START,
     limit: int = 1000,
     types: Sequence[str] | None = None,
     *,
     payloads_of: Collection[str] | None = None,
 ) -> list[StoredEvent]:
-    """Events after position ``after``, oldest first, that are safe to consume in order.
+    """Events after the cursor, in the order a consumer must take them (see the module text).
 
     ``payloads_of``: decode the payloads of these types only (the others come with an empty
     payload) — for a consumer that must move past every event but reads few of them."""
-    query = select(outbox_events).where(outbox_events.c.position > after)
+    query = _after(conn, after)
     if types:
         query = query.where(outbox_events.c.type.in_(list(types)))
-    if conn.dialect.name == "postgresql":
-        horizon = conn.exec_driver_sql(
-            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-        ).scalar_one()
-        query = query.where(outbox_events.c.tx_id < horizon)
-    rows = conn.execute(query.order_by(outbox_events.c.position).limit(limit)).mappings()
+    rows = conn.execute(query.limit(limit)).mappings()
     return [
         StoredEvent(
             row["position"],
@@ -134,21 +170,31 @@ def read_events(
                 row["tenant_id"],
                 row["event_id"],
             ),
+            row["tx_id"] or 0,
         )
         for row in rows
     ]
 
 
-def load_cursor(conn: Connection, consumer: str) -> int:
+def has_events_after(conn: Connection, after: EventCursor) -> bool:
+    """Whether ``read_events`` would return anything (a cheap check before a write)."""
+    found = conn.execute(_after(conn, after).with_only_columns(outbox_events.c.position).limit(1))
+    return found.first() is not None
+
+
+def load_cursor(conn: Connection, consumer: str) -> EventCursor:
     found = conn.execute(
-        select(event_cursors.c.position).where(event_cursors.c.consumer == consumer)
-    ).scalar_one_or_none()
-    return int(found or 0)
+        select(event_cursors.c.tx_id, event_cursors.c.position).where(
+            event_cursors.c.consumer == consumer
+        )
+    ).first()
+    return START if found is None else EventCursor(int(found[0]), int(found[1]))
 
 
-def save_cursor(conn: Connection, consumer: str, position: int) -> None:
+def save_cursor(conn: Connection, consumer: str, cursor: EventCursor) -> None:
+    values = {"tx_id": cursor.tx_id, "position": cursor.position}
     updated = conn.execute(
-        event_cursors.update().where(event_cursors.c.consumer == consumer).values(position=position)
+        event_cursors.update().where(event_cursors.c.consumer == consumer).values(**values)
     )
     if updated.rowcount == 0:
-        conn.execute(insert(event_cursors).values(consumer=consumer, position=position))
+        conn.execute(insert(event_cursors).values(consumer=consumer, **values))

@@ -21,7 +21,14 @@ import numpy as np
 from sqlalchemy import Connection, bindparam, delete, func, insert, select
 
 from embedfin.core.errors import InvalidInput, InvalidStateTransition, NotFound
-from embedfin.core.events import Event, append_events, load_cursor, read_events, save_cursor
+from embedfin.core.events import (
+    Event,
+    append_events,
+    has_events_after,
+    load_cursor,
+    read_events,
+    save_cursor,
+)
 from embedfin.core.money import Money
 from embedfin.credit import registry
 from embedfin.credit.decisions import (
@@ -49,7 +56,6 @@ from embedfin.db.tables import (
     credit_feature_events,
     credit_preapprovals,
     loans,
-    outbox_events,
 )
 from embedfin.ledger.service import Ledger
 from embedfin.lending.servicing import Lending, Loan
@@ -79,10 +85,8 @@ class FeaturePipeline:
         kept = 0
         with self.ledger.current() as conn:
             after = load_cursor(conn, CONSUMER)
-            newer = conn.execute(
-                select(outbox_events.c.position).where(outbox_events.c.position > after).limit(1)
-            ).first()
-        if newer is None:
+            newer = has_events_after(conn, after)
+        if not newer:
             return 0, 0
         with self.ledger.transaction() as tx:
             after = load_cursor(tx.conn, CONSUMER)
@@ -109,7 +113,7 @@ class FeaturePipeline:
                 tx.conn.execute(insert(credit_feature_events), rows)
                 kept = len(rows)
             if events:
-                save_cursor(tx.conn, CONSUMER, events[-1].position)
+                save_cursor(tx.conn, CONSUMER, events[-1].cursor)
         return len(events), kept
 
     def events(

@@ -138,13 +138,16 @@ outbox_events = Table(
     Column("occurred_at", BigInteger, nullable=False),
     Column("tx_id", BigInteger),
     Index("ix_outbox_events_aggregate", "aggregate", "aggregate_id"),
+    Index("ix_outbox_events_tx_position", "tx_id", "position"),
 )
 
+#: Where each consumer has read to: the last event's position and (PostgreSQL) transaction id.
 event_cursors = Table(
     "event_cursors",
     metadata,
     Column("consumer", String(64), primary_key=True),
     Column("position", BigInteger, nullable=False),
+    Column("tx_id", BigInteger, nullable=False, server_default="0"),
 )
 
 #: Which ledger account belongs to whom (payments' chart of accounts; see payments/chart.py).

@@ -106,8 +106,8 @@ class InvoiceIssuer:
     def run(self, limit: int = 500) -> int:
         issued = 0
         with self.ledger.transaction() as tx:
-            position = load_cursor(tx.conn, CONSUMER)
-            events = read_events(tx.conn, position, limit, types=["escrow_released"])
+            cursor = load_cursor(tx.conn, CONSUMER)
+            events = read_events(tx.conn, cursor, limit, types=["escrow_released"])
             for stored in events:
                 event = stored.event
                 tenant = event.tenant_id or ""
@@ -148,7 +148,7 @@ class InvoiceIssuer:
                 )
                 issued += 1
             if events:
-                save_cursor(tx.conn, CONSUMER, events[-1].position)
+                save_cursor(tx.conn, CONSUMER, events[-1].cursor)
         return issued
 
     def get(self, tenant: str, order_id: str) -> Invoice | None:
