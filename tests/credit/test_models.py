@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -112,3 +114,24 @@ def test_targets_must_be_binary() -> None:
         split_target(frame, "y")
     with pytest.raises(InvalidInput):
         ScorecardModel().fit(frame[["x"]], [1, 1, 1])
+
+
+def test_fitting_a_scorecard_leaves_ctrl_c_to_python() -> None:
+    """OR-Tools' solver must not take SIGINT over: after a fit, Ctrl-C is a KeyboardInterrupt
+    (servers shut down gracefully), not an outright kill. In a child process, to be safe."""
+    script = (
+        "import os, signal\n"
+        "from embedfin.credit.models import ScorecardModel\n"
+        "from embedfin.credit.synthetic import buyers\n"
+        "X, y = buyers(2_000)\n"
+        "ScorecardModel().fit(X, y)\n"
+        "try:\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    import time; time.sleep(5)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "interrupted"), done.stderr

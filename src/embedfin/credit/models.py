@@ -25,10 +25,32 @@ import numpy as np
 import pandas as pd
 from lightgbm import LGBMClassifier
 from optbinning import BinningProcess, Scorecard
+from optbinning.binning import cp as optbinning_cp
+from ortools.sat.python import cp_model
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from embedfin.core.errors import InvalidInput
+
+
+class _CpModelLeavingSigintAlone:
+    """OR-Tools' CP-SAT solver catches SIGINT while it solves and leaves the process's C-level
+    handler behind it: afterwards Ctrl-C or a SIGINT kills the process outright — no
+    KeyboardInterrupt, no graceful shutdown of `embedfin serve` or `embedfin demo`. optbinning
+    builds its solvers through this module object; the solvers it gets here leave SIGINT alone
+    (everything else is OR-Tools' own ``cp_model``)."""
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(cp_model, name)
+
+    @staticmethod
+    def CpSolver() -> cp_model.CpSolver:  # noqa: N802 - the name optbinning calls
+        solver = cp_model.CpSolver()
+        solver.parameters.catch_sigint_signal = False
+        return solver
+
+
+optbinning_cp.cp_model = _CpModelLeavingSigintAlone()
 
 
 @dataclass(frozen=True, slots=True)
