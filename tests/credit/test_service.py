@@ -135,12 +135,14 @@ def test_a_batch_of_decisions_equals_deciding_one_by_one(
         stored = conn.execute(select(credit_decisions.c.decision_id)).scalars().all()
     assert sorted(stored) == ["d-a", "d-a-single", "d-b", "d-b-single", "d-c", "d-c-single"]
     replayed = credit.decide_many(requests[:1])[0]  # recorded: the same answer
+    first = together[0]
     assert (replayed.outcome, replayed.amount_minor, replayed.limit_minor, replayed.plans) == (
-        together[0].outcome,
-        together[0].amount_minor,
-        together[0].limit_minor,
-        together[0].plans,
+        first.outcome,
+        first.amount_minor,
+        first.limit_minor,
+        first.plans,
     )
+    assert replayed.estimated_income_minor == first.estimated_income_minor > 0
     with pytest.raises(InvalidInput):
         credit.decide_many([("d-b", "b-1", Money(9_000, "EUR"), "books")])
     assert credit.decide_many([]) == []

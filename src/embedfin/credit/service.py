@@ -40,6 +40,7 @@ from embedfin.credit.decisions import (
     Outcome,
     ReasonCode,
     decide,
+    estimated_monthly_income,
     preapprove,
 )
 from embedfin.credit.features import (
@@ -401,6 +402,9 @@ def _feature_event(row: Any) -> FeatureEvent:
 
 
 def _decision(row: Any) -> Decision:
+    """A recorded decision as first answered (its income estimate from the features it saw;
+    the model's per-feature details are not kept)."""
+    seen = BuyerFeatures(**json.loads(row["features"]))
     return Decision(
         Outcome(row["outcome"]),
         float(row["score"]),
@@ -410,7 +414,7 @@ def _decision(row: Any) -> Decision:
         tuple(json.loads(row["plans"])),
         row["funder_id"],
         tuple(ReasonCode(**r) for r in json.loads(row["reasons"])),
-        0,
+        estimated_monthly_income(seen),
         str(row["model_id"]),
     )
 
