@@ -104,5 +104,6 @@ def test_merchant_view_in_a_browser(demo: Demo, browser: Browser, screenshot: Sc
     with Client(demo.keys.operator, demo.base_url) as api:
         sold = [o for o in api.list_orders() if o.merchant == demo.keys.merchant_id and o.paid_at]
     expect(page.locator("#m-orders")).to_have_text(str(len(sold)))
+    expect(page.locator("#chart-merchant-sales[data-drawn] .main-svg").first).to_be_visible()
     screenshot(page, "merchant")
     page.close()

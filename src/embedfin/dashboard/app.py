@@ -324,7 +324,13 @@ def _merchant_context(current: Session, merchant_id: str) -> dict[str, Any]:
         if found is None:
             raise PageError(404, "no such merchant")
         recent = queries.recent_orders(conn, current.tenant, merchant_id)
-    return {"merchant": found, "orders": recent, "poll_s": POLL_S}
+        points = queries.daily(conn, current.tenant, found.currency, merchant_id)
+    return {
+        "merchant": found,
+        "orders": recent,
+        "sales_chart": charts.sales(points, found.currency, "Sales and orders per day"),
+        "poll_s": POLL_S,
+    }
 
 
 @router.get("/merchants/{merchant_id}", response_class=HTMLResponse)

@@ -28,7 +28,9 @@ def _major(amount: int, currency: str) -> float:
     return float(Money(amount, currency).decimal)
 
 
-def sales(points: Sequence[DailyPoint], currency: str) -> str:
+def sales(
+    points: Sequence[DailyPoint], currency: str, title: str = "GMV and orders per day"
+) -> str:
     """GMV (bars) and orders (line) per day of payment."""
     figure = make_subplots(specs=[[{"secondary_y": True}]])
     dates = _dates(points)
@@ -40,9 +42,12 @@ def sales(points: Sequence[DailyPoint], currency: str) -> str:
         go.Scatter(x=dates, y=[p.orders for p in points], name="orders", mode="lines+markers"),
         secondary_y=True,
     )
-    figure.update_layout(title="GMV and orders per day", **_LAYOUT)
+    figure.update_layout(title=title, **_LAYOUT)
     figure.update_yaxes(title_text=currency, secondary_y=False)
-    figure.update_yaxes(title_text="orders", secondary_y=True)
+    most = max((p.orders for p in points), default=1)
+    figure.update_yaxes(  # whole orders: integer ticks from zero
+        title_text="orders", secondary_y=True, rangemode="tozero", dtick=max(1, -(-most // 5))
+    )
     return str(figure.to_json())
 
 

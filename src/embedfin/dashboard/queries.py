@@ -176,11 +176,14 @@ def overview(conn: Connection, tenant: str) -> list[CurrencyFigures]:
     return figures
 
 
-def daily(conn: Connection, tenant: str, currency: str) -> list[DailyPoint]:
-    """Orders, GMV and mean payment-to-release time per UTC day of payment."""
+def daily(
+    conn: Connection, tenant: str, currency: str, merchant_id: str | None = None
+) -> list[DailyPoint]:
+    """Orders, GMV and mean payment-to-release time per UTC day of payment (of one merchant,
+    or of the whole marketplace)."""
     day = orders.c.paid_at / DAY_NS
     released = orders.c.completed_at > 0
-    rows = conn.execute(
+    query = (
         select(
             day.label("day"),
             func.count(),
@@ -190,7 +193,10 @@ def daily(conn: Connection, tenant: str, currency: str) -> list[DailyPoint]:
         .where(orders.c.tenant == tenant, orders.c.currency == currency, PAID)
         .group_by("day")
         .order_by("day")
-    ).all()
+    )
+    if merchant_id is not None:
+        query = query.where(orders.c.merchant_id == merchant_id)
+    rows = conn.execute(query).all()
     return [
         DailyPoint(
             int(d),
