@@ -9,13 +9,13 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from embedfin.api import auth
 from embedfin.client import Client
 from embedfin.core.money import Money, format_money
 from embedfin.dashboard.app import COOKIE, FIGURES
-from embedfin.db.tables import loans
+from embedfin.db.tables import dashboard_sessions, loans
 from embedfin.demo import Demo
 
 
@@ -60,15 +60,39 @@ def test_pages_need_a_session_and_live_panels_redirect_through_htmx(demo: Demo) 
             assert COOKIE not in refused.headers.get("set-cookie", "")
 
 
-def test_sign_in_sets_a_strict_http_only_cookie(demo: Demo) -> None:
+def test_sign_in_opens_a_server_side_session_the_key_never_reaches_the_browser(
+    demo: Demo,
+) -> None:
     assert demo.keys is not None
     with httpx.Client(base_url=demo.base_url) as client:
         answer = client.post("/dashboard/login", data={"key": demo.keys.operator})
-    cookie = answer.headers["set-cookie"].lower()
-    assert "httponly" in cookie
-    assert "samesite=strict" in cookie
-    assert "path=/dashboard" in cookie
-    assert answer.headers["location"] == "/dashboard"
+        cookie = answer.headers["set-cookie"]
+        assert "httponly" in cookie.lower()
+        assert "samesite=strict" in cookie.lower()
+        assert "path=/dashboard" in cookie.lower()
+        assert answer.headers["location"] == "/dashboard"
+        token = client.cookies[COOKIE]
+        assert demo.keys.operator not in cookie
+        assert len(token) >= 40
+        with demo.ledger.reader() as conn:
+            stored = conn.execute(select(dashboard_sessions)).all()
+        assert all(demo.keys.operator not in str(tuple(row)) for row in stored)  # encrypted
+        assert all(token not in str(tuple(row)) for row in stored)  # only its hash
+        assert client.get("/dashboard/operator").status_code == 200
+        client.post("/dashboard/logout")
+        client.cookies.set(COOKIE, token, path="/dashboard")  # the old cookie, replayed
+        after = client.get("/dashboard/operator")
+        assert (after.status_code, after.headers["location"]) == (303, "/dashboard/login")
+
+
+def test_an_expired_session_asks_to_sign_in_again(demo: Demo) -> None:
+    assert demo.keys is not None
+    with signed_in(demo, demo.keys.operator) as client:
+        assert client.get("/dashboard/operator").status_code == 200
+        with demo.ledger.transaction() as tx:
+            tx.conn.execute(update(dashboard_sessions).values(expires_at=0))
+        after = client.get("/dashboard/operator")
+        assert (after.status_code, after.headers["location"]) == (303, "/dashboard/login")
 
 
 def test_operator_view_shows_the_service_layer_figures(

@@ -2,8 +2,9 @@
 
 Mounted under ``/dashboard`` of the API app. People sign in with an API key of the tenant (the
 same keys as the API: an operator, risk or regulator key sees the operator view, a merchant key
-its own merchant's view); the key is kept in an HttpOnly, SameSite=Strict cookie and checked on
-every request exactly as a Bearer key is, so revoking it ends the session.
+its own merchant's view). The browser gets a server-side session (``sessions.py``: an HttpOnly,
+SameSite=Strict cookie with a random id, never the key); the key behind it is checked on every
+request exactly as a Bearer key is, so revoking it ends the session.
 
 The storefront pages show the embedded checkout as a marketplace would build it: its server
 calls the embedfin API with the SDK (`embedfin.client.Client`) — nothing here writes to the
@@ -38,7 +39,7 @@ from embedfin.api.platform import Platform
 from embedfin.api.schemas import BalanceOut, CustomerOut, MerchantOut
 from embedfin.client import ApiError, Client
 from embedfin.core.money import Money, format_money
-from embedfin.dashboard import charts, queries
+from embedfin.dashboard import charts, queries, sessions
 from embedfin.ledger.check import CheckReport
 
 T = TypeVar("T")
@@ -127,8 +128,8 @@ class PageError(Exception):
 
 def session(request: Request) -> Session:
     platform: Platform = request.app.state.platform
-    key = request.cookies.get(COOKIE)
-    if not key:
+    key = sessions.resume(platform, request.cookies.get(COOKIE, ""))
+    if key is None:
         raise SignInRequired
     try:
         principal = platform.keys.verify(platform.read, key)
@@ -201,24 +202,29 @@ async def login(request: Request) -> Response:
     platform: Platform = request.app.state.platform
     key = (await _form(request)).get("key", "").strip()
     try:
-        await run_in_threadpool(platform.keys.verify, platform.read, key)
+        principal = await run_in_threadpool(platform.keys.verify, platform.read, key)
     except Unauthenticated:
         return _page(request, "login.html", 401, error="That key is unknown, revoked or malformed.")
+    token = await run_in_threadpool(sessions.open_session, platform, principal, key)
     response = RedirectResponse("/dashboard", status_code=303)
     response.set_cookie(
         COOKIE,
-        key,
+        token,
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
         path="/dashboard",
-        max_age=12 * 3600,
+        max_age=sessions.SESSION_TTL_NS // 1_000_000_000,
     )
     return response
 
 
 @router.post("/logout")
-def logout() -> Response:
+def logout(request: Request) -> Response:
+    platform: Platform = request.app.state.platform
+    token = request.cookies.get(COOKIE)
+    if token:
+        sessions.close_session(platform, token)
     response = RedirectResponse("/dashboard/login", status_code=303)
     response.delete_cookie(COOKIE, path="/dashboard")
     return response
