@@ -45,10 +45,20 @@ def sales(
     figure.update_layout(title=title, **_LAYOUT)
     figure.update_yaxes(title_text=currency, secondary_y=False)
     most = max((p.orders for p in points), default=1)
-    figure.update_yaxes(  # whole orders: integer ticks from zero
-        title_text="orders", secondary_y=True, rangemode="tozero", dtick=max(1, -(-most // 5))
+    figure.update_yaxes(  # whole orders: round integer ticks from zero
+        title_text="orders", secondary_y=True, rangemode="tozero", dtick=_round_step(most / 5)
     )
     return str(figure.to_json())
+
+
+def _round_step(raw: float) -> int:
+    """The smallest 1, 2 or 5 × 10ⁿ (at least 1) not below ``raw``: tick steps people read."""
+    magnitude = 1
+    while True:
+        for step in (1, 2, 5):
+            if step * magnitude >= raw:
+                return step * magnitude
+        magnitude *= 10
 
 
 def settlement(points: Sequence[DailyPoint]) -> str:
@@ -62,7 +72,7 @@ def settlement(points: Sequence[DailyPoint]) -> str:
             name="payment → release (days)",
         )
     )
-    figure.update_layout(title="Settlement delay (payment → release, days)", **_LAYOUT)
+    figure.update_layout(title="Settlement delay of released orders (days)", **_LAYOUT)
     return str(figure.to_json())
 
 
