@@ -107,3 +107,44 @@ def test_merchant_view_in_a_browser(demo: Demo, browser: Browser, screenshot: Sc
     expect(page.locator("#chart-merchant-sales[data-drawn] .main-svg").first).to_be_visible()
     screenshot(page, "merchant")
     page.close()
+
+
+def test_the_escrow_loop_walked_in_the_browser(
+    demo: Demo, browser: Browser, screenshot: Screenshot
+) -> None:
+    """The buyer pays into escrow, the merchant ships, the buyer confirms: the merchant is
+    paid, with every step a click on a page that calls the API."""
+    assert demo.keys is not None
+    assert demo.keys.merchant is not None
+    merchant_id = demo.keys.merchant_id
+    assert merchant_id is not None
+    with Client(demo.keys.operator, demo.base_url) as api:
+        available_before = api.merchant_balance(merchant_id).available
+    buyer = sign_in(browser, demo, demo.keys.operator)
+    buyer.goto(
+        f"{demo.base_url}/dashboard/shop/checkout?sku=kite&merchant={merchant_id}"
+        f"&customer={demo.shopper}"
+    )
+    buyer.click("#pay")  # the wallet is the default
+    expect(buyer).to_have_url(re.compile(r"/dashboard/shop/bills/ord_"))
+    order_id = buyer.url.rsplit("/", 1)[1]
+    expect(buyer.locator("#bill-status")).to_have_text("paid")
+
+    seller = sign_in(browser, demo, demo.keys.merchant)
+    row = seller.locator("#m-order-table tr", has_text=order_id)
+    row.locator("button.ship").click()
+    expect(seller.locator("#m-order-table tr", has_text=order_id)).to_contain_text("shipped")
+
+    buyer.reload()
+    expect(buyer.locator("#bill-status")).to_have_text("shipped")
+    buyer.click("#confirm")
+    expect(buyer.locator("#bill-status")).to_have_text("completed")
+    expect(buyer.locator("#bill")).to_contain_text("released to the merchant")
+    screenshot(buyer, "bill-released")
+    with Client(demo.keys.operator, demo.base_url) as api:
+        order = api.get_order(order_id)
+        assert api.merchant_balance(merchant_id).available == (
+            available_before + order.amount_total - order.commission
+        )
+    buyer.close()
+    seller.close()

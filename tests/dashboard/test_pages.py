@@ -276,3 +276,21 @@ def test_storefront_card_and_installment_checkouts(
     FIGURES.clear()
     lending = operator.get("/dashboard/operator").text.split('id="lending"')[1].split("</table>")[0]
     assert f'<td>EUR</td><td class="num">{active}</td>' in lending
+
+
+def test_order_actions_refused_by_the_api_come_back_as_pages(
+    demo: Demo, operator: httpx.Client, api: Client
+) -> None:
+    assert demo.shopper is not None
+    form = _checkout_form(operator, demo.shopper)
+    paid = operator.post("/dashboard/shop/checkout", data={**form, "method": "wallet"})
+    order_id = paid.headers["location"].rsplit("/", 1)[1]
+    early = operator.post(f"/dashboard/shop/bills/{order_id}/confirm")  # not shipped yet
+    assert early.status_code == 409
+    assert early.headers["content-type"].startswith("text/html")
+    assert api.get_order(order_id).status == "paid"  # nothing changed
+    unknown = operator.post("/dashboard/merchants/m-1/orders/ord_nope/ship")
+    assert unknown.status_code == 404
+    shipped = operator.post(f"/dashboard/merchants/m-1/orders/{order_id}/ship")
+    assert shipped.status_code == 303
+    assert api.get_order(order_id).status == "shipped"

@@ -334,6 +334,7 @@ def _merchant_context(current: Session, merchant_id: str) -> dict[str, Any]:
     return {
         "merchant": found,
         "orders": recent,
+        "idempotency_key": str(uuid.uuid4()),
         "sales_chart": charts.sales(points, found.currency, "Sales and orders per day"),
         "poll_s": POLL_S,
     }
@@ -496,10 +497,47 @@ def _checkout(request: Request, current: Session, form: dict[str, str]) -> Respo
     return RedirectResponse(f"/dashboard/shop/bills/{quote(order.id)}", status_code=303)
 
 
+@router.post("/merchants/{merchant_id}/orders/{order_id}/ship")
+async def ship(request: Request, merchant_id: str, order_id: str, current: SessionDep) -> Response:
+    """The merchant ships a paid order (through the API, as the merchant's key)."""
+    form = await _form(request)
+    tracking = form.get("tracking", "").strip() or f"TRK-{order_id[-12:]}"
+    key = form.get("idempotency_key") or str(uuid.uuid4())
+    await run_in_threadpool(_order_action, request, current, order_id, "ship", key, tracking)
+    return RedirectResponse(f"/dashboard/merchants/{quote(merchant_id)}", status_code=303)
+
+
+@router.post("/shop/bills/{order_id}/confirm")
+async def confirm_receipt(request: Request, order_id: str, current: SessionDep) -> Response:
+    """The buyer confirms the parcel arrived: escrow pays the merchant (through the API)."""
+    form = await _form(request)
+    key = form.get("idempotency_key") or str(uuid.uuid4())
+    await run_in_threadpool(_order_action, request, current, order_id, "confirm", key, None)
+    return RedirectResponse(f"/dashboard/shop/bills/{quote(order_id)}", status_code=303)
+
+
+def _order_action(
+    request: Request,
+    current: Session,
+    order_id: str,
+    action: str,
+    key: str,
+    tracking: str | None,
+) -> None:
+    body = {"tracking": tracking[:64]} if tracking is not None else {}
+    with current.client(request) as client:
+        try:
+            client.order_action(order_id, action, body, idempotency_key=f"{key}:{action}")
+        except ApiError as error:
+            raise PageError(error.status, f"{error.detail} ({error.code})") from error
+
+
 @router.get("/shop/bills/{order_id}", response_class=HTMLResponse)
 def bill_page(request: Request, order_id: str, current: SessionDep) -> HTMLResponse:
     with current.platform.read() as conn:
         found = queries.bill(conn, current.tenant, order_id)
     if found is None or not current.principal.may_see_merchant(found.merchant_id):
         raise PageError(404, "no such order")
-    return _page(request, "bill.html", session=current, bill=found)
+    return _page(
+        request, "bill.html", session=current, bill=found, idempotency_key=str(uuid.uuid4())
+    )
