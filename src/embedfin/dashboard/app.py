@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from importlib import resources
 from itertools import islice
 from pathlib import Path
@@ -86,9 +87,11 @@ class Product:
     price: int
 
 
-def catalogue() -> list[Product]:
+@lru_cache(maxsize=1)
+def catalogue() -> tuple[Product, ...]:
+    """The demo storefront's products (shipped with the package)."""
     data = tomllib.loads((_HERE / "storefront.toml").read_text())
-    return [Product(**p) for p in data["product"]]
+    return tuple(Product(**p) for p in data["product"])
 
 
 # --- sessions ------------------------------------------------------------------------------------
