@@ -117,13 +117,10 @@ class FeaturePipeline:
                 save_cursor(tx.conn, CONSUMER, events[-1].cursor)
         return len(events), kept
 
-    def events(
-        self, conn: Connection, tenant: str, buyer_id: str | None, as_of_ns: int
-    ) -> list[FeatureEvent]:
+    def events(self, conn: Connection, tenant: str, as_of_ns: int) -> list[FeatureEvent]:
+        """Every buyer's feature events up to a moment, in the order they happened."""
         t = credit_feature_events.c
         query = select(credit_feature_events).where(t.tenant == tenant, t.at_ns <= as_of_ns)
-        if buyer_id is not None:
-            query = query.where(t.buyer_id == buyer_id)
         rows = conn.execute(query.order_by(t.at_ns, t.event_id)).mappings()
         return [_feature_event(r) for r in rows]
 
@@ -154,7 +151,7 @@ class FeaturePipeline:
 
     def batch(self, tenant: str, as_of_ns: int) -> dict[str, BuyerFeatures]:
         with self.ledger.current() as conn:
-            return batch_features(self.events(conn, tenant, None, as_of_ns), as_of_ns)
+            return batch_features(self.events(conn, tenant, as_of_ns), as_of_ns)
 
 
 class CreditService:

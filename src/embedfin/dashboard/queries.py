@@ -106,23 +106,27 @@ class MerchantFigures:
     payouts: list[tuple[str, int, int]] = field(default_factory=list)  # batch, amount, at
 
 
-def balances_by_code(conn: Connection, tenant: str) -> dict[tuple[str, int], int]:
-    """(currency, account code) → posted balance on the account's normal side, for the tenant."""
-    rows = conn.execute(
+def balances_by_code(
+    conn: Connection, tenant: str, owner: tuple[str, str] | None = None
+) -> dict[tuple[str, int], int]:
+    """(currency, account code) → posted balance on the account's normal side, for the tenant
+    (or for one owner of it: ``(owner kind, owner id)``)."""
+    pa = payment_accounts.c
+    query = (
         select(
-            payment_accounts.c.currency,
-            payment_accounts.c.code,
+            pa.currency,
+            pa.code,
             func.sum(accounts.c.debits_posted),
             func.sum(accounts.c.credits_posted),
         )
-        .select_from(
-            accounts.join(payment_accounts, payment_accounts.c.account_id == accounts.c.id)
-        )
-        .where(payment_accounts.c.tenant == tenant)
-        .group_by(payment_accounts.c.currency, payment_accounts.c.code)
-    ).all()
+        .select_from(accounts.join(payment_accounts, pa.account_id == accounts.c.id))
+        .where(pa.tenant == tenant)
+        .group_by(pa.currency, pa.code)
+    )
+    if owner is not None:
+        query = query.where(pa.owner_kind == owner[0], pa.owner_id == owner[1])
     found: dict[tuple[str, int], int] = {}
-    for code, account_code, debits, credits in rows:
+    for code, account_code, debits, credits in conn.execute(query).all():
         net = int(debits) - int(credits)
         found[(code, int(account_code))] = net if account_code in DEBIT_NORMAL else -net
     return found
@@ -276,21 +280,7 @@ def merchant_figures(conn: Connection, tenant: str, merchant_id: str) -> Merchan
             func.coalesce(func.sum(orders.c.refunded_minor), 0),
         ).where(orders.c.tenant == tenant, orders.c.merchant_id == merchant_id, PAID)
     ).one()
-    balances = {
-        int(code_): int(credits) - int(debits)
-        for code_, debits, credits in conn.execute(
-            select(payment_accounts.c.code, accounts.c.debits_posted, accounts.c.credits_posted)
-            .select_from(
-                accounts.join(payment_accounts, payment_accounts.c.account_id == accounts.c.id)
-            )
-            .where(
-                payment_accounts.c.tenant == tenant,
-                payment_accounts.c.owner_kind == "merchant",
-                payment_accounts.c.owner_id == merchant_id,
-                payment_accounts.c.currency == code,
-            )
-        ).all()
-    }
+    balances = balances_by_code(conn, tenant, ("merchant", merchant_id))
     paid = conn.execute(
         select(payouts.c.batch_id, payouts.c.amount_minor, payouts.c.created_at)
         .where(and_(payouts.c.tenant == tenant, payouts.c.merchant_id == merchant_id))
@@ -304,8 +294,8 @@ def merchant_figures(conn: Connection, tenant: str, merchant_id: str) -> Merchan
         gmv_minor=int(sold[1]),
         commission_minor=int(sold[2]),
         refunded_minor=int(sold[3]),
-        pending_minor=balances.get(int(AccountCode.MERCHANT_PENDING), 0),
-        available_minor=balances.get(int(AccountCode.MERCHANT_AVAILABLE), 0),
+        pending_minor=balances.get((code, int(AccountCode.MERCHANT_PENDING)), 0),
+        available_minor=balances.get((code, int(AccountCode.MERCHANT_AVAILABLE)), 0),
         paid_out_minor=sum(int(p[1]) for p in paid),
         payouts=[(b, int(a), int(t)) for b, a, t in paid[:10]],
     )

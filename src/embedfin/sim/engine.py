@@ -372,9 +372,8 @@ class Simulation:
         offered. False (and nothing changed) when credit is not granted."""
         assert self.credit is not None
         decision_id = f"d-{order_id}"
-        if decision.outcome is CreditOutcome.DECLINE or decision.amount_minor < price:
-            return False
-        if not decision.plans:
+        declined = decision.outcome is CreditOutcome.DECLINE or not decision.plans
+        if declined or decision.amount_minor < price:
             return False
         plan = decision.plans[0]
         today = self.lending.today()
@@ -403,12 +402,13 @@ class Simulation:
     ) -> list[tuple[str, int, str]]:
         """Today's installments: honest buyers top up if they must and repay; the others
         do not."""
-        due = self.installments_due.pop(self.lending.today(), [])
+        today = self.lending.today()
+        due = self.installments_due.pop(today, [])
         repayments = []
         for loan_id, amount, consumer in due:
             if not consumer.honest:
                 continue
-            request_id = f"r-{loan_id}-{self.lending.today().isoformat()}"
+            request_id = f"r-{loan_id}-{today.isoformat()}"
             if consumer.wallet < amount:
                 top_up = max(amount - consumer.wallet, consumer.mean_price)
                 used = self._charge(f"top-{request_id}", top_up)
