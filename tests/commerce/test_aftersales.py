@@ -11,7 +11,11 @@ from embedfin.core.errors import IdempotencyMismatch, InvalidInput, InvalidState
 from embedfin.core.money import Money
 from embedfin.ledger.check import check
 from embedfin.ledger.service import Ledger
+from embedfin.payments.channel_checkout import ChannelPayments
+from embedfin.payments.channels import default_channels
 from embedfin.payments.escrow import Checkout
+from embedfin.payments.refunds import Refunds
+from embedfin.payments.routing import Router
 from embedfin.payments.wallets import Wallets
 from tests.conftest import settled_events
 
@@ -34,7 +38,7 @@ def after(ledger: Ledger) -> AfterSales:
         )
         shop.pay_with_wallet(f"o-{n}")
         shop.ship(f"o-{n}", f"T-{n}")
-    return AfterSales(shop)
+    return AfterSales(Refunds(ChannelPayments(shop, Router(default_channels()))))
 
 
 def wallet(after: AfterSales) -> int:

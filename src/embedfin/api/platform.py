@@ -40,7 +40,7 @@ from embedfin.payments.cross_border import CrossBorderCheckout
 from embedfin.payments.escrow import Checkout
 from embedfin.payments.fx import Fx
 from embedfin.payments.reconciliation import Reconciliation
-from embedfin.payments.refunds import RefundsToOrigin
+from embedfin.payments.refunds import Refunds
 from embedfin.payments.routing import Router
 from embedfin.payments.settlement_batches import MerchantSettlement
 from embedfin.payments.wallets import Wallets
@@ -159,13 +159,15 @@ class Platform:
         made: AfterSales = self._service(
             "aftersales",
             tenant,
-            lambda: AfterSales(self.checkout(tenant), refund=self.refunds(tenant).refund),
+            lambda: AfterSales(self.refunds(tenant)),
         )
         return made
 
-    def refunds(self, tenant: str) -> RefundsToOrigin:
-        made: RefundsToOrigin = self._service(
-            "refunds", tenant, lambda: RefundsToOrigin(self.channel_payments(tenant))
+    def refunds(self, tenant: str) -> Refunds:
+        made: Refunds = self._service(
+            "refunds",
+            tenant,
+            lambda: Refunds(self.channel_payments(tenant), financing=self.lending(tenant)),
         )
         return made
 

@@ -687,7 +687,7 @@ def cancel_order(
     principal: Annotated[Principal, Depends(require(Scope.FULFIL))],
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    checkout = platform.checkout(principal.tenant)
+    refunds = platform.refunds(principal.tenant)
     return _order_action(
         platform,
         principal,
@@ -695,7 +695,8 @@ def cancel_order(
         "cancel",
         {},
         idempotency_key,
-        lambda: checkout.cancel(order_id),
+        lambda: refunds.cancel(order_id),
+        atomic=False,  # a paid order's money may go back through a channel between commits
     )
 
 
@@ -707,9 +708,9 @@ def refund_order(
     principal: Annotated[Principal, Depends(require(Scope.FULFIL))],
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    """Refund to the original payment method: through the channel that took the payment (up
-    to what it took), the rest to the buyer's wallet. Before release out of escrow, after it
-    out of the merchant's balance."""
+    """Refund to where the money came from: a financed order's loan first, then the channel
+    that took the payment (up to what it took), then the buyer's wallet. Before release out of
+    escrow; after it the merchant pays its net share and the platform the commission on it."""
     refunds = platform.refunds(principal.tenant)
     return _order_action(
         platform,
@@ -776,7 +777,7 @@ def resolve_dispute(
     principal: Annotated[Principal, Depends(require(Scope.DISPUTES))],
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    checkout = platform.checkout(principal.tenant)
+    refunds = platform.refunds(principal.tenant)
     return _order_action(
         platform,
         principal,
@@ -784,7 +785,8 @@ def resolve_dispute(
         "disputes/resolve",
         body.model_dump(),
         idempotency_key,
-        lambda: checkout.resolve_dispute(order_id, body.outcome),
+        lambda: refunds.resolve_dispute(order_id, body.outcome),
+        atomic=False,  # resolved for the buyer, the money may go back through a channel
         audited=True,
     )
 

@@ -16,7 +16,8 @@ daily interest accrual     —                                      interest inc
 repayment (from wallet)    wallet → funds held                    fees, interest, principal
                                                                   due → lender cash (waterfall)
 refund of a financed       escrow (or merchant) → funds held      principal → lender cash
-purchase                   (beyond the principal: → wallet)
+purchase                   (beyond the principal: → wallet;       (``apply_refund``; the rest
+                           payments/refunds.py routes it)         of the refund is payments')
 charge-off                 —                                      receivables → credit losses
 =========================  =====================================  ===========================
 
@@ -59,6 +60,7 @@ from embedfin.payments.accounts import open_accounts
 from embedfin.payments.chart import AccountCode, AccountKey, platform_account
 from embedfin.payments.escrow import Checkout
 from embedfin.payments.moves import leg, move
+from embedfin.payments.refunds import FinancedLoan
 from embedfin.payments.requests import check_name, check_request_id
 from embedfin.payments.wallets import wallet_key
 
@@ -562,53 +564,50 @@ class Lending:
         ).all()
         return [(str(owner), str(code_)) for owner, code_ in rows]
 
-    def refund_financed(self, order_id: str, amount: Money, request_id: str) -> Loan:
-        """A refund of a financed purchase pays the loan down first (the lender gets the money
-        back); only what exceeds the outstanding principal reaches the buyer's wallet."""
-        check_request_id(request_id)
-        with self.ledger.transaction() as tx:
-            row = tx.conn.execute(
-                select(loans.c.loan_id).where(
-                    loans.c.tenant == self.tenant, loans.c.order_id == order_id
+    # --- refunds of financed orders (the ``payments.refunds.Financing`` port) -----------------
+    def loan_of_order(self, tx: LedgerTransaction, order_id: str) -> FinancedLoan | None:
+        """The loan that paid ``order_id``, locked for this unit of work (refunds pay it down)."""
+        row = tx.conn.execute(
+            select(loans.c.loan_id).where(
+                loans.c.tenant == self.tenant, loans.c.order_id == order_id
+            )
+        ).first()
+        if row is None:
+            return None
+        loan = self._locked(tx.conn, row.loan_id)
+        held = self._funder(loan.funder_id, loan.currency, AccountCode.LENDER_FUNDS_HELD)
+        return FinancedLoan(loan.loan_id, loan.principal_outstanding, held)
+
+    def apply_refund(
+        self, tx: LedgerTransaction, financed: FinancedLoan, amount_minor: int, request_id: str
+    ) -> None:
+        """The lender's side of a refund that went to the loan (the custodial leg, escrow or the
+        merchant → funds held, is the refund's own): principal → lender cash, the installments
+        still to come shrink, a loan paid down to nothing is settled."""
+        loan = self._locked(tx.conn, financed.loan_id)
+        if not 0 < amount_minor <= loan.principal_outstanding:
+            raise InvalidAmount("a refund pays down at most the principal outstanding")
+        cash = self._funder(loan.funder_id, loan.currency, AccountCode.LENDER_CASH)
+        move(
+            tx,
+            [
+                self._leg(
+                    f"refund:{request_id}",
+                    "loan",
+                    cash,
+                    self._loan_key(loan, AccountCode.LOAN_PRINCIPAL),
+                    amount_minor,
+                    CODE_REFUND_PRINCIPAL,
                 )
-            ).first()
-            if row is None:
-                raise NotFound(f"order {order_id} is not financed")
-            loan = self._locked(tx.conn, row.loan_id)
-            if self._event(tx.conn, request_id) is not None:
-                return loan
-            order = self.checkout.locked_order(tx, order_id)
-            if amount.currency != order.currency:
-                raise InvalidInput(f"the order is in {order.currency}, not {amount.currency}")
-            to_loan = min(amount.amount_minor, loan.principal_outstanding)
-            held = self._funder(loan.funder_id, loan.currency, AccountCode.LENDER_FUNDS_HELD)
-            parts = [(held, to_loan)]
-            excess = amount.amount_minor - to_loan
-            if excess:
-                parts.append(
-                    (wallet_key(self.tenant, "buyer", loan.buyer_id, loan.currency), excess)
-                )
-            self.checkout.book_refund(tx, order, request_id, parts, {"loan_id": loan.loan_id})
-            if to_loan:
-                cash = self._funder(loan.funder_id, loan.currency, AccountCode.LENDER_CASH)
-                move(
-                    tx,
-                    [
-                        self._leg(
-                            request_id,
-                            "loan",
-                            cash,
-                            self._loan_key(loan, AccountCode.LOAN_PRINCIPAL),
-                            to_loan,
-                            CODE_REFUND_PRINCIPAL,
-                        )
-                    ],
-                    insufficient="unreachable: capped at the outstanding principal",
-                )
-            loan = replace(loan, principal_outstanding=loan.principal_outstanding - to_loan)
-            self._record_event(tx.conn, request_id, loan, "refund", to_loan, 0, 0, to_loan)
-            self._reschedule(tx.conn, loan, to_loan)
-            return self._settle_if_paid(tx, loan)
+            ],
+            insufficient="unreachable: capped at the outstanding principal",
+        )
+        loan = replace(loan, principal_outstanding=loan.principal_outstanding - amount_minor)
+        self._record_event(
+            tx.conn, f"refund:{request_id}", loan, "refund", amount_minor, 0, 0, amount_minor
+        )
+        self._reschedule(tx.conn, loan, amount_minor)
+        self._settle_if_paid(tx, loan)
 
     # --- queries -------------------------------------------------------------------------------
     def get(self, loan_id: str) -> Loan:

@@ -5,6 +5,7 @@ the payment tables. Moves money only by asking the ledger for transfers, inside 
 with its own rows and domain events. Never writes the ledger's tables.
 """
 
+from embedfin.payments import refund_check as _refund_check  # registers the invariants
 from embedfin.payments import safeguarding as _safeguarding  # registers the invariant
 
-del _safeguarding
+del _safeguarding, _refund_check

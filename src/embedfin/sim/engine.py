@@ -38,7 +38,7 @@ from embedfin.payments.channel_checkout import ChannelPayments
 from embedfin.payments.channels import Outcome, default_channels
 from embedfin.payments.escrow import Checkout
 from embedfin.payments.escrow_bulk import OrderSpec
-from embedfin.payments.refunds import RefundsToOrigin
+from embedfin.payments.refunds import Refunds
 from embedfin.payments.routing import Router
 from embedfin.payments.settlement import settle_channel
 from embedfin.payments.settlement_batches import MerchantSettlement
@@ -157,7 +157,6 @@ class Simulation:
         self.router = router
         self.checkout = Checkout(self.ledger, self.tenant)
         self.payments = ChannelPayments(self.checkout, self.router)
-        self.refunds_to_origin = RefundsToOrigin(self.payments)
         cipher = load_cipher()
         self.wallets = Wallets(self.ledger, self.tenant, cipher=cipher)
         self.settlement = MerchantSettlement(self.ledger, self.tenant, cipher)
@@ -214,6 +213,8 @@ class Simulation:
             self.lending = Lending(self.checkout, default_catalog(JURISDICTIONS["CN"]))
             self.credit = CreditService(self.lending)
             ensure_champion(self.ledger)  # setup, not simulated trade
+        financing = self.lending if scenario.embedded_credit else None
+        self.give_back = Refunds(self.payments, financing=financing)
 
     # --- setup ---------------------------------------------------------------------------------
     def _open_shop(self) -> None:
@@ -461,10 +462,8 @@ class Simulation:
     def _refund(self, order_id: str, record: OrderRecord) -> None:
         """The whole order back to how it was paid: the loan first when it was financed."""
         money, request_id = Money(record.amount, self.s.currency), f"rf-{order_id}"
-        if record.financed:
-            self.lending.refund_financed(order_id, money, request_id)
-        else:
-            self.refunds_to_origin.refund(order_id, money, request_id)
+        self.give_back.refund(order_id, money, request_id)
+        if not record.financed:
             if record.channel is None:  # paid from the wallet: back to the wallet
                 record.buyer.wallet += record.amount
             else:  # the channel nets the refund from what it still owes today
