@@ -12,12 +12,13 @@ from collections import defaultdict
 from sqlalchemy import Connection, text
 
 from embedfin.ledger.check import CheckReport, register_invariant
+from embedfin.lending.chart import LendingAccountCode
 from embedfin.payments.chart import AccountCode
 
 _LOAN_COLUMNS = {
-    int(AccountCode.LOAN_PRINCIPAL): "principal_outstanding",
-    int(AccountCode.LOAN_INTEREST_DUE): "interest_due",
-    int(AccountCode.LOAN_FEES_DUE): "fees_due",
+    int(LendingAccountCode.LOAN_PRINCIPAL): "principal_outstanding",
+    int(LendingAccountCode.LOAN_INTEREST_DUE): "interest_due",
+    int(LendingAccountCode.LOAN_FEES_DUE): "fees_due",
 }
 
 
@@ -53,7 +54,7 @@ def lender_books_mirror_custody(conn: Connection, report: CheckReport) -> None:
             " FROM payment_accounts pa JOIN accounts a ON a.id = pa.account_id"
             " WHERE pa.owner_kind = 'funder' AND pa.code IN (:held, :cash)"
         ),
-        {"held": int(AccountCode.LENDER_FUNDS_HELD), "cash": int(AccountCode.LENDER_CASH)},
+        {"held": int(AccountCode.LENDER_FUNDS_HELD), "cash": int(LendingAccountCode.LENDER_CASH)},
     ).all():
         key = (tenant, owner, int(ledger))
         if code == AccountCode.LENDER_FUNDS_HELD:

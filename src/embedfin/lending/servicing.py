@@ -51,8 +51,28 @@ from embedfin.core.errors import (
 )
 from embedfin.core.money import Money
 from embedfin.db.tables import loan_events, loan_installments, loans, payment_accounts
+from embedfin.ledger.chart import ChartAccountCode
 from embedfin.ledger.service import LedgerTransaction
 from embedfin.ledger.types import Transfer
+from embedfin.lending.chart import (
+    CODE_DISBURSE,
+    CODE_DISBURSE_LENDER,
+    CODE_FEE,
+    CODE_FUND,
+    CODE_FUND_CAPITAL,
+    CODE_INTEREST,
+    CODE_LATE_FEE,
+    CODE_PLATFORM_FEE,
+    CODE_PLATFORM_FEE_LENDER,
+    CODE_PROVISION,
+    CODE_REFUND_PRINCIPAL,
+    CODE_REPAY,
+    CODE_REPAY_FEES,
+    CODE_REPAY_INTEREST,
+    CODE_REPAY_PRINCIPAL,
+    CODE_WRITE_OFF,
+    LendingAccountCode,
+)
 from embedfin.lending.products import Caps, PlanCatalog
 from embedfin.lending.schedules import Installment
 from embedfin.payments.accounts import open_accounts
@@ -61,16 +81,6 @@ from embedfin.payments.escrow import Checkout
 from embedfin.payments.moves import leg, move
 from embedfin.payments.requests import check_name, check_request_id
 from embedfin.payments.wallets import wallet_key
-
-CODE_FUND, CODE_FUND_CAPITAL = 5001, 5002
-CODE_DISBURSE, CODE_DISBURSE_LENDER = 5010, 5011
-CODE_FEE, CODE_INTEREST = 5020, 5021
-CODE_REPAY, CODE_REPAY_FEES, CODE_REPAY_INTEREST, CODE_REPAY_PRINCIPAL = 5030, 5031, 5032, 5033
-CODE_REFUND_PRINCIPAL = 5041
-CODE_LATE_FEE = 5050
-CODE_WRITE_OFF = 5060
-CODE_PROVISION = 5070
-CODE_PLATFORM_FEE, CODE_PLATFORM_FEE_LENDER = 5080, 5081
 
 #: Expected-loss rates by delinquency bucket for the loss allowance (a simple roll-rate table;
 #: the risk issue will estimate these from the book).
@@ -195,10 +205,10 @@ class Lending:
         return datetime.fromtimestamp(self.clock.now_ns() / NS_PER_SECOND, tz=UTC).date()
 
     # --- keys --------------------------------------------------------------------------------
-    def _funder(self, funder_id: str, code_: str, code: AccountCode) -> AccountKey:
+    def _funder(self, funder_id: str, code_: str, code: ChartAccountCode) -> AccountKey:
         return AccountKey(self.tenant, "funder", check_name("funder_id", funder_id), code_, code)
 
-    def _loan_key(self, loan: Loan, code: AccountCode) -> AccountKey:
+    def _loan_key(self, loan: Loan, code: LendingAccountCode) -> AccountKey:
         return AccountKey(self.tenant, "loan", loan.loan_id, loan.currency, code)
 
     # --- commands ------------------------------------------------------------------------------
@@ -209,8 +219,8 @@ class Lending:
             raise InvalidAmount("a deposit must be positive")
         reserve = platform_account(self.tenant, amount.currency, AccountCode.CLIENT_RESERVE)
         held = self._funder(funder_id, amount.currency, AccountCode.LENDER_FUNDS_HELD)
-        cash = self._funder(funder_id, amount.currency, AccountCode.LENDER_CASH)
-        capital = self._funder(funder_id, amount.currency, AccountCode.LENDER_CAPITAL)
+        cash = self._funder(funder_id, amount.currency, LendingAccountCode.LENDER_CASH)
+        capital = self._funder(funder_id, amount.currency, LendingAccountCode.LENDER_CAPITAL)
         with self.ledger.transaction() as tx:
             open_accounts(tx, [reserve, held, cash, capital])
             move(
@@ -275,11 +285,11 @@ class Lending:
                 line_id,
             )
             held = self._funder(funder_id, order.currency, AccountCode.LENDER_FUNDS_HELD)
-            cash = self._funder(funder_id, order.currency, AccountCode.LENDER_CASH)
-            fee_income = self._funder(funder_id, order.currency, AccountCode.FEE_INCOME)
+            cash = self._funder(funder_id, order.currency, LendingAccountCode.LENDER_CASH)
+            fee_income = self._funder(funder_id, order.currency, LendingAccountCode.FEE_INCOME)
             escrow = platform_account(self.tenant, order.currency, AccountCode.ESCROW)
-            principal = self._loan_key(loan, AccountCode.LOAN_PRINCIPAL)
-            fees_due = self._loan_key(loan, AccountCode.LOAN_FEES_DUE)
+            principal = self._loan_key(loan, LendingAccountCode.LOAN_PRINCIPAL)
+            fees_due = self._loan_key(loan, LendingAccountCode.LOAN_FEES_DUE)
             open_accounts(
                 tx,
                 [
@@ -289,7 +299,7 @@ class Lending:
                     escrow,
                     principal,
                     fees_due,
-                    self._loan_key(loan, AccountCode.LOAN_INTEREST_DUE),
+                    self._loan_key(loan, LendingAccountCode.LOAN_INTEREST_DUE),
                 ],
             )
             legs = [
@@ -307,7 +317,9 @@ class Lending:
                 commission = platform_account(
                     self.tenant, order.currency, AccountCode.COMMISSION_IN_RESERVE
                 )
-                expense = self._funder(funder_id, order.currency, AccountCode.PLATFORM_FEE_EXPENSE)
+                expense = self._funder(
+                    funder_id, order.currency, LendingAccountCode.PLATFORM_FEE_EXPENSE
+                )
                 open_accounts(tx, [commission, expense])
                 legs += [
                     self._leg(
@@ -475,7 +487,9 @@ class Lending:
                 if self.delinquency_of(tx.conn, loan, day)[0] < self.charge_off_dpd:
                     continue
                 loan = self._accrue_one(tx, loan, day)
-                loss = self._funder(loan.funder_id, loan.currency, AccountCode.CREDIT_LOSS_EXPENSE)
+                loss = self._funder(
+                    loan.funder_id, loan.currency, LendingAccountCode.CREDIT_LOSS_EXPENSE
+                )
                 open_accounts(tx, [loss])
                 legs = [
                     self._leg(
@@ -487,9 +501,9 @@ class Lending:
                         CODE_WRITE_OFF,
                     )
                     for code, amount in (
-                        (AccountCode.LOAN_FEES_DUE, loan.fees_due),
-                        (AccountCode.LOAN_INTEREST_DUE, loan.interest_due),
-                        (AccountCode.LOAN_PRINCIPAL, loan.principal_outstanding),
+                        (LendingAccountCode.LOAN_FEES_DUE, loan.fees_due),
+                        (LendingAccountCode.LOAN_INTEREST_DUE, loan.interest_due),
+                        (LendingAccountCode.LOAN_PRINCIPAL, loan.principal_outstanding),
                     )
                     if amount
                 ]
@@ -527,8 +541,8 @@ class Lending:
             for funder_id, code_ in self._funders_with_allowance(tx.conn):
                 target.setdefault((funder_id, code_), 0)
             for (funder_id, code_), wanted in sorted(target.items()):
-                allowance = self._funder(funder_id, code_, AccountCode.LOSS_ALLOWANCE)
-                expense = self._funder(funder_id, code_, AccountCode.CREDIT_LOSS_EXPENSE)
+                allowance = self._funder(funder_id, code_, LendingAccountCode.LOSS_ALLOWANCE)
+                expense = self._funder(funder_id, code_, LendingAccountCode.CREDIT_LOSS_EXPENSE)
                 open_accounts(tx, [allowance, expense])
                 found = tx.lookup_accounts([allowance.account_id])
                 now = found[0].credits_posted - found[0].debits_posted if found else 0
@@ -557,7 +571,7 @@ class Lending:
             select(payment_accounts.c.owner_id, payment_accounts.c.currency).where(
                 payment_accounts.c.tenant == self.tenant,
                 payment_accounts.c.owner_kind == "funder",
-                payment_accounts.c.code == int(AccountCode.LOSS_ALLOWANCE),
+                payment_accounts.c.code == int(LendingAccountCode.LOSS_ALLOWANCE),
             )
         ).all()
         return [(str(owner), str(code_)) for owner, code_ in rows]
@@ -590,7 +604,7 @@ class Lending:
                 )
             self.checkout.book_refund(tx, order, request_id, parts, {"loan_id": loan.loan_id})
             if to_loan:
-                cash = self._funder(loan.funder_id, loan.currency, AccountCode.LENDER_CASH)
+                cash = self._funder(loan.funder_id, loan.currency, LendingAccountCode.LENDER_CASH)
                 move(
                     tx,
                     [
@@ -598,7 +612,7 @@ class Lending:
                             request_id,
                             "loan",
                             cash,
-                            self._loan_key(loan, AccountCode.LOAN_PRINCIPAL),
+                            self._loan_key(loan, LendingAccountCode.LOAN_PRINCIPAL),
                             to_loan,
                             CODE_REFUND_PRINCIPAL,
                         )
@@ -650,13 +664,13 @@ class Lending:
         fees, interest, principal = waterfall(loan, amount)
         wallet = wallet_key(self.tenant, "buyer", loan.buyer_id, loan.currency)
         held = self._funder(loan.funder_id, loan.currency, AccountCode.LENDER_FUNDS_HELD)
-        cash = self._funder(loan.funder_id, loan.currency, AccountCode.LENDER_CASH)
+        cash = self._funder(loan.funder_id, loan.currency, LendingAccountCode.LENDER_CASH)
         open_accounts(tx, [wallet])
         legs = [self._leg(request_id, "repay", wallet, held, amount, CODE_REPAY)]
         for step, code, part, ledger_code in (
-            ("fees", AccountCode.LOAN_FEES_DUE, fees, CODE_REPAY_FEES),
-            ("interest", AccountCode.LOAN_INTEREST_DUE, interest, CODE_REPAY_INTEREST),
-            ("principal", AccountCode.LOAN_PRINCIPAL, principal, CODE_REPAY_PRINCIPAL),
+            ("fees", LendingAccountCode.LOAN_FEES_DUE, fees, CODE_REPAY_FEES),
+            ("interest", LendingAccountCode.LOAN_INTEREST_DUE, interest, CODE_REPAY_INTEREST),
+            ("principal", LendingAccountCode.LOAN_PRINCIPAL, principal, CODE_REPAY_PRINCIPAL),
         ):
             if part:
                 legs.append(
@@ -706,7 +720,7 @@ class Lending:
             loan.principal_outstanding, loan.annual_rate, days, loan.accrual_carry
         )
         if amount:
-            income = self._funder(loan.funder_id, loan.currency, AccountCode.INTEREST_INCOME)
+            income = self._funder(loan.funder_id, loan.currency, LendingAccountCode.INTEREST_INCOME)
             open_accounts(tx, [income])
             move(
                 tx,
@@ -714,7 +728,7 @@ class Lending:
                     self._leg(
                         f"accrual:{loan.loan_id}:{day.isoformat()}",
                         "interest",
-                        self._loan_key(loan, AccountCode.LOAN_INTEREST_DUE),
+                        self._loan_key(loan, LendingAccountCode.LOAN_INTEREST_DUE),
                         income,
                         amount,
                         CODE_INTEREST,
@@ -729,7 +743,7 @@ class Lending:
         return accrued
 
     def _charge_fee(self, tx: LedgerTransaction, loan: Loan, fee: int, request_id: str) -> Loan:
-        income = self._funder(loan.funder_id, loan.currency, AccountCode.FEE_INCOME)
+        income = self._funder(loan.funder_id, loan.currency, LendingAccountCode.FEE_INCOME)
         open_accounts(tx, [income])
         move(
             tx,
@@ -737,7 +751,7 @@ class Lending:
                 self._leg(
                     request_id,
                     "late_fee",
-                    self._loan_key(loan, AccountCode.LOAN_FEES_DUE),
+                    self._loan_key(loan, LendingAccountCode.LOAN_FEES_DUE),
                     income,
                     fee,
                     CODE_LATE_FEE,

@@ -40,16 +40,16 @@ from embedfin.db.tables import order_refunds
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.payments import escrow_bulk
 from embedfin.payments.accounts import open_accounts
-from embedfin.payments.chart import AccountCode, AccountKey, platform_account
-from embedfin.payments.escrow_bulk import BulkResult, OrderSpec, order_payload
-from embedfin.payments.fees import CommissionSchedule
-from embedfin.payments.moves import (
+from embedfin.payments.chart import (
     CODE_REFUND,
     CODE_REFUND_AFTER_RELEASE,
-    move,
-    order_leg,
-    release_account,
+    AccountCode,
+    AccountKey,
+    platform_account,
 )
+from embedfin.payments.escrow_bulk import BulkResult, OrderSpec, order_payload
+from embedfin.payments.fees import CommissionSchedule
+from embedfin.payments.moves import move, order_leg, release_account
 from embedfin.payments.requests import check_name, check_request_id
 from embedfin.payments.wallets import wallet_key
 
