@@ -35,7 +35,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from types import MappingProxyType
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from embedfin.core.errors import ChartConflict, NotFound
 from embedfin.ledger.types import U16_MAX, AccountFlags
@@ -116,14 +116,13 @@ class TransferType:
     owner: str
 
 
-class ChartAccountCode(Protocol):
-    """A member of a context's account-code ``IntEnum``: an int that knows its account type
-    (so an account can be opened with the right flags without a global registry)."""
-
-    def __int__(self) -> int: ...
+class ChartAccountCode(IntEnum):
+    """The base of each context's account-code enum: a member is an int that knows its account
+    type, so an account can be opened with the right flags without a global registry."""
 
     @property
-    def account_type(self) -> AccountType: ...
+    def account_type(self) -> AccountType:
+        raise NotImplementedError  # each context's enum answers from its block
 
 
 def account_type(

@@ -45,11 +45,10 @@ platform fee lender        5081  platform fee expense → lender cash
 
 from __future__ import annotations
 
-from enum import IntEnum
-
 from embedfin.ledger.chart import (
     AccountType,
     Block,
+    ChartAccountCode,
     CodeRange,
     NormalSide,
     TransferType,
@@ -60,7 +59,7 @@ from embedfin.ledger.types import AccountFlags
 CONTEXT = "lending"
 
 
-class LendingAccountCode(IntEnum):
+class LendingAccountCode(ChartAccountCode):
     """Lending's account codes (the first table above)."""
 
     LENDER_CASH = 1100

@@ -69,7 +69,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from enum import IntEnum
 from functools import lru_cache
 
 from embedfin.core.ids import U128_MAX
@@ -88,7 +87,7 @@ from embedfin.ledger.types import Account, AccountFlags
 CONTEXT = "payments"
 
 
-class AccountCode(IntEnum):
+class AccountCode(ChartAccountCode):
     """Payments' account codes (the table above)."""
 
     CLIENT_RESERVE = 1
@@ -238,17 +237,21 @@ class AccountKey:
     @property
     def account_id(self) -> int:
         """A stable u128 derived from the key: the same key always names the same account."""
-        return _account_id(
-            self.tenant, self.owner_kind, self.owner_id, self.currency, int(self.code)
-        )
+        return _account_id(self.tenant, self.owner_kind, self.owner_id, self.currency, self.code)
 
     @property
     def ledger(self) -> int:
         return currency(self.currency).numeric
 
     def account(self) -> Account:
-        flags = int(self.code.account_type.flags)
-        return Account(self.account_id, self.ledger, int(self.code), flags)
+        return Account(self.account_id, self.ledger, int(self.code), _flags(self.code))
+
+
+@lru_cache(maxsize=64)
+def _flags(code: ChartAccountCode) -> int:
+    """The ledger flags of an account at this chart position (cached: new accounts come by
+    the thousand)."""
+    return int(code.account_type.flags)
 
 
 @lru_cache(maxsize=200_000)
