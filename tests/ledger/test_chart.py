@@ -151,9 +151,3 @@ def test_a_range_holds_only_u16_codes_above_zero(first: int, last: int) -> None:
 def test_an_account_type_is_named_after_its_enum_member() -> None:
     made = account_type(ShopCode.TAKINGS, NormalSide.CREDIT, "the day's sales", owner="shop")
     assert (made.code, made.name, made.flags) == (2, "takings", AccountFlags.NONE)
-
-
-def test_a_balance_is_read_on_the_normal_side() -> None:
-    takings = account_type(ShopCode.TAKINGS, NormalSide.CREDIT, "sales", owner="shop")
-    assert till().balance(debits=500, credits=200) == 300
-    assert takings.balance(debits=500, credits=200) == -300

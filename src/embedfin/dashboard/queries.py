@@ -14,7 +14,6 @@ from functools import cache
 
 from sqlalchemy import Connection, and_, func, select
 
-from embedfin.bootstrap import build_chart
 from embedfin.core.clock import NS_PER_SECOND
 from embedfin.db.tables import (
     accounts,
@@ -111,6 +110,8 @@ class MerchantFigures:
 @cache
 def _debit_normal() -> frozenset[int]:
     """Account codes whose balance is debits − credits (assets and expenses) in the chart."""
+    from embedfin.bootstrap import build_chart  # the composition root wires the dashboard too
+
     return frozenset(t.code for t in build_chart().accounts if t.normal is NormalSide.DEBIT)
 
 

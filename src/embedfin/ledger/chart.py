@@ -94,10 +94,6 @@ class AccountType:
     description: str
     owner: str
 
-    def balance(self, debits: int, credits: int) -> int:
-        """The balance on the normal side (positive when the account holds what it should)."""
-        return debits - credits if self.normal is NormalSide.DEBIT else credits - debits
-
 
 @dataclass(frozen=True, slots=True)
 class TransferType:
@@ -106,7 +102,7 @@ class TransferType:
     Attributes:
         code: the u16 stored in ``transfers.code``.
         name: snake_case, unique in the chart (``order_payment``).
-        description: one line for people: what moved from where to where.
+        description: one line for people: why the money moved.
         owner: the context that declared it.
     """
 
