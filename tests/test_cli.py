@@ -116,9 +116,13 @@ def test_ledger_lookups_show_accounts_and_transfers(
     shown = runner.invoke(app, ["ledger", "account", escrow, "--db", url, "--json"])
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.output)["code"] == 300
+    assert json.loads(shown.output)["code_name"] == "escrow"
+    assert "300 escrow" in runner.invoke(app, ["ledger", "account", escrow, "--db", url]).output
     listed = runner.invoke(app, ["ledger", "transfers", escrow, "--db", url, "--json"])
     page = json.loads(listed.output)
     assert page["object"] == "list"
+    escrow_moves = {"order_payment", "release", "commission", "refund", "channel_payment"}
+    assert {t["code_name"] for t in page["data"]} <= escrow_moves | {"wallet_hold", "disburse"}
     assert touched > 20  # every checkout and release of the simulated days
     assert (len(page["data"]), page["has_more"]) == (20, True)
     first = json.loads(
@@ -129,6 +133,20 @@ def test_ledger_lookups_show_accounts_and_transfers(
     assert (len(first["data"]), first["has_more"]) == (5, True)
     bad = runner.invoke(app, ["ledger", "account", "not-an-id", "--db", url])
     assert bad.exit_code != 0
+
+
+def test_ledger_chart_lists_every_code_with_its_name_and_owner() -> None:
+    listed = runner.invoke(app, ["ledger", "chart", "--json"])
+    assert listed.exit_code == 0, listed.output
+    chart = json.loads(listed.output)
+    assert [b["context"] for b in chart["blocks"]] == ["payments", "lending"]
+    escrow = next(a for a in chart["accounts"] if a["code"] == 300)
+    assert (escrow["name"], escrow["normal"], escrow["owner"]) == ("escrow", "credit", "payments")
+    repay = next(t for t in chart["transfers"] if t["code"] == 5030)
+    assert (repay["name"], repay["owner"]) == ("repay", "lending")
+    table = runner.invoke(app, ["ledger", "chart"]).output
+    assert "order_payment" in table
+    assert "lender_cash" in table
 
 
 @pytest.mark.parametrize("section", ["The ledger in five minutes", "Payments (escrow checkout)"])

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 import embedfin.lending  # noqa: F401  (registers the lending invariants for `check`)
 import embedfin.payments  # noqa: F401  (registers the payments invariants for `check`)
+from embedfin.bootstrap import build_chart
 from embedfin.core.errors import EmbedfinError
 from embedfin.core.ids import format_id, parse_id
 from embedfin.core.money import Money, currency_by_numeric, format_money
@@ -328,15 +329,16 @@ def ledger_account(account_id: str, db: DbOption = None, as_json: JsonOption = F
         err.print(f"no account {account_id}")
         raise typer.Exit(1)
     a = found[0]
+    code_name = build_chart().name_of_account(a.code)
     if as_json:
-        print(json.dumps(a._asdict() | {"id": format_id(a.id)}))
+        print(json.dumps(a._asdict() | {"id": format_id(a.id), "code_name": code_name}))
         return
     table = Table(title=f"account {format_id(a.id)}")
     table.add_column("field")
     table.add_column("value", justify="right")
     for key, value in a._asdict().items():
         shown = _amount(value, a.ledger) if key.startswith(("debits", "credits")) else str(value)
-        table.add_row(key, shown)
+        table.add_row(key, f"{shown} {code_name}" if key == "code" else shown)
     out.print(table)
 
 
@@ -355,6 +357,7 @@ def ledger_transfers(
         limit=limit,
         starting_after=parse_id(starting_after) if starting_after else None,
     )
+    chart = build_chart()
     if as_json:
         print(
             json.dumps(
@@ -366,6 +369,7 @@ def ledger_transfers(
                             "id": format_id(t.id),
                             "debit_account_id": format_id(t.debit_account_id),
                             "credit_account_id": format_id(t.credit_account_id),
+                            "code_name": chart.name_of_transfer(t.code),
                         }
                         for t in page.items
                     ],
@@ -383,13 +387,49 @@ def ledger_transfers(
             format_id(t.debit_account_id),
             format_id(t.credit_account_id),
             _amount(t.amount, t.ledger),
-            str(t.code),
+            f"{t.code} {chart.name_of_transfer(t.code)}",
             str(t.flags),
             str(t.timestamp),
         )
     out.print(table)
     if page.next_cursor:
         out.print(f"more: --starting-after {format_id(page.next_cursor)}")
+
+
+@ledger_app.command("chart")
+def ledger_chart(as_json: JsonOption = False) -> None:
+    """The chart: every account code and transfer code, its name and the context that owns it."""
+    chart = build_chart()
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "blocks": [
+                        {
+                            "context": b.context,
+                            "account_codes": [b.account_codes.first, b.account_codes.last],
+                            "transfer_codes": [b.transfer_codes.first, b.transfer_codes.last],
+                        }
+                        for b in chart.blocks
+                    ],
+                    "accounts": [dataclasses.asdict(t) for t in chart.accounts],
+                    "transfers": [dataclasses.asdict(t) for t in chart.transfers],
+                }
+            )
+        )
+        return
+    accounts = Table(title="account codes")
+    for column in ("code", "name", "normal", "owner", "description"):
+        accounts.add_column(column, justify="right" if column == "code" else "left")
+    for a in chart.accounts:
+        accounts.add_row(str(a.code), a.name, str(a.normal), a.owner, a.description)
+    transfers = Table(title="transfer codes")
+    for column in ("code", "name", "owner", "description"):
+        transfers.add_column(column, justify="right" if column == "code" else "left")
+    for t in chart.transfers:
+        transfers.add_row(str(t.code), t.name, t.owner, t.description)
+    out.print(accounts)
+    out.print(transfers)
 
 
 # --- API, tenants, security ----------------------------------------------------------------------

@@ -245,6 +245,22 @@ def test_a_full_refund_after_release_takes_the_merchants_share_and_the_commissio
     assert_books_balance(ledger)
 
 
+def test_a_refund_after_the_commission_was_swept_brings_the_cash_back_into_the_reserve(
+    checkout: Checkout, refunds: Refunds, ledger: Ledger
+) -> None:
+    place(checkout)
+    checkout.pay_with_wallet("o-1")
+    checkout.ship("o-1", "T-1")
+    checkout.confirm_receipt("o-1")  # commission 500
+    settle_channel(ledger, TENANT, "card", usd(50_000), usd(0), "stl-1")
+    MerchantSettlement(ledger, TENANT).sweep_commission("USD", "sweep-1")
+    refunds.refund("o-1", usd(11_000), "r-1")  # the whole commission comes back out of revenue
+    assert wallet(checkout) == 50_000
+    revenue = platform_account(TENANT, "USD", AccountCode.COMMISSION_REVENUE)
+    assert balance(ledger, revenue) == 0
+    assert_books_balance(ledger)  # safeguarding holds: operating cash went back into the reserve
+
+
 def test_refund_after_release_fails_when_the_merchant_cannot_cover_its_share(
     checkout: Checkout, refunds: Refunds, ledger: Ledger
 ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache
 
 from sqlalchemy import Connection, and_, func, select
 
@@ -26,12 +27,12 @@ from embedfin.db.tables import (
     payouts,
     wallet_movements,
 )
+from embedfin.ledger.chart import NormalSide
 from embedfin.ledger.check import CheckReport, check
 from embedfin.lending import invariants as _lending_invariants  # noqa: F401 - registers checks
 from embedfin.payments import safeguarding as _safeguarding  # noqa: F401 - registers checks
 from embedfin.payments.chart import (
     CUSTOMER_LIABILITIES,
-    DEBIT_NORMAL,
     SAFEGUARDED_ASSETS,
     UNSWEPT_PLATFORM_FUNDS,
     AccountCode,
@@ -106,6 +107,14 @@ class MerchantFigures:
     payouts: list[tuple[str, int, int]] = field(default_factory=list)  # batch, amount, at
 
 
+@cache
+def _debit_normal() -> frozenset[int]:
+    """Account codes whose balance is debits − credits (assets and expenses) in the chart."""
+    from embedfin.bootstrap import build_chart  # the composition root wires the dashboard too
+
+    return frozenset(t.code for t in build_chart().accounts if t.normal is NormalSide.DEBIT)
+
+
 def balances_by_code(
     conn: Connection, tenant: str, owner: tuple[str, str] | None = None
 ) -> dict[tuple[str, int], int]:
@@ -126,9 +135,10 @@ def balances_by_code(
     if owner is not None:
         query = query.where(pa.owner_kind == owner[0], pa.owner_id == owner[1])
     found: dict[tuple[str, int], int] = {}
+    debit_normal = _debit_normal()
     for code, account_code, debits, credits in conn.execute(query).all():
         net = int(debits) - int(credits)
-        found[(code, int(account_code))] = net if account_code in DEBIT_NORMAL else -net
+        found[(code, int(account_code))] = net if account_code in debit_normal else -net
     return found
 
 

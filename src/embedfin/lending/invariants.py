@@ -15,14 +15,14 @@ from collections import defaultdict
 from sqlalchemy import Connection, text
 
 from embedfin.ledger.check import CheckReport, register_invariant
-from embedfin.lending.servicing import CODE_REFUND_PRINCIPAL
+from embedfin.lending.chart import CODE_REFUND_PRINCIPAL, LendingAccountCode
 from embedfin.payments.chart import AccountCode
 from embedfin.payments.refund_check import refunded_per_order
 
 _LOAN_COLUMNS = {
-    int(AccountCode.LOAN_PRINCIPAL): "principal_outstanding",
-    int(AccountCode.LOAN_INTEREST_DUE): "interest_due",
-    int(AccountCode.LOAN_FEES_DUE): "fees_due",
+    int(LendingAccountCode.LOAN_PRINCIPAL): "principal_outstanding",
+    int(LendingAccountCode.LOAN_INTEREST_DUE): "interest_due",
+    int(LendingAccountCode.LOAN_FEES_DUE): "fees_due",
 }
 
 
@@ -58,7 +58,7 @@ def lender_books_mirror_custody(conn: Connection, report: CheckReport) -> None:
             " FROM payment_accounts pa JOIN accounts a ON a.id = pa.account_id"
             " WHERE pa.owner_kind = 'funder' AND pa.code IN (:held, :cash)"
         ),
-        {"held": int(AccountCode.LENDER_FUNDS_HELD), "cash": int(AccountCode.LENDER_CASH)},
+        {"held": int(AccountCode.LENDER_FUNDS_HELD), "cash": int(LendingAccountCode.LENDER_CASH)},
     ).all():
         key = (tenant, owner, int(ledger))
         if code == AccountCode.LENDER_FUNDS_HELD:
@@ -98,7 +98,7 @@ def financed_refunds_reduce_loans(conn: Connection, report: CheckReport) -> None
                 " WHERE pa.owner_kind = 'loan' AND pa.code = :principal AND t.code = :refund"
                 " GROUP BY pa.tenant, pa.owner_id"
             ),
-            {"principal": int(AccountCode.LOAN_PRINCIPAL), "refund": CODE_REFUND_PRINCIPAL},
+            {"principal": int(LendingAccountCode.LOAN_PRINCIPAL), "refund": CODE_REFUND_PRINCIPAL},
         ).all()
     }
     for tenant, loan_id, order_id in conn.execute(

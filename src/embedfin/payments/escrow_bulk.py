@@ -40,14 +40,15 @@ from embedfin.core.money import currency
 from embedfin.ledger.service import LedgerTransaction
 from embedfin.ledger.types import BATCH_MAX, CreateTransferResult, Transfer, TransferFlags
 from embedfin.payments.accounts import open_accounts
-from embedfin.payments.chart import AccountCode, AccountKey, platform_account
-from embedfin.payments.moves import (
+from embedfin.payments.chart import (
     CODE_COMMISSION,
     CODE_ORDER_PAYMENT,
     CODE_RELEASE,
-    order_leg,
-    release_account,
+    AccountCode,
+    AccountKey,
+    platform_account,
 )
+from embedfin.payments.moves import order_leg, release_account
 from embedfin.payments.requests import check_name
 from embedfin.payments.wallets import wallet_key
 

@@ -20,10 +20,13 @@ from collections import defaultdict
 from sqlalchemy import Connection, text
 
 from embedfin.ledger.check import CheckReport, register_invariant
-from embedfin.payments.chart import AccountCode
-from embedfin.payments.moves import CODE_REFUND, CODE_REFUND_AFTER_RELEASE
+from embedfin.payments.chart import (
+    CODE_REFUND,
+    CODE_REFUND_AFTER_RELEASE,
+    CODE_REFUND_COMMISSION,
+    AccountCode,
+)
 from embedfin.payments.refund_policy import RefundSplit
-from embedfin.payments.refunds import CODE_REFUND_COMMISSION
 
 _SAMPLE = 10
 OrderKey = tuple[str, str]  # (tenant, order id)

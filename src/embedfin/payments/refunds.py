@@ -46,9 +46,18 @@ from embedfin.ledger.types import Transfer
 from embedfin.payments.accounts import open_accounts
 from embedfin.payments.channel_checkout import ChannelPayments
 from embedfin.payments.channels import ChannelError, Outcome
-from embedfin.payments.chart import AccountCode, AccountKey, channel_clearing, platform_account
+from embedfin.payments.chart import (
+    CODE_REFUND,
+    CODE_REFUND_AFTER_RELEASE,
+    CODE_REFUND_COMMISSION,
+    CODE_REFUND_COMMISSION_FUNDING,
+    AccountCode,
+    AccountKey,
+    channel_clearing,
+    platform_account,
+)
 from embedfin.payments.escrow_bulk import order_payload
-from embedfin.payments.moves import CODE_REFUND, CODE_REFUND_AFTER_RELEASE, move, order_leg
+from embedfin.payments.moves import move, order_leg
 from embedfin.payments.refund_policy import (
     Funding,
     RefundSplit,
@@ -59,11 +68,6 @@ from embedfin.payments.refund_policy import (
 )
 from embedfin.payments.requests import check_request_id, transfer_id
 from embedfin.payments.wallets import wallet_key
-
-#: Commission the platform gives back on a refund after release; and, when that commission was
-#: already swept out of the reserve, the platform's cash that goes back into the reserve with it.
-CODE_REFUND_COMMISSION = 2006
-CODE_REFUND_COMMISSION_FUNDING = 2007
 
 REASONS = ("refund", "cancel", "dispute", "return", "chargeback")
 
@@ -374,8 +378,8 @@ class Refunds:
                     self.tenant,
                     order.order_id,
                     f"refund_funding:{order.order_id}:{int(refunded_after)}",
-                    operating,
                     reserve,
+                    operating,
                     from_revenue,
                     CODE_REFUND_COMMISSION_FUNDING,
                 )
@@ -503,8 +507,8 @@ def _same_request(record: dict[str, Any], order_id: str, reason: str, amount: Mo
 
 
 def _code(source: AccountKey) -> int:
-    if source.code is AccountCode.ESCROW:
+    if source.code == AccountCode.ESCROW:
         return CODE_REFUND
-    if source.code in (AccountCode.COMMISSION_IN_RESERVE, AccountCode.COMMISSION_REVENUE):
+    if source.code in {AccountCode.COMMISSION_IN_RESERVE, AccountCode.COMMISSION_REVENUE}:
         return CODE_REFUND_COMMISSION
     return CODE_REFUND_AFTER_RELEASE

@@ -24,15 +24,19 @@ from embedfin.db.tables import merchant_bank_accounts, merchants, payment_accoun
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.ledger.types import CreateTransferResult, Transfer
 from embedfin.payments.accounts import open_accounts
-from embedfin.payments.chart import AccountCode, AccountKey, platform_account
+from embedfin.payments.chart import (
+    CODE_PAYOUT,
+    CODE_SWEEP_CASH,
+    CODE_SWEEP_REVENUE,
+    CODE_T1_SETTLEMENT,
+    AccountCode,
+    AccountKey,
+    platform_account,
+)
 from embedfin.payments.moves import move
 from embedfin.payments.requests import check_bank_account, check_name, transfer_id
 from embedfin.security.crypto import FieldCipher, load_cipher
 
-CODE_T1_SETTLEMENT = 3001
-CODE_PAYOUT = 3002
-CODE_SWEEP_CASH = 3003
-CODE_SWEEP_REVENUE = 3004
 R = CreateTransferResult
 
 
