@@ -24,7 +24,8 @@ def test_events_page_newest_first_and_stay_in_their_tenant(ledger: Ledger) -> No
     with ledger.reader() as conn:
         first, more = event_stream.list_events(conn, "shop-1", 2)
         rest, last = event_stream.list_events(conn, "shop-1", 2, "evt_" + first[-1].event.event_id)
-    assert more and not last
+    assert more
+    assert not last
     assert [e.event.aggregate_id for e in first + rest] == ["o-4", "o-2", "o-1"]
     assert first[0].event.payload == {"n": 4}
 
@@ -41,7 +42,8 @@ def test_an_event_is_found_by_id_in_its_tenant_only(ledger: Ledger) -> None:
     event_id = _event(1).event_id
     with ledger.reader() as conn:
         found = event_stream.find_event(conn, "shop-1", "evt_" + event_id)
-        assert found is not None and found.event.type == "order_paid"
+        assert found is not None
+        assert found.event.type == "order_paid"
         assert event_stream.find_event(conn, "shop-2", event_id) is None
         with pytest.raises(NotFound):
             event_stream.list_events(conn, "shop-2", 10, event_id)
