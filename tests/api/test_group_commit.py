@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from embedfin.api.group_commit import CheckoutJob
-from embedfin.api.platform import fingerprint_digest
-from embedfin.api.schemas import CheckoutCreate
+from embedfin.api.idempotency import fingerprint_digest
+from embedfin.api.schemas.orders import CheckoutCreate
 from embedfin.core.errors import EmbedfinError
 from embedfin.db.tables import orders
 from embedfin.ledger.check import check
