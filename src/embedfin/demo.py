@@ -153,10 +153,10 @@ class Demo:
         return report
 
     def check(self) -> CheckReport:
-        from embedfin.dashboard.queries import invariants
+        from embedfin.dashboard.queries.health import ledger_check
 
         with self.ledger.reader() as conn:
-            return invariants(conn)
+            return ledger_check(conn)
 
     def stop(self) -> None:
         if self._server is not None:
