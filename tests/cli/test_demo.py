@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from embedfin.bootstrap import check_all
 from embedfin.cli import app
 from embedfin.db.engine import make_engine
-from embedfin.ledger.check import check
 from tests.cli.helpers import DEMO, runner
 
 
@@ -25,7 +25,7 @@ def test_demo_serves_simulates_checks_and_exits(
     assert re.search(r"operator key\s+efk_", result.output)
     engine = make_engine(f"sqlite:///{tmp_path / 'embedfin-data' / 'demo.db'}")
     with engine.connect() as conn:
-        assert check(conn).ok
+        assert check_all(conn).ok
         paid = conn.execute(text("SELECT COUNT(*) FROM orders WHERE paid_at > 0")).scalar_one()
         tenants = conn.execute(text("SELECT COUNT(*) FROM tenants")).scalar_one()
     engine.dispose()
@@ -42,13 +42,15 @@ def test_demo_serves_simulates_checks_and_exits(
 def test_demo_exit_after_fails_when_an_invariant_breaks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from embedfin.ledger import check as check_module
+    from embedfin import bootstrap
+    from embedfin.ledger.check import CheckReport
 
-    def always_broken(_conn: object, report: check_module.CheckReport) -> None:
+    def always_broken(_conn: object, report: CheckReport) -> None:
         report.fail("test_invariant", "broken on purpose")
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setitem(check_module._EXTRA, "test_invariant", always_broken)
+    invariants = [*bootstrap.INVARIANTS, ("test_invariant", always_broken)]
+    monkeypatch.setattr(bootstrap, "INVARIANTS", invariants)
     result = runner.invoke(app, DEMO)
     assert result.exit_code == 1, result.output
     assert "BROKEN" in result.output

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from embedfin.bootstrap import check_all
 from embedfin.commerce.orders import OrderLine, OrderStatus
 from embedfin.core.clock import ManualClock
 from embedfin.core.errors import (
@@ -18,7 +19,6 @@ from embedfin.core.errors import (
     LimitExceeded,
 )
 from embedfin.core.money import Money
-from embedfin.ledger.check import check
 from embedfin.ledger.service import Ledger
 from embedfin.lending.products import JURISDICTIONS, default_catalog
 from embedfin.lending.schedules import Installment
@@ -77,7 +77,7 @@ def top_up(lending: Lending, minor: int, buyer: str = "b-1", ref: str = "t") -> 
 
 def books_ok(lending: Lending) -> None:
     with lending.ledger.reader() as conn:
-        report = check(conn)
+        report = check_all(conn)
     assert report.ok, report.violations
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from embedfin.bootstrap import check_all
 from embedfin.commerce.orders import DAY_NS, GoodsKind, OrderLine, OrderStatus
 from embedfin.core.clock import ManualClock
 from embedfin.core.errors import (
@@ -17,7 +18,6 @@ from embedfin.core.errors import (
     NotFound,
 )
 from embedfin.core.money import Money
-from embedfin.ledger.check import check
 from embedfin.ledger.service import Ledger
 from embedfin.payments.channel_checkout import ChannelPayments
 from embedfin.payments.channels import default_channels
@@ -91,7 +91,7 @@ def wallet(checkout: Checkout) -> int:
 
 def assert_books_balance(ledger: Ledger) -> None:
     with ledger.engine.connect() as conn:
-        report = check(conn)
+        report = check_all(conn)
     assert report.ok, report.violations
 
 

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
+from embedfin.bootstrap import check_all
 from embedfin.commerce.aftersales import AfterSales
 from embedfin.commerce.orders import OrderLine, OrderStatus
 from embedfin.core.clock import ManualClock
@@ -25,7 +26,6 @@ from embedfin.core.money import Money
 from embedfin.db.engine import make_engine
 from embedfin.db.migrate import upgrade
 from embedfin.db.scratch import scratch_database
-from embedfin.ledger.check import check
 from embedfin.ledger.service import Ledger
 from embedfin.lending.products import JURISDICTIONS, default_catalog
 from embedfin.lending.servicing import Lending
@@ -259,7 +259,7 @@ def test_refund_goes_back_where_the_money_came_from(
     elif now.refunded == TOTAL:
         assert order.status is OrderStatus.CLOSED
     with store.connect() as conn:
-        report = check(conn)
+        report = check_all(conn)
     assert report.ok, report.violations
 
 
@@ -309,7 +309,7 @@ def test_random_sequences_never_refund_beyond_a_source(
         assert now.card <= {"card": TOTAL, "split": CARD_PART}.get(method, 0)
         assert now.loan >= 0
     with sqlite_store.connect() as conn:
-        report = check(conn)
+        report = check_all(conn)
     assert report.ok, report.violations
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from embedfin.bootstrap import check_all
 from embedfin.commerce.orders import DAY_NS, OrderLine
 from embedfin.core.clock import ManualClock
 from embedfin.core.errors import InvalidInput, LedgerRejected, NotFound
 from embedfin.core.money import Money
-from embedfin.ledger.check import check
 from embedfin.ledger.service import Ledger
 from embedfin.payments.chart import AccountCode, AccountKey, platform_account
 from embedfin.payments.escrow import Checkout
@@ -66,7 +66,7 @@ def merchant(code: AccountCode, who: str = "m-t1") -> AccountKey:
 
 def books_balance(shop: Checkout) -> None:
     with shop.ledger.engine.connect() as conn:
-        report = check(conn)
+        report = check_all(conn)
     assert report.ok, report.violations
 
 

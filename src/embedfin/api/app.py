@@ -129,7 +129,7 @@ class Worker:
         with self.platform.read() as conn:
             due = due_for_auto_confirm(conn, self.platform.clock.now_ns(), 500)
         for tenant in sorted({t for t, _ in due}):
-            self.platform.checkout(tenant).auto_confirm_due()
+            self.platform.tenant(tenant).checkout.auto_confirm_due()
         self._passes += 1
         if self._passes % 60 == 1:
             self.platform.purge_idempotency_keys()

@@ -29,11 +29,11 @@ from embedfin.api.auth import Principal
 from embedfin.api.idempotency import Body, holds_key_lock, stored_responses
 from embedfin.api.problems import IdempotencyInFlight, error_body
 from embedfin.api.schemas.orders import CheckoutCreate, OrderOut
+from embedfin.bootstrap import TenantServices
 from embedfin.commerce.customers import known_customers
 from embedfin.commerce.orders import OrderLine
 from embedfin.core.errors import EmbedfinError, IdempotencyMismatch, NotFound
 from embedfin.ledger.service import Ledger, LedgerTransaction
-from embedfin.payments.escrow import Checkout
 from embedfin.payments.escrow_bulk import OrderSpec
 
 log = logging.getLogger("embedfin.api")
@@ -42,13 +42,13 @@ Answer = tuple[int, Body, bool]
 
 
 class BatchHost(Protocol):
-    """What the batcher needs of the platform: its ledger, a tenant's checkout service and the
+    """What the batcher needs of the platform: its ledger, a tenant's services and the
     Idempotency-Key store (a protocol, so this module does not import ``api.platform``)."""
 
     @property
     def ledger(self) -> Ledger: ...
 
-    def checkout(self, tenant: str) -> Checkout: ...
+    def tenant(self, tenant: str) -> TenantServices: ...
 
     def store_responses(
         self, conn: Connection, answers: Sequence[tuple[tuple[str, str], str, int, Body]]
@@ -198,7 +198,7 @@ class CheckoutBatcher:
         answers: dict[int, Answer | EmbedfinError],
     ) -> set[int]:
         """Run the jobs in a savepoint; the ids of failed jobs (then nothing was kept)."""
-        checkout = self.platform.checkout(jobs[0].principal.tenant)
+        checkout = self.platform.tenant(jobs[0].principal.tenant).checkout
         failed: set[int] = set()
         try:
             with tx.savepoint():

@@ -14,7 +14,6 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import Connection
 
@@ -32,24 +31,12 @@ from embedfin.api.idempotency import (
 from embedfin.api.problems import IdempotencyInFlight, RateLimited, error_body
 from embedfin.api.ratelimit import TokenBuckets
 from embedfin.api.webhooks import Webhooks
-from embedfin.commerce.aftersales import AfterSales
+from embedfin.bootstrap import Services, TenantServices
 from embedfin.core.clock import NS_PER_SECOND, Clock
 from embedfin.core.errors import EmbedfinError, IdempotencyMismatch
-from embedfin.credit.service import CreditService, ensure_champion
 from embedfin.ledger.service import Ledger
-from embedfin.lending.cards import CreditLines
-from embedfin.lending.products import JURISDICTIONS, default_catalog
-from embedfin.lending.servicing import Lending
-from embedfin.payments.channel_checkout import ChannelPayments
 from embedfin.payments.channels import default_channels
-from embedfin.payments.cross_border import CrossBorderCheckout
-from embedfin.payments.escrow import Checkout
-from embedfin.payments.fx import Fx
-from embedfin.payments.reconciliation import Reconciliation
-from embedfin.payments.refunds import Refunds
 from embedfin.payments.routing import Router
-from embedfin.payments.settlement_batches import MerchantSettlement
-from embedfin.payments.wallets import Wallets
 from embedfin.security import audit
 from embedfin.security.crypto import FieldCipher, load_cipher
 
@@ -99,103 +86,25 @@ class Platform:
         self.webhooks = Webhooks(
             self.engine, self.cipher, self.clock, self.settings.webhook_max_attempts
         )
-        self._services: dict[tuple[str, str], Any] = {}
+        self.services = Services(
+            ledger,
+            router=self.router,
+            cipher=self.cipher,
+            jurisdiction=self.settings.jurisdiction,
+            funder_id=self.settings.funder_id,
+        )
         self.batcher = CheckoutBatcher(self)
         self._inflight: set[tuple[str, str]] = set()
         self._inflight_lock = threading.Lock()
 
     # --- services of a tenant -------------------------------------------------------------------
-    def _service(self, kind: str, tenant: str, make: Callable[[], Any]) -> Any:
-        key = (kind, tenant)
-        found = self._services.get(key)
-        if found is None:
-            found = self._services[key] = make()
-        return found
-
-    def checkout(self, tenant: str) -> Checkout:
-        made: Checkout = self._service("checkout", tenant, lambda: Checkout(self.ledger, tenant))
-        return made
-
-    def channel_payments(self, tenant: str) -> ChannelPayments:
-        made: ChannelPayments = self._service(
-            "channels", tenant, lambda: ChannelPayments(self.checkout(tenant), self.router)
-        )
-        return made
-
-    def cross_border(self, tenant: str) -> CrossBorderCheckout:
-        made: CrossBorderCheckout = self._service(
-            "cross_border",
-            tenant,
-            lambda: CrossBorderCheckout(self.checkout(tenant), self.fx(tenant)),
-        )
-        return made
+    def tenant(self, tenant: str) -> TenantServices:
+        """The tenant's services, wired by the composition root (built once per tenant)."""
+        return self.services.tenant(tenant)
 
     @property
     def funder_id(self) -> str:
         return self.settings.funder_id
-
-    def lending(self, tenant: str) -> Lending:
-        def make() -> Lending:
-            catalog = default_catalog(JURISDICTIONS[self.settings.jurisdiction])
-            return Lending(self.checkout(tenant), catalog)
-
-        made: Lending = self._service("lending", tenant, make)
-        return made
-
-    def credit(self, tenant: str) -> CreditService:
-        def make() -> CreditService:
-            self._ensure_model()
-            return CreditService(self.lending(tenant), default_funder=self.funder_id)
-
-        made: CreditService = self._service("credit", tenant, make)
-        return made
-
-    def credit_lines(self, tenant: str) -> CreditLines:
-        made: CreditLines = self._service(
-            "lines", tenant, lambda: CreditLines(self.lending(tenant))
-        )
-        return made
-
-    def _ensure_model(self) -> None:
-        ensure_champion(self.ledger)
-
-    def aftersales(self, tenant: str) -> AfterSales:
-        made: AfterSales = self._service(
-            "aftersales",
-            tenant,
-            lambda: AfterSales(self.refunds(tenant)),
-        )
-        return made
-
-    def refunds(self, tenant: str) -> Refunds:
-        made: Refunds = self._service(
-            "refunds",
-            tenant,
-            lambda: Refunds(self.channel_payments(tenant), financing=self.lending(tenant)),
-        )
-        return made
-
-    def wallets(self, tenant: str) -> Wallets:
-        made: Wallets = self._service(
-            "wallets", tenant, lambda: Wallets(self.ledger, tenant, cipher=self.cipher)
-        )
-        return made
-
-    def settlement(self, tenant: str) -> MerchantSettlement:
-        made: MerchantSettlement = self._service(
-            "settlement", tenant, lambda: MerchantSettlement(self.ledger, tenant, self.cipher)
-        )
-        return made
-
-    def fx(self, tenant: str) -> Fx:
-        made: Fx = self._service("fx", tenant, lambda: Fx(self.ledger, tenant))
-        return made
-
-    def reconciliation(self, tenant: str) -> Reconciliation:
-        made: Reconciliation = self._service(
-            "recon", tenant, lambda: Reconciliation(self.ledger, tenant)
-        )
-        return made
 
     # --- requests ------------------------------------------------------------------------------
     def authenticate(self, secret: str) -> Principal:

@@ -11,8 +11,6 @@ import sys
 
 import typer
 
-import embedfin.lending  # noqa: F401  (registers the lending invariants for `check`)
-import embedfin.payments  # noqa: F401  (registers the payments invariants for `check`)
 from embedfin.cli import (
     audit,
     bench,

@@ -138,16 +138,13 @@ def credit_promote(model_id: str, db: DbOption = None) -> None:
 
 
 def _credit_service(db: str | None, tenant: str, jurisdiction: str) -> CreditService:
-    from embedfin.credit.service import CreditService
-    from embedfin.lending.products import JURISDICTIONS, default_catalog
-    from embedfin.lending.servicing import Lending
-    from embedfin.payments.escrow import Checkout
+    from embedfin.bootstrap import Services
+    from embedfin.lending.products import JURISDICTIONS
 
     if jurisdiction not in JURISDICTIONS:
         raise typer.BadParameter(f"jurisdiction must be one of {sorted(JURISDICTIONS)}")
-    ledger = Ledger.open(db)
-    lending = Lending(Checkout(ledger, tenant), default_catalog(JURISDICTIONS[jurisdiction]))
-    return CreditService(lending)
+    services = Services(Ledger.open(db), jurisdiction=jurisdiction).tenant(tenant)
+    return services.credit
 
 
 @app.command("features")

@@ -9,11 +9,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from embedfin.bootstrap import build_chart
+from embedfin.bootstrap import build_chart, check_all
 from embedfin.cli.common import DbOption, JsonOption, amount, err, out, print_check_report
 from embedfin.core.ids import format_id, parse_id
 from embedfin.db.migrate import open_existing
-from embedfin.ledger.check import check
 from embedfin.ledger.service import Ledger, Page
 
 app = typer.Typer(no_args_is_help=True, help="Look at accounts and transfers.")
@@ -23,7 +22,7 @@ def check_command(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Verify the ledger's invariants on any database; exit 1 when one fails."""
     engine = open_existing(db)
     with engine.connect() as conn:
-        report = check(conn)
+        report = check_all(conn)
     engine.dispose()
     if as_json:
         print(json.dumps(dataclasses.asdict(report) | {"ok": report.ok}))

@@ -26,9 +26,10 @@ def recon_command(
     as_json: JsonOption = False,
 ) -> None:
     """Reconcile a channel settlement file (CSV or camt.053) against the books; store breaks."""
-    from embedfin.payments.reconciliation import Reconciliation, report_json
+    from embedfin.bootstrap import Services
+    from embedfin.payments.reconciliation import report_json
 
-    recon = Reconciliation(Ledger(open_existing(db)), tenant)
+    recon = Services(Ledger(open_existing(db))).tenant(tenant).reconciliation
     report = recon.run(
         file, channel, amount_tolerance_minor=amount_tolerance, date_tolerance_days=days
     )
@@ -56,9 +57,9 @@ def breaks_command(
     as_json: JsonOption = False,
 ) -> None:
     """List open reconciliation breaks, or resolve one with a note."""
-    from embedfin.payments.reconciliation import Reconciliation
+    from embedfin.bootstrap import Services
 
-    recon = Reconciliation(Ledger(open_existing(db)), tenant)
+    recon = Services(Ledger(open_existing(db))).tenant(tenant).reconciliation
     if resolve:
         if not note:
             raise typer.BadParameter("--note is required with --resolve")

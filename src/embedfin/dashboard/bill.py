@@ -28,7 +28,7 @@ async def confirm_receipt(request: Request, order_id: str, current: SessionDep) 
 
 @router.get("/shop/bills/{order_id}", response_class=HTMLResponse)
 def bill_page(request: Request, order_id: str, current: SessionDep) -> HTMLResponse:
-    order = current.platform.checkout(current.tenant).find_order(order_id)
+    order = current.platform.tenant(current.tenant).checkout.find_order(order_id)
     if order is None or not current.principal.may_see_merchant(order.merchant_id):
         raise PageError(404, "no such order")
     with current.platform.read() as conn:

@@ -14,7 +14,7 @@ from collections import defaultdict
 
 from sqlalchemy import Connection, text
 
-from embedfin.ledger.check import CheckReport, register_invariant
+from embedfin.ledger.check import CheckReport
 from embedfin.lending.chart import CODE_REFUND_PRINCIPAL, LendingAccountCode
 from embedfin.payments.chart import AccountCode
 from embedfin.payments.refund_check import refunded_per_order
@@ -123,8 +123,3 @@ def financed_refunds_reduce_loans(conn: Connection, report: CheckReport) -> None
                 f"{where}: {split.wallet_minor} went back to the wallet, the buyer had repaid"
                 f" {repaid} of the principal",
             )
-
-
-register_invariant("loans_match_ledger", loans_match_ledger)
-register_invariant("lender_books_mirror_custody", lender_books_mirror_custody)
-register_invariant("financed_refunds_reduce_loans", financed_refunds_reduce_loans)

@@ -19,7 +19,7 @@ from collections import defaultdict
 
 from sqlalchemy import Connection, text
 
-from embedfin.ledger.check import CheckReport, register_invariant
+from embedfin.ledger.check import CheckReport
 from embedfin.payments.chart import (
     CODE_REFUND,
     CODE_REFUND_AFTER_RELEASE,
@@ -159,8 +159,3 @@ def wallet_refunds_match_ledger(conn: Connection, report: CheckReport) -> None:
                     f"tenant {tenant}, buyer {buyer}, {code_}: refunds credited {credited[key]}"
                     f" to the wallet, the records' wallet shares are {recorded[key]}",
                 )
-
-
-register_invariant("refunds_match_orders", refunds_match_orders)
-register_invariant("refunds_within_sources", refunds_within_sources)
-register_invariant("wallet_refunds_match_ledger", wallet_refunds_match_ledger)

@@ -23,26 +23,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from embedfin.bench.ledger import Progress, _no_progress
+from embedfin.bootstrap import Services, check_all
 from embedfin.commerce.orders import OrderLine
 from embedfin.core.clock import NS_PER_SECOND, ManualClock
 from embedfin.core.errors import EmbedfinError, PaymentDeclined
 from embedfin.core.money import Money
 from embedfin.credit.decisions import Decision
 from embedfin.credit.decisions import Outcome as CreditOutcome
-from embedfin.credit.service import CreditService, ensure_champion
-from embedfin.ledger.check import check
+from embedfin.credit.service import CreditService
 from embedfin.ledger.service import Ledger
-from embedfin.lending.products import JURISDICTIONS, default_catalog
-from embedfin.lending.servicing import Lending
-from embedfin.payments.channel_checkout import ChannelPayments
 from embedfin.payments.channels import Outcome, default_channels
-from embedfin.payments.escrow import Checkout
 from embedfin.payments.escrow_bulk import OrderSpec
-from embedfin.payments.refunds import Refunds
 from embedfin.payments.routing import Router
 from embedfin.payments.settlement import settle_channel
-from embedfin.payments.settlement_batches import MerchantSettlement
-from embedfin.payments.wallets import Wallets
 from embedfin.security.crypto import load_cipher
 from embedfin.sim.scenario import Scenario
 
@@ -155,11 +148,12 @@ class Simulation:
                 channels, exploration=0.05 if scenario.mode == "fused" else 0.0, seed=scenario.seed
             )
         self.router = router
-        self.checkout = Checkout(self.ledger, self.tenant)
-        self.payments = ChannelPayments(self.checkout, self.router)
-        cipher = load_cipher()
-        self.wallets = Wallets(self.ledger, self.tenant, cipher=cipher)
-        self.settlement = MerchantSettlement(self.ledger, self.tenant, cipher)
+        services = Services(self.ledger, router=router, cipher=load_cipher()).tenant(self.tenant)
+        self.checkout = services.checkout
+        self.payments = services.channel_payments
+        self.wallets = services.wallets
+        self.settlement = services.settlement
+        self.give_back = services.refunds
         daily_demand = scenario.consumers * 0.07 / scenario.merchants  # mean rate × share
         self.merchants = [
             Merchant(
@@ -210,11 +204,8 @@ class Simulation:
         self.installments_due: dict[date, list[tuple[str, int, Consumer]]] = defaultdict(list)
         self.credit: CreditService | None = None
         if scenario.embedded_credit:
-            self.lending = Lending(self.checkout, default_catalog(JURISDICTIONS["CN"]))
-            self.credit = CreditService(self.lending)
-            ensure_champion(self.ledger)  # setup, not simulated trade
-        financing = self.lending if scenario.embedded_credit else None
-        self.give_back = Refunds(self.payments, financing=financing)
+            self.lending = services.lending
+            self.credit = services.credit  # fits the bootstrap scorecard: setup, not trade
 
     # --- setup ---------------------------------------------------------------------------------
     def _open_shop(self) -> None:
@@ -518,7 +509,7 @@ class Simulation:
                 self.clock.advance(ns=1 * 3_600 * NS_PER_SECOND)
                 advance(1)
         with self.ledger.reader() as conn:
-            report = check(conn)
+            report = check_all(conn)
         paid = list(self.orders.values())
         available = [r for r in paid if r.available_ns]
         tried = max(self.payments_tried, 1)

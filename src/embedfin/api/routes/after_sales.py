@@ -19,18 +19,18 @@ router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
 @router.post("/orders/{order_id}/delivered", response_model=OrderOut, tags=["orders"])
 def order_delivered(order_id: str, cmd: FulfilCommand) -> Any:
     """The carrier confirmed delivery."""
-    after = cmd.platform.aftersales(cmd.tenant)
+    after = cmd.platform.tenant(cmd.tenant).aftersales
     return order_action(cmd, order_id, "delivered", {}, lambda: after.mark_delivered(order_id))
 
 
 @router.post("/orders/{order_id}/returns", response_model=OrderOut, tags=["orders"])
 def request_return(order_id: str, body: ReturnIn, cmd: OrdersCommand) -> Any:
     """The buyer asks to return the goods: escrow stays frozen until the merchant decides."""
-    after = cmd.platform.aftersales(cmd.tenant)
+    after = cmd.platform.tenant(cmd.tenant).aftersales
 
     def run() -> Order:
         after.request_return(order_id, body.reason)
-        return cmd.platform.checkout(cmd.tenant).get_order(order_id)
+        return cmd.platform.tenant(cmd.tenant).checkout.get_order(order_id)
 
     return order_action(cmd, order_id, "returns", body.model_dump(), run)
 
@@ -38,7 +38,7 @@ def request_return(order_id: str, body: ReturnIn, cmd: OrdersCommand) -> Any:
 @router.post("/orders/{order_id}/returns/receive", response_model=OrderOut, tags=["orders"])
 def receive_return(order_id: str, cmd: FulfilCommand) -> Any:
     """The merchant has the goods back: refunded to the original payment method."""
-    after = cmd.platform.aftersales(cmd.tenant)
+    after = cmd.platform.tenant(cmd.tenant).aftersales
     return order_action(
         cmd,
         order_id,
@@ -52,7 +52,7 @@ def receive_return(order_id: str, cmd: FulfilCommand) -> Any:
 
 @router.post("/orders/{order_id}/returns/reject", response_model=OrderOut, tags=["orders"])
 def reject_return(order_id: str, cmd: FulfilCommand) -> Any:
-    after = cmd.platform.aftersales(cmd.tenant)
+    after = cmd.platform.tenant(cmd.tenant).aftersales
     return order_action(
         cmd,
         order_id,
@@ -66,10 +66,10 @@ def reject_return(order_id: str, cmd: FulfilCommand) -> Any:
 @router.post("/orders/{order_id}/reviews", response_model=OrderOut, tags=["orders"])
 def post_review(order_id: str, body: ReviewIn, cmd: OrdersCommand) -> Any:
     """One review per completed order (rating 1-5)."""
-    after = cmd.platform.aftersales(cmd.tenant)
+    after = cmd.platform.tenant(cmd.tenant).aftersales
 
     def run() -> Order:
         after.post_review(order_id, body.rating, body.text)
-        return cmd.platform.checkout(cmd.tenant).get_order(order_id)
+        return cmd.platform.tenant(cmd.tenant).checkout.get_order(order_id)
 
     return order_action(cmd, order_id, "reviews", body.model_dump(), run)

@@ -36,7 +36,7 @@ def visible_merchant(platform: Platform, principal: Principal, merchant_id: str)
 
 
 def visible_order(platform: Platform, principal: Principal, order_id: str) -> Order:
-    order = platform.checkout(principal.tenant).find_order(order_id)
+    order = platform.tenant(principal.tenant).checkout.find_order(order_id)
     if order is None or not principal.may_see_merchant(order.merchant_id):
         raise NotFound(f"no order {order_id}")
     return order

@@ -25,7 +25,7 @@ router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
 
 def _plan_offers(cmd: Command, d: Decision, currency_code: str) -> list[PlanOfferOut]:
     """Each plan the decision allows, as the buyer would repay it from today."""
-    lending = cmd.platform.lending(cmd.tenant)
+    lending = cmd.platform.tenant(cmd.tenant).lending
     exponent = currency(currency_code).exponent
     plans = []
     for code in d.plans:
@@ -70,7 +70,7 @@ def create_credit_decision(body: CreditDecisionCreate, cmd: OrdersCommand) -> An
 
     def effect() -> tuple[int, Body]:
         require_customer(cmd.platform, cmd.principal, body.customer)
-        decision = cmd.platform.credit(cmd.tenant).decide(
+        decision = cmd.platform.tenant(cmd.tenant).credit.decide(
             decision_id, body.customer, Money(body.amount, body.currency), body.category
         )
         return 201, decision_body(cmd, decision_id, body.customer, decision, body.currency)

@@ -23,7 +23,7 @@ router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
 def line_body(
     platform: Platform, tenant: str, line: CreditLine, token: str | None = None
 ) -> dict[str, Any]:
-    available = platform.credit_lines(tenant).available(line.line_id)
+    available = platform.tenant(tenant).credit_lines.available(line.line_id)
     return CreditLineOut(
         id=line.line_id,
         customer=line.buyer_id,
@@ -45,7 +45,7 @@ def open_credit_line(body: CreditLineCreate, cmd: SettlementCommand) -> Any:
     def effect() -> tuple[int, Body]:
         platform = cmd.platform
         require_customer(platform, cmd.principal, body.customer)
-        line = platform.credit_lines(cmd.tenant).open_line(
+        line = platform.tenant(cmd.tenant).credit_lines.open_line(
             line_id, body.customer, Money(body.limit, body.currency), platform.funder_id
         )
         cmd.audit("credit_line.open", line_id, {"limit": body.limit})
@@ -56,7 +56,7 @@ def open_credit_line(body: CreditLineCreate, cmd: SettlementCommand) -> Any:
 
 @router.get("/credit_lines/{line_id}", response_model=CreditLineOut, tags=["credit"])
 def get_credit_line(line_id: str, platform: PlatformDep, principal: CustomerReader) -> Any:
-    lines = platform.credit_lines(principal.tenant)
+    lines = platform.tenant(principal.tenant).credit_lines
     return line_body(platform, principal.tenant, lines.get(line_id))
 
 
@@ -77,20 +77,20 @@ def _line_action(
 
 @router.post("/credit_lines/{line_id}/freeze", response_model=CreditLineOut, tags=["credit"])
 def freeze_card(line_id: str, cmd: OrdersCommand) -> Any:
-    lines = cmd.platform.credit_lines(cmd.tenant)
+    lines = cmd.platform.tenant(cmd.tenant).credit_lines
     return _line_action(cmd, line_id, "freeze", {}, lambda: lines.freeze(line_id, True))
 
 
 @router.post("/credit_lines/{line_id}/unfreeze", response_model=CreditLineOut, tags=["credit"])
 def unfreeze_card(line_id: str, cmd: OrdersCommand) -> Any:
-    lines = cmd.platform.credit_lines(cmd.tenant)
+    lines = cmd.platform.tenant(cmd.tenant).credit_lines
     return _line_action(cmd, line_id, "unfreeze", {}, lambda: lines.freeze(line_id, False))
 
 
 @router.post("/credit_lines/{line_id}/limit", response_model=CreditLineOut, tags=["credit"])
 def set_credit_limit(line_id: str, body: LimitIn, cmd: SettlementCommand) -> Any:
     """Raise or lower the limit, with the reason shown to the buyer."""
-    lines = cmd.platform.credit_lines(cmd.tenant)
+    lines = cmd.platform.tenant(cmd.tenant).credit_lines
     return _line_action(
         cmd,
         line_id,

@@ -77,7 +77,7 @@ def customer_balance(
     currency: Annotated[str, Query(pattern=r"^[A-Z]{3}$")],
 ) -> Any:
     require_customer(platform, principal, customer_id)
-    found = platform.wallets(principal.tenant).balance("buyer", customer_id, currency)
+    found = platform.tenant(principal.tenant).wallets.balance("buyer", customer_id, currency)
     return BalanceOut(
         owner=customer_id,
         currency=currency,

@@ -22,7 +22,9 @@ def deposit_lending_funds(body: DepositIn, cmd: SettlementCommand) -> Any:
 
     def effect() -> tuple[int, Body]:
         funder = cmd.platform.funder_id
-        cmd.platform.lending(cmd.tenant).fund(funder, Money(body.amount, body.currency), request_id)
+        cmd.platform.tenant(cmd.tenant).lending.fund(
+            funder, Money(body.amount, body.currency), request_id
+        )
         cmd.audit("funder.deposit", funder, body.model_dump())
         out = LoanFundingOut(
             id=request_id, funder=funder, amount=body.amount, currency=body.currency

@@ -37,7 +37,7 @@ def quote_body(q: FxQuote) -> dict[str, Any]:
 def create_fx_quote(body: FxQuoteCreate, cmd: FxCommand) -> Any:
     def effect() -> tuple[int, Body]:
         require_customer(cmd.platform, cmd.principal, body.customer)
-        quote = cmd.platform.fx(cmd.tenant).quote(
+        quote = cmd.platform.tenant(cmd.tenant).fx.quote(
             "buyer", body.customer, Money(body.sell_amount, body.sell_currency), body.buy_currency
         )
         return 201, quote_body(quote)
@@ -48,6 +48,6 @@ def create_fx_quote(body: FxQuoteCreate, cmd: FxCommand) -> Any:
 @router.post("/fx_quotes/{quote_id}/convert", response_model=FxQuoteOut, tags=["fx"])
 def convert_fx_quote(quote_id: str, cmd: FxCommand) -> Any:
     def effect() -> tuple[int, Body]:
-        return 200, quote_body(cmd.platform.fx(cmd.tenant).convert(quote_id))
+        return 200, quote_body(cmd.platform.tenant(cmd.tenant).fx.convert(quote_id))
 
     return cmd.run({"quote": quote_id}, effect)

@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
 
 
 def loan_body(platform: Platform, tenant: str, loan: Loan) -> dict[str, Any]:
-    lending = platform.lending(tenant)
+    lending = platform.tenant(tenant).lending
     with platform.ledger.current() as conn:
         dpd, bucket = lending.delinquency_of(conn, loan, lending.today())
     return LoanOut(
@@ -47,7 +47,9 @@ def finance_order(order_id: str, body: FinanceIn, cmd: OrdersCommand) -> Any:
 
     def effect() -> tuple[int, Body]:
         visible_order(cmd.platform, cmd.principal, order_id)
-        loan = cmd.platform.credit(cmd.tenant).finance(order_id, body.decision, body.plan, loan_id)
+        loan = cmd.platform.tenant(cmd.tenant).credit.finance(
+            order_id, body.decision, body.plan, loan_id
+        )
         return 201, loan_body(cmd.platform, cmd.tenant, loan)
 
     return cmd.run({"order": order_id, **body.model_dump()}, effect)
@@ -62,7 +64,7 @@ def pay_with_card(order_id: str, body: CardPayIn, cmd: OrdersCommand) -> Any:
 
     def effect() -> tuple[int, Body]:
         visible_order(cmd.platform, cmd.principal, order_id)
-        lines = cmd.platform.credit_lines(cmd.tenant)
+        lines = cmd.platform.tenant(cmd.tenant).credit_lines
         loan = lines.pay_with_card(order_id, body.card_token, loan_id)
         return 201, loan_body(cmd.platform, cmd.tenant, loan)
 
@@ -72,7 +74,7 @@ def pay_with_card(order_id: str, body: CardPayIn, cmd: OrdersCommand) -> Any:
 @router.get("/loans/{loan_id}", response_model=LoanOut, tags=["credit"])
 def get_loan(loan_id: str, platform: PlatformDep, principal: CustomerReader) -> Any:
     tenant = principal.tenant
-    return loan_body(platform, tenant, platform.lending(tenant).get(loan_id))
+    return loan_body(platform, tenant, platform.tenant(tenant).lending.get(loan_id))
 
 
 @router.post("/loans/{loan_id}/repayments", response_model=LoanOut, tags=["credit"])
@@ -81,7 +83,7 @@ def repay_loan(loan_id: str, body: RepaymentIn, cmd: WalletsCommand) -> Any:
     request_id = cmd.new_id("rep")
 
     def effect() -> tuple[int, Body]:
-        loan = cmd.platform.lending(cmd.tenant).repay(
+        loan = cmd.platform.tenant(cmd.tenant).lending.repay(
             loan_id, Money(body.amount, body.currency), request_id
         )
         return 200, loan_body(cmd.platform, cmd.tenant, loan)

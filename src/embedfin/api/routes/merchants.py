@@ -38,7 +38,7 @@ def merchant_body(m: Merchant) -> dict[str, Any]:
 @router.post("/merchants", status_code=201, response_model=MerchantOut, tags=["merchants"])
 def create_merchant(body: MerchantCreate, cmd: MerchantsCommand) -> Any:
     def effect() -> tuple[int, Body]:
-        merchant = cmd.platform.checkout(cmd.tenant).register_merchant(
+        merchant = cmd.platform.tenant(cmd.tenant).checkout.register_merchant(
             cmd.new_id("mer"),
             category=body.category,
             country=body.country,
@@ -77,7 +77,7 @@ def list_merchants_route(
 def bind_bank_account(merchant_id: str, body: BankAccountBind, cmd: MerchantsCommand) -> Any:
     def effect() -> tuple[int, Body]:
         visible_merchant(cmd.platform, cmd.principal, merchant_id)
-        cmd.platform.settlement(cmd.tenant).bind_bank_account(
+        cmd.platform.tenant(cmd.tenant).settlement.bind_bank_account(
             merchant_id, body.bank_token, body.bank_last4
         )
         cmd.audit("merchant.bank_account", merchant_id, {"last4": body.bank_last4})
@@ -96,7 +96,7 @@ def merchant_balance(
 ) -> Any:
     merchant = visible_merchant(platform, principal, merchant_id)
     code = currency or merchant.settlement_currency
-    found = platform.wallets(principal.tenant).balance("merchant", merchant_id, code)
+    found = platform.tenant(principal.tenant).wallets.balance("merchant", merchant_id, code)
     return BalanceOut(
         owner=merchant_id,
         currency=code,

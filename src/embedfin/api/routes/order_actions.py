@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
 
 @router.post("/orders/{order_id}/ship", response_model=OrderOut, tags=["orders"])
 def ship_order(order_id: str, body: ShipIn, cmd: FulfilCommand) -> Any:
-    checkout = cmd.platform.checkout(cmd.tenant)
+    checkout = cmd.platform.tenant(cmd.tenant).checkout
     return order_action(
         cmd, order_id, "ship", body.model_dump(), lambda: checkout.ship(order_id, body.tracking)
     )
@@ -27,14 +27,14 @@ def ship_order(order_id: str, body: ShipIn, cmd: FulfilCommand) -> Any:
 @router.post("/orders/{order_id}/confirm", response_model=OrderOut, tags=["orders"])
 def confirm_order(order_id: str, cmd: OrdersCommand) -> Any:
     """The buyer confirms receipt: escrow is released to the merchant minus commission."""
-    checkout = cmd.platform.checkout(cmd.tenant)
+    checkout = cmd.platform.tenant(cmd.tenant).checkout
     return order_action(cmd, order_id, "confirm", {}, lambda: checkout.confirm_receipt(order_id))
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderOut, tags=["orders"])
 def cancel_order(order_id: str, cmd: FulfilCommand) -> Any:
     """Cancel before shipment; a paid order's money goes back to where it came from."""
-    refunds = cmd.platform.refunds(cmd.tenant)
+    refunds = cmd.platform.tenant(cmd.tenant).refunds
     return order_action(
         cmd,
         order_id,
@@ -50,7 +50,7 @@ def refund_order(order_id: str, body: RefundIn, cmd: FulfilCommand) -> Any:
     """Refund to where the money came from: a financed order's loan first, then the channel
     that took the payment (up to what it took), then the buyer's wallet. Before release out of
     escrow; after it the merchant pays its net share and the platform the commission on it."""
-    refunds = cmd.platform.refunds(cmd.tenant)
+    refunds = cmd.platform.tenant(cmd.tenant).refunds
     return order_action(
         cmd,
         order_id,
@@ -65,7 +65,7 @@ def refund_order(order_id: str, body: RefundIn, cmd: FulfilCommand) -> Any:
 @router.post("/orders/{order_id}/extend", response_model=OrderOut, tags=["orders"])
 def extend_order(order_id: str, body: ExtendIn, cmd: OrdersCommand) -> Any:
     """The buyer extends the auto-confirm period (goods late in the post)."""
-    checkout = cmd.platform.checkout(cmd.tenant)
+    checkout = cmd.platform.tenant(cmd.tenant).checkout
     return order_action(
         cmd,
         order_id,
@@ -77,7 +77,7 @@ def extend_order(order_id: str, body: ExtendIn, cmd: OrdersCommand) -> Any:
 
 @router.post("/orders/{order_id}/disputes", response_model=OrderOut, tags=["orders"])
 def open_dispute(order_id: str, body: DisputeIn, cmd: DisputesCommand) -> Any:
-    checkout = cmd.platform.checkout(cmd.tenant)
+    checkout = cmd.platform.tenant(cmd.tenant).checkout
     return order_action(
         cmd,
         order_id,
@@ -92,7 +92,7 @@ def open_dispute(order_id: str, body: DisputeIn, cmd: DisputesCommand) -> Any:
 def resolve_dispute(order_id: str, body: DisputeResolve, cmd: DisputesCommand) -> Any:
     """``release`` pays the merchant now; ``refund`` returns what escrow holds to where it came
     from."""
-    refunds = cmd.platform.refunds(cmd.tenant)
+    refunds = cmd.platform.tenant(cmd.tenant).refunds
     return order_action(
         cmd,
         order_id,

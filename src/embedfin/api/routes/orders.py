@@ -41,7 +41,7 @@ OrderResult = Order | tuple[Order, str | None]
 def place(cmd: Command, body: OrderCreate, order_id: str) -> Order:
     require_customer(cmd.platform, cmd.principal, body.customer)
     visible_merchant(cmd.platform, cmd.principal, body.merchant)
-    return cmd.platform.checkout(cmd.tenant).place_order(
+    return cmd.platform.tenant(cmd.tenant).checkout.place_order(
         order_id,
         buyer_id=body.customer,
         merchant_id=body.merchant,
@@ -62,12 +62,12 @@ def pay(
     """Pay a placed order from the wallet (in another currency with an FX quote), through a
     channel, or split between the two; the order and the channel that took the payment."""
     platform = cmd.platform
-    checkout = platform.checkout(cmd.tenant)
+    checkout = platform.tenant(cmd.tenant).checkout
     if method == "wallet":
         if channel_kind is not None or wallet_amount is not None:
             raise InvalidInput("a wallet payment takes neither channel_kind nor wallet_amount")
         if fx_quote is not None:
-            return platform.cross_border(cmd.tenant).pay(order_id, fx_quote), None
+            return platform.tenant(cmd.tenant).cross_border.pay(order_id, fx_quote), None
         return checkout.pay_with_wallet(order_id), None
     if fx_quote is not None:
         raise InvalidInput("fx_quote is for wallet payments")
@@ -79,7 +79,7 @@ def pay(
         part = Money(wallet_amount, order.currency)
     elif wallet_amount is not None:
         raise InvalidInput("wallet_amount is only for split payments")
-    paid = platform.channel_payments(cmd.tenant).pay_order(
+    paid = platform.tenant(cmd.tenant).channel_payments.pay_order(
         order_id,
         cmd.request_id(),
         ChannelKind(channel_kind) if channel_kind else None,
@@ -172,6 +172,8 @@ def quote_order(order_id: str, body: OrderFxQuoteCreate, cmd: OrdersCommand) -> 
 
     def effect() -> tuple[int, Body]:
         visible_order(cmd.platform, cmd.principal, order_id)
-        return 201, quote_body(cmd.platform.cross_border(cmd.tenant).price(order_id, body.currency))
+        return 201, quote_body(
+            cmd.platform.tenant(cmd.tenant).cross_border.price(order_id, body.currency)
+        )
 
     return cmd.run({"order": order_id, **body.model_dump()}, effect)

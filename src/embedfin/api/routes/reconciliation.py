@@ -41,7 +41,7 @@ def create_reconciliation(body: ReconciliationCreate, cmd: ReconCommand) -> Any:
             raise InvalidInput("content must be valid Unicode text") from error
         if content.lstrip().startswith(b"<") != (body.format == "camt053"):
             raise InvalidInput(f"the content is not {body.format}")
-        report = cmd.platform.reconciliation(cmd.tenant).run(content, body.channel)
+        report = cmd.platform.tenant(cmd.tenant).reconciliation.run(content, body.channel)
         out = ReconciliationOut(
             id=report.run_id,
             lines=report.lines,
@@ -80,7 +80,7 @@ def list_breaks(
 ) -> Any:
     if principal.merchant_id is not None:
         raise auth.Forbidden("reconciliation is the operator's")
-    recon = platform.reconciliation(principal.tenant)
+    recon = platform.tenant(principal.tenant).reconciliation
     found, more = recon.list_breaks(limit, starting_after, status)
     return page([break_body(b) for b in found], more)
 
@@ -92,7 +92,7 @@ def list_breaks(
 )
 def resolve_break(break_id: str, body: ResolveIn, cmd: ReconCommand) -> Any:
     def effect() -> tuple[int, Body]:
-        recon = cmd.platform.reconciliation(cmd.tenant)
+        recon = cmd.platform.tenant(cmd.tenant).reconciliation
         recon.resolve(break_id, body.note)
         cmd.audit("recon.resolve", break_id, {"note": body.note})
         return 200, break_body(recon.get_break(break_id))

@@ -29,7 +29,7 @@ router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
 def _settle(cmd: Command, body: SettlementRunCreate, run_id: str) -> list[tuple[str, Money]]:
     """Run the step the body names; what it moved, by merchant (or channel, or platform)."""
     platform = cmd.platform
-    settlement = platform.settlement(cmd.tenant)
+    settlement = platform.tenant(cmd.tenant).settlement
     if body.kind == "t1":
         cutoff = body.cutoff.timestamp() if body.cutoff else platform.clock.now_ns() / 1e9
         done = settlement.run_t1(run_id, int(cutoff * NS_PER_SECOND))
@@ -89,6 +89,6 @@ def list_payouts(
     limit: Limit = 10,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Any:
-    settlement = platform.settlement(principal.tenant)
+    settlement = platform.tenant(principal.tenant).settlement
     found, more = settlement.list_payouts(limit, offset, principal.merchant_id)
     return page([payout_body(p) for p in found], more)

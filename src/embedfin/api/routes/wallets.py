@@ -39,7 +39,7 @@ def movement_body(m: WalletMovement) -> dict[str, Any]:
 def top_up(customer_id: str, body: TopUpCreate, cmd: WalletsCommand) -> Any:
     def effect() -> tuple[int, Body]:
         require_customer(cmd.platform, cmd.principal, customer_id)
-        moved = cmd.platform.wallets(cmd.tenant).top_up(
+        moved = cmd.platform.tenant(cmd.tenant).wallets.top_up(
             customer_id, Money(body.amount, body.currency), body.channel, cmd.request_id()
         )
         return 201, movement_body(moved)
@@ -56,7 +56,7 @@ def top_up(customer_id: str, body: TopUpCreate, cmd: WalletsCommand) -> Any:
 def withdraw(customer_id: str, body: WithdrawalCreate, cmd: WalletsCommand) -> Any:
     def effect() -> tuple[int, Body]:
         require_customer(cmd.platform, cmd.principal, customer_id)
-        moved = cmd.platform.wallets(cmd.tenant).withdraw(
+        moved = cmd.platform.tenant(cmd.tenant).wallets.withdraw(
             "buyer",
             customer_id,
             Money(body.amount, body.currency),
