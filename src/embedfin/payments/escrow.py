@@ -16,7 +16,6 @@ a retried command can never move money twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from embedfin.commerce import orders as rules
 from embedfin.commerce.orders import GoodsKind, Order, OrderLine, OrderStatus
@@ -39,14 +38,8 @@ from embedfin.core.events import Event, append_events
 from embedfin.core.money import currency
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.payments import escrow_bulk
-from embedfin.payments.escrow_bulk import BulkResult, OrderSpec
-from embedfin.payments.fees import CommissionSchedule
+from embedfin.payments.escrow_bulk import BulkResult, CheckoutSettings, OrderSpec
 from embedfin.payments.requests import check_name
-
-
-@dataclass(frozen=True, slots=True)
-class CheckoutSettings:
-    commission: CommissionSchedule = CommissionSchedule()
 
 
 class Checkout:
