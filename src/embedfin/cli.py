@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 import embedfin.lending  # noqa: F401  (registers the lending invariants for `check`)
 import embedfin.payments  # noqa: F401  (registers the payments invariants for `check`)
+from embedfin.consumers.cli import app as consumers_app
 from embedfin.core.errors import EmbedfinError
 from embedfin.core.ids import format_id, parse_id
 from embedfin.core.money import Money, currency_by_numeric, format_money
@@ -33,6 +34,7 @@ ledger_app = typer.Typer(no_args_is_help=True, help="Look at accounts and transf
 app.add_typer(bench_app, name="bench")
 app.add_typer(db_app, name="db")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(consumers_app, name="consumers")
 
 out = Console()
 err = Console(stderr=True)

@@ -7,9 +7,9 @@ its Python library is maintained and validates every document it writes, while t
 libraries on PyPI are young or unmaintained — the data model is the same, so a UBL writer can
 be added behind ``render_invoice`` later.
 
-The issuer is an outbox consumer: it reads ``escrow_released`` events from its cursor, writes
-one invoice per order (the unique (tenant, order) key makes a re-run harmless) and moves its
-cursor in the same transaction.
+``InvoiceConsumer`` is an outbox consumer (run by the consumers' runner, in the API's worker
+and the simulator): for each ``escrow_released`` event it writes one invoice per order (the
+unique (tenant, order) key makes a re-run harmless) in the transaction that moves its cursor.
 """
 
 from __future__ import annotations
@@ -26,11 +26,12 @@ from sqlalchemy import Connection, insert, select
 
 from embedfin.commerce.orders import Order, OrderLine
 from embedfin.commerce.store import Merchant, load_lines, load_merchant, load_order
+from embedfin.consumers.runner import Runner
 from embedfin.core.clock import NS_PER_SECOND
-from embedfin.core.events import Event, append_events, load_cursor, read_events, save_cursor
+from embedfin.core.events import Event, StoredEvent
 from embedfin.core.money import Money
 from embedfin.db.tables import invoices
-from embedfin.ledger.service import Ledger
+from embedfin.ledger.service import Ledger, LedgerTransaction
 
 CONSUMER = "invoices"
 SCHEMA = "FACTUR-X_EN16931"
@@ -97,59 +98,67 @@ def render_invoice(
     return bytes(doc.serialize(schema=SCHEMA))
 
 
-class InvoiceIssuer:
-    """Consumes ``escrow_released`` events and issues one invoice per order."""
+class InvoiceConsumer:
+    """The outbox consumer: one invoice per order whose escrow was released."""
 
-    def __init__(self, ledger: Ledger) -> None:
-        self.ledger = ledger
+    name = CONSUMER
+    event_types: frozenset[str] | None = frozenset({"escrow_released"})
+    batch_size = 500
 
-    def run(self, limit: int = 500) -> int:
+    def handle(self, events: Sequence[StoredEvent], tx: LedgerTransaction) -> int:
         issued = 0
-        with self.ledger.transaction() as tx:
-            cursor = load_cursor(tx.conn, CONSUMER)
-            events = read_events(tx.conn, cursor, limit, types=["escrow_released"])
-            for stored in events:
-                event = stored.event
-                tenant = event.tenant_id or ""
-                if self._exists(tx.conn, tenant, event.aggregate_id):
-                    continue
-                order = load_order(tx.conn, tenant, event.aggregate_id)
-                merchant = load_merchant(tx.conn, tenant, order.merchant_id) if order else None
-                if order is None or merchant is None:
-                    continue
-                lines = load_lines(tx.conn, tenant, order.order_id)
-                invoice_id = f"INV-{order.order_id}"
-                xml = render_invoice(order, merchant, lines, invoice_id, event.occurred_at_ns)
-                tx.conn.execute(
-                    insert(invoices).values(
-                        tenant=tenant,
-                        invoice_id=invoice_id,
-                        order_id=order.order_id,
-                        merchant_id=merchant.merchant_id,
-                        currency=order.currency,
-                        total_minor=order.total_minor,
-                        payment_reference=order.order_id,
-                        xml=xml.decode(),
-                        issued_at=event.occurred_at_ns,
+        for stored in events:
+            event = stored.event
+            tenant = event.tenant_id or ""
+            if _exists(tx.conn, tenant, event.aggregate_id):
+                continue
+            order = load_order(tx.conn, tenant, event.aggregate_id)
+            merchant = load_merchant(tx.conn, tenant, order.merchant_id) if order else None
+            if order is None or merchant is None:
+                continue
+            lines = load_lines(tx.conn, tenant, order.order_id)
+            invoice_id = f"INV-{order.order_id}"
+            xml = render_invoice(order, merchant, lines, invoice_id, event.occurred_at_ns)
+            tx.conn.execute(
+                insert(invoices).values(
+                    tenant=tenant,
+                    invoice_id=invoice_id,
+                    order_id=order.order_id,
+                    merchant_id=merchant.merchant_id,
+                    currency=order.currency,
+                    total_minor=order.total_minor,
+                    payment_reference=order.order_id,
+                    xml=xml.decode(),
+                    issued_at=event.occurred_at_ns,
+                )
+            )
+            tx.emit_all(  # dated when the escrow was released, as the invoice is
+                [
+                    Event(
+                        "invoice_issued",
+                        "order",
+                        order.order_id,
+                        {"invoice_id": invoice_id},
+                        event.occurred_at_ns,
+                        tenant,
                     )
-                )
-                append_events(
-                    tx.conn,
-                    [
-                        Event(
-                            "invoice_issued",
-                            "order",
-                            order.order_id,
-                            {"invoice_id": invoice_id},
-                            event.occurred_at_ns,
-                            tenant,
-                        )
-                    ],
-                )
-                issued += 1
-            if events:
-                save_cursor(tx.conn, CONSUMER, events[-1].cursor)
+                ]
+            )
+            issued += 1
         return issued
+
+
+class InvoiceIssuer:
+    """Issues invoices for released orders (``run``) and finds them (``get``)."""
+
+    def __init__(self, ledger: Ledger, runner: Runner | None = None) -> None:
+        self.ledger = ledger
+        self.consumer = InvoiceConsumer()
+        self.runner = runner or Runner(ledger)
+
+    def run(self, limit: int = InvoiceConsumer.batch_size) -> int:
+        """Issue the invoices of every release not yet invoiced; returns how many."""
+        return self.runner.run(self.consumer, batch_size=limit)
 
     def get(self, tenant: str, order_id: str) -> Invoice | None:
         with self.ledger.transaction() as tx:
@@ -172,13 +181,11 @@ class InvoiceIssuer:
             row["xml"].encode(),
         )
 
-    @staticmethod
-    def _exists(conn: Connection, tenant: str, order_id: str) -> bool:
-        return (
-            conn.execute(
-                select(invoices.c.invoice_id).where(
-                    invoices.c.tenant == tenant, invoices.c.order_id == order_id
-                )
-            ).first()
-            is not None
+
+def _exists(conn: Connection, tenant: str, order_id: str) -> bool:
+    found = conn.execute(
+        select(invoices.c.invoice_id).where(
+            invoices.c.tenant == tenant, invoices.c.order_id == order_id
         )
+    ).first()
+    return found is not None
