@@ -16,9 +16,9 @@ class Consumer(Protocol):
 
     Attributes:
         name: stable key of its cursor and parked events (renaming it starts from scratch).
-        event_types: the types it is handed (None: every type). The runner reads past the
-            others without decoding their payloads.
-        batch_size: how many outbox events one unit of work reads at most.
+        event_types: the types it is handed (None: every type); the runner moves its cursor
+            past the others without reading them.
+        batch_size: how many events one unit of work hands it at most.
     """
 
     @property

@@ -2,9 +2,10 @@
 
 One batch of a consumer is one unit of work:
 
-    read up to batch_size events after its cursor (payloads of its types only)
-    hand it the events of its types          (in a savepoint)
-    move its cursor past every event read     (the same commit as the handler's writes)
+    read up to batch_size events of its types after its cursor
+    hand them to it                           (in a savepoint)
+    move its cursor past them, or past every final event when it has caught up
+                                              (the same commit as the handler's writes)
 
 When the handler raises, the batch is undone and tried again event by event, so that the
 events before the failing one still commit; the failing event is retried on a later pass,
@@ -21,7 +22,7 @@ running the same consumer take turns.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from embedfin.consumers import parking
@@ -34,7 +35,7 @@ from embedfin.db.outbox import (
     events_by_id,
     has_events_after,
     load_cursor,
-    read_events,
+    read_batch,
     save_cursor,
     unread,
 )
@@ -132,47 +133,53 @@ class Runner:
         with self.ledger.transaction() as tx:
             replayed = self._replay_parked(consumer, tx) if replays else 0
             after = claim_cursor(tx.conn, name)
-            events = read_events(
-                tx.conn, after, batch_size or consumer.batch_size, payloads_of=consumer.event_types
-            )
+            size = batch_size or consumer.batch_size
+            events, end = read_batch(tx.conn, after, size, consumer.event_types)
             if not events:
+                if end != after:  # only other consumers' types: move past them
+                    save_cursor(tx.conn, name, end)
                 return BatchResult(effects=replayed)
-            batch = self._handle(consumer, tx, events)
+            batch = self._handle(consumer, tx, events, end)
         return BatchResult(batch.read, batch.effects + replayed, batch.parked, batch.failed)
 
     def _handle(
-        self, consumer: Consumer, tx: LedgerTransaction, events: list[StoredEvent]
+        self,
+        consumer: Consumer,
+        tx: LedgerTransaction,
+        events: list[StoredEvent],
+        end: EventCursor,
     ) -> BatchResult:
-        wanted = _of_types(events, consumer.event_types)
         try:
             with tx.savepoint():
-                effects = consumer.handle(wanted, tx) if wanted else 0
+                effects = consumer.handle(events, tx)
         except Exception:
-            return self._one_by_one(consumer, tx, events)
-        save_cursor(tx.conn, consumer.name, events[-1].cursor)
+            return self._one_by_one(consumer, tx, events, end)
+        save_cursor(tx.conn, consumer.name, end)
         self._failing.pop(consumer.name, None)
         return BatchResult(len(events), effects)
 
     def _one_by_one(
-        self, consumer: Consumer, tx: LedgerTransaction, events: list[StoredEvent]
+        self,
+        consumer: Consumer,
+        tx: LedgerTransaction,
+        events: list[StoredEvent],
+        end: EventCursor,
     ) -> BatchResult:
         """The batch failed: commit what precedes the failing event, and count its failure."""
-        types = consumer.event_types
         effects = parked = 0
         cursor: EventCursor | None = None
         for stored in events:
-            if types is None or stored.event.type in types:
-                try:
-                    with tx.savepoint():
-                        effects += consumer.handle([stored], tx)
-                except Exception as error:
-                    if not self._failed(consumer, tx, stored, error):
-                        if cursor is not None:
-                            save_cursor(tx.conn, consumer.name, cursor)
-                        return BatchResult(len(events), effects, parked, failed=True)
-                    parked += 1
+            try:
+                with tx.savepoint():
+                    effects += consumer.handle([stored], tx)
+            except Exception as error:
+                if not self._failed(consumer, tx, stored, error):
+                    if cursor is not None:
+                        save_cursor(tx.conn, consumer.name, cursor)
+                    return BatchResult(len(events), effects, parked, failed=True)
+                parked += 1
             cursor = stored.cursor
-        save_cursor(tx.conn, consumer.name, events[-1].cursor)
+        save_cursor(tx.conn, consumer.name, end)
         if not parked:
             self._failing.pop(consumer.name, None)  # it failed only in company: a passing fault
         return BatchResult(len(events), effects, parked)
@@ -241,9 +248,3 @@ class Runner:
         if not released:
             raise NotFound(f"no parked event {event_id}")
         return released
-
-
-def _of_types(events: Sequence[StoredEvent], types: frozenset[str] | None) -> list[StoredEvent]:
-    if types is None:
-        return list(events)
-    return [e for e in events if e.event.type in types]

@@ -4,10 +4,10 @@
 each event credit uses becomes a row of ``credit_feature_events`` (in the transaction that
 advances its cursor: exactly once), indexed by buyer. A decision reads the buyer's rows up to
 the decision time and replays them through ``BuyerState`` (online); ``batch`` computes every
-buyer of a tenant with the pandas implementation. ``CreditService.decide`` records every decision — outcome, limit, plans, the
-reasons shown to the buyer, the model version and the features it saw — under the caller's id
-(a retry answers the recorded decision); ``finance`` pays an order with a plan the decision
-offered, within the decided amount.
+buyer of a tenant with the pandas implementation. ``CreditService.decide`` records every
+decision — outcome, limit, plans, the reasons shown to the buyer, the model version and the
+features it saw — under the caller's id (a retry answers the recorded decision); ``finance``
+pays an order with a plan the decision offered, within the decided amount.
 """
 
 from __future__ import annotations

@@ -72,14 +72,23 @@ _INSERT_SQLITE = (
 )
 
 
-def _after(conn: Connection, after: EventCursor) -> Select[Any]:
+def _horizon(conn: Connection) -> int | None:
+    """On PostgreSQL, the oldest transaction still running: rows of older ones are final."""
+    if conn.dialect.name != "postgresql":
+        return None
+    horizon: int = conn.exec_driver_sql(
+        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+    ).scalar_one()
+    return horizon
+
+
+def _after(conn: Connection, after: EventCursor, horizon: int | None = None) -> Select[Any]:
     """The outbox rows after a cursor that are final, in consumption order."""
     e = outbox_events.c
     if conn.dialect.name != "postgresql":
         return select(outbox_events).where(e.position > after.position).order_by(e.position)
-    horizon = conn.exec_driver_sql(
-        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-    ).scalar_one()
+    if horizon is None:
+        horizon = _horizon(conn)
     return (
         select(outbox_events)
         .where(
@@ -88,6 +97,34 @@ def _after(conn: Connection, after: EventCursor) -> Select[Any]:
         )
         .order_by(e.tx_id, e.position)
     )
+
+
+def read_batch(
+    conn: Connection, after: EventCursor, limit: int, types: Collection[str] | None = None
+) -> tuple[list[StoredEvent], EventCursor]:
+    """Up to ``limit`` final events of these types (all when None) after a cursor, and the
+    cursor to keep once they are handled.
+
+    That cursor is past the last event returned — or, when fewer than ``limit`` came back,
+    past every final event, so that a consumer of a few types does not scan the same tail of
+    other events again. Both reads use one horizon: an event that was not final for the first
+    cannot be final for the second."""
+    horizon = _horizon(conn)
+    query = _after(conn, after, horizon)
+    if types is not None:
+        query = query.where(outbox_events.c.type.in_(sorted(types)))
+    events = [_stored(row, None) for row in conn.execute(query.limit(limit)).mappings()]
+    if len(events) == limit:
+        return events, events[-1].cursor
+    e = outbox_events.c
+    last = select(e.tx_id, e.position)
+    if horizon is None:
+        last = last.order_by(e.position.desc())
+    else:
+        last = last.where(e.tx_id < horizon).order_by(e.tx_id.desc(), e.position.desc())
+    found = conn.execute(last.limit(1)).first()
+    end = after if found is None else EventCursor(int(found[0] or 0), int(found[1]))
+    return events, max(end, events[-1].cursor if events else after)
 
 
 def read_events(
