@@ -102,6 +102,16 @@ class WebhookFanOut:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
 
+    def idle(self, conn: Connection) -> bool:
+        """Nobody listens: the events stay unread, and an endpoint created later skips them
+        (it gets only what happened after it existed)."""
+        enabled = conn.execute(
+            select(webhook_endpoints.c.endpoint_id)
+            .where(webhook_endpoints.c.status == "enabled")
+            .limit(1)
+        ).first()
+        return enabled is None
+
     def handle(self, events: Sequence[StoredEvent], tx: LedgerTransaction) -> int:
         tenants = {e.event.tenant_id for e in events if e.event.tenant_id}
         if not tenants:

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from sqlalchemy import Connection
+
 from embedfin.core.clock import NS_PER_SECOND
 from embedfin.core.events import StoredEvent
 from embedfin.ledger.service import LedgerTransaction
@@ -29,6 +31,11 @@ class Consumer(Protocol):
 
     @property
     def batch_size(self) -> int: ...
+
+    def idle(self, conn: Connection) -> bool:
+        """Whether it has nothing to do whatever the events (the webhook fan-out without an
+        enabled endpoint): the runner then neither reads nor moves its cursor."""
+        ...
 
     def handle(self, events: Sequence[StoredEvent], tx: LedgerTransaction) -> int:
         """Act on a batch, in outbox order, through ``tx`` (the runner advances the cursor in

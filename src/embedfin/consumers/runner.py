@@ -120,12 +120,14 @@ class Runner:
     def run_batch(self, consumer: Consumer, batch_size: int | None = None) -> BatchResult:
         """One unit of work of ``consumer``: its replays, then one batch after its cursor.
 
-        When nothing is new it only reads (no write transaction)."""
+        When nothing is new, or the consumer is idle, it only reads (no write transaction)."""
         name = consumer.name
         failing = self._failing.get(name)
         if failing is not None and self.clock.now_ns() < failing.retry_at_ns:
             return BatchResult(failed=True)
         with self.ledger.current() as conn:
+            if consumer.idle(conn):
+                return BatchResult()
             newer = has_events_after(conn, load_cursor(conn, name))
             replays = parking.has_replays(conn, name)
         if not newer and not replays:

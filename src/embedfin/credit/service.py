@@ -67,6 +67,9 @@ class FeatureConsumer:
     event_types: frozenset[str] | None = FEATURE_EVENT_TYPES
     batch_size = 5_000
 
+    def idle(self, conn: Connection) -> bool:
+        return False
+
     def handle(self, events: Sequence[StoredEvent], tx: LedgerTransaction) -> int:
         rows = []
         for stored in events:

@@ -47,6 +47,9 @@ class InvoiceConsumer:
     event_types: frozenset[str] | None = frozenset({"escrow_released"})
     batch_size = 500
 
+    def idle(self, conn: Connection) -> bool:
+        return False
+
     def handle(self, events: Sequence[StoredEvent], tx: LedgerTransaction) -> int:
         by_tenant: dict[str, list[str]] = {}
         for stored in events:

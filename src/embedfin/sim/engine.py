@@ -519,7 +519,7 @@ class Simulation:
                     self._fulfil_and_confirm(day)
                     self.clock.advance(ns=14 * 3_600 * NS_PER_SECOND)  # 23:00: settlement
                     self._settle(day)
-                self.outbox_consumers.run_all()  # what the platform's worker does between commands
+                    self.outbox_consumers.run_all()  # the platform worker's pass, in the day
                 self.clock.advance(ns=1 * 3_600 * NS_PER_SECOND)
                 advance(1)
         with self.ledger.reader() as conn:
