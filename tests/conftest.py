@@ -18,9 +18,10 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from embedfin.core.events import StoredEvent, read_events
+from embedfin.core.events import StoredEvent
 from embedfin.db.engine import make_engine
 from embedfin.db.migrate import upgrade
+from embedfin.db.outbox import read_events
 from embedfin.db.scratch import scratch_database
 from embedfin.security.crypto import new_key_spec
 
@@ -103,7 +104,7 @@ def settled_events(engine: Engine, timeout_s: float = 15.0) -> list[StoredEvent]
     """All outbox events once they are safe to read.
 
     On PostgreSQL an event becomes readable only when every older transaction on the *server*
-    has ended (see core/events.py), so another test run on the same server can delay it.
+    has ended (see db/outbox.py), so another test run on the same server can delay it.
     """
     deadline = time.monotonic() + timeout_s
     while True:

@@ -22,8 +22,10 @@ from functools import cached_property
 
 from sqlalchemy import Connection
 
+from embedfin.api.webhooks import WebhookFanOut
 from embedfin.commerce.aftersales import AfterSales
-from embedfin.credit.service import CreditService, ensure_champion
+from embedfin.consumers.base import Consumer
+from embedfin.credit.service import CreditService, FeatureConsumer, ensure_champion
 from embedfin.ledger import check as ledger_check
 from embedfin.ledger.chart import Chart
 from embedfin.ledger.check import CheckReport, Invariant
@@ -40,6 +42,7 @@ from embedfin.payments.channels import default_channels
 from embedfin.payments.cross_border import CrossBorderCheckout
 from embedfin.payments.escrow import Checkout
 from embedfin.payments.fx import Fx
+from embedfin.payments.invoices import InvoiceConsumer
 from embedfin.payments.reconciliation import Reconciliation
 from embedfin.payments.refunds import Refunds
 from embedfin.payments.routing import Router
@@ -171,3 +174,10 @@ class Services:
                     tenant, TenantServices(self.ledger, tenant, self.wiring)
                 )
         return found
+
+
+def build_consumers(ledger: Ledger) -> list[Consumer]:
+    """Every outbox consumer, in the order a pass of the runner takes them: credit features
+    (decisions read them), invoices, then the webhook fan-out (which also tells endpoints of
+    the ``invoice_issued`` events the invoices just emitted)."""
+    return [FeatureConsumer(), InvoiceConsumer(), WebhookFanOut(ledger.clock)]

@@ -20,6 +20,7 @@ SUB_APPS = {
     "audit": ["verify"],
     "keys": ["rotate-data"],
     "credit": ["evaluate", "train", "models", "promote", "features", "preapprove"],
+    "consumers": ["parked", "replay", "run"],
 }
 
 

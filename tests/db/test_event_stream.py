@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from embedfin.core.errors import NotFound
-from embedfin.core.events import Event, append_events
+from embedfin.core.events import Event
 from embedfin.db import event_stream
+from embedfin.db.outbox import append_events
 from embedfin.ledger.service import Ledger
 
 

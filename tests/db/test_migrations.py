@@ -8,9 +8,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from embedfin.core.events import Event, EventCursor, append_events, load_cursor, read_events
+from embedfin.core.events import Event, EventCursor
 from embedfin.db.engine import make_engine
 from embedfin.db.migrate import alembic_config, upgrade
+from embedfin.db.outbox import append_events, load_cursor, read_events
 from embedfin.db.scratch import scratch_database
 from embedfin.db.tables import metadata
 

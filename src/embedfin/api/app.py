@@ -1,8 +1,9 @@
 """The FastAPI application: ``create_app(url)``; ``embedfin serve`` runs it under uvicorn.
 
-A background worker thread (disabled with ``ApiSettings.run_worker=False``) dispatches outbox
-events to webhook endpoints, delivers due webhooks, auto-confirms due orders and purges expired
-Idempotency-Key responses.
+A background worker thread (disabled with ``ApiSettings.run_worker=False``) runs every outbox
+consumer (``embedfin.bootstrap.build_consumers``: credit features, invoices, the webhook
+fan-out), delivers due webhooks, auto-confirms due orders and purges expired Idempotency-Key
+responses.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from embedfin.db.tables import merchants
 from embedfin.ledger.service import Ledger
 
 log = logging.getLogger("embedfin.api")
+#: Batches of each consumer per worker pass: a large backlog is worked off over several passes
+#: without holding up deliveries and auto-confirmation.
+WORKER_BATCHES = 10
 
 DESCRIPTION = """
 Embedded finance for marketplaces: wallets, escrow checkout, payment channels, settlement,
@@ -76,7 +80,7 @@ def create_app(
     problems.install(app)
     app.include_router(v1_router)
     dashboard.install(app)
-    metrics = Metrics(platform.router)
+    metrics = Metrics(platform.router, lag=platform.consumers.lag)
     app.add_middleware(AccessLog, metrics=metrics)
 
     @app.get("/metrics", include_in_schema=False)
@@ -123,9 +127,8 @@ class Worker:
                     log.exception("worker pass failed")
 
     def run_once(self, client: httpx.Client) -> None:
-        hooks = self.platform.webhooks
-        hooks.dispatch()
-        hooks.deliver_due(client)
+        self.platform.consumers.run_all(max_batches=WORKER_BATCHES)
+        self.platform.webhooks.deliver_due(client)
         with self.platform.read() as conn:
             due = due_for_auto_confirm(conn, self.platform.clock.now_ns(), 500)
         for tenant in sorted({t for t, _ in due}):

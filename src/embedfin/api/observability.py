@@ -10,12 +10,15 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
+from embedfin.consumers.base import ConsumerLag
 from embedfin.payments.routing import Router
 
 Scope = MutableMapping[str, Any]
@@ -51,8 +54,12 @@ def configure_logging(level: str = "INFO") -> None:
 
 
 class Metrics:
-    def __init__(self, router: Router) -> None:
+    def __init__(
+        self, router: Router, lag: Callable[[], Sequence[ConsumerLag]] | None = None
+    ) -> None:
         self.registry = CollectorRegistry()
+        if lag is not None:
+            self.registry.register(ConsumerLagCollector(lag))
         self.latency = Histogram(
             "embedfin_http_request_duration_seconds",
             "API request latency by route template and status",
@@ -87,6 +94,42 @@ class Metrics:
             else:
                 outcome = "error"
             self.payments.labels(outcome).inc()
+
+
+class ConsumerLagCollector(Collector):
+    """Each outbox consumer's lag, read from the database when Prometheus scrapes."""
+
+    def __init__(self, lag: Callable[[], Sequence[ConsumerLag]]) -> None:
+        self.lag = lag
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        return iter(self._families())  # no reads at registration
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        return iter(self._families(self.lag()))
+
+    @staticmethod
+    def _families(figures: Sequence[ConsumerLag] = ()) -> list[GaugeMetricFamily]:
+        unread = GaugeMetricFamily(
+            "embedfin_consumer_unread_events",
+            "Committed outbox events of its types that the consumer has not read yet",
+            labels=["consumer"],
+        )
+        age = GaugeMetricFamily(
+            "embedfin_consumer_oldest_unread_age_seconds",
+            "How long ago the oldest event the consumer has not read happened",
+            labels=["consumer"],
+        )
+        parked = GaugeMetricFamily(
+            "embedfin_consumer_parked_events",
+            "Events the consumer set aside after repeated failures",
+            labels=["consumer"],
+        )
+        for f in figures:
+            unread.add_metric([f.consumer], f.unread)
+            age.add_metric([f.consumer], f.oldest_unread_age_s)
+            parked.add_metric([f.consumer], f.parked)
+        return [unread, age, parked]
 
 
 def _rate_of(router: Router, channel: str) -> Callable[[], float]:

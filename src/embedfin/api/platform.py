@@ -31,7 +31,8 @@ from embedfin.api.idempotency import (
 from embedfin.api.problems import IdempotencyInFlight, RateLimited, error_body
 from embedfin.api.ratelimit import TokenBuckets
 from embedfin.api.webhooks import Webhooks
-from embedfin.bootstrap import Services, TenantServices
+from embedfin.bootstrap import Services, TenantServices, build_consumers
+from embedfin.consumers.runner import Runner
 from embedfin.core.clock import NS_PER_SECOND, Clock
 from embedfin.core.errors import EmbedfinError, IdempotencyMismatch
 from embedfin.ledger.service import Ledger
@@ -83,8 +84,10 @@ class Platform:
         self.router = router or Router(default_channels())
         self.keys = KeyVerifier()
         self.buckets = TokenBuckets(self.settings.rate_per_s, self.settings.burst)
+        #: Every outbox consumer of the platform, run by the worker (``Worker.run_once``).
+        self.consumers = Runner(ledger, build_consumers(ledger))
         self.webhooks = Webhooks(
-            self.engine, self.cipher, self.clock, self.settings.webhook_max_attempts
+            ledger, self.cipher, self.settings.webhook_max_attempts, runner=self.consumers
         )
         self.services = Services(
             ledger,

@@ -1,8 +1,9 @@
 """Webhooks: endpoints per tenant, deliveries fed from the outbox, signed, retried, logged.
 
-``dispatch`` is an outbox consumer: each new event of a tenant becomes one delivery row per
-matching endpoint that existed when it happened, in the same transaction that advances the
-consumer's cursor (exactly one delivery per endpoint and event). ``deliver_due`` POSTs due
+``WebhookFanOut`` is an outbox consumer (run by the consumers' runner; ``dispatch`` runs one
+batch of it): each new event of a tenant becomes one delivery row per matching endpoint that
+existed when it happened, in the same transaction that advances the consumer's cursor (exactly
+one delivery per endpoint and event). ``deliver_due`` POSTs due
 deliveries, logs every attempt and reschedules failures with exponential backoff (30 s, 1 min,
 2 min … capped at 6 h) until ``max_attempts``; ``replay`` schedules a delivery again by hand.
 Endpoint secrets are stored encrypted; during a rotation the old secret keeps signing for a
@@ -19,19 +20,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import Connection, Engine, Row, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 
 from embedfin.api.ids import object_id
 from embedfin.client import signing
+from embedfin.consumers.runner import Runner
 from embedfin.core.clock import NS_PER_SECOND, Clock
 from embedfin.core.errors import InvalidInput, NotFound
-from embedfin.core.events import load_cursor, read_events, save_cursor
+from embedfin.core.events import StoredEvent
 from embedfin.db.tables import (
     outbox_events,
     webhook_attempts,
     webhook_deliveries,
     webhook_endpoints,
 )
+from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.security.crypto import FieldCipher
 
 CONSUMER = "webhooks"
@@ -88,14 +91,83 @@ def _delivery(r: Row[Any]) -> Delivery:
     )
 
 
+class WebhookFanOut:
+    """The outbox consumer: each event of a tenant becomes one pending delivery per enabled
+    endpoint of that tenant that wants its type and existed when it happened."""
+
+    name = CONSUMER
+    event_types: frozenset[str] | None = None
+    batch_size = 1_000
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    def idle(self, conn: Connection) -> bool:
+        """Nobody listens: the events stay unread, and an endpoint created later skips them
+        (it gets only what happened after it existed)."""
+        enabled = conn.execute(
+            select(webhook_endpoints.c.endpoint_id)
+            .where(webhook_endpoints.c.status == "enabled")
+            .limit(1)
+        ).first()
+        return enabled is None
+
+    def handle(self, events: Sequence[StoredEvent], tx: LedgerTransaction) -> int:
+        tenants = {e.event.tenant_id for e in events if e.event.tenant_id}
+        if not tenants:
+            return 0
+        endpoints = [
+            _endpoint(r)
+            for r in tx.conn.execute(
+                select(webhook_endpoints).where(
+                    webhook_endpoints.c.tenant.in_(sorted(tenants)),
+                    webhook_endpoints.c.status == "enabled",
+                )
+            ).all()
+        ]
+        now = self.clock.now_ns()
+        rows = []
+        for stored in events:
+            event = stored.event
+            for ep in endpoints:
+                if ep.tenant != event.tenant_id or event.occurred_at_ns < ep.created_at_ns:
+                    continue  # another tenant's, or from before the endpoint existed
+                if "*" not in ep.event_types and event.type not in ep.event_types:
+                    continue
+                rows.append(
+                    {
+                        "delivery_id": object_id("whd"),
+                        "tenant": ep.tenant,
+                        "endpoint_id": ep.endpoint_id,
+                        "event_id": event.event_id,
+                        "event_type": event.type,
+                        "status": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+        if rows:
+            tx.conn.execute(insert(webhook_deliveries), rows)
+        return len(rows)
+
+
 class Webhooks:
     def __init__(
-        self, engine: Engine, cipher: FieldCipher, clock: Clock, max_attempts: int = 12
+        self,
+        ledger: Ledger,
+        cipher: FieldCipher,
+        max_attempts: int = 12,
+        runner: Runner | None = None,
     ) -> None:
-        self.engine = engine
+        self.ledger = ledger
+        self.engine = ledger.engine
         self.cipher = cipher
-        self.clock = clock
+        self.clock = ledger.clock
         self.max_attempts = max_attempts
+        self.fan_out = WebhookFanOut(self.clock)
+        self.runner = runner or Runner(ledger)
 
     # --- endpoints (inside the caller's unit of work) ---------------------------------------
     def create_endpoint(
@@ -219,60 +291,10 @@ class Webhooks:
         row = conn.execute(select(t).where(t.c.delivery_id == delivery_id)).one()
         return _delivery(row)
 
-    def dispatch(self, limit: int = 1000) -> int:
-        """Turn new outbox events into deliveries; returns how many deliveries were created."""
-        created = 0
-        with self.engine.connect() as conn:
-            enabled = conn.execute(
-                select(webhook_endpoints.c.endpoint_id)
-                .where(webhook_endpoints.c.status == "enabled")
-                .limit(1)
-            ).first()
-        if enabled is None:  # nobody listens: leave the events for a later endpoint to skip
-            return 0
-        with self.engine.begin() as conn:
-            after = load_cursor(conn, CONSUMER)
-            events = read_events(conn, after, limit)
-            if not events:
-                return 0
-            tenants = {e.event.tenant_id for e in events if e.event.tenant_id}
-            endpoints = [
-                _endpoint(r)
-                for r in conn.execute(
-                    select(webhook_endpoints).where(
-                        webhook_endpoints.c.tenant.in_(sorted(tenants)),
-                        webhook_endpoints.c.status == "enabled",
-                    )
-                ).all()
-            ]
-            now = self.clock.now_ns()
-            rows = []
-            for stored in events:
-                event = stored.event
-                for ep in endpoints:
-                    if ep.tenant != event.tenant_id or event.occurred_at_ns < ep.created_at_ns:
-                        continue  # another tenant's, or from before the endpoint existed
-                    if "*" not in ep.event_types and event.type not in ep.event_types:
-                        continue
-                    rows.append(
-                        {
-                            "delivery_id": object_id("whd"),
-                            "tenant": ep.tenant,
-                            "endpoint_id": ep.endpoint_id,
-                            "event_id": event.event_id,
-                            "event_type": event.type,
-                            "status": "pending",
-                            "attempts": 0,
-                            "next_attempt_at": now,
-                            "created_at": now,
-                            "updated_at": now,
-                        }
-                    )
-            if rows:
-                conn.execute(insert(webhook_deliveries), rows)
-                created = len(rows)
-            save_cursor(conn, CONSUMER, events[-1].cursor)
-        return created
+    def dispatch(self, limit: int = WebhookFanOut.batch_size) -> int:
+        """Turn one batch of new outbox events into deliveries; returns how many deliveries
+        were created."""
+        return self.runner.run_batch(self.fan_out, limit).effects
 
     def deliver_due(self, client: httpx.Client, limit: int = 100) -> int:
         """POST every due delivery once; returns how many were attempted."""

@@ -14,6 +14,7 @@ import typer
 from embedfin.cli import (
     audit,
     bench,
+    consumers,
     credit,
     db,
     demo,
@@ -45,6 +46,7 @@ app.add_typer(tenants.app, name="tenants")
 app.add_typer(audit.app, name="audit")
 app.add_typer(keys.app, name="keys")
 app.add_typer(credit.app, name="credit")
+app.add_typer(consumers.app, name="consumers")
 
 
 def main() -> None:

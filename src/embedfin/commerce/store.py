@@ -132,6 +132,24 @@ def load_lines(conn: Connection, tenant: str, order_id: str) -> list[OrderLine]:
     return [OrderLine(*row) for row in rows]
 
 
+def load_lines_many(
+    conn: Connection, tenant: str, order_ids: Sequence[str]
+) -> dict[str, list[OrderLine]]:
+    """The lines of many orders, by order id, each in line order (one query per 500)."""
+    found: dict[str, list[OrderLine]] = {}
+    unique = sorted(set(order_ids))
+    t = order_lines.c
+    for start in range(0, len(unique), 500):
+        rows = conn.execute(
+            select(t.order_id, t.sku, t.quantity, t.unit_price_minor)
+            .where(t.tenant == tenant, t.order_id.in_(unique[start : start + 500]))
+            .order_by(t.order_id, t.line_no)
+        )
+        for order_id, sku, quantity, price in rows:
+            found.setdefault(order_id, []).append(OrderLine(sku, quantity, price))
+    return found
+
+
 def due_for_auto_confirm(conn: Connection, now: int, limit: int) -> list[tuple[str, str]]:
     rows = conn.execute(
         select(orders.c.tenant, orders.c.order_id)

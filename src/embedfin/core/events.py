@@ -1,33 +1,15 @@
-"""Domain events and the transactional outbox.
+"""Domain events: what happened, as immutable records, and where a consumer has read to.
 
-A command appends its events to ``outbox_events`` in the same database transaction as its
-effect, so an event exists if and only if the change it describes was committed. Consumers
-(webhooks, credit features, fraud and AML monitors, reports) read forward from a cursor they keep
-in ``event_cursors``.
-
-Ordering: on SQLite writers are serialised, so ``position`` order is commit order and a cursor
-is a position. On PostgreSQL positions come from a sequence and transactions commit in any order,
-so position order is not commit order in either direction: a transaction may commit after a
-younger one (its event has the lower position and appears later) or before one that took a
-lower position and is still open. Each row therefore records its transaction id; ``read_events``
-returns only rows whose transaction is older than every transaction still running (those are
-final) and orders them by (transaction id, position). Every event that can still appear belongs
-to a transaction at or above that horizon, so it sorts after everything a consumer has read:
-a consumer's cursor is the (transaction id, position) of the last event it took, and it never
-skips an event.
+Pure records only: writing and reading the outbox is ``embedfin.db.outbox``; emitting belongs
+to the unit of work (``LedgerTransaction.emit``); consumers run on ``embedfin.consumers``.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
-
-from sqlalchemy import Connection, Select, insert, literal, select, tuple_
-
-from embedfin.db.tables import event_cursors, outbox_events
 
 JSONValue = Any
 
@@ -76,125 +58,3 @@ class StoredEvent:
     def cursor(self) -> EventCursor:
         """The cursor that reads on after this event."""
         return EventCursor(self.tx_id, self.position)
-
-
-_INSERT = insert(outbox_events)
-
-
-def append_events(conn: Connection, events: Sequence[Event]) -> None:
-    """Write events in the caller's transaction."""
-    if not events:
-        return
-    tx_id = None
-    if conn.dialect.name == "postgresql":
-        tx_id = conn.exec_driver_sql("SELECT pg_current_xact_id()::text::bigint").scalar_one()
-    rows = [
-        (
-            e.event_id,
-            e.type,
-            e.aggregate,
-            e.aggregate_id,
-            e.tenant_id,
-            json.dumps(e.payload, sort_keys=True, separators=(",", ":")),
-            e.occurred_at_ns,
-            tx_id,
-        )
-        for e in events
-    ]
-    if conn.dialect.name == "sqlite":  # driver-level executemany: no per-row binding work
-        conn.exec_driver_sql(_INSERT_SQLITE, rows)
-        return
-    conn.execute(_INSERT, [dict(zip(_COLUMNS, row, strict=True)) for row in rows])
-
-
-_COLUMNS = (
-    "event_id",
-    "type",
-    "aggregate",
-    "aggregate_id",
-    "tenant_id",
-    "payload",
-    "occurred_at",
-    "tx_id",
-)
-_INSERT_SQLITE = (
-    f"INSERT INTO outbox_events ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
-)
-
-
-def _after(conn: Connection, after: EventCursor) -> Select[Any]:
-    """The outbox rows after a cursor that are final, in consumption order."""
-    e = outbox_events.c
-    if conn.dialect.name != "postgresql":
-        return select(outbox_events).where(e.position > after.position).order_by(e.position)
-    horizon = conn.exec_driver_sql(
-        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-    ).scalar_one()
-    return (
-        select(outbox_events)
-        .where(
-            tuple_(e.tx_id, e.position) > tuple_(literal(after.tx_id), literal(after.position)),
-            e.tx_id < horizon,
-        )
-        .order_by(e.tx_id, e.position)
-    )
-
-
-def read_events(
-    conn: Connection,
-    after: EventCursor = START,
-    limit: int = 1000,
-    types: Sequence[str] | None = None,
-    *,
-    payloads_of: Collection[str] | None = None,
-) -> list[StoredEvent]:
-    """Events after the cursor, in the order a consumer must take them (see the module text).
-
-    ``payloads_of``: decode the payloads of these types only (the others come with an empty
-    payload) — for a consumer that must move past every event but reads few of them."""
-    query = _after(conn, after)
-    if types:
-        query = query.where(outbox_events.c.type.in_(list(types)))
-    rows = conn.execute(query.limit(limit)).mappings()
-    return [
-        StoredEvent(
-            row["position"],
-            Event(
-                row["type"],
-                row["aggregate"],
-                row["aggregate_id"],
-                json.loads(row["payload"])
-                if payloads_of is None or row["type"] in payloads_of
-                else {},
-                row["occurred_at"],
-                row["tenant_id"],
-                row["event_id"],
-            ),
-            row["tx_id"] or 0,
-        )
-        for row in rows
-    ]
-
-
-def has_events_after(conn: Connection, after: EventCursor) -> bool:
-    """Whether ``read_events`` would return anything (a cheap check before a write)."""
-    found = conn.execute(_after(conn, after).with_only_columns(outbox_events.c.position).limit(1))
-    return found.first() is not None
-
-
-def load_cursor(conn: Connection, consumer: str) -> EventCursor:
-    found = conn.execute(
-        select(event_cursors.c.tx_id, event_cursors.c.position).where(
-            event_cursors.c.consumer == consumer
-        )
-    ).first()
-    return START if found is None else EventCursor(int(found[0]), int(found[1]))
-
-
-def save_cursor(conn: Connection, consumer: str, cursor: EventCursor) -> None:
-    values = {"tx_id": cursor.tx_id, "position": cursor.position}
-    updated = conn.execute(
-        event_cursors.update().where(event_cursors.c.consumer == consumer).values(**values)
-    )
-    if updated.rowcount == 0:
-        conn.execute(insert(event_cursors).values(consumer=consumer, **values))

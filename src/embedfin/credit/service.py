@@ -1,13 +1,13 @@
 """Credit inside checkout: the feature pipeline, recorded decisions, and financing with them.
 
-``FeaturePipeline`` is an outbox consumer: each event credit uses becomes a row of
-``credit_feature_events`` (in the transaction that advances its cursor: exactly once), indexed
-by buyer. A decision reads the buyer's rows up to the decision time and replays them through
-``BuyerState`` (online); ``batch`` computes every buyer of a tenant with the pandas
-implementation. ``CreditService.decide`` records every decision — outcome, limit, plans, the
-reasons shown to the buyer, the model version and the features it saw — under the caller's id
-(a retry answers the recorded decision); ``finance`` pays an order with a plan the decision
-offered, within the decided amount.
+``FeaturePipeline`` runs an outbox consumer (``FeatureConsumer``, on the consumers' runner):
+each event credit uses becomes a row of ``credit_feature_events`` (in the transaction that
+advances its cursor: exactly once), indexed by buyer. A decision reads the buyer's rows up to
+the decision time and replays them through ``BuyerState`` (online); ``batch`` computes every
+buyer of a tenant with the pandas implementation. ``CreditService.decide`` records every
+decision — outcome, limit, plans, the reasons shown to the buyer, the model version and the
+features it saw — under the caller's id (a retry answers the recorded decision); ``finance``
+pays an order with a plan the decision offered, within the decided amount.
 """
 
 from __future__ import annotations
@@ -20,15 +20,9 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, bindparam, delete, func, insert, select
 
+from embedfin.consumers.runner import Runner
 from embedfin.core.errors import InvalidInput, InvalidStateTransition, NotFound
-from embedfin.core.events import (
-    Event,
-    append_events,
-    has_events_after,
-    load_cursor,
-    read_events,
-    save_cursor,
-)
+from embedfin.core.events import Event, StoredEvent
 from embedfin.core.money import Money
 from embedfin.credit import registry
 from embedfin.credit.decisions import (
@@ -58,64 +52,60 @@ from embedfin.db.tables import (
     credit_preapprovals,
     loans,
 )
-from embedfin.ledger.service import Ledger
+from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.lending.servicing import Lending, Loan
 from embedfin.payments.requests import check_name
 
 CONSUMER = "credit-features"
 
 
-class FeaturePipeline:
-    def __init__(self, ledger: Ledger) -> None:
-        self.ledger = ledger
+class FeatureConsumer:
+    """The outbox consumer behind ``FeaturePipeline``: each event credit uses becomes a row
+    of ``credit_feature_events``."""
 
-    def consume(self, limit: int = 5_000) -> int:
+    name = CONSUMER
+    event_types: frozenset[str] | None = FEATURE_EVENT_TYPES
+    batch_size = 5_000
+
+    def idle(self, conn: Connection) -> bool:
+        return False
+
+    def handle(self, events: Sequence[StoredEvent], tx: LedgerTransaction) -> int:
+        rows = []
+        for stored in events:
+            e = stored.event
+            mapped = from_event(e.type, e.payload, e.occurred_at_ns)
+            if mapped is None or e.tenant_id is None:
+                continue
+            rows.append(
+                {
+                    "tenant": e.tenant_id,
+                    "event_id": e.event_id,
+                    "buyer_id": mapped.buyer_id,
+                    "kind": mapped.kind,
+                    "at_ns": mapped.at_ns,
+                    "amount_minor": mapped.amount_minor,
+                    "category": mapped.category[:32],
+                    "on_time": int(mapped.on_time),
+                }
+            )
+        if rows:
+            tx.conn.execute(insert(credit_feature_events), rows)
+        return len(rows)
+
+
+class FeaturePipeline:
+    def __init__(self, ledger: Ledger, runner: Runner | None = None) -> None:
+        self.ledger = ledger
+        self.consumer = FeatureConsumer()
+        self.runner = runner or Runner(ledger)
+
+    def consume(self, limit: int = FeatureConsumer.batch_size) -> int:
         """Move every new outbox event into the feature table, ``limit`` per unit of work;
         returns how many were kept.
 
         Decisions call this first; when nothing is new it only reads (no write transaction)."""
-        kept = 0
-        while True:
-            read, batch_kept = self._consume_batch(limit)
-            kept += batch_kept
-            if read < limit:
-                return kept
-
-    def _consume_batch(self, limit: int) -> tuple[int, int]:
-        """(events read, rows kept) of one unit of work."""
-        kept = 0
-        with self.ledger.current() as conn:
-            after = load_cursor(conn, CONSUMER)
-            newer = has_events_after(conn, after)
-        if not newer:
-            return 0, 0
-        with self.ledger.transaction() as tx:
-            after = load_cursor(tx.conn, CONSUMER)
-            events = read_events(tx.conn, after, limit, payloads_of=FEATURE_EVENT_TYPES)
-            rows = []
-            for stored in events:
-                e = stored.event
-                mapped = from_event(e.type, e.payload, e.occurred_at_ns)
-                if mapped is None or e.tenant_id is None:
-                    continue
-                rows.append(
-                    {
-                        "tenant": e.tenant_id,
-                        "event_id": e.event_id,
-                        "buyer_id": mapped.buyer_id,
-                        "kind": mapped.kind,
-                        "at_ns": mapped.at_ns,
-                        "amount_minor": mapped.amount_minor,
-                        "category": mapped.category[:32],
-                        "on_time": int(mapped.on_time),
-                    }
-                )
-            if rows:
-                tx.conn.execute(insert(credit_feature_events), rows)
-                kept = len(rows)
-            if events:
-                save_cursor(tx.conn, CONSUMER, events[-1].cursor)
-        return len(events), kept
+        return self.runner.run(self.consumer, batch_size=limit)
 
     def events(self, conn: Connection, tenant: str, as_of_ns: int) -> list[FeatureEvent]:
         """Every buyer's feature events up to a moment, in the order they happened."""
@@ -259,7 +249,7 @@ class CreditService:
         if rows:
             with self.ledger.transaction() as tx:
                 tx.conn.execute(insert(credit_decisions), rows)
-                append_events(tx.conn, events)
+                tx.emit_all(events)
         return results
 
     def _recorded_many(self, conn: Connection, ids: list[str]) -> dict[str, tuple[str, Decision]]:
@@ -326,8 +316,8 @@ class CreditService:
             tx.conn.execute(insert(credit_preapprovals), rows)
             changed = [r for r in rows if r["limit_minor"] != r["previous_limit_minor"]]
             for r in changed:
-                self.lending.checkout.emit(
-                    tx,
+                tx.emit(
+                    self.tenant,
                     "preapproved_limit_changed",
                     "buyer",
                     str(r["buyer_id"]),

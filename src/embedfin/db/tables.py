@@ -150,6 +150,23 @@ event_cursors = Table(
     Column("tx_id", BigInteger, nullable=False, server_default="0"),
 )
 
+#: Events a consumer failed on too often, set aside with the error so that it could move on
+#: (``status``: parked, or replay once someone asked for another try).
+parked_events = Table(
+    "parked_events",
+    metadata,
+    Column("consumer", String(64), primary_key=True),
+    Column("event_id", String(64), primary_key=True),
+    Column("event_type", String(64), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("tx_id", BigInteger, nullable=False, server_default="0"),
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("parked_at", BigInteger, nullable=False),
+    CheckConstraint("status IN ('parked', 'replay')", name="status"),
+)
+
 #: Which ledger account belongs to whom (payments' chart of accounts; see payments/chart.py).
 payment_accounts = Table(
     "payment_accounts",

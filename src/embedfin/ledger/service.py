@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
@@ -28,8 +28,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from embedfin.core.clock import Clock, SystemClock
 from embedfin.core.errors import InvalidInput
+from embedfin.core.events import Event
 from embedfin.db.engine import make_engine
 from embedfin.db.migrate import upgrade
+from embedfin.db.outbox import append_events
 from embedfin.ledger import account_rules, queries
 from embedfin.ledger import engine as rules
 from embedfin.ledger.expiry import expire_pending
@@ -380,8 +382,11 @@ class Ledger:
 class LedgerTransaction:
     """The ledger inside a caller's unit of work (see ``Ledger.transaction``).
 
+    Domain events are emitted here (``emit``): they reach the outbox in this transaction, so
+    an event exists exactly when the change it describes was committed.
+
     Attributes:
-        conn: the open connection; the caller writes its own tables and events through it.
+        conn: the open connection; the caller writes its own tables through it.
     """
 
     def __init__(self, ledger: Ledger, conn: Connection) -> None:
@@ -410,6 +415,27 @@ class LedgerTransaction:
             del self.committed[mark:]
             raise
         nested.commit()
+
+    def emit(
+        self,
+        tenant: str | None,
+        event_type: str,
+        aggregate: str,
+        aggregate_id: str,
+        payload: Mapping[str, object],
+    ) -> Event:
+        """Append one event, stamped with the ledger's clock, to the outbox of this unit of
+        work; returns it."""
+        event = Event(
+            event_type, aggregate, aggregate_id, payload, self.ledger.clock.now_ns(), tenant
+        )
+        append_events(self.conn, [event])
+        return event
+
+    def emit_all(self, events: Sequence[Event]) -> None:
+        """Append events a command built itself (a batch's, stamped when it decided) in one
+        statement."""
+        append_events(self.conn, events)
 
     def create_accounts(self, batch: Sequence[Account]) -> list[CreateAccountResult]:
         _check_size(batch)

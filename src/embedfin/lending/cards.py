@@ -27,6 +27,7 @@ from embedfin.core.errors import (
 )
 from embedfin.core.money import Money
 from embedfin.db.tables import credit_lines, loans
+from embedfin.ledger.service import LedgerTransaction
 from embedfin.lending.servicing import Lending, Loan
 from embedfin.payments.requests import check_name
 
@@ -196,9 +197,11 @@ class CreditLines:
             .values(**values)
         )
 
-    def _event(self, tx: Any, kind: str, line: CreditLine, extra: dict[str, object]) -> None:
-        self.lending.checkout.emit(
-            tx,
+    def _event(
+        self, tx: LedgerTransaction, kind: str, line: CreditLine, extra: dict[str, object]
+    ) -> None:
+        tx.emit(
+            self.tenant,
             kind,
             "credit_line",
             line.line_id,

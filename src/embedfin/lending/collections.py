@@ -171,8 +171,8 @@ class Collections:
                     )
                 )
                 if verdict.allowed:
-                    self.lending.checkout.emit(
-                        tx,
+                    tx.emit(
+                        self.tenant,
                         "collections_contact",
                         "loan",
                         loan.loan_id,

@@ -340,8 +340,8 @@ class Lending:
             paid = order_rules.pay(order, self.clock.now_ns())
             save_order(tx.conn, paid)
             self._insert(tx.conn, loan, schedule.installments)
-            self.checkout.emit(
-                tx,
+            tx.emit(
+                self.tenant,
                 "order_paid",
                 "order",
                 order_id,
@@ -354,8 +354,8 @@ class Lending:
                     "merchant_id": paid.merchant_id,
                 },
             )
-            self.checkout.emit(
-                tx,
+            tx.emit(
+                self.tenant,
                 "loan_disbursed",
                 "loan",
                 loan_id,
@@ -466,8 +466,8 @@ class Lending:
                         )
                         .values(due_reported=1)
                     )
-                    self.checkout.emit(
-                        tx,
+                    tx.emit(
+                        self.tenant,
                         "installment_due",
                         "loan",
                         loan.loan_id,
@@ -519,8 +519,8 @@ class Lending:
                     written_off_minor=loan.owed_minor,
                 )
                 self._save(tx.conn, written_off)
-                self.checkout.emit(
-                    tx,
+                tx.emit(
+                    self.tenant,
                     "loan_charged_off",
                     "loan",
                     loan.loan_id,
@@ -686,8 +686,8 @@ class Lending:
         self._record_event(
             tx.conn, request_id, repaid, "repayment", amount, fees, interest, principal
         )
-        self.checkout.emit(
-            tx,
+        tx.emit(
+            self.tenant,
             "loan_repaid",
             "loan",
             loan.loan_id,
@@ -705,9 +705,7 @@ class Lending:
     def _settle_if_paid(self, tx: LedgerTransaction, loan: Loan) -> Loan:
         if loan.principal_outstanding == 0 and loan.owed_minor == 0:
             loan = replace(loan, status=LoanStatus.PAID_OFF)
-            self.checkout.emit(
-                tx, "loan_paid_off", "loan", loan.loan_id, {"buyer_id": loan.buyer_id}
-            )
+            tx.emit(self.tenant, "loan_paid_off", "loan", loan.loan_id, {"buyer_id": loan.buyer_id})
         self._save(tx.conn, loan)
         return loan
 
@@ -760,8 +758,8 @@ class Lending:
         )
         charged = replace(loan, fees_due=loan.fees_due + fee)
         self._save(tx.conn, charged)
-        self.checkout.emit(
-            tx,
+        tx.emit(
+            self.tenant,
             "late_fee_charged",
             "loan",
             loan.loan_id,

@@ -34,7 +34,6 @@ from embedfin.core.errors import (
     InvalidStateTransition,
     NotFound,
 )
-from embedfin.core.events import Event, append_events
 from embedfin.core.money import currency
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.payments import escrow_bulk
@@ -215,10 +214,7 @@ class Checkout:
         aggregate_id: str,
         payload: dict[str, object],
     ) -> None:
-        append_events(
-            tx.conn,
-            [Event(kind, aggregate, aggregate_id, payload, self.clock.now_ns(), self.tenant)],
-        )
+        tx.emit(self.tenant, kind, aggregate, aggregate_id, payload)
 
 
 def _merchant_terms(m: Merchant) -> tuple[str, ...]:

@@ -36,8 +36,9 @@ from embedfin.core.errors import (
     LedgerRejected,
     NotFound,
 )
-from embedfin.core.events import Event, append_events
+from embedfin.core.events import Event
 from embedfin.core.money import currency
+from embedfin.db.outbox import append_events
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.ledger.types import BATCH_MAX, CreateTransferResult, Transfer, TransferFlags
 from embedfin.payments.accounts import open_accounts

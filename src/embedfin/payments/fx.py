@@ -25,8 +25,9 @@ from embedfin.core.errors import (
     InvalidInput,
     NotFound,
 )
-from embedfin.core.events import Event, append_events
+from embedfin.core.events import Event
 from embedfin.core.money import MAX_AMOUNT_MINOR, Money, currency
+from embedfin.db.outbox import append_events
 from embedfin.db.tables import fx_quotes
 from embedfin.ledger.service import Ledger
 from embedfin.ledger.types import Transfer

@@ -15,8 +15,9 @@ from embedfin.core.errors import (
     InvalidAmount,
     LedgerRejected,
 )
-from embedfin.core.events import Event, append_events
+from embedfin.core.events import Event
 from embedfin.core.money import Money
+from embedfin.db.outbox import append_events
 from embedfin.ledger.service import Ledger
 from embedfin.ledger.types import CreateTransferResult, Transfer, TransferFlags
 from embedfin.payments.accounts import open_accounts

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select
 
 from embedfin.core.errors import EmbedfinError, InsufficientFunds, LedgerRejected, NotFound
-from embedfin.core.events import Event, append_events
+from embedfin.core.events import Event
 from embedfin.core.money import Money, currency
+from embedfin.db.outbox import append_events
 from embedfin.db.tables import merchant_bank_accounts, merchants, payment_accounts, payouts
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.ledger.types import CreateTransferResult, Transfer

@@ -23,8 +23,9 @@ from embedfin.core.errors import (
     LedgerRejected,
     LimitExceeded,
 )
-from embedfin.core.events import Event, append_events
+from embedfin.core.events import Event
 from embedfin.core.money import Money, currency
+from embedfin.db.outbox import append_events
 from embedfin.db.tables import wallet_movements
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.ledger.types import CreateTransferResult, Transfer

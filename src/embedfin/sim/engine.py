@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from embedfin.bench.ledger import Progress, _no_progress
-from embedfin.bootstrap import Services, check_all
+from embedfin.bootstrap import Services, build_consumers, check_all
 from embedfin.commerce.orders import OrderLine
+from embedfin.consumers.runner import Runner
 from embedfin.core.clock import NS_PER_SECOND, ManualClock
 from embedfin.core.errors import EmbedfinError, PaymentDeclined
 from embedfin.core.money import Money
@@ -203,6 +204,7 @@ class Simulation:
         #: due date → (loan, amount, buyer) of the installments still to repay
         self.installments_due: dict[date, list[tuple[str, int, Consumer]]] = defaultdict(list)
         self.credit: CreditService | None = None
+        self.outbox_consumers = Runner(self.ledger, build_consumers(self.ledger))
         if scenario.embedded_credit:
             self.lending = services.lending
             self.credit = services.credit  # fits the bootstrap scorecard: setup, not trade
@@ -506,6 +508,7 @@ class Simulation:
                     self._fulfil_and_confirm(day)
                     self.clock.advance(ns=14 * 3_600 * NS_PER_SECOND)  # 23:00: settlement
                     self._settle(day)
+                    self.outbox_consumers.run_all()  # the platform worker's pass, in the day
                 self.clock.advance(ns=1 * 3_600 * NS_PER_SECOND)
                 advance(1)
         with self.ledger.reader() as conn:

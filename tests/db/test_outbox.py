@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from embedfin.core.events import (
-    START,
-    Event,
-    EventCursor,
-    append_events,
-    load_cursor,
-    read_events,
-    save_cursor,
-)
+from embedfin.core.events import START, Event, EventCursor
 from embedfin.db.engine import make_engine
+from embedfin.db.outbox import append_events, load_cursor, read_events, save_cursor
 from tests.conftest import settled_events
 
 
