@@ -129,3 +129,43 @@ def test_package_inits_import_nothing_for_its_side_effects() -> None:
             if isinstance(node, ast.ImportFrom):
                 hidden = [a.asname for a in node.names if (a.asname or "").startswith("_")]
                 assert not hidden, f"{name} imports {hidden} for its effect"
+
+
+#: module context → the table owners whose tables it may import
+OWN_TABLES = {
+    "ledger": {"ledger"},
+    "db": {"outbox", "ledger"},
+    "consumers": {"outbox"},
+    "commerce": {"commerce"},
+    "payments": {"payments"},
+    "lending": {"lending"},
+    "credit": {"credit"},
+    "api": {"api"},
+    "security": {"security"},
+    "dashboard": {"dashboard"},
+}
+#: read models and maintenance jobs that read (or re-encrypt) across owners, by name
+ACROSS = {
+    "embedfin.dashboard.queries": "the dashboard's read models (reads only)",
+    "embedfin.bench": "benchmarks measure what the services wrote",
+    "embedfin.security.rotation": "re-encrypts every context's encrypted fields with a new key",
+    "embedfin.api.webhooks": "the webhook fan-out reads the outbox it delivers",
+    "embedfin.api.app": "/healthz reads one row to prove the schema is there",
+}
+
+
+def test_each_context_imports_only_the_tables_it_owns() -> None:
+    from embedfin.db.tables import OWNERS
+
+    owner_of = {table: owner for owner, tables in OWNERS.items() for table in tables}
+    wrong = []
+    for name in MODULES:
+        if name.startswith(("embedfin.db.tables", *ACROSS)) or name.count(".") < 1:
+            continue
+        allowed = OWN_TABLES.get(name.split(".")[1], set())
+        for imported in _imports(name):
+            table = imported.removeprefix("embedfin.db.tables.")
+            owner = owner_of.get(table) if imported.startswith("embedfin.db.tables.") else None
+            if owner is not None and owner not in allowed:
+                wrong.append(f"{name} uses {owner}'s {table}")
+    assert wrong == []

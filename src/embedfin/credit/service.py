@@ -18,7 +18,7 @@ from dataclasses import asdict
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, bindparam, delete, func, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from embedfin.consumers.runner import Runner
 from embedfin.core.errors import InvalidInput, InvalidStateTransition, NotFound
@@ -50,7 +50,6 @@ from embedfin.db.tables import (
     credit_decisions,
     credit_feature_events,
     credit_preapprovals,
-    loans,
 )
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.lending.servicing import Lending, Loan
@@ -363,18 +362,7 @@ class CreditService:
 
     def _obligations_many(self, conn: Connection, buyers: list[str]) -> dict[str, int]:
         """What each buyer owes now on active loans (the monthly figure is a third of it)."""
-        t = loans.c
-        rows = conn.execute(
-            select(t.buyer_id, func.sum(t.principal_outstanding + t.interest_due + t.fees_due))
-            .where(
-                t.tenant == self.tenant,
-                t.status == "active",
-                t.buyer_id.in_(bindparam("buyers", expanding=True)),
-            )
-            .group_by(t.buyer_id),
-            {"buyers": buyers},
-        ).all()
-        return {buyer: int(owed or 0) for buyer, owed in rows}
+        return self.lending.owed_by_buyers(conn, buyers)
 
 
 def _feature_event(row: Any) -> FeatureEvent:

@@ -36,11 +36,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
-from embedfin.commerce import orders as order_rules
 from embedfin.commerce.orders import OrderStatus
-from embedfin.commerce.store import save_order
 from embedfin.core.clock import NS_PER_SECOND
 from embedfin.core.errors import (
     IdempotencyMismatch,
@@ -51,7 +49,7 @@ from embedfin.core.errors import (
     NotFound,
 )
 from embedfin.core.money import Money
-from embedfin.db.tables import loan_events, loan_installments, loans, payment_accounts
+from embedfin.db.tables import loan_events, loan_installments, loans
 from embedfin.ledger.chart import ChartAccountCode
 from embedfin.ledger.service import LedgerTransaction
 from embedfin.ledger.types import Transfer
@@ -76,7 +74,7 @@ from embedfin.lending.chart import (
 )
 from embedfin.lending.products import Caps, PlanCatalog
 from embedfin.lending.schedules import Installment
-from embedfin.payments.accounts import open_accounts
+from embedfin.payments.accounts import open_accounts, owned_accounts
 from embedfin.payments.chart import AccountCode, AccountKey, platform_account
 from embedfin.payments.escrow import Checkout
 from embedfin.payments.moves import leg, move
@@ -337,23 +335,8 @@ class Lending:
                     ),
                 ]
             move(tx, legs, insufficient=f"funder {funder_id} has too little lending cash")
-            paid = order_rules.pay(order, self.clock.now_ns())
-            save_order(tx.conn, paid)
+            self.checkout.mark_paid(tx, order, {"financed_by": loan_id, "plan": plan_code})
             self._insert(tx.conn, loan, schedule.installments)
-            tx.emit(
-                self.tenant,
-                "order_paid",
-                "order",
-                order_id,
-                {
-                    "amount_minor": paid.paid_minor,
-                    "currency": paid.currency,
-                    "financed_by": loan_id,
-                    "plan": plan_code,
-                    "buyer_id": paid.buyer_id,
-                    "merchant_id": paid.merchant_id,
-                },
-            )
             tx.emit(
                 self.tenant,
                 "loan_disbursed",
@@ -569,14 +552,8 @@ class Lending:
         return target
 
     def _funders_with_allowance(self, conn: Connection) -> list[tuple[str, str]]:
-        rows = conn.execute(
-            select(payment_accounts.c.owner_id, payment_accounts.c.currency).where(
-                payment_accounts.c.tenant == self.tenant,
-                payment_accounts.c.owner_kind == "funder",
-                payment_accounts.c.code == int(LendingAccountCode.LOSS_ALLOWANCE),
-            )
-        ).all()
-        return [(str(owner), str(code_)) for owner, code_ in rows]
+        allowances = owned_accounts(conn, self.tenant, "funder", LendingAccountCode.LOSS_ALLOWANCE)
+        return [(key.owner_id, key.currency) for key in allowances]
 
     # --- refunds of financed orders (the ``payments.refunds.Financing`` port) -----------------
     def loan_of_order(self, tx: LedgerTransaction, order_id: str) -> FinancedLoan | None:
@@ -624,6 +601,21 @@ class Lending:
         self._settle_if_paid(tx, loan)
 
     # --- queries -------------------------------------------------------------------------------
+    def owed_by_buyers(self, conn: Connection, buyers: Sequence[str]) -> dict[str, int]:
+        """What each buyer owes now on active loans (principal, interest and fees)."""
+        t = loans.c
+        rows = conn.execute(
+            select(t.buyer_id, func.sum(t.principal_outstanding + t.interest_due + t.fees_due))
+            .where(
+                t.tenant == self.tenant,
+                t.status == "active",
+                t.buyer_id.in_(bindparam("buyers", expanding=True)),
+            )
+            .group_by(t.buyer_id),
+            {"buyers": list(buyers)},
+        ).all()
+        return {buyer: int(owed or 0) for buyer, owed in rows}
+
     def get(self, loan_id: str) -> Loan:
         with self.ledger.current() as conn:
             found = self._load(conn, loan_id)

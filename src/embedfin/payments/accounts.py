@@ -1,13 +1,15 @@
-"""Opening the chart's ledger accounts and recording who owns them (idempotent)."""
+"""Opening the chart's ledger accounts and recording who owns them (idempotent); which accounts
+an owner kind has (the read other contexts use instead of ``payment_accounts``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from embedfin.core.errors import LedgerRejected
 from embedfin.db.tables import payment_accounts
+from embedfin.ledger.chart import ChartAccountCode
 from embedfin.ledger.service import LedgerTransaction
 from embedfin.ledger.types import CreateAccountResult
 from embedfin.payments.chart import AccountKey
@@ -49,3 +51,17 @@ def open_accounts(tx: LedgerTransaction, keys: Sequence[AccountKey]) -> None:
         )
     ids = [k.account_id for k in unique]
     tx.after_commit(lambda: known.update(ids))
+
+
+def owned_accounts(
+    conn: Connection, tenant: str, owner_kind: str, code: ChartAccountCode
+) -> list[AccountKey]:
+    """Every opened account of ``owner_kind`` at chart position ``code`` in the tenant, by owner
+    and currency."""
+    pa = payment_accounts.c
+    rows = conn.execute(
+        select(pa.owner_id, pa.currency)
+        .where(pa.tenant == tenant, pa.owner_kind == owner_kind, pa.code == int(code))
+        .order_by(pa.owner_id, pa.currency)
+    ).all()
+    return [AccountKey(tenant, owner_kind, str(owner), str(cur), code) for owner, cur in rows]

@@ -187,6 +187,26 @@ class Checkout:
             save_order(tx.conn, order)  # unfrozen; the release below reads it back
             return escrow_bulk.confirm_receipts(self, [order_id], atomic=True, tx=tx)[0].unwrap()
 
+    def mark_paid(self, tx: LedgerTransaction, order: Order, payment: dict[str, object]) -> Order:
+        """Record a locked order as paid in ``tx`` by money another context moved into escrow
+        (a loan's funder): the order and its ``order_paid`` event (``payment`` says how)."""
+        paid = rules.pay(order, self.clock.now_ns())
+        save_order(tx.conn, paid)
+        self.emit(
+            tx,
+            "order_paid",
+            "order",
+            order.order_id,
+            {
+                "amount_minor": paid.paid_minor,
+                "currency": paid.currency,
+                **payment,
+                "buyer_id": paid.buyer_id,
+                "merchant_id": paid.merchant_id,
+            },
+        )
+        return paid
+
     def get_order(self, order_id: str) -> Order:
         order = self.find_order(order_id)
         if order is None:

@@ -17,14 +17,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import insert, select
 
+from embedfin.commerce.store import load_merchant
 from embedfin.core.errors import EmbedfinError, InsufficientFunds, LedgerRejected, NotFound
 from embedfin.core.events import Event
 from embedfin.core.money import Money, currency
 from embedfin.db.outbox import append_events
-from embedfin.db.tables import merchant_bank_accounts, merchants, payment_accounts, payouts
+from embedfin.db.tables import merchant_bank_accounts, payouts
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.ledger.types import CreateTransferResult, Transfer
-from embedfin.payments.accounts import open_accounts
+from embedfin.payments.accounts import open_accounts, owned_accounts
 from embedfin.payments.chart import (
     CODE_PAYOUT,
     CODE_SWEEP_CASH,
@@ -78,12 +79,7 @@ class MerchantSettlement:
         check_bank_account(bank_token, bank_last4)
         table = merchant_bank_accounts
         with self.ledger.transaction() as tx:
-            known = tx.conn.execute(
-                select(merchants.c.merchant_id).where(
-                    merchants.c.tenant == self.tenant, merchants.c.merchant_id == merchant_id
-                )
-            ).first()
-            if known is None:
+            if load_merchant(tx.conn, self.tenant, merchant_id) is None:
                 raise NotFound(f"no merchant {merchant_id}")
             tx.conn.execute(
                 table.delete().where(
@@ -294,17 +290,8 @@ class MerchantSettlement:
 
     # --- internals ----------------------------------------------------------------------------
     def _merchant_accounts(self, code: AccountCode) -> list[AccountKey]:
-        with self.ledger.transaction() as tx:
-            rows = tx.conn.execute(
-                select(payment_accounts.c.owner_id, payment_accounts.c.currency)
-                .where(
-                    payment_accounts.c.tenant == self.tenant,
-                    payment_accounts.c.owner_kind == "merchant",
-                    payment_accounts.c.code == int(code),
-                )
-                .order_by(payment_accounts.c.owner_id, payment_accounts.c.currency)
-            ).all()
-        return [AccountKey(self.tenant, "merchant", owner, cur, code) for owner, cur in rows]
+        with self.ledger.current() as conn:
+            return owned_accounts(conn, self.tenant, "merchant", code)
 
     def _event(
         self, tx: LedgerTransaction, kind: str, owner: str, amount: int, code: str, batch_id: str
