@@ -1,16 +1,180 @@
-"""The composition root: the one place where embedfin's parts are put together.
+"""The composition root: the one place where embedfin's contexts are put together.
 
-The API, the CLI, the dashboard, the simulator and the benchmarks ask this module for what they
-run instead of wiring services by hand. Domain packages never import it.
+Contexts declare their parts in their own modules and never find each other by import side
+effects; this module combines them explicitly:
+
+* ``build_chart`` — the chart of accounts and transfer codes, every context's block;
+* ``TenantServices`` / ``Services`` — one tenant's services, each built once and wired to the
+  others (checkout → channel payments → refunds with lending as the loan port, after-sales on the
+  refunds, credit on lending, …);
+* ``INVARIANTS`` and ``check_all`` — what ``embedfin check`` verifies, listed here;
+* ``build_consumers`` — every outbox consumer, run by ``embedfin.consumers.Runner``.
+
+The API, the CLI, the dashboard, the simulator and the benchmarks all get their wiring here.
+Domain packages never import this module.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlalchemy import Connection
+
 from embedfin.api.webhooks import WebhookFanOut
+from embedfin.commerce.aftersales import AfterSales
 from embedfin.consumers.base import Consumer
-from embedfin.credit.service import FeatureConsumer
+from embedfin.credit.service import CreditService, FeatureConsumer, ensure_champion
+from embedfin.ledger import check as ledger_check
+from embedfin.ledger.chart import Chart
+from embedfin.ledger.check import CheckReport, Invariant
 from embedfin.ledger.service import Ledger
+from embedfin.lending import chart as lending_chart
+from embedfin.lending import invariants as lending_invariants
+from embedfin.lending.cards import CreditLines
+from embedfin.lending.products import JURISDICTIONS, default_catalog
+from embedfin.lending.servicing import Lending
+from embedfin.payments import chart as payments_chart
+from embedfin.payments import refund_check, safeguarding
+from embedfin.payments.channel_checkout import ChannelPayments
+from embedfin.payments.channels import default_channels
+from embedfin.payments.cross_border import CrossBorderCheckout
+from embedfin.payments.escrow import Checkout
+from embedfin.payments.fx import Fx
 from embedfin.payments.invoices import InvoiceConsumer
+from embedfin.payments.reconciliation import Reconciliation
+from embedfin.payments.refunds import Refunds
+from embedfin.payments.routing import Router
+from embedfin.payments.settlement_batches import MerchantSettlement
+from embedfin.payments.wallets import Wallets
+from embedfin.security.crypto import FieldCipher
+
+
+def build_chart() -> Chart:
+    """Every context's block in one chart; raises ``ChartConflict`` if two blocks collide."""
+    return Chart([payments_chart.BLOCK, lending_chart.BLOCK])
+
+
+#: Every invariant ``embedfin check`` runs after the ledger's own, in order, by context.
+INVARIANTS: Sequence[tuple[str, Invariant]] = (
+    ("customer_money_safeguarded", safeguarding.customer_money_is_safeguarded),
+    ("refunds_match_orders", refund_check.refunds_match_orders),
+    ("refunds_within_sources", refund_check.refunds_within_sources),
+    ("wallet_refunds_match_ledger", refund_check.wallet_refunds_match_ledger),
+    ("loans_match_ledger", lending_invariants.loans_match_ledger),
+    ("lender_books_mirror_custody", lending_invariants.lender_books_mirror_custody),
+    ("financed_refunds_reduce_loans", lending_invariants.financed_refunds_reduce_loans),
+)
+
+
+def check_all(conn: Connection) -> CheckReport:
+    """The ledger's invariants and every context's (``embedfin check``)."""
+    return ledger_check.check(conn, INVARIANTS)
+
+
+@dataclass(frozen=True, slots=True)
+class Wiring:
+    """What every tenant's services share.
+
+    Attributes:
+        router: the payment channels and their live routing state (one per process).
+        cipher: the field-encryption key ring (personal data, bank tokens).
+        jurisdiction: consumer-credit caps (``lending/products.py`` ``JURISDICTIONS``).
+        funder_id: who funds the loans credit decisions grant.
+    """
+
+    router: Router
+    cipher: FieldCipher | None = None
+    jurisdiction: str = "CN"
+    funder_id: str = "platform"
+
+
+class TenantServices:
+    """One tenant's services, each built on first use and wired to the others."""
+
+    def __init__(self, ledger: Ledger, tenant: str, wiring: Wiring) -> None:
+        self.ledger = ledger
+        self.tenant = tenant
+        self.wiring = wiring
+
+    @cached_property
+    def checkout(self) -> Checkout:
+        return Checkout(self.ledger, self.tenant)
+
+    @cached_property
+    def channel_payments(self) -> ChannelPayments:
+        return ChannelPayments(self.checkout, self.wiring.router)
+
+    @cached_property
+    def lending(self) -> Lending:
+        catalog = default_catalog(JURISDICTIONS[self.wiring.jurisdiction])
+        return Lending(self.checkout, catalog)
+
+    @cached_property
+    def refunds(self) -> Refunds:
+        return Refunds(self.channel_payments, financing=self.lending)
+
+    @cached_property
+    def aftersales(self) -> AfterSales:
+        return AfterSales(self.refunds)
+
+    @cached_property
+    def wallets(self) -> Wallets:
+        return Wallets(self.ledger, self.tenant, cipher=self.wiring.cipher)
+
+    @cached_property
+    def settlement(self) -> MerchantSettlement:
+        return MerchantSettlement(self.ledger, self.tenant, self.wiring.cipher)
+
+    @cached_property
+    def fx(self) -> Fx:
+        return Fx(self.ledger, self.tenant)
+
+    @cached_property
+    def cross_border(self) -> CrossBorderCheckout:
+        return CrossBorderCheckout(self.checkout, self.fx)
+
+    @cached_property
+    def reconciliation(self) -> Reconciliation:
+        return Reconciliation(self.ledger, self.tenant)
+
+    @cached_property
+    def credit(self) -> CreditService:
+        ensure_champion(self.ledger)  # a fresh database gets a fitted bootstrap scorecard
+        return CreditService(self.lending, default_funder=self.wiring.funder_id)
+
+    @cached_property
+    def credit_lines(self) -> CreditLines:
+        return CreditLines(self.lending)
+
+
+class Services:
+    """Every tenant's services on one ledger, built once per tenant (thread-safe)."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        router: Router | None = None,
+        cipher: FieldCipher | None = None,
+        jurisdiction: str = "CN",
+        funder_id: str = "platform",
+    ) -> None:
+        self.ledger = ledger
+        self.wiring = Wiring(router or Router(default_channels()), cipher, jurisdiction, funder_id)
+        self._tenants: dict[str, TenantServices] = {}
+        self._lock = threading.Lock()
+
+    def tenant(self, tenant: str) -> TenantServices:
+        found = self._tenants.get(tenant)
+        if found is None:
+            with self._lock:
+                found = self._tenants.setdefault(
+                    tenant, TenantServices(self.ledger, tenant, self.wiring)
+                )
+        return found
 
 
 def build_consumers(ledger: Ledger) -> list[Consumer]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from embedfin.bootstrap import check_all
 from embedfin.db.tables import transfers
-from embedfin.ledger.check import check
 from tests.api.conftest import Api
 
 
@@ -49,7 +49,7 @@ def test_a_checkout_from_top_up_to_payout(api: Api) -> None:
     types = [e["type"] for e in api.ok(api.get(a, "/v1/events", limit=100))["data"]]
     assert {"order_placed", "order_paid", "shipped", "escrow_released"} <= set(types)
     with api.platform.ledger.reader() as conn:
-        assert check(conn).ok
+        assert check_all(conn).ok
 
 
 def test_refund_dispute_cancel_and_fx(api: Api) -> None:
@@ -231,7 +231,7 @@ def test_a_channel_paid_order_is_refunded_through_its_channel(api: Api) -> None:
     retried = api.ok(api.post(a, f"/v1/orders/{order['id']}/refunds", refund, key="rf-2"))
     assert retried["amount_refunded"] == 2_000
     with api.platform.ledger.reader() as conn:
-        assert check(conn).ok
+        assert check_all(conn).ok
 
 
 def test_a_buyer_pays_in_their_own_currency(api: Api) -> None:
@@ -268,7 +268,7 @@ def test_a_buyer_pays_in_their_own_currency(api: Api) -> None:
     )
     assert again.status_code == 409
     with api.platform.ledger.reader() as conn:
-        assert check(conn).ok
+        assert check_all(conn).ok
 
 
 def test_credit_at_checkout_through_the_api(api: Api) -> None:
@@ -322,7 +322,7 @@ def test_credit_at_checkout_through_the_api(api: Api) -> None:
     )
     assert repaid["repaid"] >= 1_000
     with api.platform.ledger.reader() as conn:
-        assert check(conn).ok
+        assert check_all(conn).ok
 
 
 def test_a_virtual_card_through_the_api(api: Api) -> None:
@@ -388,4 +388,4 @@ def test_returns_and_reviews_through_the_api(api: Api) -> None:
     bad = api.post(a, f"/v1/orders/{first}/reviews", {"rating": 5})
     assert (bad.status_code, bad.json()["code"]) == (409, "invalid_state_transition")
     with api.platform.ledger.reader() as conn:
-        assert check(conn).ok
+        assert check_all(conn).ok

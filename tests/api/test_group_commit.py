@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from embedfin.api.group_commit import CheckoutJob
-from embedfin.api.platform import fingerprint_digest
-from embedfin.api.schemas import CheckoutCreate
+from embedfin.api.idempotency import fingerprint_digest
+from embedfin.api.schemas.orders import CheckoutCreate
+from embedfin.bootstrap import check_all
 from embedfin.core.errors import EmbedfinError
 from embedfin.db.tables import orders
-from embedfin.ledger.check import check
 from tests.api.conftest import Api
 
 
@@ -68,7 +68,7 @@ def test_one_batch_answers_each_request_and_keeps_failures_out(api: Api) -> None
     ]
     with api.platform.ledger.reader() as conn:
         placed = conn.execute(select(func.count()).select_from(orders)).scalar_one()
-        assert check(conn).ok
+        assert check_all(conn).ok
     assert placed == 3  # the refused checkouts left no order behind
     balance = api.ok(api.get(api.a, f"/v1/customers/{poor}/balance", currency="EUR"))
     assert balance["available"] == 500
@@ -107,4 +107,4 @@ def test_concurrent_checkouts_through_http(api: Api) -> None:
         wallet = api.ok(api.get(api.a, f"/v1/customers/{buyer}/balance", currency="EUR"))
         assert wallet["available"] == 0
     with api.platform.ledger.reader() as conn:
-        assert check(conn).ok
+        assert check_all(conn).ok

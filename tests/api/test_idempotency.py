@@ -31,6 +31,26 @@ def test_a_retry_replays_the_first_response(api: Api) -> None:
     assert _balance(api, buyer) == 700
 
 
+def test_a_replayed_refusal_names_the_request_path_as_its_instance(api: Api) -> None:
+    buyer = api.customer(api.a)
+    path = f"/v1/customers/{buyer}/withdrawals"
+    body = {"amount": 500, "currency": "EUR", "bank_token": "tok_abcdefgh12", "bank_last4": "1234"}
+    first = api.post(api.a, path, body, key="broke")
+    again = api.post(api.a, path, body, key="broke")
+    assert first.status_code == again.status_code == 402
+    assert again.headers["idempotent-replayed"] == "true"
+    assert first.json()["instance"] == again.json()["instance"] == path
+
+
+def test_the_same_key_on_another_path_is_another_request(api: Api) -> None:
+    buyer, other = api.customer(api.a), api.customer(api.a)
+    body = {"amount": 700, "currency": "EUR"}
+    api.ok(api.post(api.a, f"/v1/customers/{buyer}/top_ups", body, key="k"), 201)
+    reused = api.post(api.a, f"/v1/customers/{other}/top_ups", body, key="k")
+    assert (reused.status_code, reused.json()["code"]) == (422, "idempotency_key_reused")
+    assert _balance(api, other) == 0
+
+
 def test_keys_belong_to_the_api_key_that_sent_them(api: Api) -> None:
     body = {"category": "books", "country": "DE", "settlement_currency": "EUR"}
     a = api.ok(api.post(api.a, "/v1/merchants", body, key="same"), 201)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from embedfin.bootstrap import check_all
 from embedfin.commerce.aftersales import AfterSales
 from embedfin.commerce.orders import OrderLine, OrderStatus
 from embedfin.core.clock import ManualClock
 from embedfin.core.errors import IdempotencyMismatch, InvalidInput, InvalidStateTransition
 from embedfin.core.money import Money
-from embedfin.ledger.check import check
 from embedfin.ledger.service import Ledger
+from embedfin.payments.channel_checkout import ChannelPayments
+from embedfin.payments.channels import default_channels
 from embedfin.payments.escrow import Checkout
+from embedfin.payments.refunds import Refunds
+from embedfin.payments.routing import Router
 from embedfin.payments.wallets import Wallets
 from tests.conftest import settled_events
 
@@ -34,7 +38,7 @@ def after(ledger: Ledger) -> AfterSales:
         )
         shop.pay_with_wallet(f"o-{n}")
         shop.ship(f"o-{n}", f"T-{n}")
-    return AfterSales(shop)
+    return AfterSales(Refunds(ChannelPayments(shop, Router(default_channels()))))
 
 
 def wallet(after: AfterSales) -> int:
@@ -62,7 +66,7 @@ def test_a_return_before_completion_freezes_then_refunds(after: AfterSales) -> N
     with pytest.raises(InvalidStateTransition):
         after.receive_return("o-0")
     with after.ledger.reader() as conn:
-        assert check(conn).ok
+        assert check_all(conn).ok
 
 
 def test_a_rejected_return_resumes_the_clock(after: AfterSales) -> None:

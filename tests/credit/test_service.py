@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from embedfin.bootstrap import check_all
 from embedfin.commerce.orders import OrderLine, OrderStatus
 from embedfin.core.clock import ManualClock
 from embedfin.core.errors import InvalidInput, InvalidStateTransition
@@ -20,7 +21,6 @@ from embedfin.credit.models import ScorecardModel
 from embedfin.credit.service import CreditService
 from embedfin.credit.synthetic import buyers
 from embedfin.db.tables import credit_decisions, credit_preapprovals
-from embedfin.ledger.check import check
 from embedfin.ledger.service import Ledger
 from embedfin.lending.products import JURISDICTIONS, default_catalog
 from embedfin.lending.servicing import Lending
@@ -103,7 +103,7 @@ def test_a_regular_buyer_is_financed_through_a_recorded_decision(credit: CreditS
     with pytest.raises(InvalidInput):
         credit.finance("o-big", "d-1", "no-such-plan", "loan-2")
     with credit.ledger.reader() as conn:
-        report = check(conn)
+        report = check_all(conn)
     assert report.ok, report.violations
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from embedfin.dashboard.app import FIGURES, INVARIANTS
+from embedfin.dashboard.cache import cache_of
 from embedfin.demo import Demo, free_port, fresh_demo_url, scenario
 from embedfin.progress import progress_factory
 
@@ -30,10 +30,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 
 
 @pytest.fixture(autouse=True)
-def fresh_figures() -> None:
+def fresh_figures(request: pytest.FixtureRequest) -> None:
     """Each test sees figures computed after what it did (the dashboard caches them briefly)."""
-    FIGURES.clear()
-    INVARIANTS.clear()
+    if "demo" in request.fixturenames:
+        demo: Demo = request.getfixturevalue("demo")
+        cache_of(demo.app).clear()
 
 
 @pytest.fixture(scope="module")

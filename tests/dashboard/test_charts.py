@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from embedfin.dashboard import charts
-from embedfin.dashboard.queries import ChannelFigures, DailyPoint
+from embedfin.dashboard.queries.payments import ChannelFigures
+from embedfin.dashboard.queries.sales import DailyPoint
 
 
 def test_tick_steps_are_round_numbers() -> None:

@@ -14,7 +14,8 @@ from sqlalchemy import func, select, update
 from embedfin.api import auth
 from embedfin.client import Client
 from embedfin.core.money import Money, format_money
-from embedfin.dashboard.app import COOKIE, FIGURES
+from embedfin.dashboard.cache import cache_of
+from embedfin.dashboard.signin import COOKIE
 from embedfin.db.tables import dashboard_sessions, loans
 from embedfin.demo import Demo
 
@@ -273,7 +274,7 @@ def test_storefront_card_and_installment_checkouts(
                 loans.c.tenant == demo.keys.tenant, loans.c.status == "active"
             )
         ).scalar_one()
-    FIGURES.clear()
+    cache_of(demo.app).figures.clear()
     lending = operator.get("/dashboard/operator").text.split('id="lending"')[1].split("</table>")[0]
     assert f'<td>EUR</td><td class="num">{active}</td>' in lending
 

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from embedfin.dashboard import queries
+from embedfin.dashboard.queries.bill import bill as bill_of
+from embedfin.dashboard.queries.credit import lending_figures
+from embedfin.dashboard.queries.events import recent_events
+from embedfin.dashboard.queries.health import ledger_check
+from embedfin.dashboard.queries.merchant import merchant_figures
+from embedfin.dashboard.queries.overview import currency_figures
+from embedfin.dashboard.queries.payments import channel_figures
+from embedfin.dashboard.queries.sales import daily_sales, recent_orders, top_merchants_by_sales
 from embedfin.db.tables import orders
 from embedfin.ledger.service import Ledger
+from embedfin.payments.escrow import Checkout
 from embedfin.sim.engine import Simulation
 from embedfin.sim.scenario import load
 
@@ -17,21 +25,24 @@ def test_figures_match_the_simulation_on_each_store(ledger: Ledger) -> None:
     scenario = load("fused").scaled(consumers=80, days=8, installment_demand=0.5)
     report = Simulation(scenario, ledger=ledger, tenant=TENANT).run()
     with ledger.reader() as conn:
-        (eur,) = queries.overview(conn, TENANT)
-        days = queries.daily(conn, TENANT, "EUR")
-        channels = queries.channels(conn, TENANT)
-        loans = queries.lending(conn, TENANT)
-        top = queries.merchants_by_sales(conn, TENANT, "EUR")
-        shop = queries.merchant_figures(conn, TENANT, top[0][0])
-        events = queries.recent_events(conn, TENANT)
-        latest = queries.recent_orders(conn, TENANT)
-        bill = queries.bill(conn, TENANT, latest[0][0])
+        (eur,) = currency_figures(conn, TENANT)
+        days = daily_sales(conn, TENANT, "EUR")
+        channels = channel_figures(conn, TENANT)
+        loans = lending_figures(conn, TENANT)
+        top = top_merchants_by_sales(conn, TENANT, "EUR")
+        shop = merchant_figures(conn, ledger, TENANT, top[0][0])
+        events = recent_events(conn, TENANT)
+        latest = recent_orders(conn, TENANT)
+        order = Checkout(ledger, TENANT).find_order(latest[0][0])
+        assert order is not None
+        bill = bill_of(conn, order)
         refunded = conn.execute(
             select(func.count()).where(orders.c.tenant == TENANT, orders.c.refunded_minor > 0)
         ).scalar_one()
-        assert queries.invariants(conn).ok
-        assert queries.merchant_figures(conn, "another-tenant", top[0][0]) is None
-        assert queries.overview(conn, "another-tenant") == []
+        assert ledger_check(conn).ok
+        assert merchant_figures(conn, ledger, "another-tenant", top[0][0]) is None
+        assert currency_figures(conn, "another-tenant") == []
+        assert Checkout(ledger, "another-tenant").find_order(latest[0][0]) is None
     assert eur.orders == report.orders_paid
     assert eur.gmv_minor == report.gmv_minor
     assert eur.safeguarded  # customer money owed = reserve + in transit
@@ -45,5 +56,4 @@ def test_figures_match_the_simulation_on_each_store(ledger: Ledger) -> None:
     assert shop is not None
     assert (shop.orders, shop.gmv_minor) == (top[0][1], top[0][2])
     assert events
-    assert bill is not None
     assert bill.total_minor == latest[0][2]

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from embedfin.bootstrap import check_all
 from embedfin.commerce.orders import OrderLine, OrderStatus
 from embedfin.core.clock import ManualClock
 from embedfin.core.errors import (
@@ -15,7 +16,6 @@ from embedfin.core.errors import (
     NotFound,
 )
 from embedfin.core.money import Money
-from embedfin.ledger.check import check
 from embedfin.ledger.service import Ledger
 from embedfin.lending.cards import CreditLines
 from embedfin.lending.products import JURISDICTIONS, default_catalog
@@ -64,7 +64,7 @@ def test_a_card_pays_within_its_limit_and_repayment_frees_the_limit(lines: Credi
     lines.lending.repay("d-1", Money(30_000, "EUR"), "r-1")
     assert lines.available("l-1") == 50_000
     with ledger.reader() as conn:
-        assert check(conn).ok
+        assert check_all(conn).ok
 
 
 def test_frozen_expired_and_foreign_cards_are_refused(lines: CreditLines) -> None:

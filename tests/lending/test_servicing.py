@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from embedfin.bootstrap import check_all
 from embedfin.commerce.orders import OrderLine, OrderStatus
 from embedfin.core.clock import ManualClock
 from embedfin.core.errors import (
@@ -18,7 +19,6 @@ from embedfin.core.errors import (
     LimitExceeded,
 )
 from embedfin.core.money import Money
-from embedfin.ledger.check import check
 from embedfin.ledger.service import Ledger
 from embedfin.lending.products import JURISDICTIONS, default_catalog
 from embedfin.lending.schedules import Installment
@@ -32,7 +32,11 @@ from embedfin.lending.servicing import (
     late_fee,
     waterfall,
 )
+from embedfin.payments.channel_checkout import ChannelPayments
+from embedfin.payments.channels import default_channels
 from embedfin.payments.escrow import Checkout
+from embedfin.payments.refunds import Refunds
+from embedfin.payments.routing import Router
 from embedfin.payments.settlement import settle_channel
 from embedfin.payments.wallets import Wallets
 from tests.conftest import settled_events
@@ -73,7 +77,7 @@ def top_up(lending: Lending, minor: int, buyer: str = "b-1", ref: str = "t") -> 
 
 def books_ok(lending: Lending) -> None:
     with lending.ledger.reader() as conn:
-        report = check(conn)
+        report = check_all(conn)
     assert report.ok, report.violations
 
 
@@ -125,17 +129,24 @@ def test_the_fee_plan_books_its_fee_and_the_waterfall_takes_it_first(lending: Le
     books_ok(lending)
 
 
+def refunds_of(lending: Lending) -> Refunds:
+    payments = ChannelPayments(lending.checkout, Router(default_channels()))
+    return Refunds(payments, financing=lending)
+
+
 def test_a_refund_of_a_financed_purchase_pays_the_loan_down(lending: Lending) -> None:
     order(lending, "o-1", 60_000)
     lending.finance_order("o-1", "months_6", "bank-1", "loan-1")
-    loan = lending.refund_financed("o-1", eur(20_000), "rf-1")
-    assert loan.principal_outstanding == 40_000
+    refunds = refunds_of(lending)
+    refunds.refund("o-1", eur(20_000), "rf-1")
+    assert lending.get("loan-1").principal_outstanding == 40_000
     assert lending.checkout.get_order("o-1").refunded_minor == 20_000
     assert Wallets(lending.ledger, TENANT).balance("buyer", "b-1", "EUR").available == eur(0)
     top_up(lending, 50_000)
     lending.repay("loan-1", eur(30_000), "r-1")
-    rest = lending.refund_financed("o-1", eur(40_000), "rf-2")  # more than is still owed
-    assert rest.principal_outstanding == 0
+    refunds.refund("o-1", eur(40_000), "rf-2")  # more than is still owed
+    rest = lending.get("loan-1")
+    assert (rest.principal_outstanding, rest.status) == (0, LoanStatus.PAID_OFF)
     wallet = Wallets(lending.ledger, TENANT).balance("buyer", "b-1", "EUR").available
     assert wallet == eur(50_000 - 30_000 + 30_000)  # 10,000 paid the loan off, 30,000 came back
     books_ok(lending)

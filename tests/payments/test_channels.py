@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from embedfin.bootstrap import check_all
 from embedfin.commerce.orders import OrderLine, OrderStatus
 from embedfin.core.clock import ManualClock
 from embedfin.core.errors import (
@@ -14,7 +15,6 @@ from embedfin.core.errors import (
     PaymentDeclined,
 )
 from embedfin.core.money import Money
-from embedfin.ledger.check import check
 from embedfin.ledger.service import Ledger
 from embedfin.payments.channel_checkout import ChannelPayments
 from embedfin.payments.channels import (
@@ -107,7 +107,7 @@ def _pay_and_crash(
 
 def assert_books_balance(checkout: Checkout) -> None:
     with checkout.ledger.engine.connect() as conn:
-        report = check(conn)
+        report = check_all(conn)
     assert report.ok, report.violations
 
 

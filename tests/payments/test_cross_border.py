@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from embedfin.bootstrap import check_all
 from embedfin.commerce.orders import OrderLine, OrderStatus
 from embedfin.core.clock import ManualClock
 from embedfin.core.errors import InsufficientFunds, InvalidInput
 from embedfin.core.money import Money
 from embedfin.db.engine import make_engine
-from embedfin.ledger.check import check
 from embedfin.ledger.service import Ledger
 from embedfin.payments.cross_border import CrossBorderCheckout
 from embedfin.payments.escrow import Checkout
@@ -60,7 +60,7 @@ def test_the_buyer_pays_in_dollars_and_escrow_holds_euros(shop: CrossBorderCheck
     with pytest.raises(QuoteUsed):
         shop.pay("o-1", quote.quote_id)
     with ledger.reader() as conn:
-        assert check(conn).ok
+        assert check_all(conn).ok
 
 
 def test_an_expired_quote_or_a_short_wallet_changes_nothing(
@@ -89,7 +89,7 @@ def test_an_expired_quote_or_a_short_wallet_changes_nothing(
     with pytest.raises(InvalidInput):  # someone else's quote
         shop.pay("o-1", quote.quote_id)
     with ledger.reader() as conn:
-        assert check(conn).ok
+        assert check_all(conn).ok
 
 
 @pytest.fixture(scope="module")

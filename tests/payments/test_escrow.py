@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from embedfin.bootstrap import check_all
 from embedfin.commerce.orders import DAY_NS, GoodsKind, OrderLine, OrderStatus
 from embedfin.core.clock import ManualClock
 from embedfin.core.errors import (
@@ -17,10 +18,15 @@ from embedfin.core.errors import (
     NotFound,
 )
 from embedfin.core.money import Money
-from embedfin.ledger.check import check
 from embedfin.ledger.service import Ledger
+from embedfin.payments.channel_checkout import ChannelPayments
+from embedfin.payments.channels import default_channels
 from embedfin.payments.chart import AccountCode, AccountKey, platform_account
 from embedfin.payments.escrow import Checkout
+from embedfin.payments.refunds import Refunds
+from embedfin.payments.routing import Router
+from embedfin.payments.settlement import settle_channel
+from embedfin.payments.settlement_batches import MerchantSettlement
 from embedfin.payments.wallets import Wallets
 from tests.conftest import settled_events
 from tests.ledger.helpers import row_counts
@@ -41,6 +47,11 @@ def checkout(ledger: Ledger) -> Checkout:
     shop.register_merchant("m-2", category="electronics", country="US", settlement_currency="USD")
     Wallets(ledger, TENANT).top_up("b-1", usd(50_000), "card", "top-up-1")
     return shop
+
+
+@pytest.fixture
+def refunds(checkout: Checkout) -> Refunds:
+    return Refunds(ChannelPayments(checkout, Router(default_channels())))
 
 
 def place(
@@ -80,7 +91,7 @@ def wallet(checkout: Checkout) -> int:
 
 def assert_books_balance(ledger: Ledger) -> None:
     with ledger.engine.connect() as conn:
-        report = check(conn)
+        report = check_all(conn)
     assert report.ok, report.violations
 
 
@@ -148,7 +159,7 @@ def test_auto_confirm_after_ten_days_for_physical_goods(
 
 
 def test_a_dispute_freezes_release_and_pauses_the_clock(
-    checkout: Checkout, ledger: Ledger, clock: ManualClock
+    checkout: Checkout, refunds: Refunds, ledger: Ledger, clock: ManualClock
 ) -> None:
     place(checkout)
     checkout.pay_with_wallet("o-1")
@@ -159,7 +170,7 @@ def test_a_dispute_freezes_release_and_pauses_the_clock(
         checkout.confirm_receipt("o-1")
     clock.advance(ns=30 * DAY_NS)
     assert checkout.auto_confirm_due() == []
-    resumed = checkout.resolve_dispute("o-1", "refund")
+    resumed = refunds.resolve_dispute("o-1", "refund")
     assert resumed.status is OrderStatus.CLOSED
     assert wallet(checkout) == 50_000
     assert escrow(ledger) == 0
@@ -167,7 +178,7 @@ def test_a_dispute_freezes_release_and_pauses_the_clock(
 
 
 def test_dispute_resolved_for_the_merchant_keeps_the_remaining_days(
-    checkout: Checkout, clock: ManualClock
+    checkout: Checkout, refunds: Refunds, clock: ManualClock
 ) -> None:
     place(checkout)
     checkout.pay_with_wallet("o-1")
@@ -177,14 +188,16 @@ def test_dispute_resolved_for_the_merchant_keeps_the_remaining_days(
     clock.advance(ns=2 * DAY_NS)
     order = checkout.get_order("o-1")
     assert order.auto_confirm_left_ns == 6 * DAY_NS
-    released = checkout.resolve_dispute("o-1", "release")
+    released = refunds.resolve_dispute("o-1", "release")
     assert released.status is OrderStatus.COMPLETED
 
 
-def test_cancel_before_shipment_returns_the_money(checkout: Checkout, ledger: Ledger) -> None:
+def test_cancel_before_shipment_returns_the_money(
+    checkout: Checkout, refunds: Refunds, ledger: Ledger
+) -> None:
     place(checkout)
     checkout.pay_with_wallet("o-1")
-    cancelled = checkout.cancel("o-1")
+    cancelled = refunds.cancel("o-1")
     assert (cancelled.status, cancelled.refunded_minor) == (OrderStatus.CLOSED, 11_000)
     assert wallet(checkout) == 50_000
     with pytest.raises(InvalidStateTransition):  # a cancelled order cannot ship
@@ -192,35 +205,77 @@ def test_cancel_before_shipment_returns_the_money(checkout: Checkout, ledger: Le
     assert_books_balance(ledger)
 
 
-def test_partial_refunds_before_and_after_release(checkout: Checkout, ledger: Ledger) -> None:
+def test_partial_refunds_before_and_after_release(
+    checkout: Checkout, refunds: Refunds, ledger: Ledger
+) -> None:
     place(checkout)
     checkout.pay_with_wallet("o-1")
-    checkout.refund("o-1", usd(1_000), "r-1")
-    checkout.refund("o-1", usd(1_000), "r-1")  # retry: once only
+    refunds.refund("o-1", usd(1_000), "r-1")
+    refunds.refund("o-1", usd(1_000), "r-1")  # retry: once only
     assert wallet(checkout) == 40_000
     with pytest.raises(IdempotencyMismatch):
-        checkout.refund("o-1", usd(2_000), "r-1")
+        refunds.refund("o-1", usd(2_000), "r-1")
     checkout.ship("o-1", "T-1")
     done = checkout.confirm_receipt("o-1")
     assert (done.commission_minor, done.released_minor) == (500, 9_500)  # 5% of 10,000
-    checkout.refund("o-1", usd(2_500), "r-2")  # after release: the merchant pays it back
-    assert merchant_available(ledger) == 7_000
+    # after release the merchant pays back its share (2,375) and the platform the 5% commission
+    # on the refunded part (125)
+    refunds.refund("o-1", usd(2_500), "r-2")
+    assert merchant_available(ledger) == 9_500 - 2_375
     with pytest.raises(InvalidAmount):
-        checkout.refund("o-1", usd(7_501), "r-3")
+        refunds.refund("o-1", usd(7_501), "r-3")
     assert_books_balance(ledger)
 
 
-def test_refund_after_release_fails_when_the_merchant_cannot_cover_it(
-    checkout: Checkout, ledger: Ledger
+def test_a_full_refund_after_release_takes_the_merchants_share_and_the_commission(
+    checkout: Checkout, refunds: Refunds, ledger: Ledger
 ) -> None:
     place(checkout, merchant="m-2")  # t1: released funds sit in merchant pending
     checkout.pay_with_wallet("o-1")
     checkout.ship("o-1", "T-1")
     checkout.confirm_receipt("o-1")
-    before = row_counts(ledger.engine)
     # electronics: 3% commission, so the merchant holds 10,670 of the 11,000 paid
+    refunded = refunds.refund("o-1", usd(11_000), "r-1")
+    assert refunded.refunded_minor == 11_000
+    assert wallet(checkout) == 50_000
+    pending = AccountKey(TENANT, "merchant", "m-2", "USD", AccountCode.MERCHANT_PENDING)
+    assert balance(ledger, pending) == 0
+    commission = platform_account(TENANT, "USD", AccountCode.COMMISSION_IN_RESERVE)
+    assert balance(ledger, commission) == 0
+    assert_books_balance(ledger)
+
+
+def test_a_refund_after_the_commission_was_swept_brings_the_cash_back_into_the_reserve(
+    checkout: Checkout, refunds: Refunds, ledger: Ledger
+) -> None:
+    place(checkout)
+    checkout.pay_with_wallet("o-1")
+    checkout.ship("o-1", "T-1")
+    checkout.confirm_receipt("o-1")  # commission 500
+    settle_channel(ledger, TENANT, "card", usd(50_000), usd(0), "stl-1")
+    MerchantSettlement(ledger, TENANT).sweep_commission("USD", "sweep-1")
+    refunds.refund("o-1", usd(11_000), "r-1")  # the whole commission comes back out of revenue
+    assert wallet(checkout) == 50_000
+    revenue = platform_account(TENANT, "USD", AccountCode.COMMISSION_REVENUE)
+    assert balance(ledger, revenue) == 0
+    assert_books_balance(ledger)  # safeguarding holds: operating cash went back into the reserve
+
+
+def test_refund_after_release_fails_when_the_merchant_cannot_cover_its_share(
+    checkout: Checkout, refunds: Refunds, ledger: Ledger
+) -> None:
+    place(checkout)  # t0: released funds are available at once
+    checkout.pay_with_wallet("o-1")
+    checkout.ship("o-1", "T-1")
+    checkout.confirm_receipt("o-1")
+    settle_channel(ledger, TENANT, "card", usd(50_000), usd(0), "stl-1")  # the top-up arrived
+    settlement = MerchantSettlement(ledger, TENANT)
+    settlement.bind_bank_account("m-1", "tok_merchant1", "4242")
+    settlement.run_payouts("payout-1")  # the merchant was paid out: its balance is 0
+    assert merchant_available(ledger) == 0
+    before = row_counts(ledger.engine)
     with pytest.raises(InsufficientFunds):
-        checkout.refund("o-1", usd(11_000), "r-1")
+        refunds.refund("o-1", usd(2_000), "r-1")
     assert row_counts(ledger.engine) == before
     assert checkout.get_order("o-1").refunded_minor == 0
 
@@ -283,11 +338,12 @@ def test_another_tenant_cannot_see_or_touch_an_order(checkout: Checkout, ledger:
     place(checkout)
     checkout.pay_with_wallet("o-1")
     other = Checkout(ledger, "shop-2")
+    other_refunds = Refunds(ChannelPayments(other, Router(default_channels())))
     commands: list[Callable[[], object]] = [
         lambda: other.get_order("o-1"),
         lambda: other.pay_with_wallet("o-1"),
-        lambda: other.cancel("o-1"),
-        lambda: other.refund("o-1", usd(1), "r"),
+        lambda: other_refunds.cancel("o-1"),
+        lambda: other_refunds.refund("o-1", usd(1), "r"),
         lambda: other.ship("o-1", "T"),
         lambda: other.open_dispute("o-1", "x"),
         lambda: other.confirm_receipt("o-1"),

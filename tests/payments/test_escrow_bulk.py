@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from embedfin.bootstrap import check_all
 from embedfin.commerce.orders import OrderLine, OrderStatus
 from embedfin.core.errors import (
     IdempotencyMismatch,
@@ -13,7 +14,6 @@ from embedfin.core.errors import (
     NotFound,
 )
 from embedfin.core.money import Money
-from embedfin.ledger.check import check
 from embedfin.ledger.service import Ledger
 from embedfin.payments.escrow import Checkout
 from embedfin.payments.escrow_bulk import OrderSpec
@@ -70,7 +70,7 @@ def test_a_batch_answers_each_order_and_moves_money_only_for_the_good_ones(shop:
     assert wallets.balance("buyer", "poor", "USD").available == Money(500, "USD")
     assert shop.get_order("o-2").status is OrderStatus.AWAITING_PAYMENT
     with shop.ledger.engine.connect() as conn:
-        report = check(conn)
+        report = check_all(conn)
     assert report.ok, report.violations
 
 
@@ -96,5 +96,5 @@ def test_a_large_batch_splits_across_ledger_batches_without_splitting_an_order(
     released = shop.confirm_receipts(ids)  # 8,400 legs: two ledger batches
     assert all(r.error is None for r in released)
     with shop.ledger.engine.connect() as conn:
-        report = check(conn)
+        report = check_all(conn)
     assert report.ok, report.violations

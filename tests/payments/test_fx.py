@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
+from embedfin.bootstrap import check_all
 from embedfin.core.clock import ManualClock
 from embedfin.core.errors import CurrencyMismatch, InsufficientFunds, NotFound
 from embedfin.core.money import Money
-from embedfin.ledger.check import check
 from embedfin.ledger.service import Ledger
 from embedfin.payments.fx import Fx, QuoteExpired, QuoteUsed
 from embedfin.payments.rates import ReferenceRates
@@ -48,7 +48,7 @@ def test_conversion_moves_both_wallets_and_keeps_every_currency_safeguarded(fx: 
     assert wallets.balance("buyer", "b-1", "USD").available == Money(6_000, "USD")
     assert wallets.balance("buyer", "b-1", "EUR").available == quote.buy
     with fx.ledger.engine.connect() as conn:
-        report = check(conn)
+        report = check_all(conn)
     assert report.ok, report.violations
 
 

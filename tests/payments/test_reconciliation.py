@@ -209,3 +209,25 @@ def test_unreadable_statements_are_refused_not_crashed_on() -> None:
     ):
         with pytest.raises(InvalidInput):
             parse_statement(data)
+
+
+def test_breaks_are_listed_by_id_per_status_and_page(
+    paid: tuple[Ledger, list[str]], tmp_path: Path
+) -> None:
+    ledger, refs = paid
+    recon = Reconciliation(ledger, TENANT)
+    recon.run(write_csv(tmp_path, [(refs[0], "99.00", DAY), ("ch_unknown", "5.00", DAY)]), "card")
+    every, more = recon.list_breaks(10)
+    assert not more
+    assert [b.break_id for b in every] == sorted(b.break_id for b in every)
+    first, more = recon.list_breaks(1)
+    assert more
+    rest, _ = recon.list_breaks(10, starting_after=first[0].break_id)
+    assert [b.break_id for b in first + rest] == [b.break_id for b in every]
+    recon.resolve(every[0].break_id, "checked")
+    assert recon.get_break(every[0].break_id).status == "resolved"
+    assert every[0].break_id not in {b.break_id for b in recon.list_breaks(10, status="open")[0]}
+    assert [b.break_id for b in recon.list_breaks(10, status="resolved")[0]] == [every[0].break_id]
+    assert Reconciliation(ledger, "shop-2").list_breaks(10) == ([], False)
+    with pytest.raises(NotFound):
+        Reconciliation(ledger, "shop-2").get_break(every[0].break_id)

@@ -10,7 +10,7 @@ from embedfin.ledger.service import Ledger
 from embedfin.payments.channel_checkout import ChannelPayments
 from embedfin.payments.chart import AccountCode, channel_clearing, platform_account
 from embedfin.payments.escrow import Checkout
-from embedfin.payments.refunds import ChannelUnavailable, RefundsToOrigin
+from embedfin.payments.refunds import ChannelUnavailable, Refunds
 from embedfin.payments.routing import Router
 from embedfin.payments.settlement import settle_channel
 from embedfin.payments.wallets import Wallets
@@ -26,11 +26,11 @@ CARD = "card"
 
 
 @pytest.fixture
-def card_paid(checkout: Checkout) -> tuple[RefundsToOrigin, object]:  # noqa: F811
+def card_paid(checkout: Checkout) -> tuple[Refunds, object]:  # noqa: F811
     card = processor(CARD, 100, approval_rate=1.0)
     payments = ChannelPayments(checkout, Router([card], exploration=0.0))
     assert payments.pay_order("o-1", "pay-1").channel == CARD
-    return RefundsToOrigin(payments), card
+    return Refunds(payments), card
 
 
 def _balance(ledger: Ledger, key: object) -> int:
@@ -45,7 +45,7 @@ def _wallet(ledger: Ledger) -> int:
     return Wallets(ledger, TENANT).balance("buyer", "b-1", "USD").available.amount_minor
 
 
-def test_a_card_payment_is_refunded_to_the_card(card_paid: tuple[RefundsToOrigin, object]) -> None:
+def test_a_card_payment_is_refunded_to_the_card(card_paid: tuple[Refunds, object]) -> None:
     refunds, card = card_paid
     order = refunds.refund("o-1", usd(4_000), "r-1")
     assert order.refunded_minor == 4_000
@@ -66,7 +66,7 @@ def test_a_card_payment_is_refunded_to_the_card(card_paid: tuple[RefundsToOrigin
 
 
 def test_after_the_channel_settled_the_refund_comes_out_of_the_reserve(
-    card_paid: tuple[RefundsToOrigin, object],
+    card_paid: tuple[Refunds, object],
 ) -> None:
     refunds, _ = card_paid
     ledger = refunds.ledger
@@ -79,7 +79,7 @@ def test_after_the_channel_settled_the_refund_comes_out_of_the_reserve(
 
 
 def test_after_release_the_merchant_pays_the_card_refund(
-    card_paid: tuple[RefundsToOrigin, object],
+    card_paid: tuple[Refunds, object],
 ) -> None:
     refunds, _ = card_paid
     shop = refunds.checkout
@@ -101,7 +101,7 @@ def test_a_split_tender_refunds_the_channel_first_then_the_wallet(
     payments = ChannelPayments(checkout, Router([card], exploration=0.0))
     payments.pay_order("o-1", "pay-1", wallet_part=usd(3_000))
     assert _wallet(ledger) == 0
-    refunds = RefundsToOrigin(payments)
+    refunds = Refunds(payments)
     refunds.refund("o-1", usd(6_000), "r-1")  # within the card's 7,000
     assert _wallet(ledger) == 0
     refunds.refund("o-1", usd(4_000), "r-2")  # 1,000 to the card, 3,000 to the wallet
@@ -111,7 +111,7 @@ def test_a_split_tender_refunds_the_channel_first_then_the_wallet(
 
 
 def test_an_unreachable_channel_moves_nothing_and_a_retry_completes_once(
-    card_paid: tuple[RefundsToOrigin, object],
+    card_paid: tuple[Refunds, object],
 ) -> None:
     refunds, card = card_paid
     card.refunds_down = True  # type: ignore[attr-defined]
@@ -128,7 +128,7 @@ def test_an_unreachable_channel_moves_nothing_and_a_retry_completes_once(
 
 
 def test_a_crash_after_the_channel_refunded_is_completed_by_the_retry(
-    card_paid: tuple[RefundsToOrigin, object], monkeypatch: pytest.MonkeyPatch
+    card_paid: tuple[Refunds, object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     refunds, card = card_paid
 
@@ -136,7 +136,7 @@ def test_a_crash_after_the_channel_refunded_is_completed_by_the_retry(
         raise SystemExit("killed after the channel refunded, before the booking")
 
     with monkeypatch.context() as patch:
-        patch.setattr(refunds, "_book", crash)
+        patch.setattr(refunds, "_book_locked", crash)
         with pytest.raises(SystemExit):
             refunds.refund("o-1", usd(3_000), "r-1")
     assert refunds.checkout.get_order("o-1").refunded_minor == 0
@@ -145,7 +145,7 @@ def test_a_crash_after_the_channel_refunded_is_completed_by_the_retry(
     assert_books_balance(refunds.checkout)
 
 
-def test_a_declined_refund_moves_nothing(card_paid: tuple[RefundsToOrigin, object]) -> None:
+def test_a_declined_refund_moves_nothing(card_paid: tuple[Refunds, object]) -> None:
     refunds, card = card_paid
     card.charges.clear()  # type: ignore[attr-defined] # the processor lost the charge
     with pytest.raises(PaymentDeclined):
@@ -163,6 +163,6 @@ def test_a_wallet_paid_order_is_refunded_to_the_wallet(
     Wallets(ledger, TENANT).top_up("b-1", usd(10_000), CARD, "top-1")
     checkout.pay_with_wallet("o-1")
     payments = ChannelPayments(checkout, Router([processor(CARD, 100)], exploration=0.0))
-    RefundsToOrigin(payments).refund("o-1", usd(2_000), "r-1")
+    Refunds(payments).refund("o-1", usd(2_000), "r-1")
     assert _wallet(ledger) == 2_000
     assert_books_balance(checkout)

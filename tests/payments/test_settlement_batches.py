@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from embedfin.bootstrap import check_all
 from embedfin.commerce.orders import DAY_NS, OrderLine
 from embedfin.core.clock import ManualClock
 from embedfin.core.errors import InvalidInput, LedgerRejected, NotFound
 from embedfin.core.money import Money
-from embedfin.ledger.check import check
 from embedfin.ledger.service import Ledger
 from embedfin.payments.chart import AccountCode, AccountKey, platform_account
 from embedfin.payments.escrow import Checkout
@@ -66,7 +66,7 @@ def merchant(code: AccountCode, who: str = "m-t1") -> AccountKey:
 
 def books_balance(shop: Checkout) -> None:
     with shop.ledger.engine.connect() as conn:
-        report = check(conn)
+        report = check_all(conn)
     assert report.ok, report.violations
 
 
@@ -151,3 +151,25 @@ def test_a_payout_the_reserve_cannot_cover_is_refused_alone_and_paid_on_a_rerun(
     ]
     assert settlement.run_payouts("p-1") == []
     books_balance(shop)
+
+
+def test_payouts_are_listed_newest_first_per_merchant_and_page(
+    shop: Checkout, clock: ManualClock
+) -> None:
+    settlement = MerchantSettlement(shop.ledger, TENANT)
+    settlement.bind_bank_account("m-t0", TOKEN, "6789")
+    sell(shop, "o-1", "m-t0", 10_000)
+    settlement.run_payouts("p-1")
+    clock.advance(ns=DAY_NS)
+    sell(shop, "o-2", "m-t0", 20_000)
+    settlement.run_payouts("p-2")
+    found, more = settlement.list_payouts(10)
+    assert not more
+    assert [(p.batch_id, p.amount_minor, p.bank_last4) for p in found] == [
+        ("p-2", 19_000, "6789"),
+        ("p-1", 9_500, "6789"),
+    ]
+    assert settlement.list_payouts(1) == (found[:1], True)
+    assert settlement.list_payouts(1, offset=1) == (found[1:], False)
+    assert settlement.list_payouts(10, merchant_id="m-t1") == ([], False)
+    assert MerchantSettlement(shop.ledger, "shop-2").list_payouts(10) == ([], False)

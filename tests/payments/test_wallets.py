@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
+from embedfin.bootstrap import check_all
 from embedfin.core.clock import ManualClock
 from embedfin.core.errors import (
     EmbedfinError,
@@ -17,7 +18,6 @@ from embedfin.core.errors import (
     UnknownCurrency,
 )
 from embedfin.core.money import Money
-from embedfin.ledger.check import check
 from embedfin.ledger.service import Ledger
 from embedfin.payments.settlement import settle_channel
 from embedfin.payments.wallets import WalletLimits, Wallets
@@ -43,7 +43,7 @@ def _state(engine: Engine) -> tuple[dict[str, int], int]:
 
 def _assert_invariants(ledger: Ledger) -> None:
     with ledger.engine.connect() as conn:
-        report = check(conn)
+        report = check_all(conn)
     assert report.ok, report.violations
     assert "customer_money_safeguarded" in report.checked
 

@@ -22,9 +22,7 @@ from sqlalchemy import select
 from embedfin.api import problems
 from embedfin.api.observability import AccessLog, Metrics
 from embedfin.api.platform import ApiSettings, Platform
-from embedfin.api.routes_admin import router as admin_router
-from embedfin.api.routes_commerce import router as commerce_router
-from embedfin.api.routes_credit import router as credit_router
+from embedfin.api.routes import router as v1_router
 from embedfin.commerce.store import due_for_auto_confirm
 from embedfin.core.clock import Clock
 from embedfin.dashboard import app as dashboard
@@ -80,9 +78,7 @@ def create_app(
     app.state.platform = platform
     app.state.worker = worker
     problems.install(app)
-    app.include_router(commerce_router)
-    app.include_router(admin_router)
-    app.include_router(credit_router)
+    app.include_router(v1_router)
     dashboard.install(app)
     metrics = Metrics(platform.router, lag=platform.consumers.lag)
     app.add_middleware(AccessLog, metrics=metrics)
@@ -136,7 +132,7 @@ class Worker:
         with self.platform.read() as conn:
             due = due_for_auto_confirm(conn, self.platform.clock.now_ns(), 500)
         for tenant in sorted({t for t, _ in due}):
-            self.platform.checkout(tenant).auto_confirm_due()
+            self.platform.tenant(tenant).checkout.auto_confirm_due()
         self._passes += 1
         if self._passes % 60 == 1:
             self.platform.purge_idempotency_keys()

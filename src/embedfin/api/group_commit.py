@@ -18,27 +18,41 @@ import logging
 import queue
 import threading
 from collections import defaultdict
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Connection
 
 from embedfin.api.auth import Principal
+from embedfin.api.idempotency import Body, holds_key_lock, stored_responses
 from embedfin.api.problems import IdempotencyInFlight, error_body
-from embedfin.api.schemas import CheckoutCreate, OrderOut
+from embedfin.api.schemas.orders import CheckoutCreate, OrderOut
+from embedfin.bootstrap import TenantServices
+from embedfin.commerce.customers import known_customers
 from embedfin.commerce.orders import OrderLine
 from embedfin.core.errors import EmbedfinError, IdempotencyMismatch, NotFound
-from embedfin.db.tables import customers
-from embedfin.ledger.service import LedgerTransaction
+from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.payments.escrow_bulk import OrderSpec
-
-if TYPE_CHECKING:
-    from embedfin.api.platform import Body, Platform
 
 log = logging.getLogger("embedfin.api")
 
-Answer = tuple[int, "Body", bool]
+Answer = tuple[int, Body, bool]
+
+
+class BatchHost(Protocol):
+    """What the batcher needs of the platform: its ledger, a tenant's services and the
+    Idempotency-Key store (a protocol, so this module does not import ``api.platform``)."""
+
+    @property
+    def ledger(self) -> Ledger: ...
+
+    def tenant(self, tenant: str) -> TenantServices: ...
+
+    def store_responses(
+        self, conn: Connection, answers: Sequence[tuple[tuple[str, str], str, int, Body]]
+    ) -> None: ...
 
 
 @dataclass
@@ -52,7 +66,7 @@ class CheckoutJob:
 
 
 class CheckoutBatcher:
-    def __init__(self, platform: Platform, max_batch: int = 512) -> None:
+    def __init__(self, platform: BatchHost, max_batch: int = 512) -> None:
         self.platform = platform
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[CheckoutJob] = queue.SimpleQueue()
@@ -135,8 +149,6 @@ class CheckoutBatcher:
         jobs: list[CheckoutJob],
         answers: dict[int, Answer | EmbedfinError],
     ) -> list[CheckoutJob]:
-        from embedfin.api.platform import holds_key_lock, stored_responses
-
         found = stored_responses(tx.conn, [job.slot for job in jobs if job.slot is not None])
         live = []
         for job in jobs:
@@ -167,13 +179,7 @@ class CheckoutBatcher:
             return jobs
         tenant = jobs[0].principal.tenant
         wanted = sorted({job.body.customer for job in jobs})
-        known = set(
-            tx.conn.execute(
-                select(customers.c.customer_id).where(
-                    customers.c.tenant == tenant, customers.c.customer_id.in_(wanted)
-                )
-            ).scalars()
-        )
+        known = known_customers(tx.conn, tenant, wanted)
         live = []
         for job in jobs:
             merchant_ok = job.principal.may_see_merchant(job.body.merchant)
@@ -192,7 +198,7 @@ class CheckoutBatcher:
         answers: dict[int, Answer | EmbedfinError],
     ) -> set[int]:
         """Run the jobs in a savepoint; the ids of failed jobs (then nothing was kept)."""
-        checkout = self.platform.checkout(jobs[0].principal.tenant)
+        checkout = self.platform.tenant(jobs[0].principal.tenant).checkout
         failed: set[int] = set()
         try:
             with tx.savepoint():

@@ -25,15 +25,14 @@ from typing import Any
 import httpx
 
 from embedfin.api import auth
+from embedfin.bootstrap import Services
 from embedfin.commerce import customers
 from embedfin.core.money import Money
 from embedfin.db.engine import make_engine
 from embedfin.db.migrate import upgrade
 from embedfin.db.scratch import scratch_database
 from embedfin.ledger.service import Ledger
-from embedfin.payments.escrow import Checkout
 from embedfin.payments.settlement import settle_channel
-from embedfin.payments.wallets import Wallets
 from embedfin.security.crypto import load_cipher
 
 MERCHANTS = 20
@@ -63,12 +62,13 @@ def _seed(url: str, orders: int) -> tuple[str, list[str], list[str]]:
     with ledger.transaction() as tx:
         tenant = auth.create_tenant(tx.conn, "bench", now)
         _, secret = auth.create_key(tx.conn, tenant, auth.Role.OPERATOR, "bench", now)
-    shop = Checkout(ledger, tenant)
+    services = Services(ledger, cipher=cipher).tenant(tenant)
+    shop = services.checkout
     merchants = [f"mer_bench{i:04d}" for i in range(MERCHANTS)]
     for m in merchants:
         shop.register_merchant(m, category="books", country="DE", settlement_currency="EUR")
     buyers = [f"cus_bench{i:04d}" for i in range(BUYERS)]
-    wallets = Wallets(ledger, tenant, cipher=cipher)
+    wallets = services.wallets
     per_buyer = (orders // BUYERS + 2) * 1_000
     with ledger.transaction() as tx:
         for b in buyers:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from embedfin.bench.ledger import Progress, _no_progress, _peak_rss_mb
+from embedfin.bootstrap import Services
 from embedfin.commerce.orders import OrderLine
 from embedfin.core.clock import ManualClock
 from embedfin.core.money import Money
@@ -31,7 +32,6 @@ from embedfin.payments.escrow import Checkout
 from embedfin.payments.escrow_bulk import OrderSpec
 from embedfin.payments.settlement import settle_channel
 from embedfin.payments.settlement_batches import MerchantSettlement
-from embedfin.payments.wallets import Wallets
 
 TENANT = "bench"
 MERCHANTS = 20
@@ -141,9 +141,8 @@ def _lifecycles(shop: Checkout, numbers: range, *, bulk: bool, latencies: list[f
 
 
 def _setup(ledger: Ledger, orders: int) -> tuple[Checkout, MerchantSettlement]:
-    shop = Checkout(ledger, TENANT)
-    settlement = MerchantSettlement(ledger, TENANT)
-    wallets = Wallets(ledger, TENANT)
+    services = Services(ledger).tenant(TENANT)
+    shop, settlement, wallets = services.checkout, services.settlement, services.wallets
     for m in range(MERCHANTS):
         shop.register_merchant(
             f"m-{m}",

@@ -13,13 +13,12 @@ import time
 from dataclasses import dataclass
 
 from embedfin.bench.ledger import Progress, _no_progress, _peak_rss_mb
+from embedfin.bootstrap import Services
 from embedfin.commerce.orders import OrderLine
 from embedfin.core.money import Money
 from embedfin.db.scratch import scratch_database
 from embedfin.ledger.service import Ledger
-from embedfin.payments.escrow import Checkout
 from embedfin.payments.escrow_bulk import OrderSpec
-from embedfin.payments.wallets import Wallets
 from embedfin.sim.engine import Simulation
 from embedfin.sim.scenario import load
 
@@ -40,9 +39,10 @@ class SimulateBenchResult:
 def _baseline(orders: int) -> float:
     with scratch_database(None, "simbase") as url:
         ledger = Ledger.open(url)
-        shop = Checkout(ledger, "base")
+        services = Services(ledger).tenant("base")
+        shop = services.checkout
         shop.register_merchant("m", category="books", country="DE", settlement_currency="EUR")
-        wallets = Wallets(ledger, "base")
+        wallets = services.wallets
         buyers = 200
         for b in range(buyers):
             wallets.top_up(f"b{b}", Money(1_000_000, "EUR"), "card", f"t{b}")  # the cap

@@ -3,8 +3,8 @@
 * ``mark_delivered`` — the carrier confirms delivery of a shipped order (``delivered``).
 * **Returns** — the buyer asks to return a shipped order (escrow frozen: nothing is released, the
   auto-confirm clock stops) or a completed one within ``return_days`` of completion; the merchant
-  either receives the goods back (the paid amount still held is refunded, to the original payment
-  method when a refund function for it is given) or rejects the return (the clock resumes).
+  either receives the goods back (what is still paid is refunded through the one refund path,
+  ``payments/refunds.py``, to where it came from) or rejects the return (the clock resumes).
 * **Reviews** — one per completed order, rating 1-5 (``review_posted``): the merchant ratings
   credit and risk read.
 
@@ -14,7 +14,6 @@ failure.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, insert, select, update
@@ -23,12 +22,9 @@ from embedfin.commerce import orders as rules
 from embedfin.commerce.orders import DAY_NS, Order, OrderStatus
 from embedfin.commerce.store import save_order
 from embedfin.core.errors import IdempotencyMismatch, InvalidInput, InvalidStateTransition
-from embedfin.core.money import Money
 from embedfin.db.tables import order_deliveries, order_returns, reviews
-from embedfin.payments.escrow import Checkout
+from embedfin.payments.refunds import Refunds
 from embedfin.payments.requests import check_name
-
-RefundFn = Callable[[str, Money, str], Order]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +35,12 @@ class ReturnRequest:
 
 
 class AfterSales:
-    def __init__(
-        self, checkout: Checkout, refund: RefundFn | None = None, return_days: int = 7
-    ) -> None:
-        self.checkout = checkout
-        self.ledger = checkout.ledger
-        self.tenant = checkout.tenant
-        self.clock = checkout.clock
-        self.refund = refund or checkout.refund
+    def __init__(self, refunds: Refunds, return_days: int = 7) -> None:
+        self.refunds = refunds
+        self.checkout = refunds.checkout
+        self.ledger = refunds.ledger
+        self.tenant = refunds.tenant
+        self.clock = refunds.clock
         self.return_days = return_days
 
     def mark_delivered(self, order_id: str) -> Order:
@@ -127,9 +121,7 @@ class AfterSales:
                 save_order(tx.conn, order)
             outstanding = order.paid_minor - order.refunded_minor
             if outstanding > 0:
-                order = self.refund(
-                    order_id, Money(outstanding, order.currency), f"return:{order_id}"
-                )
+                order = self.refunds.refund_return(order_id)
             self._resolve(tx.conn, order_id, "received")
             self.checkout.emit(
                 tx,

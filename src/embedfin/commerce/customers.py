@@ -6,6 +6,7 @@ moved to another row or column does not decrypt.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +86,16 @@ def customer_exists(conn: Connection, tenant: str, customer_id: str) -> bool:
         )
     ).first()
     return row is not None
+
+
+def known_customers(conn: Connection, tenant: str, customer_ids: Sequence[str]) -> set[str]:
+    """Which of these customers exist (one query for many)."""
+    found = conn.execute(
+        select(customers.c.customer_id).where(
+            customers.c.tenant == tenant, customers.c.customer_id.in_(list(customer_ids))
+        )
+    ).scalars()
+    return set(found)
 
 
 def list_customers(

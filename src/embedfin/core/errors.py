@@ -45,6 +45,13 @@ class ConfigurationError(EmbedfinError):
     code = "configuration_error"
 
 
+class ChartConflict(ConfigurationError):
+    """Two contexts' chart blocks disagree: overlapping ranges, a code outside its block's
+    range, or a code or name declared twice."""
+
+    code = "chart_conflict"
+
+
 class NotFound(EmbedfinError):
     """An id that does not exist, or that belongs to another tenant (indistinguishable)."""
 

@@ -9,7 +9,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from embedfin.core.money import Money
-from embedfin.dashboard.queries import ChannelFigures, DailyPoint
+from embedfin.dashboard.queries.payments import ChannelFigures
+from embedfin.dashboard.queries.sales import DailyPoint
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LAYOUT = {

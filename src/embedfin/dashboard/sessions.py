@@ -7,33 +7,40 @@ revoked key ends its sessions at once; signing out deletes the session; sessions
 of wall-clock time, and expired ones are deleted when the next session opens. A session whose
 data key has been retired from ``EMBEDFIN_DATA_KEYS`` simply asks to sign in again (sessions are
 short-lived, so ``embedfin keys rotate-data`` leaves them alone).
+
+Their clock is the wall clock, not the platform's: the demo's platform clock runs through
+simulated days before it hands over, and a session opened meanwhile must not expire at the
+handover. It is a parameter, so tests can move it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 
 from sqlalchemy import delete, insert, select
 
 from embedfin.api.auth import Principal
 from embedfin.api.platform import Platform
+from embedfin.core.clock import Clock, SystemClock
 from embedfin.db.tables import dashboard_sessions
 from embedfin.security.crypto import DecryptionFailed
 
 SESSION_TTL_NS = 12 * 3600 * 1_000_000_000
 _CONTEXT = "dashboard_sessions.secret"
+WALL_CLOCK = SystemClock()
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def open_session(platform: Platform, principal: Principal, secret: str) -> str:
+def open_session(
+    platform: Platform, principal: Principal, secret: str, clock: Clock = WALL_CLOCK
+) -> str:
     """A new session for a verified key; returns the token for the cookie."""
     token = secrets.token_urlsafe(32)
-    now = time.time_ns()
+    now = clock.now_ns()
     with platform.ledger.transaction() as tx:
         tx.conn.execute(delete(dashboard_sessions).where(dashboard_sessions.c.expires_at < now))
         tx.conn.execute(
@@ -49,7 +56,7 @@ def open_session(platform: Platform, principal: Principal, secret: str) -> str:
     return token
 
 
-def resume(platform: Platform, token: str) -> str | None:
+def resume(platform: Platform, token: str, clock: Clock = WALL_CLOCK) -> str | None:
     """The API key of a live session, or None (unknown, expired or unreadable)."""
     if not token or len(token) > 100:
         return None
@@ -59,7 +66,7 @@ def resume(platform: Platform, token: str) -> str | None:
                 dashboard_sessions.c.session_hash == _hash(token)
             )
         ).first()
-    if row is None or row.expires_at < time.time_ns():
+    if row is None or row.expires_at < clock.now_ns():
         return None
     try:
         return platform.cipher.decrypt(row.secret, _CONTEXT)

@@ -254,15 +254,35 @@ order_lines = Table(
     Column("unit_price_minor", BigInteger, nullable=False),
 )
 
-order_refunds = Table(
-    "order_refunds",
+#: One row per refund request, whatever its reason (refund, cancel, dispute, return, chargeback):
+#: what went back to the loan, the channel and the wallet (payments/refunds.py). A refund through
+#: a channel is recorded ("started") before the channel is called and booked once it approves.
+refunds = Table(
+    "refunds",
     metadata,
     Column("tenant", String(64), primary_key=True),
     Column("request_id", String(255), primary_key=True),
     Column("order_id", String(64), nullable=False),
+    Column("reason", String(16), nullable=False),
+    Column("currency", String(3), nullable=False),
     Column("amount_minor", BigInteger, nullable=False),
+    Column("loan_minor", BigInteger, nullable=False),
+    Column("channel_minor", BigInteger, nullable=False),
+    Column("wallet_minor", BigInteger, nullable=False),
+    Column("channel", String(32)),
+    Column("loan_id", String(64)),
+    Column("status", String(16), nullable=False),
     Column("after_release", Integer, nullable=False),
+    Column("channel_ref", String(64)),
+    Column("decline_code", String(32)),
     Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    CheckConstraint(
+        "amount_minor = loan_minor + channel_minor + wallet_minor"
+        " AND loan_minor >= 0 AND channel_minor >= 0 AND wallet_minor >= 0",
+        name="split",
+    ),
+    Index("ix_refunds_order", "tenant", "order_id"),
 )
 
 #: One row per channel payment request: written before any channel is called, so a crash
@@ -476,25 +496,6 @@ audit_log = Table(
 
 
 #: Refunds that go back through the channel that took the payment (card, e-wallet, …).
-channel_refunds = Table(
-    "channel_refunds",
-    metadata,
-    Column("tenant", String(64), primary_key=True),
-    Column("request_id", String(255), primary_key=True),
-    Column("order_id", String(64), nullable=False),
-    Column("channel", String(32), nullable=False),
-    Column("amount_minor", BigInteger, nullable=False),
-    Column("wallet_minor", BigInteger, nullable=False),
-    Column("currency", String(3), nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("channel_ref", String(64)),
-    Column("decline_code", String(32)),
-    Column("created_at", BigInteger, nullable=False),
-    Column("updated_at", BigInteger, nullable=False),
-    Index("ix_channel_refunds_order", "tenant", "order_id"),
-)
-
-
 # --- lending -------------------------------------------------------------------------------------
 loans = Table(
     "loans",

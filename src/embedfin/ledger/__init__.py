@@ -4,7 +4,9 @@ Owns the ``accounts``, ``transfers``, ``pending_transfers``, ``account_history``
 ``ledger_meta`` tables. Every other package moves funds by submitting transfer batches here and
 must never touch these tables itself. Modelled on TigerBeetle's data model: accounts hold four
 balances, transfers are immutable, ids are the idempotency keys, business failures are result
-codes per event, never exceptions.
+codes per event, never exceptions. What each account and transfer code means is in the chart
+(``ledger/chart.py``); each context declares its block in its own ``chart`` module, within the
+ranges reserved there.
 
 Sign rules (as in every double-entry book)::
 

@@ -7,14 +7,15 @@
 4. Every pending transfer has exactly one state and is posted, voided or expired at most once,
    by a transfer of the matching kind.
 
-Other packages register their own invariants (e.g. "customer liabilities = safeguarded reserve")
-with ``register_invariant``; ``embedfin check`` runs them all.
+Other contexts have invariants of their own (e.g. "customer liabilities = safeguarded reserve");
+the composition root lists them (``embedfin.bootstrap.INVARIANTS``) and passes them to ``check``,
+which runs them after these.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
@@ -52,21 +53,16 @@ class CheckReport:
 
 
 Invariant = Callable[[Connection, CheckReport], None]
-_EXTRA: dict[str, Invariant] = {}
 
 
-def register_invariant(name: str, invariant: Invariant) -> None:
-    """Add an invariant that ``check`` runs after the ledger's own ones."""
-    _EXTRA[name] = invariant
-
-
-def check(conn: Connection) -> CheckReport:
+def check(conn: Connection, invariants: Sequence[tuple[str, Invariant]] = ()) -> CheckReport:
+    """The ledger's invariants, then ``invariants`` (name, check) in order."""
     report = CheckReport()
     for name, invariant in (
         ("ledger_balances", _balances_and_limits),
         ("balances_match_transfers", _balances_match_transfers),
         ("pending_transfers_resolved_once", _pending_resolution),
-        *_EXTRA.items(),
+        *invariants,
     ):
         before = len(report.violations)
         invariant(conn, report)

@@ -1,8 +1,5 @@
 """Consumer lending inside checkout: products, APR, schedules, servicing, collections.
 
-Importing the package registers its invariants with ``embedfin check``.
+Owns the loan tables; moves money only through the ledger; implements the refund policy's
+``Financing`` port for financed orders. Its invariants are listed in ``embedfin.bootstrap``.
 """
-
-from embedfin.lending import invariants as _invariants  # registers the invariants
-
-del _invariants

@@ -16,7 +16,8 @@ daily interest accrual     —                                      interest inc
 repayment (from wallet)    wallet → funds held                    fees, interest, principal
                                                                   due → lender cash (waterfall)
 refund of a financed       escrow (or merchant) → funds held      principal → lender cash
-purchase                   (beyond the principal: → wallet)
+purchase                   (beyond the principal: → wallet;       (``apply_refund``; the rest
+                           payments/refunds.py routes it)         of the refund is payments')
 charge-off                 —                                      receivables → credit losses
 =========================  =====================================  ===========================
 
@@ -51,26 +52,37 @@ from embedfin.core.errors import (
 )
 from embedfin.core.money import Money
 from embedfin.db.tables import loan_events, loan_installments, loans, payment_accounts
+from embedfin.ledger.chart import ChartAccountCode
 from embedfin.ledger.service import LedgerTransaction
 from embedfin.ledger.types import Transfer
+from embedfin.lending.chart import (
+    CODE_DISBURSE,
+    CODE_DISBURSE_LENDER,
+    CODE_FEE,
+    CODE_FUND,
+    CODE_FUND_CAPITAL,
+    CODE_INTEREST,
+    CODE_LATE_FEE,
+    CODE_PLATFORM_FEE,
+    CODE_PLATFORM_FEE_LENDER,
+    CODE_PROVISION,
+    CODE_REFUND_PRINCIPAL,
+    CODE_REPAY,
+    CODE_REPAY_FEES,
+    CODE_REPAY_INTEREST,
+    CODE_REPAY_PRINCIPAL,
+    CODE_WRITE_OFF,
+    LendingAccountCode,
+)
 from embedfin.lending.products import Caps, PlanCatalog
 from embedfin.lending.schedules import Installment
 from embedfin.payments.accounts import open_accounts
 from embedfin.payments.chart import AccountCode, AccountKey, platform_account
 from embedfin.payments.escrow import Checkout
 from embedfin.payments.moves import leg, move
+from embedfin.payments.refunds import FinancedLoan
 from embedfin.payments.requests import check_name, check_request_id
 from embedfin.payments.wallets import wallet_key
-
-CODE_FUND, CODE_FUND_CAPITAL = 5001, 5002
-CODE_DISBURSE, CODE_DISBURSE_LENDER = 5010, 5011
-CODE_FEE, CODE_INTEREST = 5020, 5021
-CODE_REPAY, CODE_REPAY_FEES, CODE_REPAY_INTEREST, CODE_REPAY_PRINCIPAL = 5030, 5031, 5032, 5033
-CODE_REFUND_PRINCIPAL = 5041
-CODE_LATE_FEE = 5050
-CODE_WRITE_OFF = 5060
-CODE_PROVISION = 5070
-CODE_PLATFORM_FEE, CODE_PLATFORM_FEE_LENDER = 5080, 5081
 
 #: Expected-loss rates by delinquency bucket for the loss allowance (a simple roll-rate table;
 #: the risk issue will estimate these from the book).
@@ -195,10 +207,10 @@ class Lending:
         return datetime.fromtimestamp(self.clock.now_ns() / NS_PER_SECOND, tz=UTC).date()
 
     # --- keys --------------------------------------------------------------------------------
-    def _funder(self, funder_id: str, code_: str, code: AccountCode) -> AccountKey:
+    def _funder(self, funder_id: str, code_: str, code: ChartAccountCode) -> AccountKey:
         return AccountKey(self.tenant, "funder", check_name("funder_id", funder_id), code_, code)
 
-    def _loan_key(self, loan: Loan, code: AccountCode) -> AccountKey:
+    def _loan_key(self, loan: Loan, code: LendingAccountCode) -> AccountKey:
         return AccountKey(self.tenant, "loan", loan.loan_id, loan.currency, code)
 
     # --- commands ------------------------------------------------------------------------------
@@ -209,8 +221,8 @@ class Lending:
             raise InvalidAmount("a deposit must be positive")
         reserve = platform_account(self.tenant, amount.currency, AccountCode.CLIENT_RESERVE)
         held = self._funder(funder_id, amount.currency, AccountCode.LENDER_FUNDS_HELD)
-        cash = self._funder(funder_id, amount.currency, AccountCode.LENDER_CASH)
-        capital = self._funder(funder_id, amount.currency, AccountCode.LENDER_CAPITAL)
+        cash = self._funder(funder_id, amount.currency, LendingAccountCode.LENDER_CASH)
+        capital = self._funder(funder_id, amount.currency, LendingAccountCode.LENDER_CAPITAL)
         with self.ledger.transaction() as tx:
             open_accounts(tx, [reserve, held, cash, capital])
             move(
@@ -275,11 +287,11 @@ class Lending:
                 line_id,
             )
             held = self._funder(funder_id, order.currency, AccountCode.LENDER_FUNDS_HELD)
-            cash = self._funder(funder_id, order.currency, AccountCode.LENDER_CASH)
-            fee_income = self._funder(funder_id, order.currency, AccountCode.FEE_INCOME)
+            cash = self._funder(funder_id, order.currency, LendingAccountCode.LENDER_CASH)
+            fee_income = self._funder(funder_id, order.currency, LendingAccountCode.FEE_INCOME)
             escrow = platform_account(self.tenant, order.currency, AccountCode.ESCROW)
-            principal = self._loan_key(loan, AccountCode.LOAN_PRINCIPAL)
-            fees_due = self._loan_key(loan, AccountCode.LOAN_FEES_DUE)
+            principal = self._loan_key(loan, LendingAccountCode.LOAN_PRINCIPAL)
+            fees_due = self._loan_key(loan, LendingAccountCode.LOAN_FEES_DUE)
             open_accounts(
                 tx,
                 [
@@ -289,7 +301,7 @@ class Lending:
                     escrow,
                     principal,
                     fees_due,
-                    self._loan_key(loan, AccountCode.LOAN_INTEREST_DUE),
+                    self._loan_key(loan, LendingAccountCode.LOAN_INTEREST_DUE),
                 ],
             )
             legs = [
@@ -307,7 +319,9 @@ class Lending:
                 commission = platform_account(
                     self.tenant, order.currency, AccountCode.COMMISSION_IN_RESERVE
                 )
-                expense = self._funder(funder_id, order.currency, AccountCode.PLATFORM_FEE_EXPENSE)
+                expense = self._funder(
+                    funder_id, order.currency, LendingAccountCode.PLATFORM_FEE_EXPENSE
+                )
                 open_accounts(tx, [commission, expense])
                 legs += [
                     self._leg(
@@ -475,7 +489,9 @@ class Lending:
                 if self.delinquency_of(tx.conn, loan, day)[0] < self.charge_off_dpd:
                     continue
                 loan = self._accrue_one(tx, loan, day)
-                loss = self._funder(loan.funder_id, loan.currency, AccountCode.CREDIT_LOSS_EXPENSE)
+                loss = self._funder(
+                    loan.funder_id, loan.currency, LendingAccountCode.CREDIT_LOSS_EXPENSE
+                )
                 open_accounts(tx, [loss])
                 legs = [
                     self._leg(
@@ -487,9 +503,9 @@ class Lending:
                         CODE_WRITE_OFF,
                     )
                     for code, amount in (
-                        (AccountCode.LOAN_FEES_DUE, loan.fees_due),
-                        (AccountCode.LOAN_INTEREST_DUE, loan.interest_due),
-                        (AccountCode.LOAN_PRINCIPAL, loan.principal_outstanding),
+                        (LendingAccountCode.LOAN_FEES_DUE, loan.fees_due),
+                        (LendingAccountCode.LOAN_INTEREST_DUE, loan.interest_due),
+                        (LendingAccountCode.LOAN_PRINCIPAL, loan.principal_outstanding),
                     )
                     if amount
                 ]
@@ -527,8 +543,8 @@ class Lending:
             for funder_id, code_ in self._funders_with_allowance(tx.conn):
                 target.setdefault((funder_id, code_), 0)
             for (funder_id, code_), wanted in sorted(target.items()):
-                allowance = self._funder(funder_id, code_, AccountCode.LOSS_ALLOWANCE)
-                expense = self._funder(funder_id, code_, AccountCode.CREDIT_LOSS_EXPENSE)
+                allowance = self._funder(funder_id, code_, LendingAccountCode.LOSS_ALLOWANCE)
+                expense = self._funder(funder_id, code_, LendingAccountCode.CREDIT_LOSS_EXPENSE)
                 open_accounts(tx, [allowance, expense])
                 found = tx.lookup_accounts([allowance.account_id])
                 now = found[0].credits_posted - found[0].debits_posted if found else 0
@@ -557,58 +573,55 @@ class Lending:
             select(payment_accounts.c.owner_id, payment_accounts.c.currency).where(
                 payment_accounts.c.tenant == self.tenant,
                 payment_accounts.c.owner_kind == "funder",
-                payment_accounts.c.code == int(AccountCode.LOSS_ALLOWANCE),
+                payment_accounts.c.code == int(LendingAccountCode.LOSS_ALLOWANCE),
             )
         ).all()
         return [(str(owner), str(code_)) for owner, code_ in rows]
 
-    def refund_financed(self, order_id: str, amount: Money, request_id: str) -> Loan:
-        """A refund of a financed purchase pays the loan down first (the lender gets the money
-        back); only what exceeds the outstanding principal reaches the buyer's wallet."""
-        check_request_id(request_id)
-        with self.ledger.transaction() as tx:
-            row = tx.conn.execute(
-                select(loans.c.loan_id).where(
-                    loans.c.tenant == self.tenant, loans.c.order_id == order_id
+    # --- refunds of financed orders (the ``payments.refunds.Financing`` port) -----------------
+    def loan_of_order(self, tx: LedgerTransaction, order_id: str) -> FinancedLoan | None:
+        """The loan that paid ``order_id``, locked for this unit of work (refunds pay it down)."""
+        row = tx.conn.execute(
+            select(loans.c.loan_id).where(
+                loans.c.tenant == self.tenant, loans.c.order_id == order_id
+            )
+        ).first()
+        if row is None:
+            return None
+        loan = self._locked(tx.conn, row.loan_id)
+        held = self._funder(loan.funder_id, loan.currency, AccountCode.LENDER_FUNDS_HELD)
+        return FinancedLoan(loan.loan_id, loan.principal_outstanding, held)
+
+    def apply_refund(
+        self, tx: LedgerTransaction, financed: FinancedLoan, amount_minor: int, request_id: str
+    ) -> None:
+        """The lender's side of a refund that went to the loan (the custodial leg, escrow or the
+        merchant → funds held, is the refund's own): principal → lender cash, the installments
+        still to come shrink, a loan paid down to nothing is settled."""
+        loan = self._locked(tx.conn, financed.loan_id)
+        if not 0 < amount_minor <= loan.principal_outstanding:
+            raise InvalidAmount("a refund pays down at most the principal outstanding")
+        cash = self._funder(loan.funder_id, loan.currency, LendingAccountCode.LENDER_CASH)
+        move(
+            tx,
+            [
+                self._leg(
+                    f"refund:{request_id}",
+                    "loan",
+                    cash,
+                    self._loan_key(loan, LendingAccountCode.LOAN_PRINCIPAL),
+                    amount_minor,
+                    CODE_REFUND_PRINCIPAL,
                 )
-            ).first()
-            if row is None:
-                raise NotFound(f"order {order_id} is not financed")
-            loan = self._locked(tx.conn, row.loan_id)
-            if self._event(tx.conn, request_id) is not None:
-                return loan
-            order = self.checkout.locked_order(tx, order_id)
-            if amount.currency != order.currency:
-                raise InvalidInput(f"the order is in {order.currency}, not {amount.currency}")
-            to_loan = min(amount.amount_minor, loan.principal_outstanding)
-            held = self._funder(loan.funder_id, loan.currency, AccountCode.LENDER_FUNDS_HELD)
-            parts = [(held, to_loan)]
-            excess = amount.amount_minor - to_loan
-            if excess:
-                parts.append(
-                    (wallet_key(self.tenant, "buyer", loan.buyer_id, loan.currency), excess)
-                )
-            self.checkout.book_refund(tx, order, request_id, parts, {"loan_id": loan.loan_id})
-            if to_loan:
-                cash = self._funder(loan.funder_id, loan.currency, AccountCode.LENDER_CASH)
-                move(
-                    tx,
-                    [
-                        self._leg(
-                            request_id,
-                            "loan",
-                            cash,
-                            self._loan_key(loan, AccountCode.LOAN_PRINCIPAL),
-                            to_loan,
-                            CODE_REFUND_PRINCIPAL,
-                        )
-                    ],
-                    insufficient="unreachable: capped at the outstanding principal",
-                )
-            loan = replace(loan, principal_outstanding=loan.principal_outstanding - to_loan)
-            self._record_event(tx.conn, request_id, loan, "refund", to_loan, 0, 0, to_loan)
-            self._reschedule(tx.conn, loan, to_loan)
-            return self._settle_if_paid(tx, loan)
+            ],
+            insufficient="unreachable: capped at the outstanding principal",
+        )
+        loan = replace(loan, principal_outstanding=loan.principal_outstanding - amount_minor)
+        self._record_event(
+            tx.conn, f"refund:{request_id}", loan, "refund", amount_minor, 0, 0, amount_minor
+        )
+        self._reschedule(tx.conn, loan, amount_minor)
+        self._settle_if_paid(tx, loan)
 
     # --- queries -------------------------------------------------------------------------------
     def get(self, loan_id: str) -> Loan:
@@ -650,13 +663,13 @@ class Lending:
         fees, interest, principal = waterfall(loan, amount)
         wallet = wallet_key(self.tenant, "buyer", loan.buyer_id, loan.currency)
         held = self._funder(loan.funder_id, loan.currency, AccountCode.LENDER_FUNDS_HELD)
-        cash = self._funder(loan.funder_id, loan.currency, AccountCode.LENDER_CASH)
+        cash = self._funder(loan.funder_id, loan.currency, LendingAccountCode.LENDER_CASH)
         open_accounts(tx, [wallet])
         legs = [self._leg(request_id, "repay", wallet, held, amount, CODE_REPAY)]
         for step, code, part, ledger_code in (
-            ("fees", AccountCode.LOAN_FEES_DUE, fees, CODE_REPAY_FEES),
-            ("interest", AccountCode.LOAN_INTEREST_DUE, interest, CODE_REPAY_INTEREST),
-            ("principal", AccountCode.LOAN_PRINCIPAL, principal, CODE_REPAY_PRINCIPAL),
+            ("fees", LendingAccountCode.LOAN_FEES_DUE, fees, CODE_REPAY_FEES),
+            ("interest", LendingAccountCode.LOAN_INTEREST_DUE, interest, CODE_REPAY_INTEREST),
+            ("principal", LendingAccountCode.LOAN_PRINCIPAL, principal, CODE_REPAY_PRINCIPAL),
         ):
             if part:
                 legs.append(
@@ -704,7 +717,7 @@ class Lending:
             loan.principal_outstanding, loan.annual_rate, days, loan.accrual_carry
         )
         if amount:
-            income = self._funder(loan.funder_id, loan.currency, AccountCode.INTEREST_INCOME)
+            income = self._funder(loan.funder_id, loan.currency, LendingAccountCode.INTEREST_INCOME)
             open_accounts(tx, [income])
             move(
                 tx,
@@ -712,7 +725,7 @@ class Lending:
                     self._leg(
                         f"accrual:{loan.loan_id}:{day.isoformat()}",
                         "interest",
-                        self._loan_key(loan, AccountCode.LOAN_INTEREST_DUE),
+                        self._loan_key(loan, LendingAccountCode.LOAN_INTEREST_DUE),
                         income,
                         amount,
                         CODE_INTEREST,
@@ -727,7 +740,7 @@ class Lending:
         return accrued
 
     def _charge_fee(self, tx: LedgerTransaction, loan: Loan, fee: int, request_id: str) -> Loan:
-        income = self._funder(loan.funder_id, loan.currency, AccountCode.FEE_INCOME)
+        income = self._funder(loan.funder_id, loan.currency, LendingAccountCode.FEE_INCOME)
         open_accounts(tx, [income])
         move(
             tx,
@@ -735,7 +748,7 @@ class Lending:
                 self._leg(
                     request_id,
                     "late_fee",
-                    self._loan_key(loan, AccountCode.LOAN_FEES_DUE),
+                    self._loan_key(loan, LendingAccountCode.LOAN_FEES_DUE),
                     income,
                     fee,
                     CODE_LATE_FEE,

@@ -4,7 +4,3 @@ Owns the ``payment_accounts`` table (which ledger account belongs to whom) and, 
 the payment tables. Moves money only by asking the ledger for transfers, inside one unit of work
 with its own rows and domain events. Never writes the ledger's tables.
 """
-
-from embedfin.payments import safeguarding as _safeguarding  # registers the invariant
-
-del _safeguarding

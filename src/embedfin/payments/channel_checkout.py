@@ -44,16 +44,20 @@ from embedfin.payments.channels import (
     Outcome,
     PaymentChannel,
 )
-from embedfin.payments.chart import AccountCode, channel_clearing, platform_account
+from embedfin.payments.chart import (
+    CODE_CHANNEL_OVERPAYMENT,
+    CODE_CHANNEL_PAYMENT,
+    CODE_WALLET_HOLD,
+    AccountCode,
+    channel_clearing,
+    platform_account,
+)
 from embedfin.payments.escrow import Checkout
 from embedfin.payments.moves import move, order_leg
 from embedfin.payments.requests import check_request_id, transfer_id
 from embedfin.payments.routing import Router
 from embedfin.payments.wallets import wallet_key
 
-CODE_CHANNEL_PAYMENT = 2010
-CODE_CHANNEL_OVERPAYMENT = 2011
-CODE_WALLET_HOLD = 2012
 #: A split tender's wallet hold lapses on its own if nothing posts or voids it (crash safety).
 HOLD_TIMEOUT_S = 15 * 60
 R = CreateTransferResult

@@ -3,8 +3,9 @@
 The buyer's payment moves from the wallet into escrow when the order is paid. On receipt
 confirmation (by the buyer, or automatically a goods-dependent period after shipment) escrow is
 released in one linked chain: the merchant's net share to its pending (T+1) or available (T+0)
-balance and the commission to the platform's commission-in-reserve account. Cancellation and
-refunds before release come back out of escrow; refunds after release are paid by the merchant.
+balance and the commission to the platform's commission-in-reserve account. Money going back to
+the buyer (cancel, refund, dispute resolved for the buyer, return, chargeback) is not here: it
+has one path, ``payments/refunds.py``, which routes it by how the order was paid.
 Disputes and refund requests freeze an order: no release, and the auto-confirm clock stops.
 
 Every command runs in one unit of work with the order row (locked on PostgreSQL), the ledger
@@ -15,7 +16,6 @@ a retried command can never move money twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from embedfin.commerce import orders as rules
 from embedfin.commerce.orders import GoodsKind, Order, OrderLine, OrderStatus
@@ -34,28 +34,11 @@ from embedfin.core.errors import (
     InvalidStateTransition,
     NotFound,
 )
-from embedfin.core.money import Money, currency
-from embedfin.db.tables import order_refunds
+from embedfin.core.money import currency
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.payments import escrow_bulk
-from embedfin.payments.accounts import open_accounts
-from embedfin.payments.chart import AccountCode, AccountKey, platform_account
-from embedfin.payments.escrow_bulk import BulkResult, OrderSpec, order_payload
-from embedfin.payments.fees import CommissionSchedule
-from embedfin.payments.moves import (
-    CODE_REFUND,
-    CODE_REFUND_AFTER_RELEASE,
-    move,
-    order_leg,
-    release_account,
-)
-from embedfin.payments.requests import check_name, check_request_id
-from embedfin.payments.wallets import wallet_key
-
-
-@dataclass(frozen=True, slots=True)
-class CheckoutSettings:
-    commission: CommissionSchedule = CommissionSchedule()
+from embedfin.payments.escrow_bulk import BulkResult, CheckoutSettings, OrderSpec
+from embedfin.payments.requests import check_name
 
 
 class Checkout:
@@ -178,51 +161,6 @@ class Checkout:
             self.emit(tx, "auto_confirm_extended", "order", order_id, {"days": days})
         return extended
 
-    def cancel(self, order_id: str) -> Order:
-        """Cancel before shipment; a paid order's money goes back to the buyer's wallet."""
-        with self.ledger.transaction() as tx:
-            order = self.locked_order(tx, order_id)
-            if order.status is OrderStatus.CLOSED:
-                return order
-            now = self.clock.now_ns()
-            cancelled = rules.cancel(order, now)
-            if order.held_minor:
-                self._refund_from_escrow(tx, order, order.held_minor, "cancel")
-                cancelled = rules.refund(order, order.held_minor, now)
-            save_order(tx.conn, cancelled)
-            self.emit(
-                tx,
-                "order_cancelled",
-                "order",
-                order_id,
-                order_payload(cancelled, order.held_minor),
-            )
-        return cancelled
-
-    def refund(self, order_id: str, amount: Money, request_id: str) -> Order:
-        """Refund part or all of an order; before release out of escrow, after from the merchant."""
-        check_request_id(request_id)
-        with self.ledger.transaction() as tx:
-            order = self.locked_order(tx, order_id)
-            if amount.currency != order.currency:
-                raise InvalidInput(f"the order is in {order.currency}, not {amount.currency}")
-            replay = (
-                tx.conn.execute(
-                    order_refunds.select().where(
-                        order_refunds.c.tenant == self.tenant,
-                        order_refunds.c.request_id == request_id,
-                    )
-                )
-                .mappings()
-                .first()
-            )
-            if replay is not None:
-                if (replay["order_id"], replay["amount_minor"]) != (order_id, amount.amount_minor):
-                    raise IdempotencyMismatch(f"request_id {request_id!r} was another refund")
-                return order
-            wallet = wallet_key(self.tenant, "buyer", order.buyer_id, order.currency)
-            return self.book_refund(tx, order, request_id, [(wallet, amount.amount_minor)])
-
     def open_dispute(self, order_id: str, reason: str) -> Order:
         """Freeze the order's escrow: nothing is released until the dispute is resolved."""
         check_name("reason", reason, 200)
@@ -238,23 +176,14 @@ class Checkout:
             )
         return frozen
 
-    def resolve_dispute(self, order_id: str, outcome: str) -> Order:
-        """``release`` pays the merchant now; ``refund`` returns what escrow holds to the buyer."""
-        if outcome not in ("release", "refund"):
-            raise InvalidInput("outcome must be release or refund")
+    def release_disputed(self, order_id: str) -> Order:
+        """A dispute resolved for the merchant: unfreeze and release escrow now. (Resolving one
+        for the buyer is a refund: ``payments.refunds.Refunds.resolve_dispute``.)"""
         with self.ledger.transaction() as tx:
             order = rules.unfreeze(self.locked_order(tx, order_id), self.clock.now_ns())
-            self.emit(tx, "dispute_resolved", "order", order_id, {"outcome": outcome})
-            if outcome == "refund":
-                now = self.clock.now_ns()
-                held = order.held_minor
-                self._refund_from_escrow(tx, order, held, "dispute")
-                resolved = rules.refund(order, held, now)
-                save_order(tx.conn, resolved)
-                self.emit(tx, "refunded", "order", order_id, order_payload(resolved, held))
-                return resolved
             if order.status is not OrderStatus.SHIPPED:
                 raise InvalidStateTransition("only a shipped order can be released")
+            self.emit(tx, "dispute_resolved", "order", order_id, {"outcome": "release"})
             save_order(tx.conn, order)  # unfrozen; the release below reads it back
             return escrow_bulk.confirm_receipts(self, [order_id], atomic=True, tx=tx)[0].unwrap()
 
@@ -276,80 +205,6 @@ class Checkout:
         if order is None:
             raise NotFound(f"no order {order_id}")  # also for another tenant's order ids
         return order
-
-    def _refund_from_escrow(
-        self, tx: LedgerTransaction, order: Order, amount: int, step: str
-    ) -> None:
-        wallet = wallet_key(self.tenant, "buyer", order.buyer_id, order.currency)
-        escrow = platform_account(self.tenant, order.currency, AccountCode.ESCROW)
-        open_accounts(tx, [wallet, escrow])
-        move(
-            tx,
-            [order_leg(self.tenant, order.order_id, step, escrow, wallet, amount, CODE_REFUND)],
-            insufficient="escrow holds less than the refund",
-        )
-
-    def book_refund(
-        self,
-        tx: LedgerTransaction,
-        order: Order,
-        request_id: str,
-        parts: Sequence[tuple[AccountKey, int]],
-        extra: dict[str, object] | None = None,
-    ) -> Order:
-        """Refund ``parts`` (destination, minor units) of a locked order in one linked chain:
-        out of escrow before release, out of the merchant's balance after it."""
-        amount = sum(minor for _, minor in parts)
-        now = self.clock.now_ns()
-        refunded = rules.refund(order, amount, now)
-        after_release = order.status is OrderStatus.COMPLETED
-        if after_release:
-            merchant = load_merchant(tx.conn, self.tenant, order.merchant_id)
-            assert merchant is not None
-            source = release_account(merchant, order.currency)
-            code, short = (
-                CODE_REFUND_AFTER_RELEASE,
-                "the merchant's balance cannot cover this refund",
-            )
-        else:
-            source = platform_account(self.tenant, order.currency, AccountCode.ESCROW)
-            code, short = CODE_REFUND, "escrow holds less than the refund"
-        open_accounts(tx, [source, *(destination for destination, _ in parts)])
-        legs = [
-            order_leg(
-                self.tenant,
-                order.order_id,
-                f"refund:{request_id}" + (f":{n}" if n else ""),
-                source,
-                destination,
-                minor,
-                code,
-            )
-            for n, (destination, minor) in enumerate(parts)
-            if minor
-        ]
-        move(tx, legs, insufficient=short)
-        tx.conn.execute(
-            order_refunds.insert().values(
-                tenant=self.tenant,
-                request_id=request_id,
-                order_id=order.order_id,
-                amount_minor=amount,
-                after_release=int(after_release),
-                created_at=now,
-            )
-        )
-        save_order(tx.conn, refunded)
-        self.emit(
-            tx,
-            "refunded",
-            "order",
-            order.order_id,
-            order_payload(refunded, amount)
-            | {"after_release": after_release, "request_id": request_id}
-            | (extra or {}),
-        )
-        return refunded
 
     def emit(
         self,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from embedfin.commerce import orders as rules
 from embedfin.commerce.orders import GoodsKind, Order, OrderLine, OrderStatus, replace
@@ -26,6 +26,7 @@ from embedfin.commerce.store import (
     load_orders,
     save_orders,
 )
+from embedfin.core.clock import Clock
 from embedfin.core.errors import (
     EmbedfinError,
     IdempotencyMismatch,
@@ -38,22 +39,37 @@ from embedfin.core.errors import (
 from embedfin.core.events import Event
 from embedfin.core.money import currency
 from embedfin.db.outbox import append_events
-from embedfin.ledger.service import LedgerTransaction
+from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.ledger.types import BATCH_MAX, CreateTransferResult, Transfer, TransferFlags
 from embedfin.payments.accounts import open_accounts
-from embedfin.payments.chart import AccountCode, AccountKey, platform_account
-from embedfin.payments.moves import (
+from embedfin.payments.chart import (
     CODE_COMMISSION,
     CODE_ORDER_PAYMENT,
     CODE_RELEASE,
-    order_leg,
-    release_account,
+    AccountCode,
+    AccountKey,
+    platform_account,
 )
+from embedfin.payments.fees import CommissionSchedule
+from embedfin.payments.moves import order_leg, release_account
 from embedfin.payments.requests import check_name
 from embedfin.payments.wallets import wallet_key
 
-if TYPE_CHECKING:
-    from embedfin.payments.escrow import Checkout
+
+@dataclass(frozen=True, slots=True)
+class CheckoutSettings:
+    commission: CommissionSchedule = CommissionSchedule()
+
+
+class Checkout(Protocol):
+    """What the bulk commands use of ``payments.escrow.Checkout`` (a protocol, so this module
+    need not import the one that calls it)."""
+
+    ledger: Ledger
+    tenant: str
+    clock: Clock
+    settings: CheckoutSettings
+
 
 R = CreateTransferResult
 

@@ -32,14 +32,11 @@ from embedfin.db.tables import fx_quotes
 from embedfin.ledger.service import Ledger
 from embedfin.ledger.types import Transfer
 from embedfin.payments.accounts import open_accounts
-from embedfin.payments.chart import AccountCode, platform_account
+from embedfin.payments.chart import CODE_FX_BUY, CODE_FX_SELL, AccountCode, platform_account
 from embedfin.payments.moves import move
 from embedfin.payments.rates import ReferenceRates
 from embedfin.payments.requests import check_name, transfer_id
 from embedfin.payments.wallets import wallet_key
-
-CODE_FX_SELL = 4001
-CODE_FX_BUY = 4002
 
 
 class QuoteExpired(EmbedfinError):

@@ -11,13 +11,6 @@ from embedfin.payments.requests import transfer_id
 
 R = CreateTransferResult
 
-#: Ledger transfer codes of order money (one place, so reports can read them).
-CODE_ORDER_PAYMENT = 2001
-CODE_RELEASE = 2002
-CODE_COMMISSION = 2003
-CODE_REFUND = 2004
-CODE_REFUND_AFTER_RELEASE = 2005
-
 
 def leg(
     tenant: str,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import insert, select, update
 
@@ -56,6 +57,29 @@ class Break:
     reference: str
     expected: str
     actual: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBreak:
+    """A break as it is kept until someone resolves it.
+
+    Attributes:
+        break_id: its id (``brk_…``).
+        kind: a ``BreakKind`` value.
+        channel: the channel whose statement it came from.
+        reference: the channel's reference of the line (or of our booking).
+        expected: what our books say.
+        actual: what the statement says.
+        status: ``open`` or ``resolved``.
+    """
+
+    break_id: str
+    kind: str
+    channel: str
+    reference: str
+    expected: str
+    actual: str
+    status: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +229,31 @@ class Reconciliation:
             )
         return [dict(r) for r in rows]
 
+    def list_breaks(
+        self, limit: int, starting_after: str | None = None, status: str | None = None
+    ) -> tuple[list[StoredBreak], bool]:
+        """Breaks by id (all, or ``open`` / ``resolved`` ones); and whether there are more."""
+        b = recon_breaks.c
+        query = select(recon_breaks).where(b.tenant == self.tenant)
+        if status is not None:
+            query = query.where(b.status == status)
+        if starting_after is not None:
+            query = query.where(b.break_id > starting_after)
+        with self.ledger.reader() as conn:
+            rows = conn.execute(query.order_by(b.break_id).limit(limit + 1)).all()
+        return [_stored_break(r) for r in rows[:limit]], len(rows) > limit
+
+    def get_break(self, break_id: str) -> StoredBreak:
+        """One break, read in the caller's unit of work (it sees a resolution just made)."""
+        b = recon_breaks.c
+        with self.ledger.transaction() as tx:
+            row = tx.conn.execute(
+                select(recon_breaks).where(b.tenant == self.tenant, b.break_id == break_id)
+            ).first()
+        if row is None:
+            raise NotFound(f"no break {break_id}")
+        return _stored_break(row)
+
     def resolve(self, break_id: str, note: str) -> None:
         check_name("note", note, 500)
         with self.ledger.transaction() as tx:
@@ -249,6 +298,12 @@ class Reconciliation:
             )
             for request_id, _order, amount, currency_code, channel_ref, updated_at in rows
         ]
+
+
+def _stored_break(row: Any) -> StoredBreak:
+    return StoredBreak(
+        row.break_id, row.kind, row.channel, row.reference, row.expected, row.actual, row.status
+    )
 
 
 def report_json(report: ReconReport) -> str:

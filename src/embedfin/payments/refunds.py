@@ -1,43 +1,75 @@
-"""Refunds to the original payment method.
+"""The one way money goes back to a buyer: refunds, cancels, disputes resolved for the buyer,
+returns received and chargebacks all run through ``Refunds``, which routes each refund by how
+the order was paid (``refund_policy.py`` has the rules).
 
-An order paid through a channel (card, e-wallet, …) is refunded through that channel, up to what
-the channel took; the rest (the wallet share of a split tender, or anything beyond) goes back to
-the buyer's wallet. An order paid from the wallet is refunded to the wallet
-(``Checkout.refund``).
+    1. validate, split over the order's sources, record the refund (``refunds``, one row per
+       request); a refund with no channel share is booked in this same unit of work
+    2. a channel share: commit, then ask the channel to refund (idempotency key from the request)
+    3. on approval, in one unit of work: the ledger, the loan, the order, the record, the event
 
-    1. validate and record the refund (committed before the channel is called)
-    2. ask the channel to refund, with an idempotency key derived from the request
-    3. on approval, in one unit of work: the ledger, the order, the record and the event
+Each destination gets its share: the loan's funder (through ``Financing``, which lending
+implements), the channel (its clearing account while it still owes us that much, the client
+reserve beyond: it has paid the charge over and now takes it back), the buyer's wallet. Before
+release the money comes out of escrow; after it, out of the merchant's balances and the
+commission the platform took on the refunded share.
 
-The channel's refund is booked out of escrow (before release) or the merchant's balance (after)
-into the channel's clearing account while the channel still owes us that much, and out of the
-client reserve beyond it (the channel has already paid the charge over and now takes it back).
 A channel that cannot be reached leaves the record "started": nothing has moved, and the same
-request retried later completes it exactly once. A declined refund moves nothing.
+request retried completes it exactly once. A declined refund moves nothing. A chargeback is a
+channel share the channel has already taken back: it is booked at once, without asking.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from sqlalchemy import func, insert, select, update
 
 from embedfin.commerce import orders as rules
-from embedfin.commerce.orders import Order
+from embedfin.commerce.orders import Order, OrderStatus
+from embedfin.commerce.store import load_merchant, save_order
 from embedfin.core.errors import (
     CurrencyMismatch,
     EmbedfinError,
     IdempotencyMismatch,
+    InsufficientFunds,
+    InvalidAmount,
+    InvalidInput,
+    InvalidStateTransition,
     PaymentDeclined,
 )
 from embedfin.core.money import Money
-from embedfin.db.tables import channel_refunds, payment_attempts
+from embedfin.db.tables import payment_attempts, refunds
 from embedfin.ledger.service import LedgerTransaction
+from embedfin.ledger.types import Transfer
+from embedfin.payments.accounts import open_accounts
 from embedfin.payments.channel_checkout import ChannelPayments
 from embedfin.payments.channels import ChannelError, Outcome
-from embedfin.payments.chart import AccountCode, AccountKey, channel_clearing, platform_account
-from embedfin.payments.requests import check_request_id
+from embedfin.payments.chart import (
+    CODE_REFUND,
+    CODE_REFUND_AFTER_RELEASE,
+    CODE_REFUND_COMMISSION,
+    CODE_REFUND_COMMISSION_FUNDING,
+    AccountCode,
+    AccountKey,
+    channel_clearing,
+    platform_account,
+)
+from embedfin.payments.escrow_bulk import order_payload
+from embedfin.payments.moves import move, order_leg
+from embedfin.payments.refund_policy import (
+    Funding,
+    RefundSplit,
+    commission_back,
+    draw,
+    pair,
+    split_refund,
+)
+from embedfin.payments.requests import check_request_id, transfer_id
 from embedfin.payments.wallets import wallet_key
+
+REASONS = ("refund", "cancel", "dispute", "return", "chargeback")
 
 
 class ChannelUnavailable(EmbedfinError):
@@ -46,104 +78,372 @@ class ChannelUnavailable(EmbedfinError):
     code = "channel_unavailable"
 
 
-class RefundsToOrigin:
-    def __init__(self, payments: ChannelPayments) -> None:
+@dataclass(frozen=True, slots=True)
+class FinancedLoan:
+    """What a refund needs to know of the loan that paid an order.
+
+    Attributes:
+        loan_id: the loan.
+        principal_outstanding_minor: what the refund pays down first.
+        funds_held: the custodial account the loan's share goes back to (the funder's cash
+            held in the client reserve).
+    """
+
+    loan_id: str
+    principal_outstanding_minor: int
+    funds_held: AccountKey
+
+
+class Financing(Protocol):
+    """The refund policy's port to lending (lending implements it; payments never imports it)."""
+
+    def loan_of_order(self, tx: LedgerTransaction, order_id: str) -> FinancedLoan | None:
+        """The loan that paid ``order_id`` (locked for this unit of work), if any."""
+        ...
+
+    def apply_refund(
+        self, tx: LedgerTransaction, loan: FinancedLoan, amount_minor: int, request_id: str
+    ) -> None:
+        """Book the lender's side of ``amount_minor`` refunded to the loan, in ``tx``."""
+        ...
+
+
+class Refunds:
+    """Every refund of one tenant's orders, to where the money came from."""
+
+    def __init__(self, payments: ChannelPayments, financing: Financing | None = None) -> None:
         self.payments = payments
         self.checkout = payments.checkout
         self.ledger = payments.ledger
         self.tenant = payments.tenant
         self.clock = payments.clock
+        self.financing = financing
 
+    # --- commands ------------------------------------------------------------------------------
     def refund(self, order_id: str, amount: Money, request_id: str) -> Order:
+        """Refund part or all of an order (before or after release)."""
+        return self._give_back(order_id, request_id, "refund", amount)
+
+    def cancel(self, order_id: str) -> Order:
+        """Cancel before shipment; a paid order's money goes back to where it came from."""
+        with self.ledger.transaction() as tx:
+            order = self.checkout.locked_order(tx, order_id)
+            if order.status is OrderStatus.CLOSED:
+                return order
+            now = self.clock.now_ns()
+            cancelled = rules.cancel(order, now)  # refuses a shipped, completed or frozen order
+            if not order.held_minor:
+                save_order(tx.conn, cancelled)
+                self._emit(tx, "order_cancelled", order, order_payload(cancelled, 0))
+                return cancelled
+        return self._give_back(order_id, f"cancel:{order_id}", "cancel", None)
+
+    def resolve_dispute(self, order_id: str, outcome: str) -> Order:
+        """``release`` pays the merchant now; ``refund`` returns what escrow holds."""
+        if outcome not in ("release", "refund"):
+            raise InvalidInput("outcome must be release or refund")
+        if outcome == "release":
+            return self.checkout.release_disputed(order_id)
+        return self._give_back(order_id, f"dispute:{order_id}", "dispute", None)
+
+    def refund_return(self, order_id: str) -> Order:
+        """Returned goods received: refund all that is still paid (after-sales calls this)."""
+        return self._give_back(order_id, f"return:{order_id}", "return", None)
+
+    def chargeback(self, order_id: str, amount: Money, request_id: str) -> Order:
+        """The channel has taken ``amount`` of a card payment back (the buyer disputed it with
+        the issuer): book it against the order, as a refund through that channel."""
+        return self._give_back(order_id, request_id, "chargeback", amount)
+
+    # --- the flow ------------------------------------------------------------------------------
+    def _give_back(
+        self, order_id: str, request_id: str, reason: str, amount: Money | None
+    ) -> Order:
         check_request_id(request_id)
         with self.ledger.transaction() as tx:
             order = self.checkout.locked_order(tx, order_id)
             record = self._record(tx, request_id)
             if record is None:
-                if amount.currency != order.currency:
-                    raise CurrencyMismatch(f"the order is in {order.currency}, not {amount}")
-                # validates only, counting refunds recorded but not yet booked (the order row
-                # is locked, so two refunds of one order cannot both pass this check)
-                rules.refund(order, amount.amount_minor + self._unbooked(tx, order_id), 0)
-                attempt = self._paid_by_channel(tx, order_id)
-                if attempt is None:
-                    via_wallet = True
-                else:
-                    via_wallet = False
-                    record = self._start(tx, order, attempt, amount, request_id)
+                record = self._start(tx, order, request_id, reason, amount)
+                if not record["channel_minor"] or reason == "chargeback":
+                    return self._book_locked(tx, order, record, None)
             else:
-                via_wallet = False
-                total = record["amount_minor"] + record["wallet_minor"]
-                if (record["order_id"], total) != (order_id, amount.amount_minor):
-                    raise IdempotencyMismatch(f"request_id {request_id!r} was another refund")
+                _same_request(record, order_id, reason, amount)
                 if record["status"] == "succeeded":
                     return order
                 if record["status"] == "failed":
                     raise PaymentDeclined(f"the refund was declined: {record['decline_code']}")
-        if via_wallet:
-            return self.checkout.refund(order_id, amount, request_id)
-        assert record is not None
         channel_ref = self._ask_channel(record, request_id)
-        return self._book(order_id, request_id, channel_ref)
+        with self.ledger.transaction() as tx:
+            order = self.checkout.locked_order(tx, order_id)
+            record = self._record(tx, request_id)
+            assert record is not None
+            if record["status"] == "succeeded":
+                return order
+            return self._book_locked(tx, order, record, channel_ref)
 
-    # --- steps ---------------------------------------------------------------------------------
-    def _unbooked(self, tx: LedgerTransaction, order_id: str) -> int:
-        r = channel_refunds.c
-        return int(
-            tx.conn.execute(
-                select(func.coalesce(func.sum(r.amount_minor + r.wallet_minor), 0)).where(
-                    r.tenant == self.tenant, r.order_id == order_id, r.status == "started"
-                )
-            ).scalar_one()
+    def _start(
+        self,
+        tx: LedgerTransaction,
+        order: Order,
+        request_id: str,
+        reason: str,
+        amount: Money | None,
+    ) -> dict[str, Any]:
+        """Validate and split a new refund; record it as started."""
+        if amount is not None and amount.currency != order.currency:
+            raise CurrencyMismatch(f"the order is in {order.currency}, not {amount}")
+        _check_reason(order, reason)
+        so_far = self._refunded(tx, order.order_id)
+        amount_minor = (
+            amount.amount_minor if amount is not None else order.paid_minor - so_far.total_minor
         )
+        # the order's own rules (state, what is left), counting refunds still under way
+        rules.refund(order, amount_minor + so_far.total_minor - order.refunded_minor, 0)
+        funding = self._funding(tx, order)
+        loan = None
+        if funding.loan_minor and self.financing is not None:
+            loan = self.financing.loan_of_order(tx, order.order_id)
+        split = split_refund(
+            amount_minor,
+            funding,
+            so_far,
+            loan.principal_outstanding_minor if loan is not None else 0,
+        )
+        if reason == "chargeback" and split.channel_minor != amount_minor:
+            raise InvalidAmount("a chargeback takes back at most what the channel charged")
+        now = self.clock.now_ns()
+        values: dict[str, Any] = {
+            "tenant": self.tenant,
+            "request_id": request_id,
+            "order_id": order.order_id,
+            "reason": reason,
+            "currency": order.currency,
+            "amount_minor": split.total_minor,
+            "loan_minor": split.loan_minor,
+            "channel_minor": split.channel_minor,
+            "wallet_minor": split.wallet_minor,
+            "channel": funding.channel if split.channel_minor else None,
+            "loan_id": loan.loan_id if loan is not None else None,
+            "status": "started",
+            "after_release": 0,
+            "channel_ref": None,
+            "decline_code": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        tx.conn.execute(insert(refunds).values(**values))
+        return values
 
-    def _paid_by_channel(self, tx: LedgerTransaction, order_id: str) -> Any:
+    def _book_locked(
+        self, tx: LedgerTransaction, order: Order, record: dict[str, Any], channel_ref: str | None
+    ) -> Order:
+        """Move the money of a recorded refund, update the order, the loan and the record."""
+        request_id, amount = record["request_id"], record["amount_minor"]
+        loan = None
+        if record["loan_minor"]:
+            assert self.financing is not None
+            loan = self.financing.loan_of_order(tx, order.order_id)
+            assert loan is not None
+        destinations = self._destinations(tx, order, record, loan)
+        after_release = order.status is OrderStatus.COMPLETED
+        if after_release:
+            sources, extra = self._after_release_sources(tx, order, amount)
+        else:
+            sources, extra = (
+                [(platform_account(self.tenant, order.currency, AccountCode.ESCROW), amount)],
+                [],
+            )
+        legs = [
+            order_leg(
+                self.tenant,
+                order.order_id,
+                f"refund:{request_id}" + (f":{n}" if n else ""),
+                source,
+                destination,
+                minor,
+                _code(source),
+            )
+            for n, (source, destination, minor) in enumerate(pair(sources, destinations))
+        ]
+        open_accounts(tx, [key for key, _ in sources] + [key for key, _ in destinations])
+        move(tx, legs + extra, insufficient="escrow holds less than the refund")
+        if loan is not None:
+            assert self.financing is not None
+            self.financing.apply_refund(tx, loan, record["loan_minor"], request_id)
+        now = self.clock.now_ns()
+        if record["reason"] == "dispute":
+            order = rules.unfreeze(order, now)
+            self._emit(tx, "dispute_resolved", order, {"outcome": "refund"})
+        refunded = rules.refund(order, amount, now)
+        save_order(tx.conn, refunded)
+        self._update(
+            tx,
+            request_id,
+            status="succeeded",
+            after_release=int(after_release),
+            channel_ref=channel_ref,
+        )
+        payload = order_payload(refunded, amount) | {
+            "after_release": after_release,
+            "request_id": request_id,
+            "reason": record["reason"],
+            "loan_minor": record["loan_minor"],
+            "channel": record["channel"],
+            "channel_minor": record["channel_minor"],
+            "wallet_minor": record["wallet_minor"],
+        }
+        if record["loan_id"]:
+            payload["loan_id"] = record["loan_id"]
+        kind = "order_cancelled" if record["reason"] == "cancel" else "refunded"
+        self._emit(tx, kind, refunded, payload)
+        return refunded
+
+    # --- where the money goes, where it comes from --------------------------------------------
+    def _destinations(
+        self,
+        tx: LedgerTransaction,
+        order: Order,
+        record: dict[str, Any],
+        loan: FinancedLoan | None,
+    ) -> list[tuple[AccountKey, int]]:
+        parts: list[tuple[AccountKey, int]] = []
+        if loan is not None:
+            parts.append((loan.funds_held, record["loan_minor"]))
+        if record["channel_minor"]:
+            parts += self._channel_destinations(tx, record)
+        if record["wallet_minor"]:
+            wallet = wallet_key(self.tenant, "buyer", order.buyer_id, order.currency)
+            parts.append((wallet, record["wallet_minor"]))
+        return parts
+
+    def _channel_destinations(
+        self, tx: LedgerTransaction, record: dict[str, Any]
+    ) -> list[tuple[AccountKey, int]]:
+        """Clearing while the channel still owes us that much, the client reserve beyond."""
+        clearing = channel_clearing(self.tenant, record["channel"], record["currency"])
+        reserve = platform_account(self.tenant, record["currency"], AccountCode.CLIENT_RESERVE)
+        owed = 0
+        found = tx.lookup_accounts([clearing.account_id])
+        if found:
+            a = found[0]
+            owed = max(a.debits_posted - a.credits_posted - a.credits_pending, 0)
+        to_clearing = min(owed, record["channel_minor"])
+        return [(clearing, to_clearing), (reserve, record["channel_minor"] - to_clearing)]
+
+    def _after_release_sources(
+        self, tx: LedgerTransaction, order: Order, amount: int
+    ) -> tuple[list[tuple[AccountKey, int]], list[Transfer]]:
+        """The merchant's net share (pending balance first, then available) and the commission
+        on the refunded share (from the reserve while unswept, else from revenue with the
+        platform's cash moved back into the reserve)."""
+        merchant = load_merchant(tx.conn, self.tenant, order.merchant_id)
+        assert merchant is not None
+        r = refunds.c
+        refunded_after = tx.conn.execute(
+            select(func.coalesce(func.sum(r.amount_minor), 0)).where(
+                r.tenant == self.tenant,
+                r.order_id == order.order_id,
+                r.status == "succeeded",
+                r.after_release == 1,
+            )
+        ).scalar_one()
+        gross = order.released_minor + order.commission_minor
+        back = commission_back(order.commission_minor, gross, int(refunded_after), amount)
+        owner = ("merchant", order.merchant_id, order.currency)
+        pending = AccountKey(self.tenant, *owner, AccountCode.MERCHANT_PENDING)
+        available = AccountKey(self.tenant, *owner, AccountCode.MERCHANT_AVAILABLE)
+        in_reserve = platform_account(
+            self.tenant, order.currency, AccountCode.COMMISSION_IN_RESERVE
+        )
+        free = self._free(tx, [pending, available, in_reserve])
+        merchant_part = amount - back
+        taken = draw(merchant_part, [(pending, free[0]), (available, free[1])])
+        if merchant_part and not taken:
+            raise InsufficientFunds("the merchant's balance cannot cover its share of this refund")
+        from_reserve = min(back, free[2])
+        from_revenue = back - from_reserve
+        sources = [*taken, (in_reserve, from_reserve)]
+        extra: list[Transfer] = []
+        if from_revenue:
+            revenue = platform_account(self.tenant, order.currency, AccountCode.COMMISSION_REVENUE)
+            operating = platform_account(
+                self.tenant, order.currency, AccountCode.PLATFORM_OPERATING
+            )
+            reserve = platform_account(self.tenant, order.currency, AccountCode.CLIENT_RESERVE)
+            open_accounts(tx, [revenue, operating, reserve])
+            sources.append((revenue, from_revenue))
+            extra.append(
+                order_leg(
+                    self.tenant,
+                    order.order_id,
+                    f"refund_funding:{order.order_id}:{int(refunded_after)}",
+                    reserve,
+                    operating,
+                    from_revenue,
+                    CODE_REFUND_COMMISSION_FUNDING,
+                )
+            )
+        return sources, extra
+
+    def _free(self, tx: LedgerTransaction, keys: Sequence[AccountKey]) -> list[int]:
+        """What each credit-normal account can still pay out (posted credits less all debits)."""
+        found = {a.id: a for a in tx.lookup_accounts([k.account_id for k in keys])}
+        free = []
+        for key in keys:
+            a = found.get(key.account_id)
+            free.append(a.credits_posted - a.debits_posted - a.debits_pending if a else 0)
+        return free
+
+    # --- what the order was paid with, what went back -------------------------------------------
+    def _funding(self, tx: LedgerTransaction, order: Order) -> Funding:
+        if self.financing is not None and self.financing.loan_of_order(tx, order.order_id):
+            return Funding(loan_minor=order.paid_minor)
         a = payment_attempts.c
-        return (
+        attempt = (
             tx.conn.execute(
-                select(payment_attempts).where(
-                    a.tenant == self.tenant, a.order_id == order_id, a.status == "succeeded"
+                select(a.channel, a.amount_minor, a.wallet_minor).where(
+                    a.tenant == self.tenant, a.order_id == order.order_id, a.status == "succeeded"
                 )
             )
             .mappings()
             .first()
         )
+        if attempt is not None and self._paid_through_channel(tx, order.order_id):
+            return Funding(
+                channel_minor=attempt["amount_minor"],
+                wallet_minor=attempt["wallet_minor"],
+                channel=attempt["channel"],
+            )
+        return Funding(wallet_minor=order.paid_minor)
 
-    def _start(
-        self, tx: LedgerTransaction, order: Order, attempt: Any, amount: Money, request_id: str
-    ) -> Any:
-        r = channel_refunds.c
-        already = tx.conn.execute(
-            select(func.coalesce(func.sum(r.amount_minor), 0)).where(
+    def _paid_through_channel(self, tx: LedgerTransaction, order_id: str) -> bool:
+        """An approved attempt paid the order only if its payment leg was booked (one approved
+        after the order was paid otherwise went to the buyer's wallet as an overpayment)."""
+        leg_id = transfer_id(self.tenant, f"order:{order_id}", "channel_pay")
+        return bool(tx.lookup_transfers([leg_id]))
+
+    def _refunded(self, tx: LedgerTransaction, order_id: str) -> RefundSplit:
+        """What each source has had back, counting refunds started but not yet booked."""
+        r = refunds.c
+        row = tx.conn.execute(
+            select(
+                func.coalesce(func.sum(r.loan_minor), 0),
+                func.coalesce(func.sum(r.channel_minor), 0),
+                func.coalesce(func.sum(r.wallet_minor), 0),
+            ).where(
                 r.tenant == self.tenant,
-                r.order_id == order.order_id,
+                r.order_id == order_id,
                 r.status.in_(["started", "succeeded"]),
             )
-        ).scalar_one()
-        to_channel = min(amount.amount_minor, attempt["amount_minor"] - int(already))
-        now = self.clock.now_ns()
-        values = {
-            "tenant": self.tenant,
-            "request_id": request_id,
-            "order_id": order.order_id,
-            "channel": attempt["channel"],
-            "amount_minor": max(to_channel, 0),
-            "wallet_minor": amount.amount_minor - max(to_channel, 0),
-            "currency": order.currency,
-            "status": "started",
-            "created_at": now,
-            "updated_at": now,
-        }
-        tx.conn.execute(insert(channel_refunds).values(**values))
-        return values | {"charge_request": attempt["request_id"]}
+        ).one()
+        return RefundSplit(int(row[0]), int(row[1]), int(row[2]))
 
-    def _ask_channel(self, record: Any, request_id: str) -> str | None:
-        if not record["amount_minor"]:
-            return None
+    # --- the channel ---------------------------------------------------------------------------
+    def _ask_channel(self, record: dict[str, Any], request_id: str) -> str | None:
         channel = self.payments.router.channels[record["channel"]]
-        charge_request = record.get("charge_request") or self._charge_request(record["order_id"])
-        charge_key = self.payments.channel_key(charge_request, channel.name)
-        amount = Money(record["amount_minor"], record["currency"])
+        charge_key = self.payments.channel_key(self._charge_request(record), channel.name)
+        amount = Money(record["channel_minor"], record["currency"])
         try:
             response = channel.refund(f"{self.tenant}:refund:{request_id}", charge_key, amount)
         except ChannelError as error:
@@ -156,62 +456,59 @@ class RefundsToOrigin:
             raise PaymentDeclined(f"{channel.name} declined the refund: {response.decline_code}")
         return response.channel_ref
 
-    def _book(self, order_id: str, request_id: str, channel_ref: str | None) -> Order:
-        with self.ledger.transaction() as tx:
-            order = self.checkout.locked_order(tx, order_id)
-            record = self._record(tx, request_id)
-            assert record is not None
-            if record["status"] == "succeeded":
-                return order
-            parts: list[tuple[AccountKey, int]] = []
-            if record["amount_minor"]:
-                parts += self._channel_destinations(tx, record)
-            if record["wallet_minor"]:
-                wallet = wallet_key(self.tenant, "buyer", order.buyer_id, order.currency)
-                parts.append((wallet, record["wallet_minor"]))
-            refunded = self.checkout.book_refund(
-                tx,
-                order,
-                request_id,
-                parts,
-                {
-                    "channel": record["channel"],
-                    "channel_minor": record["amount_minor"],
-                    "wallet_minor": record["wallet_minor"],
-                },
-            )
-            self._update(tx, request_id, status="succeeded", channel_ref=channel_ref)
-            return refunded
+    def _charge_request(self, record: dict[str, Any]) -> str:
+        a = payment_attempts.c
+        with self.ledger.current() as conn:
+            found = conn.execute(
+                select(a.request_id).where(
+                    a.tenant == self.tenant,
+                    a.order_id == record["order_id"],
+                    a.status == "succeeded",
+                )
+            ).scalar_one()
+        return str(found)
 
-    def _channel_destinations(
-        self, tx: LedgerTransaction, record: Any
-    ) -> list[tuple[AccountKey, int]]:
-        """Clearing while the channel still owes us that much, the client reserve beyond."""
-        clearing = channel_clearing(self.tenant, record["channel"], record["currency"])
-        reserve = platform_account(self.tenant, record["currency"], AccountCode.CLIENT_RESERVE)
-        found = tx.lookup_accounts([clearing.account_id])
-        owed = 0
-        if found:
-            a = found[0]
-            owed = max(a.debits_posted - a.credits_posted - a.credits_pending, 0)
-        to_clearing = min(owed, record["amount_minor"])
-        return [(clearing, to_clearing), (reserve, record["amount_minor"] - to_clearing)]
-
-    def _charge_request(self, order_id: str) -> str:
-        with self.ledger.transaction() as tx:
-            attempt = self._paid_by_channel(tx, order_id)
-        return str(attempt["request_id"])
-
-    def _record(self, tx: LedgerTransaction, request_id: str) -> Any:
-        r = channel_refunds.c
-        query = select(channel_refunds).where(r.tenant == self.tenant, r.request_id == request_id)
+    # --- storage -------------------------------------------------------------------------------
+    def _record(self, tx: LedgerTransaction, request_id: str) -> dict[str, Any] | None:
+        r = refunds.c
+        query = select(refunds).where(r.tenant == self.tenant, r.request_id == request_id)
         row = tx.conn.execute(query.with_for_update()).mappings().first()
         return dict(row) if row is not None else None
 
     def _update(self, tx: LedgerTransaction, request_id: str, **values: object) -> None:
-        r = channel_refunds.c
+        r = refunds.c
         tx.conn.execute(
-            update(channel_refunds)
+            update(refunds)
             .where(r.tenant == self.tenant, r.request_id == request_id)
             .values(updated_at=self.clock.now_ns(), **values)
         )
+
+    def _emit(
+        self, tx: LedgerTransaction, kind: str, order: Order, payload: dict[str, object]
+    ) -> None:
+        self.checkout.emit(tx, kind, "order", order.order_id, payload)
+
+
+def _check_reason(order: Order, reason: str) -> None:
+    if reason not in REASONS:
+        raise InvalidInput(f"a refund's reason is one of {', '.join(REASONS)}")
+    if reason == "cancel":
+        rules.cancel(order, 0)  # validates only: not shipped, not frozen
+    if reason == "dispute" and not order.frozen:
+        raise InvalidStateTransition("no dispute is open on this order")
+
+
+def _same_request(record: dict[str, Any], order_id: str, reason: str, amount: Money | None) -> None:
+    same = record["order_id"] == order_id and record["reason"] == reason
+    if amount is not None:
+        same = same and record["amount_minor"] == amount.amount_minor
+    if not same:
+        raise IdempotencyMismatch(f"request_id {record['request_id']!r} was another refund")
+
+
+def _code(source: AccountKey) -> int:
+    if source.code == AccountCode.ESCROW:
+        return CODE_REFUND
+    if source.code in {AccountCode.COMMISSION_IN_RESERVE, AccountCode.COMMISSION_REVENUE}:
+        return CODE_REFUND_COMMISSION
+    return CODE_REFUND_AFTER_RELEASE

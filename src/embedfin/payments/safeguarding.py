@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from sqlalchemy import Connection, text
 
-from embedfin.ledger.check import CheckReport, register_invariant
+from embedfin.ledger.check import CheckReport
 from embedfin.payments.chart import (
     CUSTOMER_LIABILITIES,
     SAFEGUARDED_ASSETS,
@@ -39,6 +39,3 @@ def customer_money_is_safeguarded(conn: Connection, report: CheckReport) -> None
                 f" commission {liabilities[key]} != reserve and in-transit funds"
                 f" {safeguarded[key]}",
             )
-
-
-register_invariant("customer_money_safeguarded", customer_money_is_safeguarded)

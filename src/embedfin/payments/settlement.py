@@ -21,12 +21,16 @@ from embedfin.db.outbox import append_events
 from embedfin.ledger.service import Ledger
 from embedfin.ledger.types import CreateTransferResult, Transfer, TransferFlags
 from embedfin.payments.accounts import open_accounts
-from embedfin.payments.chart import AccountCode, channel_clearing, platform_account
+from embedfin.payments.chart import (
+    CODE_CHANNEL_FEE,
+    CODE_CHANNEL_SETTLEMENT,
+    CODE_FEE_FUNDING,
+    AccountCode,
+    channel_clearing,
+    platform_account,
+)
 from embedfin.payments.requests import check_name, check_request_id, transfer_id
 
-CODE_CHANNEL_SETTLEMENT = 1003
-CODE_CHANNEL_FEE = 1004
-CODE_FEE_FUNDING = 1005
 R = CreateTransferResult
 
 

@@ -25,15 +25,19 @@ from embedfin.db.tables import merchant_bank_accounts, merchants, payment_accoun
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.ledger.types import CreateTransferResult, Transfer
 from embedfin.payments.accounts import open_accounts
-from embedfin.payments.chart import AccountCode, AccountKey, platform_account
+from embedfin.payments.chart import (
+    CODE_PAYOUT,
+    CODE_SWEEP_CASH,
+    CODE_SWEEP_REVENUE,
+    CODE_T1_SETTLEMENT,
+    AccountCode,
+    AccountKey,
+    platform_account,
+)
 from embedfin.payments.moves import move
 from embedfin.payments.requests import check_bank_account, check_name, transfer_id
 from embedfin.security.crypto import FieldCipher, load_cipher
 
-CODE_T1_SETTLEMENT = 3001
-CODE_PAYOUT = 3002
-CODE_SWEEP_CASH = 3003
-CODE_SWEEP_REVENUE = 3004
 R = CreateTransferResult
 
 
@@ -41,6 +45,27 @@ R = CreateTransferResult
 class BatchLine:
     merchant_id: str
     amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class Payout:
+    """A payout made: what a batch paid a merchant's bank account.
+
+    Attributes:
+        batch_id: the payout run.
+        merchant_id: who was paid.
+        amount_minor: how much, in minor units of ``currency``.
+        currency: ISO 4217 code.
+        bank_last4: the last four digits of the account paid.
+        created_at_ns: when the batch paid it.
+    """
+
+    batch_id: str
+    merchant_id: str
+    amount_minor: int
+    currency: str
+    bank_last4: str
+    created_at_ns: int
 
 
 class MerchantSettlement:
@@ -208,6 +233,25 @@ class MerchantSettlement:
             names = ", ".join(f"{merchant} ({error})" for merchant, error in refused)
             raise LedgerRejected(f"payouts refused for {names}; the others were paid")
         return lines
+
+    def list_payouts(
+        self, limit: int, offset: int = 0, merchant_id: str | None = None
+    ) -> tuple[list[Payout], bool]:
+        """Payouts made, newest first (all merchants, or one); and whether there are more."""
+        p = payouts.c
+        query = select(payouts).where(p.tenant == self.tenant)
+        if merchant_id is not None:
+            query = query.where(p.merchant_id == merchant_id)
+        query = query.order_by(p.created_at.desc(), p.batch_id, p.merchant_id)
+        with self.ledger.reader() as conn:
+            rows = conn.execute(query.offset(offset).limit(limit + 1)).all()
+        found = [
+            Payout(
+                r.batch_id, r.merchant_id, r.amount_minor, r.currency, r.bank_last4, r.created_at
+            )
+            for r in rows[:limit]
+        ]
+        return found, len(rows) > limit
 
     def sweep_commission(self, currency_code: str, batch_id: str) -> Money:
         """Move all commission still in the client reserve to the platform (one linked chain)."""

@@ -31,6 +31,8 @@ from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.ledger.types import CreateTransferResult, Transfer
 from embedfin.payments.accounts import open_accounts
 from embedfin.payments.chart import (
+    CODE_TOP_UP,
+    CODE_WITHDRAWAL,
     AccountCode,
     AccountKey,
     channel_clearing,
@@ -46,8 +48,6 @@ from embedfin.security.crypto import FieldCipher, load_cipher
 
 R = CreateTransferResult
 DAY_NS = 86_400 * NS_PER_SECOND
-CODE_TOP_UP = 1001
-CODE_WITHDRAWAL = 1002
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from embedfin.bench.ledger import Progress, _no_progress
-from embedfin.bootstrap import build_consumers
+from embedfin.bootstrap import Services, build_consumers, check_all
 from embedfin.commerce.orders import OrderLine
 from embedfin.consumers.runner import Runner
 from embedfin.core.clock import NS_PER_SECOND, ManualClock
@@ -31,20 +31,12 @@ from embedfin.core.errors import EmbedfinError, PaymentDeclined
 from embedfin.core.money import Money
 from embedfin.credit.decisions import Decision
 from embedfin.credit.decisions import Outcome as CreditOutcome
-from embedfin.credit.service import CreditService, ensure_champion
-from embedfin.ledger.check import check
+from embedfin.credit.service import CreditService
 from embedfin.ledger.service import Ledger
-from embedfin.lending.products import JURISDICTIONS, default_catalog
-from embedfin.lending.servicing import Lending
-from embedfin.payments.channel_checkout import ChannelPayments
 from embedfin.payments.channels import Outcome, default_channels
-from embedfin.payments.escrow import Checkout
 from embedfin.payments.escrow_bulk import OrderSpec
-from embedfin.payments.refunds import RefundsToOrigin
 from embedfin.payments.routing import Router
 from embedfin.payments.settlement import settle_channel
-from embedfin.payments.settlement_batches import MerchantSettlement
-from embedfin.payments.wallets import Wallets
 from embedfin.security.crypto import load_cipher
 from embedfin.sim.scenario import Scenario
 
@@ -157,12 +149,12 @@ class Simulation:
                 channels, exploration=0.05 if scenario.mode == "fused" else 0.0, seed=scenario.seed
             )
         self.router = router
-        self.checkout = Checkout(self.ledger, self.tenant)
-        self.payments = ChannelPayments(self.checkout, self.router)
-        self.refunds_to_origin = RefundsToOrigin(self.payments)
-        cipher = load_cipher()
-        self.wallets = Wallets(self.ledger, self.tenant, cipher=cipher)
-        self.settlement = MerchantSettlement(self.ledger, self.tenant, cipher)
+        services = Services(self.ledger, router=router, cipher=load_cipher()).tenant(self.tenant)
+        self.checkout = services.checkout
+        self.payments = services.channel_payments
+        self.wallets = services.wallets
+        self.settlement = services.settlement
+        self.give_back = services.refunds
         daily_demand = scenario.consumers * 0.07 / scenario.merchants  # mean rate × share
         self.merchants = [
             Merchant(
@@ -214,9 +206,8 @@ class Simulation:
         self.credit: CreditService | None = None
         self.outbox_consumers = Runner(self.ledger, build_consumers(self.ledger))
         if scenario.embedded_credit:
-            self.lending = Lending(self.checkout, default_catalog(JURISDICTIONS["CN"]))
-            self.credit = CreditService(self.lending)
-            ensure_champion(self.ledger)  # setup, not simulated trade
+            self.lending = services.lending
+            self.credit = services.credit  # fits the bootstrap scorecard: setup, not trade
 
     # --- setup ---------------------------------------------------------------------------------
     def _open_shop(self) -> None:
@@ -464,10 +455,8 @@ class Simulation:
     def _refund(self, order_id: str, record: OrderRecord) -> None:
         """The whole order back to how it was paid: the loan first when it was financed."""
         money, request_id = Money(record.amount, self.s.currency), f"rf-{order_id}"
-        if record.financed:
-            self.lending.refund_financed(order_id, money, request_id)
-        else:
-            self.refunds_to_origin.refund(order_id, money, request_id)
+        self.give_back.refund(order_id, money, request_id)
+        if not record.financed:
             if record.channel is None:  # paid from the wallet: back to the wallet
                 record.buyer.wallet += record.amount
             else:  # the channel nets the refund from what it still owes today
@@ -523,7 +512,7 @@ class Simulation:
                 self.clock.advance(ns=1 * 3_600 * NS_PER_SECOND)
                 advance(1)
         with self.ledger.reader() as conn:
-            report = check(conn)
+            report = check_all(conn)
         paid = list(self.orders.values())
         available = [r for r in paid if r.available_ns]
         tried = max(self.payments_tried, 1)

@@ -1,7 +1,7 @@
 """consumers: events parked after too many failures
 
 Revision ID: 0020_parked_events
-Revises: 0018_dashboard_sessions
+Revises: 0019_refunds
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020_parked_events"
-down_revision = "0018_dashboard_sessions"
+down_revision = "0019_refunds"
 branch_labels = None
 depends_on = None
 

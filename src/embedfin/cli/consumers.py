@@ -4,44 +4,26 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
-from sqlalchemy.engine import make_url
 
+from embedfin.bootstrap import build_consumers
+from embedfin.cli.common import DbOption, JsonOption, err, out
 from embedfin.consumers.runner import Runner
-from embedfin.db.engine import default_url, make_engine
-from embedfin.db.migrate import SchemaMissing, require_schema
+from embedfin.db.migrate import open_existing
 from embedfin.ledger.service import Ledger
 
 app = typer.Typer(
     invoke_without_command=True,
     help="Outbox consumers: lag (the default), parked events, replays.",
 )
-out = Console()
-err = Console(stderr=True)
-
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL (default: EMBEDFIN_DATABASE_URL or embedded SQLite)."),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
 
 def _runner(url: str | None) -> Runner:
     """The platform's consumers over a database that must already hold the schema."""
-    from embedfin.bootstrap import build_consumers  # the composition root imports every context
-
-    target = url or default_url()
-    parsed = make_url(target)
-    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").exists():
-        raise SchemaMissing(f"no database at {target}")
-    engine = make_engine(target)
-    require_schema(engine)
-    ledger = Ledger(engine)
+    ledger = Ledger(open_existing(url))
     return Runner(ledger, build_consumers(ledger))
 
 

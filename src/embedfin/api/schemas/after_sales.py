@@ -1,0 +1,18 @@
+"""After-sales: returns and reviews."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from embedfin.api.schemas.common import Model, Text200
+
+
+class ReturnIn(Model):
+    reason: Text200
+
+
+class ReviewIn(Model):
+    rating: Annotated[int, Field(ge=1, le=5)]
+    text: Annotated[str, StringConstraints(max_length=2_000)] = ""

@@ -1,0 +1,93 @@
+"""``embedfin bench``: each benchmark against a baseline measured in the same run."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from embedfin.cli.common import DbOption, JsonOption, NoProgressOption, err, print_figures
+from embedfin.core.runtime import tune_gc
+from embedfin.progress import progress_factory
+
+app = typer.Typer(no_args_is_help=True, help="Benchmarks, each with a same-run baseline.")
+
+
+@app.command("ledger")
+def bench_ledger(
+    db: DbOption = None,
+    transfers: Annotated[int, typer.Option(min=1, help="How many transfers to post.")] = 200_000,
+    batch_size: Annotated[int, typer.Option(min=1, max=8189)] = 8189,
+    as_json: JsonOption = False,
+    no_progress: NoProgressOption = False,
+    sp_clients: Annotated[
+        int,
+        typer.Option(help="PostgreSQL: also measure a one-transfer-per-call stored procedure."),
+    ] = 0,
+) -> None:
+    """Ledger throughput vs. a raw-driver baseline in the same run (fresh scratch databases)."""
+    from embedfin.bench.ledger import run
+
+    result = run(
+        db, transfers, batch_size, progress_factory(not no_progress), sp_clients=sp_clients
+    )
+    print_figures(f"bench ledger ({result.database})", result, as_json)
+
+
+@app.command("checkout")
+def bench_checkout(
+    db: DbOption = None,
+    orders: Annotated[int, typer.Option(min=1, help="How many order lifecycles.")] = 2_000,
+    batch: Annotated[int, typer.Option(min=1, max=4_000, help="Orders per command.")] = 1,
+    as_json: JsonOption = False,
+    no_progress: NoProgressOption = False,
+) -> None:
+    """Escrow lifecycles (place, pay, ship, confirm, payout) through the service layer."""
+    from embedfin.bench.checkout import run
+
+    result = run(db, orders, progress_factory(not no_progress), batch=batch)
+    print_figures(f"bench checkout ({result.database})", result, as_json)
+
+
+@app.command("credit")
+def bench_credit(
+    decisions: Annotated[int, typer.Option(min=100, help="In-process decisions.")] = 10_000,
+    population: Annotated[int, typer.Option(min=1_000, help="Buyers to pre-approve.")] = 1_000_000,
+    as_json: JsonOption = False,
+    no_progress: NoProgressOption = False,
+) -> None:
+    """Credit decision latency and batch pre-approval throughput, each against its baseline."""
+    from embedfin.bench.credit import run
+
+    result = run(decisions, population, progress_factory(not no_progress))
+    print_figures("bench credit", result, as_json)
+
+
+@app.command("simulate")
+def bench_simulate(
+    consumers: Annotated[int, typer.Option(min=10, help="Simulated consumers.")] = 20_000,
+    days: Annotated[int, typer.Option(min=1, help="Simulated days.")] = 30,
+    as_json: JsonOption = False,
+    no_progress: NoProgressOption = False,
+) -> None:
+    """Simulated orders per second through the service layer, against bulk checkout alone."""
+    from embedfin.bench.simulate import run
+
+    tune_gc()  # as `embedfin simulate` and `embedfin serve` run
+    result = run(consumers, days, progress_factory(not no_progress))
+    print_figures("bench simulate", result, as_json)
+
+
+@app.command("api")
+def bench_api(
+    db: DbOption = None,
+    requests: Annotated[int, typer.Option(min=100, help="Requests per phase.")] = 3_000,
+    concurrency: Annotated[int, typer.Option(min=1, max=512, help="In flight.")] = 32,
+    as_json: JsonOption = False,
+) -> None:
+    """Checkout requests/s through the live API vs an authenticated no-op of the same app."""
+    from embedfin.bench.api import run
+
+    err.print(f"bench api: {requests} pings, then {requests} checkouts, {concurrency} in flight …")
+    result = run(db, requests, concurrency)
+    print_figures(f"bench api ({result.database})", result, as_json)
