@@ -7,7 +7,8 @@ effects; this module combines them explicitly:
 * ``TenantServices`` / ``Services`` — one tenant's services, each built once and wired to the
   others (checkout → channel payments → refunds with lending as the loan port, after-sales on the
   refunds, credit on lending, …);
-* ``INVARIANTS`` and ``check_all`` — what ``embedfin check`` verifies, listed here.
+* ``INVARIANTS`` and ``check_all`` — what ``embedfin check`` verifies, listed here;
+* ``build_consumers`` — every outbox consumer, run by ``embedfin.consumers.Runner``.
 
 The API, the CLI, the dashboard, the simulator and the benchmarks all get their wiring here.
 Domain packages never import this module.

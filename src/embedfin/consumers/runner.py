@@ -25,8 +25,17 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import embedfin.consumers.parking as parking
 from embedfin.consumers.base import Consumer, ConsumerLag, ParkedEvent, RetryPolicy
+from embedfin.consumers.parking import (
+    ask_replay,
+    counts,
+    has_replays,
+    listed,
+    park,
+    park_again,
+    replays,
+    unpark,
+)
 from embedfin.core.clock import NS_PER_SECOND, Clock
 from embedfin.core.errors import InvalidInput, NotFound
 from embedfin.core.events import EventCursor, StoredEvent
@@ -129,11 +138,11 @@ class Runner:
             if consumer.idle(conn):
                 return BatchResult()
             newer = has_events_after(conn, load_cursor(conn, name))
-            replays = parking.has_replays(conn, name)
-        if not newer and not replays:
+            asked = has_replays(conn, name)
+        if not newer and not asked:
             return BatchResult()
         with self.ledger.transaction() as tx:
-            replayed = self._replay_parked(consumer, tx) if replays else 0
+            replayed = self._replay_parked(consumer, tx) if asked else 0
             after = claim_cursor(tx.conn, name)
             size = batch_size or consumer.batch_size
             events, end = read_batch(tx.conn, after, size, consumer.event_types)
@@ -196,7 +205,7 @@ class Runner:
         attempts = previous.attempts + 1 if previous and previous.event_id == event_id else 1
         text = f"{type(error).__name__}: {error}"
         if attempts >= self.retry.max_attempts:
-            parking.park(tx.conn, name, stored, attempts, text, now)
+            park(tx.conn, name, stored, attempts, text, now)
             self._failing.pop(name, None)
             log.warning("consumer %s parked event %s after %d failures", name, event_id, attempts)
             return True
@@ -207,12 +216,12 @@ class Runner:
     def _replay_parked(self, consumer: Consumer, tx: LedgerTransaction) -> int:
         effects = 0
         name = consumer.name
-        for stored in events_by_id(tx.conn, parking.replays(tx.conn, name)):
+        for stored in events_by_id(tx.conn, replays(tx.conn, name)):
             try:
                 with tx.savepoint():
                     effects += consumer.handle([stored], tx)
             except Exception as error:
-                parking.park_again(
+                park_again(
                     tx.conn,
                     name,
                     stored.event.event_id,
@@ -220,7 +229,7 @@ class Runner:
                     self.clock.now_ns(),
                 )
                 continue
-            parking.unpark(tx.conn, name, stored.event.event_id)
+            unpark(tx.conn, name, stored.event.event_id)
         return effects
 
     # --- operating -----------------------------------------------------------------------------
@@ -228,7 +237,7 @@ class Runner:
         """How far behind each registered consumer is, in registration order."""
         now = self.clock.now_ns()
         with self.ledger.current() as conn:
-            held = parking.counts(conn)
+            held = counts(conn)
             figures = []
             for name, consumer in self.consumers.items():
                 count, oldest = unread(conn, load_cursor(conn, name), consumer.event_types)
@@ -240,13 +249,13 @@ class Runner:
 
     def parked(self, consumer: str | None = None) -> list[ParkedEvent]:
         with self.ledger.current() as conn:
-            return parking.listed(conn, consumer)
+            return listed(conn, consumer)
 
     def replay(self, event_id: str, consumer: str | None = None) -> int:
         """Un-park an event (for one consumer, or for each that parked it): the consumer is
         handed it again on its next pass. Returns how many parked entries were released."""
         with self.ledger.transaction() as tx:
-            released = parking.ask_replay(tx.conn, event_id, consumer)
+            released = ask_replay(tx.conn, event_id, consumer)
         if not released:
             raise NotFound(f"no parked event {event_id}")
         return released
