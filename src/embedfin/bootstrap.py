@@ -20,13 +20,13 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
 from embedfin.api.webhooks import WebhookFanOut
 from embedfin.commerce.aftersales import AfterSales
 from embedfin.consumers.base import Consumer
-from embedfin.credit.service import CreditService, FeatureConsumer, ensure_champion
 from embedfin.ledger import check as ledger_check
 from embedfin.ledger.chart import Chart
 from embedfin.ledger.check import CheckReport, Invariant
@@ -50,6 +50,9 @@ from embedfin.payments.routing import Router
 from embedfin.payments.settlement_batches import MerchantSettlement
 from embedfin.payments.wallets import Wallets
 from embedfin.security.crypto import FieldCipher
+
+if TYPE_CHECKING:  # credit loads the model stack (pandas, LightGBM): only those who use it pay
+    from embedfin.credit.service import CreditService
 
 
 def build_chart() -> Chart:
@@ -142,6 +145,8 @@ class TenantServices:
 
     @cached_property
     def credit(self) -> CreditService:
+        from embedfin.credit.service import CreditService, ensure_champion
+
         ensure_champion(self.ledger)  # a fresh database gets a fitted bootstrap scorecard
         return CreditService(self.lending, default_funder=self.wiring.funder_id)
 
@@ -181,4 +186,6 @@ def build_consumers(ledger: Ledger) -> list[Consumer]:
     """Every outbox consumer, in the order a pass of the runner takes them: credit features
     (decisions read them), invoices, then the webhook fan-out (which also tells endpoints of
     the ``invoice_issued`` events the invoices just emitted)."""
+    from embedfin.credit.service import FeatureConsumer  # the model stack, on first use only
+
     return [FeatureConsumer(), InvoiceConsumer(), WebhookFanOut(ledger.clock)]
