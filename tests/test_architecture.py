@@ -18,6 +18,7 @@ PURE = [
     "embedfin.payments.fees",
     "embedfin.lending.apr",
     "embedfin.lending.schedules",
+    "embedfin.lending.loans",
     "embedfin.credit.decisions",
     "embedfin.ledger.engine",
     "embedfin.ledger.chart",

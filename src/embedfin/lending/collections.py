@@ -131,7 +131,7 @@ class Collections:
         now_local = datetime.fromtimestamp(now_ns / 1e9, tz=self.zone)
         attempts = []
         with self.ledger.transaction() as tx:
-            for loan in self.lending._active(tx.conn):
+            for loan in self.lending.store.active(tx.conn):
                 _, name = self.lending.delinquency_of(tx.conn, loan, day)
                 action = next_action(name)
                 if action is Action.NONE:
