@@ -12,7 +12,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from embedfin.sim.engine import Report
+from embedfin.sim.metrics import Report
 
 #: (field, title, better when) — what the comparison shows.
 CLAIMS = (
