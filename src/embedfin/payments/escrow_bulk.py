@@ -75,6 +75,19 @@ R = CreateTransferResult
 
 
 @dataclass(frozen=True, slots=True)
+class Shipment:
+    """One order of a bulk :func:`ship_many`.
+
+    Attributes:
+        order_id: the paid order that leaves the merchant.
+        tracking: the carrier's tracking reference.
+    """
+
+    order_id: str
+    tracking: str
+
+
+@dataclass(frozen=True, slots=True)
 class BulkResult:
     """One order's outcome: the order after the command, or the error that refused it."""
 
@@ -427,16 +440,17 @@ def _new_order(
 
 
 def ship_many(
-    checkout: Checkout, shipments: Sequence[tuple[str, str]], *, atomic: bool = False
+    checkout: Checkout, shipments: Sequence[Shipment], *, atomic: bool = False
 ) -> list[BulkResult]:
-    """Mark many orders shipped (order id, tracking); starts each auto-confirm clock."""
+    """Mark many orders shipped; starts each auto-confirm clock."""
     now = checkout.clock.now_ns()
-    order_ids = [order_id for order_id, _ in shipments]
+    order_ids = [shipment.order_id for shipment in shipments]
     with checkout.ledger.transaction() as tx:
         bulk = _Bulk(checkout, tx, order_ids)
         saved: list[Order] = []
         events: list[Event] = []
-        for order_id, tracking in shipments:
+        for shipment in shipments:
+            order_id, tracking = shipment.order_id, shipment.tracking
             if order_id in bulk.results:
                 continue
             order = bulk.orders[order_id]

@@ -34,9 +34,10 @@ from embedfin.credit.decisions import Outcome as CreditOutcome
 from embedfin.credit.service import CreditService
 from embedfin.ledger.service import Ledger
 from embedfin.payments.channels import Outcome, default_channels
-from embedfin.payments.escrow_bulk import OrderSpec
+from embedfin.payments.escrow_bulk import OrderSpec, Shipment
 from embedfin.payments.routing import Router
 from embedfin.payments.settlement import settle_channel
+from embedfin.payments.wallets import TopUpRequest
 from embedfin.security.crypto import load_cipher
 from embedfin.sim.scenario import Scenario
 
@@ -246,7 +247,7 @@ class Simulation:
         checkouts as bulk commands."""
         now = self.clock.now_ns()
         specs: list[OrderSpec] = []
-        top_ups: list[tuple[str, Money, str, str]] = []
+        top_ups: list[TopUpRequest] = []
         credit_requests: list[tuple[str, Consumer, Merchant, int]] = []
         repayments = self._repayments_due(top_ups) if self.credit is not None else []
         gmv = orders = 0
@@ -297,7 +298,9 @@ class Simulation:
                     if used is None:
                         continue
                     top_ups.append(
-                        (consumer.id, Money(top_up, self.s.currency), used, f"top-{order_id}")
+                        TopUpRequest(
+                            consumer.id, Money(top_up, self.s.currency), used, f"top-{order_id}"
+                        )
                     )
                     consumer.wallet += top_up
                 if wants_credit and self.credit is not None:
@@ -391,9 +394,7 @@ class Simulation:
         self.thin_granted += consumer.paid_orders <= THIN_FILE_ORDERS
         return True
 
-    def _repayments_due(
-        self, top_ups: list[tuple[str, Money, str, str]]
-    ) -> list[tuple[str, int, str]]:
+    def _repayments_due(self, top_ups: list[TopUpRequest]) -> list[tuple[str, int, str]]:
         """Today's installments: honest buyers top up if they must and repay; the others
         do not."""
         today = self.lending.today()
@@ -409,7 +410,9 @@ class Simulation:
                 if used is None:
                     continue  # the card failed today: the installment is late
                 top_ups.append(
-                    (consumer.id, Money(top_up, self.s.currency), used, f"top-{request_id}")
+                    TopUpRequest(
+                        consumer.id, Money(top_up, self.s.currency), used, f"top-{request_id}"
+                    )
                 )
                 consumer.wallet += top_up
             consumer.wallet -= amount
@@ -430,7 +433,7 @@ class Simulation:
         confirm the rest, and the platform auto-confirms what is left when the protection
         period ends."""
         now = self.clock.now_ns()
-        to_ship = [(order_id, f"T-{order_id}") for order_id in self.to_ship.pop(day, [])]
+        to_ship = [Shipment(order_id, f"T-{order_id}") for order_id in self.to_ship.pop(day, [])]
         for result in self.checkout.ship_many(to_ship):
             if result.error is None:
                 self.orders[result.order_id].shipped_ns = now
