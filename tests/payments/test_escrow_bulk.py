@@ -16,7 +16,7 @@ from embedfin.core.errors import (
 from embedfin.core.money import Money
 from embedfin.ledger.service import Ledger
 from embedfin.payments.escrow import Checkout
-from embedfin.payments.escrow_bulk import OrderSpec
+from embedfin.payments.escrow_bulk import OrderSpec, Shipment
 from embedfin.payments.wallets import Wallets
 
 TENANT = "shop-1"
@@ -61,7 +61,7 @@ def test_a_batch_answers_each_order_and_moves_money_only_for_the_good_ones(shop:
         OrderStatus.PAID,
         NotFound,
     ]
-    shipped = shop.ship_many([("o-1", "T1"), ("o-2", "T2"), ("o-3", "T3")])
+    shipped = shop.ship_many([Shipment("o-1", "T1"), Shipment("o-2", "T2"), Shipment("o-3", "T3")])
     assert isinstance(shipped[1].error, InvalidStateTransition)
     released = shop.confirm_receipts(["o-1", "o-3"])
     assert all(r.order and r.order.status is OrderStatus.COMPLETED for r in released)
@@ -92,7 +92,7 @@ def test_a_large_batch_splits_across_ledger_batches_without_splitting_an_order(
     ids = [f"o-{n}" for n in range(4_200)]
     shop.place_orders([spec(i, "rich", price=20) for i in ids])  # 84,000 of the 100,000
     shop.pay_with_wallets(ids)
-    shop.ship_many([(i, "T") for i in ids])
+    shop.ship_many([Shipment(i, "T") for i in ids])
     released = shop.confirm_receipts(ids)  # 8,400 legs: two ledger batches
     assert all(r.error is None for r in released)
     with shop.ledger.engine.connect() as conn:

@@ -20,7 +20,7 @@ from embedfin.core.errors import (
 from embedfin.core.money import Money
 from embedfin.ledger.service import Ledger
 from embedfin.payments.settlement import settle_channel
-from embedfin.payments.wallets import WalletLimits, Wallets
+from embedfin.payments.wallets import TopUpRequest, WalletLimits, Wallets
 from tests.conftest import settled_events
 
 TOKEN = "tok_4eC39HqLyjWDarjtT1zdp7dc"
@@ -166,10 +166,10 @@ def test_many_top_ups_in_one_batch_are_all_or_nothing(wallets: Wallets) -> None:
     from embedfin.core.errors import IdempotencyMismatch, LimitExceeded
 
     batch = [
-        ("b-1", usd(1_000), "card", "bt-1"),
-        ("b-2", usd(2_000), "card", "bt-2"),
-        ("b-1", usd(500), "qr", "bt-3"),
-        ("b-2", usd(2_000), "card", "bt-2"),  # the same request twice: once
+        TopUpRequest("b-1", usd(1_000), "card", "bt-1"),
+        TopUpRequest("b-2", usd(2_000), "card", "bt-2"),
+        TopUpRequest("b-1", usd(500), "qr", "bt-3"),
+        TopUpRequest("b-2", usd(2_000), "card", "bt-2"),  # the same request twice: once
     ]
     made = wallets.top_ups(batch)
     assert [m.request_id for m in made] == ["bt-1", "bt-2", "bt-3", "bt-2"]
@@ -179,9 +179,19 @@ def test_many_top_ups_in_one_batch_are_all_or_nothing(wallets: Wallets) -> None:
     assert again[0].replayed
     before = _state(wallets.ledger.engine)
     with pytest.raises(LimitExceeded):
-        wallets.top_ups([("b-3", usd(1), "card", "bt-4"), ("b-3", usd(10**9), "card", "bt-5")])
+        wallets.top_ups(
+            [
+                TopUpRequest("b-3", usd(1), "card", "bt-4"),
+                TopUpRequest("b-3", usd(10**9), "card", "bt-5"),
+            ]
+        )
     with pytest.raises(IdempotencyMismatch):
-        wallets.top_ups([("b-3", usd(1), "card", "bt-6"), ("b-3", usd(2), "card", "bt-6")])
+        wallets.top_ups(
+            [
+                TopUpRequest("b-3", usd(1), "card", "bt-6"),
+                TopUpRequest("b-3", usd(2), "card", "bt-6"),
+            ]
+        )
     assert _state(wallets.ledger.engine) == before
     assert wallets.balance("buyer", "b-1", "USD").available == usd(1_500)
     _assert_invariants(wallets.ledger)

@@ -29,7 +29,7 @@ from embedfin.db.tables import transfers
 from embedfin.ledger.service import Ledger
 from embedfin.ledger.types import Account, AccountFlags, Transfer
 from embedfin.payments.escrow import Checkout
-from embedfin.payments.escrow_bulk import OrderSpec
+from embedfin.payments.escrow_bulk import OrderSpec, Shipment
 from embedfin.payments.settlement import settle_channel
 from embedfin.payments.settlement_batches import MerchantSettlement
 
@@ -119,7 +119,7 @@ def _lifecycles(shop: Checkout, numbers: range, *, bulk: bool, latencies: list[f
         for results in (
             shop.place_orders(specs),
             shop.pay_with_wallets(ids),
-            shop.ship_many([(i, f"T{i}") for i in ids]),
+            shop.ship_many([Shipment(i, f"T{i}") for i in ids]),
             shop.confirm_receipts(ids),
         ):
             for result in results:

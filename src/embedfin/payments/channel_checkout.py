@@ -49,6 +49,7 @@ from embedfin.payments.chart import (
     CODE_CHANNEL_PAYMENT,
     CODE_WALLET_HOLD,
     AccountCode,
+    AccountKey,
     channel_clearing,
     platform_account,
 )
@@ -193,6 +194,8 @@ class ChannelPayments:
         return response
 
     def _book(self, request_id: str, channel: str, channel_ref: str) -> Order:
+        """Book a charged attempt: pay the order into escrow, or, when it was paid meanwhile by
+        other means, credit the charge to the buyer's wallet; then mark the attempt succeeded."""
         with self.ledger.transaction() as tx:
             attempt = self._attempt(tx, request_id)
             assert attempt is not None
@@ -202,71 +205,99 @@ class ChannelPayments:
             clearing = channel_clearing(self.tenant, channel, order.currency)
             now = self.clock.now_ns()
             if order.status is OrderStatus.AWAITING_PAYMENT:
-                escrow = platform_account(self.tenant, order.currency, AccountCode.ESCROW)
-                open_accounts(tx, [clearing, escrow])
-                legs = [
-                    order_leg(
-                        self.tenant,
-                        order.order_id,
-                        "channel_pay",
-                        clearing,
-                        escrow,
-                        attempt["amount_minor"],
-                        CODE_CHANNEL_PAYMENT,
-                    )
-                ]
-                if attempt["wallet_minor"]:
-                    legs.insert(0, self._finish_hold(order, request_id, post=True))
-                move(tx, legs, insufficient="the wallet hold is gone")
-                order = rules.pay(order, now)
-                save_order(tx.conn, order)
-                self.checkout.emit(
-                    tx,
-                    "order_paid",
-                    "order",
-                    order.order_id,
-                    {
-                        "amount_minor": order.paid_minor,
-                        "currency": order.currency,
-                        "channel": channel,
-                        "buyer_id": order.buyer_id,
-                        "merchant_id": order.merchant_id,
-                    },
+                order = self._pay_into_escrow(
+                    tx, order, attempt, request_id, channel, clearing, now
                 )
             else:  # paid meanwhile by other means: the buyer keeps the money in the wallet
-                wallet = wallet_key(self.tenant, "buyer", order.buyer_id, order.currency)
-                open_accounts(tx, [clearing, wallet])
-                move(
-                    tx,
-                    [
-                        order_leg(
-                            self.tenant,
-                            order.order_id,
-                            f"overpay:{request_id}",
-                            clearing,
-                            wallet,
-                            attempt["amount_minor"],
-                            CODE_CHANNEL_OVERPAYMENT,
-                        )
-                    ],
-                    insufficient="unreachable: clearing is not limited",
-                )
-                self.checkout.emit(
-                    tx,
-                    "overpayment_credited",
-                    "order",
-                    order.order_id,
-                    {
-                        "amount_minor": attempt["amount_minor"],
-                        "currency": order.currency,
-                        "channel": channel,
-                        "buyer_id": order.buyer_id,
-                    },
-                )
+                self._credit_overpayment(tx, order, attempt, request_id, channel, clearing)
             self._update(
                 tx, request_id, status="succeeded", channel=channel, channel_ref=channel_ref
             )
             return order
+
+    def _pay_into_escrow(
+        self,
+        tx: LedgerTransaction,
+        order: Order,
+        attempt: Any,
+        request_id: str,
+        channel: str,
+        clearing: AccountKey,
+        now: int,
+    ) -> Order:
+        """Move the channel's charge (and any held wallet share) into escrow; the order is paid."""
+        escrow = platform_account(self.tenant, order.currency, AccountCode.ESCROW)
+        open_accounts(tx, [clearing, escrow])
+        legs = [
+            order_leg(
+                self.tenant,
+                order.order_id,
+                "channel_pay",
+                clearing,
+                escrow,
+                attempt["amount_minor"],
+                CODE_CHANNEL_PAYMENT,
+            )
+        ]
+        if attempt["wallet_minor"]:
+            legs.insert(0, self._finish_hold(order, request_id, post=True))
+        move(tx, legs, insufficient="the wallet hold is gone")
+        order = rules.pay(order, now)
+        save_order(tx.conn, order)
+        self.checkout.emit(
+            tx,
+            "order_paid",
+            "order",
+            order.order_id,
+            {
+                "amount_minor": order.paid_minor,
+                "currency": order.currency,
+                "channel": channel,
+                "buyer_id": order.buyer_id,
+                "merchant_id": order.merchant_id,
+            },
+        )
+        return order
+
+    def _credit_overpayment(
+        self,
+        tx: LedgerTransaction,
+        order: Order,
+        attempt: Any,
+        request_id: str,
+        channel: str,
+        clearing: AccountKey,
+    ) -> None:
+        """Credit a charge for an order already paid to the buyer's wallet."""
+        wallet = wallet_key(self.tenant, "buyer", order.buyer_id, order.currency)
+        open_accounts(tx, [clearing, wallet])
+        move(
+            tx,
+            [
+                order_leg(
+                    self.tenant,
+                    order.order_id,
+                    f"overpay:{request_id}",
+                    clearing,
+                    wallet,
+                    attempt["amount_minor"],
+                    CODE_CHANNEL_OVERPAYMENT,
+                )
+            ],
+            insufficient="unreachable: clearing is not limited",
+        )
+        self.checkout.emit(
+            tx,
+            "overpayment_credited",
+            "order",
+            order.order_id,
+            {
+                "amount_minor": attempt["amount_minor"],
+                "currency": order.currency,
+                "channel": channel,
+                "buyer_id": order.buyer_id,
+            },
+        )
 
     def _hold_wallet_part(
         self, tx: LedgerTransaction, order: Order, request_id: str, part: Money | None

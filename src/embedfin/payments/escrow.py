@@ -37,7 +37,7 @@ from embedfin.core.errors import (
 from embedfin.core.money import currency
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.payments import escrow_bulk
-from embedfin.payments.escrow_bulk import BulkResult, CheckoutSettings, OrderSpec
+from embedfin.payments.escrow_bulk import BulkResult, CheckoutSettings, OrderSpec, Shipment
 from embedfin.payments.requests import check_name
 
 
@@ -128,9 +128,9 @@ class Checkout:
 
     def ship(self, order_id: str, tracking: str) -> Order:
         """The merchant ships: the auto-confirm clock starts."""
-        return escrow_bulk.ship_many(self, [(order_id, tracking)], atomic=True)[0].unwrap()
+        return escrow_bulk.ship_many(self, [Shipment(order_id, tracking)], atomic=True)[0].unwrap()
 
-    def ship_many(self, shipments: Sequence[tuple[str, str]]) -> list[BulkResult]:
+    def ship_many(self, shipments: Sequence[Shipment]) -> list[BulkResult]:
         """Ship many orders (order id, tracking) in one unit of work; one result per order."""
         return escrow_bulk.ship_many(self, shipments)
 

@@ -75,6 +75,19 @@ R = CreateTransferResult
 
 
 @dataclass(frozen=True, slots=True)
+class Shipment:
+    """One order of a bulk :func:`ship_many`.
+
+    Attributes:
+        order_id: the paid order that leaves the merchant.
+        tracking: the carrier's tracking reference.
+    """
+
+    order_id: str
+    tracking: str
+
+
+@dataclass(frozen=True, slots=True)
 class BulkResult:
     """One order's outcome: the order after the command, or the error that refused it."""
 
@@ -235,25 +248,20 @@ def confirm_receipts(
 
     With ``due_by`` (automatic confirmation), an order whose deadline is not yet reached, or
     whose clock is stopped, is left alone. Pass ``tx`` to run inside a caller's unit of work.
+
+    Steps: decide each order with the confirmation rule (:func:`_confirmed`), plan its release
+    to the merchant minus commission (:func:`_plan_release`), post every order's legs in one
+    batch and write what succeeded.
     """
     now = checkout.clock.now_ns()
-    commission_rate = checkout.settings.commission
     with _unit_of_work(checkout, tx) as tx:
         bulk = _Bulk(checkout, tx, order_ids)
-        merchants = {}
+        merchants: dict[str, Merchant | None] = {}
         for order_id, order in bulk.orders.items():
             if order_id in bulk.results:
                 continue
-            if order.status is OrderStatus.COMPLETED:
-                bulk.done(order)
-                continue
-            if due_by is not None and not 0 < order.auto_confirm_at <= due_by:
-                bulk.fail(order_id, InvalidStateTransition("not due for auto-confirmation"))
-                continue
-            try:
-                completed = rules.confirm(order, now)
-            except EmbedfinError as error:
-                bulk.fail(order_id, error)
+            completed = _confirmed(bulk, order, due_by, now)
+            if completed is None:
                 continue
             if order.merchant_id not in merchants:
                 merchants[order.merchant_id] = load_merchant(
@@ -261,58 +269,84 @@ def confirm_receipts(
                 )
             merchant = merchants[order.merchant_id]
             assert merchant is not None
-            amount = order.held_minor
-            commission = commission_rate.commission_minor(amount, order.category)
-            to_merchant = release_account(merchant, order.currency)
-            escrow = platform_account(checkout.tenant, order.currency, AccountCode.ESCROW)
-            in_reserve = platform_account(
-                checkout.tenant, order.currency, AccountCode.COMMISSION_IN_RESERVE
-            )
-            legs = [
-                order_leg(
-                    checkout.tenant,
-                    order_id,
-                    "release",
-                    escrow,
-                    to_merchant,
-                    amount - commission,
-                    CODE_RELEASE,
-                )
-            ]
-            if commission:
-                legs.append(
-                    order_leg(
-                        checkout.tenant,
-                        order_id,
-                        "commission",
-                        escrow,
-                        in_reserve,
-                        commission,
-                        CODE_COMMISSION,
-                    )
-                )
-            completed = replace(
-                completed, released_minor=amount - commission, commission_minor=commission
-            )
-            bulk.plan(
-                completed,
-                legs,
-                [to_merchant, escrow, in_reserve],
-                [
-                    ("receipt_confirmed", {"automatic": automatic}),
-                    (
-                        "escrow_released",
-                        order_payload(completed, amount)
-                        | {
-                            "merchant_minor": amount - commission,
-                            "commission_minor": commission,
-                            "settlement": merchant.payout_preference,
-                        },
-                    ),
-                ],
-            )
+            _plan_release(checkout, bulk, order, completed, merchant, automatic)
         bulk.commit(insufficient="escrow holds less than this order's funds")
         return bulk.answer(order_ids, atomic)
+
+
+def _confirmed(bulk: _Bulk, order: Order, due_by: int | None, now: int) -> Order | None:
+    """The order confirmed now, or None when it is answered already (completed or refused)."""
+    if order.status is OrderStatus.COMPLETED:
+        bulk.done(order)
+        return None
+    if due_by is not None and not 0 < order.auto_confirm_at <= due_by:
+        bulk.fail(order.order_id, InvalidStateTransition("not due for auto-confirmation"))
+        return None
+    try:
+        return rules.confirm(order, now)
+    except EmbedfinError as error:
+        bulk.fail(order.order_id, error)
+        return None
+
+
+def _plan_release(
+    checkout: Checkout,
+    bulk: _Bulk,
+    order: Order,
+    completed: Order,
+    merchant: Merchant,
+    automatic: bool,
+) -> None:
+    """Plan the escrow's release to the merchant and the commission to the platform."""
+    order_id = order.order_id
+    amount = order.held_minor
+    commission = checkout.settings.commission.commission_minor(amount, order.category)
+    to_merchant = release_account(merchant, order.currency)
+    escrow = platform_account(checkout.tenant, order.currency, AccountCode.ESCROW)
+    in_reserve = platform_account(
+        checkout.tenant, order.currency, AccountCode.COMMISSION_IN_RESERVE
+    )
+    legs = [
+        order_leg(
+            checkout.tenant,
+            order_id,
+            "release",
+            escrow,
+            to_merchant,
+            amount - commission,
+            CODE_RELEASE,
+        )
+    ]
+    if commission:
+        legs.append(
+            order_leg(
+                checkout.tenant,
+                order_id,
+                "commission",
+                escrow,
+                in_reserve,
+                commission,
+                CODE_COMMISSION,
+            )
+        )
+    completed = replace(completed, released_minor=amount - commission, commission_minor=commission)
+    bulk.plan(
+        completed,
+        legs,
+        [to_merchant, escrow, in_reserve],
+        [
+            ("receipt_confirmed", {"automatic": automatic}),
+            (
+                "escrow_released",
+                order_payload(completed, amount)
+                | {
+                    "merchant_minor": amount - commission,
+                    "commission_minor": commission,
+                    "settlement": merchant.payout_preference,
+                },
+            ),
+        ],
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,16 +461,17 @@ def _new_order(
 
 
 def ship_many(
-    checkout: Checkout, shipments: Sequence[tuple[str, str]], *, atomic: bool = False
+    checkout: Checkout, shipments: Sequence[Shipment], *, atomic: bool = False
 ) -> list[BulkResult]:
-    """Mark many orders shipped (order id, tracking); starts each auto-confirm clock."""
+    """Mark many orders shipped; starts each auto-confirm clock."""
     now = checkout.clock.now_ns()
-    order_ids = [order_id for order_id, _ in shipments]
+    order_ids = [shipment.order_id for shipment in shipments]
     with checkout.ledger.transaction() as tx:
         bulk = _Bulk(checkout, tx, order_ids)
         saved: list[Order] = []
         events: list[Event] = []
-        for order_id, tracking in shipments:
+        for shipment in shipments:
+            order_id, tracking = shipment.order_id, shipment.tracking
             if order_id in bulk.results:
                 continue
             order = bulk.orders[order_id]

@@ -29,7 +29,7 @@ from embedfin.core.events import Event
 from embedfin.core.money import MAX_AMOUNT_MINOR, Money, currency
 from embedfin.db.outbox import append_events
 from embedfin.db.tables import fx_quotes
-from embedfin.ledger.service import Ledger
+from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.ledger.types import Transfer
 from embedfin.payments.accounts import open_accounts
 from embedfin.payments.chart import CODE_FX_BUY, CODE_FX_SELL, AccountCode, platform_account
@@ -196,79 +196,99 @@ class Fx:
         return result
 
     def convert(self, quote_id: str) -> FxQuote:
-        """Execute a locked quote between the owner's wallets; the quote id is the request id."""
+        """Execute a locked quote between the owner's wallets; the quote id is the request id.
+
+        Steps: lock the quote and check it is unused and unexpired, move the sold currency into
+        the FX position and the bought one out of it, mark the quote used, append
+        ``fx_converted``.
+        """
         with self.ledger.transaction() as tx:
-            row = (
-                tx.conn.execute(
-                    select(fx_quotes)
-                    .where(fx_quotes.c.tenant == self.tenant, fx_quotes.c.quote_id == quote_id)
-                    .with_for_update()
-                )
-                .mappings()
-                .first()
-            )
-            if row is None:
-                raise NotFound(f"no quote {quote_id}")
-            if row["used_at"] is not None:
-                raise QuoteUsed(f"quote {quote_id} was already used")
-            now = self.ledger.clock.now_ns()
-            if now >= row["expires_at"]:
-                raise QuoteExpired(f"quote {quote_id} expired; ask for a new one")
+            row, now = self._usable_quote(tx, quote_id)
             sell = Money(row["sell_minor"], row["sell_currency"])
             buy = Money(row["buy_minor"], row["buy_currency"])
-            source = wallet_key(self.tenant, row["owner_kind"], row["owner_id"], sell.currency)
-            target = wallet_key(self.tenant, row["owner_kind"], row["owner_id"], buy.currency)
-            sell_position = platform_account(self.tenant, sell.currency, AccountCode.FX_POSITION)
-            buy_position = platform_account(self.tenant, buy.currency, AccountCode.FX_POSITION)
-            open_accounts(tx, [source, target, sell_position, buy_position])
-            move(
-                tx,
-                [
-                    Transfer(
-                        transfer_id(self.tenant, f"fx:{quote_id}", "sell"),
-                        source.account_id,
-                        sell_position.account_id,
-                        sell.amount_minor,
-                        source.ledger,
-                        CODE_FX_SELL,
-                    ),
-                    Transfer(
-                        transfer_id(self.tenant, f"fx:{quote_id}", "buy"),
-                        buy_position.account_id,
-                        target.account_id,
-                        buy.amount_minor,
-                        target.ledger,
-                        CODE_FX_BUY,
-                    ),
-                ],
-                insufficient=f"the {sell.currency} wallet holds less than {sell}",
-            )
+            self._exchange(tx, quote_id, row["owner_kind"], row["owner_id"], sell, buy)
             tx.conn.execute(
                 update(fx_quotes)
                 .where(fx_quotes.c.tenant == self.tenant, fx_quotes.c.quote_id == quote_id)
                 .values(used_at=now)
             )
-            append_events(
-                tx.conn,
-                [
-                    Event(
-                        "fx_converted",
-                        "wallet",
-                        f"{row['owner_kind']}:{row['owner_id']}",
-                        {
-                            "quote_id": quote_id,
-                            "sell_minor": sell.amount_minor,
-                            "sell_currency": sell.currency,
-                            "buy_minor": buy.amount_minor,
-                            "buy_currency": buy.currency,
-                            "rate": row["rate"],
-                        },
-                        now,
-                        self.tenant,
-                    )
-                ],
-            )
+            append_events(tx.conn, [self._converted_event(row, sell, buy, now)])
             return _quote(row)
+
+    def _usable_quote(self, tx: LedgerTransaction, quote_id: str) -> tuple[Any, int]:
+        """The quote's row, locked, and the time now; refused when absent, used or expired."""
+        row = (
+            tx.conn.execute(
+                select(fx_quotes)
+                .where(fx_quotes.c.tenant == self.tenant, fx_quotes.c.quote_id == quote_id)
+                .with_for_update()
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"no quote {quote_id}")
+        if row["used_at"] is not None:
+            raise QuoteUsed(f"quote {quote_id} was already used")
+        now = self.ledger.clock.now_ns()
+        if now >= row["expires_at"]:
+            raise QuoteExpired(f"quote {quote_id} expired; ask for a new one")
+        return row, now
+
+    def _exchange(
+        self,
+        tx: LedgerTransaction,
+        quote_id: str,
+        owner_kind: str,
+        owner_id: str,
+        sell: Money,
+        buy: Money,
+    ) -> None:
+        """Sell from the owner's ``sell`` wallet into the FX position, buy out of it."""
+        source = wallet_key(self.tenant, owner_kind, owner_id, sell.currency)
+        target = wallet_key(self.tenant, owner_kind, owner_id, buy.currency)
+        sell_position = platform_account(self.tenant, sell.currency, AccountCode.FX_POSITION)
+        buy_position = platform_account(self.tenant, buy.currency, AccountCode.FX_POSITION)
+        open_accounts(tx, [source, target, sell_position, buy_position])
+        move(
+            tx,
+            [
+                Transfer(
+                    transfer_id(self.tenant, f"fx:{quote_id}", "sell"),
+                    source.account_id,
+                    sell_position.account_id,
+                    sell.amount_minor,
+                    source.ledger,
+                    CODE_FX_SELL,
+                ),
+                Transfer(
+                    transfer_id(self.tenant, f"fx:{quote_id}", "buy"),
+                    buy_position.account_id,
+                    target.account_id,
+                    buy.amount_minor,
+                    target.ledger,
+                    CODE_FX_BUY,
+                ),
+            ],
+            insufficient=f"the {sell.currency} wallet holds less than {sell}",
+        )
+
+    def _converted_event(self, row: Any, sell: Money, buy: Money, now: int) -> Event:
+        return Event(
+            "fx_converted",
+            "wallet",
+            f"{row['owner_kind']}:{row['owner_id']}",
+            {
+                "quote_id": row["quote_id"],
+                "sell_minor": sell.amount_minor,
+                "sell_currency": sell.currency,
+                "buy_minor": buy.amount_minor,
+                "buy_currency": buy.currency,
+                "rate": row["rate"],
+            },
+            now,
+            self.tenant,
+        )
 
 
 def _quote(row: Any) -> FxQuote:

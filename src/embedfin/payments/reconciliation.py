@@ -96,7 +96,12 @@ def match(
     amount_tolerance_minor: int = 0,
     date_tolerance_days: int = 1,
 ) -> tuple[int, list[Break]]:
-    """Pure matching: how many lines matched, and the breaks."""
+    """Pure matching: how many lines matched, and the breaks.
+
+    Steps: each line, in file order, is a repeat of a reference already seen, or is checked
+    against its book entry (:func:`_line_break`); then the book entries in the file's date range
+    that no line mentions are missing in the file.
+    """
     breaks: list[Break] = []
     by_reference = {b.reference: b for b in books}
     seen = Counter(line.reference for line in lines)
@@ -114,64 +119,75 @@ def match(
             )
             continue
         used.add(line.reference)
-        book = by_reference.get(line.reference)
-        if book is None:
-            breaks.append(
-                Break(
-                    BreakKind.MISSING_IN_BOOKS,
-                    line.reference,
-                    "a booked payment",
-                    f"{line.amount} on {line.value_date} (line {line.line_no})",
-                )
-            )
-            continue
-        if not book.in_ledger:
-            breaks.append(
-                Break(
-                    BreakKind.MISSING_IN_LEDGER,
-                    line.reference,
-                    "the ledger transfer",
-                    "attempt succeeded, transfer absent",
-                )
-            )
-            continue
-        if book.amount.currency != line.amount.currency:
-            breaks.append(
-                Break(
-                    BreakKind.CURRENCY_MISMATCH, line.reference, str(book.amount), str(line.amount)
-                )
-            )
-            continue
-        if abs(book.amount.amount_minor - line.amount.amount_minor) > amount_tolerance_minor:
-            breaks.append(
-                Break(BreakKind.AMOUNT_MISMATCH, line.reference, str(book.amount), str(line.amount))
-            )
-            continue
-        if abs((line.value_date - book.booked_on).days) > date_tolerance_days:
-            breaks.append(
-                Break(
-                    BreakKind.TIMING_DIFFERENCE,
-                    line.reference,
-                    book.booked_on.isoformat(),
-                    line.value_date.isoformat(),
-                )
-            )
-            continue
-        matched += 1
-    if lines:
-        first = min(line.value_date for line in lines) - timedelta(days=date_tolerance_days)
-        last = max(line.value_date for line in lines) + timedelta(days=date_tolerance_days)
-        for book in books:
-            if book.reference not in seen and first <= book.booked_on <= last:
-                breaks.append(
-                    Break(
-                        BreakKind.MISSING_IN_FILE,
-                        book.reference,
-                        f"{book.amount} on {book.booked_on}",
-                        "no line",
-                    )
-                )
+        found = _line_break(
+            line, by_reference.get(line.reference), amount_tolerance_minor, date_tolerance_days
+        )
+        if found is None:
+            matched += 1
+        else:
+            breaks.append(found)
+    breaks += _missing_in_file(lines, books, seen, date_tolerance_days)
     return matched, breaks
+
+
+def _line_break(
+    line: StatementLine,
+    book: BookEntry | None,
+    amount_tolerance_minor: int,
+    date_tolerance_days: int,
+) -> Break | None:
+    """The first difference between a statement line and its book entry; None when they match."""
+    if book is None:
+        return Break(
+            BreakKind.MISSING_IN_BOOKS,
+            line.reference,
+            "a booked payment",
+            f"{line.amount} on {line.value_date} (line {line.line_no})",
+        )
+    if not book.in_ledger:
+        return Break(
+            BreakKind.MISSING_IN_LEDGER,
+            line.reference,
+            "the ledger transfer",
+            "attempt succeeded, transfer absent",
+        )
+    if book.amount.currency != line.amount.currency:
+        return Break(
+            BreakKind.CURRENCY_MISMATCH, line.reference, str(book.amount), str(line.amount)
+        )
+    if abs(book.amount.amount_minor - line.amount.amount_minor) > amount_tolerance_minor:
+        return Break(BreakKind.AMOUNT_MISMATCH, line.reference, str(book.amount), str(line.amount))
+    if abs((line.value_date - book.booked_on).days) > date_tolerance_days:
+        return Break(
+            BreakKind.TIMING_DIFFERENCE,
+            line.reference,
+            book.booked_on.isoformat(),
+            line.value_date.isoformat(),
+        )
+    return None
+
+
+def _missing_in_file(
+    lines: Sequence[StatementLine],
+    books: Sequence[BookEntry],
+    seen: Counter[str],
+    date_tolerance_days: int,
+) -> list[Break]:
+    """Book entries dated within the file's range (with tolerance) that no line mentions."""
+    if not lines:
+        return []
+    first = min(line.value_date for line in lines) - timedelta(days=date_tolerance_days)
+    last = max(line.value_date for line in lines) + timedelta(days=date_tolerance_days)
+    return [
+        Break(
+            BreakKind.MISSING_IN_FILE,
+            book.reference,
+            f"{book.amount} on {book.booked_on}",
+            "no line",
+        )
+        for book in books
+        if book.reference not in seen and first <= book.booked_on <= last
+    ]
 
 
 class Reconciliation:

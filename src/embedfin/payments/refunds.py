@@ -20,20 +20,18 @@ channel share the channel has already taken back: it is booked at once, without 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 
 from embedfin.commerce import orders as rules
 from embedfin.commerce.orders import Order, OrderStatus
-from embedfin.commerce.store import load_merchant, save_order
+from embedfin.commerce.store import save_order
 from embedfin.core.errors import (
     CurrencyMismatch,
     EmbedfinError,
     IdempotencyMismatch,
-    InsufficientFunds,
     InvalidAmount,
     InvalidInput,
     InvalidStateTransition,
@@ -42,32 +40,15 @@ from embedfin.core.errors import (
 from embedfin.core.money import Money
 from embedfin.db.tables import payment_attempts, refunds
 from embedfin.ledger.service import LedgerTransaction
-from embedfin.ledger.types import Transfer
+from embedfin.payments import refund_routing as routing
 from embedfin.payments.accounts import open_accounts
 from embedfin.payments.channel_checkout import ChannelPayments
 from embedfin.payments.channels import ChannelError, Outcome
-from embedfin.payments.chart import (
-    CODE_REFUND,
-    CODE_REFUND_AFTER_RELEASE,
-    CODE_REFUND_COMMISSION,
-    CODE_REFUND_COMMISSION_FUNDING,
-    AccountCode,
-    AccountKey,
-    channel_clearing,
-    platform_account,
-)
+from embedfin.payments.chart import AccountCode, AccountKey, platform_account
 from embedfin.payments.escrow_bulk import order_payload
 from embedfin.payments.moves import move, order_leg
-from embedfin.payments.refund_policy import (
-    Funding,
-    RefundSplit,
-    commission_back,
-    draw,
-    pair,
-    split_refund,
-)
-from embedfin.payments.requests import check_request_id, transfer_id
-from embedfin.payments.wallets import wallet_key
+from embedfin.payments.refund_policy import pair, split_refund
+from embedfin.payments.requests import check_request_id
 
 REASONS = ("refund", "cancel", "dispute", "return", "chargeback")
 
@@ -194,13 +175,16 @@ class Refunds:
         if amount is not None and amount.currency != order.currency:
             raise CurrencyMismatch(f"the order is in {order.currency}, not {amount}")
         _check_reason(order, reason)
-        so_far = self._refunded(tx, order.order_id)
+        so_far = routing.refunded(tx, self.tenant, order.order_id)
         amount_minor = (
             amount.amount_minor if amount is not None else order.paid_minor - so_far.total_minor
         )
         # the order's own rules (state, what is left), counting refunds still under way
         rules.refund(order, amount_minor + so_far.total_minor - order.refunded_minor, 0)
-        funding = self._funding(tx, order)
+        financed = self.financing is not None and bool(
+            self.financing.loan_of_order(tx, order.order_id)
+        )
+        funding = routing.funding(tx, self.tenant, order, financed)
         loan = None
         if funding.loan_minor and self.financing is not None:
             loan = self.financing.loan_of_order(tx, order.order_id)
@@ -238,17 +222,37 @@ class Refunds:
     def _book_locked(
         self, tx: LedgerTransaction, order: Order, record: dict[str, Any], channel_ref: str | None
     ) -> Order:
-        """Move the money of a recorded refund, update the order, the loan and the record."""
-        request_id, amount = record["request_id"], record["amount_minor"]
+        """Move the money of a recorded refund, update the order, the loan and the record.
+
+        Steps: move the money from escrow (before release) or the merchant's balances and the
+        commission (after it) to the destinations, pay down the loan, then update the order and
+        the record and emit the event (:meth:`_complete`).
+        """
         loan = None
         if record["loan_minor"]:
             assert self.financing is not None
             loan = self.financing.loan_of_order(tx, order.order_id)
             assert loan is not None
-        destinations = self._destinations(tx, order, record, loan)
+        after_release = self._move_money(tx, order, record, loan)
+        if loan is not None:
+            assert self.financing is not None
+            self.financing.apply_refund(tx, loan, record["loan_minor"], record["request_id"])
+        return self._complete(tx, order, record, channel_ref, after_release)
+
+    def _move_money(
+        self,
+        tx: LedgerTransaction,
+        order: Order,
+        record: dict[str, Any],
+        loan: FinancedLoan | None,
+    ) -> bool:
+        """Book the refund's legs, paired source by destination; True when after release."""
+        request_id, amount = record["request_id"], record["amount_minor"]
+        loan_account = loan.funds_held if loan is not None else None
+        destinations = routing.destinations(tx, self.tenant, order, record, loan_account)
         after_release = order.status is OrderStatus.COMPLETED
         if after_release:
-            sources, extra = self._after_release_sources(tx, order, amount)
+            sources, extra = routing.after_release_sources(tx, self.tenant, order, amount)
         else:
             sources, extra = (
                 [(platform_account(self.tenant, order.currency, AccountCode.ESCROW), amount)],
@@ -262,15 +266,24 @@ class Refunds:
                 source,
                 destination,
                 minor,
-                _code(source),
+                routing.source_code(source),
             )
             for n, (source, destination, minor) in enumerate(pair(sources, destinations))
         ]
         open_accounts(tx, [key for key, _ in sources] + [key for key, _ in destinations])
         move(tx, legs + extra, insufficient="escrow holds less than the refund")
-        if loan is not None:
-            assert self.financing is not None
-            self.financing.apply_refund(tx, loan, record["loan_minor"], request_id)
+        return after_release
+
+    def _complete(
+        self,
+        tx: LedgerTransaction,
+        order: Order,
+        record: dict[str, Any],
+        channel_ref: str | None,
+        after_release: bool,
+    ) -> Order:
+        """Resolve a dispute, mark the order refunded and the record succeeded, emit the event."""
+        request_id, amount = record["request_id"], record["amount_minor"]
         now = self.clock.now_ns()
         if record["reason"] == "dispute":
             order = rules.unfreeze(order, now)
@@ -298,146 +311,6 @@ class Refunds:
         kind = "order_cancelled" if record["reason"] == "cancel" else "refunded"
         self._emit(tx, kind, refunded, payload)
         return refunded
-
-    # --- where the money goes, where it comes from --------------------------------------------
-    def _destinations(
-        self,
-        tx: LedgerTransaction,
-        order: Order,
-        record: dict[str, Any],
-        loan: FinancedLoan | None,
-    ) -> list[tuple[AccountKey, int]]:
-        parts: list[tuple[AccountKey, int]] = []
-        if loan is not None:
-            parts.append((loan.funds_held, record["loan_minor"]))
-        if record["channel_minor"]:
-            parts += self._channel_destinations(tx, record)
-        if record["wallet_minor"]:
-            wallet = wallet_key(self.tenant, "buyer", order.buyer_id, order.currency)
-            parts.append((wallet, record["wallet_minor"]))
-        return parts
-
-    def _channel_destinations(
-        self, tx: LedgerTransaction, record: dict[str, Any]
-    ) -> list[tuple[AccountKey, int]]:
-        """Clearing while the channel still owes us that much, the client reserve beyond."""
-        clearing = channel_clearing(self.tenant, record["channel"], record["currency"])
-        reserve = platform_account(self.tenant, record["currency"], AccountCode.CLIENT_RESERVE)
-        owed = 0
-        found = tx.lookup_accounts([clearing.account_id])
-        if found:
-            a = found[0]
-            owed = max(a.debits_posted - a.credits_posted - a.credits_pending, 0)
-        to_clearing = min(owed, record["channel_minor"])
-        return [(clearing, to_clearing), (reserve, record["channel_minor"] - to_clearing)]
-
-    def _after_release_sources(
-        self, tx: LedgerTransaction, order: Order, amount: int
-    ) -> tuple[list[tuple[AccountKey, int]], list[Transfer]]:
-        """The merchant's net share (pending balance first, then available) and the commission
-        on the refunded share (from the reserve while unswept, else from revenue with the
-        platform's cash moved back into the reserve)."""
-        merchant = load_merchant(tx.conn, self.tenant, order.merchant_id)
-        assert merchant is not None
-        r = refunds.c
-        refunded_after = tx.conn.execute(
-            select(func.coalesce(func.sum(r.amount_minor), 0)).where(
-                r.tenant == self.tenant,
-                r.order_id == order.order_id,
-                r.status == "succeeded",
-                r.after_release == 1,
-            )
-        ).scalar_one()
-        gross = order.released_minor + order.commission_minor
-        back = commission_back(order.commission_minor, gross, int(refunded_after), amount)
-        owner = ("merchant", order.merchant_id, order.currency)
-        pending = AccountKey(self.tenant, *owner, AccountCode.MERCHANT_PENDING)
-        available = AccountKey(self.tenant, *owner, AccountCode.MERCHANT_AVAILABLE)
-        in_reserve = platform_account(
-            self.tenant, order.currency, AccountCode.COMMISSION_IN_RESERVE
-        )
-        free = self._free(tx, [pending, available, in_reserve])
-        merchant_part = amount - back
-        taken = draw(merchant_part, [(pending, free[0]), (available, free[1])])
-        if merchant_part and not taken:
-            raise InsufficientFunds("the merchant's balance cannot cover its share of this refund")
-        from_reserve = min(back, free[2])
-        from_revenue = back - from_reserve
-        sources = [*taken, (in_reserve, from_reserve)]
-        extra: list[Transfer] = []
-        if from_revenue:
-            revenue = platform_account(self.tenant, order.currency, AccountCode.COMMISSION_REVENUE)
-            operating = platform_account(
-                self.tenant, order.currency, AccountCode.PLATFORM_OPERATING
-            )
-            reserve = platform_account(self.tenant, order.currency, AccountCode.CLIENT_RESERVE)
-            open_accounts(tx, [revenue, operating, reserve])
-            sources.append((revenue, from_revenue))
-            extra.append(
-                order_leg(
-                    self.tenant,
-                    order.order_id,
-                    f"refund_funding:{order.order_id}:{int(refunded_after)}",
-                    reserve,
-                    operating,
-                    from_revenue,
-                    CODE_REFUND_COMMISSION_FUNDING,
-                )
-            )
-        return sources, extra
-
-    def _free(self, tx: LedgerTransaction, keys: Sequence[AccountKey]) -> list[int]:
-        """What each credit-normal account can still pay out (posted credits less all debits)."""
-        found = {a.id: a for a in tx.lookup_accounts([k.account_id for k in keys])}
-        free = []
-        for key in keys:
-            a = found.get(key.account_id)
-            free.append(a.credits_posted - a.debits_posted - a.debits_pending if a else 0)
-        return free
-
-    # --- what the order was paid with, what went back -------------------------------------------
-    def _funding(self, tx: LedgerTransaction, order: Order) -> Funding:
-        if self.financing is not None and self.financing.loan_of_order(tx, order.order_id):
-            return Funding(loan_minor=order.paid_minor)
-        a = payment_attempts.c
-        attempt = (
-            tx.conn.execute(
-                select(a.channel, a.amount_minor, a.wallet_minor).where(
-                    a.tenant == self.tenant, a.order_id == order.order_id, a.status == "succeeded"
-                )
-            )
-            .mappings()
-            .first()
-        )
-        if attempt is not None and self._paid_through_channel(tx, order.order_id):
-            return Funding(
-                channel_minor=attempt["amount_minor"],
-                wallet_minor=attempt["wallet_minor"],
-                channel=attempt["channel"],
-            )
-        return Funding(wallet_minor=order.paid_minor)
-
-    def _paid_through_channel(self, tx: LedgerTransaction, order_id: str) -> bool:
-        """An approved attempt paid the order only if its payment leg was booked (one approved
-        after the order was paid otherwise went to the buyer's wallet as an overpayment)."""
-        leg_id = transfer_id(self.tenant, f"order:{order_id}", "channel_pay")
-        return bool(tx.lookup_transfers([leg_id]))
-
-    def _refunded(self, tx: LedgerTransaction, order_id: str) -> RefundSplit:
-        """What each source has had back, counting refunds started but not yet booked."""
-        r = refunds.c
-        row = tx.conn.execute(
-            select(
-                func.coalesce(func.sum(r.loan_minor), 0),
-                func.coalesce(func.sum(r.channel_minor), 0),
-                func.coalesce(func.sum(r.wallet_minor), 0),
-            ).where(
-                r.tenant == self.tenant,
-                r.order_id == order_id,
-                r.status.in_(["started", "succeeded"]),
-            )
-        ).one()
-        return RefundSplit(int(row[0]), int(row[1]), int(row[2]))
 
     # --- the channel ---------------------------------------------------------------------------
     def _ask_channel(self, record: dict[str, Any], request_id: str) -> str | None:
@@ -504,11 +377,3 @@ def _same_request(record: dict[str, Any], order_id: str, reason: str, amount: Mo
         same = same and record["amount_minor"] == amount.amount_minor
     if not same:
         raise IdempotencyMismatch(f"request_id {record['request_id']!r} was another refund")
-
-
-def _code(source: AccountKey) -> int:
-    if source.code == AccountCode.ESCROW:
-        return CODE_REFUND
-    if source.code in {AccountCode.COMMISSION_IN_RESERVE, AccountCode.COMMISSION_REVENUE}:
-        return CODE_REFUND_COMMISSION
-    return CODE_REFUND_AFTER_RELEASE

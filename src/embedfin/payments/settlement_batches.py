@@ -40,6 +40,7 @@ from embedfin.payments.requests import check_bank_account, check_name, transfer_
 from embedfin.security.crypto import FieldCipher, load_cipher
 
 R = CreateTransferResult
+_PlannedPayout = tuple[AccountKey, int, Transfer]  # account, amount, leg
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,86 +150,114 @@ class MerchantSettlement:
         answers each merchant's transfer on its own, so a merchant whose payout it refuses is
         left out, the others are paid, and the refusal is raised once the rest has committed
         (re-running the batch id pays only what is left).
+
+        Steps: find the merchants due (bank bound, not yet paid in this batch), plan each one's
+        payout of its available balance, post the payouts as one ledger batch, record the paid
+        ones and their ``payout_sent`` events, raise for the refused.
         """
         check_name("batch_id", batch_id)
-        lines: list[BatchLine] = []
-        refused: list[tuple[str, EmbedfinError]] = []
         with self.ledger.transaction() as tx:
-            banks = {
-                row.merchant_id: row.bank_last4
-                for row in tx.conn.execute(
-                    select(merchant_bank_accounts).where(
-                        merchant_bank_accounts.c.tenant == self.tenant
-                    )
-                ).all()
-            }
-            done = {
-                (row.merchant_id, row.currency)
-                for row in tx.conn.execute(
-                    select(payouts.c.merchant_id, payouts.c.currency).where(
-                        payouts.c.tenant == self.tenant, payouts.c.batch_id == batch_id
-                    )
-                ).all()
-            }
-            due = [
-                key
-                for key in self._merchant_accounts(AccountCode.MERCHANT_AVAILABLE)
-                if key.owner_id in banks and (key.owner_id, key.currency) not in done
-            ]
-            balances = {a.id: a for a in tx.lookup_accounts([k.account_id for k in due])}
-            planned: list[tuple[AccountKey, int, Transfer]] = []
-            reserves: dict[str, AccountKey] = {}
-            for key in due:
-                account = balances.get(key.account_id)
-                if account is None:
-                    continue
-                amount = account.credits_posted - account.debits_posted - account.debits_pending
-                if amount <= 0:
-                    continue
-                reserve = reserves.setdefault(
-                    key.currency,
-                    platform_account(self.tenant, key.currency, AccountCode.CLIENT_RESERVE),
-                )
-                tid = transfer_id(self.tenant, f"payout:{batch_id}", key.owner_id + key.currency)
-                leg = Transfer(
-                    tid, key.account_id, reserve.account_id, amount, key.ledger, CODE_PAYOUT
-                )
-                planned.append((key, amount, leg))
+            banks = self._bank_accounts(tx)
+            due = self._due_accounts(tx, batch_id, banks)
+            planned, reserves = self._plan_payouts(tx, batch_id, due)
             open_accounts(tx, list(reserves.values()))
-            rows: list[dict[str, object]] = []
-            events: list[Event] = []
-            now = self.ledger.clock.now_ns()
-            results = tx.create_transfers([leg for _, _, leg in planned])
-            for (key, amount, leg), result in zip(planned, results, strict=True):
-                if result is R.EXCEEDS_CREDITS:
-                    refused.append((key.owner_id, InsufficientFunds("the balance changed")))
-                    continue
-                if result is not R.OK:
-                    refused.append((key.owner_id, LedgerRejected(f"ledger refused: {result}")))
-                    continue
-                rows.append(
-                    {
-                        "tenant": self.tenant,
-                        "batch_id": batch_id,
-                        "merchant_id": key.owner_id,
-                        "currency": key.currency,
-                        "amount_minor": amount,
-                        "transfer_id": leg.id,
-                        "bank_last4": banks[key.owner_id],
-                        "created_at": now,
-                    }
-                )
-                events.append(
-                    self._event_of("payout_sent", key.owner_id, amount, key.currency, batch_id)
-                )
-                lines.append(BatchLine(key.owner_id, Money(amount, key.currency)))
-            if rows:
-                tx.conn.execute(insert(payouts), rows)
-                append_events(tx.conn, events)
+            lines, refused = self._post_payouts(tx, batch_id, planned, banks)
         if refused:
             names = ", ".join(f"{merchant} ({error})" for merchant, error in refused)
             raise LedgerRejected(f"payouts refused for {names}; the others were paid")
         return lines
+
+    def _bank_accounts(self, tx: LedgerTransaction) -> dict[str, str]:
+        """The last four digits of each merchant's bound bank account, by merchant id."""
+        return {
+            row.merchant_id: row.bank_last4
+            for row in tx.conn.execute(
+                select(merchant_bank_accounts).where(merchant_bank_accounts.c.tenant == self.tenant)
+            ).all()
+        }
+
+    def _due_accounts(
+        self, tx: LedgerTransaction, batch_id: str, banks: dict[str, str]
+    ) -> list[AccountKey]:
+        """Available balances of merchants with a bank account not yet paid in this batch."""
+        done = {
+            (row.merchant_id, row.currency)
+            for row in tx.conn.execute(
+                select(payouts.c.merchant_id, payouts.c.currency).where(
+                    payouts.c.tenant == self.tenant, payouts.c.batch_id == batch_id
+                )
+            ).all()
+        }
+        return [
+            key
+            for key in self._merchant_accounts(AccountCode.MERCHANT_AVAILABLE)
+            if key.owner_id in banks and (key.owner_id, key.currency) not in done
+        ]
+
+    def _plan_payouts(
+        self, tx: LedgerTransaction, batch_id: str, due: list[AccountKey]
+    ) -> tuple[list[_PlannedPayout], dict[str, AccountKey]]:
+        """Each due account's payout of its whole available balance, and the reserves used."""
+        balances = {a.id: a for a in tx.lookup_accounts([k.account_id for k in due])}
+        planned: list[_PlannedPayout] = []
+        reserves: dict[str, AccountKey] = {}
+        for key in due:
+            account = balances.get(key.account_id)
+            if account is None:
+                continue
+            amount = account.credits_posted - account.debits_posted - account.debits_pending
+            if amount <= 0:
+                continue
+            reserve = reserves.setdefault(
+                key.currency,
+                platform_account(self.tenant, key.currency, AccountCode.CLIENT_RESERVE),
+            )
+            tid = transfer_id(self.tenant, f"payout:{batch_id}", key.owner_id + key.currency)
+            leg = Transfer(tid, key.account_id, reserve.account_id, amount, key.ledger, CODE_PAYOUT)
+            planned.append((key, amount, leg))
+        return planned, reserves
+
+    def _post_payouts(
+        self,
+        tx: LedgerTransaction,
+        batch_id: str,
+        planned: list[_PlannedPayout],
+        banks: dict[str, str],
+    ) -> tuple[list[BatchLine], list[tuple[str, EmbedfinError]]]:
+        """Post the planned payouts in one batch; record the paid, return them and the refused."""
+        lines: list[BatchLine] = []
+        refused: list[tuple[str, EmbedfinError]] = []
+        rows: list[dict[str, object]] = []
+        events: list[Event] = []
+        now = self.ledger.clock.now_ns()
+        results = tx.create_transfers([leg for _, _, leg in planned])
+        for (key, amount, leg), result in zip(planned, results, strict=True):
+            if result is R.EXCEEDS_CREDITS:
+                refused.append((key.owner_id, InsufficientFunds("the balance changed")))
+                continue
+            if result is not R.OK:
+                refused.append((key.owner_id, LedgerRejected(f"ledger refused: {result}")))
+                continue
+            rows.append(
+                {
+                    "tenant": self.tenant,
+                    "batch_id": batch_id,
+                    "merchant_id": key.owner_id,
+                    "currency": key.currency,
+                    "amount_minor": amount,
+                    "transfer_id": leg.id,
+                    "bank_last4": banks[key.owner_id],
+                    "created_at": now,
+                }
+            )
+            events.append(
+                self._event_of("payout_sent", key.owner_id, amount, key.currency, batch_id)
+            )
+            lines.append(BatchLine(key.owner_id, Money(amount, key.currency)))
+        if rows:
+            tx.conn.execute(insert(payouts), rows)
+            append_events(tx.conn, events)
+        return lines, refused
 
     def list_payouts(
         self, limit: int, offset: int = 0, merchant_id: str | None = None

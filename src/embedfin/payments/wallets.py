@@ -91,6 +91,26 @@ class WalletMovement:
 
 
 @dataclass(frozen=True, slots=True)
+class TopUpRequest:
+    """One top-up of a bulk call (:meth:`Wallets.top_ups`).
+
+    Attributes:
+        buyer_id: whose wallet is credited.
+        amount: how much was collected.
+        channel: the payment channel that collected it.
+        request_id: the client's idempotency key.
+    """
+
+    buyer_id: str
+    amount: Money
+    channel: str
+    request_id: str
+
+
+_PlannedTopUp = tuple[WalletMovement, AccountKey, AccountKey]  # movement, clearing, wallet
+
+
+@dataclass(frozen=True, slots=True)
 class WalletBalance:
     """``available`` can be spent now; ``held`` is reserved by pending payments."""
 
@@ -129,88 +149,114 @@ class Wallets:
     # --- commands -----------------------------------------------------------------------------
     def top_up(self, buyer_id: str, amount: Money, channel: str, request_id: str) -> WalletMovement:
         """Credit a buyer's wallet with money collected through a payment channel."""
-        return self.top_ups([(buyer_id, amount, channel, request_id)])[0]
+        return self.top_ups([TopUpRequest(buyer_id, amount, channel, request_id)])[0]
 
-    def top_ups(self, requests: Sequence[tuple[str, Money, str, str]]) -> list[WalletMovement]:
-        """Many top-ups — (buyer_id, amount, channel, request_id) — in one unit of work and one
-        ledger batch; all or none. Retried request ids answer their first movement."""
+    def top_ups(self, requests: Sequence[TopUpRequest]) -> list[WalletMovement]:
+        """Many top-ups in one unit of work and one ledger batch; all or none. Retried request
+        ids answer their first movement.
+
+        Steps: plan each movement (limits checked before any I/O), load the stored movements of
+        these request ids, sort the batch into answers and fresh movements, move the fresh ones
+        on the ledger in one batch, record them.
+        """
         if not requests:
             return []
-        now = self.clock.now_ns()
-        planned: list[tuple[WalletMovement, AccountKey, AccountKey]] = []
-        for buyer_id, amount, channel, request_id in requests:
+        planned = self._plan_top_ups(requests, self.clock.now_ns())
+        with self.ledger.transaction() as tx:
+            stored = self._stored_movements(tx, sorted({m.request_id for m, _, _ in planned}))
+            answers, fresh = self._sort_replays(planned, stored)
+            self._book_top_ups(tx, fresh)
+            self._record_many(tx, [m for m, _, _ in fresh])
+            return answers
+
+    def _plan_top_ups(self, requests: Sequence[TopUpRequest], now: int) -> list[_PlannedTopUp]:
+        planned: list[_PlannedTopUp] = []
+        for request in requests:
+            amount = request.amount
             _positive(amount)
             cap = self.limits.top_up_max.get(amount.currency)
             if cap is not None and amount.amount_minor > cap:
                 raise LimitExceeded(f"a single top-up is at most {Money(cap, amount.currency)}")
             movement = WalletMovement(
-                transfer_id(self.tenant, check_request_id(request_id)),
-                request_id,
+                transfer_id(self.tenant, check_request_id(request.request_id)),
+                request.request_id,
                 "top_up",
                 "buyer",
-                buyer_id,
+                request.buyer_id,
                 amount,
-                channel,
+                request.channel,
                 None,
                 now,
+            )
+            clearing = channel_clearing(
+                self.tenant, check_name("channel", request.channel), amount.currency
             )
             planned.append(
                 (
                     movement,
-                    channel_clearing(self.tenant, check_name("channel", channel), amount.currency),
-                    wallet_key(self.tenant, "buyer", buyer_id, amount.currency),
+                    clearing,
+                    wallet_key(self.tenant, "buyer", request.buyer_id, amount.currency),
                 )
             )
-        with self.ledger.transaction() as tx:
-            answers: list[WalletMovement] = []
-            fresh = []
-            seen: dict[str, WalletMovement] = {}
-            cols = wallet_movements.c
-            wanted = sorted({movement.request_id for movement, _, _ in planned})
-            stored: dict[str, Any] = {}
-            for start in range(0, len(wanted), 500):
-                for row in tx.conn.execute(
-                    select(wallet_movements).where(
-                        cols.tenant == self.tenant,
-                        cols.request_id.in_(wanted[start : start + 500]),
-                    )
-                ).mappings():
-                    stored[row["request_id"]] = row
-            for movement, clearing, wallet in planned:
-                twin = seen.get(movement.request_id)
-                if twin is not None:  # the same request twice in one call
-                    if (twin.owner_id, twin.amount, twin.channel) != (
-                        movement.owner_id,
-                        movement.amount,
-                        movement.channel,
-                    ):
-                        raise IdempotencyMismatch(f"request_id {movement.request_id!r} repeated")
-                    answers.append(twin)
-                    continue
-                seen[movement.request_id] = movement
-                replay = self._check_replay(movement, stored.get(movement.request_id))
-                answers.append(replay or movement)
-                if replay is None:
-                    fresh.append((movement, clearing, wallet))
-            open_accounts(tx, [k for _, c, w in fresh for k in (c, w)])
-            results = tx.create_transfers(
-                [
-                    Transfer(
-                        m.transfer_id,
-                        clearing.account_id,
-                        wallet.account_id,
-                        m.amount.amount_minor,
-                        clearing.ledger,
-                        CODE_TOP_UP,
-                    )
-                    for m, clearing, wallet in fresh
-                ]
-            )
-            for (m, _, _), result in zip(fresh, results, strict=True):
-                if result is not R.OK:
-                    raise LedgerRejected(f"ledger refused top-up {m.request_id}: {result}")
-            self._record_many(tx, [m for m, _, _ in fresh])
-            return answers
+        return planned
+
+    def _stored_movements(self, tx: LedgerTransaction, request_ids: list[str]) -> dict[str, Any]:
+        """The recorded movements of these request ids, by request id (500 per query)."""
+        cols = wallet_movements.c
+        stored: dict[str, Any] = {}
+        for start in range(0, len(request_ids), 500):
+            for row in tx.conn.execute(
+                select(wallet_movements).where(
+                    cols.tenant == self.tenant,
+                    cols.request_id.in_(request_ids[start : start + 500]),
+                )
+            ).mappings():
+                stored[row["request_id"]] = row
+        return stored
+
+    def _sort_replays(
+        self, planned: list[_PlannedTopUp], stored: dict[str, Any]
+    ) -> tuple[list[WalletMovement], list[_PlannedTopUp]]:
+        """Each request's answer in order, and the movements not made before."""
+        answers: list[WalletMovement] = []
+        fresh: list[_PlannedTopUp] = []
+        seen: dict[str, WalletMovement] = {}
+        for movement, clearing, wallet in planned:
+            twin = seen.get(movement.request_id)
+            if twin is not None:  # the same request twice in one call
+                if (twin.owner_id, twin.amount, twin.channel) != (
+                    movement.owner_id,
+                    movement.amount,
+                    movement.channel,
+                ):
+                    raise IdempotencyMismatch(f"request_id {movement.request_id!r} repeated")
+                answers.append(twin)
+                continue
+            seen[movement.request_id] = movement
+            replay = self._check_replay(movement, stored.get(movement.request_id))
+            answers.append(replay or movement)
+            if replay is None:
+                fresh.append((movement, clearing, wallet))
+        return answers, fresh
+
+    def _book_top_ups(self, tx: LedgerTransaction, fresh: list[_PlannedTopUp]) -> None:
+        open_accounts(tx, [k for _, c, w in fresh for k in (c, w)])
+        results = tx.create_transfers(
+            [
+                Transfer(
+                    m.transfer_id,
+                    clearing.account_id,
+                    wallet.account_id,
+                    m.amount.amount_minor,
+                    clearing.ledger,
+                    CODE_TOP_UP,
+                )
+                for m, clearing, wallet in fresh
+            ]
+        )
+        for (m, _, _), result in zip(fresh, results, strict=True):
+            if result is not R.OK:
+                raise LedgerRejected(f"ledger refused top-up {m.request_id}: {result}")
 
     def withdraw(
         self,

@@ -12,8 +12,9 @@ from embedfin.credit.decisions import Decision
 from embedfin.credit.decisions import Outcome as CreditOutcome
 from embedfin.credit.service import CreditService
 from embedfin.lending.servicing import Lending
+from embedfin.payments.wallets import TopUpRequest
 from embedfin.sim.agents import THIN_FILE_ORDERS, Consumer, Merchant
-from embedfin.sim.market import Market, TopUp
+from embedfin.sim.market import Market
 from embedfin.sim.ordering import place
 
 
@@ -90,7 +91,7 @@ class CreditDesk:
         self.market.tally.thin_granted += consumer.paid_orders <= THIN_FILE_ORDERS
         return True
 
-    def repayments_due(self, top_ups: list[TopUp]) -> list[Repayment]:
+    def repayments_due(self, top_ups: list[TopUpRequest]) -> list[Repayment]:
         """Today's installments: honest buyers top up if they must and repay; the others
         do not."""
         today = self.lending.today()

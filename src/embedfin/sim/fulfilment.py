@@ -3,6 +3,7 @@ ask for their money back, and the escrow releases the merchants' money."""
 
 from __future__ import annotations
 
+from embedfin.payments.escrow_bulk import Shipment
 from embedfin.sim.agents import OrderRecord
 from embedfin.sim.market import Market
 
@@ -29,7 +30,7 @@ def fulfil_and_confirm(market: Market, day: int) -> None:
 
 
 def _ship(market: Market, day: int, now: int) -> None:
-    to_ship = [(order_id, f"T-{order_id}") for order_id in market.to_ship.pop(day, [])]
+    to_ship = [Shipment(order_id, f"T-{order_id}") for order_id in market.to_ship.pop(day, [])]
     for result in market.checkout.ship_many(to_ship):
         if result.error is None:
             market.orders[result.order_id].shipped_ns = now

@@ -20,13 +20,10 @@ from embedfin.payments.escrow import Checkout
 from embedfin.payments.refunds import Refunds
 from embedfin.payments.routing import Router
 from embedfin.payments.settlement_batches import MerchantSettlement
-from embedfin.payments.wallets import Wallets
+from embedfin.payments.wallets import TopUpRequest, Wallets
 from embedfin.sim.agents import Consumer, Merchant, OrderRecord
 from embedfin.sim.metrics import Tally
 from embedfin.sim.scenario import Scenario
-
-#: (buyer, amount, channel, request id) of a wallet top-up, as ``Wallets.top_ups`` takes them
-TopUp = tuple[str, Money, str, str]
 
 
 @dataclass
@@ -80,12 +77,14 @@ class Market:
                 return None
         return None
 
-    def top_up(self, consumer: Consumer, request_id: str, amount: int, into: list[TopUp]) -> bool:
+    def top_up(
+        self, consumer: Consumer, request_id: str, amount: int, into: list[TopUpRequest]
+    ) -> bool:
         """Charge ``amount`` for the buyer's wallet and queue the top-up in ``into`` (the
         day's batch); False when every channel refused it."""
         used = self.charge(f"top-{request_id}", amount)
         if used is None:
             return False
-        into.append((consumer.id, self.money(amount), used, f"top-{request_id}"))
+        into.append(TopUpRequest(consumer.id, self.money(amount), used, f"top-{request_id}"))
         consumer.wallet += amount
         return True

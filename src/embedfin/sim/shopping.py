@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 
 from embedfin.core.errors import PaymentDeclined
 from embedfin.payments.escrow_bulk import OrderSpec
+from embedfin.payments.wallets import TopUpRequest
 from embedfin.sim.agents import THIN_FILE_ORDERS, Consumer, Merchant, OrderRecord
 from embedfin.sim.credit import CreditDesk, CreditRequest
-from embedfin.sim.market import Market, TopUp
+from embedfin.sim.market import Market
 from embedfin.sim.ordering import place, spec
 
 
@@ -35,7 +36,7 @@ class DayBatch:
     """What the day's decisions leave for the bulk commands."""
 
     specs: list[OrderSpec] = field(default_factory=list)
-    top_ups: list[TopUp] = field(default_factory=list)
+    top_ups: list[TopUpRequest] = field(default_factory=list)
     credit_requests: list[CreditRequest] = field(default_factory=list)
     now_ns: int = 0  # when the day's orders are paid
     gmv: int = 0
