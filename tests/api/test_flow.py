@@ -321,6 +321,38 @@ def test_credit_at_checkout_through_the_api(api: Api) -> None:
         api.post(a, f"/v1/loans/{loan['id']}/repayments", {"amount": 1_000, "currency": "EUR"})
     )
     assert repaid["repaid"] >= 1_000
+    # the API's refund route pays the loan down; nothing reaches the wallet while principal is owed
+    wallet_before = api.ok(api.get(a, f"/v1/customers/{buyer}/balance", currency="EUR"))
+    refund = {"amount": 5_000, "currency": "EUR"}
+    api.ok(api.post(a, f"/v1/orders/{order['id']}/refunds", refund, key="rf-financed"))
+    after = api.ok(api.get(a, f"/v1/loans/{loan['id']}"))
+    assert after["principal_outstanding"] == repaid["principal_outstanding"] - 5_000
+    wallet_after = api.ok(api.get(a, f"/v1/customers/{buyer}/balance", currency="EUR"))
+    assert wallet_after["available"] == wallet_before["available"]
+    with api.platform.ledger.reader() as conn:
+        assert check_all(conn).ok
+
+
+def test_cancelling_a_card_paid_order_refunds_the_card_not_the_wallet(api: Api) -> None:
+    a = api.a
+    merchant = api.merchant(a)
+    buyer = api.customer(a)
+    body = {
+        "customer": buyer,
+        "merchant": merchant,
+        "currency": "EUR",
+        "payment_method": "channel",
+        "lines": [{"sku": "lamp", "quantity": 1, "unit_price": 3_000}],
+    }
+    order = api.ok(api.post(a, "/v1/checkouts", body, key="card-cancel"), 201)
+    cancelled = api.ok(api.post(a, f"/v1/orders/{order['id']}/cancel", key="cancel-1"))
+    assert (cancelled["status"], cancelled["amount_refunded"]) == ("closed", 3_000)
+    processor = api.platform.router.channels[order["payment_channel"]]
+    assert sum(m.amount_minor for _, _, m in processor.refunds.values()) == 3_000  # type: ignore[attr-defined]
+    wallet = api.ok(api.get(a, f"/v1/customers/{buyer}/balance", currency="EUR"))
+    assert wallet["available"] == 0
+    again = api.post(a, f"/v1/orders/{order['id']}/cancel", key="cancel-2")  # a new key: no 2nd
+    assert api.ok(again)["amount_refunded"] == 3_000
     with api.platform.ledger.reader() as conn:
         assert check_all(conn).ok
 
