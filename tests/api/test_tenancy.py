@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from sqlalchemy import select
@@ -10,6 +11,18 @@ from sqlalchemy import select
 from embedfin.api.auth import Role
 from embedfin.db.tables import api_keys
 from tests.api.conftest import Api, Tenant
+
+
+def _first_delivery(api: Api, a: Tenant, endpoint: str, timeout_s: float = 15.0) -> str:
+    """The endpoint's first delivery, once the fan-out has read the events (on PostgreSQL an
+    event is readable only when older transactions on the server have ended)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        api.platform.webhooks.dispatch()
+        page = api.ok(api.get(a, f"/v1/webhook_endpoints/{endpoint}/deliveries"))["data"]
+        if page or time.monotonic() > deadline:
+            return str(page[0]["id"])
+        time.sleep(0.05)
 
 
 def _tenant_a_objects(api: Api) -> dict[str, str]:
@@ -34,8 +47,7 @@ def _tenant_a_objects(api: Api) -> dict[str, str]:
         ),
         201,
     )["id"]
-    api.platform.webhooks.dispatch()
-    delivery = api.ok(api.get(a, f"/v1/webhook_endpoints/{endpoint}/deliveries"))["data"][0]["id"]
+    delivery = _first_delivery(api, a, endpoint)
     key = api.ok(api.post(a, "/v1/api_keys", {"role": "regulator", "name": "auditor"}), 201)["id"]
     statement = "reference,amount,currency,value_date\nnope,1.00,EUR,2026-11-28\n"
     api.ok(
