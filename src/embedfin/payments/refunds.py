@@ -181,13 +181,8 @@ class Refunds:
         )
         # the order's own rules (state, what is left), counting refunds still under way
         rules.refund(order, amount_minor + so_far.total_minor - order.refunded_minor, 0)
-        financed = self.financing is not None and bool(
-            self.financing.loan_of_order(tx, order.order_id)
-        )
-        funding = routing.funding(tx, self.tenant, order, financed)
-        loan = None
-        if funding.loan_minor and self.financing is not None:
-            loan = self.financing.loan_of_order(tx, order.order_id)
+        loan = self.financing.loan_of_order(tx, order.order_id) if self.financing else None
+        funding = routing.funding(tx, self.tenant, order, loan is not None)
         split = split_refund(
             amount_minor,
             funding,
@@ -359,7 +354,7 @@ class Refunds:
     def _emit(
         self, tx: LedgerTransaction, kind: str, order: Order, payload: dict[str, object]
     ) -> None:
-        self.checkout.emit(tx, kind, "order", order.order_id, payload)
+        tx.emit(self.tenant, kind, "order", order.order_id, payload)
 
 
 def _check_reason(order: Order, reason: str) -> None:
