@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -51,10 +52,14 @@ class Api:
         return Tenant(tenant.id, key.key_id, secret)
 
     def post(self, tenant: Tenant, path: str, body: Any = None, key: str | None = None) -> Any:
-        headers = dict(tenant.headers)
-        if key is not None:
-            headers["Idempotency-Key"] = key
+        """POST as the SDK does: with ``key`` as the Idempotency-Key, or a fresh one."""
+        headers = tenant.headers | {"Idempotency-Key": key or f"test-{uuid.uuid4()}"}
         return self.client.post(path, json=body if body is not None else {}, headers=headers)
+
+    def post_raw(self, tenant: Tenant, path: str, content: str | bytes, **headers: str) -> Any:
+        """POST ``content`` as it is (no key unless given, ``application/json``)."""
+        sent = tenant.headers | {"Content-Type": "application/json"} | headers
+        return self.client.post(path, content=content, headers=sent)
 
     def get(self, tenant: Tenant, path: str, **params: Any) -> Any:
         return self.client.get(path, params=params, headers=tenant.headers)
@@ -66,7 +71,13 @@ class Api:
 
     # --- a small marketplace -------------------------------------------------------------------
     def merchant(self, tenant: Tenant, **overrides: Any) -> str:
-        body = {"category": "books", "country": "DE", "settlement_currency": "EUR"} | overrides
+        """A merchant the operator has verified (registration alone leaves it pending)."""
+        body = {
+            "category": "books",
+            "country": "DE",
+            "settlement_currency": "EUR",
+            "kyc_status": "verified",
+        } | overrides
         return str(self.ok(self.post(tenant, "/v1/merchants", body), 201)["id"])
 
     def customer(self, tenant: Tenant, funds: int = 0) -> str:

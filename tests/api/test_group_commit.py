@@ -52,7 +52,7 @@ def test_one_batch_answers_each_request_and_keeps_failures_out(api: Api) -> None
         body(poor, 1_000),  # fits
         body(poor, 1_000),  # the same buyer again: no longer fits
         body("cus_nobody", 10),
-        body(rich, 2_000) | {"currency": "USD"},  # no USD in the wallet
+        body(rich, 2_000) | {"currency": "USD"},  # the merchant sells in EUR: named as such
         body(rich, 500),
     ]
     keys = ["k1", "k2", "k3", "k4", "k5", "k6"]
@@ -63,7 +63,7 @@ def test_one_batch_answers_each_request_and_keeps_failures_out(api: Api) -> None
         201,
         "insufficient_funds",
         "not_found",
-        "insufficient_funds",
+        "currency_mismatch",
         201,
     ]
     with api.platform.ledger.reader() as conn:

@@ -91,7 +91,9 @@ def test_the_sdk_runs_a_checkout_end_to_end(live: tuple[LiveServer, Tenant]) -> 
     server, tenant = live
     with Client(tenant.secret, server.url) as api:
         assert api.ping().tenant == tenant.id
-        merchant = api.create_merchant(category="books", country="FR", settlement_currency="EUR")
+        merchant = api.create_merchant(
+            category="books", country="FR", settlement_currency="EUR", kyc_status="verified"
+        )
         buyer = api.create_customer(name="Grace Hopper", email="grace@example.org")
         api.top_up(buyer.id, 5_000, "EUR")
         body = {

@@ -20,7 +20,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import select
 
 from embedfin.api import problems
-from embedfin.api.observability import AccessLog, Metrics
+from embedfin.api.failures import log_failure
+from embedfin.api.observability import AccessLog, ErrorShield, Metrics
 from embedfin.api.platform import ApiSettings, Platform
 from embedfin.api.routes import router as v1_router
 from embedfin.commerce.store import due_for_auto_confirm
@@ -40,7 +41,8 @@ FX, reconciliation, webhooks.
 
 * Authenticate with `Authorization: Bearer <API key>`; each key has a role and scopes.
 * Amounts are integer minor units with an ISO 4217 `currency`; timestamps are RFC 3339 UTC.
-* Send an `Idempotency-Key` header on every POST: a retry replays the first response.
+* Send an `Idempotency-Key` header on every POST (required: without one the answer is
+  400 `idempotency_key_required`); a retry with the same key replays the first response.
 * Errors are RFC 9457 problem details with a stable machine `code`.
 * Lists take `limit` and `starting_after` and answer `has_more`.
 """
@@ -82,6 +84,7 @@ def create_app(
     dashboard.install(app)
     metrics = Metrics(platform.router, lag=platform.consumers.lag)
     app.add_middleware(AccessLog, metrics=metrics)
+    app.add_middleware(ErrorShield)  # outermost: the access log sees its request id
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus(request: Request) -> Response:
@@ -123,8 +126,8 @@ class Worker:
             while not self._stop.wait(self.platform.settings.worker_interval_s):
                 try:
                     self.run_once(client)
-                except Exception:  # the worker must outlive any one failure
-                    log.exception("worker pass failed")
+                except Exception as error:  # the worker must outlive any one failure
+                    log_failure(log, "worker pass failed", error)
 
     def run_once(self, client: httpx.Client) -> None:
         self.platform.consumers.run_all(max_batches=WORKER_BATCHES)

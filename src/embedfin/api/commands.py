@@ -1,10 +1,12 @@
 """The one way a POST route changes anything: a ``Command`` dependency.
 
 A route declares a parameter such as ``cmd: OrdersCommand`` (one alias per scope, below);
-FastAPI authenticates the caller for the scope, reads the ``Idempotency-Key`` header and hands
-the route a ``Command``. ``cmd.run(fingerprint, effect)`` then runs the effect in the
-platform's idempotent unit of work (``Platform.command``) and answers with the stored or fresh
-response. The problem ``instance`` of the request is its path, as the route names it.
+FastAPI authenticates the caller for the scope, reads the ``Idempotency-Key`` header (required
+on every POST: a request without it is answered 400 ``idempotency_key_required`` and changes
+nothing) and hands the route a ``Command``. ``cmd.run(fingerprint, effect)`` then runs the
+effect in the platform's idempotent unit of work (``Platform.command``) and answers with the
+stored or fresh response. The problem ``instance`` of the request is its path, as the route
+names it.
 """
 
 # No ``from __future__ import annotations`` here: FastAPI must evaluate the dependency's
@@ -49,7 +51,8 @@ class Command:
     Attributes:
         platform: the services the effect calls.
         principal: the authenticated caller (already checked for the route's scope).
-        idempotency_key: the request's ``Idempotency-Key`` header, if sent.
+        idempotency_key: the request's ``Idempotency-Key`` header (every POST must send one;
+            ``None`` only for callers inside the process that need no replay).
         instance: the request's path (``/v1/orders/ord_…/pay``), the problem ``instance``.
     """
 
@@ -102,7 +105,7 @@ def command(scope: Scope) -> Callable[..., Awaitable[Command]]:
     async def dependency(
         request: Request,
         principal: Annotated[Principal, Depends(authorized)],
-        idempotency_key: IdempotencyKey = None,
+        idempotency_key: IdempotencyKey,
     ) -> Command:
         route = request.scope["route"]
         assert isinstance(route, APIRoute)

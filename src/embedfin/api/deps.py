@@ -12,7 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from embedfin.api.auth import Principal, Scope, Unauthenticated
 from embedfin.api.platform import Platform
-from embedfin.api.problems import PROBLEM_JSON
+from embedfin.api.problems import IDEMPOTENCY_HEADER, PROBLEM_JSON
 
 bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer efk_…`")
 
@@ -45,11 +45,13 @@ def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
 
 
 PlatformDep = Annotated[Platform, Depends(platform_of)]
+#: Every POST must send it (``problems`` answers a missing one 400 ``idempotency_key_required``):
+#: without it a retry after a lost answer would charge twice.
 IdempotencyKey = Annotated[
-    str | None,
+    str,
     Header(
-        alias="Idempotency-Key",
-        description="Retry-safe key: the first response is stored 24 h+ and replayed.",
+        alias=IDEMPOTENCY_HEADER,
+        description="Required. Retry-safe key: the first response is stored 48 h and replayed.",
         max_length=255,
     ),
 ]

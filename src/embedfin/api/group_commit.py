@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection
 
 from embedfin.api.auth import Principal
+from embedfin.api.failures import log_failure
 from embedfin.api.idempotency import Body, holds_key_lock, stored_responses
 from embedfin.api.problems import IdempotencyInFlight, error_body
 from embedfin.api.schemas.orders import CheckoutCreate, OrderOut
@@ -104,7 +105,7 @@ class CheckoutBatcher:
                 try:
                     self.run_batch(jobs)
                 except Exception as error:  # the unit of work failed as a whole
-                    log.exception("checkout batch failed")
+                    log_failure(log, "checkout batch failed", error)
                     for job in jobs:
                         if not job.future.done():
                             job.future.set_exception(error)

@@ -1,7 +1,11 @@
 """Structured JSON logs and Prometheus metrics for the API.
 
 The access log and the metrics name the route template (``/v1/orders/{order_id}``), never the
-concrete path, body or key secret: no personal data reaches a log line.
+concrete path, body or key secret: no personal data reaches a log line. Every request gets a
+request id (``X-Request-Id`` of the answer, ``request_id`` of its log lines); ``ErrorShield``
+answers an unexpected error with a 500 that carries it and logs the error by type and frames
+only (``api.failures``): exception messages quote SQL parameters and input, so they are never
+logged, and no error escapes to the server's own logger.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from embedfin.api.failures import scrubbed_traceback
+from embedfin.api.ids import object_id
+from embedfin.api.problems import request_id_of, route_of, unexpected
 from embedfin.consumers.base import ConsumerLag
 from embedfin.payments.routing import Router
 
@@ -39,8 +46,9 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
         }
         entry.update(getattr(record, "fields", {}))
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
+        if record.exc_info and record.exc_info[1] is not None:
+            # a library's log.exception: its message may quote data, its frames do not
+            entry["exc"] = scrubbed_traceback(record.exc_info[1])
         return json.dumps(entry, default=str)
 
 
@@ -161,7 +169,7 @@ class AccessLog:
             await self.app(scope, receive, sending)
         finally:
             elapsed = time.perf_counter() - started
-            route = getattr(scope.get("route"), "path", "unmatched")
+            route = route_of(scope)
             self.metrics.observe(scope["method"], route, status, elapsed)
             if self.log.isEnabledFor(logging.INFO):
                 principal = getattr(scope.get("state", {}).get("principal"), "key_id", None)
@@ -174,6 +182,41 @@ class AccessLog:
                             "status": status,
                             "ms": round(elapsed * 1000, 2),
                             "key": principal,
+                            "request_id": request_id_of(scope),
                         }
                     },
                 )
+
+
+class ErrorShield:
+    """ASGI middleware, outermost of the app's own: gives each request its id and answers
+    any error that escapes the routes with a 500 problem, logged without its message.
+
+    Starlette's own error middleware would re-raise the error for the server to log with
+    its message (``uvicorn.error``: SQL parameters and all); this one does not."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = object_id("req")
+        scope.setdefault("state", {})["request_id"] = request_id
+        header = (b"x-request-id", request_id.encode())
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as error:
+            answer = unexpected(scope, error)
+            if not started:
+                await answer(scope, receive, sending)

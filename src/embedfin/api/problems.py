@@ -7,6 +7,7 @@ else is a 500 whose body says nothing about the internals (the log has the trace
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from embedfin.api.auth import Forbidden, Unauthenticated
+from embedfin.api.failures import log_failure
 from embedfin.core import errors
 from embedfin.payments.fx import QuoteExpired, QuoteUsed
 from embedfin.payments.refunds import ChannelUnavailable
@@ -22,6 +24,8 @@ from embedfin.payments.refunds import ChannelUnavailable
 log = logging.getLogger("embedfin.api")
 
 PROBLEM_JSON = "application/problem+json"
+#: The header every POST must send (``deps.IdempotencyKey``).
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class IdempotencyInFlight(errors.EmbedfinError):
@@ -118,6 +122,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        if _lacks_idempotency_key(error):
+            return problem(
+                400,
+                "idempotency_key_required",
+                "send an Idempotency-Key header with every POST (a retry reuses it)",
+                request.url.path,
+            )
         issues = [
             {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
             for e in error.errors()
@@ -128,10 +139,45 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def _http(request: Request, error: HTTPException) -> JSONResponse:
         codes = {400: "malformed_request", 404: "not_found", 405: "method_not_allowed"}
-        code = codes.get(error.status_code, "http_error")
+        code = getattr(error, "code", None) or codes.get(error.status_code, "http_error")
         return problem(error.status_code, code, str(error.detail), request.url.path)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "internal_error", "internal error", request.url.path)
+        """Only reached by errors of the middleware itself (``ErrorShield`` answers the
+        routes'): logged by type and frames, never by message."""
+        return unexpected(request.scope, error)
+
+
+def route_of(scope: Mapping[str, Any]) -> str:
+    """The route template of a request (``/v1/orders/{order_id}``), never its concrete path."""
+    return str(getattr(scope.get("route"), "path", "unmatched"))
+
+
+def request_id_of(scope: Mapping[str, Any]) -> str | None:
+    found = scope.get("state", {}).get("request_id")
+    return None if found is None else str(found)
+
+
+def unexpected(scope: Mapping[str, Any], error: BaseException) -> JSONResponse:
+    """The 500 answer to an error nobody expected, and its log record (type, route, request
+    id and frames: no message, body or SQL parameter)."""
+    request_id = request_id_of(scope)
+    route = route_of(scope)
+    log_failure(
+        log,
+        f"unhandled error on {scope.get('method', '?')} {route}",
+        error,
+        route=route,
+        request_id=request_id,
+    )
+    extra = {} if request_id is None else {"request_id": request_id}
+    return problem(500, "internal_error", "internal error", route, **extra)
+
+
+def _lacks_idempotency_key(error: RequestValidationError) -> bool:
+    return any(
+        e.get("type") == "missing"
+        and [str(p).lower() for p in e.get("loc", ())] == ["header", IDEMPOTENCY_HEADER.lower()]
+        for e in error.errors()
+    )

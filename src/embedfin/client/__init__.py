@@ -165,9 +165,10 @@ class Client:
         country: str,
         settlement_currency: str,
         payout_preference: str = "t1",
-        kyc_status: str = "verified",
+        kyc_status: str = "pending",
         idempotency_key: str | None = None,
     ) -> MerchantOut:
+        """Register a merchant: ``pending`` (it may not sell) unless you state ``verified``."""
         body = {
             "category": category,
             "country": country,

@@ -28,8 +28,13 @@ def default_url() -> str:
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
-    """Create an engine for ``url`` (or the configured default) with embedfin's settings."""
+    """Create an engine for ``url`` (or the configured default) with embedfin's settings.
+
+    ``hide_parameters``: a failed statement's error names the statement but not its values
+    (review text, buyer ids, tokens), so that no error message that reaches a log or a
+    traceback carries them."""
     url = url or default_url()
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, **kwargs)

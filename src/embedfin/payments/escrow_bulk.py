@@ -28,6 +28,7 @@ from embedfin.commerce.store import (
 )
 from embedfin.core.clock import Clock
 from embedfin.core.errors import (
+    CurrencyMismatch,
     EmbedfinError,
     IdempotencyMismatch,
     InsufficientFunds,
@@ -447,6 +448,11 @@ def _new_order(
         raise NotFound(f"no merchant {spec.merchant_id}")
     if merchant.kyc_status != "verified":
         raise InvalidStateTransition(f"merchant {spec.merchant_id} is not KYC-verified")
+    if currency(spec.currency_code).code != merchant.settlement_currency:
+        raise CurrencyMismatch(
+            f"merchant {spec.merchant_id} sells in {merchant.settlement_currency}, not "
+            f"{spec.currency_code}; a buyer paying in another currency uses an FX quote"
+        )
     return Order(
         checkout.tenant,
         check_name("order_id", spec.order_id),

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
 from embedfin.api.commands import FulfilCommand, OrdersCommand
+from embedfin.api.routes.common import v1_router
 from embedfin.api.routes.orders import order_action
 from embedfin.api.schemas.after_sales import ReturnIn, ReviewIn
-from embedfin.api.schemas.common import PROBLEM_RESPONSES
 from embedfin.api.schemas.orders import OrderOut
 from embedfin.commerce.orders import Order
 
-router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
+router = v1_router()
 
 
 @router.post("/orders/{order_id}/delivered", response_model=OrderOut, tags=["orders"])

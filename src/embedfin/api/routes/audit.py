@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from embedfin.api.auth import Principal, Scope
 from embedfin.api.deps import PlatformDep, require
-from embedfin.api.routes.common import page
+from embedfin.api.routes.common import page, v1_router
 from embedfin.api.schemas.audit import AuditEntryOut
-from embedfin.api.schemas.common import PROBLEM_RESPONSES, Limit, Page, ts
+from embedfin.api.schemas.common import Limit, Page, ts
 from embedfin.security import audit
 
-router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
+router = v1_router()
 
 
 def entry_body(e: audit.AuditEntry) -> dict[str, Any]:

@@ -5,19 +5,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
 from embedfin.api.commands import Command, OrdersCommand
 from embedfin.api.deps import respond
 from embedfin.api.group_commit import CheckoutJob
 from embedfin.api.idempotency import Body, fingerprint_digest
-from embedfin.api.routes.common import order_body
+from embedfin.api.routes.common import order_body, v1_router
 from embedfin.api.routes.orders import pay, place
-from embedfin.api.schemas.common import PROBLEM_RESPONSES
 from embedfin.api.schemas.orders import CheckoutCreate, OrderOut
 
-router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
+router = v1_router()
 
 
 @router.post("/checkouts", status_code=201, response_model=OrderOut, tags=["orders"])

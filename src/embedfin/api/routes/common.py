@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Query
+from fastapi import APIRouter, Depends, Query
 
 from embedfin.api.auth import Principal, Scope
+from embedfin.api.bodies import StrictJsonRoute
 from embedfin.api.deps import require
 from embedfin.api.platform import Platform
+from embedfin.api.schemas.common import PROBLEM_RESPONSES
 from embedfin.api.schemas.orders import OrderOut
 from embedfin.commerce import customers as customer_store
 from embedfin.commerce.orders import Order
@@ -18,6 +20,11 @@ from embedfin.core.errors import NotFound
 Reader = Annotated[Principal, Depends(require(Scope.READ))]
 CustomerReader = Annotated[Principal, Depends(require(Scope.CUSTOMERS_READ))]
 Cursor = Annotated[str | None, Query(max_length=64)]
+
+
+def v1_router() -> APIRouter:
+    """A resource's router: under ``/v1``, the shared error answers, strict bodies."""
+    return APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES, route_class=StrictJsonRoute)
 
 
 def page(items: list[dict[str, Any]], more: bool) -> dict[str, Any]:

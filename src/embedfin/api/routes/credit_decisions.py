@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
 from embedfin.api.commands import Command, OrdersCommand
 from embedfin.api.idempotency import Body
-from embedfin.api.routes.common import require_customer
-from embedfin.api.schemas.common import PROBLEM_RESPONSES
+from embedfin.api.routes.common import require_customer, v1_router
 from embedfin.api.schemas.credit_decisions import (
     CreditDecisionCreate,
     CreditDecisionOut,
@@ -20,7 +17,7 @@ from embedfin.core.money import Money, currency
 from embedfin.credit.decisions import Decision
 from embedfin.lending.apr import apr_percent
 
-router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
+router = v1_router()
 
 
 def _plan_offers(cmd: Command, d: Decision, currency_code: str) -> list[PlanOfferOut]:

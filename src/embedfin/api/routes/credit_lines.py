@@ -5,19 +5,34 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter
-
 from embedfin.api.commands import Command, OrdersCommand, SettlementCommand
 from embedfin.api.deps import PlatformDep
 from embedfin.api.idempotency import Body
 from embedfin.api.platform import Platform
-from embedfin.api.routes.common import CustomerReader, require_customer
-from embedfin.api.schemas.common import PROBLEM_RESPONSES
+from embedfin.api.routes.common import CustomerReader, require_customer, v1_router
 from embedfin.api.schemas.credit_lines import CreditLineCreate, CreditLineOut, LimitIn
+from embedfin.core.errors import LimitExceeded
 from embedfin.core.money import Money
 from embedfin.lending.cards import CreditLine
+from embedfin.lending.products import ProductKind
 
-router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
+router = v1_router()
+
+
+def check_line_limit(platform: Platform, tenant: str, limit_minor: int) -> None:
+    """A line's limit is at most what the catalogue's revolving plan finances.
+
+    Every purchase on the line is drawn on that plan, so a larger limit could never be lent
+    within the plan's terms; and it keeps a line's limit (and the sums over a buyer's lines)
+    far from the 64-bit ceiling of the amount columns, where 2**63 - 1 was accepted."""
+    plans = platform.tenant(tenant).lending.catalog.plans.values()
+    ceilings = [p.max_minor for p in plans if p.kind is ProductKind.REVOLVING]
+    if not ceilings:
+        raise LimitExceeded("limit: the catalogue offers no revolving credit")
+    if limit_minor > max(ceilings):
+        raise LimitExceeded(
+            f"limit: at most {max(ceilings)} minor units (the catalogue's revolving plan)"
+        )
 
 
 def line_body(
@@ -44,6 +59,7 @@ def open_credit_line(body: CreditLineCreate, cmd: SettlementCommand) -> Any:
 
     def effect() -> tuple[int, Body]:
         platform = cmd.platform
+        check_line_limit(platform, cmd.tenant, body.limit)
         require_customer(platform, cmd.principal, body.customer)
         line = platform.tenant(cmd.tenant).credit_lines.open_line(
             line_id, body.customer, Money(body.limit, body.currency), platform.funder_id
@@ -91,10 +107,9 @@ def unfreeze_card(line_id: str, cmd: OrdersCommand) -> Any:
 def set_credit_limit(line_id: str, body: LimitIn, cmd: SettlementCommand) -> Any:
     """Raise or lower the limit, with the reason shown to the buyer."""
     lines = cmd.platform.tenant(cmd.tenant).credit_lines
-    return _line_action(
-        cmd,
-        line_id,
-        "limit",
-        body.model_dump(),
-        lambda: lines.set_limit(line_id, Money(body.limit, body.currency), body.reason),
-    )
+
+    def run() -> CreditLine:
+        check_line_limit(cmd.platform, cmd.tenant, body.limit)
+        return lines.set_limit(line_id, Money(body.limit, body.currency), body.reason)
+
+    return _line_action(cmd, line_id, "limit", body.model_dump(), run)

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from embedfin.api.commands import CustomersCommand
 from embedfin.api.deps import PlatformDep
 from embedfin.api.idempotency import Body
-from embedfin.api.routes.common import Cursor, CustomerReader, page, require_customer
-from embedfin.api.schemas.common import PROBLEM_RESPONSES, Limit, Page, ts
+from embedfin.api.routes.common import Cursor, CustomerReader, page, require_customer, v1_router
+from embedfin.api.schemas.common import Limit, Page, ts
 from embedfin.api.schemas.customers import CustomerCreate, CustomerOut
 from embedfin.api.schemas.wallets import BalanceOut
 from embedfin.commerce import customers as customer_store
 from embedfin.security.crypto import mask, mask_email, mask_name
 
-router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
+router = v1_router()
 
 
 def customer_body(c: customer_store.Customer) -> dict[str, Any]:

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from embedfin.api import auth
 from embedfin.api.auth import Principal
 from embedfin.api.deps import PlatformDep
-from embedfin.api.routes.common import Cursor, Reader, page
-from embedfin.api.schemas.common import PROBLEM_RESPONSES, Limit, Page, ts
+from embedfin.api.routes.common import Cursor, Reader, page, v1_router
+from embedfin.api.schemas.common import Limit, Page, ts
 from embedfin.api.schemas.events import EventOut
 from embedfin.core.errors import NotFound
 from embedfin.core.events import StoredEvent
 from embedfin.db import event_stream
 
-router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
+router = v1_router()
 
 
 def event_body(stored: StoredEvent) -> dict[str, Any]:

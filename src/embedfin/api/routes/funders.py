@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
 from embedfin.api.commands import SettlementCommand
 from embedfin.api.idempotency import Body
-from embedfin.api.schemas.common import PROBLEM_RESPONSES
+from embedfin.api.routes.common import v1_router
 from embedfin.api.schemas.funders import DepositIn, LoanFundingOut
 from embedfin.core.money import Money
 
-router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
+router = v1_router()
 
 
 @router.post("/funder_deposits", status_code=201, response_model=LoanFundingOut, tags=["credit"])

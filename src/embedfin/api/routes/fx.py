@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
 from embedfin.api.commands import FxCommand
 from embedfin.api.idempotency import Body
-from embedfin.api.routes.common import require_customer
-from embedfin.api.schemas.common import PROBLEM_RESPONSES, ts
+from embedfin.api.routes.common import require_customer, v1_router
+from embedfin.api.schemas.common import ts
 from embedfin.api.schemas.fx import FxQuoteCreate, FxQuoteOut
 from embedfin.core.money import Money
 from embedfin.payments.fx import FxQuote
 
-router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
+router = v1_router()
 
 
 def quote_body(q: FxQuote) -> dict[str, Any]:

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from embedfin.api import auth
 from embedfin.api.auth import Principal, Role, Scope
 from embedfin.api.commands import KeysCommand
 from embedfin.api.deps import PlatformDep, require
 from embedfin.api.idempotency import Body
-from embedfin.api.routes.common import Cursor, page, visible_merchant
-from embedfin.api.schemas.common import PROBLEM_RESPONSES, Limit, Page, ts
+from embedfin.api.routes.common import Cursor, page, v1_router, visible_merchant
+from embedfin.api.schemas.common import Limit, Page, ts
 from embedfin.api.schemas.keys import ApiKeyCreate, ApiKeyOut
 
-router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
+router = v1_router()
 
 KeyAdmin = Annotated[Principal, Depends(require(Scope.KEYS))]
 

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
 from embedfin.api.commands import OrdersCommand, WalletsCommand
 from embedfin.api.deps import PlatformDep
 from embedfin.api.idempotency import Body
 from embedfin.api.platform import Platform
-from embedfin.api.routes.common import CustomerReader, visible_order
-from embedfin.api.schemas.common import PROBLEM_RESPONSES
+from embedfin.api.routes.common import CustomerReader, v1_router, visible_order
 from embedfin.api.schemas.loans import CardPayIn, FinanceIn, LoanOut, RepaymentIn
 from embedfin.core.money import Money
 from embedfin.lending.servicing import Loan
 
-router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
+router = v1_router()
 
 
 def loan_body(platform: Platform, tenant: str, loan: Loan) -> dict[str, Any]:

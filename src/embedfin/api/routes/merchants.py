@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from embedfin.api.commands import MerchantsCommand
 from embedfin.api.deps import PlatformDep
 from embedfin.api.idempotency import Body
-from embedfin.api.routes.common import Cursor, Reader, page, visible_merchant
-from embedfin.api.schemas.common import PROBLEM_RESPONSES, Limit, Page, ts
+from embedfin.api.routes.common import Cursor, Reader, page, v1_router, visible_merchant
+from embedfin.api.schemas.common import Limit, Page, ts
 from embedfin.api.schemas.merchants import (
     BankAccountBind,
     BankAccountOut,
@@ -20,7 +20,7 @@ from embedfin.api.schemas.merchants import (
 from embedfin.api.schemas.wallets import BalanceOut
 from embedfin.commerce.store import Merchant, list_merchants
 
-router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
+router = v1_router()
 
 
 def merchant_body(m: Merchant) -> dict[str, Any]:

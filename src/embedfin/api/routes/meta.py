@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
-from embedfin.api.routes.common import Reader
-from embedfin.api.schemas.common import PROBLEM_RESPONSES
+from embedfin.api.routes.common import Reader, v1_router
 from embedfin.api.schemas.meta import PingOut
 
-router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
+router = v1_router()
 
 
 @router.get("/ping", response_model=PingOut, tags=["meta"])

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
 from embedfin.api.commands import DisputesCommand, FulfilCommand, OrdersCommand
+from embedfin.api.routes.common import v1_router
 from embedfin.api.routes.orders import order_action
-from embedfin.api.schemas.common import PROBLEM_RESPONSES
 from embedfin.api.schemas.order_actions import DisputeIn, DisputeResolve, ExtendIn, RefundIn, ShipIn
 from embedfin.api.schemas.orders import OrderOut
 from embedfin.core.money import Money
 
-router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
+router = v1_router()
 
 
 @router.post("/orders/{order_id}/ship", response_model=OrderOut, tags=["orders"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from embedfin.api.commands import Command, OrdersCommand
 from embedfin.api.deps import PlatformDep
@@ -20,11 +20,12 @@ from embedfin.api.routes.common import (
     order_body,
     page,
     require_customer,
+    v1_router,
     visible_merchant,
     visible_order,
 )
 from embedfin.api.routes.fx import quote_body
-from embedfin.api.schemas.common import PROBLEM_RESPONSES, Limit, Page
+from embedfin.api.schemas.common import Limit, Page
 from embedfin.api.schemas.fx import FxQuoteOut
 from embedfin.api.schemas.orders import OrderCreate, OrderFxQuoteCreate, OrderOut, OrderPay
 from embedfin.commerce.orders import Order, OrderLine
@@ -33,7 +34,7 @@ from embedfin.core.errors import InvalidInput
 from embedfin.core.money import Money
 from embedfin.payments.channels import ChannelKind
 
-router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
+router = v1_router()
 
 OrderResult = Order | tuple[Order, str | None]
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from embedfin.api import auth
 from embedfin.api.commands import ReconCommand
 from embedfin.api.deps import PlatformDep
 from embedfin.api.idempotency import Body
-from embedfin.api.routes.common import Cursor, Reader, page
-from embedfin.api.schemas.common import PROBLEM_RESPONSES, Limit, Page
+from embedfin.api.routes.common import Cursor, Reader, page, v1_router
+from embedfin.api.schemas.common import Limit, Page
 from embedfin.api.schemas.reconciliation import (
     BreakOut,
     ReconBreakOut,
@@ -22,7 +22,7 @@ from embedfin.api.schemas.reconciliation import (
 from embedfin.core.errors import InvalidInput
 from embedfin.payments.reconciliation import StoredBreak
 
-router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
+router = v1_router()
 
 
 @router.post(

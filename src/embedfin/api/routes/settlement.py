@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from embedfin.api.commands import Command, SettlementCommand
 from embedfin.api.deps import PlatformDep
 from embedfin.api.idempotency import Body
-from embedfin.api.routes.common import Reader, page
-from embedfin.api.schemas.common import PROBLEM_RESPONSES, Limit, Page, ts
+from embedfin.api.routes.common import Reader, page, v1_router
+from embedfin.api.schemas.common import Limit, Page, ts
 from embedfin.api.schemas.settlement import (
     PayoutOut,
     SettlementLineOut,
@@ -23,7 +23,7 @@ from embedfin.core.money import Money
 from embedfin.payments.settlement import settle_channel
 from embedfin.payments.settlement_batches import Payout
 
-router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
+router = v1_router()
 
 
 def _settle(cmd: Command, body: SettlementRunCreate, run_id: str) -> list[tuple[str, Money]]:

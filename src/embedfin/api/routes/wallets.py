@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
 from embedfin.api.commands import WalletsCommand
 from embedfin.api.idempotency import Body
-from embedfin.api.routes.common import require_customer
-from embedfin.api.schemas.common import PROBLEM_RESPONSES, ts
+from embedfin.api.routes.common import require_customer, v1_router
+from embedfin.api.schemas.common import ts
 from embedfin.api.schemas.wallets import TopUpCreate, WalletMovementOut, WithdrawalCreate
 from embedfin.core.money import Money
 from embedfin.payments.wallets import WalletMovement
 
-router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
+router = v1_router()
 
 
 def movement_body(m: WalletMovement) -> dict[str, Any]:

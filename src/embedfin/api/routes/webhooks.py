@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from embedfin.api.auth import Principal, Scope
 from embedfin.api.commands import Command, WebhooksCommand
 from embedfin.api.deps import PlatformDep, require
 from embedfin.api.idempotency import Body
-from embedfin.api.routes.common import Cursor, page
-from embedfin.api.schemas.common import PROBLEM_RESPONSES, Limit, Page, ts
+from embedfin.api.routes.common import Cursor, page, v1_router
+from embedfin.api.schemas.common import Limit, Page, ts
 from embedfin.api.schemas.webhooks import (
     WebhookDeliveryOut,
     WebhookEndpointCreate,
@@ -19,7 +19,7 @@ from embedfin.api.schemas.webhooks import (
 )
 from embedfin.api.webhooks import Delivery, Endpoint
 
-router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
+router = v1_router()
 
 HookAdmin = Annotated[Principal, Depends(require(Scope.WEBHOOKS))]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, Strict, StringConstraints
 
 from embedfin.api.schemas.common import Model, Text200
 
@@ -14,5 +14,9 @@ class ReturnIn(Model):
 
 
 class ReviewIn(Model):
-    rating: Annotated[int, Field(ge=1, le=5)]
+    """A review's text may run over several lines."""
+
+    multiline_fields = frozenset({"text"})
+
+    rating: Annotated[int, Strict(), Field(ge=1, le=5)]
     text: Annotated[str, StringConstraints(max_length=2_000)] = ""

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel
 
 from embedfin.api.schemas.common import Amount, Currency, Model, ObjectId
+from embedfin.api.schemas.merchants import Category
 
 
 class CreditDecisionCreate(Model):
     customer: ObjectId
     amount: Amount
     currency: Currency
-    category: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]
+    category: Category
 
 
 class PlanOfferOut(BaseModel):

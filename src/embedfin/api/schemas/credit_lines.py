@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from embedfin.api.schemas.common import Amount, Currency, Model, ObjectId, Text200
-from embedfin.core.money import MAX_AMOUNT_MINOR
+from embedfin.api.schemas.common import Amount, AmountOrZero, Currency, Model, ObjectId, Text200
 
 
 class CreditLineCreate(Model):
@@ -30,6 +29,6 @@ class CreditLineOut(BaseModel):
 
 
 class LimitIn(Model):
-    limit: Annotated[int, Field(ge=0, le=MAX_AMOUNT_MINOR)]
+    limit: AmountOrZero
     currency: Currency
     reason: Text200

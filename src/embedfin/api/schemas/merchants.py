@@ -5,17 +5,36 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from embedfin.api.schemas.common import Currency, Model
+from embedfin.commerce.categories import MERCHANT_CATEGORIES, is_merchant_category
+
+
+def _catalogued(category: str) -> str:
+    if not is_merchant_category(category):
+        raise ValueError(f"not a merchant category; one of {', '.join(MERCHANT_CATEGORIES)}")
+    return category
+
+
+#: A category of the catalogue (``commerce.categories``).
+Category = Annotated[
+    str,
+    Field(json_schema_extra={"enum": list(MERCHANT_CATEGORIES)}),
+    AfterValidator(_catalogued),
+]
 
 
 class MerchantCreate(Model):
-    category: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]
+    """``kyc_status`` is ``pending`` unless the operator states ``verified``: registering a
+    merchant is not verifying it, and only a verified merchant may sell. The operator's
+    statement is kept in the audit log with the key that made it."""
+
+    category: Category
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
     settlement_currency: Currency
     payout_preference: Literal["t0", "t1"] = "t1"
-    kyc_status: Literal["verified", "pending", "rejected"] = "verified"
+    kyc_status: Literal["verified", "pending", "rejected"] = "pending"
 
 
 class MerchantOut(BaseModel):

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, Strict
 
-from embedfin.api.schemas.common import Amount, Currency, Model, Text200
+from embedfin.api.schemas.common import Amount, Currency, Model, Name, Text200
 
 
 class ShipIn(Model):
-    tracking: Annotated[
-        str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")
-    ]
+    tracking: Name
 
 
 class RefundIn(Model):
@@ -29,4 +27,4 @@ class DisputeResolve(Model):
 
 
 class ExtendIn(Model):
-    days: Annotated[int, Field(ge=1, le=30)]
+    days: Annotated[int, Strict(), Field(ge=1, le=30)]

@@ -5,19 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, Strict
 
-from embedfin.api.schemas.common import Amount, Currency, Model, ObjectId, ts
+from embedfin.api.schemas.common import Amount, AmountOrZero, Currency, Model, Name, ObjectId, ts
 from embedfin.commerce.orders import GoodsKind, Order
-from embedfin.core.money import MAX_AMOUNT_MINOR
 
 
 class LineIn(Model):
-    sku: Annotated[
-        str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")
-    ]
-    quantity: Annotated[int, Field(ge=1, le=10_000)]
-    unit_price: Annotated[int, Field(ge=0, le=MAX_AMOUNT_MINOR)]
+    sku: Name
+    quantity: Annotated[int, Strict(), Field(ge=1, le=10_000)]
+    unit_price: AmountOrZero
 
 
 class OrderCreate(Model):

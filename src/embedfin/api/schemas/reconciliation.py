@@ -10,6 +10,10 @@ from embedfin.api.schemas.common import Model, Text200
 
 
 class ReconciliationCreate(Model):
+    """``content`` is the statement file itself (CSV or camt.053 XML, lines and all)."""
+
+    multiline_fields = frozenset({"content"})
+
     channel: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,32}$")]
     format: Literal["csv", "camt053"]
     content: Annotated[str, StringConstraints(min_length=1, max_length=5_000_000)]

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, StringConstraints
 
-from embedfin.api.schemas.common import Amount, Currency, Model
-from embedfin.core.money import MAX_AMOUNT_MINOR
+from embedfin.api.schemas.common import Amount, AmountOrZero, Currency, Model
 
 
 class SettlementRunCreate(Model):
@@ -22,7 +21,7 @@ class SettlementRunCreate(Model):
     currency: Currency | None = None
     channel: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,32}$")] | None = None
     amount: Amount | None = None
-    fee: Annotated[int, Field(ge=0, le=MAX_AMOUNT_MINOR)] | None = None
+    fee: AmountOrZero | None = None
 
 
 class SettlementLineOut(BaseModel):
