@@ -106,11 +106,25 @@ def make_tenant(platform: Platform, name: str) -> Tenant:
     return Tenant(tenant, key.key_id, secret)
 
 
+#: Tests deliver webhooks to receivers on loopback, over http: the development settings.
+LOOPBACK = ("127.0.0.1", "::1")
+
+
+def loopback_only(host: str, port: int, *_: Any) -> list[tuple[Any, ...]]:
+    """The tests' resolver: loopback literals only, so no test ever delivers elsewhere."""
+    if host not in LOOPBACK:
+        raise socket.gaierror(f"tests resolve only {LOOPBACK}, not {host}")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (host, port))]
+
+
 def make_platform(url: str, clock: ManualClock, **settings: Any) -> Platform:
     engine = make_engine(url)
     upgrade(engine)
-    options = {"run_worker": False} | settings
-    return Platform(Ledger(engine, clock), ApiSettings(**options))
+    options = {"run_worker": False, "webhook_allow_http": True, "webhook_allow": LOOPBACK}
+    platform = Platform(Ledger(engine, clock), ApiSettings(**(options | settings)))
+    platform.webhooks.resolver = loopback_only
+    return platform
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
-
 from embedfin.payments.invoices import InvoiceIssuer
 from tests.api.conftest import Api
 from tests.conftest import settled_events
@@ -22,7 +20,7 @@ def test_a_worker_pass_runs_every_consumer_and_issues_the_invoice(api: Api) -> N
     order = _released_order(api)
     issuer = InvoiceIssuer(api.platform.ledger)
     assert issuer.get(api.a.id, order) is None
-    with httpx.Client() as client:
+    with api.platform.webhooks.client() as client:
         api.app.state.worker.run_once(client)
     invoice = issuer.get(api.a.id, order)
     assert invoice is not None

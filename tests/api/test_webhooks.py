@@ -7,7 +7,6 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -124,7 +123,7 @@ def test_events_are_delivered_signed_retried_and_replayed(api: Api, receiver: Re
     hooks = api.platform.webhooks
     assert hooks.dispatch() == 1  # order_paid only: the endpoint chose its types
     assert hooks.dispatch() == 0  # the cursor moved: no duplicates
-    with httpx.Client() as client:
+    with api.platform.webhooks.client() as client:
         assert hooks.deliver_due(client) == 1
     headers, body = receiver.received[0]
     stamp = verify_webhook(body, headers[HEADER], secret, now=api.clock.now_ns() / 1e9)
@@ -138,7 +137,7 @@ def test_events_are_delivered_signed_retried_and_replayed(api: Api, receiver: Re
     api.ok(api.post(a, f"/v1/orders/{order}/ship", {"tracking": "x"}))
     api.ok(api.post(a, f"/v1/orders/{order}/confirm"))
     assert hooks.dispatch() == 1
-    with httpx.Client() as client:
+    with api.platform.webhooks.client() as client:
         hooks.deliver_due(client)
         assert hooks.deliver_due(client) == 0  # not due again until the backoff has passed
     deliveries = api.ok(api.get(a, f"/v1/webhook_endpoints/{endpoint['id']}/deliveries"))["data"]
@@ -150,7 +149,7 @@ def test_events_are_delivered_signed_retried_and_replayed(api: Api, receiver: Re
     )
     receiver.status = 204
     api.clock.advance(seconds=31)
-    with httpx.Client() as client:
+    with api.platform.webhooks.client() as client:
         assert hooks.deliver_due(client) == 1
     assert [json.loads(b)["type"] for _, b in receiver.received] == [
         "order_paid",
@@ -161,7 +160,7 @@ def test_events_are_delivered_signed_retried_and_replayed(api: Api, receiver: Re
     # manual replay of a delivered event, signed again
     replayed = api.ok(api.post(a, f"/v1/webhook_deliveries/{failed['id']}/replay"))
     assert replayed["status"] == "pending"
-    with httpx.Client() as client:
+    with api.platform.webhooks.client() as client:
         assert hooks.deliver_due(client) == 1
     headers, body = receiver.received[-1]
     verify_webhook(body, headers[HEADER], secret, now=api.clock.now_ns() / 1e9)
@@ -169,7 +168,7 @@ def test_events_are_delivered_signed_retried_and_replayed(api: Api, receiver: Re
     # rotation: the new secret signs, the old one still verifies during the grace period
     rotated = api.ok(api.post(a, f"/v1/webhook_endpoints/{endpoint['id']}/rotate_secret"))
     api.ok(api.post(a, f"/v1/webhook_deliveries/{failed['id']}/replay"))
-    with httpx.Client() as client:
+    with api.platform.webhooks.client() as client:
         hooks.deliver_due(client)
     headers, body = receiver.received[-1]
     now = api.clock.now_ns() / 1e9
@@ -185,7 +184,7 @@ def test_unreachable_endpoints_give_up_after_max_attempts(api: Api) -> None:
     hooks = api.platform.webhooks
     hooks.max_attempts = 3
     assert hooks.dispatch() == 1
-    with httpx.Client(timeout=2) as client:
+    with hooks.client(timeout_s=2) as client:
         for _ in range(3):
             hooks.deliver_due(client)
             api.clock.advance(seconds=7 * 3600)

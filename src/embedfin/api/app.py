@@ -122,7 +122,7 @@ class Worker:
             self._thread.join(timeout=10)
 
     def _run(self) -> None:
-        with httpx.Client(timeout=10.0) as client:
+        with self.platform.webhooks.client() as client:
             while not self._stop.wait(self.platform.settings.worker_interval_s):
                 try:
                     self.run_once(client)

@@ -30,11 +30,12 @@ from embedfin.api.idempotency import (
 )
 from embedfin.api.problems import IdempotencyInFlight, RateLimited, error_body
 from embedfin.api.ratelimit import TokenBuckets
+from embedfin.api.webhook_targets import TargetPolicy
 from embedfin.api.webhooks import Webhooks
 from embedfin.bootstrap import Services, TenantServices, build_consumers
 from embedfin.consumers.runner import Runner
 from embedfin.core.clock import NS_PER_SECOND, Clock
-from embedfin.core.errors import EmbedfinError, IdempotencyMismatch
+from embedfin.core.errors import ConfigurationError, EmbedfinError, IdempotencyMismatch
 from embedfin.ledger.service import Ledger
 from embedfin.payments.channels import default_channels
 from embedfin.payments.routing import Router
@@ -55,6 +56,11 @@ class ApiSettings:
     metrics_token: str | None = None
     jurisdiction: str = "CN"  # consumer-credit caps (lending/products.py JURISDICTIONS)
     funder_id: str = "platform"  # who funds loans made through the API
+    #: Development only: accept ``http://`` webhook URLs (``EMBEDFIN_WEBHOOK_ALLOW_HTTP=1``).
+    webhook_allow_http: bool = False
+    #: Development only: addresses / CIDR blocks webhooks may reach although they are not
+    #: public (``EMBEDFIN_WEBHOOK_ALLOW=127.0.0.1,::1``); see ``api.webhook_targets``.
+    webhook_allow: tuple[str, ...] = ()
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -65,7 +71,15 @@ class ApiSettings:
             burst=int(env.get("EMBEDFIN_API_BURST", "400")),
             run_worker=env.get("EMBEDFIN_API_WORKER", "1") != "0",
             metrics_token=env.get("EMBEDFIN_METRICS_TOKEN") or None,
+            webhook_allow_http=env.get("EMBEDFIN_WEBHOOK_ALLOW_HTTP", "0") == "1",
+            webhook_allow=tuple(env.get("EMBEDFIN_WEBHOOK_ALLOW", "").split(",")),
         )
+
+    def webhook_targets(self) -> TargetPolicy:
+        try:
+            return TargetPolicy.parse(self.webhook_allow_http, self.webhook_allow)
+        except ValueError as bad:
+            raise ConfigurationError(f"EMBEDFIN_WEBHOOK_ALLOW: {bad}") from None
 
 
 class Platform:
@@ -87,7 +101,11 @@ class Platform:
         #: Every outbox consumer of the platform, run by the worker (``Worker.run_once``).
         self.consumers = Runner(ledger, build_consumers(ledger))
         self.webhooks = Webhooks(
-            ledger, self.cipher, self.settings.webhook_max_attempts, runner=self.consumers
+            ledger,
+            self.cipher,
+            self.settings.webhook_max_attempts,
+            runner=self.consumers,
+            targets=self.settings.webhook_targets(),
         )
         self.services = Services(
             ledger,

@@ -7,13 +7,16 @@ one delivery per endpoint and event). ``deliver_due`` POSTs due
 deliveries, logs every attempt and reschedules failures with exponential backoff (30 s, 1 min,
 2 min … capped at 6 h) until ``max_attempts``; ``replay`` schedules a delivery again by hand.
 Endpoint secrets are stored encrypted; during a rotation the old secret keeps signing for a
-grace period.
+grace period. Endpoint URLs are checked against server-side request forgery at creation and
+before every attempt (``webhook_targets``, ``webhook_transport``): deliver with ``client()``,
+which connects only to the addresses it checked.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +26,13 @@ import httpx
 from sqlalchemy import Connection, Row, insert, select, update
 
 from embedfin.api.ids import object_id
+from embedfin.api.webhook_targets import TargetPolicy, url_refusal
+from embedfin.api.webhook_transport import (
+    GuardedBackend,
+    Resolver,
+    delivery_refusal,
+    guarded_client,
+)
 from embedfin.client import signing
 from embedfin.consumers.runner import Runner
 from embedfin.core.clock import NS_PER_SECOND, Clock
@@ -153,14 +163,27 @@ class WebhookFanOut:
         return len(rows)
 
 
+class WebhookUrlRefused(InvalidInput):
+    """The endpoint URL is not https, or names an address webhooks may not reach."""
+
+    code = "webhook_url_refused"
+
+
 class Webhooks:
+    """Endpoints and deliveries; ``targets`` says where deliveries may go (https to public
+    addresses unless it allows more), ``resolver`` is how host names are resolved."""
+
     def __init__(
         self,
         ledger: Ledger,
         cipher: FieldCipher,
         max_attempts: int = 12,
         runner: Runner | None = None,
+        targets: TargetPolicy | None = None,
+        resolver: Resolver = socket.getaddrinfo,
     ) -> None:
+        self.targets = targets or TargetPolicy()
+        self.resolver = resolver
         self.ledger = ledger
         self.engine = ledger.engine
         self.cipher = cipher
@@ -175,6 +198,9 @@ class Webhooks:
     ) -> tuple[Endpoint, str]:
         if not event_types:
             raise InvalidInput("choose at least one event type (or '*')")
+        refused = url_refusal(url, self.targets)
+        if refused is not None:
+            raise WebhookUrlRefused(f"url: {refused}")
         endpoint_id = object_id("we")
         secret = "whsec_" + secrets.token_urlsafe(32)
         now = self.clock.now_ns()
@@ -296,8 +322,13 @@ class Webhooks:
         were created."""
         return self.runner.run_batch(self.fan_out, limit).effects
 
+    def client(self, timeout_s: float = 10.0) -> httpx.Client:
+        """The client to deliver with: it connects only to addresses ``targets`` allows."""
+        backend = GuardedBackend(lambda: self.targets, lambda: self.resolver)
+        return guarded_client(backend, timeout_s)
+
     def deliver_due(self, client: httpx.Client, limit: int = 100) -> int:
-        """POST every due delivery once; returns how many were attempted."""
+        """POST every due delivery once (with ``client()``); returns how many were attempted."""
         t = webhook_deliveries
         now = self.clock.now_ns()
         with self.engine.connect() as conn:
@@ -344,12 +375,13 @@ class Webhooks:
         }
         started = time.perf_counter()
         status_code: int | None = None
-        error: str | None = None
+        error = delivery_refusal(url, self.targets, self.resolver)
         try:
-            response = client.post(url, content=body, headers=headers)
-            status_code = response.status_code
-            if not 200 <= status_code < 300:
-                error = f"HTTP {status_code}"
+            if error is None:
+                response = client.post(url, content=body, headers=headers)
+                status_code = response.status_code
+                if not 200 <= status_code < 300:
+                    error = f"HTTP {status_code}"
         except httpx.HTTPError as failure:
             error = f"{type(failure).__name__}: {failure}"[:500]
         elapsed_ms = int((time.perf_counter() - started) * 1000)
