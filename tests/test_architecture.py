@@ -14,6 +14,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 #: Domain rules: values in, decisions out — no database, network, clock or environment.
 PURE = [
     "embedfin.commerce.orders",
+    "embedfin.commerce.categories",
+    "embedfin.api.webhook_targets",
     "embedfin.payments.refund_policy",
     "embedfin.payments.fees",
     "embedfin.lending.apr",

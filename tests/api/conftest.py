@@ -121,7 +121,11 @@ def loopback_only(host: str, port: int, *_: Any) -> list[tuple[Any, ...]]:
 def make_platform(url: str, clock: ManualClock, **settings: Any) -> Platform:
     engine = make_engine(url)
     upgrade(engine)
-    options = {"run_worker": False, "webhook_allow_http": True, "webhook_allow": LOOPBACK}
+    options: dict[str, Any] = {
+        "run_worker": False,
+        "webhook_allow_http": True,
+        "webhook_allow": LOOPBACK,
+    }
     platform = Platform(Ledger(engine, clock), ApiSettings(**(options | settings)))
     platform.webhooks.resolver = loopback_only
     return platform

@@ -278,7 +278,8 @@ def test_an_order_in_another_currency_than_the_merchant_sells_in_is_named_so(api
     }
     for path in ("/v1/checkouts", "/v1/orders"):
         problem = _problem(api.post(api.a, path, order), 422, "currency_mismatch")
-        assert "EUR" in problem["detail"] and "USD" in problem["detail"]
+        assert "EUR" in problem["detail"]
+        assert "USD" in problem["detail"]
     assert api.ok(api.get(api.a, "/v1/orders"))["data"] == []
 
 

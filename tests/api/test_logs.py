@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from embedfin.api.failures import scrubbed_traceback
 from embedfin.api.observability import JsonFormatter
-from embedfin.api.routes import customers as customer_routes
+from embedfin.commerce import customers as customer_store
 from tests.api.conftest import Api
 
 SECRET = "PLANTED-c0ffee-7f3a"
@@ -106,7 +106,7 @@ def test_an_unexpected_error_logs_its_type_route_and_request_id_only(
     api: Api, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    monkeypatch.setattr(customer_routes.customer_store, "insert_customer", _failing_insert)
+    monkeypatch.setattr(customer_store, "insert_customer", _failing_insert)
     answer = api.post(api.a, "/v1/customers", {"name": SECRET, "email": f"{SECRET}@example.org"})
     assert answer.status_code == 500
     problem = answer.json()
