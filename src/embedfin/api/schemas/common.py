@@ -122,6 +122,7 @@ class Problem(BaseModel):
     detail: str
     instance: str
     errors: list[dict[str, Any]] | None = None
+    request_id: str | None = None  # on a 500: quote it to find the error in the logs
 
 
 def _problem(description: str) -> dict[str, Any]:
