@@ -14,7 +14,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 #: Domain rules: values in, decisions out — no database, network, clock or environment.
 PURE = [
     "embedfin.commerce.orders",
-    "embedfin.payments.refund_policy",
+    "embedfin.payments.refunds.policy",
     "embedfin.payments.fees",
     "embedfin.lending.apr",
     "embedfin.lending.schedules",

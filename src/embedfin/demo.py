@@ -30,8 +30,8 @@ from embedfin.db.engine import DEFAULT_DATA_DIR, make_engine
 from embedfin.db.migrate import upgrade
 from embedfin.ledger.check import CheckReport
 from embedfin.ledger.service import Ledger
-from embedfin.payments.channels import default_channels
-from embedfin.payments.routing import Router
+from embedfin.payments.channels.processors import default_channels
+from embedfin.payments.channels.routing import Router
 from embedfin.progress import Advance
 from embedfin.sim.engine import DAY_NS, Report, Simulation
 from embedfin.sim.scenario import Scenario, load

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from embedfin.payments.invoices import InvoiceIssuer
+from embedfin.payments.invoices.issuer import InvoiceIssuer
 from tests.api.conftest import Api
 from tests.conftest import settled_events
 

@@ -7,12 +7,12 @@ import pytest
 from embedfin.commerce.orders import OrderStatus
 from embedfin.core.errors import IdempotencyMismatch, InvalidAmount, PaymentDeclined
 from embedfin.ledger.service import Ledger
-from embedfin.payments.channel_checkout import ChannelPayments
+from embedfin.payments.channels.checkout import ChannelPayments
+from embedfin.payments.channels.routing import Router
 from embedfin.payments.chart import AccountCode, channel_clearing, platform_account
-from embedfin.payments.escrow import Checkout
-from embedfin.payments.refunds import ChannelUnavailable, Refunds
-from embedfin.payments.routing import Router
-from embedfin.payments.settlement import settle_channel
+from embedfin.payments.escrow.checkout import Checkout
+from embedfin.payments.payouts.settlement import settle_channel
+from embedfin.payments.refunds.service import ChannelUnavailable, Refunds
 from embedfin.payments.wallets import Wallets
 from tests.payments.test_channels import (
     TENANT,

@@ -34,7 +34,7 @@ from embedfin.commerce.customers import known_customers
 from embedfin.commerce.orders import OrderLine
 from embedfin.core.errors import EmbedfinError, IdempotencyMismatch, NotFound
 from embedfin.ledger.service import Ledger, LedgerTransaction
-from embedfin.payments.escrow_bulk import OrderSpec
+from embedfin.payments.escrow.bulk import OrderSpec
 
 log = logging.getLogger("embedfin.api")
 

@@ -19,7 +19,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from embedfin.consumers.base import ConsumerLag
-from embedfin.payments.routing import Router
+from embedfin.payments.channels.routing import Router
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

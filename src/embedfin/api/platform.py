@@ -36,8 +36,8 @@ from embedfin.consumers.runner import Runner
 from embedfin.core.clock import NS_PER_SECOND, Clock
 from embedfin.core.errors import EmbedfinError, IdempotencyMismatch
 from embedfin.ledger.service import Ledger
-from embedfin.payments.channels import default_channels
-from embedfin.payments.routing import Router
+from embedfin.payments.channels.processors import default_channels
+from embedfin.payments.channels.routing import Router
 from embedfin.security import audit
 from embedfin.security.crypto import FieldCipher, load_cipher
 

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from embedfin.api.auth import Forbidden, Unauthenticated
 from embedfin.core import errors
 from embedfin.payments.fx import QuoteExpired, QuoteUsed
-from embedfin.payments.refunds import ChannelUnavailable
+from embedfin.payments.refunds.service import ChannelUnavailable
 
 log = logging.getLogger("embedfin.api")
 

@@ -26,8 +26,8 @@ from embedfin.core.errors import InvalidInput, NotFound
 from embedfin.core.money import Money
 from embedfin.db.tables import payment_attempts, recon_breaks
 from embedfin.ledger.service import Ledger
+from embedfin.payments.reconciliation.statements import StatementLine, parse_statement
 from embedfin.payments.requests import check_name, transfer_id
-from embedfin.payments.statements import StatementLine, parse_statement
 
 
 class BreakKind(StrEnum):

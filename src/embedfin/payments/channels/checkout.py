@@ -37,13 +37,14 @@ from embedfin.db.tables import payment_attempts
 from embedfin.ledger.service import LedgerTransaction
 from embedfin.ledger.types import AMOUNT_MAX, CreateTransferResult, Transfer, TransferFlags
 from embedfin.payments.accounts import open_accounts
-from embedfin.payments.channels import (
+from embedfin.payments.channels.processors import (
     ChannelError,
     ChannelKind,
     ChannelResponse,
     Outcome,
     PaymentChannel,
 )
+from embedfin.payments.channels.routing import Router
 from embedfin.payments.chart import (
     CODE_CHANNEL_OVERPAYMENT,
     CODE_CHANNEL_PAYMENT,
@@ -53,10 +54,9 @@ from embedfin.payments.chart import (
     channel_clearing,
     platform_account,
 )
-from embedfin.payments.escrow import Checkout
+from embedfin.payments.escrow.checkout import Checkout
 from embedfin.payments.moves import move, order_leg
 from embedfin.payments.requests import check_request_id, transfer_id
-from embedfin.payments.routing import Router
 from embedfin.payments.wallets import wallet_key
 
 #: A split tender's wallet hold lapses on its own if nothing posts or voids it (crash safety).

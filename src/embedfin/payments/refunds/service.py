@@ -1,6 +1,6 @@
 """The one way money goes back to a buyer: refunds, cancels, disputes resolved for the buyer,
 returns received and chargebacks all run through ``Refunds``, which routes each refund by how
-the order was paid (``refund_policy.py`` has the rules).
+the order was paid (``refunds/policy.py`` has the rules).
 
     1. validate, split over the order's sources, record the refund (``refunds``, one row per
        request); a refund with no channel share is booked in this same unit of work
@@ -40,14 +40,14 @@ from embedfin.core.errors import (
 from embedfin.core.money import Money
 from embedfin.db.tables import payment_attempts, refunds
 from embedfin.ledger.service import LedgerTransaction
-from embedfin.payments import refund_routing as routing
 from embedfin.payments.accounts import open_accounts
-from embedfin.payments.channel_checkout import ChannelPayments
-from embedfin.payments.channels import ChannelError, Outcome
+from embedfin.payments.channels.checkout import ChannelPayments
+from embedfin.payments.channels.processors import ChannelError, Outcome
 from embedfin.payments.chart import AccountCode, AccountKey, platform_account
-from embedfin.payments.escrow_bulk import order_payload
+from embedfin.payments.escrow.bulk import order_payload
 from embedfin.payments.moves import move, order_leg
-from embedfin.payments.refund_policy import pair, split_refund
+from embedfin.payments.refunds import routing
+from embedfin.payments.refunds.policy import pair, split_refund
 from embedfin.payments.requests import check_request_id
 
 REASONS = ("refund", "cancel", "dispute", "return", "chargeback")
