@@ -320,6 +320,11 @@ class Refunds:
             raise ChannelUnavailable(f"{channel.name} timed out; retry later")
         if response.outcome is not Outcome.APPROVED:
             with self.ledger.transaction() as tx:
+                now = self._record(tx, request_id)
+                if now is not None and now["status"] == "succeeded":
+                    # booked meanwhile on the channel's approval: that refund stands, and a
+                    # request whose money went back is never answered as declined
+                    return str(now["channel_ref"] or "")
                 self._update(tx, request_id, status="failed", decline_code=response.decline_code)
             raise PaymentDeclined(f"{channel.name} declined the refund: {response.decline_code}")
         return response.channel_ref
