@@ -2,8 +2,8 @@
 
 A background worker thread (disabled with ``ApiSettings.run_worker=False``) runs every outbox
 consumer (``embedfin.bootstrap.build_consumers``: credit features, invoices, the webhook
-fan-out), delivers due webhooks, auto-confirms due orders and purges expired Idempotency-Key
-responses.
+fan-out), delivers due webhooks, auto-confirms due orders, recovers channel payments and
+refunds a crash left unfinished, and purges expired Idempotency-Key responses.
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ log = logging.getLogger("embedfin.api")
 #: Batches of each consumer per worker pass: a large backlog is worked off over several passes
 #: without holding up deliveries and auto-confirmation.
 WORKER_BATCHES = 10
+#: Passes between two recoveries of unfinished channel payments and refunds (the first pass
+#: recovers too: what a crash left is finished when the server comes back).
+RECOVERY_EVERY = 30
 
 DESCRIPTION = """
 Embedded finance for marketplaces: wallets, escrow checkout, payment channels, settlement,
@@ -133,6 +136,10 @@ class Worker:
             due = due_for_auto_confirm(conn, self.platform.clock.now_ns(), 500)
         for tenant in sorted({t for t, _ in due}):
             self.platform.tenant(tenant).checkout.auto_confirm_due()
+        if self._passes % RECOVERY_EVERY == 0:  # at start, then every so many passes
+            recovered = self.platform.recover()
+            if any(recovered.values()):
+                log.info("recovered unfinished channel work: %s", recovered)
         self._passes += 1
         if self._passes % 60 == 1:
             self.platform.purge_idempotency_keys()

@@ -43,8 +43,11 @@ from embedfin.consumers.runner import Runner
 from embedfin.core.clock import NS_PER_SECOND, Clock
 from embedfin.core.errors import EmbedfinError, IdempotencyMismatch
 from embedfin.ledger.service import Ledger
+from embedfin.payments.channels.checkout import unfinished_channel_work
 from embedfin.payments.channels.processors import default_channels
 from embedfin.payments.channels.routing import Router
+from embedfin.payments.channels.sandbox import ENV_URL as ACQUIRER_ENV
+from embedfin.payments.channels.sandbox import SandboxAcquirer
 from embedfin.security import audit
 from embedfin.security.crypto import FieldCipher, load_cipher
 
@@ -65,6 +68,11 @@ class ApiSettings:
     metrics_token: str | None = None
     jurisdiction: str = "CN"  # consumer-credit caps (lending/products.py JURISDICTIONS)
     funder_id: str = "platform"  # who funds loans made through the API
+    #: The sandbox acquirer's store (``payments/channels/sandbox.py``), shared by every worker;
+    #: None: in-memory simulated processors (tests, one process).
+    acquirer_url: str | None = None
+    #: Attempts and channel refunds left unfinished for this long are recovered by the worker.
+    recovery_after_s: float = 60.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -75,6 +83,7 @@ class ApiSettings:
             burst=int(env.get("EMBEDFIN_API_BURST", "400")),
             run_worker=env.get("EMBEDFIN_API_WORKER", "1") != "0",
             metrics_token=env.get("EMBEDFIN_METRICS_TOKEN") or None,
+            acquirer_url=env.get(ACQUIRER_ENV) or None,
         )
 
 
@@ -91,6 +100,10 @@ class Platform:
         self.clock: Clock = ledger.clock
         self.settings = settings or ApiSettings()
         self.cipher = cipher or load_cipher()
+        self.acquirer: SandboxAcquirer | None = None
+        if router is None and self.settings.acquirer_url:
+            self.acquirer = SandboxAcquirer(self.settings.acquirer_url)
+            router = Router(self.acquirer.channels)
         self.router = router or Router(default_channels())
         self.keys = KeyVerifier()
         self.buckets = TokenBuckets(self.settings.rate_per_s, self.settings.burst)
@@ -291,6 +304,21 @@ class Platform:
     ) -> None:
         """Keep the answers to Idempotency-Keys (one statement for many)."""
         insert_responses(conn, answers, self.clock.now_ns())
+
+    def recover(self) -> dict[str, int]:
+        """Finish what a crash left half-done: channel payments still "charging" and channel
+        refunds still "started" are settled from what the channel really did."""
+        cutoff = self.clock.now_ns() - int(self.settings.recovery_after_s * NS_PER_SECOND)
+        with self.read() as conn:
+            tenants = unfinished_channel_work(conn, cutoff)
+        totals: dict[str, int] = {}
+        for tenant in tenants:
+            services = self.tenant(tenant)
+            found = services.channel_payments.recover(self.settings.recovery_after_s)
+            found |= services.refunds.recover(self.settings.recovery_after_s)
+            for name, n in found.items():
+                totals[name] = totals.get(name, 0) + n
+        return totals
 
     def purge_idempotency_keys(self) -> int:
         cutoff = self.clock.now_ns() - self.settings.idempotency_retention_s * NS_PER_SECOND
