@@ -65,6 +65,10 @@ class ApiSettings:
     metrics_token: str | None = None
     jurisdiction: str = "CN"  # consumer-credit caps (lending/products.py JURISDICTIONS)
     funder_id: str = "platform"  # who funds loans made through the API
+    #: Signed audit checkpoints (security/audit_checkpoints.py): file (None: beside the
+    #: database) and period; the worker also writes one at start and stop. 0 turns them off.
+    audit_checkpoints: str | None = None
+    audit_checkpoint_interval_s: float = 300.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -75,6 +79,8 @@ class ApiSettings:
             burst=int(env.get("EMBEDFIN_API_BURST", "400")),
             run_worker=env.get("EMBEDFIN_API_WORKER", "1") != "0",
             metrics_token=env.get("EMBEDFIN_METRICS_TOKEN") or None,
+            audit_checkpoints=env.get("EMBEDFIN_AUDIT_CHECKPOINTS") or None,
+            audit_checkpoint_interval_s=float(env.get("EMBEDFIN_AUDIT_CHECKPOINT_S", "300")),
         )
 
 
