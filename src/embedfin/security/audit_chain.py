@@ -128,12 +128,17 @@ def step(state: ChainState, entry: ChainEntry, keys: Mapping[str, bytes]) -> Cha
     if entry.key_id is None:
         if state.keyed:
             return Break(entry.seq, "unkeyed (legacy) entry after keyed entries")
-        if not hmac.compare_digest(expected_hash(entry, None), entry.hash):
+        if not _same(expected_hash(entry, None), entry.hash):
             return Break(entry.seq, "hash does not match the entry's content (legacy SHA-256)")
         return ChainState(entry.seq, entry.hash, False, state.legacy_entries + 1)
     key = keys.get(entry.key_id)
     if key is None:
         return Break(entry.seq, f"entry is keyed with {entry.key_id!r}, not in the audit key ring")
-    if not hmac.compare_digest(expected_hash(entry, key), entry.hash):
+    if not _same(expected_hash(entry, key), entry.hash):
         return Break(entry.seq, f"HMAC does not match the entry's content (key {entry.key_id!r})")
     return ChainState(entry.seq, entry.hash, True, state.legacy_entries)
+
+
+def _same(expected: str, stored: str) -> bool:
+    """Constant-time, and a stored hash of any characters is just a mismatch, never an error."""
+    return hmac.compare_digest(expected.encode(), stored.encode("utf-8", "surrogatepass"))
