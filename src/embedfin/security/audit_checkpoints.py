@@ -86,9 +86,13 @@ def default_checkpoints_path(url: str) -> Path | None:
     if parsed.get_backend_name() == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
             return None
-        db = Path(parsed.database)
-        return db.with_name(db.stem + SUFFIX)
+        return beside(Path(parsed.database))
     return DEFAULT_DATA_DIR / f"{parsed.database or 'postgres'}{SUFFIX}"
+
+
+def beside(db_file: Path) -> Path:
+    """The checkpoint file of a SQLite database file (removed with it by ``embedfin demo``)."""
+    return db_file.with_name(db_file.stem + SUFFIX)
 
 
 def read_public_keys(path: Path) -> dict[str, Ed25519PublicKey]:
