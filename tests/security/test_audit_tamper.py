@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, update
 
 from embedfin.cli import app
 from embedfin.db.engine import make_engine
+from embedfin.db.tables import audit_log
 from embedfin.security import audit
 from embedfin.security.audit_checkpoints import write_checkpoint
 from tests.cli.helpers import runner
@@ -137,3 +138,31 @@ def test_entries_after_the_checkpoint_verify_and_a_new_checkpoint_covers_them(lo
     assert (report["ok"], report["entries"], report["checkpoints"]) == (True, ENTRIES + 3, 2)
     log.tamper(lambda conn: tamper.truncate_newest(conn, keep=ENTRIES + 1))
     assert_broken_at(log.verify(), ENTRIES + 2, "removed")
+
+
+def test_a_change_to_any_column_of_an_entry_is_detected(db_url: str) -> None:
+    """Every stored column is covered: changed in a transaction, verified, rolled back."""
+    engine = make_engine(db_url)
+    record_entries(engine, 3)
+    changes = {
+        "seq": 9,
+        "tenant": "shop-2",
+        "actor": "key_other",
+        "action": "order.cancel",
+        "target": "o-x",
+        "detail": '{"amount":1}',
+        "at": 5,
+        "prev_hash": "f" * 64,
+        "hash": "e" * 64,
+        "key_id": None,
+    }
+    assert set(changes) == set(audit_log.c.keys())
+    with engine.connect() as conn:
+        for column, value in changes.items():
+            with conn.begin():
+                conn.execute(update(audit_log).where(audit_log.c.seq == 2).values({column: value}))
+                report = audit.verify(conn)
+                assert (report.ok, report.first_bad_seq) == (False, 2), column
+                conn.rollback()
+        assert audit.verify(conn).ok
+    engine.dispose()

@@ -23,7 +23,7 @@ import hashlib
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,20 +109,23 @@ def load_audit_keys(data_dir: Path | None = None, *, create: bool = True) -> Aud
     """
     spec = os.environ.get(KEY_ENV)
     if spec:
-        return _cached("env", spec)
+        return _cached(("env", spec), lambda: spec)
     path = (data_dir or DEFAULT_DATA_DIR) / KEY_FILE
+    if (ring := _RINGS.get(("file", os.path.abspath(path)))) is not None:
+        return ring
     if not path.exists():
         if not create:
             return None
         _write_once(path, new_audit_key_spec())
-    return _cached(str(path.resolve()), path.read_text().strip())
+    return _cached(("file", os.path.abspath(path)), lambda: path.read_text().strip())
 
 
-def _cached(source: str, spec: str) -> AuditKeys:
-    """Parsed rings by source: an audit entry is written on every privileged request."""
-    ring = _RINGS.get((source, spec))
+def _cached(source: tuple[str, str], spec: Callable[[], str]) -> AuditKeys:
+    """Parsed rings by source: an entry is written on every privileged request, and the
+    development ring's file is read once per process."""
+    ring = _RINGS.get(source)
     if ring is None:
-        ring = _RINGS[(source, spec)] = AuditKeys.parse(spec)
+        ring = _RINGS[source] = AuditKeys.parse(spec())
     return ring
 
 
