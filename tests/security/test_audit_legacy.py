@@ -1,4 +1,4 @@
-"""Entries written before the chain was keyed (migration 0021) still verify, as a prefix."""
+"""Entries written before the chain was keyed (migration 0022) still verify, as a prefix."""
 
 from __future__ import annotations
 
@@ -18,15 +18,15 @@ from tests.security.test_audit_tamper import record_entries
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def before_0021(request: pytest.FixtureRequest) -> Iterator[Engine]:
-    """A database at revision 0020, before the audit log had a key id column."""
+def before_keying(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A database at the revision before keying (0021), before the audit log had a key id column."""
     server = None if request.param == "sqlite" else request.getfixturevalue("pg_server")
-    with scratch_database(server, "audit21") as url:
+    with scratch_database(server, "audit22") as url:
         engine = make_engine(url)
         config = alembic_config(engine)
         with engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "0020_parked_events")
+            command.upgrade(config, "0021_idempotency_claims")
         yield engine
         engine.dispose()
 
@@ -50,12 +50,12 @@ def write_unkeyed(engine: Engine, n: int) -> None:
 
 
 def test_entries_from_before_keying_verify_and_keyed_ones_continue_the_chain(
-    before_0021: Engine,
+    before_keying: Engine,
 ) -> None:
-    write_unkeyed(before_0021, 3)
-    upgrade(before_0021)
-    record_entries(before_0021, 2)
-    with before_0021.connect() as conn:
+    write_unkeyed(before_keying, 3)
+    upgrade(before_keying)
+    record_entries(before_keying, 2)
+    with before_keying.connect() as conn:
         report = audit.verify(conn)
         key_ids = conn.execute(text("SELECT key_id FROM audit_log ORDER BY seq")).scalars().all()
     assert (report.ok, report.entries, report.legacy_entries) == (True, 5, 3)
@@ -64,25 +64,25 @@ def test_entries_from_before_keying_verify_and_keyed_ones_continue_the_chain(
 
 
 def test_a_legacy_entry_edited_before_the_first_keyed_one_is_still_caught(
-    before_0021: Engine,
+    before_keying: Engine,
 ) -> None:
-    write_unkeyed(before_0021, 3)
-    upgrade(before_0021)
-    record_entries(before_0021, 2)
-    with before_0021.begin() as conn:
+    write_unkeyed(before_keying, 3)
+    upgrade(before_keying)
+    record_entries(before_keying, 2)
+    with before_keying.begin() as conn:
         tamper.edit(conn, seq=2)
-    with before_0021.connect() as conn:
+    with before_keying.connect() as conn:
         report = audit.verify(conn)
     assert (report.ok, report.first_bad_seq) == (False, 2)
 
 
-def test_an_unkeyed_entry_after_keyed_ones_is_refused(before_0021: Engine) -> None:
-    write_unkeyed(before_0021, 2)
-    upgrade(before_0021)
-    record_entries(before_0021, 2)
-    with before_0021.begin() as conn:
+def test_an_unkeyed_entry_after_keyed_ones_is_refused(before_keying: Engine) -> None:
+    write_unkeyed(before_keying, 2)
+    upgrade(before_keying)
+    record_entries(before_keying, 2)
+    with before_keying.begin() as conn:
         forged = tamper.append_forged(conn, "legacy")
-    with before_0021.connect() as conn:
+    with before_keying.connect() as conn:
         report = audit.verify(conn)
     assert (report.ok, report.first_bad_seq) == (False, forged)
     assert "unkeyed" in report.reason

@@ -10,7 +10,7 @@ Two schemes share one chain, told apart by the row's ``key_id``:
   key signs new entries, old entries keep verifying under the key their row names).
 * **legacy** (``key_id`` NULL): ``hash = SHA-256(prev_hash ‖ JSON[seq, tenant, actor, action,
   target, detail, at_ns])``, the unkeyed scheme of entries written before migration
-  ``0021_audit_key_id``. Anyone can recompute it, so it is accepted only as a *prefix*: the chain
+  ``0022_audit_key_id``. Anyone can recompute it, so it is accepted only as a *prefix*: the chain
   may start with legacy entries, and the first keyed entry's MAC covers the legacy head as its
   ``prev_hash``; a legacy entry after any keyed entry is refused (that is what a forged append
   or a recomputed edit in the old scheme looks like). Rewriting the *whole* chain in the legacy

@@ -4,8 +4,8 @@ Rows written before this revision keep ``key_id`` NULL: they are the legacy, unk
 prefix of the chain, which ``embedfin audit verify`` still checks in the old scheme up to the
 first keyed entry (see ``embedfin.security.audit_chain``). No secret is stored here.
 
-Revision ID: 0021_audit_key_id
-Revises: 0020_parked_events
+Revision ID: 0022_audit_key_id
+Revises: 0021_idempotency_claims
 Create Date: 2026-12-02
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021_audit_key_id"
-down_revision = "0020_parked_events"
+revision = "0022_audit_key_id"
+down_revision = "0021_idempotency_claims"
 branch_labels = None
 depends_on = None
 
