@@ -23,6 +23,7 @@ from embedfin.db.engine import make_engine
 from embedfin.db.migrate import upgrade
 from embedfin.db.outbox import read_events
 from embedfin.db.scratch import scratch_database
+from embedfin.security.audit_keys import new_audit_key_spec, new_signing_key_text
 from embedfin.security.crypto import new_key_spec
 
 PG_SERVER = os.environ.get(
@@ -32,6 +33,9 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 pytest_plugins = ["tests.service_fixtures"]
 # A throw-away data key ring for the whole run (and the processes it starts).
 os.environ.setdefault("EMBEDFIN_DATA_KEYS", new_key_spec("test1"))
+# …and throw-away audit keys (HMAC ring, checkpoint signing key), so no test writes key files.
+os.environ.setdefault("EMBEDFIN_AUDIT_KEY", new_audit_key_spec("test1"))
+os.environ.setdefault("EMBEDFIN_AUDIT_SIGNING_KEY", new_signing_key_text())
 
 settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile(

@@ -73,6 +73,10 @@ class ApiSettings:
     acquirer_url: str | None = None
     #: Attempts and channel refunds left unfinished for this long are recovered by the worker.
     recovery_after_s: float = 60.0
+    #: Signed audit checkpoints (security/audit_checkpoints.py): file (None: beside the
+    #: database) and period; the worker also writes one at start and stop. 0 turns them off.
+    audit_checkpoints: str | None = None
+    audit_checkpoint_interval_s: float = 300.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -84,6 +88,8 @@ class ApiSettings:
             run_worker=env.get("EMBEDFIN_API_WORKER", "1") != "0",
             metrics_token=env.get("EMBEDFIN_METRICS_TOKEN") or None,
             acquirer_url=env.get(ACQUIRER_ENV) or None,
+            audit_checkpoints=env.get("EMBEDFIN_AUDIT_CHECKPOINTS") or None,
+            audit_checkpoint_interval_s=float(env.get("EMBEDFIN_AUDIT_CHECKPOINT_S", "300")),
         )
 
 
