@@ -107,8 +107,9 @@ def db_url(request: pytest.FixtureRequest) -> str:
 def settled_events(engine: Engine, timeout_s: float = 15.0) -> list[StoredEvent]:
     """All outbox events once they are safe to read.
 
-    On PostgreSQL an event becomes readable only when every older transaction on the *server*
-    has ended (see db/outbox.py), so another test run on the same server can delay it.
+    On PostgreSQL an event becomes readable only when every older transaction that may write
+    this database has ended (see db/outbox.py): one the server cannot place in another
+    database (it ended just then, or is hidden from this role) can delay it briefly.
     """
     deadline = time.monotonic() + timeout_s
     while True:
