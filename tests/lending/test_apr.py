@@ -189,8 +189,10 @@ def test_payments_at_month_ends_after_a_loan_on_a_month_end_are_whole_months(
     advances) is scheduled for the last day of each month, months shall be measured from the
     last day of the given month to the last day of another month. If payments (or advances) are
     scheduled for the 29th or 30th of each month, the last day of February shall be used when
-    applicable." — with (b)(5)(ii): full months are "measured back from the later date", the
-    remaining days divided by 30.
+    applicable." — with (b)(5)(ii): "If the unit-period is a month, the number of full
+    unit-periods between 2 dates shall be the number of months measured back from the later
+    date. The remaining fraction of a unit-period shall be the number of days measured forward
+    from the earlier date to the beginning of the first full unit-period, divided by 30."
     """
     rate = annual_percentage_rate(
         [CashFlow(date(2026, 1, 31), D(advanced))], month_ends(count, amount)
@@ -239,3 +241,19 @@ def test_a_later_date_is_never_fewer_unit_periods_away(start: date, days: int) -
     t1, f1 = unit_periods(start, later + timedelta(days=1), UnitPeriod.MONTH)
     assert t0 + f0 <= t1 + f1
     assert 0 <= f0 < 2  # odd days can exceed 30 (a 31-day remainder), never two months
+
+
+def test_a_single_payment_a_whole_month_later_counts_twelve_terms_a_year() -> None:
+    """Appendix J (b)(5)(vi): "In a single advance, single payment transaction in which the term
+    is less than a year and is equal to a whole number of months, the number of unit-periods in
+    the term shall be 1, and the number of unit-periods per year shall be 12 divided by the
+    number of months in the term or 365 divided by the number of days in the term." 2% for 31
+    January to 28 February (a whole month, (b)(3)(iv)) is 24.00%, as from 1 March to 1 April;
+    by days it would read 26.07% in February and 23.55% in March."""
+    advance = [CashFlow(date(2025, 1, 31), D("1000"))]
+    rate = annual_percentage_rate(advance, [CashFlow(date(2025, 2, 28), D("1020"))])
+    assert apr_percent(rate) == D("24.00")
+    march = [CashFlow(date(2025, 3, 1), D("1000"))]
+    assert annual_percentage_rate(march, [CashFlow(date(2025, 4, 1), D("1020"))]) == rate
+    two_months = annual_percentage_rate(advance, [CashFlow(date(2025, 3, 31), D("1020"))])
+    assert apr_percent(two_months) == D("12.00")
