@@ -16,7 +16,7 @@ PURE = [
     "embedfin.commerce.orders",
     "embedfin.commerce.categories",
     "embedfin.api.webhook_targets",
-    "embedfin.payments.refund_policy",
+    "embedfin.payments.refunds.policy",
     "embedfin.payments.fees",
     "embedfin.lending.apr",
     "embedfin.lending.schedules",
@@ -27,6 +27,7 @@ PURE = [
     "embedfin.ledger.types",
     "embedfin.core.money",
     "embedfin.core.errors",
+    "embedfin.security.audit_chain",
 ]
 CONTEXTS = ("core", "db", "ledger", "commerce", "payments", "credit", "lending", "security")
 IO = ("sqlalchemy", "psycopg", "httpx", "fastapi", "starlette", "socket", "time", "os")

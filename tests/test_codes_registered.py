@@ -15,20 +15,20 @@ from embedfin.core.money import Money
 from embedfin.ledger.service import Ledger
 from embedfin.lending.products import JURISDICTIONS, default_catalog
 from embedfin.lending.servicing import Lending
-from embedfin.payments.channel_checkout import ChannelPayments
-from embedfin.payments.channels import (
+from embedfin.payments.channels.checkout import ChannelPayments
+from embedfin.payments.channels.processors import (
     ChannelKind,
     FeeSchedule,
     SimulatedProcessor,
     default_channels,
 )
+from embedfin.payments.channels.routing import Router
 from embedfin.payments.chart import CODE_CHANNEL_OVERPAYMENT, AccountCode
-from embedfin.payments.escrow import Checkout
+from embedfin.payments.escrow.checkout import Checkout
 from embedfin.payments.fx import Fx
-from embedfin.payments.refunds import Refunds
-from embedfin.payments.routing import Router
-from embedfin.payments.settlement import settle_channel
-from embedfin.payments.settlement_batches import MerchantSettlement
+from embedfin.payments.payouts.batches import MerchantSettlement
+from embedfin.payments.payouts.settlement import settle_channel
+from embedfin.payments.refunds.service import Refunds
 from embedfin.payments.wallets import Wallets
 
 TENANT = "shop-codes"

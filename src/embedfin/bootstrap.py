@@ -37,17 +37,18 @@ from embedfin.lending.cards import CreditLines
 from embedfin.lending.products import JURISDICTIONS, default_catalog
 from embedfin.lending.servicing import Lending
 from embedfin.payments import chart as payments_chart
-from embedfin.payments import refund_check, safeguarding
-from embedfin.payments.channel_checkout import ChannelPayments
-from embedfin.payments.channels import default_channels
+from embedfin.payments.channels.checkout import ChannelPayments
+from embedfin.payments.channels.processors import default_channels
+from embedfin.payments.channels.routing import Router
 from embedfin.payments.cross_border import CrossBorderCheckout
-from embedfin.payments.escrow import Checkout
+from embedfin.payments.escrow.checkout import Checkout
 from embedfin.payments.fx import Fx
-from embedfin.payments.invoices import InvoiceConsumer
-from embedfin.payments.reconciliation import Reconciliation
-from embedfin.payments.refunds import Refunds
-from embedfin.payments.routing import Router
-from embedfin.payments.settlement_batches import MerchantSettlement
+from embedfin.payments.invoices.issuer import InvoiceConsumer
+from embedfin.payments.payouts import safeguarding
+from embedfin.payments.payouts.batches import MerchantSettlement
+from embedfin.payments.reconciliation.matching import Reconciliation
+from embedfin.payments.refunds import check as refund_check
+from embedfin.payments.refunds.service import Refunds
 from embedfin.payments.wallets import Wallets
 from embedfin.security.crypto import FieldCipher
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from embedfin.payments.invoices import InvoiceIssuer
+from embedfin.payments.invoices.issuer import InvoiceIssuer
 from tests.api.conftest import Api
 from tests.conftest import settled_events
 

@@ -11,11 +11,11 @@ from embedfin.core.clock import ManualClock
 from embedfin.core.errors import IdempotencyMismatch, InvalidInput, InvalidStateTransition
 from embedfin.core.money import Money
 from embedfin.ledger.service import Ledger
-from embedfin.payments.channel_checkout import ChannelPayments
-from embedfin.payments.channels import default_channels
-from embedfin.payments.escrow import Checkout
-from embedfin.payments.refunds import Refunds
-from embedfin.payments.routing import Router
+from embedfin.payments.channels.checkout import ChannelPayments
+from embedfin.payments.channels.processors import default_channels
+from embedfin.payments.channels.routing import Router
+from embedfin.payments.escrow.checkout import Checkout
+from embedfin.payments.refunds.service import Refunds
 from embedfin.payments.wallets import Wallets
 from tests.conftest import settled_events
 

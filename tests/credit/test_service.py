@@ -24,8 +24,8 @@ from embedfin.db.tables import credit_decisions, credit_preapprovals
 from embedfin.ledger.service import Ledger
 from embedfin.lending.products import JURISDICTIONS, default_catalog
 from embedfin.lending.servicing import Lending
-from embedfin.payments.escrow import Checkout
-from embedfin.payments.settlement import settle_channel
+from embedfin.payments.escrow.checkout import Checkout
+from embedfin.payments.payouts.settlement import settle_channel
 from embedfin.payments.wallets import Wallets
 
 TENANT = "shop-c"

@@ -12,8 +12,8 @@ from embedfin.credit.service import FeaturePipeline
 from embedfin.credit.synthetic import buyers
 from embedfin.credit.training import FittedModels, feature_table, fit_models, register_models
 from embedfin.ledger.service import Ledger
-from embedfin.payments.escrow import Checkout
-from embedfin.payments.settlement import settle_channel
+from embedfin.payments.escrow.checkout import Checkout
+from embedfin.payments.payouts.settlement import settle_channel
 from embedfin.payments.wallets import Wallets
 
 ROWS = 3_000

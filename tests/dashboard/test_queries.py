@@ -14,7 +14,7 @@ from embedfin.dashboard.queries.payments import channel_figures
 from embedfin.dashboard.queries.sales import daily_sales, recent_orders, top_merchants_by_sales
 from embedfin.db.tables import orders
 from embedfin.ledger.service import Ledger
-from embedfin.payments.escrow import Checkout
+from embedfin.payments.escrow.checkout import Checkout
 from embedfin.sim.engine import Simulation
 from embedfin.sim.scenario import load
 

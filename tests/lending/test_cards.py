@@ -20,8 +20,8 @@ from embedfin.ledger.service import Ledger
 from embedfin.lending.cards import CreditLines
 from embedfin.lending.products import JURISDICTIONS, default_catalog
 from embedfin.lending.servicing import Lending
-from embedfin.payments.escrow import Checkout
-from embedfin.payments.settlement import settle_channel
+from embedfin.payments.escrow.checkout import Checkout
+from embedfin.payments.payouts.settlement import settle_channel
 from embedfin.payments.wallets import Wallets
 from tests.conftest import settled_events
 

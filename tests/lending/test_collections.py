@@ -64,7 +64,7 @@ def test_collections_run_logs_contacts_and_stops_on_a_complaint(sqlite_url: str)
     from embedfin.ledger.service import Ledger
     from embedfin.lending.collections import Collections
     from embedfin.lending.servicing import Lending
-    from embedfin.payments.escrow import Checkout
+    from embedfin.payments.escrow.checkout import Checkout
 
     # 2026-01-01 02:00 UTC = 10:00 in Shanghai: office hours
     clock = ManualClock(int(datetime(2026, 1, 1, 2, tzinfo=UTC).timestamp()) * 10**9)

@@ -32,12 +32,12 @@ from embedfin.lending.servicing import (
     late_fee,
     waterfall,
 )
-from embedfin.payments.channel_checkout import ChannelPayments
-from embedfin.payments.channels import default_channels
-from embedfin.payments.escrow import Checkout
-from embedfin.payments.refunds import Refunds
-from embedfin.payments.routing import Router
-from embedfin.payments.settlement import settle_channel
+from embedfin.payments.channels.checkout import ChannelPayments
+from embedfin.payments.channels.processors import default_channels
+from embedfin.payments.channels.routing import Router
+from embedfin.payments.escrow.checkout import Checkout
+from embedfin.payments.payouts.settlement import settle_channel
+from embedfin.payments.refunds.service import Refunds
 from embedfin.payments.wallets import Wallets
 from tests.conftest import settled_events
 

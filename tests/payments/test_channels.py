@@ -16,8 +16,8 @@ from embedfin.core.errors import (
 )
 from embedfin.core.money import Money
 from embedfin.ledger.service import Ledger
-from embedfin.payments.channel_checkout import ChannelPayments
-from embedfin.payments.channels import (
+from embedfin.payments.channels.checkout import ChannelPayments
+from embedfin.payments.channels.processors import (
     ChannelError,
     ChannelKind,
     ChannelResponse,
@@ -25,9 +25,9 @@ from embedfin.payments.channels import (
     Outcome,
     SimulatedProcessor,
 )
+from embedfin.payments.channels.routing import Router
 from embedfin.payments.chart import AccountCode, channel_clearing, platform_account
-from embedfin.payments.escrow import Checkout
-from embedfin.payments.routing import Router
+from embedfin.payments.escrow.checkout import Checkout
 from embedfin.payments.wallets import Wallets
 
 TENANT = "shop-1"

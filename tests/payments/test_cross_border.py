@@ -17,7 +17,7 @@ from embedfin.core.money import Money
 from embedfin.db.engine import make_engine
 from embedfin.ledger.service import Ledger
 from embedfin.payments.cross_border import CrossBorderCheckout
-from embedfin.payments.escrow import Checkout
+from embedfin.payments.escrow.checkout import Checkout
 from embedfin.payments.fx import Fx, QuoteExpired, QuoteUsed
 from embedfin.payments.wallets import Wallets
 from tests.conftest import fresh_sqlite

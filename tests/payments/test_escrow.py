@@ -19,14 +19,14 @@ from embedfin.core.errors import (
 )
 from embedfin.core.money import Money
 from embedfin.ledger.service import Ledger
-from embedfin.payments.channel_checkout import ChannelPayments
-from embedfin.payments.channels import default_channels
+from embedfin.payments.channels.checkout import ChannelPayments
+from embedfin.payments.channels.processors import default_channels
+from embedfin.payments.channels.routing import Router
 from embedfin.payments.chart import AccountCode, AccountKey, platform_account
-from embedfin.payments.escrow import Checkout
-from embedfin.payments.refunds import Refunds
-from embedfin.payments.routing import Router
-from embedfin.payments.settlement import settle_channel
-from embedfin.payments.settlement_batches import MerchantSettlement
+from embedfin.payments.escrow.checkout import Checkout
+from embedfin.payments.payouts.batches import MerchantSettlement
+from embedfin.payments.payouts.settlement import settle_channel
+from embedfin.payments.refunds.service import Refunds
 from embedfin.payments.wallets import Wallets
 from tests.conftest import settled_events
 from tests.ledger.helpers import row_counts

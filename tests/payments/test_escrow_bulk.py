@@ -15,8 +15,8 @@ from embedfin.core.errors import (
 )
 from embedfin.core.money import Money
 from embedfin.ledger.service import Ledger
-from embedfin.payments.escrow import Checkout
-from embedfin.payments.escrow_bulk import OrderSpec, Shipment
+from embedfin.payments.escrow.bulk import OrderSpec, Shipment
+from embedfin.payments.escrow.checkout import Checkout
 from embedfin.payments.wallets import Wallets
 
 TENANT = "shop-1"

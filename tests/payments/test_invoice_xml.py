@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from embedfin.commerce.orders import GoodsKind, Order, OrderLine
 from embedfin.commerce.store import Merchant
-from embedfin.payments import invoice_xml
-from embedfin.payments.invoice_xml import render_invoice, render_with_drafthorse
+from embedfin.payments.invoices import xml as invoice_xml
+from embedfin.payments.invoices.xml import render_invoice, render_with_drafthorse
 
 PLAIN = string.ascii_letters + string.digits + "._:/@+-"
 names = st.text(PLAIN, min_size=1, max_size=20).filter(lambda t: t[0].isalnum())

@@ -10,8 +10,8 @@ from drafthorse.models.document import Document
 from embedfin.commerce.orders import OrderLine
 from embedfin.core.money import Money
 from embedfin.ledger.service import Ledger
-from embedfin.payments.escrow import Checkout
-from embedfin.payments.invoices import InvoiceIssuer
+from embedfin.payments.escrow.checkout import Checkout
+from embedfin.payments.invoices.issuer import InvoiceIssuer
 from embedfin.payments.wallets import Wallets
 
 

@@ -14,12 +14,12 @@ from embedfin.cli import app
 from embedfin.commerce.orders import OrderLine
 from embedfin.core.errors import InvalidInput, NotFound
 from embedfin.ledger.service import Ledger
-from embedfin.payments.channel_checkout import ChannelPayments
-from embedfin.payments.channels import ChannelKind, FeeSchedule, SimulatedProcessor
-from embedfin.payments.escrow import Checkout
-from embedfin.payments.reconciliation import Break, BreakKind, Reconciliation
-from embedfin.payments.routing import Router
-from embedfin.payments.statements import parse_camt053
+from embedfin.payments.channels.checkout import ChannelPayments
+from embedfin.payments.channels.processors import ChannelKind, FeeSchedule, SimulatedProcessor
+from embedfin.payments.channels.routing import Router
+from embedfin.payments.escrow.checkout import Checkout
+from embedfin.payments.reconciliation.matching import Break, BreakKind, Reconciliation
+from embedfin.payments.reconciliation.statements import parse_camt053
 
 TENANT = "shop-1"
 DAY = "2026-01-01"  # ManualClock's start
@@ -200,7 +200,7 @@ def test_malformed_and_hostile_files_are_refused(
 
 def test_unreadable_statements_are_refused_not_crashed_on() -> None:
     from embedfin.core.errors import InvalidInput
-    from embedfin.payments.statements import parse_statement
+    from embedfin.payments.reconciliation.statements import parse_statement
 
     for data in (
         b"reference,amount\r\x00\xff",

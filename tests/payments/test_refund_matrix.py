@@ -29,15 +29,20 @@ from embedfin.db.scratch import scratch_database
 from embedfin.ledger.service import Ledger
 from embedfin.lending.products import JURISDICTIONS, default_catalog
 from embedfin.lending.servicing import Lending
-from embedfin.payments.channel_checkout import ChannelPayments
-from embedfin.payments.channels import ChannelKind, FeeSchedule, Outcome, SimulatedProcessor
+from embedfin.payments.channels.checkout import ChannelPayments
+from embedfin.payments.channels.processors import (
+    ChannelKind,
+    FeeSchedule,
+    Outcome,
+    SimulatedProcessor,
+)
+from embedfin.payments.channels.routing import Router
 from embedfin.payments.chart import AccountCode, AccountKey
 from embedfin.payments.cross_border import CrossBorderCheckout
-from embedfin.payments.escrow import Checkout
+from embedfin.payments.escrow.checkout import Checkout
 from embedfin.payments.fx import Fx
-from embedfin.payments.refund_policy import commission_back
-from embedfin.payments.refunds import Refunds
-from embedfin.payments.routing import Router
+from embedfin.payments.refunds.policy import commission_back
+from embedfin.payments.refunds.service import Refunds
 from embedfin.payments.wallets import Wallets
 from tests.conftest import fresh_sqlite
 

@@ -11,9 +11,9 @@ from embedfin.core.errors import InvalidInput, LedgerRejected, NotFound
 from embedfin.core.money import Money
 from embedfin.ledger.service import Ledger
 from embedfin.payments.chart import AccountCode, AccountKey, platform_account
-from embedfin.payments.escrow import Checkout
-from embedfin.payments.settlement import settle_channel
-from embedfin.payments.settlement_batches import MerchantSettlement
+from embedfin.payments.escrow.checkout import Checkout
+from embedfin.payments.payouts.batches import MerchantSettlement
+from embedfin.payments.payouts.settlement import settle_channel
 from embedfin.payments.wallets import Wallets
 
 TENANT = "shop-1"

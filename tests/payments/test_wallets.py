@@ -19,7 +19,7 @@ from embedfin.core.errors import (
 )
 from embedfin.core.money import Money
 from embedfin.ledger.service import Ledger
-from embedfin.payments.settlement import settle_channel
+from embedfin.payments.payouts.settlement import settle_channel
 from embedfin.payments.wallets import TopUpRequest, WalletLimits, Wallets
 from tests.conftest import settled_events
 

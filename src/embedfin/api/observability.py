@@ -26,7 +26,7 @@ from embedfin.api.failures import scrubbed_traceback
 from embedfin.api.ids import object_id
 from embedfin.api.problems import request_id_of, route_of, unexpected
 from embedfin.consumers.base import ConsumerLag
-from embedfin.payments.routing import Router
+from embedfin.payments.channels.routing import Router
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

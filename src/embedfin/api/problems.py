@@ -19,7 +19,7 @@ from embedfin.api.auth import Forbidden, Unauthenticated
 from embedfin.api.failures import log_failure
 from embedfin.core import errors
 from embedfin.payments.fx import QuoteExpired, QuoteUsed
-from embedfin.payments.refunds import ChannelUnavailable
+from embedfin.payments.refunds.service import ChannelUnavailable
 
 log = logging.getLogger("embedfin.api")
 

@@ -32,7 +32,7 @@ from embedfin.db.engine import make_engine
 from embedfin.db.migrate import upgrade
 from embedfin.db.scratch import scratch_database
 from embedfin.ledger.service import Ledger
-from embedfin.payments.settlement import settle_channel
+from embedfin.payments.payouts.settlement import settle_channel
 from embedfin.security.crypto import load_cipher
 
 MERCHANTS = 20

@@ -28,10 +28,10 @@ from embedfin.db.scratch import scratch_database
 from embedfin.db.tables import transfers
 from embedfin.ledger.service import Ledger
 from embedfin.ledger.types import Account, AccountFlags, Transfer
-from embedfin.payments.escrow import Checkout
-from embedfin.payments.escrow_bulk import OrderSpec, Shipment
-from embedfin.payments.settlement import settle_channel
-from embedfin.payments.settlement_batches import MerchantSettlement
+from embedfin.payments.escrow.bulk import OrderSpec, Shipment
+from embedfin.payments.escrow.checkout import Checkout
+from embedfin.payments.payouts.batches import MerchantSettlement
+from embedfin.payments.payouts.settlement import settle_channel
 
 TENANT = "bench"
 MERCHANTS = 20

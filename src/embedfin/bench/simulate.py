@@ -18,7 +18,7 @@ from embedfin.commerce.orders import OrderLine
 from embedfin.core.money import Money
 from embedfin.db.scratch import scratch_database
 from embedfin.ledger.service import Ledger
-from embedfin.payments.escrow_bulk import OrderSpec
+from embedfin.payments.escrow.bulk import OrderSpec
 from embedfin.sim.engine import Simulation
 from embedfin.sim.scenario import load
 

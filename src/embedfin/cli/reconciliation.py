@@ -27,7 +27,7 @@ def recon_command(
 ) -> None:
     """Reconcile a channel settlement file (CSV or camt.053) against the books; store breaks."""
     from embedfin.bootstrap import Services
-    from embedfin.payments.reconciliation import report_json
+    from embedfin.payments.reconciliation.matching import report_json
 
     recon = Services(Ledger(open_existing(db))).tenant(tenant).reconciliation
     report = recon.run(

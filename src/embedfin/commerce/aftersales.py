@@ -4,7 +4,7 @@
 * **Returns** — the buyer asks to return a shipped order (escrow frozen: nothing is released, the
   auto-confirm clock stops) or a completed one within ``return_days`` of completion; the merchant
   either receives the goods back (what is still paid is refunded through the one refund path,
-  ``payments/refunds.py``, to where it came from) or rejects the return (the clock resumes).
+  ``payments/refunds/service.py``, to where it came from) or rejects the return (the clock resumes).
 * **Reviews** — one per completed order, rating 1-5 (``review_posted``): the merchant ratings
   credit and risk read.
 
@@ -23,7 +23,7 @@ from embedfin.commerce.orders import DAY_NS, Order, OrderStatus
 from embedfin.commerce.store import save_order
 from embedfin.core.errors import IdempotencyMismatch, InvalidInput, InvalidStateTransition
 from embedfin.db.tables import order_deliveries, order_returns, reviews
-from embedfin.payments.refunds import Refunds
+from embedfin.payments.refunds.service import Refunds
 from embedfin.payments.requests import check_name
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, text
 from embedfin.ledger.check import CheckReport
 from embedfin.lending.chart import CODE_REFUND_PRINCIPAL, LendingAccountCode
 from embedfin.payments.chart import AccountCode
-from embedfin.payments.refund_check import refunded_per_order
+from embedfin.payments.refunds.check import refunded_per_order
 
 _LOAN_COLUMNS = {
     int(LendingAccountCode.LOAN_PRINCIPAL): "principal_outstanding",

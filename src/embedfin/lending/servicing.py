@@ -17,7 +17,7 @@ repayment (from wallet)    wallet → funds held                    fees, intere
                                                                   due → lender cash (waterfall)
 refund of a financed       escrow (or merchant) → funds held      principal → lender cash
 purchase                   (beyond the principal: → wallet;       (``apply_refund``; the rest
-                           payments/refunds.py routes it)         of the refund is payments')
+                           payments/refunds routes it)            of the refund is payments')
 charge-off                 —                                      receivables → credit losses
 =========================  =====================================  ===========================
 
@@ -69,9 +69,9 @@ from embedfin.lending.loans import (
 from embedfin.lending.products import Plan, PlanCatalog
 from embedfin.payments.accounts import open_accounts
 from embedfin.payments.chart import AccountCode, platform_account
-from embedfin.payments.escrow import Checkout
+from embedfin.payments.escrow.checkout import Checkout
 from embedfin.payments.moves import move
-from embedfin.payments.refunds import FinancedLoan
+from embedfin.payments.refunds.service import FinancedLoan
 from embedfin.payments.requests import check_name, check_request_id
 
 __all__ = [

@@ -12,7 +12,7 @@ from __future__ import annotations
 from embedfin.commerce.orders import Order, OrderStatus
 from embedfin.core.errors import InvalidInput, InvalidStateTransition
 from embedfin.core.money import Money
-from embedfin.payments.escrow import Checkout
+from embedfin.payments.escrow.checkout import Checkout
 from embedfin.payments.fx import Fx, FxQuote
 
 

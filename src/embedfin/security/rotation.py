@@ -11,7 +11,7 @@ from sqlalchemy import Connection, select, update
 from embedfin.api.webhooks import secrets_context
 from embedfin.commerce.customers import rotate_customers
 from embedfin.db.tables import merchant_bank_accounts, wallet_movements, webhook_endpoints
-from embedfin.payments.settlement_batches import bank_token_context
+from embedfin.payments.payouts.batches import bank_token_context
 from embedfin.payments.wallets import bank_token_context as movement_context
 from embedfin.security.crypto import FieldCipher, load_cipher
 

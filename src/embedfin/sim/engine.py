@@ -24,8 +24,8 @@ from embedfin.bootstrap import Services, TenantServices, build_consumers, check_
 from embedfin.consumers.runner import Runner
 from embedfin.core.clock import NS_PER_SECOND, ManualClock
 from embedfin.ledger.service import Ledger
-from embedfin.payments.channels import default_channels
-from embedfin.payments.routing import Router
+from embedfin.payments.channels.processors import default_channels
+from embedfin.payments.channels.routing import Router
 from embedfin.security.crypto import load_cipher
 from embedfin.sim import agents
 from embedfin.sim.credit import CreditDesk

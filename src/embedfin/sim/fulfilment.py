@@ -3,7 +3,7 @@ ask for their money back, and the escrow releases the merchants' money."""
 
 from __future__ import annotations
 
-from embedfin.payments.escrow_bulk import Shipment
+from embedfin.payments.escrow.bulk import Shipment
 from embedfin.sim.agents import OrderRecord
 from embedfin.sim.market import Market
 

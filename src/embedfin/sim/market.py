@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from embedfin.core.clock import ManualClock
 from embedfin.core.money import Money
 from embedfin.ledger.service import Ledger
-from embedfin.payments.channel_checkout import ChannelPayments
-from embedfin.payments.channels import Outcome
-from embedfin.payments.escrow import Checkout
-from embedfin.payments.refunds import Refunds
-from embedfin.payments.routing import Router
-from embedfin.payments.settlement_batches import MerchantSettlement
+from embedfin.payments.channels.checkout import ChannelPayments
+from embedfin.payments.channels.processors import Outcome
+from embedfin.payments.channels.routing import Router
+from embedfin.payments.escrow.checkout import Checkout
+from embedfin.payments.payouts.batches import MerchantSettlement
+from embedfin.payments.refunds.service import Refunds
 from embedfin.payments.wallets import TopUpRequest, Wallets
 from embedfin.sim.agents import Consumer, Merchant, OrderRecord
 from embedfin.sim.metrics import Tally

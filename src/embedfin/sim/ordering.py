@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from embedfin.commerce.orders import OrderLine
-from embedfin.payments.escrow_bulk import OrderSpec
+from embedfin.payments.escrow.bulk import OrderSpec
 from embedfin.sim.agents import Consumer, Merchant
 from embedfin.sim.market import Market
 

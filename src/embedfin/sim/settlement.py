@@ -6,7 +6,7 @@ from __future__ import annotations
 from contextlib import suppress
 
 from embedfin.core.errors import EmbedfinError
-from embedfin.payments.settlement import settle_channel
+from embedfin.payments.payouts.settlement import settle_channel
 from embedfin.sim.credit import CreditDesk
 from embedfin.sim.market import Market
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from embedfin.core.errors import PaymentDeclined
-from embedfin.payments.escrow_bulk import OrderSpec
+from embedfin.payments.escrow.bulk import OrderSpec
 from embedfin.payments.wallets import TopUpRequest
 from embedfin.sim.agents import THIN_FILE_ORDERS, Consumer, Merchant, OrderRecord
 from embedfin.sim.credit import CreditDesk, CreditRequest

@@ -32,7 +32,7 @@ from embedfin.commerce.orders import Order, OrderLine
 from embedfin.commerce.store import list_orders
 from embedfin.core.errors import InvalidInput
 from embedfin.core.money import Money
-from embedfin.payments.channels import ChannelKind
+from embedfin.payments.channels.processors import ChannelKind
 
 router = v1_router()
 

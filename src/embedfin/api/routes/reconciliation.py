@@ -20,7 +20,7 @@ from embedfin.api.schemas.reconciliation import (
     ResolveIn,
 )
 from embedfin.core.errors import InvalidInput
-from embedfin.payments.reconciliation import StoredBreak
+from embedfin.payments.reconciliation.matching import StoredBreak
 
 router = v1_router()
 

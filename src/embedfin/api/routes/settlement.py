@@ -20,8 +20,8 @@ from embedfin.api.schemas.settlement import (
 from embedfin.core.clock import NS_PER_SECOND
 from embedfin.core.errors import InvalidInput
 from embedfin.core.money import Money
-from embedfin.payments.settlement import settle_channel
-from embedfin.payments.settlement_batches import Payout
+from embedfin.payments.payouts.batches import Payout
+from embedfin.payments.payouts.settlement import settle_channel
 
 router = v1_router()
 

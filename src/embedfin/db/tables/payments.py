@@ -52,8 +52,9 @@ wallet_movements = Table(
 )
 
 #: One row per refund request, whatever its reason (refund, cancel, dispute, return, chargeback):
-#: what went back to the loan, the channel and the wallet (payments/refunds.py). A refund through
-#: a channel is recorded ("started") before the channel is called and booked once it approves.
+#: what went back to the loan, the channel and the wallet (payments/refunds/service.py). A refund
+#: through a channel is recorded ("started") before the channel is called and booked once it
+#: approves.
 refunds = Table(
     "refunds",
     metadata,

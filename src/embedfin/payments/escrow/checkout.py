@@ -5,7 +5,7 @@ confirmation (by the buyer, or automatically a goods-dependent period after ship
 released in one linked chain: the merchant's net share to its pending (T+1) or available (T+0)
 balance and the commission to the platform's commission-in-reserve account. Money going back to
 the buyer (cancel, refund, dispute resolved for the buyer, return, chargeback) is not here: it
-has one path, ``payments/refunds.py``, which routes it by how the order was paid.
+has one path, ``payments/refunds/service.py``, which routes it by how the order was paid.
 Disputes and refund requests freeze an order: no release, and the auto-confirm clock stops.
 
 Every command runs in one unit of work with the order row (locked on PostgreSQL), the ledger
@@ -36,8 +36,8 @@ from embedfin.core.errors import (
 )
 from embedfin.core.money import currency
 from embedfin.ledger.service import Ledger, LedgerTransaction
-from embedfin.payments import escrow_bulk
-from embedfin.payments.escrow_bulk import BulkResult, CheckoutSettings, OrderSpec, Shipment
+from embedfin.payments.escrow import bulk as escrow_bulk
+from embedfin.payments.escrow.bulk import BulkResult, CheckoutSettings, OrderSpec, Shipment
 from embedfin.payments.requests import check_name
 
 

@@ -11,7 +11,7 @@ through the unit of work (``tx``) and answer accounts and amounts:
 * **funding** — what the order was paid with; **refunded** — what each source has had back.
 
 The rules themselves (the split, the pairing, the commission's share) are pure and live in
-``refund_policy.py``.
+``refunds/policy.py``.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from embedfin.payments.chart import (
     platform_account,
 )
 from embedfin.payments.moves import order_leg
-from embedfin.payments.refund_policy import Funding, RefundSplit, commission_back, draw
+from embedfin.payments.refunds.policy import Funding, RefundSplit, commission_back, draw
 from embedfin.payments.requests import transfer_id
 from embedfin.payments.wallets import wallet_key
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from embedfin.core.errors import InvalidInput
 from embedfin.core.money import Money
-from embedfin.payments.channels import ChannelKind, PaymentChannel
+from embedfin.payments.channels.processors import ChannelKind, PaymentChannel
 
 
 class Router:

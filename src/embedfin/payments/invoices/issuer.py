@@ -1,6 +1,6 @@
 """E-invoices issued when escrow is released, in a real standard format.
 
-Format (``invoice_xml``): EN 16931 in the UN/CEFACT Cross Industry Invoice syntax, as a
+Format (``invoices/xml.py``): EN 16931 in the UN/CEFACT Cross Industry Invoice syntax, as a
 Factur-X / ZUGFeRD document, built and validated against the official XSD by ``drafthorse``
 (maintained by the pretix project for production use). UBL 2.1 is the other EN 16931 syntax;
 we chose CII because its Python library is maintained and validates every document it writes,
@@ -26,7 +26,7 @@ from embedfin.core.events import Event, StoredEvent
 from embedfin.core.money import Money
 from embedfin.db.tables import invoices
 from embedfin.ledger.service import Ledger, LedgerTransaction
-from embedfin.payments.invoice_xml import render_invoice
+from embedfin.payments.invoices.xml import render_invoice
 
 CONSUMER = "invoices"
 

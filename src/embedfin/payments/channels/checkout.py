@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, union, update
 
 from embedfin.commerce import orders as rules
 from embedfin.commerce.orders import Order, OrderStatus
@@ -33,17 +33,18 @@ from embedfin.core.errors import (
     PaymentDeclined,
 )
 from embedfin.core.money import Money
-from embedfin.db.tables import payment_attempts
+from embedfin.db.tables import payment_attempts, refunds
 from embedfin.ledger.service import LedgerTransaction
 from embedfin.ledger.types import AMOUNT_MAX, CreateTransferResult, Transfer, TransferFlags
 from embedfin.payments.accounts import open_accounts
-from embedfin.payments.channels import (
+from embedfin.payments.channels.processors import (
     ChannelError,
     ChannelKind,
     ChannelResponse,
     Outcome,
     PaymentChannel,
 )
+from embedfin.payments.channels.routing import Router
 from embedfin.payments.chart import (
     CODE_CHANNEL_OVERPAYMENT,
     CODE_CHANNEL_PAYMENT,
@@ -53,10 +54,9 @@ from embedfin.payments.chart import (
     channel_clearing,
     platform_account,
 )
-from embedfin.payments.escrow import Checkout
+from embedfin.payments.escrow.checkout import Checkout
 from embedfin.payments.moves import move, order_leg
 from embedfin.payments.requests import check_request_id, transfer_id
-from embedfin.payments.routing import Router
 from embedfin.payments.wallets import wallet_key
 
 #: A split tender's wallet hold lapses on its own if nothing posts or voids it (crash safety).
@@ -376,3 +376,14 @@ class ChannelPayments:
             )
             .values(updated_at=self.clock.now_ns(), **values)
         )
+
+
+def unfinished_channel_work(conn: Connection, cutoff_ns: int) -> list[str]:
+    """Tenants with channel payments still "charging" or channel refunds still "started" since
+    before the cut-off (a process died between the channel's answer and the booking)."""
+    a, r = payment_attempts.c, refunds.c
+    charging = select(a.tenant).where(a.status == "charging", a.updated_at <= cutoff_ns)
+    refunding = select(r.tenant).where(
+        r.status == "started", r.channel_minor > 0, r.updated_at <= cutoff_ns
+    )
+    return sorted({t for (t,) in conn.execute(union(charging, refunding)).all()})

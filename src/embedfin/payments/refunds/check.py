@@ -26,7 +26,7 @@ from embedfin.payments.chart import (
     CODE_REFUND_COMMISSION,
     AccountCode,
 )
-from embedfin.payments.refund_policy import RefundSplit
+from embedfin.payments.refunds.policy import RefundSplit
 
 _SAMPLE = 10
 OrderKey = tuple[str, str]  # (tenant, order id)

@@ -1,0 +1,3 @@
+"""Payment channels: the processors behind them (``processors``), routing with failover
+(``routing``) and checkout paid through a channel (``checkout.ChannelPayments``).
+"""

@@ -1,0 +1,5 @@
+"""Escrow checkout: orders paid into escrow, held until receipt, released to the merchant.
+
+``checkout.Checkout`` is the one-order service; ``bulk`` runs the same rules for many orders in
+one unit of work (the simulator and the API's group commit use it).
+"""

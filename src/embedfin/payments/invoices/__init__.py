@@ -1,0 +1,3 @@
+"""E-invoices for released orders: the issuer consumer (``issuer``) and the XML renderer
+(``xml``).
+"""
