@@ -22,7 +22,7 @@ from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import select
 
-from embedfin.api import problems
+from embedfin.api import docs, problems
 from embedfin.api.failures import log_failure
 from embedfin.api.observability import AccessLog, ErrorShield, Metrics
 from embedfin.api.platform import ApiSettings, Platform
@@ -81,12 +81,13 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served from local assets by api/docs.py
         redoc_url=None,
     )
     app.state.platform = platform
     app.state.worker = worker
     problems.install(app)
+    docs.install(app)
     app.include_router(v1_router)
     dashboard.install(app)
     metrics = Metrics(platform.router, lag=platform.consumers.lag)
