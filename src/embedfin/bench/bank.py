@@ -15,6 +15,7 @@ verify``. A correct server scores 0 on every violation count; the CLI exits 1 ot
 from __future__ import annotations
 
 import random
+import shutil
 import tempfile
 import threading
 import time
@@ -53,9 +54,15 @@ class BankOptions:
         clients: client threads sending the mix.
         seconds: how long they send.
         seed: the mix's seed (same seed, same sequence of requests per client).
-        kill_every: SIGKILL the server about every this many seconds (None: never).
+        kill_every: SIGKILL the server about every this many seconds of its up time (None:
+            never); clients then retry every request under its key until it is answered.
+        kills: with ``kill_every``, exactly this many kills (the run lasts until they are done
+            and ``seconds`` of up time have passed); None: as many as ``seconds`` allows.
         merchants, buyers: the market's size (buyers default to two per client).
-        log_dir: where the server's log goes (default: a new temporary folder, kept).
+        log_dir: where the server's log goes (default: a temporary folder, kept only when
+            the run found a violation).
+        retry_deadline_s: how long a retrying client keeps at one request.
+        replay_sample: how many answered ops are replayed after the run (all unanswered are).
     """
 
     db: str | None = None
@@ -64,10 +71,12 @@ class BankOptions:
     seconds: float = 30.0
     seed: int = 0
     kill_every: float | None = None
+    kills: int | None = None
     merchants: int = 4
     buyers: int | None = None
     log_dir: Path | None = None
     retry_deadline_s: float = 120.0
+    replay_sample: int = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +95,7 @@ class BankResult:
     total_violations: int
     samples: list[str] = field(default_factory=list)
     server_log: str = ""
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -98,22 +108,30 @@ def run(options: BankOptions, track: Track) -> BankResult:
     if options.workers > 1 and database == "sqlite":
         raise InvalidInput("several workers need PostgreSQL (SQLite has one writer): pass --db")
     log_dir = options.log_dir or Path(tempfile.mkdtemp(prefix="embedfin-bank-"))
+    log_path = log_dir / "serve.log"
+    phases = _Phases()
     with scratch_database(options.db, "bank") as url:
         secret = create_tenant(url)
-        server = ServeProcess(url, options.workers, log_dir / "serve.log")
+        server = ServeProcess(url, options.workers, log_path)
         server.start()
+        phases.mark("start_s")
         try:
             market = _setup(server.base_url, secret, options)
             history = History()
             for op in _seed_ops(market):
                 history.add(op)
+            phases.mark("setup_s")
             elapsed = _load(server, market, history, options, track)
-            found = _judge(url, server, market, history, options.seed)
+            phases.mark("load_s")
+            found = _judge(url, server, market, history, options)
         finally:
             server.stop()
         _check_cli(url, found)
+        phases.mark("verdict_s")
     acknowledged = sum(op.acknowledged for op in history.ops)
     counts = found.counts()
+    if options.log_dir is None and not any(counts.values()):
+        shutil.rmtree(log_dir, ignore_errors=True)  # nothing to look into
     return BankResult(
         database=database,
         workers=options.workers,
@@ -128,8 +146,22 @@ def run(options: BankOptions, track: Track) -> BankResult:
         violations=counts,
         total_violations=sum(counts.values()),
         samples=found.samples + history.unexpected[:10],
-        server_log=str(log_dir / "serve.log"),
+        server_log=str(log_path) if log_path.exists() else "",
+        phases=phases.seconds,
     )
+
+
+class _Phases:
+    """Wall seconds of each phase of a run (where a slow run spends its time)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def mark(self, name: str) -> None:
+        now = time.monotonic()
+        self.seconds[name] = round(now - self._last, 1)
+        self._last = now
 
 
 # --- setup --------------------------------------------------------------------------------------
@@ -197,53 +229,88 @@ def _seed_ops(market: Market) -> Iterator[Op]:
 def _load(
     server: ServeProcess, market: Market, history: History, options: BankOptions, track: Track
 ) -> float:
-    """The clients for ``seconds`` (and the killer, if asked); the wall time they took."""
+    """The clients for ``seconds`` of server up time (and the killer, if asked); the wall
+    time they took."""
     stop = threading.Event()
-    retry = options.kill_every is not None
     clients = [
         BankClient(
-            n, market, history, options.seed, retry=retry, retry_deadline_s=options.retry_deadline_s
+            n,
+            market,
+            history,
+            options.seed,
+            retry=options.kill_every is not None,
+            retry_deadline_s=options.retry_deadline_s,
         )
         for n in range(options.clients)
     ]
     threads = [threading.Thread(target=c.run, args=(stop,), daemon=True) for c in clients]
-    killer = None
-    if options.kill_every is not None:
-        killer = threading.Thread(
-            target=_kill_loop, args=(server, options.kill_every, options.seed, stop), daemon=True
-        )
+    killer = _Killer(server, options)
     started = time.monotonic()
     for t in threads:
         t.start()
-    if killer is not None:
-        killer.start()
+    killer.start(stop)
     total = max(int(options.seconds), 1)
+    up_s, shown, tick = 0.0, 0, 0.1
     with track(f"bank: {options.clients} clients, {options.workers} worker(s)", total) as advance:
-        for _ in range(total):
-            time.sleep(options.seconds / total)
-            advance(1)
+        while up_s < options.seconds or not killer.done():
+            time.sleep(tick)
+            up_s += 0 if killer.restarting.is_set() else tick
+            if min(int(up_s), total) > shown:
+                advance(min(int(up_s), total) - shown)
+                shown = min(int(up_s), total)
     stop.set()
-    if killer is not None:
-        killer.join()
+    killer.join()
     for t in threads:
         t.join()
     return time.monotonic() - started
 
 
-def _kill_loop(server: ServeProcess, every_s: float, seed: int, stop: threading.Event) -> None:
-    """SIGKILL and restart the server at random moments (uniform in 0.5–1.5 × ``every_s``)."""
-    rng = random.Random(f"kill:{seed}")
-    while not stop.wait(every_s * rng.uniform(0.5, 1.5)):
-        server.restart()
+class _Killer:
+    """SIGKILL and restart the server at random moments of its up time (uniform in 0.5–1.5 ×
+    ``kill_every``), ``kills`` times or until stopped."""
+
+    def __init__(self, server: ServeProcess, options: BankOptions) -> None:
+        self.server = server
+        self.every_s = options.kill_every
+        self.kills = options.kills
+        self.rng = random.Random(f"kill:{options.seed}")
+        self.restarting = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def done(self) -> bool:
+        """No kill is still owed (a kill in progress is owed until its restart is ready)."""
+        if self.every_s is None or self.kills is None:
+            return not self.restarting.is_set()
+        return self.server.kills >= self.kills and not self.restarting.is_set()
+
+    def start(self, stop: threading.Event) -> None:
+        if self.every_s is not None:
+            self._thread = threading.Thread(target=self._run, args=(stop,), daemon=True)
+            self._thread.start()
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self, stop: threading.Event) -> None:
+        assert self.every_s is not None
+        while self.kills is None or self.server.kills < self.kills:
+            if stop.wait(self.every_s * self.rng.uniform(0.5, 1.5)):
+                return
+            self.restarting.set()
+            try:
+                self.server.restart()
+            finally:
+                self.restarting.clear()
 
 
 # --- verdict ------------------------------------------------------------------------------------
 def _judge(
-    url: str, server: ServeProcess, market: Market, history: History, seed: int
+    url: str, server: ServeProcess, market: Market, history: History, options: BankOptions
 ) -> Violations:
     found = Violations()
     found.server_errors += history.server_errors
-    replay_all(market, history, found, seed)
+    replay_all(market, history, found, options.seed, options.replay_sample)
     check_bursts(history, found)
     check_balances(market, history, found)
     with httpx.Client(base_url=server.base_url, headers=market.headers, timeout=60) as http:

@@ -109,7 +109,9 @@ def bench_bank(
     """A Jepsen-style bank workload through the live API; exit 1 on any violation."""
     from embedfin.bench.bank import BankOptions, print_bank, run
 
-    options = BankOptions(db, workers, clients, seconds, seed, kill_every)
+    options = BankOptions(
+        db=db, workers=workers, clients=clients, seconds=seconds, seed=seed, kill_every=kill_every
+    )
     result = run(options, progress_factory(not no_progress))
     print_bank(result, as_json)
     if not result.ok:
