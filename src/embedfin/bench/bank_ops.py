@@ -14,6 +14,7 @@ a payments API does — and the history keeps every 5xx it saw on the way.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
@@ -271,8 +272,10 @@ class BankClient:
 
         def fire(copy: Op) -> None:
             with httpx.Client(base_url=self.market.base_url, timeout=self.timeout_s) as http:
-                http.get("/healthz")  # connect first, so the copies leave together
-                start.wait(timeout=30)
+                with contextlib.suppress(httpx.TransportError):
+                    http.get("/healthz")  # connect first, so the copies leave together
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    start.wait(timeout=30)
                 self.send(copy, http)
 
         threads = [threading.Thread(target=fire, args=(c,)) for c in copies]
