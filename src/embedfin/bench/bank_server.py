@@ -44,12 +44,14 @@ def run_cli(*args: str) -> CliResult:
     import typer
     from typer.testing import CliRunner
 
-    from embedfin.cli import audit, ledger, tenants
+    from embedfin.cli.audit import app as audit_app
+    from embedfin.cli.ledger import check_command
+    from embedfin.cli.tenants import app as tenants_app
 
     app = typer.Typer()
-    app.command("check")(ledger.check_command)
-    app.add_typer(audit.app, name="audit")
-    app.add_typer(tenants.app, name="tenants")
+    app.command("check")(check_command)
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(tenants_app, name="tenants")
     done = CliRunner().invoke(app, list(args))
     stderr = done.stderr if done.stderr_bytes is not None else ""
     if done.exception is not None and not isinstance(done.exception, SystemExit):
