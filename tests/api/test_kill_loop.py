@@ -50,6 +50,7 @@ def _kill_loop(db: str | None, tmp_path: Path) -> BankResult:
     )
     result = run(options, quiet_track)
     assert result.kills == KILLS
+    assert result.transport_errors > 0  # the clients did meet the crashes, and retried
     assert result.acknowledged > 2 * KILLS
     broken = {name: result.violations[name] for name in MUST_BE_ZERO if result.violations[name]}
     assert broken == {}, "\n".join(result.samples)

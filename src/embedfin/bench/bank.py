@@ -81,6 +81,21 @@ class BankOptions:
 
 @dataclass(frozen=True, slots=True)
 class BankResult:
+    """A run's figures and its verdict.
+
+    Attributes:
+        seconds: wall time of the load phase (restarts included).
+        kills: SIGKILLs of the server during it.
+        ops: requests under distinct Idempotency-Keys (setup top-ups included); a burst is one.
+        acknowledged: ops answered 2xx; ``acknowledged_ops_per_s`` over ``seconds``.
+        answers: every answer received (copies, retries and replays of the load included).
+        transport_errors: requests that got no answer at all (connection refused, reset).
+        violations: every violation count by name (``bank_checks.Violations``); all must be 0.
+        samples: a few violations and unexpected answers, described, for a person to follow.
+        server_log: the server's log, kept when a violation was found.
+        phases: wall seconds of start-up, setup, load and verdict.
+    """
+
     database: str
     workers: int
     clients: int
@@ -91,6 +106,7 @@ class BankResult:
     acknowledged_ops_per_s: float
     bursts: int
     answers: int
+    transport_errors: int
     violations: dict[str, int]
     total_violations: int
     samples: list[str] = field(default_factory=list)
@@ -143,6 +159,7 @@ def run(options: BankOptions, track: Track) -> BankResult:
         acknowledged_ops_per_s=round(acknowledged / max(elapsed, 1e-9), 1),
         bursts=sum(op.copies > 1 for op in history.ops),
         answers=sum(len(op.answers) for op in history.ops),
+        transport_errors=history.transport_errors,
         violations=counts,
         total_violations=sum(counts.values()),
         samples=found.samples + history.unexpected[:10],

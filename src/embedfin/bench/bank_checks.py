@@ -86,23 +86,25 @@ def replay_all(
     """Re-send ops under their keys: the unanswered ones all (their answer settles them), a
     sample of the answered; an answer must replay unchanged and never stay 409 for long."""
     rng = random.Random(seed)
-    unsettled = [op for op in history.ops if op.status is None or op.status >= 500]
-    settled = [op for op in history.ops if op not in unsettled]
+    unsettled = [op for op in history.ops if op.uncertain]
+    settled = [op for op in history.ops if not op.uncertain]
     chosen = unsettled + rng.sample(settled, min(sample, len(settled)))
     with httpx.Client(base_url=market.base_url, timeout=60) as http:
         for op in chosen:
             status, body = _replay(http, market, op, found)
             if status is None:
                 continue
-            if op in unsettled:
+            was_settled = not op.uncertain
+            changed = status != op.status or (
+                op.acknowledged and _canonical(body) != _canonical(op.answer or {})
+            )
+            if was_settled and changed:
+                found.flag("replay_mismatches", f"{op.kind} {op.key}: {op.status} then {status}")
+            if not op.acknowledged:  # its effect is now known from the replay's answer
                 op.answers.append((status, body))
                 op.settle()
-            elif status != op.status or (
-                op.acknowledged and _canonical(body) != _canonical(op.answer or {})
-            ):
-                found.flag("replay_mismatches", f"{op.kind} {op.key}: {op.status} then {status}")
     for op in history.ops:
-        if op.status is None or op.status >= 500:
+        if op.uncertain:
             found.flag("unanswered", f"{op.kind} {op.key}: {[s for s, _ in op.answers]}")
 
 
@@ -137,7 +139,7 @@ def _canonical(body: Body) -> str:
 def check_balances(market: Market, history: History, found: Violations) -> None:
     """No negative balance anywhere; each buyer's wallet is what its acknowledged ops add up to."""
     expected = wallet_model(history)
-    uncertain = {op.buyer for op in history.ops if op.status is None}
+    uncertain = {op.buyer for op in history.ops if op.uncertain}
     with httpx.Client(base_url=market.base_url, headers=market.headers, timeout=60) as http:
         for buyer in market.buyers:
             got = http.get(f"/v1/customers/{buyer}/balance", params={"currency": CURRENCY}).json()
@@ -215,7 +217,7 @@ def _check_orders(history: History, paid: dict[str, Row[Any]], found: Violations
         row = paid.get(str(order_id))
         if row is None or row.paid_minor != row.total_minor:
             found.flag("lost_acknowledged", f"order {order_id} acknowledged ({op.key}), not paid")
-    unsettled = sum(1 for op in history.ops if op.kind.endswith("_order") and op.status is None)
+    unsettled = sum(1 for op in history.ops if op.kind.endswith("_order") and op.uncertain)
     extra = [order_id for order_id in paid if order_id not in acked]
     if len(extra) > unsettled:
         found.flag(
@@ -234,9 +236,7 @@ def _check_movements(history: History, movements: set[int], found: Violations) -
     for transfer_id, op in acked.items():
         if transfer_id not in movements:
             found.flag("lost_acknowledged", f"{op.kind} {op.key} acknowledged, no movement")
-    unsettled = sum(
-        1 for op in history.ops if op.kind in ("top_up", "withdrawal") and op.status is None
-    )
+    unsettled = sum(1 for op in history.ops if op.kind in ("top_up", "withdrawal") and op.uncertain)
     extra = len(movements - acked.keys())
     if extra > unsettled:
         found.flag(
@@ -260,7 +260,7 @@ def _check_refunds(
         if op.acknowledged:
             acked_minor[op.order] += int(op.body["amount"])
             acked_count[op.order] += 1
-        elif op.status is None:
+        elif op.uncertain:
             unsettled[op.order] += 1
     for order_id, row in paid.items():
         refunded = int(row.refunded_minor)

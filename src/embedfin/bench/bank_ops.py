@@ -41,7 +41,7 @@ MIX: dict[str, int] = {
 BURST_KINDS = ("top_up", "wallet_order", "card_order", "refund")
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Op:
     """One request under one Idempotency-Key, and what it was answered.
 
@@ -71,6 +71,11 @@ class Op:
     @property
     def acknowledged(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
+
+    @property
+    def uncertain(self) -> bool:
+        """No answer says what became of it (none came, or only 5xx)."""
+        return self.status is None or self.status >= 500
 
     def settle(self) -> None:
         """Pick the op's answer from everything it was told."""
