@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -87,7 +88,8 @@ class BankResult:
         seconds: wall time of the load phase (restarts included).
         kills: SIGKILLs of the server during it.
         ops: requests under distinct Idempotency-Keys (setup top-ups included); a burst is one.
-        acknowledged: ops answered 2xx; ``acknowledged_ops_per_s`` over ``seconds``.
+        acknowledged: ops answered 2xx (``acknowledged_by_kind``: per kind of op);
+            ``acknowledged_ops_per_s`` over ``seconds``.
         answers: every answer received (copies, retries and replays of the load included).
         transport_errors: requests that got no answer at all (connection refused, reset).
         violations: every violation count by name (``bank_checks.Violations``); all must be 0.
@@ -103,6 +105,7 @@ class BankResult:
     kills: int
     ops: int
     acknowledged: int
+    acknowledged_by_kind: dict[str, int]
     acknowledged_ops_per_s: float
     bursts: int
     answers: int
@@ -156,6 +159,7 @@ def run(options: BankOptions, track: Track) -> BankResult:
         kills=server.kills,
         ops=len(history.ops),
         acknowledged=acknowledged,
+        acknowledged_by_kind=dict(Counter(op.kind for op in history.ops if op.acknowledged)),
         acknowledged_ops_per_s=round(acknowledged / max(elapsed, 1e-9), 1),
         bursts=sum(op.copies > 1 for op in history.ops),
         answers=sum(len(op.answers) for op in history.ops),

@@ -18,7 +18,6 @@ import contextlib
 import random
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,7 +173,7 @@ class BankClient:
         self.sent = 0
         self._http = httpx.Client(base_url=market.base_url, timeout=timeout_s)
 
-    def run(self, stop: threading.Event, on_done: Callable[[], None] | None = None) -> None:
+    def run(self, stop: threading.Event) -> None:
         try:
             while not stop.is_set():
                 op = self.draw()
@@ -186,8 +185,6 @@ class BankClient:
                     self.send(op, self._http)
                 op.settle()
                 self.history.add(op)
-                if on_done is not None:
-                    on_done()
         finally:
             self._http.close()
 
@@ -207,13 +204,13 @@ class BankClient:
         self.sent += 1
         key = f"bank-{self.number}-{self.sent}-{rng.getrandbits(32):08x}"
         buyer = rng.choice(market.buyers)
-        if kind in ("top_up", "withdrawal"):
+        if kind == "top_up":
             body: Body = {"amount": rng.randint(100, 20_000), "currency": CURRENCY}
-            if kind == "withdrawal":
-                body |= {"amount": rng.randint(100, 5_000), "bank_token": "tok_bankbench01"}
-                body["bank_last4"] = "4242"
-            path = f"/v1/customers/{buyer}/{'top_ups' if kind == 'top_up' else 'withdrawals'}"
-            return Op(kind, key, path, body, buyer)
+            return Op(kind, key, f"/v1/customers/{buyer}/top_ups", body, buyer)
+        if kind == "withdrawal":
+            body = {"amount": rng.randint(100, 5_000), "currency": CURRENCY}
+            body |= {"bank_token": "tok_bankbench01", "bank_last4": "4242"}
+            return Op(kind, key, f"/v1/customers/{buyer}/withdrawals", body, buyer)
         if kind in ("wallet_order", "card_order"):
             body = {
                 "customer": buyer,
