@@ -271,11 +271,13 @@ def _load(
         t.start()
     killer.start(stop)
     total = max(int(options.seconds), 1)
-    up_s, shown, tick = 0.0, 0, 0.1
+    up_s, shown, last = 0.0, 0, time.monotonic()
     with track(f"bank: {options.clients} clients, {options.workers} worker(s)", total) as advance:
         while up_s < options.seconds or not killer.done():
-            time.sleep(tick)
-            up_s += 0 if killer.restarting.is_set() else tick
+            time.sleep(0.1)
+            now = time.monotonic()
+            up_s += 0 if killer.restarting.is_set() else now - last
+            last = now
             if min(int(up_s), total) > shown:
                 advance(min(int(up_s), total) - shown)
                 shown = min(int(up_s), total)
