@@ -21,6 +21,7 @@ from embedfin.bench.bank import BankOptions, quiet_track, run
 from embedfin.bench.bank_checks import Violations, check_bursts, wallet_model
 from embedfin.bench.bank_ops import History, Op
 from embedfin.cli import app
+from embedfin.core.errors import InvalidInput
 
 SECONDS = float(os.environ.get("EMBEDFIN_BANK_SECONDS", "6"))
 
@@ -78,6 +79,11 @@ def test_the_wallet_model_counts_acknowledged_ops_only() -> None:
     history.add(refund_wallet)
     history.add(refund_card)
     assert wallet_model(history) == {"cus_a": 1_000 - 300 - 400 + 150}
+
+
+def test_several_workers_on_sqlite_are_refused_before_anything_starts() -> None:
+    with pytest.raises(InvalidInput, match="PostgreSQL"):
+        run(BankOptions(None, workers=2), quiet_track)
 
 
 def _assert_clean(result_violations: dict[str, int], samples: list[str]) -> None:
