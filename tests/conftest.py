@@ -23,6 +23,7 @@ from embedfin.db.engine import make_engine
 from embedfin.db.migrate import upgrade
 from embedfin.db.outbox import read_events
 from embedfin.db.scratch import scratch_database
+from embedfin.security.audit_keys import new_audit_key_spec, new_signing_key_text
 from embedfin.security.crypto import new_key_spec
 
 PG_SERVER = os.environ.get(
@@ -32,6 +33,9 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 pytest_plugins = ["tests.service_fixtures"]
 # A throw-away data key ring for the whole run (and the processes it starts).
 os.environ.setdefault("EMBEDFIN_DATA_KEYS", new_key_spec("test1"))
+# …and throw-away audit keys (HMAC ring, checkpoint signing key), so no test writes key files.
+os.environ.setdefault("EMBEDFIN_AUDIT_KEY", new_audit_key_spec("test1"))
+os.environ.setdefault("EMBEDFIN_AUDIT_SIGNING_KEY", new_signing_key_text())
 
 settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile(
@@ -103,8 +107,9 @@ def db_url(request: pytest.FixtureRequest) -> str:
 def settled_events(engine: Engine, timeout_s: float = 15.0) -> list[StoredEvent]:
     """All outbox events once they are safe to read.
 
-    On PostgreSQL an event becomes readable only when every older transaction on the *server*
-    has ended (see db/outbox.py), so another test run on the same server can delay it.
+    On PostgreSQL an event becomes readable only when every older transaction that may write
+    this database has ended (see db/outbox.py): one the server cannot place in another
+    database (it ended just then, or is hidden from this role) can delay it briefly.
     """
     deadline = time.monotonic() + timeout_s
     while True:

@@ -25,6 +25,7 @@ PURE = [
     "embedfin.ledger.types",
     "embedfin.core.money",
     "embedfin.core.errors",
+    "embedfin.security.audit_chain",
 ]
 CONTEXTS = ("core", "db", "ledger", "commerce", "payments", "credit", "lending", "security")
 IO = ("sqlalchemy", "psycopg", "httpx", "fastapi", "starlette", "socket", "time", "os")

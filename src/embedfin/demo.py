@@ -33,6 +33,7 @@ from embedfin.ledger.service import Ledger
 from embedfin.payments.channels.processors import default_channels
 from embedfin.payments.channels.routing import Router
 from embedfin.progress import Advance
+from embedfin.security import audit_checkpoints
 from embedfin.sim.engine import DAY_NS, Report, Simulation
 from embedfin.sim.scenario import Scenario, load
 
@@ -47,6 +48,9 @@ def fresh_demo_url(folder: Path = DEFAULT_DATA_DIR) -> str:
     path = folder / DEMO_DB
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+    anchors = audit_checkpoints.beside(path)  # the old audit log's checkpoints go with it
+    for stale in (anchors, audit_checkpoints.public_keys_path(anchors)):
+        stale.unlink(missing_ok=True)
     return f"sqlite:///{path}"
 
 

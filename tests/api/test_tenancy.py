@@ -15,7 +15,7 @@ from tests.api.conftest import Api, Tenant
 
 def _first_delivery(api: Api, a: Tenant, endpoint: str, timeout_s: float = 15.0) -> str:
     """The endpoint's first delivery, once the fan-out has read the events (on PostgreSQL an
-    event is readable only when older transactions on the server have ended)."""
+    event is readable only when older transactions of its database have ended)."""
     deadline = time.monotonic() + timeout_s
     while True:
         api.platform.webhooks.dispatch()

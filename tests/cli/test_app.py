@@ -17,7 +17,7 @@ SUB_APPS = {
     "db": ["upgrade"],
     "ledger": ["account", "transfers", "chart"],
     "tenants": ["create"],
-    "audit": ["verify"],
+    "audit": ["verify", "checkpoint"],
     "keys": ["rotate-data"],
     "credit": ["evaluate", "train", "models", "promote", "features", "preapprove"],
     "consumers": ["parked", "replay", "run"],

@@ -31,12 +31,19 @@ def test_demo_serves_simulates_checks_and_exits(
     engine.dispose()
     assert paid > 20  # real orders went through the services
     assert tenants == 1
+    demo_db = f"sqlite:///{tmp_path / 'embedfin-data' / 'demo.db'}"
+    assert runner.invoke(app, ["audit", "checkpoint", "--db", demo_db]).exit_code == 0
+    audited = runner.invoke(app, ["audit", "verify", "--db", demo_db, "--json"])
+    assert audited.exit_code == 0, audited.output
+    assert audited.stdout.count('"ok": true') == 1
     again = runner.invoke(app, DEMO)  # a second run starts afresh
     assert again.exit_code == 0, again.output
     engine = make_engine(f"sqlite:///{tmp_path / 'embedfin-data' / 'demo.db'}")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM tenants")).scalar_one() == 1
     engine.dispose()
+    # the first run's checkpoints went with its database: the new log verifies on its own
+    assert runner.invoke(app, ["audit", "verify", "--db", demo_db]).exit_code == 0
 
 
 def test_demo_exit_after_fails_when_an_invariant_breaks(

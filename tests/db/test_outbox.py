@@ -7,6 +7,7 @@ import pytest
 from embedfin.core.events import START, Event, EventCursor
 from embedfin.db.engine import make_engine
 from embedfin.db.outbox import append_events, load_cursor, read_events, save_cursor
+from embedfin.db.scratch import scratch_database
 from tests.conftest import settled_events
 
 
@@ -98,3 +99,25 @@ def test_event_of_a_younger_open_transaction_is_not_skipped(pg_url: str) -> None
         rest = read_events(conn, after=load_cursor(conn, "test"))
     assert [e.event.aggregate_id for e in rest] == ["ord_1"]  # delivered, not skipped
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_long_transaction_in_another_database_does_not_hold_the_consumers_back(
+    pg_url: str, pg_server: str
+) -> None:
+    """Transaction ids are server-wide, but a transaction in another database cannot write this
+    outbox: an open one there (another application, another test run) must not stall us."""
+    with scratch_database(pg_server, "elsewhere") as other_url:
+        other = make_engine(other_url)
+        elsewhere = other.connect()
+        elsewhere_tx = elsewhere.begin()
+        elsewhere.exec_driver_sql("SELECT pg_current_xact_id()")  # holds an id, stays open
+        engine = make_engine(pg_url)
+        with engine.begin() as conn:
+            append_events(conn, [_event(1)])
+        with engine.connect() as conn:
+            assert [e.event.aggregate_id for e in read_events(conn)] == ["ord_1"]
+        elsewhere_tx.rollback()
+        elsewhere.close()
+        other.dispose()
+        engine.dispose()

@@ -8,10 +8,12 @@ Also the published examples of a BNPL lender: $800 over 12 months at 15% → $72
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from embedfin.core.errors import InvalidInput
 from embedfin.lending.apr import (
@@ -47,8 +49,6 @@ def semimonthly(first: date, count: int, amount: str) -> list[CashFlow]:
 
 
 def every(first: date, count: int, days: int, amount: str) -> list[CashFlow]:
-    from datetime import timedelta
-
     return [CashFlow(first + timedelta(days=days * n), D(amount)) for n in range(count)]
 
 
@@ -163,3 +163,97 @@ def test_nonsense_is_refused() -> None:
         annual_percentage_rate(start, [], UnitPeriod.MONTH)
     with pytest.raises(InvalidInput):
         annual_percentage_rate(start, [CashFlow(date(2025, 12, 1), D("120"))], UnitPeriod.MONTH)
+
+
+def month_ends(count: int, amount: str) -> list[CashFlow]:
+    """``count`` payments on the last day of each month from February 2026."""
+    firsts = [date(2026 + (m + 2) // 12, (m + 2) % 12 + 1, 1) for m in range(count)]
+    return [CashFlow(first - timedelta(days=1), D(amount)) for first in firsts]
+
+
+@pytest.mark.parametrize(
+    ("advanced", "count", "amount", "disclosed"),
+    [("300", 3, "102.30", D("13.75")), ("600", 6, "104.50", D("15.27"))],
+    ids=["3x_2.3pct_fee", "6x_4.5pct_fee"],
+)
+def test_payments_at_month_ends_after_a_loan_on_a_month_end_are_whole_months(
+    advanced: str, count: int, amount: str, disclosed: Decimal
+) -> None:
+    """A loan on 31 January repaid on 28 February, 31 March, 30 April, … : every period is one
+    whole month, so the APR is the fee's plain monthly-compounded rate (3 × 1/3 of a 2.3% fee
+    is 13.75%, 6 × 1/6 of a 4.5% fee is 15.27%), not 14.06% / 15.42%.
+
+    Source: 12 CFR 1026 (Regulation Z), Appendix J (b)(3)(iv): "All months shall be considered
+    equal. Full months shall be measured from any point in time on a given date of a given month
+    to the same point in time on the same date of another month. If a series of payments (or
+    advances) is scheduled for the last day of each month, months shall be measured from the
+    last day of the given month to the last day of another month. If payments (or advances) are
+    scheduled for the 29th or 30th of each month, the last day of February shall be used when
+    applicable." — with (b)(5)(ii): "If the unit-period is a month, the number of full
+    unit-periods between 2 dates shall be the number of months measured back from the later
+    date. The remaining fraction of a unit-period shall be the number of days measured forward
+    from the earlier date to the beginning of the first full unit-period, divided by 30."
+    """
+    rate = annual_percentage_rate(
+        [CashFlow(date(2026, 1, 31), D(advanced))], month_ends(count, amount)
+    )
+    assert apr_percent(rate) == disclosed, rate
+
+
+@pytest.mark.parametrize(
+    ("start", "later", "expected"),
+    [
+        (date(2026, 1, 31), date(2026, 2, 28), (1, D(0))),  # last day to last day
+        (date(2026, 1, 31), date(2026, 4, 30), (3, D(0))),
+        (date(2024, 1, 31), date(2024, 2, 29), (1, D(0))),  # leap February
+        (date(2024, 1, 31), date(2024, 2, 28), (0, D(28) / 30)),  # not February's last day
+        (date(2026, 2, 28), date(2026, 3, 31), (1, D(0))),  # month end to month end
+        (date(2026, 1, 30), date(2026, 2, 28), (1, D(0))),  # a 30th series: February's end
+        (date(2026, 1, 29), date(2026, 2, 28), (1, D(0))),  # a 29th series: February's end
+        (date(2026, 1, 30), date(2026, 4, 30), (3, D(0))),  # … and back on the 30th
+        (date(2026, 1, 28), date(2026, 2, 28), (1, D(0))),  # a 28th series stays on the 28th
+        (date(2026, 1, 15), date(2026, 2, 28), (1, D(13) / 30)),
+        (date(2026, 1, 31), date(2026, 3, 28), (1, D(28) / 30)),  # 28 Feb back, then 28 days
+    ],
+)
+def test_whole_months_between_month_ends(
+    start: date, later: date, expected: tuple[int, Decimal]
+) -> None:
+    """Appendix J (b)(3)(iv) (quoted above): a month from a month's last day ends on the next
+    month's last day, and a 29th/30th series uses February's last day."""
+    assert unit_periods(start, later, UnitPeriod.MONTH) == expected
+
+
+def test_quarters_between_month_ends() -> None:
+    assert unit_periods(date(2025, 11, 30), date(2026, 2, 28), UnitPeriod.QUARTER) == (1, D(0))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.dates(date(2020, 1, 1), date(2030, 12, 31)),
+    days=st.integers(0, 800),
+)
+def test_a_later_date_is_never_fewer_unit_periods_away(start: date, days: int) -> None:
+    """Whole months plus the odd fraction grow with the later date, across month ends (where
+    a whole month is reached early) and leap Februaries."""
+    later = start + timedelta(days=days)
+    t0, f0 = unit_periods(start, later, UnitPeriod.MONTH)
+    t1, f1 = unit_periods(start, later + timedelta(days=1), UnitPeriod.MONTH)
+    assert t0 + f0 <= t1 + f1
+    assert 0 <= f0 < 2  # odd days can exceed 30 (a 31-day remainder), never two months
+
+
+def test_a_single_payment_a_whole_month_later_counts_twelve_terms_a_year() -> None:
+    """Appendix J (b)(5)(vi): "In a single advance, single payment transaction in which the term
+    is less than a year and is equal to a whole number of months, the number of unit-periods in
+    the term shall be 1, and the number of unit-periods per year shall be 12 divided by the
+    number of months in the term or 365 divided by the number of days in the term." 2% for 31
+    January to 28 February (a whole month, (b)(3)(iv)) is 24.00%, as from 1 March to 1 April;
+    by days it would read 26.07% in February and 23.55% in March."""
+    advance = [CashFlow(date(2025, 1, 31), D("1000"))]
+    rate = annual_percentage_rate(advance, [CashFlow(date(2025, 2, 28), D("1020"))])
+    assert apr_percent(rate) == D("24.00")
+    march = [CashFlow(date(2025, 3, 1), D("1000"))]
+    assert annual_percentage_rate(march, [CashFlow(date(2025, 4, 1), D("1020"))]) == rate
+    two_months = annual_percentage_rate(advance, [CashFlow(date(2025, 3, 31), D("1020"))])
+    assert apr_percent(two_months) == D("12.00")

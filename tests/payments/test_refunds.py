@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
-from embedfin.commerce.orders import OrderStatus
+from embedfin.commerce.orders import Order, OrderStatus
 from embedfin.core.errors import IdempotencyMismatch, InvalidAmount, PaymentDeclined
+from embedfin.core.money import Money
 from embedfin.ledger.service import Ledger
 from embedfin.payments.channels.checkout import ChannelPayments
+from embedfin.payments.channels.processors import (
+    ChannelKind,
+    ChannelResponse,
+    FeeSchedule,
+    Outcome,
+    SimulatedProcessor,
+)
 from embedfin.payments.channels.routing import Router
 from embedfin.payments.chart import AccountCode, channel_clearing, platform_account
 from embedfin.payments.escrow.checkout import Checkout
@@ -166,3 +177,46 @@ def test_a_wallet_paid_order_is_refunded_to_the_wallet(
     Refunds(payments).refund("o-1", usd(2_000), "r-1")
     assert _wallet(ledger) == 2_000
     assert_books_balance(checkout)
+
+
+class SplitBrain(SimulatedProcessor):
+    """Two runs of one refund reach the channel together; the first is approved, the second
+    (as from a worker whose processor state lost the charge) is declined only after the first
+    has been booked: the interleaving that answered a booked refund as declined."""
+
+    def __init__(self) -> None:
+        super().__init__(CARD, ChannelKind.CARD, ["USD"], FeeSchedule(100), latency_ms=0)
+        self.both_inside = threading.Barrier(2, timeout=10)
+        self.first_booked = threading.Event()
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def refund(self, idempotency_key: str, charge_key: str, amount: Money) -> ChannelResponse:
+        self.both_inside.wait()
+        with self._lock:
+            self.calls += 1
+            first = self.calls == 1
+        if first:
+            return super().refund(idempotency_key, charge_key, amount)
+        assert self.first_booked.wait(timeout=10)
+        return ChannelResponse(Outcome.DECLINED, "re_x", "no_such_charge")
+
+
+def test_a_refund_booked_by_one_run_is_never_answered_declined_by_another(
+    checkout: Checkout,  # noqa: F811
+) -> None:
+    card = SplitBrain()
+    payments = ChannelPayments(checkout, Router([card], exploration=0.0))
+    payments.pay_order("o-1", "pay-1")
+    refunds = Refunds(payments)
+
+    def run() -> Order:
+        order = refunds.refund("o-1", usd(4_000), "r-race")
+        card.first_booked.set()
+        return order
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: run(), range(2)))
+    assert [a.refunded_minor for a in answers] == [4_000, 4_000]
+    assert refunds.refund("o-1", usd(4_000), "r-race").refunded_minor == 4_000
+    assert_books_balance(refunds.checkout)

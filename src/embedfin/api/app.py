@@ -2,8 +2,10 @@
 
 A background worker thread (disabled with ``ApiSettings.run_worker=False``) runs every outbox
 consumer (``embedfin.bootstrap.build_consumers``: credit features, invoices, the webhook
-fan-out), delivers due webhooks, auto-confirms due orders and purges expired Idempotency-Key
-responses.
+fan-out), delivers due webhooks, auto-confirms due orders, recovers channel payments and
+refunds a crash left unfinished, purges expired Idempotency-Key responses and writes signed
+checkpoints of the audit chain's head (at start, every
+``ApiSettings.audit_checkpoint_interval_s``, at stop).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 from fastapi import FastAPI, Request
@@ -28,11 +31,15 @@ from embedfin.core.clock import Clock
 from embedfin.dashboard import app as dashboard
 from embedfin.db.tables import merchants
 from embedfin.ledger.service import Ledger
+from embedfin.security.audit_checkpoints import Checkpointer, default_checkpoints_path
 
 log = logging.getLogger("embedfin.api")
 #: Batches of each consumer per worker pass: a large backlog is worked off over several passes
 #: without holding up deliveries and auto-confirmation.
 WORKER_BATCHES = 10
+#: Passes between two recoveries of unfinished channel payments and refunds (the first pass
+#: recovers too: what a crash left is finished when the server comes back).
+RECOVERY_EVERY = 30
 
 DESCRIPTION = """
 Embedded finance for marketplaces: wallets, escrow checkout, payment channels, settlement,
@@ -107,6 +114,18 @@ class Worker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._passes = 0
+        settings = platform.settings
+        path = settings.audit_checkpoints or default_checkpoints_path(str(platform.engine.url))
+        self.checkpoints = (
+            None
+            if path is None
+            else Checkpointer(
+                Path(path),
+                settings.audit_checkpoint_interval_s,
+                platform.read,
+                platform.clock.now_ns,
+            )
+        )
 
     def start(self) -> None:
         self._stop.clear()
@@ -119,12 +138,21 @@ class Worker:
             self._thread.join(timeout=10)
 
     def _run(self) -> None:
+        self._checkpoint()
         with httpx.Client(timeout=10.0) as client:
             while not self._stop.wait(self.platform.settings.worker_interval_s):
                 try:
                     self.run_once(client)
                 except Exception:  # the worker must outlive any one failure
                     log.exception("worker pass failed")
+        self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        try:
+            if self.checkpoints is not None and self.checkpoints.interval_s > 0:
+                self.checkpoints.write()
+        except Exception:  # a broken chain is reported, the worker goes on
+            log.exception("audit checkpoint failed")
 
     def run_once(self, client: httpx.Client) -> None:
         self.platform.consumers.run_all(max_batches=WORKER_BATCHES)
@@ -133,6 +161,12 @@ class Worker:
             due = due_for_auto_confirm(conn, self.platform.clock.now_ns(), 500)
         for tenant in sorted({t for t, _ in due}):
             self.platform.tenant(tenant).checkout.auto_confirm_due()
+        if self._passes % RECOVERY_EVERY == 0:  # at start, then every so many passes
+            recovered = self.platform.recover()
+            if any(recovered.values()):
+                log.info("recovered unfinished channel work: %s", recovered)
         self._passes += 1
         if self._passes % 60 == 1:
             self.platform.purge_idempotency_keys()
+        if self.checkpoints is not None:
+            self.checkpoints.maybe_write()

@@ -26,7 +26,13 @@ from typing import Any, Protocol
 from sqlalchemy import Connection
 
 from embedfin.api.auth import Principal
-from embedfin.api.idempotency import Body, holds_key_lock, stored_responses
+from embedfin.api.idempotency import (
+    Body,
+    KeyInFlight,
+    holds_key_lock,
+    stored_answer,
+    stored_responses,
+)
 from embedfin.api.problems import IdempotencyInFlight, error_body
 from embedfin.api.schemas.orders import CheckoutCreate, OrderOut
 from embedfin.bootstrap import TenantServices
@@ -150,6 +156,7 @@ class CheckoutBatcher:
         answers: dict[int, Answer | EmbedfinError],
     ) -> list[CheckoutJob]:
         found = stored_responses(tx.conn, [job.slot for job in jobs if job.slot is not None])
+        now = self.platform.ledger.clock.now_ns()
         live = []
         for job in jobs:
             if job.slot is None:
@@ -158,15 +165,21 @@ class CheckoutBatcher:
             if not holds_key_lock(tx.conn, job.slot):
                 answers[id(job)] = IdempotencyInFlight("this Idempotency-Key is in flight")
                 continue
-            stored = found.get(job.slot)
+            row = found.get(job.slot)
+            try:
+                stored = (
+                    None if row is None else stored_answer(tx.conn, job.slot, row, job.digest, now)
+                )
+            except KeyInFlight:
+                answers[id(job)] = IdempotencyInFlight("this Idempotency-Key is in flight")
+                continue
+            except IdempotencyMismatch as error:
+                answers[id(job)] = error
+                continue
             if stored is None:
                 live.append(job)
-            elif stored[0] != job.digest:
-                answers[id(job)] = IdempotencyMismatch(
-                    "this Idempotency-Key was used with other parameters; use a new key"
-                )
             else:
-                answers[id(job)] = (stored[1], stored[2], True)
+                answers[id(job)] = (stored[0], stored[1], True)
         return live
 
     def _known_customers(

@@ -3,13 +3,16 @@
 ``Platform.command`` is how every POST changes anything: the effect, its audit entry and the
 stored Idempotency-Key response commit in one unit of work (service commands called inside it
 join it). Commands that must talk to a payment channel between their own commits (channel
-payments) run with ``atomic=False``: the key becomes the command's request id, which the service
-already de-duplicates, and the response is stored once the command has finished.
+payments, refunds) run with ``atomic=False``: the key is first claimed in the database (so the
+same key sent to several processes runs once; see ``api/idempotency.py``), the key becomes the
+command's request id, which the service de-duplicates, and the answer is stored once the command
+has finished.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -21,11 +24,15 @@ from embedfin.api.auth import KeyVerifier, Principal
 from embedfin.api.group_commit import CheckoutBatcher
 from embedfin.api.idempotency import (
     Body,
+    KeyInFlight,
     check_idempotency_key,
+    claim,
     fingerprint_digest,
+    finish,
     holds_key_lock,
     insert_responses,
     purge_responses,
+    release,
     stored_response,
 )
 from embedfin.api.problems import IdempotencyInFlight, RateLimited, error_body
@@ -36,8 +43,11 @@ from embedfin.consumers.runner import Runner
 from embedfin.core.clock import NS_PER_SECOND, Clock
 from embedfin.core.errors import EmbedfinError, IdempotencyMismatch
 from embedfin.ledger.service import Ledger
+from embedfin.payments.channels.checkout import unfinished_channel_work
 from embedfin.payments.channels.processors import default_channels
 from embedfin.payments.channels.routing import Router
+from embedfin.payments.channels.sandbox import ENV_URL as ACQUIRER_ENV
+from embedfin.payments.channels.sandbox import SandboxAcquirer
 from embedfin.security import audit
 from embedfin.security.crypto import FieldCipher, load_cipher
 
@@ -49,12 +59,24 @@ class ApiSettings:
     rate_per_s: float = 200.0
     burst: int = 400
     idempotency_retention_s: int = 48 * 3600
+    #: How long a claimed Idempotency-Key stays another process's before a retry may take it
+    #: over (longer than any channel call with its retries).
+    idempotency_lease_s: float = 120.0
     webhook_max_attempts: int = 12
     worker_interval_s: float = 1.0
     run_worker: bool = True
     metrics_token: str | None = None
     jurisdiction: str = "CN"  # consumer-credit caps (lending/products.py JURISDICTIONS)
     funder_id: str = "platform"  # who funds loans made through the API
+    #: The sandbox acquirer's store (``payments/channels/sandbox.py``), shared by every worker;
+    #: None: in-memory simulated processors (tests, one process).
+    acquirer_url: str | None = None
+    #: Attempts and channel refunds left unfinished for this long are recovered by the worker.
+    recovery_after_s: float = 60.0
+    #: Signed audit checkpoints (security/audit_checkpoints.py): file (None: beside the
+    #: database) and period; the worker also writes one at start and stop. 0 turns them off.
+    audit_checkpoints: str | None = None
+    audit_checkpoint_interval_s: float = 300.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -65,6 +87,9 @@ class ApiSettings:
             burst=int(env.get("EMBEDFIN_API_BURST", "400")),
             run_worker=env.get("EMBEDFIN_API_WORKER", "1") != "0",
             metrics_token=env.get("EMBEDFIN_METRICS_TOKEN") or None,
+            acquirer_url=env.get(ACQUIRER_ENV) or None,
+            audit_checkpoints=env.get("EMBEDFIN_AUDIT_CHECKPOINTS") or None,
+            audit_checkpoint_interval_s=float(env.get("EMBEDFIN_AUDIT_CHECKPOINT_S", "300")),
         )
 
 
@@ -81,6 +106,10 @@ class Platform:
         self.clock: Clock = ledger.clock
         self.settings = settings or ApiSettings()
         self.cipher = cipher or load_cipher()
+        self.acquirer: SandboxAcquirer | None = None
+        if router is None and self.settings.acquirer_url:
+            self.acquirer = SandboxAcquirer(self.settings.acquirer_url)
+            router = Router(self.acquirer.channels)
         self.router = router or Router(default_channels())
         self.keys = KeyVerifier()
         self.buckets = TokenBuckets(self.settings.rate_per_s, self.settings.burst)
@@ -184,26 +213,12 @@ class Platform:
         atomic: bool,
     ) -> tuple[int, Body, bool]:
         if not atomic:
-            with self.read() as conn:
-                stored = stored_response(conn, slot, digest)
-            if stored is not None:
-                return (*stored, True)
-            try:
-                status, body = effect()
-            except EmbedfinError as error:
-                self._remember_error(slot, digest, error, instance)
-                raise
-            with self.ledger.transaction() as tx:
-                stored = stored_response(tx.conn, slot, digest)
-                if stored is not None:
-                    return (*stored, True)
-                self._store(tx.conn, slot, digest, status, body)
-            return status, body, False
+            return self._claimed(slot, digest, effect, instance)
         try:
             with self.ledger.transaction() as tx:
                 if not holds_key_lock(tx.conn, slot):
                     raise IdempotencyInFlight("a request with this Idempotency-Key is in flight")
-                stored = stored_response(tx.conn, slot, digest)
+                stored = self._stored(tx.conn, slot, digest)
                 if stored is not None:
                     return (*stored, True)
                 status, body = effect()
@@ -212,6 +227,65 @@ class Platform:
         except EmbedfinError as error:
             self._remember_error(slot, digest, error, instance)
             raise
+
+    def _claimed(
+        self,
+        slot: tuple[str, str],
+        digest: str,
+        effect: Callable[[], tuple[int, Body]],
+        instance: str,
+    ) -> tuple[int, Body, bool]:
+        """Claim the key in the database, run the effect between its own commits, answer."""
+        owner = secrets.token_hex(8)
+        lease_ns = int(self.settings.idempotency_lease_s * NS_PER_SECOND)
+        with self.ledger.transaction() as tx:
+            try:
+                stored = claim(tx.conn, slot, digest, owner, self.clock.now_ns(), lease_ns)
+            except KeyInFlight:
+                raise IdempotencyInFlight(
+                    "a request with this Idempotency-Key is in flight"
+                ) from None
+        if stored is not None:
+            return (*stored, True)
+        try:
+            status, body = effect()
+        except EmbedfinError as error:
+            if isinstance(error, IdempotencyInFlight | IdempotencyMismatch | RateLimited):
+                status, body = 500, {}  # not this key's answer: free the key
+            else:
+                status, body = error_body(error, instance)
+            self._settle_claim(slot, digest, owner, status, body)
+            raise
+        except BaseException:
+            with self.ledger.transaction() as tx:
+                release(tx.conn, slot, owner)
+            raise
+        return (*self._settle_claim(slot, digest, owner, status, body), False)
+
+    def _settle_claim(
+        self, slot: tuple[str, str], digest: str, owner: str, status: int, body: Body
+    ) -> tuple[int, Body]:
+        """Store a claimed key's answer (a server error frees the key for a retry instead)."""
+        with self.ledger.transaction() as tx:
+            if status >= 500:
+                release(tx.conn, slot, owner)
+            elif not finish(tx.conn, slot, owner, status, body):
+                # the lease ran out and another request took the key over: its answer stands
+                try:
+                    stored = stored_response(tx.conn, slot, digest, self.clock.now_ns())
+                except KeyInFlight:
+                    stored = None
+                if stored is not None:
+                    return stored
+        return status, body
+
+    def _stored(
+        self, conn: Connection, slot: tuple[str, str], digest: str
+    ) -> tuple[int, Body] | None:
+        try:
+            return stored_response(conn, slot, digest, self.clock.now_ns())
+        except KeyInFlight:
+            raise IdempotencyInFlight("a request with this Idempotency-Key is in flight") from None
 
     def _remember_error(
         self, slot: tuple[str, str], digest: str, error: EmbedfinError, instance: str
@@ -223,7 +297,7 @@ class Platform:
         if status >= 500:
             return
         with self.ledger.transaction() as tx:
-            if stored_response(tx.conn, slot, digest) is None:
+            if self._stored(tx.conn, slot, digest) is None:
                 self._store(tx.conn, slot, digest, status, body)
 
     def _store(
@@ -236,6 +310,21 @@ class Platform:
     ) -> None:
         """Keep the answers to Idempotency-Keys (one statement for many)."""
         insert_responses(conn, answers, self.clock.now_ns())
+
+    def recover(self) -> dict[str, int]:
+        """Finish what a crash left half-done: channel payments still "charging" and channel
+        refunds still "started" are settled from what the channel really did."""
+        cutoff = self.clock.now_ns() - int(self.settings.recovery_after_s * NS_PER_SECOND)
+        with self.read() as conn:
+            tenants = unfinished_channel_work(conn, cutoff)
+        totals: dict[str, int] = {}
+        for tenant in tenants:
+            services = self.tenant(tenant)
+            found = services.channel_payments.recover(self.settings.recovery_after_s)
+            found |= services.refunds.recover(self.settings.recovery_after_s)
+            for name, n in found.items():
+                totals[name] = totals.get(name, 0) + n
+        return totals
 
     def purge_idempotency_keys(self) -> int:
         cutoff = self.clock.now_ns() - self.settings.idempotency_retention_s * NS_PER_SECOND

@@ -12,6 +12,7 @@ import sys
 import typer
 
 from embedfin.cli import (
+    acquirer,
     audit,
     bench,
     consumers,
@@ -47,6 +48,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(keys.app, name="keys")
 app.add_typer(credit.app, name="credit")
 app.add_typer(consumers.app, name="consumers")
+app.add_typer(acquirer.app, name="acquirer")
 
 
 def main() -> None:

@@ -21,6 +21,22 @@ app = typer.Typer(no_args_is_help=True, help="Credit models: training and valida
 
 MODEL_COLUMNS = ("model_id", "status", "window", "auc", "ks")
 
+TargetOption = Annotated[str | None, typer.Option(help="The target column of --csv.")]
+BadValueOption = Annotated[
+    str | None,
+    typer.Option(
+        help="The target's value for a bad outcome, compared as a number when both are numbers "
+        "(else the target must be 0/1, 1 = bad). Rows with a blank target are refused."
+    ),
+]
+CategoricalOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--categorical",
+        help="A column of codes to treat as categories (repeat for more); text columns are.",
+    ),
+]
+
 
 @app.command("evaluate")
 def credit_evaluate(
@@ -30,16 +46,16 @@ def credit_evaluate(
     csv: Annotated[
         Path | None, typer.Option(help="Any tabular dataset with a binary target.")
     ] = None,
-    target: Annotated[str | None, typer.Option(help="The target column of --csv.")] = None,
-    bad_value: Annotated[
-        str | None, typer.Option(help="The target's value for a bad outcome (else 1 = bad).")
-    ] = None,
+    target: TargetOption = None,
+    bad_value: BadValueOption = None,
+    categorical: CategoricalOption = None,
     folds: Annotated[int, typer.Option(min=2, max=20)] = 5,
     seed: Annotated[int, typer.Option()] = 42,
     as_json: JsonOption = False,
 ) -> None:
     """Scorecard and challenger under stratified k-fold CV, with a one-hot LR baseline."""
-    from embedfin.credit.evaluate import evaluate, german, load_csv
+    from embedfin.credit.evaluate import evaluate, german
+    from embedfin.credit.tables import load_csv
 
     if (dataset is None) == (csv is None):
         raise typer.BadParameter("give either --dataset or --csv")
@@ -52,7 +68,7 @@ def credit_evaluate(
         assert csv is not None
         if target is None:
             raise typer.BadParameter("--csv needs --target")
-        X, y = load_csv(csv, target, bad_value)
+        X, y = load_csv(csv, target, bad_value, categorical or ())
         name = csv.name
     err.print(f"evaluating on {name}: {len(X)} rows, {folds}-fold CV, seed {seed} …")
     print_figures(f"credit evaluate ({name})", evaluate(X, y, name, folds, seed), as_json)
@@ -65,15 +81,17 @@ def credit_train(
         int | None, typer.Option(help="Train on N seeded synthetic buyers (before loan data).")
     ] = None,
     csv: Annotated[Path | None, typer.Option(help="A table of features with a target.")] = None,
-    target: Annotated[str | None, typer.Option(help="The target column of --csv.")] = None,
+    target: TargetOption = None,
+    bad_value: BadValueOption = None,
+    categorical: CategoricalOption = None,
     window: Annotated[str, typer.Option(help="The data window, for the registry.")] = "synthetic",
     seed: Annotated[int, typer.Option()] = 42,
     as_json: JsonOption = False,
 ) -> None:
     """Train a scorecard and its gradient-boosting challenger, validate both on a 30% holdout,
     register both (the scorecard is champion if none is; promote either later)."""
-    from embedfin.credit.evaluate import load_csv
     from embedfin.credit.synthetic import buyers
+    from embedfin.credit.tables import load_csv
     from embedfin.credit.training import fit_models, register_models
 
     if (synthetic is None) == (csv is None):
@@ -81,7 +99,7 @@ def credit_train(
     if csv is not None:
         if target is None:
             raise typer.BadParameter("--csv needs --target")
-        X, y = load_csv(csv, target)
+        X, y = load_csv(csv, target, bad_value, categorical or ())
     else:
         assert synthetic is not None
         X, y = buyers(synthetic, seed)

@@ -25,12 +25,16 @@ def serve_command(
     import uvicorn
 
     from embedfin.api.observability import configure_logging
+    from embedfin.payments.channels.sandbox import ENV_URL as ACQUIRER_ENV
+    from embedfin.payments.channels.sandbox import default_url as acquirer_url
 
     url = db or default_url()
     upgrade(make_engine(url))
     if workers > 1 and make_url(url).get_backend_name() == "sqlite":
         raise typer.BadParameter("several workers need PostgreSQL (SQLite has one writer)")
     os.environ["EMBEDFIN_DATABASE_URL"] = url
+    # every worker shares one sandbox acquirer, whose state survives restarts
+    os.environ.setdefault(ACQUIRER_ENV, acquirer_url(url))
     configure_logging(log_level)
     err.print(f"embedfin API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     uvicorn.run(

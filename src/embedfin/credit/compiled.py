@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from embedfin.credit.models import Reason, Scaling, ScorecardModel
+from embedfin.credit.models import Reason, Scaling, ScorecardModel, bin_label, category_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +37,7 @@ class CompiledFeature:
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return self.missing_woe
         if self.category_woe is not None:
-            return self.category_woe.get(str(value), self.missing_woe)
+            return self.category_woe.get(category_key(value), self.missing_woe)
         assert self.splits is not None
         return self.woe[bisect_right(self.splits, float(value))]  # type: ignore[arg-type]
 
@@ -45,7 +45,7 @@ class CompiledFeature:
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return "missing", self.missing_points
         if self.categories is not None:
-            return self.categories.get(str(value), ("unseen", self.missing_points))
+            return self.categories.get(category_key(value), ("unseen", self.missing_points))
         assert self.splits is not None
         index = bisect_right(self.splits, float(value))  # type: ignore[arg-type]
         return self.labels[index], self.points[index]
@@ -75,10 +75,10 @@ class CompiledScorecard:
                 categories: dict[str, tuple[str, float]] = {}
                 category_woe: dict[str, float] = {}
                 for members, p, w in zip(binned.splits, points, woes, strict=False):
-                    label = "/".join(str(m) for m in members)
+                    label = bin_label(members)
                     for member in members:
-                        categories[str(member)] = (label, p)
-                        category_woe[str(member)] = w
+                        categories[category_key(member)] = (label, p)
+                        category_woe[category_key(member)] = w
                 compiled.append(
                     CompiledFeature(
                         name,

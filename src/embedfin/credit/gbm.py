@@ -60,12 +60,12 @@ class GbmDecisionModel:
     def reasons(self, applicant: Mapping[str, object], top: int = 4) -> list[Reason]:
         return self.scorecard.reasons(applicant, top)
 
-    def score_many(self, columns: Mapping[str, Sequence[float] | np.ndarray]) -> np.ndarray:
+    def score_many(self, columns: Mapping[str, Sequence[object] | np.ndarray]) -> np.ndarray:
+        """Scores for many applicants given feature columns: numbers, or categories as any
+        values (categorical features are looked up by ``category_key``)."""
         matrix = np.column_stack(
             [
-                np.asarray(
-                    [f.woe_of(v) for v in np.asarray(columns[f.name], dtype=float)], dtype=float
-                )
+                np.asarray([f.woe_of(v) for v in columns[f.name]], dtype=float)
                 for f in self.scorecard.features
             ]
         )

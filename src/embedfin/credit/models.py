@@ -72,8 +72,37 @@ class Reason:
         return self.best_points - self.points
 
 
+#: Missing and special values get their own bins, with their observed WOE (optbinning's
+#: default scores them as WOE 0, and its "indices" put them in bin 0). Fitting, the challenger's
+#: WOE inputs, reasons and the compiled scorecard all use these.
+EMPIRICAL = {"metric_special": "empirical", "metric_missing": "empirical"}
+
+
 def categorical_columns(X: pd.DataFrame) -> list[str]:
     return [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+
+
+def category_key(value: object) -> str:
+    """A category as text, the same however the file or the caller typed it: 2, 2.0 and "2"
+    are "2"."""
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def bin_label(raw: object) -> str:
+    """A bin as a reason shows it: ``[0.74, 0.90)``, ``category in {north, east}``, ``missing``.
+
+    optbinning's table holds a categorical bin as an array of its members."""
+    if isinstance(raw, str):
+        return raw.lower() if raw in ("Missing", "Special") else raw
+    if isinstance(raw, list | tuple | np.ndarray | pd.api.extensions.ExtensionArray):
+        return "category in {" + ", ".join(category_key(m) for m in raw) + "}"
+    return str(raw)
 
 
 def _binning(X: pd.DataFrame) -> BinningProcess:
@@ -115,12 +144,13 @@ class ScorecardModel:
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            card.fit(X, target)
+            card.fit(X, target, **EMPIRICAL)
         self._card = card
         table = card.table(style="detailed")
         for feature, rows in table.groupby("Variable", sort=False):
             by_index = {
-                int(r["Bin id"]): (str(r["Bin"]), float(r["Points"])) for _, r in rows.iterrows()
+                int(r["Bin id"]): (bin_label(r["Bin"]), float(r["Points"]))
+                for _, r in rows.iterrows()
             }
             self._points[str(feature)] = by_index
             self._best[str(feature)] = max(p for _, p in by_index.values())
@@ -142,12 +172,14 @@ class ScorecardModel:
         """The principal reasons for one applicant's score, largest shortfall first."""
         if len(applicant) != 1:
             raise InvalidInput("reason codes are for one applicant at a time")
-        indices = self.card.binning_process_.transform(applicant[self.features], metric="indices")
+        indices = self.card.binning_process_.transform(
+            applicant[self.features], metric="indices", **EMPIRICAL
+        )
         found = []
         for feature in self.features:
             index = int(indices[feature].iloc[0])
             label, points = self._points[feature].get(
-                index, ("missing", min(p for _, p in self._points[feature].values()))
+                index, ("unseen", min(p for _, p in self._points[feature].values()))
             )
             found.append(Reason(feature, label, points, self._best[feature]))
         found.sort(key=lambda r: r.shortfall, reverse=True)
@@ -155,7 +187,7 @@ class ScorecardModel:
 
     def woe(self, X: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(
-            self.card.binning_process_.transform(X[self.features], metric="woe"),
+            self.card.binning_process_.transform(X[self.features], metric="woe", **EMPIRICAL),
             columns=self.features,
             index=X.index,
         )

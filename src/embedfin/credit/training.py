@@ -81,7 +81,7 @@ def fit_models(X: pd.DataFrame, y: np.ndarray, seed: int = 42) -> FittedModels:
     challenger = ChallengerModel(fitted, seed).fit(x_train, y_train)
     gbm = GbmDecisionModel.from_challenger(challenger, compiled)
     pd_gbm = challenger.probability_of_default(x_test)
-    train_columns = {c: x_train[c].to_numpy(dtype=float) for c in x_train.columns}
+    train_columns = {c: x_train[c].to_numpy() for c in x_train.columns}  # text stays text
     return FittedModels(
         scorecard=compiled,
         scorecard_metrics=metrics,

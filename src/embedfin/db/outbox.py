@@ -72,13 +72,32 @@ _INSERT_SQLITE = (
 )
 
 
+#: The horizon (see the module docstring): the oldest transaction of the snapshot still running
+#: that may belong to this database, else the snapshot's xmax. Transactions known to run in
+#: another database of the server (``pg_stat_activity``) cannot write this outbox, so a long
+#: transaction elsewhere on the server does not hold the consumers back. An xid the activity
+#: view does not place (ended meanwhile, prepared, or hidden from this role) counts as ours:
+#: that errs only towards waiting.
+_HORIZON_SQL = """
+WITH snap AS (SELECT pg_current_snapshot() AS s),
+elsewhere AS (
+    SELECT backend_xid FROM pg_stat_activity
+    WHERE backend_xid IS NOT NULL
+      AND datid IS DISTINCT FROM (SELECT oid FROM pg_database WHERE datname = current_database())
+)
+SELECT coalesce(
+    (SELECT min(x::text::bigint) FROM pg_snapshot_xip(snap.s) AS x
+     WHERE NOT EXISTS (SELECT 1 FROM elsewhere WHERE elsewhere.backend_xid = x::xid)),
+    pg_snapshot_xmax(snap.s)::text::bigint
+) FROM snap
+"""
+
+
 def _horizon(conn: Connection) -> int | None:
-    """On PostgreSQL, the oldest transaction still running: rows of older ones are final."""
+    """On PostgreSQL, the oldest transaction still running here: rows of older ones are final."""
     if conn.dialect.name != "postgresql":
         return None
-    horizon: int = conn.exec_driver_sql(
-        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-    ).scalar_one()
+    horizon: int = conn.exec_driver_sql(_HORIZON_SQL).scalar_one()
     return horizon
 
 

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from embedfin.db.tables.metadata import metadata
 
@@ -29,16 +39,25 @@ api_keys = Table(
     Column("revoked_at", BigInteger),
 )
 
-#: The first response to a POST with an Idempotency-Key, replayed on retry.
+#: The first response to a POST with an Idempotency-Key, replayed on retry; while a command that
+#: talks to a channel runs, its claim (``state`` running, the ``owner`` and its lease).
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
     Column("api_key_id", String(40), primary_key=True),
     Column("idempotency_key", String(255), primary_key=True),
     Column("request_hash", String(64), nullable=False),
-    Column("status_code", Integer, nullable=False),
-    Column("response_body", Text, nullable=False),
+    Column("status_code", Integer),
+    Column("response_body", Text),
+    Column("state", String(8), nullable=False, server_default="done"),
+    Column("owner", String(32)),
+    Column("lease_until", BigInteger),
     Column("created_at", BigInteger, nullable=False, index=True),
+    CheckConstraint(
+        "state = 'running' OR (status_code IS NOT NULL AND response_body IS NOT NULL)",
+        name="answered",
+    ),
+    CheckConstraint("state IN ('running', 'done')", name="state"),
 )
 
 webhook_endpoints = Table(

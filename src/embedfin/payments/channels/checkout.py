@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, union, update
 
 from embedfin.commerce import orders as rules
 from embedfin.commerce.orders import Order, OrderStatus
@@ -33,7 +33,7 @@ from embedfin.core.errors import (
     PaymentDeclined,
 )
 from embedfin.core.money import Money
-from embedfin.db.tables import payment_attempts
+from embedfin.db.tables import payment_attempts, refunds
 from embedfin.ledger.service import LedgerTransaction
 from embedfin.ledger.types import AMOUNT_MAX, CreateTransferResult, Transfer, TransferFlags
 from embedfin.payments.accounts import open_accounts
@@ -376,3 +376,14 @@ class ChannelPayments:
             )
             .values(updated_at=self.clock.now_ns(), **values)
         )
+
+
+def unfinished_channel_work(conn: Connection, cutoff_ns: int) -> list[str]:
+    """Tenants with channel payments still "charging" or channel refunds still "started" since
+    before the cut-off (a process died between the channel's answer and the booking)."""
+    a, r = payment_attempts.c, refunds.c
+    charging = select(a.tenant).where(a.status == "charging", a.updated_at <= cutoff_ns)
+    refunding = select(r.tenant).where(
+        r.status == "started", r.channel_minor > 0, r.updated_at <= cutoff_ns
+    )
+    return sorted({t for (t,) in conn.execute(union(charging, refunding)).all()})

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Protocol
@@ -89,8 +89,61 @@ class PaymentChannel(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Behaviour:
+    """How a simulated processor answers: approval and timeout rates, latency, seed."""
+
+    approval_rate: float = 0.97
+    timeout_rate: float = 0.0
+    charged_on_timeout: float = 0.5
+    latency_ms: float = 120.0
+    seed: int = 0
+
+
+def charge_outcome(
+    behaviour: Behaviour, name: str, key: str, nonce: int = 0
+) -> tuple[ChannelResponse, ChannelResponse | None]:
+    """A simulated charge (pure): what the caller hears, and what the processor keeps (None:
+    nothing was charged). Seeded by the key, so every process decides a key the same way."""
+    b = behaviour
+    rng = random.Random(f"{b.seed}:{name}:{key}:{nonce}")
+    latency = rng.expovariate(1 / b.latency_ms) if b.latency_ms else 0.0
+    ref = "ch_" + hashlib.sha256(f"{name}:{key}".encode()).hexdigest()[:20]
+    if rng.random() < b.timeout_rate:
+        kept = None
+        if rng.random() < b.charged_on_timeout:  # charged, but the answer was lost
+            kept = ChannelResponse(Outcome.APPROVED, ref, latency_ms=latency)
+        return ChannelResponse(Outcome.TIMEOUT, latency_ms=latency), kept
+    if rng.random() < b.approval_rate:
+        response = ChannelResponse(Outcome.APPROVED, ref, latency_ms=latency)
+    else:
+        retriable = rng.random() < 0.6
+        code = "processor_error" if retriable else "do_not_honor"
+        response = ChannelResponse(Outcome.DECLINED, ref, code, retriable, latency)
+    return response, response
+
+
+def refund_outcome(
+    name: str,
+    key: str,
+    charge: tuple[ChannelResponse, Money] | None,
+    refunded_minor: int,
+    amount: Money,
+) -> ChannelResponse:
+    """A refund's answer (pure): a charge never gives back more than it took."""
+    ref = "re_" + hashlib.sha256(f"{name}:{key}".encode()).hexdigest()[:20]
+    if charge is None or charge[0].outcome is not Outcome.APPROVED:
+        return ChannelResponse(Outcome.DECLINED, ref, "no_such_charge")
+    if amount.currency != charge[1].currency or amount.amount_minor <= 0:
+        return ChannelResponse(Outcome.DECLINED, ref, "invalid_amount")
+    if refunded_minor + amount.amount_minor > charge[1].amount_minor:
+        return ChannelResponse(Outcome.DECLINED, ref, "exceeds_charge")
+    return ChannelResponse(Outcome.APPROVED, ref)
+
+
 class SimulatedProcessor:
-    """A processor simulation with its own idempotent state (see module docstring)."""
+    """A processor simulation with its own idempotent state in memory (see module docstring);
+    ``channels/sandbox.py`` keeps the same behaviour's state in a durable store."""
 
     def __init__(
         self,
@@ -109,38 +162,46 @@ class SimulatedProcessor:
         self.kind = kind
         self.currencies = frozenset(currencies)
         self.fees = fees
-        self.approval_rate = approval_rate
-        self.timeout_rate = timeout_rate
-        self.charged_on_timeout = charged_on_timeout
-        self.latency_ms = latency_ms
-        self.seed = seed
+        self.behaviour = Behaviour(
+            approval_rate, timeout_rate, charged_on_timeout, latency_ms, seed
+        )
         self.charges: dict[str, tuple[ChannelResponse, Money]] = {}
         self.refunds: dict[str, tuple[ChannelResponse, str, Money]] = {}
         self.requests = 0
         self.refunds_down = False  # simulate an outage of the refund API
 
+    @property
+    def approval_rate(self) -> float:
+        return self.behaviour.approval_rate
+
+    @approval_rate.setter
+    def approval_rate(self, rate: float) -> None:  # an outage, set at run time
+        self.behaviour = replace(self.behaviour, approval_rate=rate)
+
+    @property
+    def timeout_rate(self) -> float:
+        return self.behaviour.timeout_rate
+
+    @timeout_rate.setter
+    def timeout_rate(self, rate: float) -> None:
+        self.behaviour = replace(self.behaviour, timeout_rate=rate)
+
+    @property
+    def latency_ms(self) -> float:
+        return self.behaviour.latency_ms
+
+    @latency_ms.setter
+    def latency_ms(self, latency: float) -> None:
+        self.behaviour = replace(self.behaviour, latency_ms=latency)
+
     def charge(self, idempotency_key: str, amount: Money, payer_ref: str) -> ChannelResponse:
         self.requests += 1
         if idempotency_key in self.charges:
             return self.charges[idempotency_key][0]
-        rng = random.Random(f"{self.seed}:{self.name}:{idempotency_key}:{self.requests}")
-        latency = rng.expovariate(1 / self.latency_ms) if self.latency_ms else 0.0
-        ref = "ch_" + hashlib.sha256(f"{self.name}:{idempotency_key}".encode()).hexdigest()[:20]
-        if rng.random() < self.timeout_rate:
-            if rng.random() < self.charged_on_timeout:  # charged, but the answer was lost
-                self.charges[idempotency_key] = (
-                    ChannelResponse(Outcome.APPROVED, ref, latency_ms=latency),
-                    amount,
-                )
-            return ChannelResponse(Outcome.TIMEOUT, latency_ms=latency)
-        if rng.random() < self.approval_rate:
-            response = ChannelResponse(Outcome.APPROVED, ref, latency_ms=latency)
-        else:
-            retriable = rng.random() < 0.6
-            code = "processor_error" if retriable else "do_not_honor"
-            response = ChannelResponse(Outcome.DECLINED, ref, code, retriable, latency)
-        self.charges[idempotency_key] = (response, amount)
-        return response
+        heard, kept = charge_outcome(self.behaviour, self.name, idempotency_key, self.requests)
+        if kept is not None:
+            self.charges[idempotency_key] = (kept, amount)
+        return heard
 
     def lookup(self, idempotency_key: str) -> ChannelResponse | None:
         found = self.charges.get(idempotency_key)
@@ -152,21 +213,13 @@ class SimulatedProcessor:
             raise ChannelError(f"{self.name}: refund API unreachable")
         if idempotency_key in self.refunds:
             return self.refunds[idempotency_key][0]
-        charge = self.charges.get(charge_key)
-        ref = "re_" + hashlib.sha256(f"{self.name}:{idempotency_key}".encode()).hexdigest()[:20]
         refunded = sum(
             m.amount_minor
             for r, key, m in self.refunds.values()
             if key == charge_key and r.outcome is Outcome.APPROVED
         )
-        if charge is None or charge[0].outcome is not Outcome.APPROVED:
-            response = ChannelResponse(Outcome.DECLINED, ref, "no_such_charge")
-        elif amount.currency != charge[1].currency or amount.amount_minor <= 0:
-            response = ChannelResponse(Outcome.DECLINED, ref, "invalid_amount")
-        elif refunded + amount.amount_minor > charge[1].amount_minor:
-            response = ChannelResponse(Outcome.DECLINED, ref, "exceeds_charge")
-        else:
-            response = ChannelResponse(Outcome.APPROVED, ref)
+        charge = self.charges.get(charge_key)
+        response = refund_outcome(self.name, idempotency_key, charge, refunded, amount)
         self.refunds[idempotency_key] = (response, charge_key, amount)
         return response
 

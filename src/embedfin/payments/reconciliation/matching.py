@@ -24,8 +24,8 @@ from sqlalchemy import insert, select, update
 from embedfin.core.clock import NS_PER_SECOND
 from embedfin.core.errors import InvalidInput, NotFound
 from embedfin.core.money import Money
-from embedfin.db.tables import payment_attempts, recon_breaks
-from embedfin.ledger.service import Ledger
+from embedfin.db.tables import payment_attempts, recon_breaks, refunds
+from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.payments.reconciliation.statements import StatementLine, parse_statement
 from embedfin.payments.requests import check_name, transfer_id
 
@@ -286,34 +286,61 @@ class Reconciliation:
             raise NotFound(f"no open break {break_id}")
 
     def _books(self, channel: str) -> list[BookEntry]:
-        a = payment_attempts.c
+        """What the books say went through the channel: its charges and, negative, its refunds."""
         with self.ledger.transaction() as tx:
-            rows = tx.conn.execute(
-                select(
-                    a.request_id,
-                    a.order_id,
-                    a.amount_minor,
-                    a.currency,
-                    a.channel_ref,
-                    a.updated_at,
-                ).where(a.tenant == self.tenant, a.channel == channel, a.status == "succeeded")
-            ).all()
-            legs = {
-                transfer_id(self.tenant, f"order:{order_id}", step): request_id
-                for request_id, order_id, *_ in rows
-                for step in ("channel_pay", f"overpay:{request_id}")
-            }
-            present = {t.id for t in tx.lookup_transfers(list(legs))}
+            return self._charges(tx, channel) + self._refunds(tx, channel)
+
+    def _charges(self, tx: LedgerTransaction, channel: str) -> list[BookEntry]:
+        a = payment_attempts.c
+        rows = tx.conn.execute(
+            select(
+                a.request_id, a.order_id, a.amount_minor, a.currency, a.channel_ref, a.updated_at
+            ).where(a.tenant == self.tenant, a.channel == channel, a.status == "succeeded")
+        ).all()
+        legs = {
+            transfer_id(self.tenant, f"order:{order_id}", step): request_id
+            for request_id, order_id, *_ in rows
+            for step in ("channel_pay", f"overpay:{request_id}")
+        }
+        present = {t.id for t in tx.lookup_transfers(list(legs))}
         found_requests = {legs[t] for t in present}
         return [
             BookEntry(
                 channel_ref,
                 Money(amount, currency_code),
-                datetime.fromtimestamp(updated_at / NS_PER_SECOND, tz=UTC).date(),
+                _day(updated_at),
                 request_id in found_requests,
             )
             for request_id, _order, amount, currency_code, channel_ref, updated_at in rows
         ]
+
+    def _refunds(self, tx: LedgerTransaction, channel: str) -> list[BookEntry]:
+        r = refunds.c
+        rows = tx.conn.execute(
+            select(
+                r.request_id, r.order_id, r.channel_minor, r.currency, r.channel_ref, r.updated_at
+            ).where(
+                r.tenant == self.tenant,
+                r.channel == channel,
+                r.status == "succeeded",
+                r.channel_minor > 0,
+                r.reason != "chargeback",  # taken back by the issuer, not refunded by us
+            )
+        ).all()
+        legs = {
+            transfer_id(self.tenant, f"order:{order_id}", f"refund:{request_id}"): request_id
+            for request_id, order_id, *_ in rows
+        }
+        present = {legs[t.id] for t in tx.lookup_transfers(list(legs))}
+        return [
+            BookEntry(channel_ref, Money(-minor, code), _day(at), request_id in present)
+            for request_id, _order, minor, code, channel_ref, at in rows
+            if channel_ref
+        ]
+
+
+def _day(at_ns: int) -> date:
+    return datetime.fromtimestamp(at_ns / NS_PER_SECOND, tz=UTC).date()
 
 
 def _stored_break(row: Any) -> StoredBreak:

@@ -28,6 +28,7 @@ from sqlalchemy import insert, select, update
 from embedfin.commerce import orders as rules
 from embedfin.commerce.orders import Order, OrderStatus
 from embedfin.commerce.store import save_order
+from embedfin.core.clock import NS_PER_SECOND
 from embedfin.core.errors import (
     CurrencyMismatch,
     EmbedfinError,
@@ -135,6 +136,33 @@ class Refunds:
         """The channel has taken ``amount`` of a card payment back (the buyer disputed it with
         the issuer): book it against the order, as a refund through that channel."""
         return self._give_back(order_id, request_id, "chargeback", amount)
+
+    def recover(self, older_than_s: float = 60.0) -> dict[str, int]:
+        """Finish channel refunds a crash left "started": ask the channel again under the same
+        key (it answers what it did, or does it now: the refund was validated and recorded) and
+        book the answer."""
+        r = refunds.c
+        cutoff = self.clock.now_ns() - int(older_than_s * NS_PER_SECOND)
+        with self.ledger.current() as conn:
+            stuck = conn.execute(
+                select(r.order_id, r.request_id, r.reason, r.amount_minor, r.currency).where(
+                    r.tenant == self.tenant,
+                    r.status == "started",
+                    r.channel_minor > 0,
+                    r.updated_at <= cutoff,
+                )
+            ).all()
+        counts = {"refunds_booked": 0, "refunds_failed": 0, "refunds_pending": 0}
+        for order_id, request_id, reason, minor, code in stuck:
+            amount = Money(minor, code) if reason in ("refund", "chargeback") else None
+            try:
+                self._give_back(order_id, request_id, reason, amount)
+                counts["refunds_booked"] += 1
+            except ChannelUnavailable:
+                counts["refunds_pending"] += 1
+            except PaymentDeclined:
+                counts["refunds_failed"] += 1
+        return counts
 
     # --- the flow ------------------------------------------------------------------------------
     def _give_back(
@@ -320,6 +348,11 @@ class Refunds:
             raise ChannelUnavailable(f"{channel.name} timed out; retry later")
         if response.outcome is not Outcome.APPROVED:
             with self.ledger.transaction() as tx:
+                now = self._record(tx, request_id)
+                if now is not None and now["status"] == "succeeded":
+                    # booked meanwhile on the channel's approval: that refund stands, and a
+                    # request whose money went back is never answered as declined
+                    return str(now["channel_ref"] or "")
                 self._update(tx, request_id, status="failed", decline_code=response.decline_code)
             raise PaymentDeclined(f"{channel.name} declined the refund: {response.decline_code}")
         return response.channel_ref
