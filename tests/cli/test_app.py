@@ -21,6 +21,7 @@ SUB_APPS = {
     "keys": ["rotate-data"],
     "credit": ["evaluate", "train", "models", "promote", "features", "preapprove"],
     "consumers": ["parked", "replay", "run"],
+    "acquirer": ["settle"],
 }
 
 
