@@ -3,7 +3,9 @@
 The server is started exactly as a person starts it (``python -m embedfin.cli serve``), in its
 own session so that ``kill9`` can SIGKILL the supervisor and every worker at once: a crash of
 the whole service, not of one worker that uvicorn would quietly replace. The rate limit is
-lifted (the load comes from one key); every other production default stays.
+lifted (the load comes from one key) and the sandbox acquirer's store lives in the run's folder
+(beside the log), so a run starts with an acquirer of its own that every worker and every
+restart share; every other production default stays.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from embedfin.payments.channels.sandbox import ENV_URL as ACQUIRER_ENV
 
 CLI = [sys.executable, "-m", "embedfin.cli"]  # how ``serve`` is started
 
@@ -94,6 +98,8 @@ class ServeProcess:
             "EMBEDFIN_API_RATE_PER_S": "1000000",
             "EMBEDFIN_API_BURST": "1000000",
         }
+        if self.log_path is not None:  # the run's own sandbox acquirer, kept across restarts
+            env.setdefault(ACQUIRER_ENV, f"sqlite:///{self.log_path.parent / 'acquirer.db'}")
         command = [
             *CLI,
             "serve",
