@@ -145,7 +145,7 @@ def run(options: BankOptions, track: Track) -> BankResult:
             found = _judge(url, server, market, history, options)
         finally:
             server.stop()
-        _check_cli(url, found)
+        _check_cli(url, server.checkpoints_path, found)
         phases.mark("verdict_s")
     acknowledged = sum(op.acknowledged for op in history.ops)
     counts = found.counts()
@@ -346,12 +346,14 @@ def _judge(
     return found
 
 
-def _check_cli(url: str, found: Violations) -> None:
-    """``embedfin check`` (the books balance, every invariant) and ``embedfin audit verify``."""
+def _check_cli(url: str, checkpoints: Path | None, found: Violations) -> None:
+    """``embedfin check`` (the books balance, every invariant) and ``embedfin audit verify``
+    (against the signed checkpoints the server's worker wrote, when it wrote any)."""
     checked = run_cli("check", "--db", url, "--json")
     if not checked.ok:
         found.flag("check_failed", checked.stdout[-800:] or checked.stderr[-800:])
-    verified = run_cli("audit", "verify", "--db", url)
+    anchors = ["--checkpoints", str(checkpoints)] if checkpoints and checkpoints.exists() else []
+    verified = run_cli("audit", "verify", "--db", url, *anchors)
     if not verified.ok:
         found.flag("audit_failed", verified.stdout[-800:] or verified.stderr[-800:])
 

@@ -3,9 +3,10 @@
 The server is started exactly as a person starts it (``python -m embedfin.cli serve``), in its
 own session so that ``kill9`` can SIGKILL the supervisor and every worker at once: a crash of
 the whole service, not of one worker that uvicorn would quietly replace. The rate limit is
-lifted (the load comes from one key) and the sandbox acquirer's store lives in the run's folder
-(beside the log), so a run starts with an acquirer of its own that every worker and every
-restart share; every other production default stays.
+lifted (the load comes from one key); the sandbox acquirer's store and the signed audit
+checkpoints live in the run's folder (beside the log), so a run starts with its own, shared by
+every worker and every restart, and leaves nothing in the working directory; every other
+production default stays.
 """
 
 from __future__ import annotations
@@ -92,14 +93,24 @@ class ServeProcess:
         self.kills = 0
         self._process: subprocess.Popen[bytes] | None = None
 
+    @property
+    def checkpoints_path(self) -> Path | None:
+        """Where the server's worker writes its signed audit checkpoints (in the run's folder)."""
+        if self.log_path is None:
+            return None
+        configured = os.environ.get("EMBEDFIN_AUDIT_CHECKPOINTS")
+        return Path(configured) if configured else self.log_path.parent / "audit.checkpoints.jsonl"
+
     def start(self, ready_timeout_s: float = 90.0) -> None:
         """Start the server and wait until ``/healthz`` answers."""
         env = os.environ | {
             "EMBEDFIN_API_RATE_PER_S": "1000000",
             "EMBEDFIN_API_BURST": "1000000",
         }
-        if self.log_path is not None:  # the run's own sandbox acquirer, kept across restarts
-            env.setdefault(ACQUIRER_ENV, f"sqlite:///{self.log_path.parent / 'acquirer.db'}")
+        if self.log_path is not None:  # the run's own acquirer and audit checkpoints
+            folder = self.log_path.parent
+            env.setdefault(ACQUIRER_ENV, f"sqlite:///{folder / 'acquirer.db'}")
+            env.setdefault("EMBEDFIN_AUDIT_CHECKPOINTS", str(self.checkpoints_path))
         command = [
             *CLI,
             "serve",
