@@ -62,7 +62,8 @@ class BankOptions:
         merchants, buyers: the market's size (buyers default to two per client).
         log_dir: where the server's log goes (default: a temporary folder, kept only when
             the run found a violation).
-        retry_deadline_s: how long a retrying client keeps at one request.
+        retry_deadline_s: how long a retrying client keeps at one request (longer than the
+            lease of a claim a crash leaves behind).
         replay_sample: how many answered ops are replayed after the run (all unanswered are).
     """
 
@@ -76,7 +77,7 @@ class BankOptions:
     merchants: int = 4
     buyers: int | None = None
     log_dir: Path | None = None
-    retry_deadline_s: float = 120.0
+    retry_deadline_s: float = 180.0
     replay_sample: int = 200
 
 

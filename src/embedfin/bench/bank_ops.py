@@ -160,7 +160,7 @@ class BankClient:
         seed: int,
         *,
         retry: bool = False,
-        retry_deadline_s: float = 120.0,
+        retry_deadline_s: float = 180.0,
         timeout_s: float = 60.0,
     ) -> None:
         self.number = number
