@@ -13,7 +13,7 @@ from tests.cli.helpers import runner
 
 ROOT_COMMANDS = ["check", "demo", "recon", "breaks", "serve", "simulate"]
 SUB_APPS = {
-    "bench": ["ledger", "checkout", "credit", "simulate", "api"],
+    "bench": ["ledger", "checkout", "credit", "simulate", "api", "bank"],
     "db": ["upgrade"],
     "ledger": ["account", "transfers", "chart"],
     "tenants": ["create"],
@@ -21,6 +21,7 @@ SUB_APPS = {
     "keys": ["rotate-data"],
     "credit": ["evaluate", "train", "models", "promote", "features", "preapprove"],
     "consumers": ["parked", "replay", "run"],
+    "acquirer": ["settle"],
 }
 
 

@@ -91,3 +91,28 @@ def bench_api(
     err.print(f"bench api: {requests} pings, then {requests} checkouts, {concurrency} in flight …")
     result = run(db, requests, concurrency)
     print_figures(f"bench api ({result.database})", result, as_json)
+
+
+@app.command("bank")
+def bench_bank(
+    db: DbOption = None,
+    workers: Annotated[int, typer.Option(min=1, help="serve --workers (>1: PostgreSQL).")] = 1,
+    clients: Annotated[int, typer.Option(min=1, max=256, help="Client threads.")] = 16,
+    seconds: Annotated[float, typer.Option(min=1, help="How long the clients send.")] = 30,
+    seed: Annotated[int, typer.Option(help="The request mix's seed.")] = 0,
+    kill_every: Annotated[
+        float | None, typer.Option(min=1, help="SIGKILL and restart the server about every S s.")
+    ] = None,
+    as_json: JsonOption = False,
+    no_progress: NoProgressOption = False,
+) -> None:
+    """A Jepsen-style bank workload through the live API; exit 1 on any violation."""
+    from embedfin.bench.bank import BankOptions, print_bank, run
+
+    options = BankOptions(
+        db=db, workers=workers, clients=clients, seconds=seconds, seed=seed, kill_every=kill_every
+    )
+    result = run(options, progress_factory(not no_progress))
+    print_bank(result, as_json)
+    if not result.ok:
+        raise typer.Exit(1)
