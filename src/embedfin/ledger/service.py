@@ -256,8 +256,10 @@ class Ledger:
     def _accounts_batch(
         self, conn: Connection, batch: Sequence[Account]
     ) -> list[CreateAccountResult]:
+        ids = [a.id for a in batch if _valid(a.id)]
+        self.store.lock_new_account_ids(conn, ids)  # a concurrent creator commits first
         base = self._next_timestamp(conn, len(batch))
-        stored = self.store.load_accounts(conn, [a.id for a in batch if _valid(a.id)])
+        stored = self.store.load_accounts(conn, ids)
         outcome = account_rules.create_accounts(batch, stored, base)
         self.store.insert_accounts(conn, outcome.created)
         self._finish(conn, outcome.last_timestamp)

@@ -33,6 +33,16 @@ _CHUNK = 500
 _UUID_COLUMNS = {"id", "debit_account_id", "credit_account_id", "pending_id", "user_data_128"}
 _COPY_TYPES = ["bytea"] * 3 + ["int8", "bytea", "bytea", "int8"] + ["int4"] * 5 + ["int8"]
 _PENDING = STATUS_CODES[PendingStatus.PENDING]
+_ACCOUNT_LOCK_CLASS = 0x4C41  # "LA": ledger account creation
+
+
+def _fold32(account_id: int) -> int:
+    """A 128-bit id folded to a signed 32-bit lock key (collisions only serialise more)."""
+    folded = 0
+    while account_id:
+        folded ^= account_id & 0xFFFFFFFF
+        account_id >>= 32
+    return folded - (1 << 31)
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
@@ -124,6 +134,11 @@ class LedgerStore:
             f" AND value < {self.ph}",
             (value, value),
         )
+
+    def lock_new_account_ids(self, conn: Connection, ids: Sequence[int]) -> None:
+        """Serialise the creation of these account ids with other transactions (PostgreSQL):
+        two processes creating one account must not both find it absent. SQLite writers are
+        serialised already."""
 
     # --- writes -------------------------------------------------------------------------------
     def insert_accounts(self, conn: Connection, created: Sequence[Account]) -> None:
@@ -223,6 +238,17 @@ class PostgresLedgerStore(LedgerStore):
 
     dialect = "postgresql"
     ph = "%s"
+
+    def lock_new_account_ids(self, conn: Connection, ids: Sequence[int]) -> None:
+        # transaction-scoped advisory locks in ascending order (no deadlock between creators),
+        # in their own class (the first key) so they never meet the other advisory locks
+        keys = sorted({_fold32(i) for i in ids})
+        if keys:
+            conn.exec_driver_sql(
+                "SELECT pg_advisory_xact_lock(%s, k) FROM"
+                " (SELECT unnest(%s::int4[]) AS k ORDER BY 1) AS ordered",
+                (_ACCOUNT_LOCK_CLASS, keys),
+            )
 
     @staticmethod
     def _rows(conn: Connection, sql: str, params: Sequence[Any]) -> list[Any]:
