@@ -93,6 +93,7 @@ class ApiSettings:
             burst=int(env.get("EMBEDFIN_API_BURST", "400")),
             run_worker=env.get("EMBEDFIN_API_WORKER", "1") != "0",
             metrics_token=env.get("EMBEDFIN_METRICS_TOKEN") or None,
+            idempotency_lease_s=float(env.get("EMBEDFIN_API_IDEMPOTENCY_LEASE_S", "120")),
             acquirer_url=env.get(ACQUIRER_ENV) or None,
             audit_checkpoints=env.get("EMBEDFIN_AUDIT_CHECKPOINTS") or None,
             audit_checkpoint_interval_s=float(env.get("EMBEDFIN_AUDIT_CHECKPOINT_S", "300")),
