@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from embedfin.api.commands import Command, OrdersCommand
 from embedfin.api.idempotency import Body
@@ -14,8 +14,10 @@ from embedfin.api.schemas.credit_decisions import (
     ReasonOut,
 )
 from embedfin.core.money import Money, currency
-from embedfin.credit.decisions import Decision
 from embedfin.lending.apr import apr_percent
+
+if TYPE_CHECKING:  # the credit stack (LightGBM, scikit-learn) loads when a decision is made
+    from embedfin.credit.decisions import Decision
 
 router = v1_router()
 
