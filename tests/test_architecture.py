@@ -28,8 +28,16 @@ PURE = [
     "embedfin.core.money",
     "embedfin.core.errors",
     "embedfin.security.audit_chain",
+    "embedfin.risk.decision",
+    "embedfin.risk.features",
+    "embedfin.risk.feature_types",
+    "embedfin.risk.text",
+    "embedfin.risk.rules_lang",
+    "embedfin.risk.rules_closures",
+    "embedfin.risk.rules",
+    "embedfin.risk.backtest",
 ]
-CONTEXTS = ("core", "db", "ledger", "commerce", "payments", "credit", "lending", "security")
+CONTEXTS = ("core", "db", "ledger", "commerce", "payments", "credit", "lending", "security", "risk")
 IO = ("sqlalchemy", "psycopg", "httpx", "fastapi", "starlette", "socket", "time", "os")
 
 
