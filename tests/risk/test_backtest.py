@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 from embedfin.core.errors import CurrencyMismatch, InvalidAmount, InvalidInput
 from embedfin.risk.backtest import HistoryRow, Label, backtest
 from embedfin.risk.decision import Action
-from embedfin.risk.features import FeatureVector
+from embedfin.risk.features import (
+    Feature,
+    FeatureCatalogue,
+    FeatureFamily,
+    FeatureType,
+    FeatureVector,
+)
 from embedfin.risk.rules import Rule, RuleMode, RuleSet
 from tests.risk.strategies import history_rows, rule_sets
 
@@ -121,6 +127,15 @@ def test_rates_without_a_denominator_are_none() -> None:
 def test_an_empty_history_is_refused() -> None:
     with pytest.raises(InvalidInput, match="history is empty"):
         backtest(RULES, [])
+
+
+def test_a_history_checked_against_another_catalogue_is_refused() -> None:
+    small = FeatureCatalogue(
+        [Feature("buyer_orders_1h", FeatureType.STR, "code", "a feature", FeatureFamily.REQUEST)]
+    )
+    row = HistoryRow(FeatureVector({"buyer_orders_1h": "9"}, small), 100, "EUR", Label.GOOD)
+    with pytest.raises(InvalidInput, match="another catalogue"):
+        backtest(RULES, [row])
 
 
 def test_a_history_mixing_currencies_is_refused() -> None:

@@ -22,6 +22,25 @@ def test_actions_order_by_severity_not_by_spelling() -> None:
     assert sorted(reversed(ordered), key=lambda a: a.severity) == ordered
 
 
+def test_comparison_operators_follow_severity() -> None:
+    assert Action.BLOCK > Action.CHALLENGE  # as strings, "block" < "challenge"
+    assert Action.REVIEW >= Action.REVIEW
+    assert Action.ALLOW < Action.BLOCK
+    assert Action.CHALLENGE <= Action.REVIEW
+    assert sorted([Action.REVIEW, Action.BLOCK, Action.ALLOW, Action.CHALLENGE]) == [
+        Action.ALLOW,
+        Action.CHALLENGE,
+        Action.REVIEW,
+        Action.BLOCK,
+    ]
+    assert max([Action.BLOCK, Action.REVIEW]) is Action.BLOCK
+
+
+def test_an_action_is_not_ordered_against_a_plain_string() -> None:
+    with pytest.raises(TypeError, match="another action"):
+        assert Action.BLOCK > "challenge"
+
+
 @pytest.mark.parametrize(
     ("actions", "expected"),
     [

@@ -7,7 +7,13 @@ from hypothesis import given
 
 from embedfin.core.errors import InvalidInput
 from embedfin.risk.decision import Action
-from embedfin.risk.features import FeatureVector
+from embedfin.risk.features import (
+    Feature,
+    FeatureCatalogue,
+    FeatureFamily,
+    FeatureType,
+    FeatureVector,
+)
 from embedfin.risk.rules import Rule, RuleMode, RuleSet
 from embedfin.risk.rules_lang import compile_expression
 from tests.risk.strategies import feature_vectors, rule_sets, rules
@@ -205,3 +211,36 @@ def test_promoting_a_shadow_rule_makes_it_live_as_a_new_version() -> None:
 def test_an_unknown_rule_id_is_refused() -> None:
     with pytest.raises(InvalidInput, match="no rule 'nope' in rule set version 7"):
         RULES.without_rule("nope")
+
+
+# --- catalogues ------------------------------------------------------------------------------
+
+SMALL = FeatureCatalogue(
+    [Feature("buyer_orders_1h", FeatureType.STR, "code", "a test feature", FeatureFamily.REQUEST)]
+)
+
+
+def test_a_rule_is_checked_against_its_own_catalogue() -> None:
+    with pytest.raises(InvalidInput, match="only numbers are ordered"):
+        Rule("x", 1, "risk-ops", "x", "test", Action.BLOCK, "buyer_orders_1h > 5", catalogue=SMALL)
+    rule = Rule(
+        "x", 1, "risk-ops", "x", "test", Action.BLOCK, "buyer_orders_1h == 'a'", catalogue=SMALL
+    )
+    assert RuleSet(1, (rule,)).evaluate(FeatureVector({"buyer_orders_1h": "a"}, SMALL)).action is (
+        Action.BLOCK
+    )
+
+
+def test_a_vector_from_another_catalogue_is_refused_not_misread() -> None:
+    """Same name, other type: the compiled comparison would meet a str where it expects a
+    number, so the set refuses the vector up front instead of failing mid-check."""
+    with pytest.raises(InvalidInput, match="another catalogue"):
+        RULES.evaluate(FeatureVector({"buyer_orders_1h": "5"}, SMALL))
+
+
+def test_a_rule_set_does_not_mix_catalogues() -> None:
+    other = Rule(
+        "x", 1, "risk-ops", "x", "test", Action.BLOCK, "buyer_orders_1h == 'a'", catalogue=SMALL
+    )
+    with pytest.raises(InvalidInput, match="one feature catalogue"):
+        RuleSet(1, (_rule(), other))

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import math
+import operator
 import re
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -11,6 +16,7 @@ from hypothesis import strategies as st
 from embedfin.core.errors import InvalidInput
 from embedfin.risk.features import FeatureVector
 from embedfin.risk.rules_lang import MAX_DEPTH, MAX_EXPRESSION_LENGTH, compile_expression
+from tests.risk.strategies import expressions, feature_vectors
 
 REQUEST = {
     "buyer_orders_1h": 6,
@@ -36,6 +42,7 @@ def _run(expression: str, values: dict[str, object] | None = None) -> object:
     [
         # the issue's examples
         ("buyer_orders_1h >= 5 and amount_to_buyer_median > 3", True),
+        ("(buyer_orders_1h >= 5\n    and amount_to_buyer_median > 3)", True),  # laid out
         ("ip_country != shipping_country", True),
         ("device_accounts_7d >= 3 or declines_in_a_row >= 4", True),
         ('payment_method in ("card", "bnpl")', True),
@@ -106,12 +113,15 @@ def test_allowed_constructs_compute_what_they_say(expression: str, expected: obj
         ("amount_minor > ...", "ellipsis constants are not allowed"),
         ("amount_minor > 1e999", "not finite"),
         ("amount_minor > 1 / 0", "divides by zero"),
+        (f"amount_minor > {'9' * 400} / 3", "divides by zero or overflows"),
         ("(1, 2) == amount_minor", "a tuple or list may only follow 'in'"),
         ("buyer_orders_1h >", "does not parse"),
         ("buyer_orders_1h > 1; is_guest", "does not parse"),
         ("import os", "does not parse"),
         ("", "blank"),
         ("amount_minor > 1\x00", "control character U+0000"),
+        ("amount_minor > 1\x7f", "control character U+007F"),
+        ("ip_country == '\u202eED'", "control character U+202E"),  # bidi override in a string
         ("amount_minor > 1 " + " " * MAX_EXPRESSION_LENGTH, "at most 500"),
         ("not " * (MAX_DEPTH + 1) + "is_guest", f"nested more than {MAX_DEPTH} levels"),
         ("1 < 2", "names no feature"),
@@ -237,8 +247,80 @@ def test_de_morgan_holds_with_unknowns(a: bool | None, b: bool | None) -> None:
         )
 
 
+def test_integer_arithmetic_too_large_for_a_float_is_unknown_not_an_error() -> None:
+    big = "amount_minor * amount_minor * amount_minor"
+    compiled = compile_expression(" * ".join([big] * 6) + " / 3 > 1")  # (2**63)**18 / 3
+    values = FeatureVector({"amount_minor": (1 << 63) - 1}).by_name
+    assert compiled.evaluate(values) is None
+
+
 @given(x=_NUMBERS, y=_NUMBERS)
 def test_arithmetic_is_python_arithmetic_on_known_values(x: float, y: float) -> None:
     values = FeatureVector({"amount_to_buyer_median": x, "amount_buyer_zscore": y}).by_name
     compiled = compile_expression("amount_to_buyer_median * 2 - amount_buyer_zscore > 1.5")
     assert compiled.evaluate(values) == (float(x) * 2 - float(y) > 1.5)
+
+
+# --- the compiled closures against a plain tree-walking reference ----------------------------
+
+_COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+_ARITH = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}
+
+
+def _kleene(values: list[object], conjunction: bool) -> object:
+    decisive = not conjunction  # False decides an 'and', True an 'or'
+    if decisive in values:
+        return decisive
+    return None if None in values else conjunction
+
+
+def _reference(node: ast.expr, values: Mapping[str, object]) -> object:
+    """The language's meaning, written the slow and obvious way (unknown is ``None``)."""
+    if isinstance(node, ast.Name):
+        return values.get(node.id)
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.BoolOp):
+        parts = [_reference(value, values) for value in node.values]
+        return _kleene(parts, isinstance(node.op, ast.And))
+    if isinstance(node, ast.UnaryOp):
+        inner = _reference(node.operand, values)
+        if inner is None:
+            return None
+        return (not inner) if isinstance(node.op, ast.Not) else -inner  # type: ignore[operator]
+    if isinstance(node, ast.BinOp):
+        a, b = _reference(node.left, values), _reference(node.right, values)
+        if a is None or b is None or (isinstance(node.op, ast.Div) and b == 0):
+            return None
+        function = operator.truediv if isinstance(node.op, ast.Div) else _ARITH[type(node.op)]
+        result = function(a, b)
+        return None if isinstance(result, float) and not math.isfinite(result) else result
+    assert isinstance(node, ast.Compare)
+    left = _reference(node.left, values)
+    if isinstance(node.ops[0], ast.In | ast.NotIn):
+        members = ast.literal_eval(node.comparators[0])
+        if left is None:
+            return None
+        return (left in members) is isinstance(node.ops[0], ast.In)
+    results = []
+    for op, comparator in zip(node.ops, node.comparators, strict=True):
+        right = _reference(comparator, values)
+        results.append(None if left is None or right is None else _COMPARE[type(op)](left, right))
+        left = right
+    return _kleene(results, True)
+
+
+@given(expression=expressions, vector=feature_vectors)
+def test_compiled_expressions_agree_with_a_tree_walking_reference(
+    expression: str, vector: FeatureVector
+) -> None:
+    compiled = compile_expression(expression)
+    expected = _reference(ast.parse(expression, mode="eval").body, vector.by_name)
+    assert compiled.evaluate(vector.by_name) == expected

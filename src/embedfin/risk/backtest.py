@@ -186,6 +186,8 @@ def backtest(rule_set: RuleSet, history: Iterable[HistoryRow]) -> BacktestReport
     rows = tuple(history)
     if not rows:
         raise InvalidInput("nothing to backtest: the history is empty")
+    if any(row.features.catalogue is not rule_set.catalogue for row in rows):
+        raise InvalidInput("the history's features were checked against another catalogue")
     currencies = sorted({row.currency for row in rows})
     if len(currencies) > 1:
         raise CurrencyMismatch(f"a backtest sums one currency; the history has {currencies}")

@@ -7,8 +7,8 @@ client sent (device, IP, user agent, shipping address), and gets a :class:`RiskD
 version that decided, so a case, a chargeback or an audit can replay why.
 
 Actions are ordered by severity — allow < challenge < review < block — and several rules combine
-by taking the most severe. Compare actions by :attr:`Action.severity` or :meth:`Action.max`,
-never with ``<`` on the values: those are strings and would compare alphabetically.
+by taking the most severe (:meth:`Action.max`). ``Action`` overrides the ordering operators it
+inherits from ``str``, which would otherwise compare the spellings alphabetically.
 
 The context arrives from browsers and SDKs, so it is checked strictly when built: an IP that is
 not an IP, a field too long or carrying control characters, an unknown key — each is refused with
@@ -30,7 +30,13 @@ from embedfin.risk.text import checked_text
 
 
 class Action(StrEnum):
-    """What the operation does next: go on, step up, hold for a person, or refuse."""
+    """What the operation does next: go on, step up, hold for a person, or refuse.
+
+    ``<``, ``<=``, ``>``, ``>=`` (and so ``sorted``, ``max``) compare by severity, not by
+    spelling: as plain strings ``"block" < "challenge"``, which would make
+    ``action >= Action.REVIEW`` silently wrong. Comparing with anything that is not an action
+    is a ``TypeError``.
+    """
 
     ALLOW = "allow"
     CHALLENGE = "challenge"
@@ -40,7 +46,7 @@ class Action(StrEnum):
     @property
     def severity(self) -> int:
         """0 for allow up to 3 for block: the order several rules' actions combine in."""
-        return _SEVERITY[self]
+        return _SEVERITY[self.value]
 
     @classmethod
     def max(cls, actions: Iterable[Action]) -> Action:
@@ -51,11 +57,33 @@ class Action(StrEnum):
                 worst = action
         return worst
 
+    def __lt__(self, other: str) -> bool:
+        return _SEVERITY[self.value] < _severity_of(other)
 
-_SEVERITY = {Action.ALLOW: 0, Action.CHALLENGE: 1, Action.REVIEW: 2, Action.BLOCK: 3}
+    def __le__(self, other: str) -> bool:
+        return _SEVERITY[self.value] <= _severity_of(other)
+
+    def __gt__(self, other: str) -> bool:
+        return _SEVERITY[self.value] > _severity_of(other)
+
+    def __ge__(self, other: str) -> bool:
+        return _SEVERITY[self.value] >= _severity_of(other)
+
+
+_SEVERITY = {"allow": 0, "challenge": 1, "review": 2, "block": 3}
+
+
+def _severity_of(other: object) -> int:
+    if isinstance(other, Action):
+        return _SEVERITY[other.value]
+    raise TypeError(f"an action is ordered against another action, not {other!r}")
 
 
 def _frozen_features(values: Mapping[str, FeatureValue]) -> Mapping[str, FeatureValue]:
+    """A read-only copy; a read-only view is kept as it is (the rule set builds its hits'
+    values as fresh views, and a check should not copy them twice)."""
+    if isinstance(values, MappingProxyType):
+        return values
     return MappingProxyType(dict(values))
 
 
@@ -123,8 +151,8 @@ class RiskDecision:
     def __post_init__(self) -> None:
         if self.score is not None and not 0.0 <= self.score <= 1.0:
             raise InvalidInput(f"a risk score is a probability in [0, 1], got {self.score}")
-        floor = Action.max(hit.action for hit in self.live_hits)
-        if self.action.severity < floor.severity:
+        floor = Action.max([hit.action for hit in self.live_hits]) if self.live_hits else None
+        if floor is not None and self.action < floor:
             raise InvalidInput(f"a decision cannot be milder ({self.action}) than its live hits")
 
 

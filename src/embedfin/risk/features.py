@@ -50,12 +50,14 @@ class FeatureVector(Mapping[str, FeatureValue]):
     """A request's feature values, checked against a catalogue when built.
 
     ``by_name`` is a read-only view the compiled rules read directly (one C-level lookup per
-    name); a float feature given an int holds it as a float.
+    name); a float feature given an int holds it as a float. ``catalogue`` is the one it was
+    checked against: rules compiled against another refuse it (their types could differ).
     """
 
-    __slots__ = ("by_name",)
+    __slots__ = ("by_name", "catalogue")
 
     by_name: Mapping[str, FeatureValue]
+    catalogue: FeatureCatalogue
 
     def __init__(
         self, values: Mapping[str, object], catalogue: FeatureCatalogue | None = None
@@ -69,6 +71,7 @@ class FeatureVector(Mapping[str, FeatureValue]):
             if value is not None:
                 checked[name] = checked_value(feature, value)
         self.by_name = MappingProxyType(checked)
+        self.catalogue = known
 
     def __getitem__(self, name: str) -> FeatureValue:
         return self.by_name[name]

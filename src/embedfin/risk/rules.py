@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import NamedTuple, TypeVar
 
 from embedfin.core.errors import InvalidInput
@@ -142,7 +143,7 @@ _NOTHING_FIRED = Evaluation((), (), Action.ALLOW)
 def hit_of(rule: Rule, values: Values) -> RuleHit:
     """The record of ``rule`` firing, with the values of the features it names."""
     seen = {name: values[name] for name in rule.compiled.features if name in values}
-    return RuleHit(rule.id, rule.version, rule.reason_code, rule.action, seen)
+    return RuleHit(rule.id, rule.version, rule.reason_code, rule.action, MappingProxyType(seen))
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +160,7 @@ class RuleSet:
     _live: tuple[tuple[Rule, Evaluator], ...] = field(init=False, repr=False, compare=False)
     _shadow: tuple[tuple[Rule, Evaluator], ...] = field(init=False, repr=False, compare=False)
     _descriptions: Mapping[str, str] = field(init=False, repr=False, compare=False)
+    catalogue: FeatureCatalogue = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _positive_int("rule set version", self.version)
@@ -169,6 +171,10 @@ class RuleSet:
         twice = sorted({rule_id for rule_id in ids if ids.count(rule_id) > 1})
         if twice:
             raise InvalidInput(f"rule ids appear twice in the set: {', '.join(twice)}")
+        catalogues = {id(rule.catalogue): rule.catalogue for rule in rules}
+        if len(catalogues) > 1:
+            raise InvalidInput("the rules of one set are compiled against one feature catalogue")
+        object.__setattr__(self, "catalogue", next(iter(catalogues.values()), CATALOGUE))
         object.__setattr__(self, "rules", rules)
         object.__setattr__(self, "_descriptions", {rule.id: rule.description for rule in rules})
         pairs = [(rule, rule.compiled.evaluate) for rule in rules]
@@ -176,7 +182,10 @@ class RuleSet:
         object.__setattr__(self, "_shadow", tuple(p for p in pairs if p[0].mode is RuleMode.SHADOW))
 
     def evaluate(self, features: FeatureVector) -> Evaluation:
-        """Every rule over one request. Never raises: missing features make no hit."""
+        """Every rule over one request. Missing features make no hit; the only refusal is a
+        vector checked against another catalogue than the rules' (a wiring mistake)."""
+        if features.catalogue is not self.catalogue:
+            raise InvalidInput("the features were checked against another catalogue")
         values = features.by_name
         # Plain list comprehensions and no hit records unless something fired: most requests
         # fire nothing, and this loop is the whole cost of a check.
@@ -229,7 +238,3 @@ class RuleSet:
             raise InvalidInput(f"rule {rule_id} is live already")
         promoted = dataclasses.replace(rule, mode=RuleMode.LIVE, version=rule.version + 1)
         return self.with_rule(promoted)
-
-    @classmethod
-    def of(cls, version: int, rules: Iterable[Rule]) -> RuleSet:
-        return cls(version, tuple(rules))

@@ -19,6 +19,8 @@ Values = Mapping[str, FeatureValue]
 Evaluator = Callable[[Values], Any]
 #: A binary operation on two known values (a comparison or arithmetic).
 Operation = Callable[[Any, Any], Any]
+#: A feature compared with a constant: (feature name, comparison, constant).
+SimpleTest = tuple[str, Operation, object]
 
 
 def constant(value: object) -> Evaluator:
@@ -41,7 +43,8 @@ def divide(a: float, b: float) -> float | None:
 
 
 def finite(value: Any) -> Any:
-    """Arithmetic that overflowed a float (or met inf − inf) is unknown, not a number."""
+    """Arithmetic that overflowed a float (or met inf − inf) is unknown, not a number; so is
+    any arithmetic that raises ``OverflowError`` (see :func:`binary`)."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
@@ -90,6 +93,38 @@ def any_of(parts: list[Evaluator]) -> Evaluator:
     return some
 
 
+def all_tests(tests: tuple[SimpleTest, ...]) -> Evaluator:
+    """Kleene ``and`` of feature-against-constant tests, in one closure."""
+
+    def every(values: Values) -> object:
+        unknown = False
+        for name, function, constant in tests:
+            value = values.get(name)
+            if value is None:
+                unknown = True
+            elif not function(value, constant):
+                return False
+        return None if unknown else True
+
+    return every
+
+
+def any_test(tests: tuple[SimpleTest, ...]) -> Evaluator:
+    """Kleene ``or`` of feature-against-constant tests, in one closure."""
+
+    def some(values: Values) -> object:
+        unknown = False
+        for name, function, constant in tests:
+            value = values.get(name)
+            if value is None:
+                unknown = True
+            elif function(value, constant):
+                return True
+        return None if unknown else False
+
+    return some
+
+
 def negation(part: Evaluator) -> Evaluator:
     def negated(values: Values) -> object:
         result = part(values)
@@ -114,7 +149,10 @@ def binary(function: Operation, left: Evaluator, right: Evaluator) -> Evaluator:
         b = right(values)
         if b is None:
             return None
-        return finite(function(a, b))
+        try:
+            return finite(function(a, b))
+        except OverflowError:  # a huge integer product meeting a float or a division
+            return None
 
     return arithmetic
 

@@ -35,6 +35,7 @@ import ast
 import difflib
 import math
 import operator
+import unicodedata
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ from embedfin.core.errors import InvalidInput
 from embedfin.risk import rules_closures as run
 from embedfin.risk.features import CATALOGUE, FeatureCatalogue, FeatureType
 from embedfin.risk.rules_closures import Evaluator, Operation, Values
+from embedfin.risk.text import REFUSED_CATEGORIES
 
 MAX_EXPRESSION_LENGTH = 500
 MAX_DEPTH = 40
@@ -118,6 +120,7 @@ class _Node:
     evaluate: Evaluator
     constant: object = _NOT_CONSTANT
     feature: str | None = None  # set when the node reads one feature, for faster comparisons
+    test: run.SimpleTest | None = None  # set for "feature op constant", fused by and / or
 
     @property
     def is_constant(self) -> bool:
@@ -170,7 +173,10 @@ def _parse(text: object) -> ast.Expression:
         raise refuse(None, f"{len(text)} characters long; at most {MAX_EXPRESSION_LENGTH}")
     if not text.strip():
         raise refuse(None, "the expression is blank")
-    bad = next((c for c in text if (c < " " and c not in "\n\t") or c == "\x7f"), None)
+    # Line breaks and tabs lay out a long rule; other controls, and format characters such as
+    # a bidi override inside a string constant, would make the text read unlike what it does.
+    refused = REFUSED_CATEGORIES
+    bad = next((c for c in text if c not in "\n\t" and unicodedata.category(c) in refused), None)
     if bad is not None:
         raise refuse(None, f"control character U+{ord(bad):04X} in the expression")
     try:
@@ -231,10 +237,7 @@ class _Compiler:
         for value, part in zip(node.values, parts, strict=True):
             if part.type is not StaticType.CONDITION:
                 raise refuse(value, f"'{word}' joins conditions, this is a {part.type}")
-        closures = [part.evaluate for part in parts]
-        return _Node(
-            StaticType.CONDITION, run.all_of(closures) if word == "and" else run.any_of(closures)
-        )
+        return _Node(StaticType.CONDITION, _joined(parts, word == "and"))
 
     def _unary(self, node: ast.UnaryOp, depth: int) -> _Node:
         operand = self.compile(node.operand, depth)
@@ -263,7 +266,10 @@ class _Compiler:
             if part.type is not StaticType.NUMBER:
                 raise refuse(side, f"arithmetic works on numbers, this is a {part.type}")
         if left.is_constant and right.is_constant:
-            value = run.finite(function(left.constant, right.constant))
+            try:
+                value = run.finite(function(left.constant, right.constant))
+            except OverflowError:
+                value = None
             if value is None:
                 raise refuse(node, "the constant arithmetic divides by zero or overflows")
             return _Node(StaticType.NUMBER, run.constant(value), value)
@@ -277,12 +283,12 @@ class _Compiler:
             return _Node(
                 StaticType.CONDITION, self._membership(left, node.ops[0], node.comparators[0])
             )
-        pairs: list[Evaluator] = []
+        pairs: list[_Node] = []
         for op, right_node in zip(node.ops, node.comparators, strict=True):
             right = self.compile(right_node, depth)
             pairs.append(_comparison(op, left_node, left, right_node, right))
             left_node, left = right_node, right
-        return _Node(StaticType.CONDITION, pairs[0] if len(pairs) == 1 else run.all_of(pairs))
+        return pairs[0] if len(pairs) == 1 else _Node(StaticType.CONDITION, _joined(pairs, True))
 
     def _membership(self, left: _Node, op: ast.cmpop, right_node: ast.expr) -> Evaluator:
         word = "in" if isinstance(op, ast.In) else "not in"
@@ -330,7 +336,7 @@ def _literal(node: ast.expr) -> _Node:
 
 def _comparison(
     op: ast.cmpop, left_node: ast.expr, left: _Node, right_node: ast.expr, right: _Node
-) -> Evaluator:
+) -> _Node:
     if isinstance(op, ast.Is | ast.IsNot):
         raise refuse(right_node, "'is' is not allowed; use == or !=")
     ordering = _ORDERING.get(type(op))
@@ -346,7 +352,20 @@ def _comparison(
     return _pair(_EQUALITY[type(op)], left, right)
 
 
-def _pair(function: Operation, left: _Node, right: _Node) -> Evaluator:
+def _pair(function: Operation, left: _Node, right: _Node) -> _Node:
     if left.feature is not None and right.is_constant:
-        return run.feature_vs_constant(function, left.feature, right.constant)
-    return run.comparison(function, left.evaluate, right.evaluate)
+        test = (left.feature, function, right.constant)
+        compare = run.feature_vs_constant(function, left.feature, right.constant)
+        return _Node(StaticType.CONDITION, compare, test=test)
+    return _Node(StaticType.CONDITION, run.comparison(function, left.evaluate, right.evaluate))
+
+
+def _joined(parts: list[_Node], conjunction: bool) -> Evaluator:
+    """``and`` / ``or`` over ``parts``; when every part is a feature against a constant — the
+    usual rule — one closure runs all the tests without a call per part."""
+    tests = [part.test for part in parts]
+    if all(test is not None for test in tests):
+        simple = tuple(test for test in tests if test is not None)
+        return run.all_tests(simple) if conjunction else run.any_test(simple)
+    closures = [part.evaluate for part in parts]
+    return run.all_of(closures) if conjunction else run.any_of(closures)
