@@ -18,6 +18,7 @@ PURE = [
     "embedfin.api.webhook_targets",
     "embedfin.payments.refunds.policy",
     "embedfin.payments.fees",
+    "embedfin.payments.wallet_records",
     "embedfin.lending.apr",
     "embedfin.lending.schedules",
     "embedfin.lending.loans",
