@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TimeRemainingColumn
+from rich.progress import Progress as Bar
 
 stderr = Console(stderr=True)
 
 
+#: ``advance(n)``: n more units done
 Advance = Callable[[int], None]
+#: ``progress(label, total)``: a context manager yielding ``advance``; what long runs (the
+#: benchmarks, the simulator) take, so the caller decides whether anyone watches
+Progress = Callable[[str, int], AbstractContextManager[Advance]]
 
 
-def progress_factory(
-    enabled: bool = True,
-) -> Callable[[str, int], AbstractContextManager[Advance]]:
+def no_progress(_label: str, _total: int) -> AbstractContextManager[Advance]:
+    """The default ``Progress``: reports nothing."""
+    return nullcontext(lambda _n: None)
+
+
+def progress_factory(enabled: bool = True) -> Progress:
     """A ``track(label, total)`` context manager factory yielding ``advance(n)``."""
 
     @contextmanager
@@ -26,7 +34,7 @@ def progress_factory(
             yield lambda _n: None
             return
         if sys.stderr.isatty():
-            with Progress(
+            with Bar(
                 "[progress.description]{task.description}",
                 BarColumn(),
                 MofNCompleteColumn(),

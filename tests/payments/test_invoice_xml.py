@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from datetime import UTC, datetime
 from xml.etree import ElementTree
 
 from drafthorse.utils import validate_xml
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from embedfin.commerce.orders import GoodsKind, Order, OrderLine
 from embedfin.commerce.store import Merchant
+from embedfin.core.clock import NS_PER_SECOND
 from embedfin.payments.invoices import xml as invoice_xml
 from embedfin.payments.invoices.xml import render_invoice, render_with_drafthorse
 
@@ -80,3 +82,15 @@ def test_a_template_invoice_is_valid_against_the_schema() -> None:
     order = _order("o-7", "b-7", "m-7", "EUR")
     xml = render_invoice(order, _merchant("m-7", "EUR", "DE"), [OrderLine("x", 3, 1_234)], "I-7", 0)
     validate_xml(xml, invoice_xml.SCHEMA)  # raises when the document breaks the XSD
+
+
+def test_a_template_keeps_percent_signs_of_the_document_as_they_are() -> None:
+    template = invoice_xml._Template((b"<a>100%", b"</a><b>%s %%", b"</b>"), (1, 0))
+    assert template.fill(["x", "y"]) == b"<a>100%y</a><b>%s %%x</b>"
+
+
+def test_the_issue_date_text_is_what_strftime_writes() -> None:
+    for year, month, day in [(1901, 2, 3), (2026, 12, 31), (999, 1, 9), (2096, 7, 4)]:
+        issued = datetime(year, month, day, 13, tzinfo=UTC)
+        ns = int(issued.timestamp()) * NS_PER_SECOND
+        assert invoice_xml._date_text(ns) == issued.date().strftime("%Y%m%d")

@@ -84,41 +84,16 @@ def _seed(url: str, orders: int) -> tuple[str, list[str], list[str]]:
 
 
 def run(url: str | None, requests: int, concurrency: int) -> ApiBenchResult:
+    """Seed a scratch database, serve it, and drive the baseline and the checkouts at it."""
     with scratch_database(url, "api") as db:
         engine = make_engine(db)
         upgrade(engine)
         engine.dispose()
         secret, merchants, buyers = _seed(db, requests)
         port = _free_port()
-        env = os.environ | {
-            "EMBEDFIN_DATABASE_URL": db,
-            # the load comes from one key: lift its rate limit, keep every other production default
-            "EMBEDFIN_API_RATE_PER_S": "1000000",
-            "EMBEDFIN_API_BURST": "1000000",
-        }
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "embedfin.api.asgi:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--loop",
-                "uvloop",
-                "--http",
-                "httptools",
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-        )
+        server = _start_server(db, port)
         try:
-            base_url = f"http://127.0.0.1:{port}"
-            _wait_ready(base_url, server)
+            _wait_ready(f"http://127.0.0.1:{port}", server)
             spec = {
                 "host": "127.0.0.1",
                 "port": port,
@@ -153,6 +128,36 @@ def run(url: str | None, requests: int, concurrency: int) -> ApiBenchResult:
         baseline_p99_ms=figures["baseline_p99_ms"],
         errors=figures["errors"],
         server_rss_mb=rss,
+    )
+
+
+def _start_server(db: str, port: int) -> subprocess.Popen[bytes]:
+    """The API as in production, one worker, on ``db``, on loopback."""
+    env = os.environ | {
+        "EMBEDFIN_DATABASE_URL": db,
+        # the load comes from one key: lift its rate limit, keep every other production default
+        "EMBEDFIN_API_RATE_PER_S": "1000000",
+        "EMBEDFIN_API_BURST": "1000000",
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "embedfin.api.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
     )
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from embedfin.bench.ledger import Progress, _no_progress, _peak_rss_mb
+from embedfin.bench.memory import peak_rss_mb
 from embedfin.bootstrap import Services
 from embedfin.commerce.orders import OrderLine
 from embedfin.core.clock import ManualClock
@@ -32,6 +32,7 @@ from embedfin.payments.escrow.bulk import OrderSpec, Shipment
 from embedfin.payments.escrow.checkout import Checkout
 from embedfin.payments.payouts.batches import MerchantSettlement
 from embedfin.payments.payouts.settlement import settle_channel
+from embedfin.progress import Progress, no_progress
 
 TENANT = "bench"
 MERCHANTS = 20
@@ -55,7 +56,7 @@ class CheckoutBenchResult:
 
 
 def run(
-    url: str | None, orders: int, progress: Progress = _no_progress, batch: int = 1
+    url: str | None, orders: int, progress: Progress = no_progress, batch: int = 1
 ) -> CheckoutBenchResult:
     """``batch`` orders per command (1: one order per command and per transaction)."""
     with scratch_database(url, "checkout") as ours, scratch_database(url, "checkoutbase") as base:
@@ -99,7 +100,7 @@ def run(
         orders_per_command=batch,
         baseline_lifecycles_per_s=round(baseline, 1),
         ratio=round(per_s / baseline, 3),
-        peak_rss_mb=round(_peak_rss_mb(), 1),
+        peak_rss_mb=round(peak_rss_mb(), 1),
     )
 
 

@@ -16,13 +16,14 @@ from datetime import date
 
 import numpy as np
 
-from embedfin.bench.ledger import Progress, _no_progress, _peak_rss_mb
+from embedfin.bench.memory import peak_rss_mb
 from embedfin.credit.compiled import CompiledScorecard
 from embedfin.credit.decisions import CreditPolicy, DecisionRequest, decide, preapprove
 from embedfin.credit.features import BuyerFeatures
 from embedfin.credit.models import ScorecardModel
 from embedfin.credit.synthetic import buyers
 from embedfin.lending.products import JURISDICTIONS, default_catalog
+from embedfin.progress import Progress, no_progress
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +42,7 @@ class CreditBenchResult:
 
 
 def run(
-    decisions: int = 10_000, population: int = 1_000_000, progress: Progress = _no_progress
+    decisions: int = 10_000, population: int = 1_000_000, progress: Progress = no_progress
 ) -> CreditBenchResult:
     train_x, train_y = buyers(20_000, seed=11)
     fitted = ScorecardModel().fit(train_x, train_y)
@@ -98,5 +99,5 @@ def run(
         baseline_scores_per_s=round(population / baseline_s, 0),
         preapproval_ratio=round(baseline_s / preapproval_s, 2),
         approved_share=round(float(np.mean(limits > 0)), 4),
-        peak_rss_mb=round(_peak_rss_mb(), 1),
+        peak_rss_mb=round(peak_rss_mb(), 1),
     )

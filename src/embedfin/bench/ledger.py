@@ -8,17 +8,15 @@ both sides; generating the workload is not.
 
 from __future__ import annotations
 
-import resource
-import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from embedfin.bench.memory import peak_rss_mb
 from embedfin.bench.stored_procedure import measure
 from embedfin.bench.workload import Chart, batches, make_chart
 from embedfin.db.engine import make_engine
@@ -28,6 +26,7 @@ from embedfin.ledger.codec import encoder, transfer_rows
 from embedfin.ledger.service import Ledger
 from embedfin.ledger.store import store_for
 from embedfin.ledger.types import CreateTransferResult, Transfer
+from embedfin.progress import Progress, no_progress
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,21 +49,16 @@ class LedgerBenchResult:
     vs_sp: float = 0.0
 
 
-Progress = Callable[[str, int], AbstractContextManager[Callable[[int], None]]]
-
-
-def _no_progress(_label: str, _total: int) -> AbstractContextManager[Callable[[int], None]]:
-    return nullcontext(lambda _n: None)
-
-
 def run(
     url: str | None,
     transfers: int,
     batch_size: int = 8189,
-    progress: Progress = _no_progress,
+    progress: Progress = no_progress,
     sp_clients: int = 0,
     sp_transfers: int = 20_000,
 ) -> LedgerBenchResult:
+    """Post the workload through the ledger and through the raw baseline, each on a fresh
+    database; on PostgreSQL with ``sp_clients``, also through the stored procedure."""
     chart = make_chart()
     sp_per_s = 0.0
     with scratch_database(url, "bench") as ours_url, scratch_database(url, "benchraw") as raw_url:
@@ -74,41 +68,64 @@ def run(
         upgrade(raw_engine)
         _create_accounts(Ledger(raw_engine), chart, limits=False)
         database = ledger.dialect
-
-        latencies: list[float] = []
-        ok = failed = 0
-        with progress("ledger", transfers) as advance:
-            for batch in batches(chart, transfers, batch_size):
-                started = time.perf_counter()
-                outcome = ledger.create_transfers(batch)
-                latencies.append(time.perf_counter() - started)
-                good = sum(1 for r in outcome if r is CreateTransferResult.OK)
-                ok += good
-                failed += len(batch) - good
-                advance(len(batch))
+        latencies, ok = _measure_ledger(ledger, chart, transfers, batch_size, progress)
         ledger.close()
-
         raw_seconds = 0.0
         with progress("raw baseline", transfers) as advance:
             for seconds, count in _raw(raw_engine, chart, transfers, batch_size):
                 raw_seconds += seconds
                 advance(count)
         raw_engine.dispose()
-
         if sp_clients and database == "postgresql":
-            with scratch_database(url, "benchsp") as sp_url:
-                sp_engine = make_engine(sp_url)
-                upgrade(sp_engine)
-                _create_accounts(Ledger(sp_engine), chart)
-                sp_engine.dispose()
-                workload = [t for b in batches(chart, sp_transfers, batch_size) for t in b]
-                dsn = make_url(sp_url).set(drivername="postgresql")
-                sp_per_s, _ = measure(
-                    dsn.render_as_string(hide_password=False), workload, sp_clients
-                )
+            sp_per_s = _measure_stored_procedure(url, chart, batch_size, sp_transfers, sp_clients)
+    return _result(
+        database, transfers, batch_size, latencies, ok, raw_seconds, sp_clients, sp_per_s
+    )
 
+
+def _measure_ledger(
+    ledger: Ledger, chart: Chart, transfers: int, batch_size: int, progress: Progress
+) -> tuple[list[float], int]:
+    """Each batch's seconds inside ``create_transfers``, and how many transfers succeeded."""
+    latencies: list[float] = []
+    ok = 0
+    with progress("ledger", transfers) as advance:
+        for batch in batches(chart, transfers, batch_size):
+            started = time.perf_counter()
+            outcome = ledger.create_transfers(batch)
+            latencies.append(time.perf_counter() - started)
+            ok += sum(1 for r in outcome if r is CreateTransferResult.OK)
+            advance(len(batch))
+    return latencies, ok
+
+
+def _measure_stored_procedure(
+    url: str | None, chart: Chart, batch_size: int, sp_transfers: int, sp_clients: int
+) -> float:
+    """Transfers per second through a one-transfer-per-call stored procedure (PostgreSQL)."""
+    with scratch_database(url, "benchsp") as sp_url:
+        sp_engine = make_engine(sp_url)
+        upgrade(sp_engine)
+        _create_accounts(Ledger(sp_engine), chart)
+        sp_engine.dispose()
+        workload = [t for b in batches(chart, sp_transfers, batch_size) for t in b]
+        dsn = make_url(sp_url).set(drivername="postgresql")
+        sp_per_s, _ = measure(dsn.render_as_string(hide_password=False), workload, sp_clients)
+    return sp_per_s
+
+
+def _result(
+    database: str,
+    transfers: int,
+    batch_size: int,
+    latencies: list[float],
+    ok: int,
+    raw_seconds: float,
+    sp_clients: int,
+    sp_per_s: float,
+) -> LedgerBenchResult:
     seconds = sum(latencies)
-    latencies.sort()
+    latencies = sorted(latencies)
     per_s = transfers / seconds
     raw_per_s = transfers / raw_seconds
     return LedgerBenchResult(
@@ -125,8 +142,8 @@ def run(
             latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 2
         ),
         ok=ok,
-        failed=failed,
-        peak_rss_mb=round(_peak_rss_mb(), 1),
+        failed=transfers - ok,
+        peak_rss_mb=round(peak_rss_mb(), 1),
         sp_clients=sp_clients if sp_per_s else 0,
         sp_per_s=round(sp_per_s),
         vs_sp=round(per_s / sp_per_s, 1) if sp_per_s else 0.0,
@@ -220,8 +237,3 @@ def _with_timestamp(t: Transfer, timestamp: int) -> Transfer:
         t.user_data_32,
         timestamp,
     )
-
-
-def _peak_rss_mb() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024

@@ -12,13 +12,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from embedfin.bench.ledger import Progress, _no_progress, _peak_rss_mb
+from embedfin.bench.memory import peak_rss_mb
 from embedfin.bootstrap import Services
 from embedfin.commerce.orders import OrderLine
 from embedfin.core.money import Money
 from embedfin.db.scratch import scratch_database
 from embedfin.ledger.service import Ledger
 from embedfin.payments.escrow.bulk import OrderSpec
+from embedfin.progress import Progress, no_progress
 from embedfin.sim.engine import Simulation
 from embedfin.sim.scenario import load
 
@@ -57,7 +58,7 @@ def _baseline(orders: int) -> float:
         return orders / (time.perf_counter() - started)
 
 
-def run(consumers: int, days: int, progress: Progress = _no_progress) -> SimulateBenchResult:
+def run(consumers: int, days: int, progress: Progress = no_progress) -> SimulateBenchResult:
     scenario = load("fused").scaled(consumers=consumers, days=days)
     with scratch_database(None, "simbench") as url:
         simulation = Simulation(scenario, url)  # setup (the bootstrap credit model) untimed
@@ -75,5 +76,5 @@ def run(consumers: int, days: int, progress: Progress = _no_progress) -> Simulat
         baseline_orders_per_s=round(baseline, 1),
         ratio=round(per_s / baseline, 3),
         invariants_ok=report.invariants_ok,
-        peak_rss_mb=round(_peak_rss_mb(), 1),
+        peak_rss_mb=round(peak_rss_mb(), 1),
     )

@@ -48,70 +48,90 @@ def make_chart(buyers: int = 9_000, merchants: int = 1_000, seed: int = 7) -> Ch
 
 
 def batches(chart: Chart, total: int, batch_size: int, seed: int = 11) -> Iterator[list[Transfer]]:
-    rng = random.Random(seed)
-    rand = rng.random
-    open_holds: list[int] = []
-    made = 0
-    ms = 1_767_225_600_000
+    """``total`` transfers in batches of ``batch_size``: first one top-up per buyer, then the
+    seeded mix of the module docstring (the same seed, the same workload)."""
+    workload = _Workload(chart, random.Random(seed))
     opening = iter(chart.buyers)  # every buyer starts with one top-up
+    made = 0
     while made < total:
         size = min(batch_size, total - made)
         batch: list[Transfer] = []
         for buyer in opening:
-            ms += 1
-            amount = 5_000 + int(rand() * 50_000)
-            batch.append(Transfer(new_id(ms), chart.clearing, buyer, amount, USD, CODE_TOP_UP))
+            batch.append(workload.opening_top_up(buyer))
             if len(batch) == size:
                 break
         while len(batch) < size:
-            ms += 1
-            tid = new_id(ms)
-            r = rand()
-            buyer = chart.buyers[int(rand() * len(chart.buyers))]
-            merchant = chart.merchants[int(rand() * len(chart.merchants))]
-            if r < 0.25:
-                amount = 1_000 + int(rand() * 50_000)
-                batch.append(Transfer(tid, chart.clearing, buyer, amount, USD, CODE_TOP_UP))
-            elif r < 0.80:
-                amount = 100 + int(rand() * 8_000)
-                if rand() < 0.1 and len(batch) + 2 <= size:  # linked: payment + commission
-                    fee = amount // 20
-                    batch.append(
-                        Transfer(
-                            tid, buyer, merchant, amount, USD, CODE_PAYMENT, TransferFlags.LINKED
-                        )
-                    )
-                    ms += 1
-                    batch.append(
-                        Transfer(new_id(ms), merchant, chart.commission, fee, USD, CODE_COMMISSION)
-                    )
-                else:
-                    batch.append(Transfer(tid, buyer, merchant, amount, USD, CODE_PAYMENT))
-            elif r < 0.90:
-                amount = 100 + int(rand() * 20_000)
-                batch.append(Transfer(tid, merchant, chart.clearing, amount, USD, CODE_PAYOUT))
-            elif r < 0.95 or not open_holds:
-                amount = 100 + int(rand() * 8_000)
-                timeout = 0 if rand() < 0.9 else 1
-                batch.append(
-                    Transfer(
-                        tid,
-                        buyer,
-                        chart.escrow,
-                        amount,
-                        USD,
-                        CODE_HOLD,
-                        TransferFlags.PENDING,
-                        timeout=timeout,
-                    )
-                )
-                open_holds.append(tid)
-            else:
-                pending_id = open_holds.pop(int(rand() * len(open_holds)))
-                if rand() < 0.8:
-                    flags, amount = TransferFlags.POST_PENDING_TRANSFER, AMOUNT_MAX
-                else:
-                    flags, amount = TransferFlags.VOID_PENDING_TRANSFER, 0
-                batch.append(Transfer(tid, 0, 0, amount, 0, 0, flags, pending_id=pending_id))
+            workload.add(batch, size)
         made += len(batch)
         yield batch
+
+
+class _Workload:
+    """The generator's state: the clock of ids, the random source, the holds still open."""
+
+    def __init__(self, chart: Chart, rng: random.Random) -> None:
+        self.chart = chart
+        self.rand = rng.random
+        self.open_holds: list[int] = []
+        self.ms = 1_767_225_600_000
+
+    def next_id(self) -> int:
+        self.ms += 1
+        return new_id(self.ms)
+
+    def opening_top_up(self, buyer: int) -> Transfer:
+        tid = self.next_id()
+        amount = 5_000 + int(self.rand() * 50_000)
+        return Transfer(tid, self.chart.clearing, buyer, amount, USD, CODE_TOP_UP)
+
+    def add(self, batch: list[Transfer], size: int) -> None:
+        """One more event of the mix (two for a linked payment and its commission)."""
+        chart, rand = self.chart, self.rand
+        tid = self.next_id()
+        r = rand()
+        buyer = chart.buyers[int(rand() * len(chart.buyers))]
+        merchant = chart.merchants[int(rand() * len(chart.merchants))]
+        if r < 0.25:
+            amount = 1_000 + int(rand() * 50_000)
+            batch.append(Transfer(tid, chart.clearing, buyer, amount, USD, CODE_TOP_UP))
+        elif r < 0.80:
+            self.add_payment(batch, size, tid, buyer, merchant)
+        elif r < 0.90:
+            amount = 100 + int(rand() * 20_000)
+            batch.append(Transfer(tid, merchant, chart.clearing, amount, USD, CODE_PAYOUT))
+        elif r < 0.95 or not self.open_holds:
+            batch.append(self.hold(tid, buyer))
+        else:
+            batch.append(self.resolve_hold(tid))
+
+    def add_payment(
+        self, batch: list[Transfer], size: int, tid: int, buyer: int, merchant: int
+    ) -> None:
+        amount = 100 + int(self.rand() * 8_000)
+        if self.rand() < 0.1 and len(batch) + 2 <= size:  # linked: payment + commission
+            fee = amount // 20
+            batch.append(
+                Transfer(tid, buyer, merchant, amount, USD, CODE_PAYMENT, TransferFlags.LINKED)
+            )
+            commission = self.chart.commission
+            batch.append(Transfer(self.next_id(), merchant, commission, fee, USD, CODE_COMMISSION))
+        else:
+            batch.append(Transfer(tid, buyer, merchant, amount, USD, CODE_PAYMENT))
+
+    def hold(self, tid: int, buyer: int) -> Transfer:
+        """A two-phase escrow hold; one in ten times out after a second."""
+        amount = 100 + int(self.rand() * 8_000)
+        timeout = 0 if self.rand() < 0.9 else 1
+        self.open_holds.append(tid)
+        flags = TransferFlags.PENDING
+        escrow = self.chart.escrow
+        return Transfer(tid, buyer, escrow, amount, USD, CODE_HOLD, flags, timeout=timeout)
+
+    def resolve_hold(self, tid: int) -> Transfer:
+        """Post (four in five) or void an open hold picked at random."""
+        pending_id = self.open_holds.pop(int(self.rand() * len(self.open_holds)))
+        if self.rand() < 0.8:
+            flags, amount = TransferFlags.POST_PENDING_TRANSFER, AMOUNT_MAX
+        else:
+            flags, amount = TransferFlags.VOID_PENDING_TRANSFER, 0
+        return Transfer(tid, 0, 0, amount, 0, 0, flags, pending_id=pending_id)

@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from embedfin.ledger.chains import run_linked
-from embedfin.ledger.engine import bad_u128, bad_user_data
 from embedfin.ledger.types import (
     U16_MAX,
     U32_MAX,
@@ -15,6 +14,7 @@ from embedfin.ledger.types import (
     AccountFlags,
     CreateAccountResult,
 )
+from embedfin.ledger.validation import bad_u128, bad_user_data
 
 AR = CreateAccountResult
 _DMNEC = int(AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS)

@@ -3,32 +3,25 @@
 Every command validates first, then in one unit of work: moves the money on the ledger, records
 the movement, appends its event. Any refusal raises a typed error and rolls everything back.
 A retry with the same ``request_id`` replays the first result; the same id with different
-parameters is refused.
+parameters is refused. The records and pure rules are ``wallet_records``, the rows
+``wallet_store``; this module is the service.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
-
-from sqlalchemy import func, insert, select
+from collections.abc import Sequence
 
 from embedfin.core.clock import NS_PER_SECOND, Clock, SystemClock
 from embedfin.core.errors import (
     IdempotencyMismatch,
     InsufficientFunds,
-    InvalidAmount,
-    InvalidInput,
     LedgerRejected,
     LimitExceeded,
 )
-from embedfin.core.events import Event
-from embedfin.core.money import Money, currency
-from embedfin.db.outbox import append_events
-from embedfin.db.tables import wallet_movements
+from embedfin.core.money import Money
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.ledger.types import CreateTransferResult, Transfer
+from embedfin.payments import wallet_store as store
 from embedfin.payments.accounts import open_accounts
 from embedfin.payments.chart import (
     CODE_TOP_UP,
@@ -44,91 +37,22 @@ from embedfin.payments.requests import (
     check_request_id,
     transfer_id,
 )
+from embedfin.payments.wallet_records import (
+    PlannedTopUp,
+    TopUpRequest,
+    WalletBalance,
+    WalletLimits,
+    WalletMovement,
+    bank_token_context,
+    check_positive,
+    check_replay,
+    check_top_up_cap,
+    wallet_key,
+)
 from embedfin.security.crypto import FieldCipher, load_cipher
 
 R = CreateTransferResult
 DAY_NS = 86_400 * NS_PER_SECOND
-
-
-@dataclass(frozen=True, slots=True)
-class WalletLimits:
-    """Per-currency limits in minor units; a currency not listed has no limit."""
-
-    withdrawal_per_day: Mapping[str, int] = field(
-        default_factory=lambda: {"USD": 500_000, "EUR": 500_000, "CNY": 5_000_000}
-    )
-    top_up_max: Mapping[str, int] = field(
-        default_factory=lambda: {"USD": 1_000_000, "EUR": 1_000_000, "CNY": 10_000_000}
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class WalletMovement:
-    """A top-up or withdrawal as recorded.
-
-    Attributes:
-        transfer_id: the ledger transfer.
-        request_id: the client's idempotency key.
-        kind: ``top_up`` or ``withdrawal``.
-        owner_kind, owner_id: whose wallet.
-        amount: how much.
-        channel: the payment channel (top-ups).
-        bank_last4: last four digits of the bound bank account (withdrawals).
-        created_at_ns: when.
-        replayed: True when this answers a retry of an earlier request.
-    """
-
-    transfer_id: int
-    request_id: str
-    kind: str
-    owner_kind: str
-    owner_id: str
-    amount: Money
-    channel: str | None
-    bank_last4: str | None
-    created_at_ns: int
-    replayed: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class TopUpRequest:
-    """One top-up of a bulk call (:meth:`Wallets.top_ups`).
-
-    Attributes:
-        buyer_id: whose wallet is credited.
-        amount: how much was collected.
-        channel: the payment channel that collected it.
-        request_id: the client's idempotency key.
-    """
-
-    buyer_id: str
-    amount: Money
-    channel: str
-    request_id: str
-
-
-_PlannedTopUp = tuple[WalletMovement, AccountKey, AccountKey]  # movement, clearing, wallet
-
-
-@dataclass(frozen=True, slots=True)
-class WalletBalance:
-    """``available`` can be spent now; ``held`` is reserved by pending payments."""
-
-    available: Money
-    held: Money
-
-
-def wallet_key(tenant: str, owner_kind: str, owner_id: str, currency_code: str) -> AccountKey:
-    codes = {"buyer": AccountCode.BUYER_WALLET, "merchant": AccountCode.MERCHANT_AVAILABLE}
-    if owner_kind not in codes:
-        raise InvalidInput(f"owner_kind must be buyer or merchant, got {owner_kind!r}")
-    return AccountKey(
-        tenant,
-        owner_kind,
-        check_name("owner_id", owner_id),
-        currency(currency_code).code,
-        codes[owner_kind],
-    )
 
 
 class Wallets:
@@ -163,20 +87,19 @@ class Wallets:
             return []
         planned = self._plan_top_ups(requests, self.clock.now_ns())
         with self.ledger.transaction() as tx:
-            stored = self._stored_movements(tx, sorted({m.request_id for m, _, _ in planned}))
+            request_ids = sorted({m.request_id for m, _, _ in planned})
+            stored = store.stored_movements(tx.conn, self.tenant, request_ids)
             answers, fresh = self._sort_replays(planned, stored)
             self._book_top_ups(tx, fresh)
             self._record_many(tx, [m for m, _, _ in fresh])
             return answers
 
-    def _plan_top_ups(self, requests: Sequence[TopUpRequest], now: int) -> list[_PlannedTopUp]:
-        planned: list[_PlannedTopUp] = []
+    def _plan_top_ups(self, requests: Sequence[TopUpRequest], now: int) -> list[PlannedTopUp]:
+        planned: list[PlannedTopUp] = []
         for request in requests:
             amount = request.amount
-            _positive(amount)
-            cap = self.limits.top_up_max.get(amount.currency)
-            if cap is not None and amount.amount_minor > cap:
-                raise LimitExceeded(f"a single top-up is at most {Money(cap, amount.currency)}")
+            check_positive(amount)
+            check_top_up_cap(self.limits, amount)
             movement = WalletMovement(
                 transfer_id(self.tenant, check_request_id(request.request_id)),
                 request.request_id,
@@ -200,26 +123,12 @@ class Wallets:
             )
         return planned
 
-    def _stored_movements(self, tx: LedgerTransaction, request_ids: list[str]) -> dict[str, Any]:
-        """The recorded movements of these request ids, by request id (500 per query)."""
-        cols = wallet_movements.c
-        stored: dict[str, Any] = {}
-        for start in range(0, len(request_ids), 500):
-            for row in tx.conn.execute(
-                select(wallet_movements).where(
-                    cols.tenant == self.tenant,
-                    cols.request_id.in_(request_ids[start : start + 500]),
-                )
-            ).mappings():
-                stored[row["request_id"]] = row
-        return stored
-
     def _sort_replays(
-        self, planned: list[_PlannedTopUp], stored: dict[str, Any]
-    ) -> tuple[list[WalletMovement], list[_PlannedTopUp]]:
+        self, planned: list[PlannedTopUp], stored: dict[str, object]
+    ) -> tuple[list[WalletMovement], list[PlannedTopUp]]:
         """Each request's answer in order, and the movements not made before."""
         answers: list[WalletMovement] = []
-        fresh: list[_PlannedTopUp] = []
+        fresh: list[PlannedTopUp] = []
         seen: dict[str, WalletMovement] = {}
         for movement, clearing, wallet in planned:
             twin = seen.get(movement.request_id)
@@ -233,13 +142,13 @@ class Wallets:
                 answers.append(twin)
                 continue
             seen[movement.request_id] = movement
-            replay = self._check_replay(movement, stored.get(movement.request_id))
+            replay = check_replay(movement, store.movement_of(stored.get(movement.request_id)))
             answers.append(replay or movement)
             if replay is None:
                 fresh.append((movement, clearing, wallet))
         return answers, fresh
 
-    def _book_top_ups(self, tx: LedgerTransaction, fresh: list[_PlannedTopUp]) -> None:
+    def _book_top_ups(self, tx: LedgerTransaction, fresh: list[PlannedTopUp]) -> None:
         open_accounts(tx, [k for _, c, w in fresh for k in (c, w)])
         results = tx.create_transfers(
             [
@@ -268,7 +177,7 @@ class Wallets:
         request_id: str,
     ) -> WalletMovement:
         """Pay money out of a wallet to the owner's bound bank account (held as a token)."""
-        _positive(amount)
+        check_positive(amount)
         check_bank_account(bank_token, bank_last4)
         wallet = wallet_key(self.tenant, owner_kind, owner_id, amount.currency)
         reserve = platform_account(self.tenant, amount.currency, AccountCode.CLIENT_RESERVE)
@@ -342,19 +251,9 @@ class Wallets:
         if limit is None:
             return
         day_start = request.created_at_ns - request.created_at_ns % DAY_NS
-        m = wallet_movements.c
-        so_far = tx.conn.execute(
-            select(func.coalesce(func.sum(m.amount_minor), 0)).where(
-                m.tenant == self.tenant,
-                m.owner_id == request.owner_id,
-                m.owner_kind == request.owner_kind,
-                m.kind == "withdrawal",
-                m.currency == request.amount.currency,
-                m.created_at >= day_start,
-            )
-        ).scalar_one()
-        if int(so_far) + request.amount.amount_minor > limit:
-            left = Money(max(limit - int(so_far), 0), request.amount.currency)
+        so_far = store.withdrawn_since(tx.conn, self.tenant, request, day_start)
+        if so_far + request.amount.amount_minor > limit:
+            left = Money(max(limit - so_far, 0), request.amount.currency)
             raise LimitExceeded(f"daily withdrawal limit reached; {left} left today")
 
     def _encrypt_token(self, request: WalletMovement, bank_token: str) -> str:
@@ -374,113 +273,25 @@ class Wallets:
         requests: Sequence[WalletMovement],
         bank_token: str | None = None,
     ) -> None:
-        """The movements' rows and events (one statement each); a bank token only for one."""
-        if not requests:
-            return
-        tx.conn.execute(
-            insert(wallet_movements),
-            [
-                {
-                    "transfer_id": r.transfer_id,
-                    "tenant": self.tenant,
-                    "request_id": r.request_id,
-                    "owner_kind": r.owner_kind,
-                    "owner_id": r.owner_id,
-                    "kind": r.kind,
-                    "amount_minor": r.amount.amount_minor,
-                    "currency": r.amount.currency,
-                    "channel": r.channel,
-                    "bank_token": None
-                    if bank_token is None
-                    else self._encrypt_token(r, bank_token),
-                    "bank_last4": r.bank_last4,
-                    "created_at": r.created_at_ns,
-                }
-                for r in requests
-            ],
-        )
-        events = []
-        for r in requests:
-            payload: dict[str, object] = {
-                "owner_kind": r.owner_kind,
-                "owner_id": r.owner_id,
-                "amount_minor": r.amount.amount_minor,
-                "currency": r.amount.currency,
-                "request_id": r.request_id,
-            }
-            if r.channel:
-                payload["channel"] = r.channel
-            events.append(
-                Event(
-                    "wallet_topped_up" if r.kind == "top_up" else "wallet_withdrawn",
-                    "wallet",
-                    f"{r.owner_kind}:{r.owner_id}",
-                    payload,
-                    r.created_at_ns,
-                    self.tenant,
-                )
-            )
-        append_events(tx.conn, events)
+        """The movements' rows and events; a bank token only for a withdrawal (one movement)."""
+        sealed = [
+            None if bank_token is None else self._encrypt_token(r, bank_token) for r in requests
+        ]
+        store.record_movements(tx.conn, self.tenant, requests, sealed)
 
     def _replay(self, tx: LedgerTransaction, request: WalletMovement) -> WalletMovement | None:
-        m = wallet_movements.c
-        row = (
-            tx.conn.execute(
-                select(wallet_movements).where(
-                    m.tenant == self.tenant, m.request_id == request.request_id
-                )
-            )
-            .mappings()
-            .first()
-        )
-        return self._check_replay(request, row)
-
-    def _check_replay(self, request: WalletMovement, row: Any) -> WalletMovement | None:
-        """The stored movement of the request's id, if any (refused if it was another)."""
-        if row is None:
-            return None
-        stored = WalletMovement(
-            row["transfer_id"],
-            row["request_id"],
-            row["kind"],
-            row["owner_kind"],
-            row["owner_id"],
-            Money(row["amount_minor"], row["currency"]),
-            row["channel"],
-            row["bank_last4"],
-            row["created_at"],
-            replayed=True,
-        )
-        same = (
-            stored.kind,
-            stored.owner_kind,
-            stored.owner_id,
-            stored.amount,
-            stored.channel,
-            stored.bank_last4,
-        ) == (
-            request.kind,
-            request.owner_kind,
-            request.owner_id,
-            request.amount,
-            request.channel,
-            request.bank_last4,
-        )
-        if not same:
-            raise IdempotencyMismatch(
-                f"request_id {request.request_id!r} was used for a different request"
-            )
-        return stored
+        row = store.stored_movement(tx.conn, self.tenant, request.request_id)
+        return check_replay(request, store.movement_of(row))
 
 
-def _positive(amount: Money) -> None:
-    if amount.amount_minor <= 0:
-        raise InvalidAmount(f"amount must be positive, got {amount}")
-
-
-__all__ = ["WalletBalance", "WalletLimits", "WalletMovement", "Wallets"]
-
-
-def bank_token_context(tenant: str, transfer_id: int) -> str:
-    """Associated data binding an encrypted bank token to its wallet movement."""
-    return f"wallet_movements.bank_token:{tenant}:{transfer_id}"
+#: the records live in ``wallet_records``; they are named here too for the modules that import
+#: them with the service
+__all__ = [
+    "TopUpRequest",
+    "WalletBalance",
+    "WalletLimits",
+    "WalletMovement",
+    "Wallets",
+    "bank_token_context",
+    "wallet_key",
+]

@@ -19,13 +19,13 @@ import random
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 
-from embedfin.bench.ledger import Progress, _no_progress
 from embedfin.bootstrap import Services, TenantServices, build_consumers, check_all
 from embedfin.consumers.runner import Runner
 from embedfin.core.clock import NS_PER_SECOND, ManualClock
 from embedfin.ledger.service import Ledger
 from embedfin.payments.channels.processors import default_channels
 from embedfin.payments.channels.routing import Router
+from embedfin.progress import Progress, no_progress
 from embedfin.security.crypto import load_cipher
 from embedfin.sim import agents
 from embedfin.sim.credit import CreditDesk
@@ -144,7 +144,7 @@ class Simulation:
             self.outbox_consumers.run_all()  # the platform worker's pass, in the day
         self.clock.advance(ns=1 * HOUR_NS)
 
-    def run(self, progress: Progress = _no_progress) -> Report:
+    def run(self, progress: Progress = no_progress) -> Report:
         self._open_shop()
         with progress(f"simulate {self.s.name}", self.s.days) as advance:
             for day in range(self.s.days):

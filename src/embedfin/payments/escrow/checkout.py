@@ -37,6 +37,7 @@ from embedfin.core.errors import (
 from embedfin.core.money import currency
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.payments.escrow import bulk as escrow_bulk
+from embedfin.payments.escrow import placing, release
 from embedfin.payments.escrow.bulk import BulkResult, CheckoutSettings, OrderSpec, Shipment
 from embedfin.payments.requests import check_name
 
@@ -112,11 +113,11 @@ class Checkout:
     ) -> Order:
         """Create an order awaiting payment; the same call repeated returns the same order."""
         spec = OrderSpec(order_id, buyer_id, merchant_id, currency_code, lines, goods_kind)
-        return escrow_bulk.place_orders(self, [spec], atomic=True)[0].unwrap()
+        return placing.place_orders(self, [spec], atomic=True)[0].unwrap()
 
     def place_orders(self, specs: Sequence[OrderSpec]) -> list[BulkResult]:
         """Place many orders in one unit of work; one result per order."""
-        return escrow_bulk.place_orders(self, specs)
+        return placing.place_orders(self, specs)
 
     def pay_with_wallet(self, order_id: str) -> Order:
         """Move the order total from the buyer's wallet into escrow."""
@@ -136,18 +137,18 @@ class Checkout:
 
     def confirm_receipt(self, order_id: str) -> Order:
         """The buyer confirms receipt: release escrow to the merchant minus commission."""
-        return escrow_bulk.confirm_receipts(self, [order_id], atomic=True)[0].unwrap()
+        return release.confirm_receipts(self, [order_id], atomic=True)[0].unwrap()
 
     def confirm_receipts(self, order_ids: Sequence[str]) -> list[BulkResult]:
         """Confirm many orders in one unit of work; one result per order."""
-        return escrow_bulk.confirm_receipts(self, order_ids)
+        return release.confirm_receipts(self, order_ids)
 
     def auto_confirm_due(self, limit: int = 500) -> list[str]:
         """Confirm every shipped, unfrozen order whose deadline has passed; returns their ids."""
         now = self.clock.now_ns()
         with self.ledger.transaction() as tx:
             due = [o for t, o in due_for_auto_confirm(tx.conn, now, limit) if t == self.tenant]
-        results = escrow_bulk.confirm_receipts(self, due, automatic=True, due_by=now)
+        results = release.confirm_receipts(self, due, automatic=True, due_by=now)
         return [r.order_id for r in results if r.error is None]
 
     def extend_auto_confirm(self, order_id: str, days: int) -> Order:
@@ -185,7 +186,7 @@ class Checkout:
                 raise InvalidStateTransition("only a shipped order can be released")
             self.emit(tx, "dispute_resolved", "order", order_id, {"outcome": "release"})
             save_order(tx.conn, order)  # unfrozen; the release below reads it back
-            return escrow_bulk.confirm_receipts(self, [order_id], atomic=True, tx=tx)[0].unwrap()
+            return release.confirm_receipts(self, [order_id], atomic=True, tx=tx)[0].unwrap()
 
     def mark_paid(self, tx: LedgerTransaction, order: Order, payment: dict[str, object]) -> Order:
         """Record a locked order as paid in ``tx`` by money another context moved into escrow

@@ -55,7 +55,7 @@ class InvoiceConsumer:
         for stored in events:
             by_tenant.setdefault(stored.event.tenant_id or "", []).append(stored.event.aggregate_id)
         facts = {tenant: _Facts.load(tx.conn, tenant, ids) for tenant, ids in by_tenant.items()}
-        rows: list[dict[str, object]] = []
+        rows: list[tuple[object, ...]] = []
         issued: list[Event] = []
         for stored in events:  # in outbox order, as the invoice_issued events must be
             event = stored.event
@@ -66,36 +66,71 @@ class InvoiceConsumer:
             if order is None or merchant is None or order.order_id in known.invoiced:
                 continue
             known.invoiced.add(order.order_id)
-            invoice_id = f"INV-{order.order_id}"
-            lines = known.lines.get(order.order_id, [])
-            xml = render_invoice(order, merchant, lines, invoice_id, event.occurred_at_ns)
-            rows.append(
-                {
-                    "tenant": tenant,
-                    "invoice_id": invoice_id,
-                    "order_id": order.order_id,
-                    "merchant_id": merchant.merchant_id,
-                    "currency": order.currency,
-                    "total_minor": order.total_minor,
-                    "payment_reference": order.order_id,
-                    "xml": xml.decode(),
-                    "issued_at": event.occurred_at_ns,
-                }
-            )
+            rows.append(_invoice_row(tenant, order, merchant, known, event.occurred_at_ns))
             issued.append(  # dated when the escrow was released, as the invoice is
                 Event(
                     "invoice_issued",
                     "order",
                     order.order_id,
-                    {"invoice_id": invoice_id},
+                    {"invoice_id": _invoice_id(order)},
                     event.occurred_at_ns,
                     tenant,
                 )
             )
         if rows:
-            tx.conn.execute(insert(invoices), rows)
+            _insert_invoices(tx.conn, rows)
             tx.emit_all(issued)
         return len(rows)
+
+
+def _invoice_id(order: Order) -> str:
+    return f"INV-{order.order_id}"
+
+
+#: the columns of an invoice row, in the order ``_invoice_row`` gives them
+_COLUMNS = (
+    "tenant",
+    "invoice_id",
+    "order_id",
+    "merchant_id",
+    "currency",
+    "total_minor",
+    "payment_reference",
+    "xml",
+    "issued_at",
+)
+_INSERT_SQLITE = (
+    f"INSERT INTO invoices ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+)
+
+
+def _invoice_row(
+    tenant: str, order: Order, merchant: Merchant, known: _Facts, issued_ns: int
+) -> tuple[object, ...]:
+    """One invoice's row: the document rendered, the figures it states."""
+    invoice_id = _invoice_id(order)
+    lines = known.lines.get(order.order_id, [])
+    xml = render_invoice(order, merchant, lines, invoice_id, issued_ns)
+    return (
+        tenant,
+        invoice_id,
+        order.order_id,
+        merchant.merchant_id,
+        order.currency,
+        order.total_minor,
+        order.order_id,  # the payment reference
+        xml.decode(),
+        issued_ns,
+    )
+
+
+def _insert_invoices(conn: Connection, rows: list[tuple[object, ...]]) -> None:
+    """One statement for the batch; on SQLite the driver's executemany, which skips the
+    per-row parameter processing (the rows are plain str and int already)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(_INSERT_SQLITE, rows)
+        return
+    conn.execute(insert(invoices), [dict(zip(_COLUMNS, row, strict=True)) for row in rows])
 
 
 @dataclass(slots=True)

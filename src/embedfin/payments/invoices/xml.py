@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
 
 from drafthorse.models.accounting import ApplicableTradeTax
 from drafthorse.models.document import Document
@@ -24,7 +25,7 @@ from drafthorse.models.tradelines import LineItem
 from embedfin.commerce.orders import Order, OrderLine
 from embedfin.commerce.store import Merchant
 from embedfin.core.clock import NS_PER_SECOND
-from embedfin.core.money import Money
+from embedfin.core.money import Money, currency
 
 SCHEMA = "FACTUR-X_EN16931"
 #: Text that the XML writers keep exactly as given (nothing to escape, no whitespace to
@@ -36,6 +37,24 @@ _LINES_MAX = 100
 
 def _amount(minor: int, currency_code: str) -> Decimal:
     return Money(minor, currency_code).decimal
+
+
+@cache
+def _exponent(currency_code: str) -> int:
+    return currency(currency_code).exponent
+
+
+def _amount_text(minor: int, currency_code: str) -> str:
+    """``str(_amount(minor, currency_code))`` without building a ``Money`` per field."""
+    return str(Decimal(minor).scaleb(-_exponent(currency_code)))
+
+
+def _date_text(issued_ns: int) -> str:
+    """The issue date as the template writes it (``%Y%m%d``)."""
+    issued = datetime.fromtimestamp(issued_ns / NS_PER_SECOND, tz=UTC).date()
+    if issued.year < 1000:  # strftime's own (platform's) padding of small years
+        return issued.strftime("%Y%m%d")
+    return f"{issued.year}{issued.month:02d}{issued.day:02d}"
 
 
 def render_with_drafthorse(
@@ -105,39 +124,40 @@ def _fields(
 ) -> list[str]:
     """The text of every field that varies between invoices of one shape, in a fixed order."""
     code = order.currency
-    issued = datetime.fromtimestamp(issued_ns / NS_PER_SECOND, tz=UTC).date()
     total = sum(line.quantity * line.unit_price_minor for line in lines)
     texts = [
         invoice_id,
-        issued.strftime("%Y%m%d"),
+        _date_text(issued_ns),
         merchant.merchant_id,
         order.buyer_id,
         order.order_id,
-        str(_amount(total, code)),
+        _amount_text(total, code),
     ]
     for line in lines:
         texts += [
             line.sku,
-            str(_amount(line.unit_price_minor, code)),
+            _amount_text(line.unit_price_minor, code),
             str(Decimal(line.quantity)),
-            str(_amount(line.quantity * line.unit_price_minor, code)),
+            _amount_text(line.quantity * line.unit_price_minor, code),
         ]
     return texts
 
 
-@dataclass(frozen=True, slots=True)
 class _Template:
-    """A rendered document cut at its placeholders: ``fill`` puts the fields between."""
+    """A rendered document cut at its placeholders: ``fill`` puts the fields between.
 
-    pieces: tuple[bytes, ...]
-    slots: tuple[int, ...]  # which field goes after each piece but the last
+    The pieces are kept as one bytes %-format (``%`` in them doubled), so that filling an
+    invoice is one C-level formatting call rather than a join of many small pieces."""
+
+    __slots__ = ("_format", "pieces", "slots")
+
+    def __init__(self, pieces: tuple[bytes, ...], slots: tuple[int, ...]) -> None:
+        self.pieces = pieces
+        self.slots = slots  # which field goes after each piece but the last
+        self._format = b"%s".join(piece.replace(b"%", b"%%") for piece in pieces)
 
     def fill(self, texts: Sequence[str]) -> bytes:
-        out = [self.pieces[0]]
-        for slot, piece in zip(self.slots, self.pieces[1:], strict=True):
-            out.append(texts[slot].encode())
-            out.append(piece)
-        return b"".join(out)
+        return self._format % tuple([texts[slot].encode() for slot in self.slots])
 
 
 _templates: dict[tuple[int, str, str], _Template | None] = {}
