@@ -22,7 +22,7 @@ furthest below the best points (Reg B §1002.9).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -142,13 +142,56 @@ def monthly_repayment(offer: Offer) -> int:
     return heaviest
 
 
-def decide(
+def is_thin_file(features: BuyerFeatures, policy: CreditPolicy) -> bool:
+    """A new buyer with no adverse history: no history is not bad history."""
+    return (
+        features.orders_90d == 0
+        and features.tenure_days <= policy.thin_file_max_tenure_days
+        and features.refund_rate == 0
+        and features.dispute_rate == 0
+        and features.on_time_rate == 1
+    )
+
+
+def first_accepting_funder(
+    funders: Sequence[FunderPolicy], pd_: float, amount_minor: int, category: str
+) -> str | None:
+    """Joint approval: the first partner funder, in the given order, whose policy accepts."""
+    for funder in funders:
+        if funder.accepts(pd_, amount_minor, category):
+            return funder.funder_id
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Assessment:
+    """What the policy steps found for one request, before an outcome is chosen.
+
+    ``policy_reasons`` keep the order the steps found them in (exposure, affordability,
+    funder); the outcome step may put the limit reason in front.
+    """
+
+    applicant: dict[str, float]
+    score: float
+    pd_: float
+    income_minor: int
+    strength: float
+    limit_minor: int
+    room_minor: int
+    affordable: tuple[Offer, ...]
+    thin_file: bool
+    funder_id: str | None
+    policy_reasons: tuple[ReasonCode, ...]
+
+
+def _assess(
     request: DecisionRequest,
     model: DecisionModel,
     catalog: PlanCatalog,
     policy: CreditPolicy,
-    funders: Sequence[FunderPolicy] = (),
-) -> Decision:
+    funders: Sequence[FunderPolicy],
+) -> _Assessment:
+    """Steps 1-6 of the module docstring: score, limit, affordability, plans, funder, thin file."""
     applicant = request.features.as_dict()
     score = model.score_one(applicant)
     pd_ = model.probability_of_default(score)
@@ -170,71 +213,110 @@ def decide(
             ReasonCode("affordability", "Repayments would be too high for the estimated income")
         )
 
-    thin_file = (
-        request.features.orders_90d == 0
-        and request.features.tenure_days <= policy.thin_file_max_tenure_days
-        and request.features.refund_rate == 0
-        and request.features.dispute_rate == 0
-        and request.features.on_time_rate == 1
-    )
+    thin_file = is_thin_file(request.features, policy)
     if thin_file and limit < policy.starter_limit_minor:
         limit = min(policy.starter_limit_minor, max(headroom, 0))
-        offers = [o for o in offers if o.total_cost_minor == 0]
         affordable = [o for o in affordable if o.total_cost_minor == 0]
 
-    funder_id = None
-    for funder in funders:
-        if funder.accepts(pd_, request.amount_minor, request.category):
-            funder_id = funder.funder_id
-            break
+    funder_id = first_accepting_funder(funders, pd_, request.amount_minor, request.category)
     if funders and funder_id is None:
         policy_reasons.append(
             ReasonCode("funder_policy", "No lending partner accepts this request")
         )
+    return _Assessment(
+        applicant=applicant,
+        score=score,
+        pd_=pd_,
+        income_minor=income,
+        strength=strength,
+        limit_minor=limit,
+        room_minor=room,
+        affordable=tuple(affordable),
+        thin_file=thin_file,
+        funder_id=funder_id,
+        policy_reasons=tuple(policy_reasons),
+    )
 
-    def reasons() -> tuple[ReasonCode, ...]:
-        model_reasons = [
-            ReasonCode(r.feature, FEATURE_TEXT.get(r.feature, r.feature))
-            for r in model.reasons(applicant)
-        ]
-        return tuple((policy_reasons + model_reasons)[:4])
 
-    def result(outcome: Outcome, plans: Sequence[Offer], amount: int) -> Decision:
-        return Decision(
-            outcome,
-            round(score, 2),
-            round(pd_, 6),
-            limit,
-            amount,
-            tuple(o.plan.code for o in plans),
-            funder_id if outcome is not Outcome.DECLINE else None,
-            () if outcome is Outcome.APPROVE else reasons(),
-            income,
-            model.version,
-            {"affordable_monthly_minor": float(room), "strength": round(strength, 4)},
-        )
-
-    too_risky = score < policy.decline_below and not thin_file
-    if too_risky or limit < policy.min_limit_minor or (funders and funder_id is None):
-        return result(Outcome.DECLINE, (), 0)
-    if request.amount_minor <= limit and affordable:
-        return result(Outcome.APPROVE, affordable, request.amount_minor)
-    # counter-offer: the largest amount within the limit that some plan finances affordably
-    counter = min(limit, request.amount_minor)
+def _counter_offer(
+    request: DecisionRequest, catalog: PlanCatalog, policy: CreditPolicy, found: _Assessment
+) -> tuple[int, tuple[Offer, ...]] | None:
+    """The largest amount within the limit that some plan finances affordably, stepping down by
+    a quarter at a time; ``None`` when even the minimum limit is not affordable."""
+    counter = min(found.limit_minor, request.amount_minor)
     while counter >= policy.min_limit_minor:
-        smaller = [
+        smaller = tuple(
             o
             for o in catalog.offers(counter, request.category, request.today, request.currency)
-            if monthly_repayment(o) <= room and (not thin_file or o.total_cost_minor == 0)
-        ]
+            if monthly_repayment(o) <= found.room_minor
+            and (not found.thin_file or o.total_cost_minor == 0)
+        )
         if smaller:
-            if request.amount_minor > limit:
-                policy_reasons.insert(
-                    0, ReasonCode("limit", "The amount is above the credit limit")
-                )
-            return result(Outcome.COUNTER_OFFER, smaller, counter)
+            return counter, smaller
         counter = counter * 3 // 4
-    return result(Outcome.DECLINE, (), 0)
+    return None
+
+
+def _result(
+    found: _Assessment,
+    model: DecisionModel,
+    outcome: Outcome,
+    plans: Sequence[Offer],
+    amount_minor: int,
+) -> Decision:
+    """The decision record; model reasons are computed only when the outcome needs them."""
+    reasons: tuple[ReasonCode, ...] = ()
+    if outcome is not Outcome.APPROVE:
+        model_reasons = [
+            ReasonCode(r.feature, FEATURE_TEXT.get(r.feature, r.feature))
+            for r in model.reasons(found.applicant)
+        ]
+        reasons = tuple([*found.policy_reasons, *model_reasons][:4])
+    return Decision(
+        outcome,
+        round(found.score, 2),
+        round(found.pd_, 6),
+        found.limit_minor,
+        amount_minor,
+        tuple(o.plan.code for o in plans),
+        found.funder_id if outcome is not Outcome.DECLINE else None,
+        reasons,
+        found.income_minor,
+        model.version,
+        {"affordable_monthly_minor": float(found.room_minor), "strength": round(found.strength, 4)},
+    )
+
+
+def decide(
+    request: DecisionRequest,
+    model: DecisionModel,
+    catalog: PlanCatalog,
+    policy: CreditPolicy,
+    funders: Sequence[FunderPolicy] = (),
+) -> Decision:
+    """Approve, counter-offer or decline one purchase (see the module docstring for the steps).
+
+    Decline wins over everything (too risky and not a thin file, a limit below the minimum, or
+    no funder); then a plain approval; otherwise the largest affordable smaller amount.
+    """
+    found = _assess(request, model, catalog, policy, funders)
+    too_risky = found.score < policy.decline_below and not found.thin_file
+    if (
+        too_risky
+        or found.limit_minor < policy.min_limit_minor
+        or (funders and found.funder_id is None)
+    ):
+        return _result(found, model, Outcome.DECLINE, (), 0)
+    if request.amount_minor <= found.limit_minor and found.affordable:
+        return _result(found, model, Outcome.APPROVE, found.affordable, request.amount_minor)
+    counter = _counter_offer(request, catalog, policy, found)
+    if counter is None:
+        return _result(found, model, Outcome.DECLINE, (), 0)
+    amount_minor, plans = counter
+    if request.amount_minor > found.limit_minor:
+        limit_reason = ReasonCode("limit", "The amount is above the credit limit")
+        found = replace(found, policy_reasons=(limit_reason, *found.policy_reasons))
+    return _result(found, model, Outcome.COUNTER_OFFER, plans, amount_minor)
 
 
 def preapprove(
