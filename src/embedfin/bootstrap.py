@@ -187,6 +187,6 @@ def build_consumers(ledger: Ledger) -> list[Consumer]:
     """Every outbox consumer, in the order a pass of the runner takes them: credit features
     (decisions read them), invoices, then the webhook fan-out (which also tells endpoints of
     the ``invoice_issued`` events the invoices just emitted)."""
-    from embedfin.credit.service import FeatureConsumer  # the model stack, on first use only
+    from embedfin.credit.pipeline import FeatureConsumer  # the model stack, on first use only
 
     return [FeatureConsumer(), InvoiceConsumer(), WebhookFanOut(ledger.clock)]

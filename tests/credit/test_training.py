@@ -8,7 +8,7 @@ import pytest
 from embedfin.commerce.orders import OrderLine
 from embedfin.core.money import Money
 from embedfin.credit import registry
-from embedfin.credit.service import FeaturePipeline
+from embedfin.credit.pipeline import FeaturePipeline
 from embedfin.credit.synthetic import buyers
 from embedfin.credit.training import FittedModels, feature_table, fit_models, register_models
 from embedfin.ledger.service import Ledger

@@ -1,13 +1,10 @@
-"""Credit inside checkout: the feature pipeline, recorded decisions, and financing with them.
+"""Credit inside checkout: recorded decisions, pre-approved limits, and financing with them.
 
-``FeaturePipeline`` runs an outbox consumer (``FeatureConsumer``, on the consumers' runner):
-each event credit uses becomes a row of ``credit_feature_events`` (in the transaction that
-advances its cursor: exactly once), indexed by buyer. A decision reads the buyer's rows up to
-the decision time and replays them through ``BuyerState`` (online); ``batch`` computes every
-buyer of a tenant with the pandas implementation. ``CreditService.decide`` records every
-decision — outcome, limit, plans, the reasons shown to the buyer, the model version and the
-features it saw — under the caller's id (a retry answers the recorded decision); ``finance``
-pays an order with a plan the decision offered, within the decided amount.
+Features come from ``credit.pipeline`` (the outbox consumer and the online/batch replay).
+``CreditService.decide`` records every decision — outcome, limit, plans, the reasons shown to
+the buyer, the model version and the features it saw — under the caller's id (a retry answers
+the recorded decision); ``finance`` pays an order with a plan the decision offered, within the
+decided amount.
 """
 
 from __future__ import annotations
@@ -15,14 +12,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import date
 from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, bindparam, delete, insert, select
 
-from embedfin.consumers.runner import Runner
 from embedfin.core.errors import InvalidInput, InvalidStateTransition, NotFound
-from embedfin.core.events import Event, StoredEvent
+from embedfin.core.events import Event
 from embedfin.core.money import Money
 from embedfin.credit import registry
 from embedfin.credit.decisions import (
@@ -37,110 +34,12 @@ from embedfin.credit.decisions import (
     estimated_monthly_income,
     preapprove,
 )
-from embedfin.credit.features import (
-    FEATURE_EVENT_TYPES,
-    FEATURES,
-    BuyerFeatures,
-    BuyerState,
-    FeatureEvent,
-    batch_features,
-    from_event,
-)
-from embedfin.db.tables import (
-    credit_decisions,
-    credit_feature_events,
-    credit_preapprovals,
-)
+from embedfin.credit.features import FEATURES, BuyerFeatures
+from embedfin.credit.pipeline import FeaturePipeline
+from embedfin.db.tables import credit_decisions, credit_preapprovals
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.lending.servicing import Lending, Loan
 from embedfin.payments.requests import check_name
-
-CONSUMER = "credit-features"
-
-
-class FeatureConsumer:
-    """The outbox consumer behind ``FeaturePipeline``: each event credit uses becomes a row
-    of ``credit_feature_events``."""
-
-    name = CONSUMER
-    event_types: frozenset[str] | None = FEATURE_EVENT_TYPES
-    batch_size = 5_000
-
-    def idle(self, conn: Connection) -> bool:
-        return False
-
-    def handle(self, events: Sequence[StoredEvent], tx: LedgerTransaction) -> int:
-        rows = []
-        for stored in events:
-            e = stored.event
-            mapped = from_event(e.type, e.payload, e.occurred_at_ns)
-            if mapped is None or e.tenant_id is None:
-                continue
-            rows.append(
-                {
-                    "tenant": e.tenant_id,
-                    "event_id": e.event_id,
-                    "buyer_id": mapped.buyer_id,
-                    "kind": mapped.kind,
-                    "at_ns": mapped.at_ns,
-                    "amount_minor": mapped.amount_minor,
-                    "category": mapped.category[:32],
-                    "on_time": int(mapped.on_time),
-                }
-            )
-        if rows:
-            tx.conn.execute(insert(credit_feature_events), rows)
-        return len(rows)
-
-
-class FeaturePipeline:
-    def __init__(self, ledger: Ledger, runner: Runner | None = None) -> None:
-        self.ledger = ledger
-        self.consumer = FeatureConsumer()
-        self.runner = runner or Runner(ledger)
-
-    def consume(self, limit: int = FeatureConsumer.batch_size) -> int:
-        """Move every new outbox event into the feature table, ``limit`` per unit of work;
-        returns how many were kept.
-
-        Decisions call this first; when nothing is new it only reads (no write transaction)."""
-        return self.runner.run(self.consumer, batch_size=limit)
-
-    def events(self, conn: Connection, tenant: str, as_of_ns: int) -> list[FeatureEvent]:
-        """Every buyer's feature events up to a moment, in the order they happened."""
-        t = credit_feature_events.c
-        query = select(credit_feature_events).where(t.tenant == tenant, t.at_ns <= as_of_ns)
-        rows = conn.execute(query.order_by(t.at_ns, t.event_id)).mappings()
-        return [_feature_event(r) for r in rows]
-
-    def online(self, tenant: str, buyer_id: str, as_of_ns: int) -> BuyerFeatures:
-        """One buyer's features as of a moment, replayed from its events."""
-        with self.ledger.current() as conn:
-            return self.online_many(conn, tenant, [buyer_id], as_of_ns)[buyer_id]
-
-    def online_many(
-        self, conn: Connection, tenant: str, buyers: Sequence[str], as_of_ns: int
-    ) -> dict[str, BuyerFeatures]:
-        """``online`` for several buyers with one read: each replayed alone, the same figures."""
-        t = credit_feature_events.c
-        rows = conn.execute(
-            select(credit_feature_events)
-            .where(
-                t.tenant == tenant,
-                t.at_ns <= as_of_ns,
-                t.buyer_id.in_(bindparam("buyers", expanding=True)),
-            )
-            .order_by(t.at_ns, t.event_id),
-            {"buyers": list(buyers)},
-        ).mappings()
-        states = {buyer: BuyerState() for buyer in buyers}
-        for r in rows:
-            states[r["buyer_id"]].apply(_feature_event(r))
-        return {buyer: state.features(as_of_ns) for buyer, state in states.items()}
-
-    def batch(self, tenant: str, as_of_ns: int) -> dict[str, BuyerFeatures]:
-        with self.ledger.current() as conn:
-            return batch_features(self.events(conn, tenant, as_of_ns), as_of_ns)
 
 
 class CreditService:
@@ -201,55 +100,55 @@ class CreditService:
                     raise InvalidInput(f"decision {decision_id} was for another buyer")
                 results.append(found[1])
                 continue
-            outstanding = owed.get(buyer_id, 0)
-            request = DecisionRequest(
-                buyer_id,
-                amount.amount_minor,
-                amount.currency,
-                category,
-                today,
-                features[buyer_id],
-                outstanding,
-                outstanding // 3,
+            request = _decision_request(
+                buyer_id, amount, category, today, features[buyer_id], owed.get(buyer_id, 0)
             )
             decision = decide(request, self.model, self.lending.catalog, self.policy, self.funders)
             recorded[decision_id] = (buyer_id, decision)
             results.append(decision)
-            rows.append(
-                {
-                    "tenant": self.tenant,
-                    "decision_id": decision_id,
-                    "buyer_id": buyer_id,
-                    "outcome": str(decision.outcome),
-                    "amount_minor": decision.amount_minor,
-                    "limit_minor": decision.limit_minor,
-                    "currency": amount.currency,
-                    "score": str(decision.score),
-                    "probability_of_default": str(decision.probability_of_default),
-                    "plans": json.dumps(list(decision.plans)),
-                    "reasons": json.dumps([asdict(r) for r in decision.reasons]),
-                    "model_id": decision.model_version,
-                    "funder_id": decision.funder_id,
-                    "features": json.dumps(asdict(features[buyer_id])),
-                    "decided_at": now,
-                }
-            )
-            payload: dict[str, object] = {
-                "buyer_id": buyer_id,
-                "outcome": str(decision.outcome),
-                "amount_minor": decision.amount_minor,
-                "limit_minor": decision.limit_minor,
-                "reasons": [r.code for r in decision.reasons],
-                "model_id": decision.model_version,
-            }
-            events.append(
-                Event("credit_decided", "credit_decision", decision_id, payload, now, self.tenant)
-            )
+            rows.append(self._decision_row(decision_id, request, decision, now))
+            events.append(self._decided_event(decision_id, buyer_id, decision, now))
         if rows:
             with self.ledger.transaction() as tx:
                 tx.conn.execute(insert(credit_decisions), rows)
                 tx.emit_all(events)
         return results
+
+    def _decision_row(
+        self, decision_id: str, request: DecisionRequest, decision: Decision, now_ns: int
+    ) -> dict[str, object]:
+        """The ``credit_decisions`` row: what was answered and the features it was answered on."""
+        return {
+            "tenant": self.tenant,
+            "decision_id": decision_id,
+            "buyer_id": request.buyer_id,
+            "outcome": str(decision.outcome),
+            "amount_minor": decision.amount_minor,
+            "limit_minor": decision.limit_minor,
+            "currency": request.currency,
+            "score": str(decision.score),
+            "probability_of_default": str(decision.probability_of_default),
+            "plans": json.dumps(list(decision.plans)),
+            "reasons": json.dumps([asdict(r) for r in decision.reasons]),
+            "model_id": decision.model_version,
+            "funder_id": decision.funder_id,
+            "features": json.dumps(asdict(request.features)),
+            "decided_at": now_ns,
+        }
+
+    def _decided_event(
+        self, decision_id: str, buyer_id: str, decision: Decision, now_ns: int
+    ) -> Event:
+        """``credit_decided`` for the outbox: reason codes only, never the features."""
+        payload: dict[str, object] = {
+            "buyer_id": buyer_id,
+            "outcome": str(decision.outcome),
+            "amount_minor": decision.amount_minor,
+            "limit_minor": decision.limit_minor,
+            "reasons": [r.code for r in decision.reasons],
+            "model_id": decision.model_version,
+        }
+        return Event("credit_decided", "credit_decision", decision_id, payload, now_ns, self.tenant)
 
     def _recorded_many(self, conn: Connection, ids: list[str]) -> dict[str, tuple[str, Decision]]:
         """Recorded decisions by id: (buyer, decision)."""
@@ -289,13 +188,6 @@ class CreditService:
             rows = []
             for buyer, limit, score in zip(ids, limits.tolist(), scores.tolist(), strict=True):
                 before = previous.get(buyer, 0)
-                if limit > before:
-                    reason = "better repayment and spending history"
-                elif limit < before:
-                    top = self.model.reasons(features[buyer].as_dict(), top=1)
-                    reason = FEATURE_TEXT.get(top[0].feature, "") if top else "lower score"
-                else:
-                    reason = "unchanged"
                 rows.append(
                     {
                         "tenant": self.tenant,
@@ -304,7 +196,7 @@ class CreditService:
                         "limit_minor": int(limit),
                         "previous_limit_minor": before,
                         "score": f"{score:.2f}",
-                        "reason": reason or "lower score",
+                        "reason": self._limit_change_reason(features[buyer], limit, before),
                         "model_id": self.model.version,
                         "computed_at": now,
                     }
@@ -313,21 +205,34 @@ class CreditService:
                 delete(credit_preapprovals).where(t.tenant == self.tenant, t.buyer_id.in_(ids))
             )
             tx.conn.execute(insert(credit_preapprovals), rows)
-            changed = [r for r in rows if r["limit_minor"] != r["previous_limit_minor"]]
-            for r in changed:
-                tx.emit(
-                    self.tenant,
-                    "preapproved_limit_changed",
-                    "buyer",
-                    str(r["buyer_id"]),
-                    {
-                        "buyer_id": r["buyer_id"],
-                        "from_minor": r["previous_limit_minor"],
-                        "to_minor": r["limit_minor"],
-                        "reason": r["reason"],
-                    },
-                )
+            self._emit_limit_changes(tx, rows)
         return {b: int(v) for b, v in zip(ids, limits.tolist(), strict=True)}
+
+    def _limit_change_reason(self, features: BuyerFeatures, limit: int, before: int) -> str:
+        """Why a pre-approved limit moved: the principal model reason for a decrease."""
+        if limit > before:
+            return "better repayment and spending history"
+        if limit < before:
+            top = self.model.reasons(features.as_dict(), top=1)
+            return (FEATURE_TEXT.get(top[0].feature, "") if top else "") or "lower score"
+        return "unchanged"
+
+    def _emit_limit_changes(self, tx: LedgerTransaction, rows: list[dict[str, Any]]) -> None:
+        """``preapproved_limit_changed`` for each buyer whose limit moved, with its reason."""
+        changed = [r for r in rows if r["limit_minor"] != r["previous_limit_minor"]]
+        for r in changed:
+            tx.emit(
+                self.tenant,
+                "preapproved_limit_changed",
+                "buyer",
+                str(r["buyer_id"]),
+                {
+                    "buyer_id": r["buyer_id"],
+                    "from_minor": r["previous_limit_minor"],
+                    "to_minor": r["limit_minor"],
+                    "reason": r["reason"],
+                },
+            )
 
     def finance(self, order_id: str, decision_id: str, plan_code: str, loan_id: str) -> Loan:
         """Pay an order with a plan that decision ``decision_id`` offered."""
@@ -365,14 +270,24 @@ class CreditService:
         return self.lending.owed_by_buyers(conn, buyers)
 
 
-def _feature_event(row: Any) -> FeatureEvent:
-    return FeatureEvent(
-        row["buyer_id"],
-        row["kind"],
-        row["at_ns"],
-        row["amount_minor"],
-        row["category"],
-        bool(row["on_time"]),
+def _decision_request(
+    buyer_id: str,
+    amount: Money,
+    category: str,
+    today: date,
+    features: BuyerFeatures,
+    outstanding_minor: int,
+) -> DecisionRequest:
+    """A purchase as ``decide`` sees it; the monthly obligations are a third of what is owed."""
+    return DecisionRequest(
+        buyer_id,
+        amount.amount_minor,
+        amount.currency,
+        category,
+        today,
+        features,
+        outstanding_minor,
+        outstanding_minor // 3,
     )
 
 

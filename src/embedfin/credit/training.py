@@ -20,7 +20,7 @@ from embedfin.credit.compiled import CompiledScorecard
 from embedfin.credit.evaluate import ks
 from embedfin.credit.gbm import GbmDecisionModel
 from embedfin.credit.models import ChallengerModel, ScorecardModel
-from embedfin.credit.service import FeaturePipeline
+from embedfin.credit.pipeline import FeaturePipeline
 from embedfin.ledger.service import Ledger
 
 HOLDOUT_SHARE = 0.3
