@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
-from embedfin.api.webhooks import WebhookFanOut
+from embedfin.api.webhook_fanout import WebhookFanOut
 from embedfin.commerce.aftersales import AfterSales
 from embedfin.consumers.base import Consumer
 from embedfin.ledger import check as ledger_check

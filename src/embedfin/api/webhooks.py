@@ -1,15 +1,13 @@
 """Webhooks: endpoints per tenant, deliveries fed from the outbox, signed, retried, logged.
 
-``WebhookFanOut`` is an outbox consumer (run by the consumers' runner; ``dispatch`` runs one
-batch of it): each new event of a tenant becomes one delivery row per matching endpoint that
-existed when it happened, in the same transaction that advances the consumer's cursor (exactly
-one delivery per endpoint and event). ``deliver_due`` POSTs due
-deliveries, logs every attempt and reschedules failures with exponential backoff (30 s, 1 min,
-2 min … capped at 6 h) until ``max_attempts``; ``replay`` schedules a delivery again by hand.
-Endpoint secrets are stored encrypted; during a rotation the old secret keeps signing for a
-grace period. Endpoint URLs are checked against server-side request forgery at creation and
-before every attempt (``webhook_targets``, ``webhook_transport``): deliver with ``client()``,
-which connects only to the addresses it checked.
+``WebhookFanOut`` (``webhook_fanout``, an outbox consumer; ``dispatch`` runs one batch of it)
+turns each new event of a tenant into one delivery row per matching endpoint. ``deliver_due``
+POSTs due deliveries, logs every attempt and reschedules failures with exponential backoff
+(30 s, 1 min, 2 min … capped at 6 h) until ``max_attempts``; ``replay`` schedules a delivery
+again by hand. Endpoint secrets are stored encrypted; during a rotation the old secret keeps
+signing for a grace period. Endpoint URLs are checked against server-side request forgery at
+creation and before every attempt (``webhook_targets``, ``webhook_transport``): deliver with
+``client()``, which connects only to the addresses it checked.
 """
 
 from __future__ import annotations
@@ -19,13 +17,19 @@ import secrets
 import socket
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from sqlalchemy import Connection, Row, insert, select, update
 
 from embedfin.api.ids import object_id
+from embedfin.api.webhook_fanout import WebhookFanOut
+from embedfin.api.webhook_records import (
+    Delivery,
+    Endpoint,
+    delivery_from_row,
+    endpoint_from_row,
+)
 from embedfin.api.webhook_targets import TargetPolicy, url_refusal
 from embedfin.api.webhook_transport import (
     GuardedBackend,
@@ -35,19 +39,17 @@ from embedfin.api.webhook_transport import (
 )
 from embedfin.client import signing
 from embedfin.consumers.runner import Runner
-from embedfin.core.clock import NS_PER_SECOND, Clock
+from embedfin.core.clock import NS_PER_SECOND
 from embedfin.core.errors import InvalidInput, NotFound
-from embedfin.core.events import StoredEvent
 from embedfin.db.tables import (
     outbox_events,
     webhook_attempts,
     webhook_deliveries,
     webhook_endpoints,
 )
-from embedfin.ledger.service import Ledger, LedgerTransaction
+from embedfin.ledger.service import Ledger
 from embedfin.security.crypto import FieldCipher
 
-CONSUMER = "webhooks"
 BACKOFF_BASE_S = 30
 BACKOFF_CAP_S = 6 * 3600
 ROTATION_GRACE_S = 24 * 3600
@@ -56,111 +58,6 @@ ROTATION_GRACE_S = 24 * 3600
 def backoff_s(attempts: int) -> int:
     """Wait after the ``attempts``-th failed attempt."""
     return int(min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** max(attempts - 1, 0)))
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    endpoint_id: str
-    tenant: str
-    url: str
-    event_types: list[str]
-    status: str
-    created_at_ns: int
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    delivery_id: str
-    endpoint_id: str
-    event_id: str
-    event_type: str
-    status: str
-    attempts: int
-    next_attempt_at_ns: int
-    last_status_code: int | None
-    last_error: str | None
-
-
-def _endpoint(r: Row[Any]) -> Endpoint:
-    return Endpoint(
-        r.endpoint_id, r.tenant, r.url, json.loads(r.event_types), r.status, r.created_at
-    )
-
-
-def _delivery(r: Row[Any]) -> Delivery:
-    return Delivery(
-        r.delivery_id,
-        r.endpoint_id,
-        r.event_id,
-        r.event_type,
-        r.status,
-        r.attempts,
-        r.next_attempt_at,
-        r.last_status_code,
-        r.last_error,
-    )
-
-
-class WebhookFanOut:
-    """The outbox consumer: each event of a tenant becomes one pending delivery per enabled
-    endpoint of that tenant that wants its type and existed when it happened."""
-
-    name = CONSUMER
-    event_types: frozenset[str] | None = None
-    batch_size = 1_000
-
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
-
-    def idle(self, conn: Connection) -> bool:
-        """Nobody listens: the events stay unread, and an endpoint created later skips them
-        (it gets only what happened after it existed)."""
-        enabled = conn.execute(
-            select(webhook_endpoints.c.endpoint_id)
-            .where(webhook_endpoints.c.status == "enabled")
-            .limit(1)
-        ).first()
-        return enabled is None
-
-    def handle(self, events: Sequence[StoredEvent], tx: LedgerTransaction) -> int:
-        tenants = {e.event.tenant_id for e in events if e.event.tenant_id}
-        if not tenants:
-            return 0
-        endpoints = [
-            _endpoint(r)
-            for r in tx.conn.execute(
-                select(webhook_endpoints).where(
-                    webhook_endpoints.c.tenant.in_(sorted(tenants)),
-                    webhook_endpoints.c.status == "enabled",
-                )
-            ).all()
-        ]
-        now = self.clock.now_ns()
-        rows = []
-        for stored in events:
-            event = stored.event
-            for ep in endpoints:
-                if ep.tenant != event.tenant_id or event.occurred_at_ns < ep.created_at_ns:
-                    continue  # another tenant's, or from before the endpoint existed
-                if "*" not in ep.event_types and event.type not in ep.event_types:
-                    continue
-                rows.append(
-                    {
-                        "delivery_id": object_id("whd"),
-                        "tenant": ep.tenant,
-                        "endpoint_id": ep.endpoint_id,
-                        "event_id": event.event_id,
-                        "event_type": event.type,
-                        "status": "pending",
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
-        if rows:
-            tx.conn.execute(insert(webhook_deliveries), rows)
-        return len(rows)
 
 
 class WebhookUrlRefused(InvalidInput):
@@ -226,7 +123,7 @@ class Webhooks:
         ).first()
         if row is None:
             raise NotFound(f"no webhook endpoint {endpoint_id}")
-        return _endpoint(row)
+        return endpoint_from_row(row)
 
     def list_endpoints(
         self, conn: Connection, tenant: str, limit: int, starting_after: str | None
@@ -236,7 +133,7 @@ class Webhooks:
         if starting_after is not None:
             query = query.where(t.c.endpoint_id < starting_after)
         rows = conn.execute(query.order_by(t.c.endpoint_id.desc()).limit(limit + 1)).all()
-        return [_endpoint(r) for r in rows[:limit]], len(rows) > limit
+        return [endpoint_from_row(r) for r in rows[:limit]], len(rows) > limit
 
     def rotate_secret(self, conn: Connection, tenant: str, endpoint_id: str) -> str:
         """A new signing secret; the current ones keep signing for 24 h."""
@@ -303,7 +200,7 @@ class Webhooks:
         if starting_after is not None:
             query = query.where(t.c.delivery_id < starting_after)
         rows = conn.execute(query.order_by(t.c.delivery_id.desc()).limit(limit + 1)).all()
-        return [_delivery(r) for r in rows[:limit]], len(rows) > limit
+        return [delivery_from_row(r) for r in rows[:limit]], len(rows) > limit
 
     def replay(self, conn: Connection, tenant: str, delivery_id: str) -> Delivery:
         t = webhook_deliveries
@@ -315,7 +212,7 @@ class Webhooks:
         if found.rowcount == 0:
             raise NotFound(f"no webhook delivery {delivery_id}")
         row = conn.execute(select(t).where(t.c.delivery_id == delivery_id)).one()
-        return _delivery(row)
+        return delivery_from_row(row)
 
     def dispatch(self, limit: int = WebhookFanOut.batch_size) -> int:
         """Turn one batch of new outbox events into deliveries; returns how many deliveries
@@ -339,10 +236,18 @@ class Webhooks:
                 .limit(limit)
             ).all()
         for row in due:
-            self._attempt(client, _delivery(row))
+            self._attempt(client, delivery_from_row(row))
         return len(due)
 
     def _attempt(self, client: httpx.Client, delivery: Delivery) -> None:
+        """One POST of one delivery, logged, and the delivery rescheduled or closed."""
+        url, body, headers = self._signed_request(delivery)
+        status_code, error, elapsed_ms = self._post(client, url, body, headers)
+        self._record_attempt(delivery, status_code, error, elapsed_ms)
+
+    def _signed_request(self, delivery: Delivery) -> tuple[str, bytes, dict[str, str]]:
+        """The endpoint's URL, the event as the endpoint sees it, and headers signed with every
+        live secret (during a rotation the old one signs too)."""
         with self.engine.connect() as conn:
             url = conn.execute(
                 select(webhook_endpoints.c.url).where(
@@ -353,26 +258,20 @@ class Webhooks:
             event = conn.execute(
                 select(outbox_events).where(outbox_events.c.event_id == delivery.event_id)
             ).one()
-        body = json.dumps(
-            {
-                "id": "evt_" + event.event_id,
-                "object": "event",
-                "type": event.type,
-                "created": event.occurred_at // NS_PER_SECOND,
-                "data": {
-                    "aggregate": event.aggregate,
-                    "aggregate_id": event.aggregate_id,
-                    **json.loads(event.payload),
-                },
-            },
-            separators=(",", ":"),
-        ).encode()
+        body = event_body(event)
         stamp = self.clock.now_ns() // NS_PER_SECOND
         headers = {
             "Content-Type": "application/json",
             signing.HEADER: signing.header_value(keys, stamp, body),
             "Embedfin-Delivery": delivery.delivery_id,
         }
+        return url, body, headers
+
+    def _post(
+        self, client: httpx.Client, url: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int | None, str | None, int]:
+        """(status code, error, milliseconds): the URL is checked again first, since what a
+        host name resolves to can change after the endpoint was created."""
         started = time.perf_counter()
         status_code: int | None = None
         error = delivery_refusal(url, self.targets, self.resolver)
@@ -384,7 +283,12 @@ class Webhooks:
                     error = f"HTTP {status_code}"
         except httpx.HTTPError as failure:
             error = f"{type(failure).__name__}: {failure}"[:500]
-        elapsed_ms = int((time.perf_counter() - started) * 1000)
+        return status_code, error, int((time.perf_counter() - started) * 1000)
+
+    def _record_attempt(
+        self, delivery: Delivery, status_code: int | None, error: str | None, elapsed_ms: int
+    ) -> None:
+        """Log the attempt; succeeded, failed after ``max_attempts``, or pending with backoff."""
         attempts = delivery.attempts + 1
         now = self.clock.now_ns()
         if error is None:
@@ -416,6 +320,25 @@ class Webhooks:
                     updated_at=now,
                 )
             )
+
+
+def event_body(event: Row[Any]) -> bytes:
+    """The JSON an endpoint receives for an outbox event (compact: the signature covers these
+    exact bytes)."""
+    return json.dumps(
+        {
+            "id": "evt_" + event.event_id,
+            "object": "event",
+            "type": event.type,
+            "created": event.occurred_at // NS_PER_SECOND,
+            "data": {
+                "aggregate": event.aggregate,
+                "aggregate_id": event.aggregate_id,
+                **json.loads(event.payload),
+            },
+        },
+        separators=(",", ":"),
+    ).encode()
 
 
 def secrets_context(endpoint_id: str) -> str:

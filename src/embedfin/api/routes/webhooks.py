@@ -17,7 +17,7 @@ from embedfin.api.schemas.webhooks import (
     WebhookEndpointCreate,
     WebhookEndpointOut,
 )
-from embedfin.api.webhooks import Delivery, Endpoint
+from embedfin.api.webhook_records import Delivery, Endpoint
 
 router = v1_router()
 
