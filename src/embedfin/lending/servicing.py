@@ -71,7 +71,7 @@ from embedfin.payments.accounts import open_accounts
 from embedfin.payments.chart import AccountCode, platform_account
 from embedfin.payments.escrow.checkout import Checkout
 from embedfin.payments.moves import move
-from embedfin.payments.refunds.service import FinancedLoan
+from embedfin.payments.refunds.financing import FinancedLoan
 from embedfin.payments.requests import check_name, check_request_id
 
 __all__ = [
@@ -241,7 +241,7 @@ class Lending:
         """True up each funder's loss allowance; returns it per (funder, currency)."""
         return self.jobs.provision(as_of)
 
-    # --- refunds of financed orders (the ``payments.refunds.Financing`` port) -----------------
+    # --- refunds of financed orders (the ``payments.refunds.financing.Financing`` port) -----------
     def loan_of_order(self, tx: LedgerTransaction, order_id: str) -> FinancedLoan | None:
         """The loan that paid ``order_id``, locked for this unit of work (refunds pay it down)."""
         loan_id = self.store.loan_id_of_order(tx.conn, order_id)

@@ -20,8 +20,7 @@ channel share the channel has already taken back: it is booked at once, without 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import insert, select, update
 
@@ -44,10 +43,11 @@ from embedfin.ledger.service import LedgerTransaction
 from embedfin.payments.accounts import open_accounts
 from embedfin.payments.channels.checkout import ChannelPayments
 from embedfin.payments.channels.processors import ChannelError, Outcome
-from embedfin.payments.chart import AccountCode, AccountKey, platform_account
+from embedfin.payments.chart import AccountCode, platform_account
 from embedfin.payments.escrow.bulk import order_payload
 from embedfin.payments.moves import move, order_leg
 from embedfin.payments.refunds import routing
+from embedfin.payments.refunds.financing import FinancedLoan, Financing
 from embedfin.payments.refunds.policy import pair, split_refund
 from embedfin.payments.requests import check_request_id
 
@@ -58,36 +58,6 @@ class ChannelUnavailable(EmbedfinError):
     """The channel could not be reached; nothing moved. Retry the same request later."""
 
     code = "channel_unavailable"
-
-
-@dataclass(frozen=True, slots=True)
-class FinancedLoan:
-    """What a refund needs to know of the loan that paid an order.
-
-    Attributes:
-        loan_id: the loan.
-        principal_outstanding_minor: what the refund pays down first.
-        funds_held: the custodial account the loan's share goes back to (the funder's cash
-            held in the client reserve).
-    """
-
-    loan_id: str
-    principal_outstanding_minor: int
-    funds_held: AccountKey
-
-
-class Financing(Protocol):
-    """The refund policy's port to lending (lending implements it; payments never imports it)."""
-
-    def loan_of_order(self, tx: LedgerTransaction, order_id: str) -> FinancedLoan | None:
-        """The loan that paid ``order_id`` (locked for this unit of work), if any."""
-        ...
-
-    def apply_refund(
-        self, tx: LedgerTransaction, loan: FinancedLoan, amount_minor: int, request_id: str
-    ) -> None:
-        """Book the lender's side of ``amount_minor`` refunded to the loan, in ``tx``."""
-        ...
 
 
 class Refunds:
