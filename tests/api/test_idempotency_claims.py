@@ -192,3 +192,24 @@ def test_the_same_refund_key_sent_to_two_workers_at_once_refunds_once(workers: W
         ).scalar_one()
         assert entries == 1
         assert check_all(conn).ok
+
+
+def test_same_key_wallet_checkouts_on_two_workers_place_one_order_each(workers: Workers) -> None:
+    """Wallet checkouts go through each worker's group commit: a key's lock is taken before its
+    stored answer is read, so a burst never runs a key twice (which was a 500 for the batch)."""
+    w = workers
+    buyer, body = _setup_order(w)
+    top_up = w.post(0, f"/v1/customers/{buyer}/top_ups", {"amount": 50_000, "currency": "EUR"}, "t")
+    assert top_up.status_code == 201, top_up.text
+    wallet = body | {"payment_method": "wallet"}
+    for n in range(6):
+        answers = w.burst("/v1/checkouts", wallet, f"wallet-checkout-{n}")
+        statuses = Counter(a.status_code for a in answers)
+        assert set(statuses) <= {201, 409}, [a.text for a in answers]
+        assert len({a.json()["id"] for a in answers if a.status_code == 201}) <= 1
+    orders = w.clients[0].get("/v1/orders", params={"limit": 100}, headers=w.tenant.headers)
+    assert len(orders.json()["data"]) == 6
+    balance = w.clients[1].get(
+        f"/v1/customers/{buyer}/balance", params={"currency": "EUR"}, headers=w.tenant.headers
+    )
+    assert balance.json()["available"] == 50_000 - 6 * 3_000

@@ -156,15 +156,21 @@ class CheckoutBatcher:
         jobs: list[CheckoutJob],
         answers: dict[int, Answer | EmbedfinError],
     ) -> list[CheckoutJob]:
-        found = stored_responses(tx.conn, [job.slot for job in jobs if job.slot is not None])
+        # Take every key's lock *before* reading the stored answers: read first, and another
+        # worker could commit its answer between the read and the lock, and this batch would
+        # run the key a second time (a unique violation: the whole batch a 500).
+        locked = []
+        for job in jobs:
+            if job.slot is not None and not holds_key_lock(tx.conn, job.slot):
+                answers[id(job)] = IdempotencyInFlight("this Idempotency-Key is in flight")
+            else:
+                locked.append(job)
+        found = stored_responses(tx.conn, [job.slot for job in locked if job.slot is not None])
         now = self.platform.ledger.clock.now_ns()
         live = []
-        for job in jobs:
+        for job in locked:
             if job.slot is None:
                 live.append(job)
-                continue
-            if not holds_key_lock(tx.conn, job.slot):
-                answers[id(job)] = IdempotencyInFlight("this Idempotency-Key is in flight")
                 continue
             row = found.get(job.slot)
             try:

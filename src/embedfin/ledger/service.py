@@ -42,6 +42,7 @@ from embedfin.ledger.types import (
     U128_MAX,
     Account,
     AccountBalance,
+    AccountFlags,
     CreateAccountResult,
     CreateTransferResult,
     Transfer,
@@ -276,6 +277,7 @@ class Ledger:
             t.pending_id for t in batch if t.flags & _POST_OR_VOID and _valid(t.pending_id)
         }
         accounts, pendings, expired, _ = self._prepare(conn, account_ids, pending_ids)
+        base = self._after_history(conn, accounts, base, len(batch))
         # A post/void naming a transfer that is not pending must learn that it is not.
         lookup = pending_ids - pendings.keys()
         if slow:
@@ -348,6 +350,22 @@ class Ledger:
         if missing:
             cache.update(self.store.load_accounts(conn, missing))
         return {i: cache[i] for i in ids if i in cache}
+
+    def _after_history(
+        self, conn: Connection, accounts: dict[int, Account], base: int, count: int
+    ) -> int:
+        """On PostgreSQL each process draws timestamps from its own clock, so two processes can
+        draw the same one; a ``history`` account keeps one balance row per timestamp. The batch
+        holds the row locks of its accounts (the writer before it has committed), so starting
+        after their newest history row keeps every account's history unique and in order."""
+        if self.dialect != "postgresql":
+            return base
+        ids = [a.id for a in accounts.values() if a.flags & AccountFlags.HISTORY]
+        floor = self.store.history_floor(conn, ids) if ids else 0
+        if floor < base:
+            return base
+        self._last_ts = max(self._last_ts, floor + count)
+        return floor + 1
 
     def _next_timestamp(self, conn: Connection, count: int) -> int:
         """First timestamp for ``count`` events: after the clock and every earlier event."""

@@ -135,6 +135,11 @@ class LedgerStore:
             (value, value),
         )
 
+    def history_floor(self, conn: Connection, ids: Sequence[int]) -> int:
+        """The newest balance-history timestamp of these accounts, 0 if none (PostgreSQL: other
+        processes draw timestamps from their own clocks; see ``Ledger._transfers``)."""
+        return 0
+
     def lock_new_account_ids(self, conn: Connection, ids: Sequence[int]) -> None:
         """Serialise the creation of these account ids with other transactions (PostgreSQL):
         two processes creating one account must not both find it absent. SQLite writers are
@@ -238,6 +243,14 @@ class PostgresLedgerStore(LedgerStore):
 
     dialect = "postgresql"
     ph = "%s"
+
+    def history_floor(self, conn: Connection, ids: Sequence[int]) -> int:
+        if not ids:
+            return 0
+        rows = self._select_in(
+            conn, "SELECT coalesce(max(timestamp), 0) FROM account_history WHERE account_id", ids
+        )
+        return int(rows[0][0]) if rows else 0
 
     def lock_new_account_ids(self, conn: Connection, ids: Sequence[int]) -> None:
         # transaction-scoped advisory locks in ascending order (no deadlock between creators),
