@@ -268,27 +268,22 @@ class Platform:
             return (*stored, True)
         try:
             status, body = effect()
-        except EmbedfinError as error:
-            if isinstance(error, IdempotencyInFlight | IdempotencyMismatch | RateLimited):
-                status, body = 500, {}  # not this key's answer: free the key
+        except BaseException as error:
+            refusal = _refusal(error, instance)
+            if refusal is None:  # not this key's answer: free the key for a retry
+                with self.ledger.transaction() as tx:
+                    release(tx.conn, slot, owner)
             else:
-                status, body = error_body(error, instance)
-            self._settle_claim(slot, digest, owner, status, body)
-            raise
-        except BaseException:
-            with self.ledger.transaction() as tx:
-                release(tx.conn, slot, owner)
+                self._settle_claim(slot, digest, owner, *refusal)
             raise
         return (*self._settle_claim(slot, digest, owner, status, body), False)
 
     def _settle_claim(
         self, slot: tuple[str, str], digest: str, owner: str, status: int, body: Body
     ) -> tuple[int, Body]:
-        """Store a claimed key's answer (a server error frees the key for a retry instead)."""
+        """Store a claimed key's answer (the one another request stored, if it took over)."""
         with self.ledger.transaction() as tx:
-            if status >= 500:
-                release(tx.conn, slot, owner)
-            elif not finish(tx.conn, slot, owner, status, body):
+            if not finish(tx.conn, slot, owner, status, body):
                 # the lease ran out and another request took the key over: its answer stands
                 try:
                     stored = stored_response(tx.conn, slot, digest, self.clock.now_ns())
@@ -310,11 +305,10 @@ class Platform:
         self, slot: tuple[str, str], digest: str, error: EmbedfinError, instance: str
     ) -> None:
         """A business refusal is the request's answer: a retry replays it (nothing changed)."""
-        if isinstance(error, IdempotencyInFlight | IdempotencyMismatch | RateLimited):
+        refusal = _refusal(error, instance)
+        if refusal is None:
             return
-        status, body = error_body(error, instance)
-        if status >= 500:
-            return
+        status, body = refusal
         with self.ledger.transaction() as tx:
             if self._stored(tx.conn, slot, digest) is None:
                 self._store(tx.conn, slot, digest, status, body)
@@ -349,3 +343,14 @@ class Platform:
         cutoff = self.clock.now_ns() - self.settings.idempotency_retention_s * NS_PER_SECOND
         with self.ledger.transaction() as tx:
             return purge_responses(tx.conn, cutoff)
+
+
+def _refusal(error: BaseException, instance: str) -> tuple[int, Body] | None:
+    """The stored answer an error gives its Idempotency-Key: a business refusal's problem; None
+    for what is not the request's answer (in flight, reused key, rate limit, server errors)."""
+    if not isinstance(error, EmbedfinError):
+        return None
+    if isinstance(error, IdempotencyInFlight | IdempotencyMismatch | RateLimited):
+        return None
+    status, body = error_body(error, instance)
+    return None if status >= 500 else (status, body)
