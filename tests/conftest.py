@@ -66,6 +66,24 @@ def pg_server() -> str:
     return PG_SERVER
 
 
+REDIS_SERVER = os.environ.get("EMBEDFIN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> str:
+    """The Redis server the counter tests use; each test keeps to its own tenants' keys."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_SERVER, socket_connect_timeout=3).ping()
+    except redis.RedisError as error:
+        message = f"Redis not reachable at {REDIS_SERVER}: {error}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return REDIS_SERVER
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite database, copied for each test (migrating every time is slow)."""

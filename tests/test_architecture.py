@@ -40,6 +40,9 @@ PURE = [
     "embedfin.risk.rules_closures",
     "embedfin.risk.rules",
     "embedfin.risk.backtest",
+    "embedfin.risk.signals",
+    "embedfin.risk.gate",
+    "embedfin.risk.starter_rules",
 ]
 CONTEXTS = ("core", "db", "ledger", "commerce", "payments", "credit", "lending", "security", "risk")
 IO = ("sqlalchemy", "psycopg", "httpx", "fastapi", "starlette", "socket", "time", "os")
@@ -159,6 +162,7 @@ OWN_TABLES = {
     "api": {"api"},
     "security": {"security"},
     "dashboard": {"dashboard"},
+    "risk": {"risk"},
 }
 #: read models and maintenance jobs that read (or re-encrypt) across owners, by name
 ACROSS = {

@@ -50,6 +50,11 @@ from embedfin.payments.reconciliation.matching import Reconciliation
 from embedfin.payments.refunds import check as refund_check
 from embedfin.payments.refunds.service import Refunds
 from embedfin.payments.wallets import Wallets
+from embedfin.risk.cases import Cases
+from embedfin.risk.challenges import Challenges
+from embedfin.risk.config import RiskSettings
+from embedfin.risk.gate import NoRiskCheck, RiskGate
+from embedfin.risk.service import RiskService
 from embedfin.security.crypto import FieldCipher
 
 if TYPE_CHECKING:  # credit loads the model stack (pandas, LightGBM): only those who use it pay
@@ -87,12 +92,14 @@ class Wiring:
         cipher: the field-encryption key ring (personal data, bank tokens).
         jurisdiction: consumer-credit caps (``lending/products.py`` ``JURISDICTIONS``).
         funder_id: who funds the loans credit decisions grant.
+        risk: risk control's switch, counter store and challenge key.
     """
 
     router: Router
     cipher: FieldCipher | None = None
     jurisdiction: str = "CN"
     funder_id: str = "platform"
+    risk: RiskSettings = RiskSettings()
 
 
 class TenantServices:
@@ -104,8 +111,23 @@ class TenantServices:
         self.wiring = wiring
 
     @cached_property
+    def cases(self) -> Cases:
+        return Cases(self.ledger, self.tenant, _HeldOrders(self))
+
+    @cached_property
+    def risk(self) -> RiskService:
+        settings = self.wiring.risk
+        challenges = Challenges(self.tenant, settings.secret)
+        return RiskService(self.ledger, self.tenant, settings.counters, self.cases, challenges)
+
+    @cached_property
+    def risk_gate(self) -> RiskGate:
+        """What money-moving services call: the risk service, or nothing when it is off."""
+        return self.risk if self.wiring.risk.enabled else NoRiskCheck()
+
+    @cached_property
     def checkout(self) -> Checkout:
-        return Checkout(self.ledger, self.tenant)
+        return Checkout(self.ledger, self.tenant, risk=self.risk_gate)
 
     @cached_property
     def channel_payments(self) -> ChannelPayments:
@@ -126,7 +148,7 @@ class TenantServices:
 
     @cached_property
     def wallets(self) -> Wallets:
-        return Wallets(self.ledger, self.tenant, cipher=self.wiring.cipher)
+        return Wallets(self.ledger, self.tenant, cipher=self.wiring.cipher, risk=self.risk_gate)
 
     @cached_property
     def settlement(self) -> MerchantSettlement:
@@ -156,6 +178,20 @@ class TenantServices:
         return CreditLines(self.lending)
 
 
+class _HeldOrders:
+    """Cases' port to payments: lift a risk hold, refund a held order in full (built lazily:
+    the refund path is wired after the risk gate it depends on)."""
+
+    def __init__(self, services: TenantServices) -> None:
+        self._services = services
+
+    def lift_risk_hold(self, order_id: str) -> None:
+        self._services.checkout.lift_risk_hold(order_id)
+
+    def refund_held(self, order_id: str) -> None:
+        self._services.refunds.cancel(order_id)
+
+
 class Services:
     """Every tenant's services on one ledger, built once per tenant (thread-safe)."""
 
@@ -167,9 +203,16 @@ class Services:
         cipher: FieldCipher | None = None,
         jurisdiction: str = "CN",
         funder_id: str = "platform",
+        risk: RiskSettings | None = None,
     ) -> None:
         self.ledger = ledger
-        self.wiring = Wiring(router or Router(default_channels()), cipher, jurisdiction, funder_id)
+        self.wiring = Wiring(
+            router or Router(default_channels()),
+            cipher,
+            jurisdiction,
+            funder_id,
+            risk or RiskSettings.from_env(),
+        )
         self._tenants: dict[str, TenantServices] = {}
         self._lock = threading.Lock()
 

@@ -52,6 +52,8 @@ STATUS: list[tuple[type[errors.EmbedfinError], int]] = [
     (RateLimited, 429),
     (errors.InsufficientFunds, 402),
     (errors.PaymentDeclined, 402),
+    (errors.RiskRefused, 402),
+    (errors.RiskUnavailable, 503),
     (errors.LimitExceeded, 422),
     (QuoteExpired, 409),
     (QuoteUsed, 409),
@@ -105,18 +107,24 @@ def problem(status: int, code: str, detail: str, instance: str, **extra: Any) ->
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def _extra(error: errors.EmbedfinError) -> dict[str, Any]:
+    return error.details() if isinstance(error, errors.RiskRefused) else {}
+
+
 def error_body(error: errors.EmbedfinError, instance: str) -> tuple[int, dict[str, Any]]:
     status = status_of(error)
-    return status, problem_body(status, error.code, str(error), instance)
+    return status, problem_body(status, error.code, str(error), instance, **_extra(error))
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(errors.EmbedfinError)
     async def _typed(request: Request, error: errors.EmbedfinError) -> JSONResponse:
-        response = problem(status_of(error), error.code, str(error), request.url.path)
+        response = problem(
+            status_of(error), error.code, str(error), request.url.path, **_extra(error)
+        )
         if isinstance(error, RateLimited):
             response.headers["Retry-After"] = str(error.retry_after_s)
-        elif isinstance(error, ChannelUnavailable):
+        elif isinstance(error, ChannelUnavailable | errors.RiskUnavailable):
             response.headers["Retry-After"] = "30"
         return response
 

@@ -6,6 +6,8 @@
 
 A dispute or an open refund request freezes an order: no release, and the auto-confirm clock
 stops; the time left is kept and resumes when the freeze ends (Taobao/Alipay escrow rules).
+A fraud review puts a risk hold on a paid order: it cannot be shipped, confirmed or released
+until the case is decided (the hold lifted, or the order refunded); it can still be refunded.
 """
 
 from __future__ import annotations
@@ -81,6 +83,8 @@ class Order:
         status: see ``OrderStatus``.
         paid_minor, refunded_minor, released_minor, commission_minor: money so far.
         frozen: a dispute or a refund request is open.
+        risk_hold: a fraud review holds the paid order: not shippable, not releasable, until a
+            person decides its case (released, or refunded to where it was paid from).
         auto_confirm_at: when a shipped, unfrozen order is confirmed automatically (ns).
         auto_confirm_left_ns: time left on the clock while frozen.
         placed_at ... closed_at: nanosecond timestamps (0 = not yet).
@@ -100,6 +104,7 @@ class Order:
     released_minor: int = 0
     commission_minor: int = 0
     frozen: bool = False
+    risk_hold: bool = False
     auto_confirm_at: int = 0
     auto_confirm_left_ns: int = 0
     tracking: str = ""
@@ -148,9 +153,17 @@ def pay(order: Order, now: int) -> Order:
     return replace(order, status=_move(order, "pay"), paid_minor=order.total_minor, paid_at=now)
 
 
+def _not_held(order: Order, action: str) -> None:
+    if order.risk_hold:
+        raise InvalidStateTransition(
+            f"cannot {action} order {order.order_id}: it is held for a fraud review"
+        )
+
+
 def ship(order: Order, tracking: str, now: int) -> Order:
     if not tracking or len(tracking) > 64:
         raise InvalidInput("tracking must be 1-64 characters")
+    _not_held(order, "ship")
     status = _move(order, "ship")
     period = AUTO_CONFIRM_NS[order.goods_kind]
     if order.frozen:
@@ -163,6 +176,7 @@ def ship(order: Order, tracking: str, now: int) -> Order:
 
 
 def confirm(order: Order, now: int) -> Order:
+    _not_held(order, "confirm")
     if order.frozen:
         raise InvalidStateTransition("a dispute or refund request is open on this order")
     return replace(order, status=_move(order, "confirm"), completed_at=now, auto_confirm_at=0)
@@ -171,7 +185,7 @@ def confirm(order: Order, now: int) -> Order:
 def cancel(order: Order, now: int) -> Order:
     if order.frozen:
         raise InvalidStateTransition("a dispute or refund request is open on this order")
-    return replace(order, status=_move(order, "cancel"), closed_at=now)
+    return replace(order, status=_move(order, "cancel"), closed_at=now, risk_hold=False)
 
 
 def freeze(order: Order, now: int) -> Order:
@@ -191,10 +205,27 @@ def unfreeze(order: Order, now: int) -> Order:
     return replace(order, frozen=False, auto_confirm_at=resume, auto_confirm_left_ns=0)
 
 
+def hold_for_review(order: Order) -> Order:
+    """A fraud review holds a paid order (see the module docstring)."""
+    if order.status is not OrderStatus.PAID:
+        raise InvalidStateTransition(
+            f"only a paid order can be held, not one that is {order.status}"
+        )
+    return order if order.risk_hold else replace(order, risk_hold=True)
+
+
+def lift_hold(order: Order) -> Order:
+    """The review cleared the order: it can be shipped and released again."""
+    if not order.risk_hold:
+        raise InvalidStateTransition(f"order {order.order_id} is not held")
+    return replace(order, risk_hold=False)
+
+
 def extend_auto_confirm(order: Order, extra_ns: int) -> Order:
     """The seller may give the buyer more time before auto-confirmation."""
     if order.status is not OrderStatus.SHIPPED or extra_ns <= 0:
         raise InvalidStateTransition("only a shipped order's deadline can be extended")
+    _not_held(order, "extend")
     if order.frozen:
         return replace(order, auto_confirm_left_ns=order.auto_confirm_left_ns + extra_ns)
     return replace(order, auto_confirm_at=order.auto_confirm_at + extra_ns)
@@ -217,6 +248,7 @@ def refund(order: Order, amount_minor: int, now: int) -> Order:
             status=OrderStatus.CLOSED,
             closed_at=now,
             frozen=False,
+            risk_hold=False,
             auto_confirm_at=0,
         )
     return replace(order, refunded_minor=refunded)

@@ -168,6 +168,7 @@ def _order_values(order: Order) -> dict[str, object]:
     values["status"] = str(order.status)
     values["goods_kind"] = str(order.goods_kind)
     values["frozen"] = int(order.frozen)
+    values["risk_hold"] = int(order.risk_hold)
     return values
 
 
@@ -176,6 +177,7 @@ def _order(row: object) -> Order:
     values["status"] = OrderStatus(values["status"])
     values["goods_kind"] = GoodsKind(values["goods_kind"])
     values["frozen"] = bool(values["frozen"])
+    values["risk_hold"] = bool(values["risk_hold"])
     return Order(**values)
 
 

@@ -84,3 +84,60 @@ class LedgerRejected(EmbedfinError):
 
 class PaymentDeclined(EmbedfinError):
     code = "payment_declined"
+
+
+class RiskRefused(EmbedfinError):
+    """The risk check refused a money-moving operation; nothing moved.
+
+    Attributes:
+        decision_id: the risk decision that refused it (its reasons, features and rule set).
+        reasons: the decision's reason codes, most severe first.
+    """
+
+    code = "risk_refused"
+
+    def __init__(self, message: str, decision_id: str, reasons: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.decision_id = decision_id
+        self.reasons = reasons
+
+    def details(self) -> dict[str, object]:
+        """What a client needs to go on (the API adds it to the problem body)."""
+        return {"decision_id": self.decision_id, "reasons": list(self.reasons)}
+
+
+class ChallengeRequired(RiskRefused):
+    """Step-up first: the buyer answers the challenge, then the operation is retried."""
+
+    code = "challenge_required"
+
+    def __init__(
+        self, message: str, decision_id: str, challenge_id: str, reasons: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(message, decision_id, reasons)
+        self.challenge_id = challenge_id
+
+    def details(self) -> dict[str, object]:
+        return {**super().details(), "challenge_id": self.challenge_id}
+
+
+class HeldForReview(RiskRefused):
+    """A person must look first: a case is open; once it is decided for the customer the
+    operation can be retried."""
+
+    code = "held_for_review"
+
+    def __init__(
+        self, message: str, decision_id: str, case_id: str, reasons: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(message, decision_id, reasons)
+        self.case_id = case_id
+
+    def details(self) -> dict[str, object]:
+        return {**super().details(), "case_id": self.case_id}
+
+
+class RiskUnavailable(EmbedfinError):
+    """The risk check could not run and this operation fails closed; retry later."""
+
+    code = "risk_unavailable"

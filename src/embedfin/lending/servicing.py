@@ -69,10 +69,12 @@ from embedfin.lending.loans import (
 from embedfin.lending.products import Plan, PlanCatalog
 from embedfin.payments.accounts import open_accounts
 from embedfin.payments.chart import AccountCode, platform_account
+from embedfin.payments.escrow.bulk import checkout_subject
 from embedfin.payments.escrow.checkout import Checkout
 from embedfin.payments.moves import move
 from embedfin.payments.refunds.financing import FinancedLoan
 from embedfin.payments.requests import check_name, check_request_id
+from embedfin.risk.decision import RiskContext, SubjectKind
 
 __all__ = [
     "PROVISION_RATES",
@@ -154,6 +156,7 @@ class Lending:
         funder_id: str,
         loan_id: str,
         line_id: str | None = None,
+        context: RiskContext | None = None,
     ) -> Loan:
         """Pay an order awaiting payment with a loan on ``plan_code`` funded by ``funder_id``.
 
@@ -163,6 +166,7 @@ class Lending:
         if plan is None:
             raise NotFound(f"no plan {plan_code}")
         check_name("loan_id", loan_id)
+        refusal = None
         with self.ledger.transaction() as tx:
             existing = self.store.load(tx.conn, loan_id)
             if existing is not None:
@@ -170,27 +174,58 @@ class Lending:
                     raise IdempotencyMismatch(f"loan {loan_id} financed another order or plan")
                 return existing
             order = self._financeable_order(tx, order_id, plan_code, plan)
-            start = self.today()
-            schedule = plan.schedule(order.total_minor, start)
-            loan = new_loan(
-                order,
-                plan_code,
-                plan,
-                schedule,
-                funder_id=funder_id,
-                loan_id=loan_id,
-                line_id=line_id,
-                start=start,
+            answer = self.checkout.risk.check(
+                tx,
+                checkout_subject(order, "credit_line" if line_id else "bnpl", context),
+                attempt=loan_id,
+                holdable=True,
             )
-            legs = self.book.disbursement(tx, loan, schedule.fee_minor, self.platform_fee_bp)
-            move(tx, legs, insufficient=f"funder {funder_id} has too little lending cash")
-            self.checkout.mark_paid(tx, order, {"financed_by": loan_id, "plan": plan_code})
-            self.store.insert(tx.conn, loan, schedule.installments)
-            _emit_disbursed(tx, loan, schedule.fee_minor)
-            first = schedule.installments[0]
-            if plan.due_at_checkout:
-                loan = self.book.repay(tx, loan, first.total_minor, f"{loan_id}:at-checkout")
-            return loan
+            refusal = answer.refusal
+            if refusal is None:
+                return self._finance(
+                    tx, order, plan_code, plan, funder_id, loan_id, line_id, hold=answer.hold
+                )
+        raise refusal
+
+    def _finance(
+        self,
+        tx: LedgerTransaction,
+        order: Order,
+        plan_code: str,
+        plan: Plan,
+        funder_id: str,
+        loan_id: str,
+        line_id: str | None,
+        *,
+        hold: bool,
+    ) -> Loan:
+        """The loan, the disbursement into escrow, the paid (maybe held) order, in ``tx``."""
+        start = self.today()
+        schedule = plan.schedule(order.total_minor, start)
+        loan = new_loan(
+            order,
+            plan_code,
+            plan,
+            schedule,
+            funder_id=funder_id,
+            loan_id=loan_id,
+            line_id=line_id,
+            start=start,
+        )
+        legs = self.book.disbursement(tx, loan, schedule.fee_minor, self.platform_fee_bp)
+        move(tx, legs, insufficient=f"funder {funder_id} has too little lending cash")
+        paid = self.checkout.mark_paid(tx, order, {"financed_by": loan_id, "plan": plan_code})
+        if hold:
+            self.checkout.hold_for_review(tx, paid)
+        self.checkout.risk.settle(
+            tx, SubjectKind.CHECKOUT, order.order_id, succeeded=True, attempt=loan_id
+        )
+        self.store.insert(tx.conn, loan, schedule.installments)
+        _emit_disbursed(tx, loan, schedule.fee_minor)
+        first = schedule.installments[0]
+        if plan.due_at_checkout:
+            loan = self.book.repay(tx, loan, first.total_minor, f"{loan_id}:at-checkout")
+        return loan
 
     def _financeable_order(
         self, tx: LedgerTransaction, order_id: str, plan_code: str, plan: Plan

@@ -16,6 +16,7 @@ from embedfin.core.events import Event
 from embedfin.core.money import Money, currency
 from embedfin.payments.chart import AccountCode, AccountKey
 from embedfin.payments.requests import check_name
+from embedfin.risk.decision import RiskContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +68,14 @@ class TopUpRequest:
         amount: how much was collected.
         channel: the payment channel that collected it.
         request_id: the client's idempotency key.
+        context: the client's risk context (device, IP, …), if it sent one.
     """
 
     buyer_id: str
     amount: Money
     channel: str
     request_id: str
+    context: RiskContext | None = None
 
 
 PlannedTopUp = tuple[WalletMovement, AccountKey, AccountKey]  # movement, clearing, wallet

@@ -9,6 +9,7 @@ parameters is refused. The records and pure rules are ``wallet_records``, the ro
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from embedfin.core.clock import NS_PER_SECOND, Clock, SystemClock
@@ -17,6 +18,7 @@ from embedfin.core.errors import (
     InsufficientFunds,
     LedgerRejected,
     LimitExceeded,
+    RiskRefused,
 )
 from embedfin.core.money import Money
 from embedfin.ledger.service import Ledger, LedgerTransaction
@@ -49,6 +51,8 @@ from embedfin.payments.wallet_records import (
     check_top_up_cap,
     wallet_key,
 )
+from embedfin.risk.decision import RiskContext, RiskSubject, SubjectKind
+from embedfin.risk.gate import NoRiskCheck, RiskGate
 from embedfin.security.crypto import FieldCipher, load_cipher
 
 R = CreateTransferResult
@@ -63,7 +67,9 @@ class Wallets:
         clock: Clock | None = None,
         limits: WalletLimits | None = None,
         cipher: FieldCipher | None = None,
+        risk: RiskGate | None = None,
     ) -> None:
+        self.risk: RiskGate = risk or NoRiskCheck()
         self.cipher = cipher
         self.ledger = ledger
         self.tenant = check_name("tenant", tenant)
@@ -71,9 +77,16 @@ class Wallets:
         self.limits = limits or WalletLimits()
 
     # --- commands -----------------------------------------------------------------------------
-    def top_up(self, buyer_id: str, amount: Money, channel: str, request_id: str) -> WalletMovement:
+    def top_up(
+        self,
+        buyer_id: str,
+        amount: Money,
+        channel: str,
+        request_id: str,
+        context: RiskContext | None = None,
+    ) -> WalletMovement:
         """Credit a buyer's wallet with money collected through a payment channel."""
-        return self.top_ups([TopUpRequest(buyer_id, amount, channel, request_id)])[0]
+        return self.top_ups([TopUpRequest(buyer_id, amount, channel, request_id, context)])[0]
 
     def top_ups(self, requests: Sequence[TopUpRequest]) -> list[WalletMovement]:
         """Many top-ups in one unit of work and one ledger batch; all or none. Retried request
@@ -86,13 +99,55 @@ class Wallets:
         if not requests:
             return []
         planned = self._plan_top_ups(requests, self.clock.now_ns())
+        contexts = {r.request_id: r.context for r in requests}
+        refusal: RiskRefused | None = None
         with self.ledger.transaction() as tx:
             request_ids = sorted({m.request_id for m, _, _ in planned})
             stored = store.stored_movements(tx.conn, self.tenant, request_ids)
             answers, fresh = self._sort_replays(planned, stored)
-            self._book_top_ups(tx, fresh)
-            self._record_many(tx, [m for m, _, _ in fresh])
-            return answers
+            refusal = self._check_fresh(tx, fresh, contexts)
+            if refusal is None:
+                self._book_top_ups(tx, fresh)
+                self._record_many(tx, [m for m, _, _ in fresh])
+                return answers
+        raise refusal  # all or none: the decisions committed, no money moved
+
+    def _check_fresh(
+        self,
+        tx: LedgerTransaction,
+        fresh: list[PlannedTopUp],
+        contexts: dict[str, RiskContext | None],
+    ) -> RiskRefused | None:
+        """The risk check of each fresh top-up; the first refusal, if any."""
+        refusals = [
+            self._check(tx, m, SubjectKind.TOP_UP, contexts.get(m.request_id), m.channel or "")
+            for m, _, _ in fresh
+        ]
+        return next((r for r in refusals if r is not None), None)
+
+    def _check(
+        self,
+        tx: LedgerTransaction,
+        movement: WalletMovement,
+        kind: SubjectKind,
+        context: RiskContext | None,
+        method: str,
+    ) -> RiskRefused | None:
+        subject = RiskSubject(
+            kind,
+            self.tenant,
+            movement.amount.amount_minor,
+            movement.amount.currency,
+            _method_code(method),
+            buyer_id=movement.owner_id if movement.owner_kind == "buyer" else None,
+            merchant_id=movement.owner_id if movement.owner_kind == "merchant" else None,
+            reference=movement.request_id,
+            context=context,
+        )
+        answer = self.risk.check(tx, subject)
+        if answer.refusal is None:
+            self.risk.settle(tx, kind, movement.request_id, succeeded=True)
+        return answer.refusal
 
     def _plan_top_ups(self, requests: Sequence[TopUpRequest], now: int) -> list[PlannedTopUp]:
         planned: list[PlannedTopUp] = []
@@ -175,8 +230,10 @@ class Wallets:
         bank_token: str,
         bank_last4: str,
         request_id: str,
+        context: RiskContext | None = None,
     ) -> WalletMovement:
-        """Pay money out of a wallet to the owner's bound bank account (held as a token)."""
+        """Pay money out of a wallet to the owner's bound bank account (held as a token), after
+        the risk check (a review refuses it until its case is decided)."""
         check_positive(amount)
         check_bank_account(bank_token, bank_last4)
         wallet = wallet_key(self.tenant, owner_kind, owner_id, amount.currency)
@@ -192,15 +249,19 @@ class Wallets:
             bank_last4,
             self.clock.now_ns(),
         )
+        refusal: RiskRefused | None = None
         with self.ledger.transaction() as tx:
             replay = self._replay(tx, request)
             if replay is not None:
                 return replay
-            open_accounts(tx, [wallet, reserve])
-            self._move(tx, request, wallet, reserve)  # locks the wallet on PostgreSQL
-            self._check_daily_limit(tx, request)
-            self._record(tx, request, bank_token=bank_token)
-            return request
+            refusal = self._check(tx, request, SubjectKind.WITHDRAWAL, context, "bank_transfer")
+            if refusal is None:
+                open_accounts(tx, [wallet, reserve])
+                self._move(tx, request, wallet, reserve)  # locks the wallet on PostgreSQL
+                self._check_daily_limit(tx, request)
+                self._record(tx, request, bank_token=bank_token)
+                return request
+        raise refusal  # the decision (and any case) committed; nothing moved
 
     # --- queries ------------------------------------------------------------------------------
     def balance(self, owner_kind: str, owner_id: str, currency_code: str) -> WalletBalance:
@@ -295,3 +356,11 @@ __all__ = [
     "bank_token_context",
     "wallet_key",
 ]
+
+
+def _method_code(channel: str) -> str:
+    """A channel's name as a risk method code (``card-acquirer`` → ``card_acquirer``)."""
+    code = re.sub(r"[^a-z0-9_]", "_", channel.lower()).strip("_")[:32]
+    if not code:
+        return "bank_transfer"
+    return code if code[0].isalpha() else f"m_{code}"[:32]

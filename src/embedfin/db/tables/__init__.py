@@ -59,6 +59,15 @@ from embedfin.db.tables.payments import (
     refunds,
     wallet_movements,
 )
+from embedfin.db.tables.risk import (
+    risk_case_events,
+    risk_cases,
+    risk_challenges,
+    risk_decisions,
+    risk_links,
+    risk_observations,
+    risk_rule_sets,
+)
 from embedfin.db.tables.security import audit_log
 
 #: owner context → the tables it owns (the architecture test enforces it)
@@ -119,6 +128,15 @@ OWNERS: dict[str, tuple[str, ...]] = {
         "credit_preapprovals",
     ),
     "dashboard": ("dashboard_sessions",),
+    "risk": (
+        "risk_rule_sets",
+        "risk_decisions",
+        "risk_observations",
+        "risk_links",
+        "risk_challenges",
+        "risk_cases",
+        "risk_case_events",
+    ),
 }
 
 __all__ = [
@@ -160,6 +178,13 @@ __all__ = [
     "recon_breaks",
     "refunds",
     "reviews",
+    "risk_case_events",
+    "risk_cases",
+    "risk_challenges",
+    "risk_decisions",
+    "risk_links",
+    "risk_observations",
+    "risk_rule_sets",
     "tenants",
     "transfers",
     "wallet_movements",

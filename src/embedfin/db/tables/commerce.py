@@ -36,6 +36,7 @@ orders = Table(
     Column("released_minor", BigInteger, nullable=False),
     Column("commission_minor", BigInteger, nullable=False),
     Column("frozen", Integer, nullable=False),
+    Column("risk_hold", Integer, nullable=False, server_default="0"),
     Column("auto_confirm_at", BigInteger, nullable=False),
     Column("auto_confirm_left_ns", BigInteger, nullable=False),
     Column("tracking", String(64), nullable=False),

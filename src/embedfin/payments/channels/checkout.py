@@ -54,10 +54,12 @@ from embedfin.payments.chart import (
     channel_clearing,
     platform_account,
 )
+from embedfin.payments.escrow.bulk import checkout_subject
 from embedfin.payments.escrow.checkout import Checkout
 from embedfin.payments.moves import move, order_leg
 from embedfin.payments.requests import check_request_id, transfer_id
 from embedfin.payments.wallets import wallet_key
+from embedfin.risk.decision import RiskContext, SubjectKind
 
 #: A split tender's wallet hold lapses on its own if nothing posts or voids it (crash safety).
 HOLD_TIMEOUT_S = 15 * 60
@@ -96,10 +98,16 @@ class ChannelPayments:
         method: ChannelKind | None = None,
         payer_ref: str = "",
         wallet_part: Money | None = None,
+        context: RiskContext | None = None,
     ) -> ChannelPayment:
         """Pay through the channels; with ``wallet_part``, split tender: that much comes from
-        the buyer's wallet (held first, posted only if the channel approves the rest)."""
+        the buyer's wallet (held first, posted only if the channel approves the rest).
+
+        The risk check runs before any channel is charged, in the unit of work that records the
+        attempt: a refusal records the attempt as failed and is raised once that commits; a
+        review pays and holds the order."""
         check_request_id(request_id)
+        refusal = None
         with self.ledger.transaction() as tx:
             order = self.checkout.locked_order(tx, order_id)
             attempt = self._attempt(tx, request_id)
@@ -115,7 +123,17 @@ class ChannelPayments:
                 raise InvalidStateTransition(f"order {order_id} is {order.status}")
             else:
                 now = self.clock.now_ns()
-                from_wallet = self._hold_wallet_part(tx, order, request_id, wallet_part)
+                answer = self.checkout.risk.check(
+                    tx,
+                    checkout_subject(order, _method_code(method), context),
+                    attempt=request_id,
+                    token=payer_ref or None,
+                    holdable=True,
+                )
+                refusal = answer.refusal
+                from_wallet = 0
+                if refusal is None:
+                    from_wallet = self._hold_wallet_part(tx, order, request_id, wallet_part)
                 tx.conn.execute(
                     insert(payment_attempts).values(
                         tenant=self.tenant,
@@ -125,12 +143,15 @@ class ChannelPayments:
                         wallet_minor=from_wallet,
                         currency=order.currency,
                         method=str(method) if method else None,
-                        status="started",
+                        status="started" if refusal is None else "failed",
+                        decline_code=None if refusal is None else refusal.code,
                         tried="[]",
                         created_at=now,
                         updated_at=now,
                     )
                 )
+        if refusal is not None:
+            raise refusal
         with self.ledger.transaction() as tx:
             attempt = self._attempt(tx, request_id)
         amount = Money(attempt["amount_minor"], order.currency)
@@ -208,12 +229,27 @@ class ChannelPayments:
                 order = self._pay_into_escrow(
                     tx, order, attempt, request_id, channel, clearing, now
                 )
+                order = self._hold_if_reviewed(tx, order, attempt, request_id)
             else:  # paid meanwhile by other means: the buyer keeps the money in the wallet
                 self._credit_overpayment(tx, order, attempt, request_id, channel, clearing)
             self._update(
                 tx, request_id, status="succeeded", channel=channel, channel_ref=channel_ref
             )
             return order
+
+    def _hold_if_reviewed(
+        self, tx: LedgerTransaction, order: Order, attempt: Any, request_id: str
+    ) -> Order:
+        """Settle the attempt's risk decision; a review holds the order it paid."""
+        risk = self.checkout.risk
+        answer = risk.check(
+            tx,
+            checkout_subject(order, attempt["method"] or "card", None),
+            attempt=request_id,
+            holdable=True,
+        )
+        risk.settle(tx, SubjectKind.CHECKOUT, order.order_id, succeeded=True, attempt=request_id)
+        return self.checkout.hold_for_review(tx, order) if answer.hold else order
 
     def _pay_into_escrow(
         self,
@@ -349,6 +385,9 @@ class ChannelPayments:
                 (result,) = tx.create_transfers([self._finish_hold(order, request_id, post=False)])
                 if result not in (R.OK, R.EXISTS, R.PENDING_TRANSFER_EXPIRED):
                     raise LedgerRejected(f"could not release the wallet hold: {result}")
+            self.checkout.risk.settle(
+                tx, SubjectKind.CHECKOUT, attempt["order_id"], succeeded=False, attempt=request_id
+            )
             values: dict[str, object] = {"status": "failed", "decline_code": decline_code}
             if tried is not None:
                 values["tried"] = tried
@@ -376,6 +415,11 @@ class ChannelPayments:
             )
             .values(updated_at=self.clock.now_ns(), **values)
         )
+
+
+def _method_code(method: ChannelKind | None) -> str:
+    """The risk subject's payment method: the channel kind asked for, or ``card``."""
+    return str(method).lower() if method else "card"
 
 
 def unfinished_channel_work(conn: Connection, cutoff_ns: int) -> list[str]:

@@ -13,7 +13,7 @@ moves no money, is ``placing``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,6 +30,7 @@ from embedfin.core.errors import (
     InvalidInput,
     LedgerRejected,
     NotFound,
+    RiskRefused,
 )
 from embedfin.core.events import Event
 from embedfin.db.outbox import append_events
@@ -45,6 +46,8 @@ from embedfin.payments.chart import (
 from embedfin.payments.fees import CommissionSchedule
 from embedfin.payments.moves import order_leg
 from embedfin.payments.wallets import wallet_key
+from embedfin.risk.decision import RiskContext, RiskSubject, SubjectKind
+from embedfin.risk.gate import RiskGate
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,7 @@ class Checkout(Protocol):
     tenant: str
     clock: Clock
     settings: CheckoutSettings
+    risk: RiskGate
 
 
 R = CreateTransferResult
@@ -200,10 +204,18 @@ class Bulk:
 
 
 def pay_with_wallets(
-    checkout: Checkout, order_ids: Sequence[str], *, atomic: bool = False
+    checkout: Checkout,
+    order_ids: Sequence[str],
+    *,
+    atomic: bool = False,
+    contexts: Mapping[str, RiskContext] | None = None,
 ) -> list[BulkResult]:
-    """Move each order's total from its buyer's wallet into escrow."""
+    """Move each order's total from its buyer's wallet into escrow, each after its risk check.
+
+    A risk refusal is that order's error and is committed with the decision it rests on (with
+    ``atomic``, nothing else moves and it is raised once the unit of work has committed)."""
     now = checkout.clock.now_ns()
+    refused: list[RiskRefused] = []
     with checkout.ledger.transaction() as tx:
         bulk = Bulk(checkout, tx, order_ids)
         for order_id, order in bulk.orders.items():
@@ -217,6 +229,22 @@ def pay_with_wallets(
             except EmbedfinError as error:
                 bulk.fail(order_id, error)
                 continue
+            answer = checkout.risk.check(
+                tx,
+                checkout_subject(order, "wallet", (contexts or {}).get(order_id)),
+                holdable=True,
+            )
+            if answer.refusal is not None:
+                bulk.fail(order_id, answer.refusal)
+                refused.append(answer.refusal)
+                continue
+            events = [("order_paid", order_payload(paid, paid.paid_minor))]
+            if answer.hold:
+                paid = rules.hold_for_review(paid)
+                events = [
+                    ("order_paid", order_payload(paid, paid.paid_minor)),
+                    ("risk_hold_placed", {"merchant_id": paid.merchant_id}),
+                ]
             wallet = wallet_key(checkout.tenant, "buyer", order.buyer_id, order.currency)
             escrow = platform_account(checkout.tenant, order.currency, AccountCode.ESCROW)
             leg = order_leg(
@@ -228,14 +256,31 @@ def pay_with_wallets(
                 order.total_minor,
                 CODE_ORDER_PAYMENT,
             )
-            bulk.plan(
-                paid,
-                [leg],
-                [wallet, escrow],
-                [("order_paid", order_payload(paid, paid.paid_minor))],
-            )
+            bulk.plan(paid, [leg], [wallet, escrow], events)
+        if atomic and refused:
+            bulk.plans.clear()  # all or none: the refusals commit, no money moves
         bulk.commit(insufficient="the buyer's wallet holds less than the order total")
-        return bulk.answer(order_ids, atomic)
+        for order_id in bulk.plans:
+            ok = bulk.results[order_id].error is None
+            checkout.risk.settle(tx, SubjectKind.CHECKOUT, order_id, succeeded=ok)
+        if not (atomic and refused):
+            return bulk.answer(order_ids, atomic)
+    raise refused[0]
+
+
+def checkout_subject(order: Order, method: str, context: RiskContext | None) -> RiskSubject:
+    """The risk subject of paying ``order`` by ``method``."""
+    return RiskSubject(
+        SubjectKind.CHECKOUT,
+        order.tenant,
+        order.total_minor,
+        order.currency,
+        method,
+        buyer_id=order.buyer_id,
+        merchant_id=order.merchant_id,
+        reference=order.order_id,
+        context=context,
+    )
 
 
 def ship_many(
@@ -291,4 +336,5 @@ def order_payload(order: Order, amount_minor: int) -> dict[str, object]:
         "currency": order.currency,
         "category": order.category,
         "status": str(order.status),
+        **({"risk_hold": True} if order.risk_hold else {}),
     }

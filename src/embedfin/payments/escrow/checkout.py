@@ -15,7 +15,7 @@ a retried command can never move money twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from embedfin.commerce import orders as rules
 from embedfin.commerce.orders import GoodsKind, Order, OrderLine, OrderStatus
@@ -40,6 +40,8 @@ from embedfin.payments.escrow import bulk as escrow_bulk
 from embedfin.payments.escrow import placing, release
 from embedfin.payments.escrow.bulk import BulkResult, CheckoutSettings, OrderSpec, Shipment
 from embedfin.payments.requests import check_name
+from embedfin.risk.decision import RiskContext
+from embedfin.risk.gate import NoRiskCheck, RiskGate
 
 
 class Checkout:
@@ -51,11 +53,13 @@ class Checkout:
         tenant: str,
         settings: CheckoutSettings | None = None,
         clock: Clock | None = None,
+        risk: RiskGate | None = None,
     ) -> None:
         self.ledger = ledger
         self.tenant = check_name("tenant", tenant)
         self.settings = settings or CheckoutSettings()
         self.clock = clock or ledger.clock
+        self.risk: RiskGate = risk or NoRiskCheck()
 
     # --- merchants ----------------------------------------------------------------------------
     def register_merchant(
@@ -119,13 +123,36 @@ class Checkout:
         """Place many orders in one unit of work; one result per order."""
         return placing.place_orders(self, specs)
 
-    def pay_with_wallet(self, order_id: str) -> Order:
-        """Move the order total from the buyer's wallet into escrow."""
-        return escrow_bulk.pay_with_wallets(self, [order_id], atomic=True)[0].unwrap()
+    def pay_with_wallet(self, order_id: str, context: RiskContext | None = None) -> Order:
+        """Move the order total from the buyer's wallet into escrow (after the risk check: a
+        review pays and holds the order, a block or a challenge refuses it)."""
+        contexts = {order_id: context} if context is not None else None
+        return escrow_bulk.pay_with_wallets(self, [order_id], atomic=True, contexts=contexts)[
+            0
+        ].unwrap()
 
-    def pay_with_wallets(self, order_ids: Sequence[str]) -> list[BulkResult]:
+    def pay_with_wallets(
+        self, order_ids: Sequence[str], contexts: Mapping[str, RiskContext] | None = None
+    ) -> list[BulkResult]:
         """Pay many orders in one unit of work; one result per order."""
-        return escrow_bulk.pay_with_wallets(self, order_ids)
+        return escrow_bulk.pay_with_wallets(self, order_ids, contexts=contexts)
+
+    def lift_risk_hold(self, order_id: str) -> Order:
+        """A fraud review cleared the order: it may be shipped and released again."""
+        with self.ledger.transaction() as tx:
+            order = rules.lift_hold(self.locked_order(tx, order_id))
+            save_order(tx.conn, order)
+            self.emit(tx, "risk_hold_lifted", "order", order_id, {"merchant_id": order.merchant_id})
+        return order
+
+    def hold_for_review(self, tx: LedgerTransaction, order: Order) -> Order:
+        """Put a paid order on risk hold in ``tx`` (a review decision)."""
+        held = rules.hold_for_review(order)
+        save_order(tx.conn, held)
+        self.emit(
+            tx, "risk_hold_placed", "order", order.order_id, {"merchant_id": order.merchant_id}
+        )
+        return held
 
     def ship(self, order_id: str, tracking: str) -> Order:
         """The merchant ships: the auto-confirm clock starts."""

@@ -1,0 +1,150 @@
+"""Risk's tables: rule-set versions, decisions, the online signals, challenges, cases.
+
+Entity keys (device, IP, shipping address, payment token) are stored as keyed digests, never as
+the values the client sent: the signals count and link them without keeping personal data.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, SmallInteger, String, Table, Text
+
+from embedfin.db.tables.metadata import metadata
+
+#: Every version of a tenant's rule set: the rules as records (JSON), what changed, who changed
+#: it, and the backtest it passed before going live. The live set is the highest version.
+risk_rule_sets = Table(
+    "risk_rule_sets",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("rules", Text, nullable=False),
+    Column("change", String(300), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("backtest", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+#: One row per risk check: what was asked, what was answered and why, and what it turned out to
+#: be (``label``: unknown until a case, a chargeback or time says fraud or good).
+risk_decisions = Table(
+    "risk_decisions",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("decision_id", String(64), primary_key=True),
+    Column("kind", String(24), nullable=False),
+    Column("reference", String(128), nullable=False),
+    Column("buyer_id", String(64)),
+    Column("merchant_id", String(64)),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("payment_method", String(32), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("score", Float),
+    Column("reasons", Text, nullable=False),
+    Column("features", Text, nullable=False),
+    Column("live_hits", Text, nullable=False),
+    Column("shadow_hits", Text, nullable=False),
+    Column("rule_set_version", Integer, nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("label", String(16), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_risk_decisions_created", "tenant", "created_at"),
+    Index("ix_risk_decisions_reference", "tenant", "reference"),
+)
+
+#: The online signals in the database (the default counter store): one row per checked
+#: operation with its entity digests; ``status`` 0 pending, 1 succeeded, 2 declined.
+risk_observations = Table(
+    "risk_observations",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("observation_id", String(64), primary_key=True),
+    Column("at", BigInteger, nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("payment_method", String(32), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", SmallInteger, nullable=False),
+    Column("buyer_id", String(64)),
+    Column("merchant_id", String(64)),
+    Column("token", String(32)),
+    Column("device", String(32)),
+    Column("ip", String(32)),
+    Column("address", String(32)),
+    Index("ix_risk_obs_buyer", "tenant", "buyer_id", "at"),
+    Index("ix_risk_obs_merchant", "tenant", "merchant_id", "at"),
+    Index("ix_risk_obs_token", "tenant", "token", "at"),
+    Index("ix_risk_obs_device", "tenant", "device", "at"),
+    Index("ix_risk_obs_ip", "tenant", "ip", "at"),
+    Index("ix_risk_obs_address", "tenant", "address", "at"),
+    Index("ix_risk_obs_at", "at"),
+)
+
+#: Which accounts an entity (device, IP, address, token, payout account) was seen with, first
+#: and last: linked accounts, first-seen ages and "new for this buyer". A guest is ``""``.
+risk_links = Table(
+    "risk_links",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("entity", String(16), primary_key=True),
+    Column("entity_key", String(32), primary_key=True),
+    Column("account", String(72), primary_key=True),
+    Column("first_at", BigInteger, nullable=False),
+    Column("last_at", BigInteger, nullable=False),
+    Index("ix_risk_links_account", "tenant", "account", "entity", "last_at"),
+)
+
+#: Step-up challenges: a one-time code (stored as a digest) the buyer must give back.
+risk_challenges = Table(
+    "risk_challenges",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("challenge_id", String(64), primary_key=True),
+    Column("decision_id", String(64), nullable=False),
+    Column("reference", String(128), nullable=False),
+    Column("code_digest", String(64), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_risk_challenges_reference", "tenant", "reference"),
+)
+
+#: The one queue of cases a person decides: fraud reviews, disputes and returns.
+risk_cases = Table(
+    "risk_cases",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("case_id", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("order_id", String(64)),
+    Column("decision_id", String(64)),
+    Column("buyer_id", String(64)),
+    Column("merchant_id", String(64)),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("summary", String(500), nullable=False),
+    Column("assignee", String(128)),
+    Column("outcome", String(16)),
+    Column("outcome_reason", String(500)),
+    Column("opened_at", BigInteger, nullable=False),
+    Column("due_at", BigInteger, nullable=False),
+    Column("decided_at", BigInteger),
+    Column("decided_by", String(128)),
+    Index("ix_risk_cases_queue", "tenant", "status", "due_at"),
+    Index("ix_risk_cases_order", "tenant", "order_id"),
+)
+
+#: Every step of a case, in order: opened, assigned, note, decided (the case's audit trail).
+risk_case_events = Table(
+    "risk_case_events",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("case_id", String(64), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("at", BigInteger, nullable=False),
+)

@@ -1,0 +1,297 @@
+"""Cases: the one queue a person works, with its audit trail.
+
+A ``review`` decision opens a ``fraud_review`` case (the order is paid into escrow and held, or
+the operation is refused until decided). Every step is a row of ``risk_case_events`` — opened,
+assigned, note, decided — with who did it and when, and the case carries its SLA clock
+(``due_at``). Deciding runs in one unit of work with what it decides:
+
+* ``release`` — the order's risk hold is lifted (or the refused operation may be retried); the
+  decision becomes ``released`` and its label ``good``;
+* ``refund`` — the held order is refunded in full to where it was paid from (through the
+  payments services' one refund path); the decision becomes ``refunded``, label ``fraud``;
+* ``reject`` — a refused operation that cannot be refunded (a withdrawal, a payout) stays
+  refused; the decision becomes ``rejected``, label ``fraud``.
+
+A case is decided once: a second decision is an ``InvalidStateTransition``. Labels are what the
+fraud model trains on.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from embedfin.core.clock import Clock
+from embedfin.core.errors import InvalidInput, InvalidStateTransition, NotFound
+from embedfin.db.statements import insert_if_absent
+from embedfin.db.tables import risk_case_events, risk_cases
+from embedfin.ledger.service import Ledger, LedgerTransaction
+from embedfin.risk import store
+from embedfin.risk.text import checked_text
+
+HOUR_NS = 3_600 * 1_000_000_000
+#: How long a review may wait before it is late.
+REVIEW_SLA_NS = 24 * HOUR_NS
+KINDS = ("fraud_review", "dispute", "return")
+OUTCOMES = ("release", "refund", "reject")
+_C = risk_cases.c
+_E = risk_case_events.c
+
+
+class HeldOrders(Protocol):
+    """What cases need of payments: lift a hold, refund a held order (the port payments
+    implements; the composition root wires it)."""
+
+    def lift_risk_hold(self, order_id: str) -> None: ...
+
+    def refund_held(self, order_id: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    case_id: str
+    kind: str
+    status: str  # open, assigned, decided
+    order_id: str | None
+    decision_id: str | None
+    buyer_id: str | None
+    merchant_id: str | None
+    amount_minor: int
+    currency: str
+    summary: str
+    assignee: str | None
+    outcome: str | None
+    outcome_reason: str | None
+    opened_at: int
+    due_at: int
+    decided_at: int | None
+    decided_by: str | None
+
+    def late(self, now: int) -> bool:
+        return self.status != "decided" and now > self.due_at
+
+
+@dataclass(frozen=True, slots=True)
+class CaseEvent:
+    seq: int
+    kind: str
+    actor: str
+    body: dict[str, Any]
+    at: int
+
+
+def _case(row: Any) -> Case:
+    values = dict(row)
+    values.pop("tenant")
+    return Case(**values)
+
+
+class Cases:
+    """One tenant's case queue."""
+
+    def __init__(
+        self, ledger: Ledger, tenant: str, orders: HeldOrders | None, clock: Clock | None = None
+    ) -> None:
+        self.ledger = ledger
+        self.tenant = tenant
+        self.orders = orders
+        self.clock = clock or ledger.clock
+
+    def open(
+        self,
+        tx: LedgerTransaction,
+        *,
+        kind: str,
+        case_id: str,
+        summary: str,
+        amount_minor: int,
+        currency: str,
+        order_id: str | None = None,
+        decision_id: str | None = None,
+        buyer_id: str | None = None,
+        merchant_id: str | None = None,
+        sla_ns: int = REVIEW_SLA_NS,
+    ) -> str:
+        """Open a case in ``tx`` (once: the same id again changes nothing)."""
+        if kind not in KINDS:
+            raise InvalidInput(f"case kind {kind!r} is not one of {', '.join(KINDS)}")
+        now = self.clock.now_ns()
+        opened = insert_if_absent(
+            tx.conn,
+            risk_cases,
+            {
+                "tenant": self.tenant,
+                "case_id": case_id,
+                "kind": kind,
+                "status": "open",
+                "order_id": order_id,
+                "decision_id": decision_id,
+                "buyer_id": buyer_id,
+                "merchant_id": merchant_id,
+                "amount_minor": amount_minor,
+                "currency": currency,
+                "summary": summary[:500],
+                "opened_at": now,
+                "due_at": now + sla_ns,
+            },
+        )
+        if opened:
+            self._event(tx.conn, case_id, "opened", "risk-engine", {"summary": summary[:500]}, now)
+            tx.emit(
+                self.tenant,
+                "risk_case_opened",
+                "risk_case",
+                case_id,
+                {
+                    "kind": kind,
+                    "order_id": order_id,
+                    "amount_minor": amount_minor,
+                    "currency": currency,
+                },
+            )
+        return case_id
+
+    def queue(
+        self, *, status: str | None = None, kind: str | None = None, limit: int = 100
+    ) -> list[Case]:
+        """Undecided cases first, by due time (most urgent first); decided ones after."""
+        query = select(risk_cases).where(_C.tenant == self.tenant)
+        if status is not None:
+            query = query.where(_C.status == status)
+        if kind is not None:
+            query = query.where(_C.kind == kind)
+        decided_last = func.coalesce(_C.decided_at, 0)
+        query = query.order_by(decided_last, _C.due_at, _C.case_id).limit(limit)
+        with self.ledger.current() as conn:
+            return [_case(row) for row in conn.execute(query).mappings()]
+
+    def get(self, case_id: str) -> Case:
+        with self.ledger.current() as conn:
+            return self._get(conn, case_id)
+
+    def _get(self, conn: Connection, case_id: str, *, for_update: bool = False) -> Case:
+        query = select(risk_cases).where(_C.tenant == self.tenant, _C.case_id == case_id)
+        row = conn.execute(query.with_for_update() if for_update else query).mappings().first()
+        if row is None:
+            raise NotFound(f"no case {case_id}")  # also another tenant's
+        return _case(row)
+
+    def events(self, case_id: str) -> list[CaseEvent]:
+        with self.ledger.current() as conn:
+            self._get(conn, case_id)
+            rows = conn.execute(
+                select(risk_case_events)
+                .where(_E.tenant == self.tenant, _E.case_id == case_id)
+                .order_by(_E.seq)
+            ).mappings()
+            return [
+                CaseEvent(r["seq"], r["kind"], r["actor"], json.loads(r["body"]), r["at"])
+                for r in rows
+            ]
+
+    def assign(self, case_id: str, assignee: str, actor: str) -> Case:
+        checked_text("assignee", assignee, 128)
+        with self.ledger.transaction() as tx:
+            case = self._undecided(tx.conn, case_id)
+            if case.assignee == assignee:
+                return case
+            self._set(tx.conn, case_id, status="assigned", assignee=assignee)
+            self._event(tx.conn, case_id, "assigned", actor, {"assignee": assignee})
+            return self._get(tx.conn, case_id)
+
+    def note(self, case_id: str, text: str, actor: str) -> CaseEvent:
+        checked_text("note", text, 2_000)
+        with self.ledger.transaction() as tx:
+            self._get(tx.conn, case_id, for_update=True)
+            return self._event(tx.conn, case_id, "note", actor, {"text": text})
+
+    def decide(self, case_id: str, outcome: str, reason: str, actor: str) -> Case:
+        """Decide a case (once), and do what the outcome says in the same unit of work."""
+        if outcome not in OUTCOMES:
+            raise InvalidInput(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
+        checked_text("reason", reason, 500)
+        with self.ledger.transaction() as tx:
+            case = self._undecided(tx.conn, case_id)
+            self._apply(tx, case, outcome)
+            now = self.clock.now_ns()
+            self._set(
+                tx.conn,
+                case_id,
+                status="decided",
+                outcome=outcome,
+                outcome_reason=reason,
+                decided_at=now,
+                decided_by=actor,
+            )
+            self._event(tx.conn, case_id, "decided", actor, {"outcome": outcome, "reason": reason})
+            tx.emit(
+                self.tenant,
+                "risk_case_decided",
+                "risk_case",
+                case_id,
+                {"outcome": outcome, "order_id": case.order_id, "kind": case.kind},
+            )
+            return self._get(tx.conn, case_id)
+
+    def _apply(self, tx: LedgerTransaction, case: Case, outcome: str) -> None:
+        if case.order_id is not None and case.kind == "fraud_review":
+            if outcome == "reject":
+                raise InvalidInput("a held order is released or refunded, not rejected")
+            if self.orders is None:
+                raise InvalidStateTransition("no payments port is wired to act on held orders")
+            if outcome == "release":
+                self.orders.lift_risk_hold(case.order_id)
+            else:
+                self.orders.refund_held(case.order_id)
+        elif outcome == "refund":
+            raise InvalidInput("only a held order can be refunded; release or reject this case")
+        if case.decision_id is not None:
+            status = {"release": "released", "refund": "refunded", "reject": "rejected"}[outcome]
+            label = "good" if outcome == "release" else "fraud"
+            store.set_decision(tx.conn, self.tenant, case.decision_id, status=status, label=label)
+
+    def _undecided(self, conn: Connection, case_id: str) -> Case:
+        case = self._get(conn, case_id, for_update=True)
+        if case.status == "decided":
+            raise InvalidStateTransition(f"case {case_id} was decided already ({case.outcome})")
+        return case
+
+    def _set(self, conn: Connection, case_id: str, **values: object) -> None:
+        conn.execute(
+            update(risk_cases)
+            .where(_C.tenant == self.tenant, _C.case_id == case_id)
+            .values(**values)
+        )
+
+    def _event(
+        self,
+        conn: Connection,
+        case_id: str,
+        kind: str,
+        actor: str,
+        body: dict[str, Any],
+        at: int | None = None,
+    ) -> CaseEvent:
+        seq = 1 + int(
+            conn.execute(
+                select(func.coalesce(func.max(_E.seq), 0)).where(
+                    _E.tenant == self.tenant, _E.case_id == case_id
+                )
+            ).scalar_one()
+        )
+        when = self.clock.now_ns() if at is None else at
+        conn.execute(
+            insert(risk_case_events).values(
+                tenant=self.tenant,
+                case_id=case_id,
+                seq=seq,
+                kind=kind,
+                actor=actor,
+                body=json.dumps(body, sort_keys=True),
+                at=when,
+            )
+        )
+        return CaseEvent(seq, kind, actor, body, when)

@@ -1,0 +1,205 @@
+"""The signals in Redis (``EMBEDFIN_REDIS_URL``): the counter store several workers share.
+
+Keys, all under ``rk:<tenant>:`` (a tenant never reads another's):
+
+==============================  ====================================================
+key                             holds
+==============================  ====================================================
+``o:<entity>:<key>``            sorted set of the entity's observations (score: time;
+                                member: the packed row), trimmed to 7 days
+``obs:<id>``                    hash: the observation's packed row and entity keys,
+                                so its outcome can rewrite the rows (8 days)
+``h:<buyer>:<currency>``        sorted set of the buyer's succeeded checkouts (member
+                                ``<id>|<amount>``), trimmed to 90 days
+``l:<entity>:<key>``            sorted set of the accounts seen with the value
+                                (score: last seen), ``lf:…`` hash of first seen
+``a:<account>:<entity>``        sorted set of the values an account used (score: last
+                                seen)
+==============================  ====================================================
+
+A packed row starts with the observation id, so members with equal times order by id, as the
+database store orders them: the two stores return the same ``Reads``. Every write is one
+``MULTI``/``EXEC`` pipeline; every read one pipeline round trip.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from sqlalchemy import Connection
+
+from embedfin.core.errors import ConfigurationError
+from embedfin.risk.counters import MAX_LINKS
+from embedfin.risk.feature_types import Entity, Window
+from embedfin.risk.signals import (
+    LINKED,
+    MAX_HISTORY,
+    MAX_ROWS,
+    NS_PER_S,
+    OBSERVED,
+    RETENTION_NS,
+    LinkRow,
+    Observation,
+    Reads,
+    SignalRow,
+    Status,
+)
+
+_WEEK_NS = Window.D7.seconds * NS_PER_S
+_OBS_TTL_S = 8 * 86_400
+_LINK_TTL_S = RETENTION_NS // NS_PER_S
+
+
+def _pack(obs_id: str, obs: Observation, status: Status) -> str:
+    token = obs.keys.get(Entity.TOKEN, "")
+    fields = (obs_id, obs.at, obs.kind, obs.payment_method, obs.amount_minor, obs.currency)
+    return "|".join(str(v) for v in (*fields, int(status), token))
+
+
+def _unpack(member: bytes | str) -> SignalRow:
+    text = member.decode() if isinstance(member, bytes) else member
+    _, at, kind, method, amount, currency, status, token = text.split("|")
+    return SignalRow(
+        int(at), kind, method, int(amount), currency, Status(int(status)), token or None
+    )
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class RedisCounters:
+    """The signals in one Redis database; ``conn`` is ignored (Redis is not in the unit of
+    work)."""
+
+    name = "redis"
+
+    def __init__(self, url: str, client: redis.Redis | None = None) -> None:
+        if client is None and not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigurationError(f"EMBEDFIN_REDIS_URL must be a redis:// URL, got {url!r}")
+        self.redis: redis.Redis = client or redis.Redis.from_url(
+            url, socket_timeout=2.0, socket_connect_timeout=2.0
+        )
+
+    def ping(self) -> None:
+        self.redis.ping()
+
+    def read(self, conn: Connection, obs: Observation) -> Reads:
+        prefix = f"rk:{obs.tenant}:"
+        week = f"({obs.at - _WEEK_NS}"
+        pipe = self.redis.pipeline(transaction=False)
+        plan: list[tuple[str, Entity | None]] = []
+        for entity in OBSERVED:
+            key = obs.keys.get(entity)
+            if key is not None:
+                pipe.zrevrangebyscore(f"{prefix}o:{entity.value}:{key}", "+inf", week, 0, MAX_ROWS)
+                plan.append(("rows", entity))
+        buyer = obs.keys.get(Entity.BUYER)
+        if buyer is not None:
+            since = f"({obs.at - RETENTION_NS}"
+            pipe.zrevrangebyscore(
+                f"{prefix}h:{buyer}:{obs.currency}", "+inf", since, 0, MAX_HISTORY
+            )
+            plan.append(("history", None))
+        for entity in LINKED:
+            key = obs.keys.get(entity)
+            if key is not None:
+                pipe.zrevrange(f"{prefix}l:{entity.value}:{key}", 0, MAX_LINKS - 1, withscores=True)
+                pipe.hgetall(f"{prefix}lf:{entity.value}:{key}")
+                plan += [("links", entity), ("firsts", entity)]
+        if obs.account:
+            pipe.zrevrangebyscore(
+                f"{prefix}a:{obs.account}:device", "+inf", week, 0, MAX_LINKS, withscores=True
+            )
+            plan.append(("account", Entity.DEVICE))
+        return self._reads(plan, pipe.execute())
+
+    @staticmethod
+    def _reads(plan: list[tuple[str, Entity | None]], answers: list[Any]) -> Reads:
+        reads = Reads()
+        ranked: list[tuple[bytes, float]] = []
+        for (what, entity), answer in zip(plan, answers, strict=True):
+            if what == "rows" and entity is not None:
+                reads.rows[entity] = [_unpack(member) for member in answer]
+            elif what == "history":
+                reads.history = [int(_text(m).split("|")[1]) for m in answer]
+            elif what == "links":
+                ranked = answer
+            elif what == "firsts" and entity is not None:
+                firsts = {_text(k): int(v) for k, v in answer.items()}
+                rows = [LinkRow(_text(a), firsts.get(_text(a), int(s)), int(s)) for a, s in ranked]
+                reads.links[entity] = _ordered(rows)
+            elif what == "account" and entity is not None:
+                rows = [LinkRow(_text(k), int(s), int(s)) for k, s in answer]
+                reads.account_links[entity] = _ordered(rows)
+        return reads
+
+    def record(self, conn: Connection, obs: Observation) -> None:
+        prefix = f"rk:{obs.tenant}:"
+        member = _pack(obs.observation_id, obs, obs.status)
+        pipe = self.redis.pipeline(transaction=True)
+        observed = [e for e in OBSERVED if e in obs.keys]
+        for entity in observed:
+            key = f"{prefix}o:{entity.value}:{obs.keys[entity]}"
+            pipe.zadd(key, {member: obs.at})
+            pipe.zremrangebyscore(key, "-inf", obs.at - _WEEK_NS)
+            pipe.expire(key, _OBS_TTL_S)
+        record = f"{prefix}obs:{obs.observation_id}"
+        entity_keys = ",".join(f"{e.value}={obs.keys[e]}" for e in observed)
+        pipe.hset(record, mapping={"member": member, "keys": entity_keys})
+        pipe.expire(record, _OBS_TTL_S)
+        for entity in LINKED:
+            value = obs.keys.get(entity)
+            if value is None:
+                continue
+            pipe.zadd(f"{prefix}l:{entity.value}:{value}", {obs.account: obs.at}, gt=True)
+            pipe.hsetnx(f"{prefix}lf:{entity.value}:{value}", obs.account, obs.at)
+            pipe.expire(f"{prefix}l:{entity.value}:{value}", _LINK_TTL_S)
+            pipe.expire(f"{prefix}lf:{entity.value}:{value}", _LINK_TTL_S)
+            if obs.account:
+                account_key = f"{prefix}a:{obs.account}:{entity.value}"
+                pipe.zadd(account_key, {value: obs.at}, gt=True)
+                pipe.expire(account_key, _LINK_TTL_S)
+        pipe.execute()
+
+    def settle(self, conn: Connection, tenant: str, observation_id: str, status: Status) -> None:
+        prefix = f"rk:{tenant}:"
+        record = f"{prefix}obs:{observation_id}"
+        found = self.redis.hgetall(record)
+        if not found:
+            return
+        member = _text(found[b"member"])
+        row = _unpack(member)
+        if row.status is not Status.PENDING:
+            return
+        head, _, token = member.rpartition("|")
+        head = head.rpartition("|")[0]
+        settled = f"{head}|{int(status)}|{token}"
+        pipe = self.redis.pipeline(transaction=True)
+        keys = _text(found[b"keys"])
+        buyer = None
+        for pair in keys.split(",") if keys else []:
+            entity, _, value = pair.partition("=")
+            if entity == Entity.BUYER.value:
+                buyer = value
+            key = f"{prefix}o:{entity}:{value}"
+            pipe.zrem(key, member)
+            pipe.zadd(key, {settled: row.at})
+        pipe.hset(record, "member", settled)
+        if buyer is not None and row.kind == "checkout" and status is Status.SUCCEEDED:
+            history = f"{prefix}h:{buyer}:{row.currency}"
+            pipe.zadd(history, {f"{observation_id}|{row.amount_minor}": row.at})
+            pipe.zremrangebyscore(history, "-inf", row.at - RETENTION_NS)
+            pipe.expire(history, _LINK_TTL_S)
+        pipe.execute()
+
+    def prune(self, conn: Connection, before: int) -> int:
+        """Redis forgets on its own: every key carries a time to live and the sorted sets are
+        trimmed on each write."""
+        return 0
+
+
+def _ordered(rows: list[LinkRow]) -> list[LinkRow]:
+    """Newest first, ties by account descending: the database store's order."""
+    return sorted(rows, key=lambda r: (r.last_at, r.account), reverse=True)

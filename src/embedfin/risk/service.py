@@ -1,0 +1,445 @@
+"""The risk service: the check behind ``RiskGate``, the rule versions and the challenges.
+
+``check`` runs inside the caller's unit of work: it reads the online signals of the entities the
+request names, builds the feature vector, runs the tenant's live rule set (shadow rules beside
+it), stores the decision, records the observation for the next check, and — by the action —
+issues a challenge or opens a case. The same subject again (a retry, a payment after a passed
+challenge) gets the stored decision as it stands now: once decided, always the same decision.
+
+**When the counters are down** (Redis unreachable), the check does not fail the operation: it
+decides on the request alone (rules naming online features find them missing and do not fire)
+and marks the decision ``degraded``. Per operation:
+
+==================  =========  ======================================================
+operation           fails      so that
+==================  =========  ======================================================
+checkout            open       no good order changes its outcome while Redis is down
+top-up              open       money coming in is in the safeguarded reserve anyway
+card authorisation  open       like checkout
+credit decision     open       the credit model decides it on its own features
+withdrawal          closed     money leaving is held for a person (a case opens)
+payout              closed     the payout line waits for the next batch (a case opens)
+==================  =========  ======================================================
+
+Rules change only by a new version of the whole set (``publish``, ``retire``, ``promote``); each
+new version is backtested first over the stored, labelled decisions and the report is stored
+with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping
+from dataclasses import asdict
+from typing import Any
+
+from embedfin.core.clock import Clock
+from embedfin.core.errors import (
+    ChallengeRequired,
+    EmbedfinError,
+    HeldForReview,
+    InvalidInput,
+    InvalidStateTransition,
+    NotFound,
+    RiskRefused,
+)
+from embedfin.ledger.service import Ledger, LedgerTransaction
+from embedfin.risk import signals, store
+from embedfin.risk.backtest import BacktestReport, HistoryRow, Label, backtest
+from embedfin.risk.cases import Cases
+from embedfin.risk.challenges import Challenge, Challenges
+from embedfin.risk.counters import CounterStore
+from embedfin.risk.decision import Action, Reason, RiskDecision, RiskSubject, SubjectKind
+from embedfin.risk.features import FeatureVector
+from embedfin.risk.gate import RiskAnswer
+from embedfin.risk.rules import Rule, RuleSet
+from embedfin.risk.starter_rules import starter_rule_set
+from embedfin.risk.store import StoredDecision
+
+log = logging.getLogger("embedfin.risk")
+
+#: Operations that fail closed when the counters are down (see the module docstring).
+FAIL_CLOSED = frozenset({SubjectKind.WITHDRAWAL, SubjectKind.PAYOUT})
+#: What counts as "the counters are down": the store's own errors, never a domain error.
+try:  # Redis is optional; without the package the database store cannot raise its errors
+    from redis.exceptions import RedisError as _RedisError
+
+    UNAVAILABLE: tuple[type[Exception], ...] = (_RedisError, OSError)
+except ImportError:  # pragma: no cover - redis is a dependency; kept for a slim install
+    UNAVAILABLE = (OSError,)
+
+
+def decision_id_of(subject: RiskSubject, attempt: str | None = None) -> str:
+    """One decision per operation and attempt: its kind, reference (or, without a reference,
+    what it is — a retry of the same request is the same operation) and attempt."""
+    reference = subject.reference or f"{subject.buyer_id}:{subject.amount_minor}"
+    return decision_id_for(subject.tenant, subject.kind, reference, attempt)
+
+
+def decision_id_for(
+    tenant: str, kind: SubjectKind, reference: str, attempt: str | None = None
+) -> str:
+    material = f"{tenant}\x00{kind.value}\x00{reference}\x00{attempt or ''}".encode()
+    return "rd_" + hashlib.blake2b(material, digest_size=12).hexdigest()
+
+
+class RiskService:
+    """One tenant's risk checks (implements ``risk.gate.RiskGate``)."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        tenant: str,
+        counters: CounterStore,
+        cases: Cases,
+        challenges: Challenges,
+        clock: Clock | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.tenant = tenant
+        self.counters = counters
+        self.cases = cases
+        self.challenges = challenges
+        self.clock = clock or ledger.clock
+        self._rule_set: RuleSet | None = None
+
+    # --- the check ------------------------------------------------------------------------
+    def check(
+        self,
+        tx: LedgerTransaction,
+        subject: RiskSubject,
+        *,
+        attempt: str | None = None,
+        token: str | None = None,
+        payout_account: str | None = None,
+        holdable: bool = False,
+    ) -> RiskAnswer:
+        if subject.tenant != self.tenant:
+            raise InvalidInput("a risk subject is checked by its own tenant's service")
+        decision_id = decision_id_of(subject, attempt)
+        stored = store.load_decision(tx.conn, self.tenant, decision_id, for_update=True)
+        if stored is None:
+            stored = self._decide(tx, subject, decision_id, token, payout_account, holdable)
+        return self._answer(tx.conn, stored, holdable)
+
+    def _decide(
+        self,
+        tx: LedgerTransaction,
+        subject: RiskSubject,
+        decision_id: str,
+        token: str | None,
+        payout_account: str | None,
+        holdable: bool,
+    ) -> StoredDecision:
+        now = self.clock.now_ns()
+        obs = signals.Observation.of(
+            subject, decision_id, now, token=token, payout_account=payout_account
+        )
+        degraded = False
+        try:
+            online = signals.features(obs, self.counters.read(tx.conn, obs))
+        except UNAVAILABLE as error:
+            log.warning("risk counters unavailable (%s); deciding on the request alone", error)
+            online, degraded = {}, True
+        vector = FeatureVector({**subject.request_features(), **online})
+        decision = self.rule_set(tx).decide(vector)
+        if degraded and subject.kind in FAIL_CLOSED and decision.action < Action.REVIEW:
+            decision = _fail_closed(decision)
+        if decision.action is Action.CHALLENGE and store.challenge_passed(
+            tx.conn, self.tenant, subject.kind.value, subject.reference
+        ):  # the buyer already stepped up for this operation
+            decision = _stepped_up(decision)
+        status = {
+            Action.ALLOW: "decided",
+            Action.CHALLENGE: "challenged",
+            Action.REVIEW: "held",
+            Action.BLOCK: "decided",
+        }[decision.action]
+        if degraded and decision.action is Action.ALLOW:
+            status = "degraded"
+        stored = store.insert_decision(tx.conn, decision_id, subject, vector, decision, status, now)
+        if not degraded:
+            try:
+                self.counters.record(tx.conn, obs)
+            except UNAVAILABLE as error:
+                log.warning("risk counters unavailable (%s); observation not recorded", error)
+        self._follow_up(tx, subject, stored, holdable, now)
+        return stored
+
+    def _follow_up(
+        self,
+        tx: LedgerTransaction,
+        subject: RiskSubject,
+        stored: StoredDecision,
+        holdable: bool,
+        now: int,
+    ) -> None:
+        if stored.action is Action.ALLOW:
+            return
+        if stored.action is Action.CHALLENGE:
+            self.challenges.issue(tx.conn, stored.decision_id, stored.reference, now)
+        elif stored.action is Action.REVIEW:
+            self.cases.open(
+                tx,
+                kind="fraud_review",
+                case_id=case_id_of(stored.decision_id),
+                summary=_summary(subject, stored),
+                amount_minor=subject.amount_minor,
+                currency=subject.currency,
+                order_id=subject.reference if holdable else None,
+                decision_id=stored.decision_id,
+                buyer_id=subject.buyer_id,
+                merchant_id=subject.merchant_id,
+            )
+        tx.emit(
+            self.tenant,
+            "risk_flagged",
+            "risk_decision",
+            stored.decision_id,
+            {
+                "action": stored.action.value,
+                "kind": subject.kind.value,
+                "reference": stored.reference,
+                "reasons": list(stored.reason_codes()),
+                "amount_minor": subject.amount_minor,
+                "currency": subject.currency,
+            },
+        )
+
+    def _answer(self, conn: Any, stored: StoredDecision, holdable: bool) -> RiskAnswer:
+        action = stored.effective_action
+        reasons = stored.reason_codes()
+        refusal: RiskRefused | None = None
+        if action is Action.BLOCK:
+            refusal = RiskRefused(
+                f"refused by risk control ({', '.join(reasons) or stored.status})",
+                stored.decision_id,
+                reasons,
+            )
+        elif action is Action.CHALLENGE:
+            challenge = self.challenges.of_decision(conn, stored.decision_id)
+            if challenge is None:  # pragma: no cover - a challenged decision always has one
+                raise InvalidStateTransition(f"decision {stored.decision_id} lost its challenge")
+            refusal = ChallengeRequired(
+                "answer the challenge, then retry",
+                stored.decision_id,
+                challenge.challenge_id,
+                reasons,
+            )
+        elif action is Action.REVIEW and not holdable:
+            refusal = HeldForReview(
+                "held for a risk review; retry once the case is decided",
+                stored.decision_id,
+                case_id_of(stored.decision_id),
+                reasons,
+            )
+        hold = action is Action.REVIEW and holdable
+        return RiskAnswer(stored.decision_id, action, hold, refusal)
+
+    def settle(
+        self,
+        tx: LedgerTransaction,
+        kind: SubjectKind,
+        reference: str,
+        *,
+        succeeded: bool,
+        attempt: str | None = None,
+    ) -> None:
+        decision_id = decision_id_for(self.tenant, SubjectKind(kind), reference, attempt)
+        status = signals.Status.SUCCEEDED if succeeded else signals.Status.DECLINED
+        try:
+            self.counters.settle(tx.conn, self.tenant, decision_id, status)
+        except UNAVAILABLE as error:
+            log.warning("risk counters unavailable (%s); outcome not recorded", error)
+
+    # --- challenges -------------------------------------------------------------------------
+    def answer_challenge(self, challenge_id: str, code: str) -> Challenge:
+        """The buyer's answer; a pass lets the operation be retried, a failure blocks it."""
+        with self.ledger.transaction() as tx:
+            found = self.challenges.answer(tx.conn, challenge_id, code, self.clock.now_ns())
+            if found.status in ("passed", "failed"):
+                decision = store.load_decision(tx.conn, self.tenant, found.decision_id)
+                if decision is not None and decision.status == "challenged":
+                    status = f"challenge_{found.status}"
+                    store.set_decision(tx.conn, self.tenant, found.decision_id, status=status)
+                    tx.emit(
+                        self.tenant,
+                        "risk_challenge_answered",
+                        "risk_decision",
+                        found.decision_id,
+                        {"outcome": found.status, "reference": found.reference},
+                    )
+            return found
+
+    def sandbox_code(self, challenge_id: str) -> str:
+        """The code the sandbox 'sends' (operator-only; see ``risk/challenges.py``)."""
+        with self.ledger.current() as conn:
+            self.challenges.get(conn, challenge_id)
+        return self.challenges.sandbox_code(challenge_id)
+
+    # --- decisions --------------------------------------------------------------------------
+    def decision(self, decision_id: str) -> StoredDecision:
+        with self.ledger.current() as conn:
+            found = store.load_decision(conn, self.tenant, decision_id)
+        if found is None:
+            raise NotFound(f"no risk decision {decision_id}")  # also another tenant's
+        return found
+
+    def decisions(self, *, since: int = 0, limit: int = 100) -> list[StoredDecision]:
+        with self.ledger.current() as conn:
+            return store.list_decisions(conn, self.tenant, since=since, limit=limit)
+
+    def label(self, decision_id: str, label: Label) -> None:
+        """An outcome learnt later (a fraud chargeback, a confirmed case): the training label."""
+        with self.ledger.transaction() as tx:
+            if store.load_decision(tx.conn, self.tenant, decision_id, for_update=True) is None:
+                raise NotFound(f"no risk decision {decision_id}")
+            store.set_decision(tx.conn, self.tenant, decision_id, label=Label(label).value)
+
+    # --- rules ------------------------------------------------------------------------------
+    def rule_set(self, tx: LedgerTransaction | None = None) -> RuleSet:
+        """The live rule set (the tenant's highest version; the starter set when none)."""
+        if tx is None:
+            with self.ledger.current() as conn:
+                version = store.latest_version(conn, self.tenant)
+                return self._cached(conn, version)
+        return self._cached(tx.conn, store.latest_version(tx.conn, self.tenant))
+
+    def _cached(self, conn: Any, version: int) -> RuleSet:
+        cached = self._rule_set
+        if version == 0:
+            if cached is None or cached.version != 1:
+                cached = starter_rule_set()
+        elif cached is None or cached.version != version:
+            cached = store.load_rule_set(conn, self.tenant, version)
+            assert cached is not None
+        self._rule_set = cached
+        return cached
+
+    def history(self, currency: str, limit: int = 20_000) -> list[HistoryRow]:
+        """Stored decisions of one currency as backtest rows (newest ``limit``)."""
+        with self.ledger.current() as conn:
+            rows = store.list_decisions(conn, self.tenant, limit=limit)
+        return [
+            HistoryRow(FeatureVector(d.features), d.amount_minor, d.currency, Label(d.label))
+            for d in rows
+            if d.currency == currency
+        ]
+
+    def backtest(self, rule_set: RuleSet, currency: str) -> BacktestReport:
+        return backtest(rule_set, self.history(currency))
+
+    def publish(self, record: Mapping[str, object], actor: str, currency: str) -> RuleSet:
+        """Add or replace a rule (a new version of the set), after its backtest."""
+        rule = Rule.from_record(record)  # refuses a rule that does not parse or names unknowns
+        current = self.rule_set()
+        return self._store(
+            current.with_rule(rule), f"{rule.id} v{rule.version} ({rule.mode})", actor, currency
+        )
+
+    def retire(self, rule_id: str, actor: str, currency: str) -> RuleSet:
+        return self._store(
+            self.rule_set().without_rule(rule_id), f"retired {rule_id}", actor, currency
+        )
+
+    def promote(self, rule_id: str, actor: str, currency: str) -> RuleSet:
+        return self._store(
+            self.rule_set().promote(rule_id), f"promoted {rule_id} to live", actor, currency
+        )
+
+    def _store(self, rule_set: RuleSet, change: str, actor: str, currency: str) -> RuleSet:
+        report = self.backtest(rule_set, currency)
+        summary = {
+            "currency": report.currency,
+            "live": _figures(asdict(report.live)),
+            "with_shadow": _figures(asdict(report.with_shadow)),
+            "rules": [_figures(asdict(figures)) for figures in report.rules],
+        }
+        with self.ledger.transaction() as tx:
+            live = store.latest_version(tx.conn, self.tenant)
+            if live == 0:  # the starter set was never stored: store it first, as version 1
+                store.save_rule_set(
+                    tx.conn,
+                    self.tenant,
+                    starter_rule_set(),
+                    change="starter rules",
+                    actor="embedfin",
+                    backtest={},
+                    at=self.clock.now_ns(),
+                )
+                live = 1
+            if rule_set.version != live + 1:
+                raise InvalidStateTransition(
+                    f"the rules changed meanwhile (now version {live}); reload and retry"
+                )
+            store.save_rule_set(
+                tx.conn,
+                self.tenant,
+                rule_set,
+                change=change,
+                actor=actor,
+                backtest=summary,
+                at=self.clock.now_ns(),
+            )
+            tx.emit(
+                self.tenant,
+                "risk_rules_changed",
+                "risk_rule_set",
+                str(rule_set.version),
+                {"version": rule_set.version, "change": change, "actor": actor},
+            )
+        return rule_set
+
+    def versions(self) -> list[dict[str, Any]]:
+        with self.ledger.current() as conn:
+            return store.rule_set_history(conn, self.tenant)
+
+
+def case_id_of(decision_id: str) -> str:
+    return f"case_{decision_id.removeprefix('rd_')}"
+
+
+def _fail_closed(decision: RiskDecision) -> RiskDecision:
+    reason = Reason(
+        "risk_unavailable",
+        "the risk counters were unreachable; money leaving waits for a person",
+    )
+    return RiskDecision(
+        Action.REVIEW,
+        decision.score,
+        (reason, *decision.reasons),
+        decision.live_hits,
+        decision.shadow_hits,
+        decision.rule_set_version,
+    )
+
+
+def _stepped_up(decision: RiskDecision) -> RiskDecision:
+    """A challenge already passed on this operation: allowed, the hits kept as reasons."""
+    return RiskDecision(
+        Action.ALLOW,
+        decision.score,
+        decision.reasons,
+        (),
+        (*decision.live_hits, *decision.shadow_hits),
+        decision.rule_set_version,
+    )
+
+
+def _summary(subject: RiskSubject, stored: StoredDecision) -> str:
+    reasons = ", ".join(stored.reason_codes()) or "review"
+    return f"{subject.kind.value} {stored.reference}: {reasons}"
+
+
+def _figures(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A backtest's figures as JSON values (enum keys as their text)."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, Mapping):
+            out[key] = {str(getattr(k, "value", k)): v for k, v in value.items()}
+        elif isinstance(value, EmbedfinError):  # pragma: no cover - figures hold no errors
+            out[key] = str(value)
+        else:
+            out[key] = getattr(value, "value", value)
+    return out

@@ -1,0 +1,392 @@
+"""The online signals: what one checked operation leaves behind, and the features read back.
+
+Every risk check leaves an :class:`Observation` — when, what kind, how much, by whom, at which
+merchant, and the digests of the payment token, device, IP and shipping address — and later its
+outcome (succeeded or declined). A counter store (the database by default, Redis with
+``EMBEDFIN_REDIS_URL``; ``risk/counters.py`` and ``risk/redis_counters.py``) keeps them and, for
+the next check, hands back the raw :class:`Reads`: the recent observations of each entity the new
+request names, the buyer's paid history and the entity↔account links. :func:`features` turns the
+reads into the catalogue's values. Both stores return the same reads, so the features — and so
+every decision — are the same whichever store holds the counters; the stores only differ in where
+the rows live.
+
+Counts are over the most recent :data:`MAX_ROWS` observations of an entity in the 7-day window:
+an entity past that (a card-testing device) saturates, far above any rule's threshold.
+
+Entity values are stored as tenant-scoped digests (:func:`digest`), never as sent. An IPv4
+address has few enough values that its digest is pseudonymous, not anonymous: the tables are
+personal data and are kept 90 days (:data:`RETENTION_NS`).
+
+Pure: values in, values out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from embedfin.risk.decision import RiskSubject, SubjectKind
+from embedfin.risk.feature_types import Entity, FeatureValue, Window
+
+NS_PER_S = 1_000_000_000
+DAY_NS = 86_400 * NS_PER_S
+#: How far back observations and links are kept (and the amount history looks).
+RETENTION_NS = 90 * DAY_NS
+#: The most recent observations read per entity.
+MAX_ROWS = 500
+#: The buyer's paid orders the amount history reads.
+MAX_HISTORY = 200
+#: Methods that pay on credit (the fund-flow signals look for cash-out after them).
+CREDIT_METHODS = frozenset({"bnpl", "credit_line", "card_credit"})
+#: Entities whose values are digested (buyers and merchants are ids already).
+DIGESTED = (Entity.TOKEN, Entity.DEVICE, Entity.IP, Entity.ADDRESS, Entity.PAYOUT_ACCOUNT)
+#: Entities whose recent observations a check reads.
+OBSERVED = (Entity.BUYER, Entity.TOKEN, Entity.DEVICE, Entity.IP, Entity.ADDRESS, Entity.MERCHANT)
+#: Entities linked to accounts.
+LINKED = DIGESTED
+
+
+class Status(IntEnum):
+    PENDING = 0
+    SUCCEEDED = 1
+    DECLINED = 2
+
+
+def digest(tenant: str, entity: Entity, value: str) -> str:
+    """The stored key of an entity value: 32 hex characters, different per tenant."""
+    material = f"{entity.value}\x00{value}".encode()
+    return hashlib.blake2b(material, key=tenant.encode()[:64], digest_size=16).hexdigest()
+
+
+def account_of(buyer_id: str | None, merchant_id: str | None, kind: SubjectKind) -> str:
+    """Who a link belongs to: ``b:<buyer>``, ``m:<merchant>`` for a payout, ``""`` for a guest."""
+    if kind is SubjectKind.PAYOUT and merchant_id is not None:
+        return f"m:{merchant_id}"
+    return f"b:{buyer_id}" if buyer_id is not None else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One checked operation as the counters keep it.
+
+    Attributes:
+        observation_id: the decision's id (one observation per check).
+        tenant: whose.
+        at: when, ns.
+        kind: the subject kind.
+        payment_method: how it was paid.
+        amount_minor, currency: what it moved.
+        keys: entity → stored key (ids for buyer and merchant, digests for the rest).
+        account: who the links belong to (:func:`account_of`).
+        status: pending until the operation's outcome is known.
+    """
+
+    observation_id: str
+    tenant: str
+    at: int
+    kind: str
+    payment_method: str
+    amount_minor: int
+    currency: str
+    keys: Mapping[Entity, str]
+    account: str
+    status: Status = Status.PENDING
+
+    @classmethod
+    def of(
+        cls,
+        subject: RiskSubject,
+        observation_id: str,
+        at: int,
+        *,
+        token: str | None = None,
+        payout_account: str | None = None,
+    ) -> Observation:
+        """The observation a check of ``subject`` leaves; ``token`` is the payment token (card
+        or bank account reference), ``payout_account`` the merchant's bank token on a payout."""
+        keys: dict[Entity, str] = {}
+        if subject.buyer_id is not None:
+            keys[Entity.BUYER] = subject.buyer_id
+        if subject.merchant_id is not None:
+            keys[Entity.MERCHANT] = subject.merchant_id
+        context = subject.context
+        raw = {
+            Entity.TOKEN: token,
+            Entity.PAYOUT_ACCOUNT: payout_account,
+            Entity.DEVICE: context.device_id if context else None,
+            Entity.IP: context.ip if context else None,
+            Entity.ADDRESS: context.shipping_address_key if context else None,
+        }
+        for entity, value in raw.items():
+            if value:
+                keys[entity] = digest(subject.tenant, entity, value)
+        return cls(
+            observation_id,
+            subject.tenant,
+            at,
+            subject.kind.value,
+            subject.payment_method,
+            subject.amount_minor,
+            subject.currency,
+            keys,
+            account_of(subject.buyer_id, subject.merchant_id, subject.kind),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SignalRow:
+    """One earlier observation, as a read returns it."""
+
+    at: int
+    kind: str
+    payment_method: str
+    amount_minor: int
+    currency: str
+    status: Status
+    token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRow:
+    """An account an entity was seen with, first and last."""
+
+    account: str
+    first_at: int
+    last_at: int
+
+
+@dataclass(slots=True)
+class Reads:
+    """What a counter store hands back for one new observation (before it is recorded).
+
+    Attributes:
+        rows: per observed entity the request names, its observations in the last 7 days,
+            newest first, at most :data:`MAX_ROWS`.
+        history: the buyer's succeeded checkouts in this currency in 90 days, newest first, at
+            most :data:`MAX_HISTORY` (their amounts).
+        links: per linked entity the request names, the accounts it was seen with.
+        account_links: per linked entity, the keys this account was seen with (its devices…).
+    """
+
+    rows: dict[Entity, list[SignalRow]] = field(default_factory=dict)
+    history: list[int] = field(default_factory=list)
+    links: dict[Entity, list[LinkRow]] = field(default_factory=dict)
+    account_links: dict[Entity, list[LinkRow]] = field(default_factory=dict)
+
+
+def _since(now: int, window: Window) -> int:
+    return now - window.seconds * NS_PER_S
+
+
+def _velocity(entity: Entity, rows: Sequence[SignalRow], currency: str, now: int) -> dict[str, int]:
+    out: dict[str, int] = {}
+    checkouts = [r for r in rows if r.kind == SubjectKind.CHECKOUT.value]
+    for window in Window:
+        since = _since(now, window)
+        inside = [r for r in checkouts if r.at > since]
+        out[f"{entity.value}_orders_{window.value}"] = len(inside)
+        out[f"{entity.value}_amount_{window.value}"] = sum(
+            r.amount_minor for r in inside if r.currency == currency
+        )
+    return out
+
+
+def _declines(reads: Reads, obs: Observation, now: int) -> dict[str, FeatureValue]:
+    out: dict[str, FeatureValue] = {}
+    token_rows = reads.rows.get(Entity.TOKEN)
+    if token_rows is not None:
+        since = _since(now, Window.H24)
+        out["token_declines_24h"] = sum(
+            1 for r in token_rows if r.at > since and r.status is Status.DECLINED
+        )
+    device_rows = reads.rows.get(Entity.DEVICE)
+    if device_rows is not None:
+        hour, day = _since(now, Window.H1), _since(now, Window.H24)
+        out["device_declines_1h"] = sum(
+            1 for r in device_rows if r.at > hour and r.status is Status.DECLINED
+        )
+        tokens = {r.token for r in device_rows if r.at > day and r.token is not None}
+        if Entity.TOKEN in obs.keys:
+            tokens.add(obs.keys[Entity.TOKEN])
+        out["device_tokens_24h"] = len(tokens)
+    merchant_rows = reads.rows.get(Entity.MERCHANT)
+    if merchant_rows is not None:
+        hour = _since(now, Window.H1)
+        settled = [r for r in merchant_rows if r.at > hour and r.status is not Status.PENDING]
+        if settled:
+            declined = sum(1 for r in settled if r.status is Status.DECLINED)
+            out["merchant_decline_rate_1h"] = declined / len(settled)
+    streak_rows = reads.rows.get(Entity.BUYER) or reads.rows.get(Entity.DEVICE)
+    if streak_rows is not None:
+        streak = 0
+        for row in streak_rows:  # newest first: declines since the last success
+            if row.status is Status.SUCCEEDED:
+                break
+            streak += row.status is Status.DECLINED
+        out["declines_in_a_row"] = streak
+    return out
+
+
+_ACCOUNT_COUNTS = {
+    "device_accounts_24h": (Entity.DEVICE, Window.H24),
+    "device_accounts_7d": (Entity.DEVICE, Window.D7),
+    "ip_accounts_24h": (Entity.IP, Window.H24),
+    "address_accounts_7d": (Entity.ADDRESS, Window.D7),
+    "token_accounts_7d": (Entity.TOKEN, Window.D7),
+}
+_FIRST_SEEN = {
+    Entity.TOKEN: "card_first_seen_days",
+    Entity.DEVICE: "device_first_seen_days",
+    Entity.IP: "ip_first_seen_days",
+    Entity.ADDRESS: "address_first_seen_days",
+}
+_NEW_FOR_BUYER = {
+    Entity.DEVICE: "device_new_for_buyer",
+    Entity.TOKEN: "card_new_for_buyer",
+    Entity.ADDRESS: "address_new_for_buyer",
+}
+
+
+def _links(reads: Reads, obs: Observation, now: int) -> dict[str, FeatureValue]:
+    out: dict[str, FeatureValue] = {}
+    buyer = obs.account if obs.account.startswith("b:") else None
+    for name, (entity, window) in _ACCOUNT_COUNTS.items():
+        if entity not in obs.keys:
+            continue
+        since = _since(now, window)
+        accounts = {
+            link.account
+            for link in reads.links.get(entity, [])
+            if link.last_at > since and link.account.startswith("b:")
+        }
+        if buyer is not None:
+            accounts.add(buyer)
+        out[name] = len(accounts)
+    for entity, name in _FIRST_SEEN.items():
+        if entity in obs.keys:
+            seen = [link.first_at for link in reads.links.get(entity, [])]
+            out[name] = max(now - min(seen), 0) // DAY_NS if seen else 0
+    if buyer is not None:
+        for entity, name in _NEW_FOR_BUYER.items():
+            if entity in obs.keys:
+                out[name] = all(link.account != buyer for link in reads.links.get(entity, []))
+        if Entity.DEVICE in obs.keys or Entity.DEVICE in reads.account_links:
+            since = _since(now, Window.D7)
+            devices = {
+                link.account
+                for link in reads.account_links.get(Entity.DEVICE, [])
+                if link.last_at > since
+            }
+            if Entity.DEVICE in obs.keys:
+                devices.add(obs.keys[Entity.DEVICE])
+            out["buyer_devices_7d"] = len(devices)
+    others = {
+        link.account
+        for entity in (Entity.DEVICE, Entity.ADDRESS, Entity.PAYOUT_ACCOUNT)
+        for link in reads.links.get(entity, [])
+        if link.account and link.account != obs.account
+    }
+    if any(entity in obs.keys for entity in (Entity.DEVICE, Entity.ADDRESS, Entity.PAYOUT_ACCOUNT)):
+        out["linked_accounts"] = len(others)
+    merchant = obs.keys.get(Entity.MERCHANT)
+    if merchant is not None and buyer is not None:
+        seller = f"m:{merchant}"
+        out["self_purchase"] = any(
+            link.account == seller
+            for entity in (Entity.DEVICE, Entity.ADDRESS, Entity.IP)
+            for link in reads.links.get(entity, [])
+        )
+    if Entity.PAYOUT_ACCOUNT in obs.keys:
+        merchants = {
+            link.account
+            for link in reads.links.get(Entity.PAYOUT_ACCOUNT, [])
+            if link.account.startswith("m:")
+        }
+        if obs.account.startswith("m:"):
+            merchants.add(obs.account)
+        out["payout_account_merchants"] = len(merchants)
+    return out
+
+
+def _history(amounts: Sequence[int], amount: int) -> dict[str, FeatureValue]:
+    out: dict[str, FeatureValue] = {"buyer_paid_orders_90d": len(amounts)}
+    if not amounts:
+        return out
+    out["amount_to_buyer_median"] = amount / statistics.median(amounts)
+    if len(amounts) >= 2:
+        logs = [math.log(a) for a in amounts]
+        spread = statistics.pstdev(logs)
+        if spread > 0:
+            out["amount_buyer_zscore"] = (math.log(amount) - statistics.fmean(logs)) / spread
+    return out
+
+
+def _wallet_cycles(rows: Sequence[SignalRow], now: int) -> int:
+    """Top-ups in 7 days with a withdrawal of at least 90% of them within the next 24 hours;
+    each withdrawal pays off at most one top-up."""
+    since = _since(now, Window.D7)
+    moves = sorted(
+        (r for r in rows if r.at > since and r.status is Status.SUCCEEDED),
+        key=lambda r: r.at,
+    )
+    top_ups = [r for r in moves if r.kind == SubjectKind.TOP_UP.value]
+    withdrawals = [r for r in moves if r.kind == SubjectKind.WITHDRAWAL.value]
+    used: set[int] = set()
+    cycles = 0
+    for top_up in top_ups:
+        for index, out in enumerate(withdrawals):
+            if index in used or out.currency != top_up.currency:
+                continue
+            if top_up.at <= out.at <= top_up.at + DAY_NS and 10 * out.amount_minor >= (
+                9 * top_up.amount_minor
+            ):
+                used.add(index)
+                cycles += 1
+                break
+    return cycles
+
+
+def _fund_flow(reads: Reads, obs: Observation, now: int) -> dict[str, FeatureValue]:
+    out: dict[str, FeatureValue] = {}
+    day = _since(now, Window.H24)
+    buyer_rows = reads.rows.get(Entity.BUYER)
+    if buyer_rows is not None:
+        out["wallet_cycles_7d"] = _wallet_cycles(buyer_rows, now)
+        out["credit_purchases_24h"] = sum(
+            1
+            for r in buyer_rows
+            if r.at > day
+            and r.kind == SubjectKind.CHECKOUT.value
+            and r.payment_method in CREDIT_METHODS
+            and r.status is Status.SUCCEEDED
+        )
+    if obs.kind in (SubjectKind.WITHDRAWAL.value, SubjectKind.PAYOUT.value):
+        owner = Entity.MERCHANT if obs.kind == SubjectKind.PAYOUT.value else Entity.BUYER
+        rows = reads.rows.get(owner, [])
+        out["cash_out_after_credit_24h"] = any(
+            r.at > day
+            and r.kind == SubjectKind.CHECKOUT.value
+            and r.payment_method in CREDIT_METHODS
+            and r.status is Status.SUCCEEDED
+            for r in rows
+        )
+    return out
+
+
+def features(obs: Observation, reads: Reads) -> dict[str, FeatureValue]:
+    """The catalogue's online features for ``obs`` from what the store read before it."""
+    values: dict[str, FeatureValue] = {}
+    for entity in OBSERVED:
+        rows = reads.rows.get(entity)
+        if rows is not None and entity in obs.keys:
+            values.update(_velocity(entity, rows, obs.currency, obs.at))
+    values.update(_declines(reads, obs, obs.at))
+    values.update(_links(reads, obs, obs.at))
+    if Entity.BUYER in obs.keys and obs.kind == SubjectKind.CHECKOUT.value:
+        values.update(_history(reads.history, obs.amount_minor))
+    values.update(_fund_flow(reads, obs, obs.at))
+    return values

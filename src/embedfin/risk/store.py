@@ -1,0 +1,246 @@
+"""Risk's rows: rule-set versions and decisions, read and written inside a unit of work."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from embedfin.db.tables import risk_decisions, risk_rule_sets
+from embedfin.risk.decision import Action, Reason, RiskDecision, RiskSubject, RuleHit
+from embedfin.risk.features import FeatureVector
+from embedfin.risk.rules import Rule, RuleSet
+
+_D = risk_decisions.c
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDecision:
+    """A decision as stored, with where it stands now.
+
+    Attributes:
+        decision_id: its id (one per operation: the subject's kind and reference).
+        kind, reference, buyer_id, merchant_id, amount_minor, currency, payment_method: the
+            subject it decided.
+        action: what the check answered.
+        score: the model's probability, when a model scored.
+        reasons: reason codes and messages, most severe first.
+        features: the feature values it saw.
+        live_hits, shadow_hits: the rule ids that fired.
+        rule_set_version: the rule set that decided.
+        status: ``decided``; ``challenged`` → ``challenge_passed`` / ``challenge_failed``;
+            ``held`` → ``released`` / ``refunded`` (a case decided it); ``degraded`` when the
+            counters were down and only the request was scored.
+        label: ``fraud``, ``good`` or ``unknown``.
+        created_at: ns.
+    """
+
+    decision_id: str
+    kind: str
+    reference: str
+    buyer_id: str | None
+    merchant_id: str | None
+    amount_minor: int
+    currency: str
+    payment_method: str
+    action: Action
+    score: float | None
+    reasons: list[dict[str, Any]]
+    features: dict[str, Any]
+    live_hits: list[str]
+    shadow_hits: list[str]
+    rule_set_version: int
+    status: str
+    label: str
+    created_at: int
+
+    @property
+    def effective_action(self) -> Action:
+        """What the operation does now: a passed challenge or a case decided for the customer
+        turns the answer into an allow; a failed challenge into a block."""
+        if self.status in ("challenge_passed", "released"):
+            return Action.ALLOW
+        if self.status in ("challenge_failed", "refunded", "rejected"):
+            return Action.BLOCK
+        return self.action
+
+    def reason_codes(self) -> tuple[str, ...]:
+        return tuple(str(r["code"]) for r in self.reasons)
+
+
+def _hits(hits: Sequence[RuleHit]) -> str:
+    return json.dumps([f"{hit.rule_id}@{hit.rule_version}" for hit in hits])
+
+
+def insert_decision(
+    conn: Connection,
+    decision_id: str,
+    subject: RiskSubject,
+    features: FeatureVector,
+    decision: RiskDecision,
+    status: str,
+    at: int,
+) -> StoredDecision:
+    reasons = [_reason(reason) for reason in decision.reasons]
+    values = {
+        "tenant": subject.tenant,
+        "decision_id": decision_id,
+        "kind": subject.kind.value,
+        "reference": subject.reference or decision_id,
+        "buyer_id": subject.buyer_id,
+        "merchant_id": subject.merchant_id,
+        "amount_minor": subject.amount_minor,
+        "currency": subject.currency,
+        "payment_method": subject.payment_method,
+        "action": decision.action.value,
+        "score": decision.score,
+        "reasons": json.dumps(reasons, sort_keys=True),
+        "features": json.dumps(dict(features.by_name), sort_keys=True),
+        "live_hits": _hits(decision.live_hits),
+        "shadow_hits": _hits(decision.shadow_hits),
+        "rule_set_version": decision.rule_set_version,
+        "status": status,
+        "label": "unknown",
+        "created_at": at,
+    }
+    conn.execute(insert(risk_decisions).values(values))
+    return _stored({**values})
+
+
+def _reason(reason: Reason) -> dict[str, Any]:
+    return {"code": reason.code, "message": reason.message, "features": dict(reason.features)}
+
+
+def _stored(row: Any) -> StoredDecision:
+    return StoredDecision(
+        row["decision_id"],
+        row["kind"],
+        row["reference"],
+        row["buyer_id"],
+        row["merchant_id"],
+        int(row["amount_minor"]),
+        row["currency"],
+        row["payment_method"],
+        Action(row["action"]),
+        None if row["score"] is None else float(row["score"]),
+        json.loads(row["reasons"]),
+        json.loads(row["features"]),
+        json.loads(row["live_hits"]),
+        json.loads(row["shadow_hits"]),
+        int(row["rule_set_version"]),
+        row["status"],
+        row["label"],
+        int(row["created_at"]),
+    )
+
+
+def load_decision(
+    conn: Connection, tenant: str, decision_id: str, *, for_update: bool = False
+) -> StoredDecision | None:
+    query = select(risk_decisions).where(_D.tenant == tenant, _D.decision_id == decision_id)
+    if for_update:
+        query = query.with_for_update()
+    row = conn.execute(query).mappings().first()
+    return None if row is None else _stored(row)
+
+
+def set_decision(conn: Connection, tenant: str, decision_id: str, **values: str) -> None:
+    conn.execute(
+        update(risk_decisions)
+        .where(_D.tenant == tenant, _D.decision_id == decision_id)
+        .values(**values)
+    )
+
+
+def challenge_passed(conn: Connection, tenant: str, kind: str, reference: str | None) -> bool:
+    """Whether a challenge on this operation (any attempt) was passed."""
+    if reference is None:
+        return False
+    found = conn.execute(
+        select(_D.decision_id)
+        .where(
+            _D.tenant == tenant,
+            _D.reference == reference,
+            _D.kind == kind,
+            _D.status == "challenge_passed",
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def list_decisions(
+    conn: Connection, tenant: str, *, since: int = 0, limit: int = 100
+) -> list[StoredDecision]:
+    query = (
+        select(risk_decisions)
+        .where(_D.tenant == tenant, _D.created_at >= since)
+        .order_by(_D.created_at.desc(), _D.decision_id.desc())
+        .limit(limit)
+    )
+    return [_stored(row) for row in conn.execute(query).mappings()]
+
+
+# --- rule sets ------------------------------------------------------------------------------
+_R = risk_rule_sets.c
+
+
+def latest_version(conn: Connection, tenant: str) -> int:
+    found = conn.execute(select(func.max(_R.version)).where(_R.tenant == tenant)).scalar()
+    return int(found or 0)
+
+
+def load_rule_set(conn: Connection, tenant: str, version: int | None = None) -> RuleSet | None:
+    """The tenant's rule set at ``version`` (the live one, the highest, by default)."""
+    wanted = latest_version(conn, tenant) if version is None else version
+    row = conn.execute(select(_R.rules).where(_R.tenant == tenant, _R.version == wanted)).first()
+    if row is None:
+        return None
+    rules = tuple(Rule.from_record(record) for record in json.loads(row[0]))
+    return RuleSet(wanted, rules)
+
+
+def save_rule_set(
+    conn: Connection,
+    tenant: str,
+    rule_set: RuleSet,
+    *,
+    change: str,
+    actor: str,
+    backtest: Mapping[str, Any],
+    at: int,
+) -> None:
+    """Store a new version; the primary key refuses a version stored twice."""
+    conn.execute(
+        insert(risk_rule_sets).values(
+            tenant=tenant,
+            version=rule_set.version,
+            rules=json.dumps([rule.to_record() for rule in rule_set.rules], sort_keys=True),
+            change=change[:300],
+            actor=actor,
+            backtest=json.dumps(backtest, sort_keys=True),
+            created_at=at,
+        )
+    )
+
+
+def rule_set_history(conn: Connection, tenant: str, limit: int = 50) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(_R.version, _R.change, _R.actor, _R.backtest, _R.created_at)
+        .where(_R.tenant == tenant)
+        .order_by(_R.version.desc())
+        .limit(limit)
+    ).mappings()
+    return [
+        {
+            "version": int(r["version"]),
+            "change": r["change"],
+            "actor": r["actor"],
+            "backtest": json.loads(r["backtest"]),
+            "created_at": int(r["created_at"]),
+        }
+        for r in rows
+    ]
