@@ -9,7 +9,8 @@ role        may
 ==========  ===========================================================================
 operator    everything in its tenant (the marketplace operator)
 merchant    its own merchant record, orders, balance and payouts; ship and refund its orders
-risk        read everything in the tenant; open and resolve disputes
+risk        read everything in the tenant; open and resolve disputes; work the risk case
+            queue, change the fraud rules
 regulator   read-only: everything in the tenant, and the audit log
 ==========  ===========================================================================
 """
@@ -55,12 +56,14 @@ class Scope(StrEnum):
     KEYS = "keys:write"
     WEBHOOKS = "webhooks:write"
     AUDIT = "audit:read"
+    RISK = "risk:write"  # risk decisions, cases and rules
+    SANDBOX = "sandbox:read"  # what the sandbox "sends" (challenge codes): operators only
 
 
 SCOPES: dict[Role, frozenset[Scope]] = {
     Role.OPERATOR: frozenset(Scope),
     Role.MERCHANT: frozenset({Scope.READ, Scope.FULFIL}),
-    Role.RISK: frozenset({Scope.READ, Scope.CUSTOMERS_READ, Scope.DISPUTES}),
+    Role.RISK: frozenset({Scope.READ, Scope.CUSTOMERS_READ, Scope.DISPUTES, Scope.RISK}),
     Role.REGULATOR: frozenset({Scope.READ, Scope.CUSTOMERS_READ, Scope.AUDIT}),
 }
 

@@ -39,9 +39,10 @@ from embedfin.api.schemas.orders import CheckoutCreate, OrderOut
 from embedfin.bootstrap import TenantServices
 from embedfin.commerce.customers import known_customers
 from embedfin.commerce.orders import OrderLine
-from embedfin.core.errors import EmbedfinError, IdempotencyMismatch, NotFound
+from embedfin.core.errors import EmbedfinError, IdempotencyMismatch, NotFound, RiskRefused
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.payments.escrow.bulk import OrderSpec
+from embedfin.risk.decision import RiskContext
 
 log = logging.getLogger("embedfin.api")
 
@@ -239,9 +240,14 @@ class CheckoutBatcher:
                         answers[id(job)] = result.error
                         failed.add(id(job))
                 paying = [job for job in jobs if id(job) not in failed]
-                paid = checkout.pay_with_wallets([job.order_id for job in paying])
+                paid = checkout.pay_with_wallets(
+                    [job.order_id for job in paying], _contexts(paying)
+                )
                 for job, result in zip(paying, paid, strict=True):
-                    if result.error is not None:
+                    if isinstance(result.error, RiskRefused):
+                        # kept: the order stays placed and the decision it rests on commits
+                        answers[id(job)] = result.error
+                    elif result.error is not None:
                         answers[id(job)] = result.error
                         failed.add(id(job))
                     else:
@@ -253,6 +259,11 @@ class CheckoutBatcher:
         except _Retry:
             pass
         return failed
+
+
+def _contexts(jobs: list[CheckoutJob]) -> dict[str, RiskContext]:
+    """Each paying job's risk context, by order id (jobs without one are left out)."""
+    return {job.order_id: context for job in jobs if (context := job.body.risk()) is not None}
 
 
 class _Retry(Exception):

@@ -42,7 +42,12 @@ from embedfin.api.webhooks import Webhooks
 from embedfin.bootstrap import Services, TenantServices, build_consumers
 from embedfin.consumers.runner import Runner
 from embedfin.core.clock import NS_PER_SECOND, Clock
-from embedfin.core.errors import ConfigurationError, EmbedfinError, IdempotencyMismatch
+from embedfin.core.errors import (
+    ConfigurationError,
+    EmbedfinError,
+    IdempotencyMismatch,
+    RiskRefused,
+)
 from embedfin.ledger.service import Ledger
 from embedfin.payments.channels.checkout import unfinished_channel_work
 from embedfin.payments.channels.processors import default_channels
@@ -202,8 +207,13 @@ class Platform:
         if idempotency_key is None:
             if not atomic:
                 return (*effect(), False)
+            refused: RiskRefused | None = None
             with self.ledger.transaction():
-                return (*effect(), False)
+                try:
+                    return (*effect(), False)
+                except RiskRefused as error:
+                    refused = error  # its decision, challenge or case commit; nothing moved
+            raise refused
         slot = (principal.key_id, idempotency_key)
         with self.claim(slot):
             digest = fingerprint_digest({"instance": instance, **fingerprint})
@@ -233,6 +243,7 @@ class Platform:
     ) -> tuple[int, Body, bool]:
         if not atomic:
             return self._claimed(slot, digest, effect, instance)
+        refused: RiskRefused | None = None
         try:
             with self.ledger.transaction() as tx:
                 if not holds_key_lock(tx.conn, slot):
@@ -240,12 +251,20 @@ class Platform:
                 stored = self._stored(tx.conn, slot, digest)
                 if stored is not None:
                     return (*stored, True)
-                status, body = effect()
+                try:
+                    status, body = effect()
+                except RiskRefused as error:
+                    # A risk refusal moved no money; what it rests on (the decision, the
+                    # challenge to answer, the case) commits with the key's stored answer.
+                    refused = error
+                    status, body = error_body(error, instance)
                 self._store(tx.conn, slot, digest, status, body)
-                return status, body, False
+                if refused is None:
+                    return status, body, False
         except EmbedfinError as error:
             self._remember_error(slot, digest, error, instance)
             raise
+        raise refused
 
     def _claimed(
         self,

@@ -47,9 +47,9 @@ from embedfin.core.errors import (
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.risk import signals, store
 from embedfin.risk.backtest import BacktestReport, HistoryRow, Label, backtest
-from embedfin.risk.cases import Cases
+from embedfin.risk.cases import Case, Cases
 from embedfin.risk.challenges import Challenge, Challenges
-from embedfin.risk.counters import CounterStore
+from embedfin.risk.counters import CounterStore, linked_accounts
 from embedfin.risk.decision import Action, Reason, RiskDecision, RiskSubject, SubjectKind
 from embedfin.risk.features import FeatureVector
 from embedfin.risk.gate import RiskAnswer
@@ -297,6 +297,34 @@ class RiskService:
                 raise NotFound(f"no risk decision {decision_id}")
             store.set_decision(tx.conn, self.tenant, decision_id, label=Label(label).value)
 
+    def evidence(self, case: Case) -> dict[str, Any]:
+        """What a person deciding ``case`` looks at from risk's side: the decision (reasons,
+        rules, features) and the accounts sharing a device, address, IP, token or payout
+        account with the case's customer (from the database's links)."""
+        out: dict[str, Any] = {}
+        if case.decision_id is not None:
+            with self.ledger.current() as conn:
+                decision = store.load_decision(conn, self.tenant, case.decision_id)
+            if decision is not None:
+                out["decision"] = {
+                    "id": decision.decision_id,
+                    "action": decision.action.value,
+                    "reasons": decision.reasons,
+                    "rules_fired": decision.live_hits,
+                    "features": decision.features,
+                }
+        accounts = [f"b:{case.buyer_id}"] if case.buyer_id else []
+        if case.merchant_id and case.order_id is None:
+            accounts.append(f"m:{case.merchant_id}")
+        if accounts:
+            with self.ledger.current() as conn:
+                links = linked_accounts(conn, self.tenant, accounts)
+            out["linked_accounts"] = [
+                {"account": link.account, "first_seen": link.first_at, "last_seen": link.last_at}
+                for link in links
+            ]
+        return out
+
     # --- rules ------------------------------------------------------------------------------
     def rule_set(self, tx: LedgerTransaction | None = None) -> RuleSet:
         """The live rule set (the tenant's highest version; the starter set when none)."""
@@ -349,13 +377,17 @@ class RiskService:
         )
 
     def _store(self, rule_set: RuleSet, change: str, actor: str, currency: str) -> RuleSet:
-        report = self.backtest(rule_set, currency)
-        summary = {
-            "currency": report.currency,
-            "live": _figures(asdict(report.live)),
-            "with_shadow": _figures(asdict(report.with_shadow)),
-            "rules": [_figures(asdict(figures)) for figures in report.rules],
-        }
+        history = self.history(currency)
+        summary: dict[str, Any] = {"currency": currency, "rows": 0, "live": None}
+        if history:  # a tenant with no stored decisions yet has nothing to backtest on
+            report = backtest(rule_set, history)
+            summary = {
+                "currency": report.currency,
+                "rows": len(history),
+                "live": _figures(asdict(report.live)),
+                "with_shadow": _figures(asdict(report.with_shadow)),
+                "rules": [_figures(asdict(figures)) for figures in report.rules],
+            }
         with self.ledger.transaction() as tx:
             live = store.latest_version(tx.conn, self.tenant)
             if live == 0:  # the starter set was never stored: store it first, as version 1

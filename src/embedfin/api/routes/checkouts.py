@@ -41,7 +41,12 @@ def _checkout_with_channel(cmd: Command, body: CheckoutCreate, order_id: str) ->
     def effect() -> tuple[int, Body]:
         place(cmd, body, order_id)
         order, channel = pay(
-            cmd, order_id, body.payment_method, body.channel_kind, body.wallet_amount
+            cmd,
+            order_id,
+            body.payment_method,
+            body.channel_kind,
+            body.wallet_amount,
+            context=body.risk(),
         )
         return 201, order_body(order, channel)
 

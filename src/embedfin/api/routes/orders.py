@@ -33,6 +33,7 @@ from embedfin.commerce.store import list_orders
 from embedfin.core.errors import InvalidInput
 from embedfin.core.money import Money
 from embedfin.payments.channels.processors import ChannelKind
+from embedfin.risk.decision import RiskContext
 
 router = v1_router()
 
@@ -59,6 +60,7 @@ def pay(
     channel_kind: str | None,
     wallet_amount: int | None,
     fx_quote: str | None = None,
+    context: RiskContext | None = None,
 ) -> tuple[Order, str | None]:
     """Pay a placed order from the wallet (in another currency with an FX quote), through a
     channel, or split between the two; the order and the channel that took the payment."""
@@ -69,7 +71,7 @@ def pay(
             raise InvalidInput("a wallet payment takes neither channel_kind nor wallet_amount")
         if fx_quote is not None:
             return platform.tenant(cmd.tenant).cross_border.pay(order_id, fx_quote), None
-        return checkout.pay_with_wallet(order_id), None
+        return checkout.pay_with_wallet(order_id, context), None
     if fx_quote is not None:
         raise InvalidInput("fx_quote is for wallet payments")
     order = checkout.get_order(order_id)
@@ -85,6 +87,7 @@ def pay(
         cmd.request_id(),
         ChannelKind(channel_kind) if channel_kind else None,
         wallet_part=part,
+        context=context,
     )
     return paid.order, paid.channel
 
@@ -158,7 +161,13 @@ def pay_order(order_id: str, body: OrderPay, cmd: OrdersCommand) -> Any:
         "pay",
         body.model_dump(),
         lambda: pay(
-            cmd, order_id, body.method, body.channel_kind, body.wallet_amount, body.fx_quote
+            cmd,
+            order_id,
+            body.method,
+            body.channel_kind,
+            body.wallet_amount,
+            body.fx_quote,
+            body.risk(),
         ),
         atomic=body.method == "wallet",
     )

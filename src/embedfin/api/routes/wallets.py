@@ -38,7 +38,11 @@ def top_up(customer_id: str, body: TopUpCreate, cmd: WalletsCommand) -> Any:
     def effect() -> tuple[int, Body]:
         require_customer(cmd.platform, cmd.principal, customer_id)
         moved = cmd.platform.tenant(cmd.tenant).wallets.top_up(
-            customer_id, Money(body.amount, body.currency), body.channel, cmd.request_id()
+            customer_id,
+            Money(body.amount, body.currency),
+            body.channel,
+            cmd.request_id(),
+            body.risk(),
         )
         return 201, movement_body(moved)
 
@@ -61,6 +65,7 @@ def withdraw(customer_id: str, body: WithdrawalCreate, cmd: WalletsCommand) -> A
             body.bank_token,
             body.bank_last4,
             cmd.request_id(),
+            body.risk(),
         )
         return 201, movement_body(moved)
 

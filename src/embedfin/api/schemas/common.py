@@ -123,6 +123,10 @@ class Problem(BaseModel):
     instance: str
     errors: list[dict[str, Any]] | None = None
     request_id: str | None = None  # on a 500: quote it to find the error in the logs
+    decision_id: str | None = None  # a risk refusal: the decision it rests on
+    reasons: list[str] | None = None  # … its reason codes
+    challenge_id: str | None = None  # challenge_required: answer it, then retry
+    case_id: str | None = None  # held_for_review: the case a person decides
 
 
 def _problem(description: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, Strict
 
 from embedfin.api.schemas.common import Amount, AmountOrZero, Currency, Model, Name, ObjectId, ts
+from embedfin.api.schemas.risk import WithRiskContext
 from embedfin.commerce.orders import GoodsKind, Order
 
 
@@ -25,7 +26,7 @@ class OrderCreate(Model):
     goods_kind: GoodsKind = GoodsKind.PHYSICAL
 
 
-class CheckoutCreate(OrderCreate):
+class CheckoutCreate(OrderCreate, WithRiskContext):
     """Place an order and pay it in one call: from the wallet, by channel, or split."""
 
     payment_method: Literal["wallet", "channel", "split"] = "wallet"
@@ -33,7 +34,7 @@ class CheckoutCreate(OrderCreate):
     wallet_amount: Amount | None = None
 
 
-class OrderPay(Model):
+class OrderPay(WithRiskContext):
     method: Literal["wallet", "channel", "split"] = "wallet"
     channel_kind: Literal["card", "bank_transfer", "e_wallet", "qr_code"] | None = None
     wallet_amount: Amount | None = None

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, StringConstraints
 
-from embedfin.api.schemas.common import Amount, Currency, Model
+from embedfin.api.schemas.common import Amount, Currency
+from embedfin.api.schemas.risk import WithRiskContext
 
 
 class BalanceOut(BaseModel):
@@ -18,13 +19,13 @@ class BalanceOut(BaseModel):
     held: int
 
 
-class TopUpCreate(Model):
+class TopUpCreate(WithRiskContext):
     amount: Amount
     currency: Currency
     channel: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,32}$")] = "card-acquirer"
 
 
-class WithdrawalCreate(Model):
+class WithdrawalCreate(WithRiskContext):
     amount: Amount
     currency: Currency
     bank_token: Annotated[str, StringConstraints(pattern=r"^tok_[A-Za-z0-9]{8,60}$")]

@@ -1,0 +1,247 @@
+"""``/v1/risk/…``: decisions, step-up challenges, the case queue and the fraud rules.
+
+Reading decisions and cases, deciding cases and changing rules need the ``risk:write`` scope
+(risk officers and operators); a merchant key gets 403. Answering a challenge is part of paying
+(``orders:write``); reading the sandbox's challenge code is for operators only.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Query
+
+from embedfin.api.auth import Principal, Scope
+from embedfin.api.commands import OrdersCommand, RiskCommand
+from embedfin.api.deps import PlatformDep, require
+from embedfin.api.idempotency import Body
+from embedfin.api.routes.common import order_body, page, v1_router
+from embedfin.api.schemas.common import Limit, Page, ts
+from embedfin.api.schemas.risk import (
+    CaseAssign,
+    CaseDecide,
+    CaseDetailOut,
+    CaseNote,
+    CaseOut,
+    ChallengeAnswer,
+    ChallengeOut,
+    DecisionOut,
+    RuleIn,
+    RuleSetOut,
+    SandboxCodeOut,
+)
+from embedfin.risk.cases import Case
+from embedfin.risk.challenges import Challenge
+from embedfin.risk.store import StoredDecision
+
+router = v1_router()
+RiskReader = Annotated[Principal, Depends(require(Scope.RISK))]
+
+
+def decision_body(d: StoredDecision) -> dict[str, Any]:
+    return DecisionOut(
+        id=d.decision_id,
+        kind=d.kind,
+        reference=d.reference,
+        customer=d.buyer_id,
+        merchant=d.merchant_id,
+        amount=d.amount_minor,
+        currency=d.currency,
+        payment_method=d.payment_method,
+        action=d.action.value,
+        effective_action=d.effective_action.value,
+        status=d.status,
+        label=d.label,
+        score=d.score,
+        reasons=d.reasons,  # type: ignore[arg-type]
+        rules_fired=d.live_hits,
+        shadow_rules_fired=d.shadow_hits,
+        rule_set_version=d.rule_set_version,
+        features=d.features,
+        created=ts(d.created_at),
+    ).model_dump(mode="json")
+
+
+def case_body(c: Case, now: int) -> dict[str, Any]:
+    return CaseOut(
+        id=c.case_id,
+        kind=c.kind,
+        status=c.status,
+        order=c.order_id,
+        decision=c.decision_id,
+        customer=c.buyer_id,
+        merchant=c.merchant_id,
+        amount=c.amount_minor,
+        currency=c.currency,
+        summary=c.summary,
+        assignee=c.assignee,
+        outcome=c.outcome,
+        outcome_reason=c.outcome_reason,
+        opened=ts(c.opened_at),
+        due=ts(c.due_at),
+        late=c.late(now),
+        decided=ts(c.decided_at or 0),
+        decided_by=c.decided_by,
+    ).model_dump(mode="json")
+
+
+def challenge_body(c: Challenge) -> dict[str, Any]:
+    return ChallengeOut(
+        id=c.challenge_id,
+        decision=c.decision_id,
+        status=c.status,  # type: ignore[arg-type]
+        attempts=c.attempts,
+    ).model_dump(mode="json")
+
+
+@router.get("/risk/decisions", response_model=Page[DecisionOut], tags=["risk"])
+def list_decisions(platform: PlatformDep, principal: RiskReader, limit: Limit = 20) -> Any:
+    found = platform.tenant(principal.tenant).risk.decisions(limit=limit + 1)
+    return page([decision_body(d) for d in found[:limit]], len(found) > limit)
+
+
+@router.get("/risk/decisions/{decision_id}", response_model=DecisionOut, tags=["risk"])
+def get_decision(decision_id: str, platform: PlatformDep, principal: RiskReader) -> Any:
+    return decision_body(platform.tenant(principal.tenant).risk.decision(decision_id))
+
+
+@router.post("/risk/challenges/{challenge_id}/answers", response_model=ChallengeOut, tags=["risk"])
+def answer_challenge(challenge_id: str, body: ChallengeAnswer, cmd: OrdersCommand) -> Any:
+    """The buyer's one-time code; ``passed`` lets the refused payment be retried (with a new
+    Idempotency-Key), three wrong codes or ten minutes fail it."""
+
+    def effect() -> tuple[int, Body]:
+        risk = cmd.platform.tenant(cmd.tenant).risk
+        return 200, challenge_body(risk.answer_challenge(challenge_id, body.code))
+
+    return cmd.run({"challenge": challenge_id, **body.model_dump()}, effect)
+
+
+@router.get(
+    "/risk/challenges/{challenge_id}/sandbox_code", response_model=SandboxCodeOut, tags=["risk"]
+)
+def sandbox_code(
+    challenge_id: str,
+    platform: PlatformDep,
+    principal: Annotated[Principal, Depends(require(Scope.SANDBOX))],
+) -> Any:
+    """The code the sandbox would have sent the buyer (by SMS or the issuer's page)."""
+    code = platform.tenant(principal.tenant).risk.sandbox_code(challenge_id)
+    return SandboxCodeOut(challenge=challenge_id, code=code).model_dump(mode="json")
+
+
+@router.get("/risk/cases", response_model=Page[CaseOut], tags=["risk"])
+def list_cases(
+    platform: PlatformDep,
+    principal: RiskReader,
+    limit: Limit = 20,
+    status: Annotated[str | None, Query(pattern="^(open|assigned|decided)$")] = None,
+) -> Any:
+    services = platform.tenant(principal.tenant)
+    found = services.cases.queue(status=status, limit=limit + 1)
+    now = platform.clock.now_ns()
+    return page([case_body(c, now) for c in found[:limit]], len(found) > limit)
+
+
+@router.get("/risk/cases/{case_id}", response_model=CaseDetailOut, tags=["risk"])
+def get_case(case_id: str, platform: PlatformDep, principal: RiskReader) -> Any:
+    """The case, its trail, and its evidence: the decision, the order and linked accounts."""
+    services = platform.tenant(principal.tenant)
+    case = services.cases.get(case_id)
+    events = [
+        {"seq": e.seq, "kind": e.kind, "actor": e.actor, "body": e.body, "at": ts(e.at)}
+        for e in services.cases.events(case_id)
+    ]
+    evidence = services.risk.evidence(case)
+    if case.order_id is not None:
+        order = services.checkout.find_order(case.order_id)
+        if order is not None:
+            evidence["order"] = order_body(order)
+    body = {**case_body(case, platform.clock.now_ns()), "events": events, "evidence": evidence}
+    return CaseDetailOut.model_validate(body).model_dump(mode="json")
+
+
+def _case_command(cmd: RiskCommand, case_id: str, body: Any, act: Any) -> Any:
+    def effect() -> tuple[int, Body]:
+        case = act(cmd.platform.tenant(cmd.tenant).cases)
+        cmd.audit(f"risk_case_{body['action']}", case_id, body)
+        return 200, case_body(case, cmd.platform.clock.now_ns())
+
+    return cmd.run({"case": case_id, **body}, effect)
+
+
+@router.post("/risk/cases/{case_id}/assignment", response_model=CaseOut, tags=["risk"])
+def assign_case(case_id: str, body: CaseAssign, cmd: RiskCommand) -> Any:
+    actor = cmd.principal.key_id
+    return _case_command(
+        cmd,
+        case_id,
+        {"action": "assign", **body.model_dump()},
+        lambda cases: cases.assign(case_id, body.assignee, actor),
+    )
+
+
+@router.post("/risk/cases/{case_id}/notes", response_model=CaseOut, tags=["risk"])
+def note_case(case_id: str, body: CaseNote, cmd: RiskCommand) -> Any:
+    actor = cmd.principal.key_id
+
+    def act(cases: Any) -> Case:
+        cases.note(case_id, body.text, actor)
+        return cases.get(case_id)  # type: ignore[no-any-return]
+
+    return _case_command(cmd, case_id, {"action": "note", **body.model_dump()}, act)
+
+
+@router.post("/risk/cases/{case_id}/decision", response_model=CaseOut, tags=["risk"])
+def decide_case(case_id: str, body: CaseDecide, cmd: RiskCommand) -> Any:
+    """Decide once: ``release`` lifts the order's hold, ``refund`` refunds the held order in
+    full, ``reject`` keeps a refused withdrawal or payout refused."""
+    actor = cmd.principal.key_id
+    return _case_command(
+        cmd,
+        case_id,
+        {"action": "decide", **body.model_dump()},
+        lambda cases: cases.decide(case_id, body.outcome, body.reason, actor),
+    )
+
+
+def rule_set_body(platform: Any, tenant: str) -> dict[str, Any]:
+    risk = platform.tenant(tenant).risk
+    rule_set = risk.rule_set()
+    return RuleSetOut(
+        version=rule_set.version,
+        rules=[rule.to_record() for rule in rule_set.rules],
+        history=risk.versions(),
+    ).model_dump(mode="json")
+
+
+@router.get("/risk/rules", response_model=RuleSetOut, tags=["risk"])
+def get_rules(platform: PlatformDep, principal: RiskReader) -> Any:
+    return rule_set_body(platform, principal.tenant)
+
+
+@router.post("/risk/rules", response_model=RuleSetOut, tags=["risk"])
+def publish_rule(body: RuleIn, cmd: RiskCommand) -> Any:
+    """Add a rule, or a new version of one (a new version of the whole set). It is backtested
+    over the stored decisions first and the report is kept with the version; a rule that does
+    not parse or names an unknown feature is refused (422) and nothing is stored. New rules
+    default to shadow mode: recorded, never applied, until promoted."""
+
+    def effect() -> tuple[int, Body]:
+        record = body.model_dump(exclude={"currency"})
+        risk = cmd.platform.tenant(cmd.tenant).risk
+        risk.publish(record, cmd.principal.key_id, body.currency)
+        cmd.audit("risk_rule_published", body.id, record)
+        return 200, rule_set_body(cmd.platform, cmd.tenant)
+
+    return cmd.run(body.model_dump(), effect)
+
+
+@router.post("/risk/rules/{rule_id}/promotion", response_model=RuleSetOut, tags=["risk"])
+def promote_rule(rule_id: str, cmd: RiskCommand) -> Any:
+    def effect() -> tuple[int, Body]:
+        cmd.platform.tenant(cmd.tenant).risk.promote(rule_id, cmd.principal.key_id, "USD")
+        cmd.audit("risk_rule_promoted", rule_id, {})
+        return 200, rule_set_body(cmd.platform, cmd.tenant)
+
+    return cmd.run({"rule": rule_id}, effect)

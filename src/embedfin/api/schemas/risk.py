@@ -1,0 +1,162 @@
+"""Risk: the optional context a money-moving request carries, and the risk objects."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from embedfin.api.schemas.common import Model
+from embedfin.risk.decision import (
+    MAX_DEVICE_ID,
+    MAX_IP_TEXT,
+    MAX_SHIPPING_ADDRESS,
+    MAX_USER_AGENT,
+    RiskContext,
+)
+
+
+def _text(limit: int) -> Any:
+    return Annotated[str, StringConstraints(min_length=1, max_length=limit)]
+
+
+class RiskContextIn(Model):
+    """Where the request comes from, as the client knows it; every field optional, none
+    stored as sent (the counters keep keyed digests)."""
+
+    device_id: _text(MAX_DEVICE_ID) | None = None  # type: ignore[valid-type]
+    ip: _text(MAX_IP_TEXT) | None = None  # type: ignore[valid-type]
+    user_agent: _text(MAX_USER_AGENT) | None = None  # type: ignore[valid-type]
+    shipping_address: _text(MAX_SHIPPING_ADDRESS) | None = None  # type: ignore[valid-type]
+
+    def checked(self) -> RiskContext | None:
+        """The domain's context (an IP that is not one refused with ``invalid_input``)."""
+        return RiskContext.from_mapping(self.model_dump())
+
+
+class WithRiskContext(Model):
+    """A body that may carry ``risk_context`` (checkouts, payments, top-ups, withdrawals)."""
+
+    risk_context: RiskContextIn | None = Field(
+        None, description="device, IP, user agent and shipping address, for the risk check"
+    )
+
+    def risk(self) -> RiskContext | None:
+        return None if self.risk_context is None else self.risk_context.checked()
+
+
+class ChallengeAnswer(Model):
+    code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+
+
+class ChallengeOut(BaseModel):
+    object: Literal["risk_challenge"] = "risk_challenge"
+    id: str
+    decision: str
+    status: Literal["pending", "passed", "failed"]
+    attempts: int
+
+
+class SandboxCodeOut(BaseModel):
+    object: Literal["sandbox_code"] = "sandbox_code"
+    challenge: str
+    code: str
+
+
+class ReasonOut(BaseModel):
+    code: str
+    message: str
+    features: dict[str, Any]
+
+
+class DecisionOut(BaseModel):
+    object: Literal["risk_decision"] = "risk_decision"
+    id: str
+    kind: str
+    reference: str
+    customer: str | None
+    merchant: str | None
+    amount: int
+    currency: str
+    payment_method: str
+    action: str
+    effective_action: str
+    status: str
+    label: str
+    score: float | None
+    reasons: list[ReasonOut]
+    rules_fired: list[str]
+    shadow_rules_fired: list[str]
+    rule_set_version: int
+    features: dict[str, Any]
+    created: Any
+
+
+class CaseOut(BaseModel):
+    object: Literal["risk_case"] = "risk_case"
+    id: str
+    kind: str
+    status: str
+    order: str | None
+    decision: str | None
+    customer: str | None
+    merchant: str | None
+    amount: int
+    currency: str
+    summary: str
+    assignee: str | None
+    outcome: str | None
+    outcome_reason: str | None
+    opened: Any
+    due: Any
+    late: bool
+    decided: Any
+    decided_by: str | None
+
+
+class CaseEventOut(BaseModel):
+    seq: int
+    kind: str
+    actor: str
+    body: dict[str, Any]
+    at: Any
+
+
+class CaseDetailOut(CaseOut):
+    events: list[CaseEventOut]
+    evidence: dict[str, Any]
+
+
+class CaseAssign(Model):
+    assignee: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class CaseNote(Model):
+    text: Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
+    multiline_fields = frozenset({"text"})
+
+
+class CaseDecide(Model):
+    outcome: Literal["release", "refund", "reject"]
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class RuleIn(Model):
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
+    version: Annotated[int, Field(ge=1, le=1_000_000)]
+    owner: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    reason_code: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+    description: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    action: Literal["challenge", "review", "block"]
+    expression: Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
+    mode: Literal["live", "shadow"] = "shadow"
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = Field(
+        "USD", description="the currency of the stored history the rule is backtested on"
+    )
+
+
+class RuleSetOut(BaseModel):
+    object: Literal["risk_rule_set"] = "risk_rule_set"
+    version: int
+    rules: list[dict[str, Any]]
+    history: list[dict[str, Any]]
