@@ -50,6 +50,7 @@ from embedfin.payments.reconciliation.matching import Reconciliation
 from embedfin.payments.refunds import check as refund_check
 from embedfin.payments.refunds.service import Refunds
 from embedfin.payments.wallets import Wallets
+from embedfin.risk import check as risk_check
 from embedfin.risk.cases import Cases
 from embedfin.risk.challenges import Challenges
 from embedfin.risk.config import RiskSettings
@@ -75,6 +76,8 @@ INVARIANTS: Sequence[tuple[str, Invariant]] = (
     ("loans_match_ledger", lending_invariants.loans_match_ledger),
     ("lender_books_mirror_custody", lending_invariants.lender_books_mirror_custody),
     ("financed_refunds_reduce_loans", lending_invariants.financed_refunds_reduce_loans),
+    ("held_orders_have_open_cases", risk_check.held_orders_have_open_cases),
+    ("challenges_match_decisions", risk_check.challenges_match_decisions),
 )
 
 

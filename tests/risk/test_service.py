@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from embedfin.bootstrap import Services, TenantServices
+from embedfin.bootstrap import Services, TenantServices, check_all
 from embedfin.commerce.orders import OrderLine, OrderStatus
 from embedfin.core.clock import ManualClock
 from embedfin.core.errors import (
@@ -25,7 +25,7 @@ from embedfin.core.errors import (
     RiskRefused,
 )
 from embedfin.core.money import Money
-from embedfin.db.tables import risk_decisions
+from embedfin.db.tables import risk_cases, risk_decisions
 from embedfin.ledger.service import Ledger
 from embedfin.payments.channels.processors import ChannelKind, FeeSchedule, SimulatedProcessor
 from embedfin.payments.channels.routing import Router
@@ -315,3 +315,45 @@ def test_an_unreachable_redis_url_is_refused_up_front() -> None:
     with pytest.raises(Exception, match="redis://"):
         RedisCounters("http://127.0.0.1:6379")
     assert issubclass(redis.RedisError, Exception)
+
+
+def test_embedfin_check_finds_a_hold_nobody_will_look_at(shop: TenantServices) -> None:
+    order_id = _multi_accounted(shop)
+    with shop.ledger.reader() as conn:
+        assert check_all(conn).violations == []
+    (case,) = shop.cases.queue()
+    with shop.ledger.transaction() as tx:  # a writer closes the case behind the services' back
+        tx.conn.execute(
+            update(risk_cases)
+            .where(risk_cases.c.tenant == shop.tenant, risk_cases.c.case_id == case.case_id)
+            .values(status="decided")
+        )
+    with shop.ledger.reader() as conn:
+        found = [v.invariant for v in check_all(conn).violations]
+    assert found.count("held_orders_have_open_cases") == 2  # held without a case; stale case
+    assert order_id
+
+
+def test_a_rule_is_backtested_over_stored_decisions(shop: TenantServices) -> None:
+    _multi_accounted(shop)
+    rule = {
+        "id": "shared-device-early",
+        "version": 1,
+        "owner": "risk-operations",
+        "reason_code": "shared_device_early",
+        "description": "three accounts on a device",
+        "action": "review",
+        "expression": "device_accounts_7d >= 3",
+        "mode": "shadow",
+    }
+    published = shop.risk.publish(rule, "officer-1", "USD")
+    assert published.version == 2
+    (latest, starter) = shop.risk.versions()
+    assert starter["change"] == "starter rules"
+    backtest = latest["backtest"]
+    assert backtest["rows"] == 8  # four top-ups and four checkouts were decided
+    (figures,) = [r for r in backtest["rules"] if r["rule_id"] == "shared-device-early"]
+    assert figures["hits"] == 2  # the third and fourth account on the farm phone
+    with pytest.raises(InvalidInput):
+        shop.risk.publish(rule | {"id": "bad", "expression": "no_such_feature > 1"}, "o", "USD")
+    assert shop.risk.rule_set().version == 2

@@ -31,13 +31,12 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import fields
 from typing import Any
 
 from embedfin.core.clock import Clock
 from embedfin.core.errors import (
     ChallengeRequired,
-    EmbedfinError,
     HeldForReview,
     InvalidInput,
     InvalidStateTransition,
@@ -384,9 +383,9 @@ class RiskService:
             summary = {
                 "currency": report.currency,
                 "rows": len(history),
-                "live": _figures(asdict(report.live)),
-                "with_shadow": _figures(asdict(report.with_shadow)),
-                "rules": [_figures(asdict(figures)) for figures in report.rules],
+                "live": _figures(report.live),
+                "with_shadow": _figures(report.with_shadow),
+                "rules": [_figures(figures) for figures in report.rules],
             }
         with self.ledger.transaction() as tx:
             live = store.latest_version(tx.conn, self.tenant)
@@ -464,14 +463,13 @@ def _summary(subject: RiskSubject, stored: StoredDecision) -> str:
     return f"{subject.kind.value} {stored.reference}: {reasons}"
 
 
-def _figures(values: Mapping[str, Any]) -> dict[str, Any]:
-    """A backtest's figures as JSON values (enum keys as their text)."""
+def _figures(figures: Any) -> dict[str, Any]:
+    """A backtest's figures (a dataclass) as JSON values, enums and enum keys as their text."""
     out: dict[str, Any] = {}
-    for key, value in values.items():
+    for item in fields(figures):
+        value = getattr(figures, item.name)
         if isinstance(value, Mapping):
-            out[key] = {str(getattr(k, "value", k)): v for k, v in value.items()}
-        elif isinstance(value, EmbedfinError):  # pragma: no cover - figures hold no errors
-            out[key] = str(value)
+            out[item.name] = {str(getattr(k, "value", k)): v for k, v in value.items()}
         else:
-            out[key] = getattr(value, "value", value)
+            out[item.name] = getattr(value, "value", value)
     return out
