@@ -316,8 +316,8 @@ _TABLE = (
         _B,
         "flag",
         _LINK,
-        "buyer and merchant share a device, address or payout "
-        "account: a merchant buying from itself (fake orders)",
+        "buyer and merchant share a device, IP or shipping "
+        "address: a merchant buying from itself (fake orders)",
     ),
     _f(
         "wallet_cycles_7d",

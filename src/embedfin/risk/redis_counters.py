@@ -17,9 +17,10 @@ key                             holds
                                 seen)
 ==============================  ====================================================
 
-A packed row starts with the observation id, so members with equal times order by id, as the
-database store orders them: the two stores return the same ``Reads``. Every write is one
-``MULTI``/``EXEC`` pipeline; every read one pipeline round trip.
+Scores are microseconds (observations are timed to the microsecond): a double holds those
+exactly, where nanoseconds since 1970 would be rounded to 256 ns. Rows are re-sorted by time and
+id after a read, as the database store orders them: the two stores return the same ``Reads``.
+Every write is one ``MULTI``/``EXEC`` pipeline; every read one pipeline round trip.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ class RedisCounters:
 
     def read(self, conn: Connection, obs: Observation) -> Reads:
         prefix = f"rk:{obs.tenant}:"
-        week = f"({obs.at - _WEEK_NS}"
+        week = f"({_us(obs.at - _WEEK_NS)}"
         pipe = self.redis.pipeline(transaction=False)
         plan: list[tuple[str, Entity | None]] = []
         for entity in OBSERVED:
@@ -97,7 +98,7 @@ class RedisCounters:
                 plan.append(("rows", entity))
         buyer = obs.keys.get(Entity.BUYER)
         if buyer is not None:
-            since = f"({obs.at - RETENTION_NS}"
+            since = f"({_us(obs.at - RETENTION_NS)}"
             pipe.zrevrangebyscore(
                 f"{prefix}h:{buyer}:{obs.currency}", "+inf", since, 0, MAX_HISTORY
             )
@@ -109,29 +110,37 @@ class RedisCounters:
                 pipe.hgetall(f"{prefix}lf:{entity.value}:{key}")
                 plan += [("links", entity), ("firsts", entity)]
         if obs.account:
+            pipe.hgetall(f"{prefix}af:{obs.account}:device")
             pipe.zrevrangebyscore(
                 f"{prefix}a:{obs.account}:device", "+inf", week, 0, MAX_LINKS, withscores=True
             )
-            plan.append(("account", Entity.DEVICE))
+            plan += [("account_firsts", None), ("account", Entity.DEVICE)]
         return self._reads(plan, pipe.execute())
 
     @staticmethod
     def _reads(plan: list[tuple[str, Entity | None]], answers: list[Any]) -> Reads:
         reads = Reads()
         ranked: list[tuple[bytes, float]] = []
+        account_firsts: dict[str, int] = {}
         for (what, entity), answer in zip(plan, answers, strict=True):
             if what == "rows" and entity is not None:
-                reads.rows[entity] = [_unpack(member) for member in answer]
+                rows = sorted(answer, key=_row_order, reverse=True)
+                reads.rows[entity] = [_unpack(member) for member in rows]
             elif what == "history":
                 reads.history = [int(_text(m).split("|")[1]) for m in answer]
             elif what == "links":
                 ranked = answer
             elif what == "firsts" and entity is not None:
                 firsts = {_text(k): int(v) for k, v in answer.items()}
-                rows = [LinkRow(_text(a), firsts.get(_text(a), int(s)), int(s)) for a, s in ranked]
+                rows = [LinkRow(_text(a), firsts.get(_text(a), _ns(s)), _ns(s)) for a, s in ranked]
                 reads.links[entity] = _ordered(rows)
+            elif what == "account_firsts":
+                account_firsts = {_text(k): int(v) for k, v in answer.items()}
             elif what == "account" and entity is not None:
-                rows = [LinkRow(_text(k), int(s), int(s)) for k, s in answer]
+                rows = [
+                    LinkRow(_text(k), account_firsts.get(_text(k), _ns(s)), _ns(s))
+                    for k, s in answer
+                ]
                 reads.account_links[entity] = _ordered(rows)
         return reads
 
@@ -142,8 +151,8 @@ class RedisCounters:
         observed = [e for e in OBSERVED if e in obs.keys]
         for entity in observed:
             key = f"{prefix}o:{entity.value}:{obs.keys[entity]}"
-            pipe.zadd(key, {member: obs.at})
-            pipe.zremrangebyscore(key, "-inf", obs.at - _WEEK_NS)
+            pipe.zadd(key, {member: _us(obs.at)})
+            pipe.zremrangebyscore(key, "-inf", _us(obs.at - _WEEK_NS))
             pipe.expire(key, _OBS_TTL_S)
         record = f"{prefix}obs:{obs.observation_id}"
         entity_keys = ",".join(f"{e.value}={obs.keys[e]}" for e in observed)
@@ -153,14 +162,17 @@ class RedisCounters:
             value = obs.keys.get(entity)
             if value is None:
                 continue
-            pipe.zadd(f"{prefix}l:{entity.value}:{value}", {obs.account: obs.at}, gt=True)
+            pipe.zadd(f"{prefix}l:{entity.value}:{value}", {obs.account: _us(obs.at)}, gt=True)
             pipe.hsetnx(f"{prefix}lf:{entity.value}:{value}", obs.account, obs.at)
             pipe.expire(f"{prefix}l:{entity.value}:{value}", _LINK_TTL_S)
             pipe.expire(f"{prefix}lf:{entity.value}:{value}", _LINK_TTL_S)
             if obs.account:
                 account_key = f"{prefix}a:{obs.account}:{entity.value}"
-                pipe.zadd(account_key, {value: obs.at}, gt=True)
+                firsts_key = f"{prefix}af:{obs.account}:{entity.value}"
+                pipe.zadd(account_key, {value: _us(obs.at)}, gt=True)
+                pipe.hsetnx(firsts_key, value, obs.at)
                 pipe.expire(account_key, _LINK_TTL_S)
+                pipe.expire(firsts_key, _LINK_TTL_S)
         pipe.execute()
 
     def settle(self, conn: Connection, tenant: str, observation_id: str, status: Status) -> None:
@@ -185,12 +197,12 @@ class RedisCounters:
                 buyer = value
             key = f"{prefix}o:{entity}:{value}"
             pipe.zrem(key, member)
-            pipe.zadd(key, {settled: row.at})
+            pipe.zadd(key, {settled: _us(row.at)})
         pipe.hset(record, "member", settled)
         if buyer is not None and row.kind == "checkout" and status is Status.SUCCEEDED:
             history = f"{prefix}h:{buyer}:{row.currency}"
-            pipe.zadd(history, {f"{observation_id}|{row.amount_minor}": row.at})
-            pipe.zremrangebyscore(history, "-inf", row.at - RETENTION_NS)
+            pipe.zadd(history, {f"{observation_id}|{row.amount_minor}": _us(row.at)})
+            pipe.zremrangebyscore(history, "-inf", _us(row.at - RETENTION_NS))
             pipe.expire(history, _LINK_TTL_S)
         pipe.execute()
 
@@ -198,6 +210,22 @@ class RedisCounters:
         """Redis forgets on its own: every key carries a time to live and the sorted sets are
         trimmed on each write."""
         return 0
+
+
+def _us(ns: int) -> int:
+    """A time as a score: whole microseconds (exact in a double until the year 2255)."""
+    return ns // 1_000
+
+
+def _ns(score: float) -> int:
+    return int(score) * 1_000
+
+
+def _row_order(member: bytes | str) -> tuple[int, str]:
+    """Newest first, ties by observation id descending: the database store's order."""
+    text = _text(member)
+    obs_id, at = text.split("|", 2)[:2]
+    return int(at), obs_id
 
 
 def _ordered(rows: list[LinkRow]) -> list[LinkRow]:

@@ -127,7 +127,7 @@ class Observation:
         return cls(
             observation_id,
             subject.tenant,
-            at,
+            at - at % 1_000,  # whole microseconds: exact as a Redis score (a double) too
             subject.kind.value,
             subject.payment_method,
             subject.amount_minor,
@@ -220,7 +220,7 @@ def _declines(reads: Reads, obs: Observation, now: int) -> dict[str, FeatureValu
         if settled:
             declined = sum(1 for r in settled if r.status is Status.DECLINED)
             out["merchant_decline_rate_1h"] = declined / len(settled)
-    streak_rows = reads.rows.get(Entity.BUYER) or reads.rows.get(Entity.DEVICE)
+    streak_rows = reads.rows.get(Entity.BUYER if Entity.BUYER in obs.keys else Entity.DEVICE)
     if streak_rows is not None:
         streak = 0
         for row in streak_rows:  # newest first: declines since the last success
