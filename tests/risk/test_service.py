@@ -6,8 +6,10 @@ them) in Redis; every scenario is seeded and names the fraud pattern it catches.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
@@ -30,6 +32,7 @@ from embedfin.ledger.service import Ledger
 from embedfin.payments.channels.processors import ChannelKind, FeeSchedule, SimulatedProcessor
 from embedfin.payments.channels.routing import Router
 from embedfin.payments.chart import AccountCode, platform_account
+from embedfin.payments.wallets import WalletMovement
 from embedfin.risk.config import RiskSettings
 from embedfin.risk.counters import CounterStore, SqlCounters
 from embedfin.risk.decision import Action, RiskContext
@@ -357,3 +360,37 @@ def test_a_rule_is_backtested_over_stored_decisions(shop: TenantServices) -> Non
     with pytest.raises(InvalidInput):
         shop.risk.publish(rule | {"id": "bad", "expression": "no_such_feature > 1"}, "o", "USD")
     assert shop.risk.rule_set().version == 2
+
+
+def test_the_same_operation_checked_at_once_by_two_threads_is_decided_once(
+    shop: TenantServices,
+) -> None:
+    """Two requests with one request id race: one decision, one movement, no error."""
+    barrier = threading.Barrier(2)
+
+    def top_up() -> WalletMovement:
+        barrier.wait()
+        return shop.wallets.top_up("b-1", usd(7_000), "card", "top-race", RiskContext(ip="::1"))
+
+    with ThreadPoolExecutor(2) as pool:
+        first, second = (f.result() for f in [pool.submit(top_up), pool.submit(top_up)])
+    assert first.transfer_id == second.transfer_id
+    assert sorted([first.replayed, second.replayed]) == [False, True]
+    assert len(shop.risk.decisions()) == 1
+    assert shop.wallets.balance("buyer", "b-1", "USD").available.amount_minor == 7_000
+
+
+def test_bad_subjects_change_nothing(shop: TenantServices) -> None:
+    with pytest.raises(InvalidInput):
+        shop.wallets.top_up("b-1", usd(-5), "card", "top-neg")
+    with pytest.raises(InvalidInput):
+        RiskContext.from_mapping({"ip": "10.0.0.1%eth0"})
+    with pytest.raises(InvalidInput):
+        RiskContext.from_mapping({"device_id": "a\x00b"})
+    with pytest.raises(NotFound):
+        shop.risk.answer_challenge("ch_nope", "123456")
+    with pytest.raises(NotFound):
+        shop.cases.decide("case_nope", "release", "x", actor="a")
+    with pytest.raises(InvalidInput):
+        shop.cases.decide("case_nope", "approve", "x", actor="a")
+    assert shop.risk.decisions() == []

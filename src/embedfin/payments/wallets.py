@@ -109,6 +109,8 @@ class Wallets:
             if refusal is None:
                 self._book_top_ups(tx, fresh)
                 self._record_many(tx, [m for m, _, _ in fresh])
+                for movement, _, _ in fresh:
+                    self.risk.settle(tx, SubjectKind.TOP_UP, movement.request_id, succeeded=True)
                 return answers
         raise refusal  # all or none: the decisions committed, no money moved
 
@@ -144,10 +146,7 @@ class Wallets:
             reference=movement.request_id,
             context=context,
         )
-        answer = self.risk.check(tx, subject)
-        if answer.refusal is None:
-            self.risk.settle(tx, kind, movement.request_id, succeeded=True)
-        return answer.refusal
+        return self.risk.check(tx, subject).refusal
 
     def _plan_top_ups(self, requests: Sequence[TopUpRequest], now: int) -> list[PlannedTopUp]:
         planned: list[PlannedTopUp] = []
@@ -260,6 +259,7 @@ class Wallets:
                 self._move(tx, request, wallet, reserve)  # locks the wallet on PostgreSQL
                 self._check_daily_limit(tx, request)
                 self._record(tx, request, bank_token=bank_token)
+                self.risk.settle(tx, SubjectKind.WITHDRAWAL, request_id, succeeded=True)
                 return request
         raise refusal  # the decision (and any case) committed; nothing moved
 

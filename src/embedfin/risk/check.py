@@ -57,7 +57,8 @@ def challenges_match_decisions(conn: Connection, report: CheckReport) -> None:
         text(
             "SELECT d.tenant, d.decision_id, d.status, c.status FROM risk_decisions d"
             " LEFT JOIN risk_challenges c ON c.tenant = d.tenant AND c.decision_id = d.decision_id"
-            " WHERE d.action = 'challenge' AND (c.challenge_id IS NULL"
+            " WHERE d.action = 'challenge' AND d.status <> 'challenge_carried'"
+            " AND (c.challenge_id IS NULL"
             " OR (c.status = 'passed' AND d.status <> 'challenge_passed')"
             " OR (c.status = 'failed' AND d.status <> 'challenge_failed'))"
             " ORDER BY d.tenant, d.decision_id LIMIT :n"

@@ -69,6 +69,15 @@ except ImportError:  # pragma: no cover - redis is a dependency; kept for a slim
     UNAVAILABLE = (OSError,)
 
 
+#: A fresh decision's status by its action (see ``StoredDecision.status``).
+_STATUS = {
+    Action.ALLOW: "decided",
+    Action.CHALLENGE: "challenged",
+    Action.REVIEW: "held",
+    Action.BLOCK: "decided",
+}
+
+
 def decision_id_of(subject: RiskSubject, attempt: str | None = None) -> str:
     """One decision per operation and attempt: its kind, reference (or, without a reference,
     what it is — a retry of the same request is the same operation) and attempt."""
@@ -145,19 +154,18 @@ class RiskService:
         decision = self.rule_set(tx).decide(vector)
         if degraded and subject.kind in FAIL_CLOSED and decision.action < Action.REVIEW:
             decision = _fail_closed(decision)
-        if decision.action is Action.CHALLENGE and store.challenge_passed(
-            tx.conn, self.tenant, subject.kind.value, subject.reference
-        ):  # the buyer already stepped up for this operation
-            decision = _stepped_up(decision)
-        status = {
-            Action.ALLOW: "decided",
-            Action.CHALLENGE: "challenged",
-            Action.REVIEW: "held",
-            Action.BLOCK: "decided",
-        }[decision.action]
+        status = _STATUS[decision.action]
         if degraded and decision.action is Action.ALLOW:
             status = "degraded"
+        elif decision.action is Action.CHALLENGE and store.challenge_passed(
+            tx.conn, self.tenant, subject.kind.value, subject.reference
+        ):  # the buyer already stepped up for this operation: no second code
+            status = "challenge_carried"
         stored = store.insert_decision(tx.conn, decision_id, subject, vector, decision, status, now)
+        if stored is None:  # a concurrent check of the same operation decided first
+            found = store.load_decision(tx.conn, self.tenant, decision_id)
+            assert found is not None
+            return found
         if not degraded:
             try:
                 self.counters.record(tx.conn, obs)
@@ -174,7 +182,7 @@ class RiskService:
         holdable: bool,
         now: int,
     ) -> None:
-        if stored.action is Action.ALLOW:
+        if stored.action is Action.ALLOW or stored.status == "challenge_carried":
             return
         if stored.action is Action.CHALLENGE:
             self.challenges.issue(tx.conn, stored.decision_id, stored.reference, now)
@@ -442,18 +450,6 @@ def _fail_closed(decision: RiskDecision) -> RiskDecision:
         (reason, *decision.reasons),
         decision.live_hits,
         decision.shadow_hits,
-        decision.rule_set_version,
-    )
-
-
-def _stepped_up(decision: RiskDecision) -> RiskDecision:
-    """A challenge already passed on this operation: allowed, the hits kept as reasons."""
-    return RiskDecision(
-        Action.ALLOW,
-        decision.score,
-        decision.reasons,
-        (),
-        (*decision.live_hits, *decision.shadow_hits),
         decision.rule_set_version,
     )
 

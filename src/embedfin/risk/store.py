@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from embedfin.db.statements import insert_if_absent
 from embedfin.db.tables import risk_decisions, risk_rule_sets
 from embedfin.risk.decision import Action, Reason, RiskDecision, RiskSubject, RuleHit
 from embedfin.risk.features import FeatureVector
@@ -31,7 +32,8 @@ class StoredDecision:
         features: the feature values it saw.
         live_hits, shadow_hits: the rule ids that fired.
         rule_set_version: the rule set that decided.
-        status: ``decided``; ``challenged`` → ``challenge_passed`` / ``challenge_failed``;
+        status: ``decided``; ``challenged`` → ``challenge_passed`` / ``challenge_failed``
+            (``challenge_carried``: a challenge already passed on this operation stands);
             ``held`` → ``released`` / ``refunded`` (a case decided it); ``degraded`` when the
             counters were down and only the request was scored.
         label: ``fraud``, ``good`` or ``unknown``.
@@ -61,7 +63,7 @@ class StoredDecision:
     def effective_action(self) -> Action:
         """What the operation does now: a passed challenge or a case decided for the customer
         turns the answer into an allow; a failed challenge into a block."""
-        if self.status in ("challenge_passed", "released"):
+        if self.status in ("challenge_passed", "challenge_carried", "released"):
             return Action.ALLOW
         if self.status in ("challenge_failed", "refunded", "rejected"):
             return Action.BLOCK
@@ -83,7 +85,8 @@ def insert_decision(
     decision: RiskDecision,
     status: str,
     at: int,
-) -> StoredDecision:
+) -> StoredDecision | None:
+    """Store a new decision; ``None`` when one with this id exists already."""
     reasons = [_reason(reason) for reason in decision.reasons]
     values = {
         "tenant": subject.tenant,
@@ -106,8 +109,9 @@ def insert_decision(
         "label": "unknown",
         "created_at": at,
     }
-    conn.execute(insert(risk_decisions).values(values))
-    return _stored({**values})
+    if not insert_if_absent(conn, risk_decisions, values):
+        return None  # a concurrent check of the same operation stored its decision first
+    return _stored(values)
 
 
 def _reason(reason: Reason) -> dict[str, Any]:

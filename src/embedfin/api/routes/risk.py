@@ -27,6 +27,7 @@ from embedfin.api.schemas.risk import (
     ChallengeOut,
     DecisionOut,
     RuleIn,
+    RulePromotion,
     RuleSetOut,
     SandboxCodeOut,
 )
@@ -238,10 +239,13 @@ def publish_rule(body: RuleIn, cmd: RiskCommand) -> Any:
 
 
 @router.post("/risk/rules/{rule_id}/promotion", response_model=RuleSetOut, tags=["risk"])
-def promote_rule(rule_id: str, cmd: RiskCommand) -> Any:
+def promote_rule(rule_id: str, body: RulePromotion, cmd: RiskCommand) -> Any:
+    """Make a shadow rule live (a new version of the set, backtested like any change)."""
+
     def effect() -> tuple[int, Body]:
-        cmd.platform.tenant(cmd.tenant).risk.promote(rule_id, cmd.principal.key_id, "USD")
-        cmd.audit("risk_rule_promoted", rule_id, {})
+        risk = cmd.platform.tenant(cmd.tenant).risk
+        risk.promote(rule_id, cmd.principal.key_id, body.currency)
+        cmd.audit("risk_rule_promoted", rule_id, body.model_dump())
         return 200, rule_set_body(cmd.platform, cmd.tenant)
 
-    return cmd.run({"rule": rule_id}, effect)
+    return cmd.run({"rule": rule_id, **body.model_dump()}, effect)

@@ -141,6 +141,15 @@ class CaseDecide(Model):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 
+_BacktestCurrency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+
+class RulePromotion(Model):
+    currency: _BacktestCurrency = Field(
+        "USD", description="the currency of the stored history the change is backtested on"
+    )
+
+
 class RuleIn(Model):
     id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
     version: Annotated[int, Field(ge=1, le=1_000_000)]
@@ -150,7 +159,7 @@ class RuleIn(Model):
     action: Literal["challenge", "review", "block"]
     expression: Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
     mode: Literal["live", "shadow"] = "shadow"
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = Field(
+    currency: _BacktestCurrency = Field(
         "USD", description="the currency of the stored history the rule is backtested on"
     )
 
