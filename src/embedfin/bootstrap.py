@@ -155,7 +155,7 @@ class TenantServices:
 
     @cached_property
     def settlement(self) -> MerchantSettlement:
-        return MerchantSettlement(self.ledger, self.tenant, self.wiring.cipher)
+        return MerchantSettlement(self.ledger, self.tenant, self.wiring.cipher, risk=self.risk_gate)
 
     @cached_property
     def fx(self) -> Fx:

@@ -32,6 +32,7 @@ from embedfin.ledger.service import Ledger
 from embedfin.payments.channels.processors import ChannelKind, FeeSchedule, SimulatedProcessor
 from embedfin.payments.channels.routing import Router
 from embedfin.payments.chart import AccountCode, platform_account
+from embedfin.payments.payouts.settlement import settle_channel
 from embedfin.payments.wallets import WalletMovement
 from embedfin.risk.config import RiskSettings
 from embedfin.risk.counters import CounterStore, SqlCounters
@@ -394,3 +395,31 @@ def test_bad_subjects_change_nothing(shop: TenantServices) -> None:
     with pytest.raises(InvalidInput):
         shop.cases.decide("case_nope", "approve", "x", actor="a")
     assert shop.risk.decisions() == []
+
+
+def test_a_payout_into_another_merchants_bank_account_is_held(shop: TenantServices) -> None:
+    """Merchant collusion: two shops paid into one bank account; the second payout waits."""
+    shop.checkout.register_merchant(
+        "m-2", category="apparel", country="CN", settlement_currency="USD", payout_preference="t0"
+    )
+    shop.checkout.register_merchant(
+        "m-3", category="apparel", country="CN", settlement_currency="USD", payout_preference="t0"
+    )
+    shop.wallets.top_up("b-1", usd(50_000), "card", "top-1")
+    settle_channel(shop.ledger, shop.tenant, "card", usd(50_000), usd(0), "settle-1")
+    for merchant, order_id in (("m-2", "o-2"), ("m-3", "o-3")):
+        shop.checkout.place_order(
+            order_id, buyer_id="b-1", merchant_id=merchant, currency_code="USD",
+            lines=[OrderLine("sku", 1, 10_000)],
+        )  # fmt: skip
+        shop.checkout.pay_with_wallet(order_id)
+        shop.checkout.ship(order_id, "T")
+        shop.checkout.confirm_receipt(order_id)
+        shop.settlement.bind_bank_account(merchant, "tok_sharedbank01", "6789")
+    lines = shop.settlement.run_payouts("p-1")
+    assert [line.merchant_id for line in lines] == ["m-2"]
+    (case,) = shop.cases.queue()
+    assert case.merchant_id == "m-3"
+    assert case.order_id is None
+    shop.cases.decide(case.case_id, "release", "same owner, declared", actor="analyst-1")
+    assert [line.merchant_id for line in shop.settlement.run_payouts("p-1")] == ["m-3"]

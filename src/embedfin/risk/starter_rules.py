@@ -76,7 +76,14 @@ _RULES = (
         "credit_cash_out",
         "cash out within a day of purchases on credit (fake orders on a credit limit)",
         Action.REVIEW,
-        "kind in ('withdrawal', 'payout') and cash_out_after_credit_24h",
+        "kind == 'withdrawal' and cash_out_after_credit_24h",
+    ),
+    (
+        "shared-payout-account",
+        "shared_payout_account",
+        "a payout to a bank account another merchant is paid into (a collusion ring)",
+        Action.REVIEW,
+        "kind == 'payout' and payout_account_merchants >= 2",
     ),
     (
         "self-purchase",

@@ -13,6 +13,7 @@ Every step's transfer ids derive from the batch, so re-running a batch moves not
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select
@@ -37,6 +38,8 @@ from embedfin.payments.chart import (
 )
 from embedfin.payments.moves import move
 from embedfin.payments.requests import check_bank_account, check_name, transfer_id
+from embedfin.risk.decision import RiskSubject, SubjectKind
+from embedfin.risk.gate import NoRiskCheck, RiskGate
 from embedfin.security.crypto import FieldCipher, load_cipher
 
 R = CreateTransferResult
@@ -71,10 +74,17 @@ class Payout:
 
 
 class MerchantSettlement:
-    def __init__(self, ledger: Ledger, tenant: str, cipher: FieldCipher | None = None) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        tenant: str,
+        cipher: FieldCipher | None = None,
+        risk: RiskGate | None = None,
+    ) -> None:
         self.ledger = ledger
         self.tenant = check_name("tenant", tenant)
         self.cipher = cipher
+        self.risk: RiskGate = risk or NoRiskCheck()
 
     def bind_bank_account(self, merchant_id: str, bank_token: str, bank_last4: str) -> None:
         check_bank_account(bank_token, bank_last4)
@@ -151,21 +161,72 @@ class MerchantSettlement:
         left out, the others are paid, and the refusal is raised once the rest has committed
         (re-running the batch id pays only what is left).
 
+        Each payout passes the risk check first: one held for review (a case opens) or refused
+        is left out of this run with a ``payout_held`` event; a later run with a new batch id
+        pays it once its case is released.
+
         Steps: find the merchants due (bank bound, not yet paid in this batch), plan each one's
-        payout of its available balance, post the payouts as one ledger batch, record the paid
-        ones and their ``payout_sent`` events, raise for the refused.
+        payout of its available balance, check each with risk, post the payouts as one ledger
+        batch, record the paid ones and their ``payout_sent`` events, raise for the refused.
         """
         check_name("batch_id", batch_id)
         with self.ledger.transaction() as tx:
             banks = self._bank_accounts(tx)
             due = self._due_accounts(tx, batch_id, banks)
             planned, reserves = self._plan_payouts(tx, batch_id, due)
+            planned = self._risk_checked(tx, batch_id, planned)
             open_accounts(tx, list(reserves.values()))
             lines, refused = self._post_payouts(tx, batch_id, planned, banks)
         if refused:
             names = ", ".join(f"{merchant} ({error})" for merchant, error in refused)
             raise LedgerRejected(f"payouts refused for {names}; the others were paid")
         return lines
+
+    def _risk_checked(
+        self, tx: LedgerTransaction, batch_id: str, planned: list[_PlannedPayout]
+    ) -> list[_PlannedPayout]:
+        """The planned payouts risk lets through; the others are held with an event."""
+        if isinstance(self.risk, NoRiskCheck) or not planned:
+            return planned
+        tokens = self._bank_tokens(tx)
+        passed: list[_PlannedPayout] = []
+        for key, amount, leg in planned:
+            reference = f"{batch_id}:{key.owner_id}:{key.currency}"
+            subject = RiskSubject(
+                SubjectKind.PAYOUT,
+                self.tenant,
+                amount,
+                key.currency,
+                "bank_transfer",
+                merchant_id=key.owner_id,
+                reference=reference,
+            )
+            answer = self.risk.check(tx, subject, payout_account=tokens.get(key.owner_id))
+            if answer.refusal is None:
+                self.risk.settle(tx, SubjectKind.PAYOUT, reference, succeeded=True)
+                passed.append((key, amount, leg))
+                continue
+            held = self._event_of("payout_held", key.owner_id, amount, key.currency, batch_id)
+            payload = {
+                **held.payload,
+                "decision_id": answer.decision_id,
+                "reason": answer.refusal.code,
+            }
+            append_events(tx.conn, [dataclasses.replace(held, payload=payload)])
+        return passed
+
+    def _bank_tokens(self, tx: LedgerTransaction) -> dict[str, str]:
+        """Each merchant's bound bank token, decrypted (the risk check links accounts by it)."""
+        rows = tx.conn.execute(
+            select(merchant_bank_accounts.c.merchant_id, merchant_bank_accounts.c.bank_token).where(
+                merchant_bank_accounts.c.tenant == self.tenant
+            )
+        ).all()
+        cipher = self._cipher()
+        return {
+            merchant: cipher.decrypt(token, bank_token_context(self.tenant, merchant))
+            for merchant, token in rows
+        }
 
     def _bank_accounts(self, tx: LedgerTransaction) -> dict[str, str]:
         """The last four digits of each merchant's bound bank account, by merchant id."""
