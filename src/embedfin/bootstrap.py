@@ -55,6 +55,7 @@ from embedfin.risk.cases import Cases
 from embedfin.risk.challenges import Challenges
 from embedfin.risk.config import RiskSettings
 from embedfin.risk.gate import NoRiskCheck, RiskGate
+from embedfin.risk.labels import LabelConsumer
 from embedfin.risk.service import RiskService
 from embedfin.security.crypto import FieldCipher
 
@@ -231,8 +232,8 @@ class Services:
 
 def build_consumers(ledger: Ledger) -> list[Consumer]:
     """Every outbox consumer, in the order a pass of the runner takes them: credit features
-    (decisions read them), invoices, then the webhook fan-out (which also tells endpoints of
-    the ``invoice_issued`` events the invoices just emitted)."""
+    (decisions read them), invoices, risk's training labels, then the webhook fan-out (which
+    also tells endpoints of the ``invoice_issued`` events the invoices just emitted)."""
     from embedfin.credit.pipeline import FeatureConsumer  # the model stack, on first use only
 
-    return [FeatureConsumer(), InvoiceConsumer(), WebhookFanOut(ledger.clock)]
+    return [FeatureConsumer(), InvoiceConsumer(), LabelConsumer(), WebhookFanOut(ledger.clock)]

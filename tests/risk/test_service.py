@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 
 from embedfin.bootstrap import Services, TenantServices, check_all
 from embedfin.commerce.orders import OrderLine, OrderStatus
+from embedfin.consumers.runner import Runner
 from embedfin.core.clock import ManualClock
 from embedfin.core.errors import (
     ChallengeRequired,
@@ -37,6 +38,7 @@ from embedfin.payments.wallets import WalletMovement
 from embedfin.risk.config import RiskSettings
 from embedfin.risk.counters import CounterStore, SqlCounters
 from embedfin.risk.decision import Action, RiskContext
+from embedfin.risk.labels import LabelConsumer
 from embedfin.risk.redis_counters import RedisCounters
 
 
@@ -423,3 +425,17 @@ def test_a_payout_into_another_merchants_bank_account_is_held(shop: TenantServic
     assert case.order_id is None
     shop.cases.decide(case.case_id, "release", "same owner, declared", actor="analyst-1")
     assert [line.merchant_id for line in shop.settlement.run_payouts("p-1")] == ["m-3"]
+
+
+def test_outcomes_become_labels(ledger: Ledger, shop: TenantServices) -> None:
+    """A confirmed receipt labels the checkout good; a chargeback afterwards, fraud."""
+    shop.wallets.top_up("b-1", usd(20_000), "card", "top-1")
+    shop.checkout.pay_with_wallet(_order(shop, "o-1"))
+    shop.channel_payments.pay_order(_order(shop, "o-2"), "pay-2", payer_ref="card-1")
+    for order_id in ("o-1", "o-2"):
+        shop.checkout.ship(order_id, "T")
+        shop.checkout.confirm_receipt(order_id)
+    shop.refunds.chargeback("o-2", usd(5_000), "cb-1")
+    Runner(ledger, [LabelConsumer()]).run_all()
+    labels = {d.reference: d.label for d in shop.risk.decisions() if d.kind == "checkout"}
+    assert labels == {"o-1": "good", "o-2": "fraud"}
