@@ -84,7 +84,9 @@ def _tenant_a_objects(api: Api) -> dict[str, str]:
         ),
         201,
     )["id"]
+    risk = _risk_objects(api, merchant)
     return {
+        **risk,
         "merchant_id": merchant,
         "customer_id": buyer,
         "order_id": order,
@@ -96,6 +98,51 @@ def _tenant_a_objects(api: Api) -> dict[str, str]:
         "event_id": event,
         "loan_id": loan,
         "line_id": line["id"],
+    }
+
+
+def _risk_objects(api: Api, merchant: str) -> dict[str, str]:
+    """A held order's case and decision, a challenge, and a rule only tenant A has."""
+    a = api.a
+    farm = {"device_id": "farm-tablet"}
+    for _ in range(4):
+        body = {
+            "customer": api.customer(a, funds=10_000),
+            "merchant": merchant,
+            "currency": "EUR",
+            "lines": [{"sku": "x", "quantity": 1, "unit_price": 100}],
+            "risk_context": farm,
+        }
+        api.ok(api.post(a, "/v1/checkouts", body), 201)
+    case = api.ok(api.get(a, "/v1/risk/cases"))["data"][0]
+    busy = api.customer(a, funds=10_000)
+    for _ in range(11):
+        answer = api.post(
+            a,
+            "/v1/checkouts",
+            {
+                "customer": busy,
+                "merchant": merchant,
+                "currency": "EUR",
+                "lines": [{"sku": "x", "quantity": 1, "unit_price": 100}],
+            },
+        )
+    challenge = answer.json()["challenge_id"]
+    rule = {
+        "id": "tenant-a-only",
+        "version": 1,
+        "owner": "risk-operations",
+        "reason_code": "tenant_a_only",
+        "description": "a rule tenant B does not have",
+        "action": "review",
+        "expression": "amount_minor > 999999",
+    }
+    api.ok(api.post(a, "/v1/risk/rules", rule))
+    return {
+        "case_id": case["id"],
+        "decision_id": case["decision"],
+        "challenge_id": challenge,
+        "rule_id": "tenant-a-only",
     }
 
 
@@ -139,6 +186,11 @@ BODIES: dict[str, dict[str, Any]] = {
     "/v1/credit_lines/{line_id}/freeze": {},
     "/v1/credit_lines/{line_id}/unfreeze": {},
     "/v1/credit_lines/{line_id}/limit": {"limit": 100, "currency": "EUR", "reason": "r"},
+    "/v1/risk/challenges/{challenge_id}/answers": {"code": "123456"},
+    "/v1/risk/cases/{case_id}/assignment": {"assignee": "analyst"},
+    "/v1/risk/cases/{case_id}/notes": {"text": "looked"},
+    "/v1/risk/cases/{case_id}/decision": {"outcome": "release", "reason": "ok"},
+    "/v1/risk/rules/{rule_id}/promotion": {},
 }
 
 #: Query parameters a GET route needs.

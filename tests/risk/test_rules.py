@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 
-from embedfin.core.errors import InvalidInput
+from embedfin.core.errors import InvalidInput, NotFound
 from embedfin.risk.decision import Action
 from embedfin.risk.features import (
     Feature,
@@ -209,7 +209,7 @@ def test_promoting_a_shadow_rule_makes_it_live_as_a_new_version() -> None:
 
 
 def test_an_unknown_rule_id_is_refused() -> None:
-    with pytest.raises(InvalidInput, match="no rule 'nope' in rule set version 7"):
+    with pytest.raises(NotFound, match="no rule 'nope' in rule set version 7"):
         RULES.without_rule("nope")
 
 

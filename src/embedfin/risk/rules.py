@@ -23,7 +23,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import NamedTuple, TypeVar
 
-from embedfin.core.errors import InvalidInput
+from embedfin.core.errors import InvalidInput, NotFound
 from embedfin.risk.decision import Action, Reason, RiskDecision, RuleHit
 from embedfin.risk.features import CATALOGUE, FeatureCatalogue, FeatureVector
 from embedfin.risk.rules_closures import Evaluator, Values
@@ -214,7 +214,7 @@ class RuleSet:
         for rule in self.rules:
             if rule.id == rule_id:
                 return rule
-        raise InvalidInput(f"no rule {rule_id!r} in rule set version {self.version}")
+        raise NotFound(f"no rule {rule_id!r} in rule set version {self.version}")
 
     def with_rule(self, rule: Rule) -> RuleSet:
         """The next version with ``rule`` added, or replacing an older version of it."""
