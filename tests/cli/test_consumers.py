@@ -40,7 +40,7 @@ def test_consumers_lists_each_consumer_with_its_lag(url: str) -> None:
     figures = _json(["consumers", "--db", url, "--json"])["consumers"]
     assert isinstance(figures, list)
     unread = {f["consumer"]: f["unread"] for f in figures}
-    assert unread == {"credit-features": 1, "invoices": 1, "webhooks": 2}
+    assert unread == {"credit-features": 1, "invoices": 1, "risk-labels": 1, "webhooks": 2}
     table = cli.invoke(app, ["consumers", "--db", url])
     assert table.exit_code == 0
     assert "credit-features" in table.stdout
@@ -50,6 +50,7 @@ def test_consumers_run_catches_every_consumer_up(url: str) -> None:
     assert _json(["consumers", "run", "--db", url, "--json"])["effects"] == {
         "credit-features": 1,
         "invoices": 0,  # the order of the released escrow does not exist here
+        "risk-labels": 0,  # …nor any checkout decision of it
         "webhooks": 0,
     }
     figures = _json(["consumers", "--db", url, "--json"])["consumers"]

@@ -148,3 +148,42 @@ def test_the_escrow_loop_walked_in_the_browser(
         )
     buyer.close()
     seller.close()
+
+
+def test_the_risk_officer_decides_a_held_order_in_the_browser(
+    demo: Demo, browser: Browser, screenshot: Screenshot
+) -> None:
+    """Four accounts on one tablet: the fourth order is held; the officer opens the queue, reads
+    the case's evidence and refunds it; the order closes and its money goes back."""
+    assert demo.keys is not None
+    lines = [{"sku": "kite", "quantity": 1, "unit_price": 5_900}]
+    with Client(demo.keys.operator, demo.base_url) as api:
+        for n in range(4):
+            buyer = api.create_customer(name=f"Tablet {n}")
+            api.top_up(buyer.id, 10_000, "EUR")
+            order = api.checkout(
+                customer=buyer.id,
+                merchant="m-2",
+                currency="EUR",
+                lines=lines,
+                risk_context={"device_id": "browser-farm-tablet"},
+            )
+        assert order.risk_hold
+        page = sign_in(browser, demo, demo.keys.operator)
+        page.goto(f"{demo.base_url}/dashboard/risk")
+        queue = page.get_by_test_id("risk-queue")
+        expect(queue).to_contain_text("multi_accounting")
+        expect(page.locator("#chart-risk-actions[data-drawn] .main-svg").first).to_be_visible()
+        expect(page.get_by_test_id("rule-hits")).to_contain_text("multi-accounting-device")
+        screenshot(page, "risk-queue")
+        queue.locator("tr").filter(has_text=order.id).locator("a").click()
+        expect(page.get_by_test_id("case-evidence")).to_contain_text(order.id)
+        expect(page.get_by_test_id("linked-accounts")).to_contain_text("b:")
+        page.fill("input[name=reason]", "a ring of new accounts on one tablet")
+        page.click("button[value=refund]")
+        expect(page.locator("#case-status")).to_have_text("decided: refund")
+        screenshot(page, "risk-case")
+        refunded = api.get_order(order.id)
+        assert refunded.status == "closed"
+        assert refunded.amount_refunded == 5_900
+        page.close()

@@ -240,8 +240,11 @@ def test_storefront_card_and_installment_checkouts(
     demo: Demo, operator: httpx.Client, api: Client
 ) -> None:
     assert demo.shopper is not None
-    form = _checkout_form(operator, demo.shopper)
-    card = operator.post("/dashboard/shop/checkout", data={**form, "method": "card"})
+    for _ in range(4):  # the simulated acquirer declines about one card payment in twenty
+        form = _checkout_form(operator, demo.shopper)
+        card = operator.post("/dashboard/shop/checkout", data={**form, "method": "card"})
+        if "(payment_declined)" not in card.text:
+            break
     assert card.status_code == 303, card.text
     assert 'id="bill-method">card-acquirer<' in operator.get(card.headers["location"]).text
 
@@ -295,3 +298,69 @@ def test_order_actions_refused_by_the_api_come_back_as_pages(
     shipped = operator.post(f"/dashboard/merchants/m-1/orders/{order_id}/ship")
     assert shipped.status_code == 303
     assert api.get_order(order_id).status == "shipped"
+
+
+def test_a_challenged_storefront_checkout_steps_up_and_pays(
+    demo: Demo, operator: httpx.Client, api: Client
+) -> None:
+    """A burst of orders makes the next one a challenge: the storefront asks for the code (the
+    sandbox shows it to an operator), and the right code pays the order."""
+    assert demo.shopper is not None
+    buyer = api.create_customer(name="Burst Buyer")
+    api.top_up(buyer.id, 100_000, "EUR")
+    lines = [{"sku": "atlas", "quantity": 1, "unit_price": 4_500}]
+    for _ in range(10):
+        api.checkout(customer=buyer.id, merchant="m-1", currency="EUR", lines=lines)
+    form = _checkout_form(operator, buyer.id)
+    asked = operator.post("/dashboard/shop/checkout", data={**form, "method": "wallet"})
+    assert asked.status_code == 402, asked.text
+    code = re.search(r'id="sandbox-code">Sandbox: the code sent is <code>(\d{6})<', asked.text)
+    challenge = re.search(r'name="challenge_id" value="(ch_[0-9a-f]+)"', asked.text)
+    assert code is not None
+    assert challenge is not None
+    fields = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', asked.text))
+    wrong = operator.post("/dashboard/shop/challenges", data={**fields, "code": "000000"})
+    if code.group(1) != "000000":
+        assert wrong.status_code == 402
+        assert "wrong code" in wrong.text
+    paid = operator.post("/dashboard/shop/challenges", data={**fields, "code": code.group(1)})
+    assert paid.status_code == 303, paid.text
+    bill = operator.get(paid.headers["location"])
+    assert bill.status_code == 200
+
+
+def test_the_risk_pages_show_the_queue_and_decide_a_case(
+    demo: Demo, operator: httpx.Client, api: Client
+) -> None:
+    assert demo.keys is not None
+    farm = {"device_id": "farm-tablet-7"}
+    lines = [{"sku": "atlas", "quantity": 1, "unit_price": 4_500}]
+    for n in range(4):
+        buyer = api.create_customer(name=f"Farm {n}")
+        api.top_up(buyer.id, 10_000, "EUR")
+        order = api.checkout(
+            customer=buyer.id, merchant="m-1", currency="EUR", lines=lines, risk_context=farm
+        )
+    assert order.risk_hold
+    overview = operator.get("/dashboard/risk")
+    assert overview.status_code == 200
+    assert 'data-testid="risk-queue"' in overview.text
+    assert 'data-rule="multi-accounting-device"' in overview.text
+    case_id = re.search(r'href="/dashboard/risk/cases/(case_[0-9a-f]+)"', overview.text)
+    assert case_id is not None
+    page = operator.get(f"/dashboard/risk/cases/{case_id.group(1)}")
+    assert "multi_accounting" in page.text
+    assert order.id in page.text
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page.text)
+    assert key is not None
+    decided = operator.post(
+        f"/dashboard/risk/cases/{case_id.group(1)}/decision",
+        data={"idempotency_key": key.group(1), "outcome": "release", "reason": "a family"},
+    )
+    assert decided.status_code == 303, decided.text
+    after = operator.get(decided.headers["location"]).text
+    assert 'id="case-status">decided: release<' in after
+    assert not api.get_order(order.id).risk_hold
+    assert demo.keys.merchant is not None
+    with signed_in(demo, demo.keys.merchant) as merchant:
+        assert merchant.get("/dashboard/risk").status_code == 403

@@ -12,6 +12,11 @@ Every POST carries an Idempotency-Key (a new UUID unless you pass ``idempotency_
 SDK's own retries — on network errors, 5xx and 429 (honouring Retry-After), with exponential
 backoff — can never apply a command twice. Errors raise ``ApiError`` with the problem's ``code``.
 ``verify_webhook`` checks a delivery's ``Embedfin-Signature`` header.
+
+Risk context: give the client the device's context once (``Client(…, risk_context={"device_id":
+…, "ip": …})``) and it goes with every checkout, payment, top-up and withdrawal (a call's own
+``risk_context`` wins). A ``challenge_required`` answer raises ``ApiError`` whose ``body`` holds
+the ``challenge_id``: ``answer_challenge`` it, then retry the payment.
 """
 
 from __future__ import annotations
@@ -42,6 +47,14 @@ from embedfin.api.schemas import (
     WalletMovementOut,
     WebhookDeliveryOut,
     WebhookEndpointOut,
+)
+from embedfin.api.schemas.risk import (
+    CaseDetailOut,
+    CaseOut,
+    ChallengeOut,
+    DecisionOut,
+    RuleSetOut,
+    SandboxCodeOut,
 )
 from embedfin.client.signing import HEADER as SIGNATURE_HEADER
 from embedfin.client.signing import SignatureError
@@ -74,7 +87,9 @@ class Client:
         max_retries: int = 3,
         backoff_s: float = 0.25,
         transport: httpx.BaseTransport | None = None,
+        risk_context: Mapping[str, str] | None = None,
     ) -> None:
+        self.risk_context = dict(risk_context) if risk_context else None
         self.max_retries = max_retries
         self.backoff_s = backoff_s
         self._http = httpx.Client(
@@ -135,6 +150,12 @@ class Client:
         if retry_after is not None and retry_after.isdigit():
             wait = max(wait, float(retry_after))
         time.sleep(min(wait, 30.0))
+
+    def _with_context(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """``body`` with the client's risk context, unless it carries its own."""
+        if self.risk_context is None or "risk_context" in body:
+            return dict(body)
+        return {**body, "risk_context": self.risk_context}
 
     def _post(self, model: type[M], path: str, body: Mapping[str, Any], key: str | None) -> M:
         return model.model_validate(self.request("POST", path, json=body, idempotency_key=key))
@@ -217,7 +238,7 @@ class Client:
         *,
         idempotency_key: str | None = None,
     ) -> WalletMovementOut:
-        body = {"amount": amount, "currency": currency, "channel": channel}
+        body = self._with_context({"amount": amount, "currency": currency, "channel": channel})
         path = f"/v1/customers/{customer_id}/top_ups"
         return self._post(WalletMovementOut, path, body, idempotency_key)
 
@@ -231,12 +252,14 @@ class Client:
         *,
         idempotency_key: str | None = None,
     ) -> WalletMovementOut:
-        body = {
-            "amount": amount,
-            "currency": currency,
-            "bank_token": bank_token,
-            "bank_last4": bank_last4,
-        }
+        body = self._with_context(
+            {
+                "amount": amount,
+                "currency": currency,
+                "bank_token": bank_token,
+                "bank_last4": bank_last4,
+            }
+        )
         path = f"/v1/customers/{customer_id}/withdrawals"
         return self._post(WalletMovementOut, path, body, idempotency_key)
 
@@ -246,7 +269,7 @@ class Client:
 
     def checkout(self, *, idempotency_key: str | None = None, **body: Any) -> OrderOut:
         """Place and pay an order in one call (``payment_method``: wallet, channel, split)."""
-        return self._post(OrderOut, "/v1/checkouts", body, idempotency_key)
+        return self._post(OrderOut, "/v1/checkouts", self._with_context(body), idempotency_key)
 
     def get_order(self, order_id: str) -> OrderOut:
         return self._get(OrderOut, f"/v1/orders/{order_id}")
@@ -265,7 +288,8 @@ class Client:
         """``pay``, ``ship``, ``confirm``, ``cancel``, ``refunds``, ``extend``, ``disputes``,
         ``disputes/resolve``."""
         path = f"/v1/orders/{order_id}/{action}"
-        return self._post(OrderOut, path, body or {}, idempotency_key)
+        sent = self._with_context(body or {}) if action == "pay" else dict(body or {})
+        return self._post(OrderOut, path, sent, idempotency_key)
 
     def ship(self, order_id: str, tracking: str) -> OrderOut:
         return self.order_action(order_id, "ship", {"tracking": tracking})
@@ -341,11 +365,60 @@ class Client:
         return self._post(CreditDecisionOut, path, {**body, "category": category}, idempotency_key)
 
     def finance(
-        self, order_id: str, decision_id: str, plan: str, *, idempotency_key: str | None = None
+        self,
+        order_id: str,
+        decision_id: str,
+        plan: str,
+        *,
+        idempotency_key: str | None = None,
+        risk_context: Mapping[str, str] | None = None,
     ) -> LoanOut:
         """Pay an order with a plan of a credit decision (a loan from the platform's funder)."""
-        body = {"decision": decision_id, "plan": plan}
+        given = {"risk_context": dict(risk_context)} if risk_context else {}
+        body = self._with_context({"decision": decision_id, "plan": plan, **given})
         return self._post(LoanOut, f"/v1/orders/{order_id}/finance", body, idempotency_key)
+
+    # --- risk ----------------------------------------------------------------------------------
+    def answer_challenge(self, challenge_id: str, code: str) -> ChallengeOut:
+        path = f"/v1/risk/challenges/{challenge_id}/answers"
+        return self._post(ChallengeOut, path, {"code": code}, None)
+
+    def sandbox_code(self, challenge_id: str) -> str:
+        """The code the sandbox would have sent the buyer (operator keys only)."""
+        path = f"/v1/risk/challenges/{challenge_id}/sandbox_code"
+        return self._get(SandboxCodeOut, path).code
+
+    def risk_decision(self, decision_id: str) -> DecisionOut:
+        return self._get(DecisionOut, f"/v1/risk/decisions/{decision_id}")
+
+    def risk_cases(self, status: str | None = None, limit: int = 100) -> list[CaseOut]:
+        """The queue's first ``limit`` cases, most urgent first."""
+        params: dict[str, Any] = {"limit": limit} | ({"status": status} if status else {})
+        page = self.request("GET", "/v1/risk/cases", params=params)
+        return [CaseOut.model_validate(item) for item in page["data"]]
+
+    def risk_case(self, case_id: str) -> CaseDetailOut:
+        return self._get(CaseDetailOut, f"/v1/risk/cases/{case_id}")
+
+    def assign_case(self, case_id: str, assignee: str) -> CaseOut:
+        path = f"/v1/risk/cases/{case_id}/assignment"
+        return self._post(CaseOut, path, {"assignee": assignee}, None)
+
+    def note_case(self, case_id: str, text: str) -> CaseOut:
+        return self._post(CaseOut, f"/v1/risk/cases/{case_id}/notes", {"text": text}, None)
+
+    def decide_case(
+        self, case_id: str, outcome: str, reason: str, *, idempotency_key: str | None = None
+    ) -> CaseOut:
+        """``release``, ``refund`` (a held order) or ``reject`` (a refused withdrawal)."""
+        body = {"outcome": outcome, "reason": reason}
+        return self._post(CaseOut, f"/v1/risk/cases/{case_id}/decision", body, idempotency_key)
+
+    def risk_rules(self) -> RuleSetOut:
+        return self._get(RuleSetOut, "/v1/risk/rules")
+
+    def publish_rule(self, **rule: Any) -> RuleSetOut:
+        return self._post(RuleSetOut, "/v1/risk/rules", rule, None)
 
     def audit_log(self, limit: int = 100) -> list[AuditEntryOut]:
         page = self.request("GET", "/v1/audit_log", params={"limit": limit})

@@ -40,6 +40,7 @@ from embedfin.db.tables import credit_decisions, credit_preapprovals
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.lending.servicing import Lending, Loan
 from embedfin.payments.requests import check_name
+from embedfin.risk.decision import RiskContext
 
 
 class CreditService:
@@ -234,8 +235,16 @@ class CreditService:
                 },
             )
 
-    def finance(self, order_id: str, decision_id: str, plan_code: str, loan_id: str) -> Loan:
-        """Pay an order with a plan that decision ``decision_id`` offered."""
+    def finance(
+        self,
+        order_id: str,
+        decision_id: str,
+        plan_code: str,
+        loan_id: str,
+        context: RiskContext | None = None,
+    ) -> Loan:
+        """Pay an order with a plan that decision ``decision_id`` offered (after the risk
+        check of paying on credit)."""
         with self.ledger.current() as conn:
             recorded = self._recorded(conn, decision_id)
         if recorded is None:
@@ -251,7 +260,7 @@ class CreditService:
         if order.total_minor > decision.amount_minor:
             raise InvalidInput(f"the order exceeds the {decision.amount_minor} decided")
         funder = decision.funder_id or self.default_funder
-        return self.lending.finance_order(order_id, plan_code, funder, loan_id)
+        return self.lending.finance_order(order_id, plan_code, funder, loan_id, context=context)
 
     def _recorded(self, conn: Connection, decision_id: str) -> Any:
         return (

@@ -6,11 +6,11 @@ its own merchant's view). The browser gets a server-side session (``sessions``, 
 key behind it is checked on every request exactly as a Bearer key is, so revoking it ends the
 session.
 
-This module only assembles the pages: ``operator`` and ``merchant`` are the two views, over the
-read model in ``queries`` and the shared figures of ``cache``; ``storefront``, ``checkout`` and
-``bill`` show the embedded checkout as a marketplace would build it, calling the embedfin API
-with the SDK — nothing here writes to the database directly. JavaScript (htmx, Plotly) is served
-from this package (``static``); nothing is loaded from a CDN.
+This module only assembles the pages: ``operator``, ``risk`` and ``merchant`` are the views,
+over the read model in ``queries`` and the shared figures of ``cache``; ``storefront``,
+``checkout`` and ``bill`` show the embedded checkout as a marketplace would build it, calling
+the embedfin API with the SDK — nothing here writes to the database directly. JavaScript (htmx,
+Plotly) is served from this package (``static``); nothing is loaded from a CDN.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from embedfin.dashboard import (
     checkout,
     merchant,
     operator,
+    risk,
     signin,
     static,
     storefront,
@@ -35,6 +36,7 @@ ROUTERS = (
     signin.router,
     operator.router,
     merchant.router,
+    risk.router,
     storefront.router,
     checkout.router,
     bill.router,

@@ -10,6 +10,7 @@ from plotly.subplots import make_subplots
 
 from embedfin.core.money import Money
 from embedfin.dashboard.queries.payments import ChannelFigures
+from embedfin.dashboard.queries.risk import DailyActions
 from embedfin.dashboard.queries.sales import DailyPoint
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -108,4 +109,24 @@ def channel_success(rows: Sequence[ChannelFigures], live: Mapping[str, tuple[int
     )
     figure.update_layout(title="Payment success by channel (%)", **_LAYOUT)
     figure.update_yaxes(range=[0, 100])
+    return str(figure.to_json())
+
+
+def risk_actions(points: Sequence[DailyActions]) -> str:
+    """Checks per day by action (stacked), and the share of labelled checks that were fraud."""
+    figure = make_subplots(specs=[[{"secondary_y": True}]])
+    dates = [(_EPOCH + timedelta(days=p.day)).date().isoformat() for p in points]
+    for action in ("allow", "challenge", "review", "block"):
+        figure.add_trace(
+            go.Bar(x=dates, y=[p.counts[action] for p in points], name=action),
+            secondary_y=False,
+        )
+    share = [p.fraud / (p.fraud + p.good) if p.fraud + p.good else None for p in points]
+    figure.add_trace(
+        go.Scatter(x=dates, y=share, name="fraud share of labelled", mode="lines+markers"),
+        secondary_y=True,
+    )
+    figure.update_layout(title="Risk checks per day", barmode="stack", **_LAYOUT)
+    figure.update_yaxes(title_text="checks", secondary_y=False)
+    figure.update_yaxes(title_text="fraud share", secondary_y=True, range=[0, 1])
     return str(figure.to_json())

@@ -114,10 +114,13 @@ def _checkout(request: Request, current: Session, fields: dict[str, str]) -> Res
             "merchant": merchant,
             "currency": seller.settlement_currency,
             "lines": [{"sku": item.sku, "quantity": 1, "unit_price": item.price}],
+            "risk_context": _browser_context(request),
         }
         try:
             order = _place(client, method, key, body, fields.get("decision", ""))
         except ApiError as error:  # refused: the same page, the reason, nothing paid
+            if error.code == "challenge_required":
+                return _challenge_page(request, current, client, error, fields)
             balance = client.customer_balance(customer, seller.settlement_currency)
             message = f"{error.detail} ({error.code})"
             return _checkout_page(
@@ -126,12 +129,107 @@ def _checkout(request: Request, current: Session, fields: dict[str, str]) -> Res
     return RedirectResponse(f"/dashboard/shop/bills/{quote(order.id)}", status_code=303)
 
 
+def _browser_context(request: Request) -> dict[str, str]:
+    """What the storefront knows about the buyer's browser, for the risk check."""
+    context: dict[str, str] = {}
+    if request.client is not None and request.client.host:
+        context["ip"] = request.client.host
+    agent = "".join(c for c in request.headers.get("user-agent", "") if c.isprintable())
+    if agent.strip():
+        context["user_agent"] = agent[:512]
+    return context
+
+
+def _challenge_page(
+    request: Request,
+    current: Session,
+    client: Client,
+    error: ApiError,
+    fields: dict[str, str],
+    status: int = 402,
+    message: str | None = None,
+) -> HTMLResponse:
+    """Step-up, as a card issuer's 3-D Secure page would ask: the one-time code. The sandbox
+    shows an operator the code it would have sent (a buyer's key never sees it)."""
+    challenge = str(error.body.get("challenge_id", fields.get("challenge_id", "")))
+    try:
+        hint: str | None = client.sandbox_code(challenge)
+    except ApiError:
+        hint = None
+    kept = {k: v for k, v in fields.items() if k not in ("code", "challenge_id")}
+    return page(
+        request,
+        "challenge.html",
+        status,
+        session=current,
+        challenge_id=challenge,
+        fields=kept,
+        sandbox_code=hint,
+        error=message,
+    )
+
+
+@router.post("/shop/challenges", response_class=HTMLResponse)
+async def answer_challenge(request: Request, current: SessionDep) -> Response:
+    """The buyer's code: passed, the payment goes through again; wrong, the same page."""
+    fields = await form(request)
+    return await run_in_threadpool(_answer, request, current, fields)
+
+
+def _answer(request: Request, current: Session, fields: dict[str, str]) -> Response:
+    challenge, code = fields.get("challenge_id", ""), fields.get("code", "").strip()
+    with current.client(request) as client:
+        try:
+            answered = client.answer_challenge(challenge, code)
+        except ApiError as error:
+            return _challenge_page(
+                request,
+                current,
+                client,
+                error,
+                fields,
+                error.status,
+                f"{error.detail} ({error.code})",
+            )
+    if answered.status != "passed":
+        with current.client(request) as client:
+            message = "wrong code" if answered.status == "pending" else "the challenge failed"
+            stub = ApiError(402, {"code": "challenge_required", "challenge_id": challenge})
+            return _challenge_page(request, current, client, stub, fields, 402, message)
+    key = f"{fields.get('idempotency_key', '')}:stepped-up"
+    method = fields.get("method", "wallet")
+    with current.client(request) as client:
+        try:  # the order the challenge was for is placed already: pay it
+            order = _pay(client, answered.reference, method, key, fields.get("decision", ""))
+        except ApiError as error:
+            raise PageError(error.status, f"{error.detail} ({error.code})") from error
+    return RedirectResponse(f"/dashboard/shop/bills/{quote(order.id)}", status_code=303)
+
+
+def _pay(client: Client, order_id: str, method: str, key: str, decision: str) -> OrderOut:
+    """Pay a placed order as the checkout chose: on a plan, through a channel, or the wallet."""
+    if method.startswith("plan:"):
+        client.finance(order_id, decision, method[5:], idempotency_key=f"{key}:fin")
+        return client.get_order(order_id)
+    if method in CHANNEL_KINDS:
+        body = {"method": "channel", "channel_kind": method}
+        return client.order_action(order_id, "pay", body, idempotency_key=key)
+    return client.order_action(order_id, "pay", {"method": "wallet"}, idempotency_key=key)
+
+
 def _place(client: Client, method: str, key: str, body: dict[str, Any], decision: str) -> OrderOut:
     """Place and pay the order: financed on a plan of the decision, through a channel, or from
     the buyer's wallet."""
     if method.startswith("plan:"):
-        order = client.create_order(idempotency_key=f"{key}:order", **body)
-        client.finance(order.id, decision, method[5:], idempotency_key=f"{key}:fin")
+        placed = {k: v for k, v in body.items() if k != "risk_context"}
+        order = client.create_order(idempotency_key=f"{key}:order", **placed)
+        client.finance(
+            order.id,
+            decision,
+            method[5:],
+            idempotency_key=f"{key}:fin",
+            risk_context=body.get("risk_context"),
+        )
         return order
     if method in CHANNEL_KINDS:
         return client.checkout(

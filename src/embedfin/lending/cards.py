@@ -24,12 +24,14 @@ from embedfin.core.errors import (
     InvalidStateTransition,
     LimitExceeded,
     NotFound,
+    RiskRefused,
 )
 from embedfin.core.money import Money
 from embedfin.db.tables import credit_lines, loans
 from embedfin.ledger.service import LedgerTransaction
 from embedfin.lending.servicing import Lending, Loan
 from embedfin.payments.requests import check_name
+from embedfin.risk.decision import RiskContext
 
 REVOLVING_PLAN = "revolving"
 
@@ -131,8 +133,16 @@ class CreditLines:
                 raise NotFound(f"no credit line {line_id}")
             return max(line.limit_minor - self._drawn(conn, line_id), 0)
 
-    def pay_with_card(self, order_id: str, card_token: str, loan_id: str) -> Loan:
-        """Pay an order awaiting payment with the virtual card (a draw on its line)."""
+    def pay_with_card(
+        self,
+        order_id: str,
+        card_token: str,
+        loan_id: str,
+        context: RiskContext | None = None,
+    ) -> Loan:
+        """Pay an order awaiting payment with the virtual card (a draw on its line), after the
+        risk check of the draw (the card authorisation); a refusal commits its decision."""
+        refused: RiskRefused | None = None
         with self.ledger.transaction() as tx:
             row = tx.conn.execute(
                 select(credit_lines.c.line_id).where(
@@ -155,9 +165,18 @@ class CreditLines:
             left = line.limit_minor - self._drawn(tx.conn, line.line_id)
             if order.total_minor > left:
                 raise LimitExceeded(f"the card has {max(left, 0)} minor units available")
-            return self.lending.finance_order(
-                order_id, REVOLVING_PLAN, line.funder_id, loan_id, line_id=line.line_id
-            )
+            try:
+                return self.lending.finance_order(
+                    order_id,
+                    REVOLVING_PLAN,
+                    line.funder_id,
+                    loan_id,
+                    line_id=line.line_id,
+                    context=context,
+                )
+            except RiskRefused as error:
+                refused = error
+        raise refused
 
     # --- internals -----------------------------------------------------------------------------
     def _drawn(self, conn: Connection, line_id: str) -> int:

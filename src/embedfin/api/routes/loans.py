@@ -45,7 +45,7 @@ def finance_order(order_id: str, body: FinanceIn, cmd: OrdersCommand) -> Any:
     def effect() -> tuple[int, Body]:
         visible_order(cmd.platform, cmd.principal, order_id)
         loan = cmd.platform.tenant(cmd.tenant).credit.finance(
-            order_id, body.decision, body.plan, loan_id
+            order_id, body.decision, body.plan, loan_id, body.risk()
         )
         return 201, loan_body(cmd.platform, cmd.tenant, loan)
 
@@ -62,7 +62,7 @@ def pay_with_card(order_id: str, body: CardPayIn, cmd: OrdersCommand) -> Any:
     def effect() -> tuple[int, Body]:
         visible_order(cmd.platform, cmd.principal, order_id)
         lines = cmd.platform.tenant(cmd.tenant).credit_lines
-        loan = lines.pay_with_card(order_id, body.card_token, loan_id)
+        loan = lines.pay_with_card(order_id, body.card_token, loan_id, body.risk())
         return 201, loan_body(cmd.platform, cmd.tenant, loan)
 
     return cmd.run({"order": order_id, **body.model_dump()}, effect)

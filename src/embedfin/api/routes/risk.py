@@ -90,6 +90,7 @@ def challenge_body(c: Challenge) -> dict[str, Any]:
     return ChallengeOut(
         id=c.challenge_id,
         decision=c.decision_id,
+        reference=c.reference,
         status=c.status,  # type: ignore[arg-type]
         attempts=c.attempts,
     ).model_dump(mode="json")

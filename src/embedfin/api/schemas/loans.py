@@ -7,14 +7,15 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, StringConstraints
 
 from embedfin.api.schemas.common import Amount, Currency, Model, ObjectId
+from embedfin.api.schemas.risk import WithRiskContext
 
 
-class FinanceIn(Model):
+class FinanceIn(WithRiskContext):
     decision: ObjectId
     plan: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,32}$")]
 
 
-class CardPayIn(Model):
+class CardPayIn(WithRiskContext):
     card_token: Annotated[str, StringConstraints(pattern=r"^vc_[A-Za-z0-9_-]{8,64}$")]
 
 

@@ -61,6 +61,9 @@ class OrderOut(BaseModel):
     status: str
     goods_kind: str
     frozen: bool
+    risk_hold: bool = Field(
+        False, description="held for a fraud review: not shippable or releasable until decided"
+    )
     tracking: str | None
     auto_confirm_at: datetime | None
     created: datetime | None
@@ -85,6 +88,7 @@ class OrderOut(BaseModel):
             status=str(order.status),
             goods_kind=str(order.goods_kind),
             frozen=order.frozen,
+            risk_hold=order.risk_hold,
             tracking=order.tracking or None,
             auto_confirm_at=ts(order.auto_confirm_at) if not order.frozen else None,
             created=ts(order.placed_at),

@@ -53,6 +53,7 @@ class ChallengeOut(BaseModel):
     object: Literal["risk_challenge"] = "risk_challenge"
     id: str
     decision: str
+    reference: str = Field(description="what was challenged: the order id of a checkout")
     status: Literal["pending", "passed", "failed"]
     attempts: int
 

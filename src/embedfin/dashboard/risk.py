@@ -1,0 +1,96 @@
+"""The risk officer's pages: the case queue, one case (evidence, trail, decision), the rules
+with their hit rates and precision, and the checks per day (actions and labelled fraud share).
+
+Reads come from the read model ``queries.risk``; a case is decided through the API with the
+signed-in key (so only a key with the ``risk:write`` scope can, as on the API)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from embedfin.api.auth import SCOPES, Scope
+from embedfin.client import ApiError
+from embedfin.core.errors import NotFound
+from embedfin.dashboard import charts
+from embedfin.dashboard.pages import PageError, form, new_idempotency_key, page
+from embedfin.dashboard.queries.risk import case_queue, daily_actions, decided_count, rule_hits
+from embedfin.dashboard.signin import Session, SessionDep
+
+router = APIRouter()
+
+
+def _risk_officer(current: Session) -> None:
+    if Scope.RISK not in SCOPES[current.principal.role]:
+        raise PageError(403, "the risk pages need a risk or operator key")
+
+
+def _overview(current: Session) -> dict[str, Any]:
+    now = current.platform.clock.now_ns()
+    with current.platform.read() as conn:
+        queue = case_queue(conn, current.tenant, now)
+        decisions, hits = rule_hits(conn, current.tenant)
+        days = daily_actions(conn, current.tenant)
+        decided = decided_count(conn, current.tenant)
+    live = current.platform.tenant(current.tenant).risk.rule_set()
+    return {
+        "queue": queue,
+        "decided": decided,
+        "decisions": decisions,
+        "hits": hits,
+        "rules": live.rules,
+        "rule_set_version": live.version,
+        "actions_chart": charts.risk_actions(days),
+    }
+
+
+@router.get("/risk", response_class=HTMLResponse)
+def risk_overview(request: Request, current: SessionDep) -> HTMLResponse:
+    _risk_officer(current)
+    return page(request, "risk.html", session=current, **_overview(current))
+
+
+@router.get("/risk/cases/{case_id}", response_class=HTMLResponse)
+def risk_case(request: Request, case_id: str, current: SessionDep) -> HTMLResponse:
+    _risk_officer(current)
+    services = current.platform.tenant(current.tenant)
+    try:
+        case = services.cases.get(case_id)
+    except NotFound:
+        raise PageError(404, "no such case") from None
+    order = services.checkout.find_order(case.order_id) if case.order_id else None
+    return page(
+        request,
+        "risk_case.html",
+        session=current,
+        case=case,
+        late=case.late(current.platform.clock.now_ns()),
+        order=order,
+        events=services.cases.events(case_id),
+        evidence=services.risk.evidence(case),
+        idempotency_key=new_idempotency_key(),
+    )
+
+
+@router.post("/risk/cases/{case_id}/decision")
+async def decide(request: Request, case_id: str, current: SessionDep) -> Response:
+    """The officer's decision, sent to the API as the signed-in key."""
+    _risk_officer(current)
+    fields = await form(request)
+    outcome = fields.get("outcome", "")
+    reason = fields.get("reason", "").strip() or "decided on the dashboard"
+    key = fields.get("idempotency_key") or new_idempotency_key()
+
+    def send() -> None:
+        with current.client(request) as client:
+            try:
+                client.decide_case(case_id, outcome, reason[:500], idempotency_key=key)
+            except ApiError as error:
+                raise PageError(error.status, f"{error.detail} ({error.code})") from error
+
+    await run_in_threadpool(send)
+    return RedirectResponse(f"/dashboard/risk/cases/{quote(case_id)}", status_code=303)
