@@ -55,7 +55,7 @@ class ApiBenchResult:
     server_rss_mb: float
 
 
-def _seed(url: str, orders: int) -> tuple[str, list[str], list[str]]:
+def _seed(url: str, orders: int, buyer_count: int = BUYERS) -> tuple[str, list[str], list[str]]:
     ledger = Ledger(make_engine(url))
     now = ledger.clock.now_ns()
     cipher = load_cipher()
@@ -67,9 +67,9 @@ def _seed(url: str, orders: int) -> tuple[str, list[str], list[str]]:
     merchants = [f"mer_bench{i:04d}" for i in range(MERCHANTS)]
     for m in merchants:
         shop.register_merchant(m, category="books", country="DE", settlement_currency="EUR")
-    buyers = [f"cus_bench{i:04d}" for i in range(BUYERS)]
+    buyers = [f"cus_bench{i:04d}" for i in range(buyer_count)]
     wallets = services.wallets
-    per_buyer = (orders // BUYERS + 2) * 1_000
+    per_buyer = (orders // buyer_count + 2) * 1_000
     with ledger.transaction() as tx:
         for b in buyers:
             customers.insert_customer(
@@ -77,21 +77,34 @@ def _seed(url: str, orders: int) -> tuple[str, list[str], list[str]]:
             )
             wallets.top_up(b, Money(per_buyer, "EUR"), "card-acquirer", f"seed-{b}")
     settle_channel(
-        ledger, tenant, "card-acquirer", Money(per_buyer * BUYERS, "EUR"), Money(0, "EUR"), "seed"
+        ledger,
+        tenant,
+        "card-acquirer",
+        Money(per_buyer * buyer_count, "EUR"),
+        Money(0, "EUR"),
+        "seed",
     )
     ledger.close()
     return secret, merchants, buyers
 
 
-def run(url: str | None, requests: int, concurrency: int) -> ApiBenchResult:
-    """Seed a scratch database, serve it, and drive the baseline and the checkouts at it."""
+def run(
+    url: str | None,
+    requests: int,
+    concurrency: int,
+    *,
+    env: dict[str, str] | None = None,
+    buyer_count: int = BUYERS,
+) -> ApiBenchResult:
+    """Seed a scratch database, serve it, and drive the baseline and the checkouts at it
+    (``env``: extra settings for the server, ``buyer_count``: buyers the checkouts spread over)."""
     with scratch_database(url, "api") as db:
         engine = make_engine(db)
         upgrade(engine)
         engine.dispose()
-        secret, merchants, buyers = _seed(db, requests)
+        secret, merchants, buyers = _seed(db, requests, buyer_count)
         port = _free_port()
-        server = _start_server(db, port)
+        server = _start_server(db, port, env or {})
         try:
             _wait_ready(f"http://127.0.0.1:{port}", server)
             spec = {
@@ -131,14 +144,18 @@ def run(url: str | None, requests: int, concurrency: int) -> ApiBenchResult:
     )
 
 
-def _start_server(db: str, port: int) -> subprocess.Popen[bytes]:
+def _start_server(db: str, port: int, extra: dict[str, str]) -> subprocess.Popen[bytes]:
     """The API as in production, one worker, on ``db``, on loopback."""
-    env = os.environ | {
-        "EMBEDFIN_DATABASE_URL": db,
-        # the load comes from one key: lift its rate limit, keep every other production default
-        "EMBEDFIN_API_RATE_PER_S": "1000000",
-        "EMBEDFIN_API_BURST": "1000000",
-    }
+    env = (
+        os.environ
+        | extra
+        | {
+            "EMBEDFIN_DATABASE_URL": db,
+            # the load comes from one key: lift its rate limit, keep every other production default
+            "EMBEDFIN_API_RATE_PER_S": "1000000",
+            "EMBEDFIN_API_BURST": "1000000",
+        }
+    )
     return subprocess.Popen(
         [
             sys.executable,

@@ -93,6 +93,25 @@ def bench_api(
     print_figures(f"bench api ({result.database})", result, as_json)
 
 
+@app.command("fraud")
+def bench_fraud(
+    days: Annotated[int, typer.Option(min=3, help="Days per simulated month.")] = 30,
+    buyers: Annotated[int, typer.Option(min=50, help="Honest buyers.")] = 300,
+    seed: Annotated[int, typer.Option(help="The training month's seed.")] = 11,
+    api_requests: Annotated[
+        int, typer.Option(min=0, help="API checkouts per phase (0: skip the API ratio).")
+    ] = 2_000,
+    as_json: JsonOption = False,
+    no_progress: NoProgressOption = False,
+) -> None:
+    """Fraud losses with no risk control, rules, rules + model on a month the model never saw;
+    the check's p99; API checkouts/s with risk on against off."""
+    from embedfin.bench.fraud import run
+
+    result = run(days, buyers, seed, progress_factory(not no_progress), api_requests=api_requests)
+    print_figures("bench fraud", result, as_json)
+
+
 @app.command("bank")
 def bench_bank(
     db: DbOption = None,

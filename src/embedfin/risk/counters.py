@@ -14,10 +14,22 @@ runs one history through both): newest first, ties by observation id descending.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Protocol
 
-from sqlalchemy import Connection, and_, case, delete, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    TextClause,
+    and_,
+    case,
+    delete,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from embedfin.db.tables import risk_links, risk_observations
@@ -28,6 +40,7 @@ from embedfin.risk.signals import (
     MAX_ROWS,
     NS_PER_S,
     OBSERVED,
+    READ_WINDOW,
     RETENTION_NS,
     LinkRow,
     Observation,
@@ -48,6 +61,69 @@ _COLUMN = {
     Entity.IP: _OBS.ip,
     Entity.ADDRESS: _OBS.address,
 }
+
+
+_HISTORY = "history"  # the buyer's paid history, told apart from the entities' rows
+_ACCOUNT = "account"  # the account's own devices, told apart from the values' links
+
+
+_ROW_SELECT = (
+    "SELECT '{entity}' AS entity, at, kind, payment_method, amount_minor, currency, status,"
+    " token FROM risk_observations WHERE tenant = :tenant AND {where}"
+    " ORDER BY at DESC, observation_id DESC LIMIT {limit}"
+)
+_LINK_SELECT = (
+    "SELECT '{entity}' AS entity, {name} AS name, first_at, last_at FROM risk_links"
+    " WHERE tenant = :tenant AND {where} ORDER BY last_at DESC, {name} DESC LIMIT {limit}"
+)
+
+
+def _union(parts: list[str]) -> TextClause:
+    return text(" UNION ALL ".join(f"SELECT * FROM ({p}) AS q{i}" for i, p in enumerate(parts)))
+
+
+@functools.cache
+def _rows_statement(entities: tuple[Entity, ...], history: bool) -> TextClause:
+    """The rows of the named entities (and the buyer's paid history), one ``UNION ALL``."""
+    parts = [
+        _ROW_SELECT.format(
+            entity=entity.value,
+            where=f"{_COLUMN[entity].name} = :k_{entity.value} AND at > :s_{entity.value}",
+            limit=MAX_ROWS,
+        )
+        for entity in entities
+    ]
+    if history:
+        where = (
+            "buyer_id = :k_buyer AND at > :history_since AND kind = 'checkout'"
+            f" AND status = {int(Status.SUCCEEDED)} AND currency = :currency"
+        )
+        parts.append(_ROW_SELECT.format(entity=_HISTORY, where=where, limit=MAX_HISTORY))
+    return _union(parts)
+
+
+@functools.cache
+def _links_statement(entities: tuple[Entity, ...], account: bool) -> TextClause:
+    """The accounts each named value was seen with, and the account's own devices."""
+    parts = [
+        _LINK_SELECT.format(
+            entity=entity.value,
+            name="account",
+            where=f"entity = '{entity.value}' AND entity_key = :l_{entity.value}",
+            limit=MAX_LINKS,
+        )
+        for entity in entities
+    ]
+    if account:
+        where = "account = :account AND entity = 'device' AND last_at > :week"
+        parts.append(
+            _LINK_SELECT.format(entity=_ACCOUNT, name="entity_key", where=where, limit=MAX_LINKS)
+        )
+    return _union(parts)
+
+
+def _observed(obs: Observation) -> list[tuple[Entity, str]]:
+    return [(entity, obs.keys[entity]) for entity in OBSERVED if entity in obs.keys]
 
 
 class CounterStore(Protocol):
@@ -88,71 +164,45 @@ class SqlCounters:
     name = "database"
 
     def read(self, conn: Connection, obs: Observation) -> Reads:
+        """Two round trips: every named entity's recent rows (and the buyer's paid history)
+        in one ``UNION ALL``; the links of every named value and the account's own devices in
+        another. The statements are plain SQL built once per shape (which entities the request
+        names) and cached: at a few milliseconds per check, building and compiling the query
+        objects would cost more than running them."""
         reads = Reads()
-        week = obs.at - _WEEK_NS
-        columns = (_OBS.at, _OBS.kind, _OBS.payment_method, _OBS.amount_minor, _OBS.currency)
-        for entity in OBSERVED:
-            key = obs.keys.get(entity)
-            if key is None:
-                continue
-            query = (
-                select(*columns, _OBS.status, _OBS.token)
-                .where(_OBS.tenant == obs.tenant, _COLUMN[entity] == key, _OBS.at > week)
-                .order_by(_OBS.at.desc(), _OBS.observation_id.desc())
-                .limit(MAX_ROWS)
-            )
-            reads.rows[entity] = [_row(values) for values in conn.execute(query)]
+        named = _observed(obs)
         buyer = obs.keys.get(Entity.BUYER)
-        if buyer is not None:
-            history = (
-                select(_OBS.amount_minor)
-                .where(
-                    _OBS.tenant == obs.tenant,
-                    _OBS.buyer_id == buyer,
-                    _OBS.at > obs.at - RETENTION_NS,
-                    _OBS.kind == "checkout",
-                    _OBS.status == int(Status.SUCCEEDED),
-                    _OBS.currency == obs.currency,
-                )
-                .order_by(_OBS.at.desc(), _OBS.observation_id.desc())
-                .limit(MAX_HISTORY)
-            )
-            reads.history = [int(a) for (a,) in conn.execute(history)]
-        self._read_links(conn, obs, reads)
-        return reads
-
-    def _read_links(self, conn: Connection, obs: Observation, reads: Reads) -> None:
-        links = risk_links.c
-        for entity in LINKED:
-            key = obs.keys.get(entity)
-            if key is None:
-                continue
-            query = (
-                select(links.account, links.first_at, links.last_at)
-                .where(
-                    links.tenant == obs.tenant,
-                    links.entity == entity.value,
-                    links.entity_key == key,
-                )
-                .order_by(links.last_at.desc(), links.account.desc())
-                .limit(MAX_LINKS)
-            )
-            reads.links[entity] = [LinkRow(a, int(f), int(la)) for a, f, la in conn.execute(query)]
+        params: dict[str, object] = {"tenant": obs.tenant, "currency": obs.currency,
+                                     "history_since": obs.at - RETENTION_NS}  # fmt: skip
+        for entity, key in named:
+            params[f"k_{entity.value}"] = key
+            params[f"s_{entity.value}"] = obs.at - READ_WINDOW[entity].seconds * NS_PER_S
+        if named:
+            statement = _rows_statement(tuple(e for e, _ in named), buyer is not None)
+            for entity_code, *values in conn.execute(statement, params):
+                if entity_code == _HISTORY:
+                    reads.history.append(int(values[3]))
+                else:
+                    reads.rows.setdefault(Entity(entity_code), []).append(_row(values))
+            for entity, _ in named:
+                reads.rows.setdefault(entity, [])
+        linked = [(e, obs.keys[e]) for e in LINKED if e in obs.keys]
+        for entity, key in linked:
+            reads.links[entity] = []
+            params[f"l_{entity.value}"] = key
         if obs.account:
-            query = (
-                select(links.entity_key, links.first_at, links.last_at)
-                .where(
-                    links.tenant == obs.tenant,
-                    links.account == obs.account,
-                    links.entity == Entity.DEVICE.value,
-                    links.last_at > obs.at - _WEEK_NS,
-                )
-                .order_by(links.last_at.desc(), links.entity_key.desc())
-                .limit(MAX_LINKS)
-            )
-            reads.account_links[Entity.DEVICE] = [
-                LinkRow(k, int(f), int(la)) for k, f, la in conn.execute(query)
-            ]
+            reads.account_links[Entity.DEVICE] = []
+            params["account"] = obs.account
+            params["week"] = obs.at - _WEEK_NS
+        if linked or obs.account:
+            statement = _links_statement(tuple(e for e, _ in linked), bool(obs.account))
+            for entity, name, first, last in conn.execute(statement, params):
+                row = LinkRow(name, int(first), int(last))
+                if entity == _ACCOUNT:
+                    reads.account_links[Entity.DEVICE].append(row)
+                else:
+                    reads.links[Entity(entity)].append(row)
+        return reads
 
     def record(self, conn: Connection, obs: Observation) -> None:
         keys = {entity.value: obs.keys.get(entity) for entity in _COLUMN}

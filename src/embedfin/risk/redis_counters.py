@@ -39,6 +39,7 @@ from embedfin.risk.signals import (
     MAX_ROWS,
     NS_PER_S,
     OBSERVED,
+    READ_WINDOW,
     RETENTION_NS,
     LinkRow,
     Observation,
@@ -94,7 +95,8 @@ class RedisCounters:
         for entity in OBSERVED:
             key = obs.keys.get(entity)
             if key is not None:
-                pipe.zrevrangebyscore(f"{prefix}o:{entity.value}:{key}", "+inf", week, 0, MAX_ROWS)
+                since = f"({_us(obs.at - READ_WINDOW[entity].seconds * NS_PER_S)}"
+                pipe.zrevrangebyscore(f"{prefix}o:{entity.value}:{key}", "+inf", since, 0, MAX_ROWS)
                 plan.append(("rows", entity))
         buyer = obs.keys.get(Entity.BUYER)
         if buyer is not None:

@@ -52,6 +52,8 @@ from embedfin.risk.counters import CounterStore, linked_accounts
 from embedfin.risk.decision import Action, Reason, RiskDecision, RiskSubject, SubjectKind
 from embedfin.risk.features import FeatureVector
 from embedfin.risk.gate import RiskAnswer
+from embedfin.risk.model import Score
+from embedfin.risk.model_registry import ModelRegistry
 from embedfin.risk.rules import Rule, RuleSet
 from embedfin.risk.starter_rules import starter_rule_set
 from embedfin.risk.store import StoredDecision
@@ -109,6 +111,7 @@ class RiskService:
         self.counters = counters
         self.cases = cases
         self.challenges = challenges
+        self.models = ModelRegistry(ledger, tenant)
         self.clock = clock or ledger.clock
         self._rule_set: RuleSet | None = None
 
@@ -152,6 +155,9 @@ class RiskService:
             online, degraded = {}, True
         vector = FeatureVector({**subject.request_features(), **online})
         decision = self.rule_set(tx).decide(vector)
+        model = self.models.champion(tx.conn)
+        if model is not None:
+            decision = _with_model(decision, model.score(vector.by_name), model.model_id)
         if degraded and subject.kind in FAIL_CLOSED and decision.action < Action.REVIEW:
             decision = _fail_closed(decision)
         status = _STATUS[decision.action]
@@ -452,6 +458,25 @@ def _fail_closed(decision: RiskDecision) -> RiskDecision:
         decision.shadow_hits,
         decision.rule_set_version,
     )
+
+
+def _with_model(decision: RiskDecision, score: Score, model_id: str) -> RiskDecision:
+    """The rules' decision with the model's score; the model's action when it is more severe,
+    its reason naming the features that raised the score most."""
+    if not score.action > decision.action:
+        return RiskDecision(
+            decision.action, score.probability, decision.reasons, decision.live_hits,
+            decision.shadow_hits, decision.rule_set_version,
+        )  # fmt: skip
+    reason = Reason(
+        "model_score",
+        f"fraud model {model_id} scored {score.probability:.3f}",
+        dict(score.top),
+    )
+    return RiskDecision(
+        score.action, score.probability, (reason, *decision.reasons), decision.live_hits,
+        decision.shadow_hits, decision.rule_set_version,
+    )  # fmt: skip
 
 
 def _summary(subject: RiskSubject, stored: StoredDecision) -> str:

@@ -48,6 +48,10 @@ DIGESTED = (Entity.TOKEN, Entity.DEVICE, Entity.IP, Entity.ADDRESS, Entity.PAYOU
 OBSERVED = (Entity.BUYER, Entity.TOKEN, Entity.DEVICE, Entity.IP, Entity.ADDRESS, Entity.MERCHANT)
 #: Entities linked to accounts.
 LINKED = DIGESTED
+#: How far back a check reads an entity's observations: a week, but a merchant's last hour
+#: only (a busy merchant has thousands of attempts a week; its longer-run velocity belongs to
+#: the merchant risk score, so ``merchant_orders_24h``/``_7d`` are left missing online).
+READ_WINDOW = {entity: Window.D7 for entity in OBSERVED} | {Entity.MERCHANT: Window.H1}
 
 
 class Status(IntEnum):
@@ -185,7 +189,10 @@ def _since(now: int, window: Window) -> int:
 def _velocity(entity: Entity, rows: Sequence[SignalRow], currency: str, now: int) -> dict[str, int]:
     out: dict[str, int] = {}
     checkouts = [r for r in rows if r.kind == SubjectKind.CHECKOUT.value]
+    horizon = READ_WINDOW[entity].seconds
     for window in Window:
+        if window.seconds > horizon:
+            continue
         since = _since(now, window)
         inside = [r for r in checkouts if r.at > since]
         out[f"{entity.value}_orders_{window.value}"] = len(inside)

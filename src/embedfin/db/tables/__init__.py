@@ -65,6 +65,7 @@ from embedfin.db.tables.risk import (
     risk_challenges,
     risk_decisions,
     risk_links,
+    risk_models,
     risk_observations,
     risk_rule_sets,
 )
@@ -136,6 +137,7 @@ OWNERS: dict[str, tuple[str, ...]] = {
         "risk_challenges",
         "risk_cases",
         "risk_case_events",
+        "risk_models",
     ),
 }
 
@@ -183,6 +185,7 @@ __all__ = [
     "risk_challenges",
     "risk_decisions",
     "risk_links",
+    "risk_models",
     "risk_observations",
     "risk_rule_sets",
     "tenants",

@@ -148,3 +148,16 @@ risk_case_events = Table(
     Column("body", Text, nullable=False),
     Column("at", BigInteger, nullable=False),
 )
+
+#: Fraud models per tenant: the booster and calibration as JSON, champion or challenger.
+risk_models = Table(
+    "risk_models",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("model_id", String(32), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("artifact", Text, nullable=False),
+    Column("metrics", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_risk_models_status", "tenant", "status"),
+)
