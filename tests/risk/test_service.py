@@ -63,14 +63,23 @@ def counters(request: pytest.FixtureRequest) -> Iterator[CounterStore]:
     _forget(store)
 
 
+#: Every tenant of this module starts with it, so the clean-up deletes this run's Redis keys
+#: and nobody else's (another test run may share the server).
+RUN = f"risk-{uuid.uuid4().hex[:8]}"
+
+
+def _tenant() -> str:
+    return f"{RUN}-{uuid.uuid4().hex[:8]}"
+
+
 def _forget(store: RedisCounters) -> None:
-    for key in store.redis.scan_iter(match="rk:risk-*"):
+    for key in store.redis.scan_iter(match=f"rk:{RUN}-*"):
         store.redis.delete(key)
 
 
 @pytest.fixture
 def tenant_name() -> str:
-    return f"risk-{uuid.uuid4().hex[:10]}"
+    return _tenant()
 
 
 def _services(ledger: Ledger, tenant: str, counters: CounterStore) -> TenantServices:
@@ -254,7 +263,7 @@ def test_cases_and_decisions_are_the_tenants_own(
 ) -> None:
     _multi_accounted(shop)
     (case,) = shop.cases.queue()
-    other = _services(ledger, f"risk-{uuid.uuid4().hex[:10]}", counters)
+    other = _services(ledger, _tenant(), counters)
     assert other.cases.queue() == []
     with pytest.raises(NotFound):
         other.cases.get(case.case_id)
