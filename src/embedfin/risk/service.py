@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
@@ -53,7 +54,7 @@ from embedfin.risk.decision import Action, Reason, RiskDecision, RiskSubject, Su
 from embedfin.risk.features import FeatureVector
 from embedfin.risk.gate import RiskAnswer
 from embedfin.risk.model import Score
-from embedfin.risk.model_registry import ModelRegistry
+from embedfin.risk.model_registry import REFRESH_S, ModelRegistry
 from embedfin.risk.rules import Rule, RuleSet
 from embedfin.risk.starter_rules import starter_rule_set
 from embedfin.risk.store import StoredDecision
@@ -114,6 +115,7 @@ class RiskService:
         self.models = ModelRegistry(ledger, tenant)
         self.clock = clock or ledger.clock
         self._rule_set: RuleSet | None = None
+        self._rules_seen = -1e9
 
     # --- the check ------------------------------------------------------------------------
     def check(
@@ -340,7 +342,15 @@ class RiskService:
 
     # --- rules ------------------------------------------------------------------------------
     def rule_set(self, tx: LedgerTransaction | None = None) -> RuleSet:
-        """The live rule set (the tenant's highest version; the starter set when none)."""
+        """The live rule set (the tenant's highest version; the starter set when none).
+
+        Inside a check (``tx`` given) the version is looked up at most every ``REFRESH_S``
+        seconds, as the champion model is: a change reaches every worker within that time and
+        this process at once; a read outside a check always looks."""
+        now = time.monotonic()
+        if tx is not None and self._rule_set is not None and now - self._rules_seen < REFRESH_S:
+            return self._rule_set
+        self._rules_seen = now
         if tx is None:
             with self.ledger.current() as conn:
                 version = store.latest_version(conn, self.tenant)
@@ -434,6 +444,7 @@ class RiskService:
                 str(rule_set.version),
                 {"version": rule_set.version, "change": change, "actor": actor},
             )
+        self._rules_seen = -1e9  # this process's next check uses the new version
         return rule_set
 
     def versions(self) -> list[dict[str, Any]]:
