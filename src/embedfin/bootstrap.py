@@ -189,11 +189,16 @@ class _HeldOrders:
     def __init__(self, services: TenantServices) -> None:
         self._services = services
 
+    def is_held(self, order_id: str) -> bool:
+        order = self._services.checkout.find_order(order_id)
+        return order is not None and order.risk_hold
+
     def lift_risk_hold(self, order_id: str) -> None:
         self._services.checkout.lift_risk_hold(order_id)
 
     def refund_held(self, order_id: str) -> None:
-        self._services.refunds.cancel(order_id)
+        if self.is_held(order_id):  # a second refund of the same case does nothing
+            self._services.refunds.cancel(order_id)
 
 
 class Services:

@@ -13,7 +13,7 @@ from tests.cli.helpers import runner
 
 ROOT_COMMANDS = ["check", "demo", "recon", "breaks", "serve", "simulate"]
 SUB_APPS = {
-    "bench": ["ledger", "checkout", "credit", "simulate", "api", "bank"],
+    "bench": ["ledger", "checkout", "credit", "simulate", "api", "fraud", "bank"],
     "db": ["upgrade"],
     "ledger": ["account", "transfers", "chart"],
     "tenants": ["create"],

@@ -22,15 +22,23 @@ from embedfin.core.clock import ManualClock
 from embedfin.core.errors import (
     ChallengeRequired,
     HeldForReview,
+    IdempotencyMismatch,
     InvalidInput,
     InvalidStateTransition,
     NotFound,
+    PaymentDeclined,
     RiskRefused,
 )
 from embedfin.core.money import Money
 from embedfin.db.tables import risk_cases, risk_decisions
 from embedfin.ledger.service import Ledger
-from embedfin.payments.channels.processors import ChannelKind, FeeSchedule, SimulatedProcessor
+from embedfin.payments.channels.processors import (
+    ChannelKind,
+    ChannelResponse,
+    FeeSchedule,
+    Outcome,
+    SimulatedProcessor,
+)
 from embedfin.payments.channels.routing import Router
 from embedfin.payments.chart import AccountCode, platform_account
 from embedfin.payments.payouts.settlement import settle_channel
@@ -50,6 +58,16 @@ def _card() -> SimulatedProcessor:
     return SimulatedProcessor(
         "card", ChannelKind.CARD, ["USD"], FeeSchedule(100), latency_ms=0, approval_rate=1.0
     )
+
+
+class _Dead(SimulatedProcessor):
+    """A card network that declines everything."""
+
+    def __init__(self) -> None:
+        super().__init__("card", ChannelKind.CARD, ["USD"], FeeSchedule(100), latency_ms=0)
+
+    def charge(self, idempotency_key: str, amount: Money, payer_ref: str) -> ChannelResponse:
+        return ChannelResponse(Outcome.DECLINED, decline_code="do_not_honor", retriable=False)
 
 
 @pytest.fixture(params=["database", "redis"])
@@ -448,3 +466,93 @@ def test_outcomes_become_labels(ledger: Ledger, shop: TenantServices) -> None:
     Runner(ledger, [LabelConsumer()]).run_all()
     labels = {d.reference: d.label for d in shop.risk.decisions() if d.kind == "checkout"}
     assert labels == {"o-1": "good", "o-2": "fraud"}
+
+
+def _challenged_order(shop: TenantServices) -> tuple[str, str]:
+    """A burst of ten orders: the eleventh is challenged (its id and the challenge's)."""
+    shop.wallets.top_up("b-1", usd(900_000), "card", "top-1")
+    for n in range(10):
+        shop.checkout.pay_with_wallet(_order(shop, f"o-{n}"))
+    _order(shop, "o-10")
+    with pytest.raises(ChallengeRequired) as asked:
+        shop.checkout.pay_with_wallet("o-10")
+    return "o-10", asked.value.challenge_id
+
+
+def test_another_attempt_at_a_challenged_order_answers_the_same_challenge(
+    shop: TenantServices,
+) -> None:
+    """Ignoring the code and paying the order another way asks for the same code again (no
+    fresh guesses); once it is failed, every attempt at the order is refused."""
+    order_id, challenge_id = _challenged_order(shop)
+    with pytest.raises(ChallengeRequired) as again:
+        shop.channel_payments.pay_order(order_id, "pay-card-1", payer_ref="card-9")
+    assert again.value.challenge_id == challenge_id
+    code = shop.risk.sandbox_code(challenge_id)
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(3):
+        shop.risk.answer_challenge(challenge_id, wrong)
+    with pytest.raises(RiskRefused) as refused:
+        shop.channel_payments.pay_order(order_id, "pay-card-2", payer_ref="card-10")
+    assert not isinstance(refused.value, ChallengeRequired)
+    assert refused.value.reasons[0] == "challenge_failed"
+    assert shop.checkout.get_order(order_id).status is OrderStatus.AWAITING_PAYMENT
+
+
+def test_a_code_passed_on_the_first_attempt_lets_the_next_attempt_through(
+    shop: TenantServices,
+) -> None:
+    order_id, challenge_id = _challenged_order(shop)
+    with pytest.raises(ChallengeRequired):
+        shop.channel_payments.pay_order(order_id, "pay-card-1", payer_ref="card-9")
+    passed = shop.risk.answer_challenge(challenge_id, shop.risk.sandbox_code(challenge_id))
+    assert passed.status == "passed"
+    paid = shop.channel_payments.pay_order(order_id, "pay-card-2", payer_ref="card-9")
+    assert paid.order.status is OrderStatus.PAID
+    with shop.ledger.reader() as conn:
+        assert check_all(conn).violations == []
+
+
+def test_the_same_withdrawal_id_for_another_amount_is_refused(shop: TenantServices) -> None:
+    shop.lending.fund("platform", usd(1_000_000), "fund-1")
+    shop.wallets.top_up("b-1", usd(20_000), "card", "top-1")
+    _order(shop, "o-1", price=30_000)
+    shop.lending.finance_order("o-1", "pay_in_4", "platform", "loan-1")
+    with pytest.raises(HeldForReview) as held:
+        shop.wallets.withdraw("buyer", "b-1", usd(100), "tok_bank0001", "1234", "wd-1")
+    shop.cases.decide(held.value.case_id, "release", "known customer", actor="analyst-1")
+    with pytest.raises(IdempotencyMismatch):
+        shop.wallets.withdraw("buyer", "b-1", usd(9_000), "tok_bank0001", "1234", "wd-1")
+    # the released withdrawal retried under a new request id (a new Idempotency-Key) goes out
+    moved = shop.wallets.withdraw("buyer", "b-1", usd(100), "tok_bank0001", "1234", "wd-2")
+    assert moved.amount == usd(100)
+
+
+def test_a_case_whose_order_is_no_longer_held_cannot_act_on_it(shop: TenantServices) -> None:
+    order_id = _multi_accounted(shop)
+    (case,) = shop.cases.queue()
+    shop.refunds.cancel(order_id)  # the buyer cancelled: refunded, the hold gone with it
+    for outcome in ("release", "refund"):
+        with pytest.raises(InvalidStateTransition, match="not held"):
+            shop.cases.decide(case.case_id, outcome, "late", actor="analyst-1")
+    assert shop.checkout.get_order(order_id).refunded_minor == 5_000
+
+
+def test_a_reviewed_card_attempt_the_network_declines_closes_its_case(
+    ledger: Ledger, tenant_name: str, counters: CounterStore
+) -> None:
+    services = Services(
+        ledger,
+        router=Router([_Dead()], exploration=0.0),
+        risk=RiskSettings(True, counters, b"test-risk-secret-0123456789"),
+    ).tenant(tenant_name)
+    services.checkout.register_merchant(
+        "m-1", category="apparel", country="CN", settlement_currency="USD"
+    )
+    for n in range(3):  # one card on three accounts: the third attempt is reviewed
+        _order(services, f"o-{n}", buyer=f"b-{n}")
+        with pytest.raises(PaymentDeclined):
+            services.channel_payments.pay_order(f"o-{n}", f"pay-{n}", payer_ref="card-x")
+    (case,) = services.cases.queue()
+    assert case.status == "decided"
+    assert case.outcome == "void"

@@ -112,7 +112,7 @@ def _aged_rows() -> list[SignalRow]:
 
 @pytest.mark.parametrize(
     "entity",
-    [Entity.BUYER, Entity.TOKEN, Entity.DEVICE, Entity.IP, Entity.ADDRESS, Entity.MERCHANT],
+    [Entity.BUYER, Entity.TOKEN, Entity.DEVICE, Entity.IP, Entity.ADDRESS],
 )
 def test_velocity_windows_are_strict(entity: Entity) -> None:
     # buyer and merchant are named by default; the others are added
@@ -124,6 +124,21 @@ def test_velocity_windows_are_strict(entity: Entity) -> None:
     assert values[f"{name}_amount_24h"] == 11
     assert values[f"{name}_orders_7d"] == 4
     assert values[f"{name}_amount_7d"] == 1_111
+
+
+def test_a_merchants_velocity_is_its_last_hour_only() -> None:
+    """A busy merchant's week is thousands of rows: online, only its last hour is read."""
+    values = checked(obs(extra=Entity.MERCHANT), Reads(rows={Entity.MERCHANT: _aged_rows()}))
+    assert values["merchant_orders_1h"] == 1
+    assert values["merchant_amount_1h"] == 1
+    assert "merchant_orders_24h" not in values
+    assert "merchant_amount_7d" not in values
+
+
+def test_an_amount_sum_past_64_bits_saturates() -> None:
+    huge = [row(1, amount=(1 << 63) - 1), row(2, amount=(1 << 63) - 1)]  # ages in ns
+    values = checked(obs(), Reads(rows={Entity.BUYER: huge}))
+    assert values["buyer_amount_1h"] == (1 << 63) - 1
 
 
 def test_velocity_needs_the_entity_in_the_request_and_in_the_reads() -> None:

@@ -172,5 +172,6 @@ class Worker:
         self._passes += 1
         if self._passes % 60 == 1:
             self.platform.purge_idempotency_keys()
+            self.platform.prune_risk_signals()
         if self.checkpoints is not None:
             self.checkpoints.maybe_write()

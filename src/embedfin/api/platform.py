@@ -54,6 +54,8 @@ from embedfin.payments.channels.processors import default_channels
 from embedfin.payments.channels.routing import Router
 from embedfin.payments.channels.sandbox import ENV_URL as ACQUIRER_ENV
 from embedfin.payments.channels.sandbox import SandboxAcquirer
+from embedfin.risk.counters import SqlCounters
+from embedfin.risk.signals import RETENTION_NS
 from embedfin.security import audit
 from embedfin.security.crypto import FieldCipher, load_cipher
 
@@ -357,6 +359,11 @@ class Platform:
             for name, n in found.items():
                 totals[name] = totals.get(name, 0) + n
         return totals
+
+    def prune_risk_signals(self) -> int:
+        """Forget risk observations and links past their retention (personal data, 90 days)."""
+        with self.ledger.transaction() as tx:
+            return SqlCounters().prune(tx.conn, self.clock.now_ns() - RETENTION_NS)
 
     def purge_idempotency_keys(self) -> int:
         cutoff = self.clock.now_ns() - self.settings.idempotency_retention_s * NS_PER_SECOND

@@ -12,8 +12,10 @@ from __future__ import annotations
 from embedfin.commerce.orders import Order, OrderStatus
 from embedfin.core.errors import InvalidInput, InvalidStateTransition
 from embedfin.core.money import Money
+from embedfin.payments.escrow.bulk import checkout_subject
 from embedfin.payments.escrow.checkout import Checkout
 from embedfin.payments.fx import Fx, FxQuote
+from embedfin.risk.decision import RiskContext
 
 
 class CrossBorderCheckout:
@@ -32,13 +34,21 @@ class CrossBorderCheckout:
             "buyer", order.buyer_id, Money(order.total_minor, order.currency), buyer_currency
         )
 
-    def pay(self, order_id: str, quote_id: str) -> Order:
-        with self.checkout.ledger.transaction():
+    def pay(self, order_id: str, quote_id: str, context: RiskContext | None = None) -> Order:
+        """Convert with the quote and pay from the wallet, in one unit of work. The risk check
+        comes first: a refusal commits its decision and converts nothing (the quote stays
+        usable for the retry)."""
+        refusal = None
+        with self.checkout.ledger.transaction() as tx:
             order = self.checkout.get_order(order_id)
             quote = self.fx.get_quote(quote_id)
             if (quote.owner_kind, quote.owner_id) != ("buyer", order.buyer_id):
                 raise InvalidInput(f"quote {quote_id} is not the buyer's")
             if quote.buy != Money(order.total_minor, order.currency):
                 raise InvalidInput(f"quote {quote_id} does not buy this order's total")
-            self.fx.convert(quote_id)
-            return self.checkout.pay_with_wallet(order_id)
+            subject = checkout_subject(order, "wallet", context)
+            refusal = self.checkout.risk.check(tx, subject, holdable=True).refusal
+            if refusal is None:
+                self.fx.convert(quote_id)
+                return self.checkout.pay_with_wallet(order_id, context)
+        raise refusal

@@ -134,6 +134,7 @@ class Wallets:
         kind: SubjectKind,
         context: RiskContext | None,
         method: str,
+        token: str | None = None,
     ) -> RiskRefused | None:
         subject = RiskSubject(
             kind,
@@ -146,7 +147,8 @@ class Wallets:
             reference=movement.request_id,
             context=context,
         )
-        return self.risk.check(tx, subject).refusal
+        # a withdrawal's bank account links the wallets cashed out into it (mule accounts)
+        return self.risk.check(tx, subject, token=token).refusal
 
     def _plan_top_ups(self, requests: Sequence[TopUpRequest], now: int) -> list[PlannedTopUp]:
         planned: list[PlannedTopUp] = []
@@ -253,7 +255,9 @@ class Wallets:
             replay = self._replay(tx, request)
             if replay is not None:
                 return replay
-            refusal = self._check(tx, request, SubjectKind.WITHDRAWAL, context, "bank_transfer")
+            refusal = self._check(
+                tx, request, SubjectKind.WITHDRAWAL, context, "bank_transfer", bank_token
+            )
             if refusal is None:
                 open_accounts(tx, [wallet, reserve])
                 self._move(tx, request, wallet, reserve)  # locks the wallet on PostgreSQL

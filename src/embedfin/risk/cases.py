@@ -12,8 +12,10 @@ assigned, note, decided — with who did it and when, and the case carries its S
 * ``reject`` — a refused operation that cannot be refunded (a withdrawal, a payout) stays
   refused; the decision becomes ``rejected``, label ``fraud``.
 
-A case is decided once: a second decision is an ``InvalidStateTransition``. Labels are what the
-fraud model trains on.
+A case is decided once: a second decision is an ``InvalidStateTransition``; a case whose order is
+not held (refunded meanwhile, or the reviewed attempt was declined and the order paid another
+way) cannot act on it, and a review of an attempt that never went through is closed ``void``.
+Labels are what the fraud model trains on.
 """
 
 from __future__ import annotations
@@ -45,9 +47,13 @@ class HeldOrders(Protocol):
     """What cases need of payments: lift a hold, refund a held order (the port payments
     implements; the composition root wires it)."""
 
+    def is_held(self, order_id: str) -> bool: ...
+
     def lift_risk_hold(self, order_id: str) -> None: ...
 
-    def refund_held(self, order_id: str) -> None: ...
+    def refund_held(self, order_id: str) -> None:
+        """Refund the held order in full; nothing if it was refunded already."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,45 +215,84 @@ class Cases:
             return self._event(tx.conn, case_id, "note", actor, {"text": text})
 
     def decide(self, case_id: str, outcome: str, reason: str, actor: str) -> Case:
-        """Decide a case (once), and do what the outcome says in the same unit of work."""
+        """Decide a case (once), and do what the outcome says.
+
+        A release lifts the hold in the case's unit of work. A refund goes through the refund
+        path first, in its own units of work (it may call a payment channel, which must see
+        its request committed before it is asked, so a crash or a timeout is recoverable);
+        the case records its decision after it. A refund asked twice is done once."""
         if outcome not in OUTCOMES:
             raise InvalidInput(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
         checked_text("reason", reason, 500)
         with self.ledger.transaction() as tx:
             case = self._undecided(tx.conn, case_id)
-            self._apply(tx, case, outcome)
-            now = self.clock.now_ns()
-            self._set(
-                tx.conn,
-                case_id,
-                status="decided",
-                outcome=outcome,
-                outcome_reason=reason,
-                decided_at=now,
-                decided_by=actor,
-            )
-            self._event(tx.conn, case_id, "decided", actor, {"outcome": outcome, "reason": reason})
-            tx.emit(
-                self.tenant,
-                "risk_case_decided",
-                "risk_case",
-                case_id,
-                {"outcome": outcome, "order_id": case.order_id, "kind": case.kind},
-            )
+            holds_order = self._check_outcome(case, outcome)
+        if holds_order and outcome == "refund":
+            orders, order_id = self._held(case)
+            orders.refund_held(order_id)
+        with self.ledger.transaction() as tx:
+            case = self._undecided(tx.conn, case_id)
+            if holds_order and outcome == "release":
+                orders, order_id = self._held(case)
+                orders.lift_risk_hold(order_id)
+            self._label(tx, case, outcome)
+            self._close(tx, case, outcome, reason, actor)
             return self._get(tx.conn, case_id)
 
-    def _apply(self, tx: LedgerTransaction, case: Case, outcome: str) -> None:
+    def void(self, tx: LedgerTransaction, case_id: str, reason: str) -> None:
+        """Close an undecided case whose operation never went through (a review of a card
+        attempt the network then declined): nothing is held, nothing to decide."""
+        try:
+            case = self._get(tx.conn, case_id, for_update=True)
+        except NotFound:
+            return  # the attempt was not reviewed
+        if case.status != "decided":
+            self._close(tx, case, "void", reason, "risk-engine")
+
+    def _held(self, case: Case) -> tuple[HeldOrders, str]:
+        if self.orders is None or case.order_id is None:  # pragma: no cover - checked before
+            raise InvalidStateTransition(f"case {case.case_id} holds no order")
+        return self.orders, case.order_id
+
+    def _close(
+        self, tx: LedgerTransaction, case: Case, outcome: str, reason: str, actor: str
+    ) -> None:
+        now = self.clock.now_ns()
+        self._set(
+            tx.conn,
+            case.case_id,
+            status="decided",
+            outcome=outcome,
+            outcome_reason=reason,
+            decided_at=now,
+            decided_by=actor,
+        )
+        self._event(tx.conn, case.case_id, "decided", actor, {"outcome": outcome, "reason": reason})
+        tx.emit(
+            self.tenant,
+            "risk_case_decided",
+            "risk_case",
+            case.case_id,
+            {"outcome": outcome, "order_id": case.order_id, "kind": case.kind},
+        )
+
+    def _check_outcome(self, case: Case, outcome: str) -> bool:
+        """Whether the outcome acts on a held order; refuses an outcome that does not fit."""
         if case.order_id is not None and case.kind == "fraud_review":
             if outcome == "reject":
                 raise InvalidInput("a held order is released or refunded, not rejected")
             if self.orders is None:
                 raise InvalidStateTransition("no payments port is wired to act on held orders")
-            if outcome == "release":
-                self.orders.lift_risk_hold(case.order_id)
-            else:
-                self.orders.refund_held(case.order_id)
-        elif outcome == "refund":
+            if not self.orders.is_held(case.order_id):
+                raise InvalidStateTransition(
+                    f"order {case.order_id} is not held: it was refunded, or paid another way"
+                )
+            return True
+        if outcome == "refund":
             raise InvalidInput("only a held order can be refunded; release or reject this case")
+        return False
+
+    def _label(self, tx: LedgerTransaction, case: Case, outcome: str) -> None:
         if case.decision_id is not None:
             status = {"release": "released", "refund": "refunded", "reject": "rejected"}[outcome]
             label = "good" if outcome == "release" else "fraud"

@@ -82,6 +82,24 @@ class Challenges:
         )
         return None if row is None else _challenge(row)
 
+    def pending_of(self, conn: Connection, reference: str) -> Challenge | None:
+        """The unanswered, unexpired-or-not challenge of an operation, if one was sent."""
+        row = (
+            conn.execute(
+                select(risk_challenges)
+                .where(
+                    _C.tenant == self.tenant,
+                    _C.reference == reference,
+                    _C.status == "pending",
+                )
+                .order_by(_C.created_at.desc())
+                .limit(1)
+            )
+            .mappings()
+            .first()
+        )
+        return None if row is None else _challenge(row)
+
     def get(self, conn: Connection, challenge_id: str, *, for_update: bool = False) -> Challenge:
         query = select(risk_challenges).where(
             _C.tenant == self.tenant, _C.challenge_id == challenge_id

@@ -53,21 +53,35 @@ def held_orders_have_open_cases(conn: Connection, report: CheckReport) -> None:
 
 
 def challenges_match_decisions(conn: Connection, report: CheckReport) -> None:
-    rows = conn.execute(
+    missing = conn.execute(
         text(
-            "SELECT d.tenant, d.decision_id, d.status, c.status FROM risk_decisions d"
-            " LEFT JOIN risk_challenges c ON c.tenant = d.tenant AND c.decision_id = d.decision_id"
-            " WHERE d.action = 'challenge' AND d.status <> 'challenge_carried'"
-            " AND (c.challenge_id IS NULL"
-            " OR (c.status = 'passed' AND d.status <> 'challenge_passed')"
-            " OR (c.status = 'failed' AND d.status <> 'challenge_failed'))"
+            "SELECT d.tenant, d.decision_id, d.status FROM risk_decisions d"
+            " WHERE d.action = 'challenge'"
+            " AND d.status IN ('challenged', 'challenge_passed', 'challenge_failed')"
+            " AND NOT EXISTS (SELECT 1 FROM risk_challenges c WHERE c.tenant = d.tenant"
+            " AND c.reference = d.reference)"
             " ORDER BY d.tenant, d.decision_id LIMIT :n"
         ),
         {"n": _SAMPLE},
     ).all()
-    for tenant, decision_id, decision_status, challenge_status in rows:
+    for tenant, decision_id, status in missing:
+        report.fail(
+            "challenges_match_decisions",
+            f"tenant {tenant}: decision {decision_id} is {status} with no challenge sent",
+        )
+    unsettled = conn.execute(
+        text(
+            "SELECT d.tenant, d.decision_id, d.status, c.status FROM risk_decisions d"
+            " JOIN risk_challenges c ON c.tenant = d.tenant AND c.decision_id = d.decision_id"
+            " WHERE (c.status = 'passed' AND d.status <> 'challenge_passed')"
+            " OR (c.status = 'failed' AND d.status <> 'challenge_failed')"
+            " ORDER BY d.tenant, d.decision_id LIMIT :n"
+        ),
+        {"n": _SAMPLE},
+    ).all()
+    for tenant, decision_id, decision_status, challenge_status in unsettled:
         report.fail(
             "challenges_match_decisions",
             f"tenant {tenant}: decision {decision_id} is {decision_status}, its challenge"
-            f" {challenge_status or 'is missing'}",
+            f" {challenge_status}",
         )

@@ -25,6 +25,8 @@ Every write is one ``MULTI``/``EXEC`` pipeline; every read one pipeline round tr
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 import redis
@@ -48,6 +50,10 @@ from embedfin.risk.signals import (
     Status,
 )
 
+#: How long a Redis call may take before the check goes on without it, and how long the
+#: circuit then stays open.
+TIMEOUT_S = 0.25
+OPEN_S = 5.0
 _WEEK_NS = Window.D7.seconds * NS_PER_S
 _OBS_TTL_S = 8 * 86_400
 _LINK_TTL_S = RETENTION_NS // NS_PER_S
@@ -81,13 +87,32 @@ class RedisCounters:
         if client is None and not url.startswith(("redis://", "rediss://", "unix://")):
             raise ConfigurationError(f"EMBEDFIN_REDIS_URL must be a redis:// URL, got {url!r}")
         self.redis: redis.Redis = client or redis.Redis.from_url(
-            url, socket_timeout=2.0, socket_connect_timeout=2.0
+            url, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S
         )
+        self._down_until = 0.0
+
+    def _guarded(self) -> None:
+        """Refuse at once while the circuit is open: after Redis failed, the next
+        ``OPEN_S`` seconds of checks decide without it instead of each waiting a timeout
+        (while it holds the order's lock)."""
+        if time.monotonic() < self._down_until:
+            raise redis.ConnectionError("risk counters: Redis circuit open")
+
+    def _failed(self) -> None:
+        self._down_until = time.monotonic() + OPEN_S
 
     def ping(self) -> None:
         self.redis.ping()
 
     def read(self, conn: Connection, obs: Observation) -> Reads:
+        self._guarded()
+        try:
+            return self._read(obs)
+        except redis.RedisError:
+            self._failed()
+            raise
+
+    def _read(self, obs: Observation) -> Reads:
         prefix = f"rk:{obs.tenant}:"
         week = f"({_us(obs.at - _WEEK_NS)}"
         pipe = self.redis.pipeline(transaction=False)
@@ -117,19 +142,27 @@ class RedisCounters:
                 f"{prefix}a:{obs.account}:device", "+inf", week, 0, MAX_LINKS, withscores=True
             )
             plan += [("account_firsts", None), ("account", Entity.DEVICE)]
-        return self._reads(plan, pipe.execute())
+        return self._reads(plan, pipe.execute(), obs.observation_id)
 
     @staticmethod
-    def _reads(plan: list[tuple[str, Entity | None]], answers: list[Any]) -> Reads:
+    def _reads(plan: list[tuple[str, Entity | None]], answers: list[Any], own: str) -> Reads:
+        """The pipeline's answers as ``Reads``. Redis is outside the unit of work, so a check
+        that rolled back may have left its observation (or an earlier copy of it): the request's
+        own observation is left out and each observation counted once, as in the database."""
         reads = Reads()
         ranked: list[tuple[bytes, float]] = []
         account_firsts: dict[str, int] = {}
         for (what, entity), answer in zip(plan, answers, strict=True):
             if what == "rows" and entity is not None:
                 rows = sorted(answer, key=_row_order, reverse=True)
-                reads.rows[entity] = [_unpack(member) for member in rows]
+                reads.rows[entity] = _once(rows, own)
             elif what == "history":
-                reads.history = [int(_text(m).split("|")[1]) for m in answer]
+                seen = {own}
+                for member in answer:
+                    obs_id, amount = _text(member).split("|")[:2]
+                    if obs_id not in seen:
+                        seen.add(obs_id)
+                        reads.history.append(int(amount))
             elif what == "links":
                 ranked = answer
             elif what == "firsts" and entity is not None:
@@ -147,6 +180,14 @@ class RedisCounters:
         return reads
 
     def record(self, conn: Connection, obs: Observation) -> None:
+        self._guarded()
+        try:
+            self._record(obs)
+        except redis.RedisError:
+            self._failed()
+            raise
+
+    def _record(self, obs: Observation) -> None:
         prefix = f"rk:{obs.tenant}:"
         member = _pack(obs.observation_id, obs, obs.status)
         pipe = self.redis.pipeline(transaction=True)
@@ -157,7 +198,7 @@ class RedisCounters:
             pipe.zremrangebyscore(key, "-inf", _us(obs.at - _WEEK_NS))
             pipe.expire(key, _OBS_TTL_S)
         record = f"{prefix}obs:{obs.observation_id}"
-        entity_keys = ",".join(f"{e.value}={obs.keys[e]}" for e in observed)
+        entity_keys = json.dumps({e.value: obs.keys[e] for e in observed})
         pipe.hset(record, mapping={"member": member, "keys": entity_keys})
         pipe.expire(record, _OBS_TTL_S)
         for entity in LINKED:
@@ -178,6 +219,14 @@ class RedisCounters:
         pipe.execute()
 
     def settle(self, conn: Connection, tenant: str, observation_id: str, status: Status) -> None:
+        self._guarded()
+        try:
+            self._settle(tenant, observation_id, status)
+        except redis.RedisError:
+            self._failed()
+            raise
+
+    def _settle(self, tenant: str, observation_id: str, status: Status) -> None:
         prefix = f"rk:{tenant}:"
         record = f"{prefix}obs:{observation_id}"
         found = self.redis.hgetall(record)
@@ -191,10 +240,8 @@ class RedisCounters:
         head = head.rpartition("|")[0]
         settled = f"{head}|{int(status)}|{token}"
         pipe = self.redis.pipeline(transaction=True)
-        keys = _text(found[b"keys"])
         buyer = None
-        for pair in keys.split(",") if keys else []:
-            entity, _, value = pair.partition("=")
+        for entity, value in json.loads(_text(found[b"keys"])).items():
             if entity == Entity.BUYER.value:
                 buyer = value
             key = f"{prefix}o:{entity}:{value}"
@@ -212,6 +259,19 @@ class RedisCounters:
         """Redis forgets on its own: every key carries a time to live and the sorted sets are
         trimmed on each write."""
         return 0
+
+
+def _once(members: list[Any], own: str) -> list[SignalRow]:
+    """Each observation once (its newest copy first in ``members``), the request's own left
+    out."""
+    seen = {own}
+    rows: list[SignalRow] = []
+    for member in members:
+        obs_id = _text(member).split("|", 1)[0]
+        if obs_id not in seen:
+            seen.add(obs_id)
+            rows.append(_unpack(member))
+    return rows
 
 
 def _us(ns: int) -> int:

@@ -39,6 +39,7 @@ from embedfin.core.clock import Clock
 from embedfin.core.errors import (
     ChallengeRequired,
     HeldForReview,
+    IdempotencyMismatch,
     InvalidInput,
     InvalidStateTransition,
     NotFound,
@@ -134,6 +135,12 @@ class RiskService:
         stored = store.load_decision(tx.conn, self.tenant, decision_id, for_update=True)
         if stored is None:
             stored = self._decide(tx, subject, decision_id, token, payout_account, holdable)
+        elif (stored.amount_minor, stored.currency) != (subject.amount_minor, subject.currency):
+            raise IdempotencyMismatch(
+                f"{subject.kind.value} {stored.reference} was checked for"
+                f" {stored.amount_minor} {stored.currency}, not {subject.amount_minor}"
+                f" {subject.currency}"
+            )
         return self._answer(tx.conn, stored, holdable)
 
     def _decide(
@@ -162,13 +169,9 @@ class RiskService:
             decision = _with_model(decision, model.score(vector.by_name), model.model_id)
         if degraded and subject.kind in FAIL_CLOSED and decision.action < Action.REVIEW:
             decision = _fail_closed(decision)
-        status = _STATUS[decision.action]
+        decision, status = self._with_history(tx, subject, decision, now)
         if degraded and decision.action is Action.ALLOW:
             status = "degraded"
-        elif decision.action is Action.CHALLENGE and store.challenge_passed(
-            tx.conn, self.tenant, subject.kind.value, subject.reference
-        ):  # the buyer already stepped up for this operation: no second code
-            status = "challenge_carried"
         stored = store.insert_decision(tx.conn, decision_id, subject, vector, decision, status, now)
         if stored is None:  # a concurrent check of the same operation decided first
             found = store.load_decision(tx.conn, self.tenant, decision_id)
@@ -182,6 +185,28 @@ class RiskService:
         self._follow_up(tx, subject, stored, holdable, now)
         return stored
 
+    def _with_history(
+        self, tx: LedgerTransaction, subject: RiskSubject, decision: RiskDecision, now: int
+    ) -> tuple[RiskDecision, str]:
+        """The decision as what happened to earlier attempts at this operation bends it: a
+        challenge passed on it stands (no second code), one failed blocks every later attempt,
+        one unanswered is asked again (the same code, not three fresh guesses); a refused
+        withdrawal or payout a person released may be retried once the same within a day."""
+        prior = store.step_up_state(tx.conn, self.tenant, subject.kind.value, subject.reference)
+        if prior == "failed":
+            return _raised(decision, Action.BLOCK, "challenge_failed",
+                           "a challenge on this operation was failed"), "decided"  # fmt: skip
+        if prior == "pending" and decision.action < Action.CHALLENGE:
+            decision = _raised(decision, Action.CHALLENGE, "challenge_pending",
+                               "a challenge on this operation is unanswered")  # fmt: skip
+        if decision.action is Action.CHALLENGE and prior == "passed":
+            return decision, "challenge_carried"
+        if decision.action >= Action.REVIEW and store.released_match(
+            tx.conn, self.tenant, subject, since=now - signals.DAY_NS
+        ):
+            return decision, "release_carried"
+        return decision, _STATUS[decision.action]
+
     def _follow_up(
         self,
         tx: LedgerTransaction,
@@ -190,10 +215,12 @@ class RiskService:
         holdable: bool,
         now: int,
     ) -> None:
-        if stored.action is Action.ALLOW or stored.status == "challenge_carried":
+        if stored.action is Action.ALLOW or stored.effective_action is Action.ALLOW:
             return
-        if stored.action is Action.CHALLENGE:
-            self.challenges.issue(tx.conn, stored.decision_id, stored.reference, now)
+        if stored.effective_action is Action.CHALLENGE:
+            pending = self.challenges.pending_of(tx.conn, stored.reference)
+            if pending is None:  # else the buyer answers the code already sent
+                self.challenges.issue(tx.conn, stored.decision_id, stored.reference, now)
         elif stored.action is Action.REVIEW:
             self.cases.open(
                 tx,
@@ -234,6 +261,8 @@ class RiskService:
             )
         elif action is Action.CHALLENGE:
             challenge = self.challenges.of_decision(conn, stored.decision_id)
+            if challenge is None:  # an earlier attempt's code, still unanswered
+                challenge = self.challenges.pending_of(conn, stored.reference)
             if challenge is None:  # pragma: no cover - a challenged decision always has one
                 raise InvalidStateTransition(f"decision {stored.decision_id} lost its challenge")
             refusal = ChallengeRequired(
@@ -263,6 +292,8 @@ class RiskService:
     ) -> None:
         decision_id = decision_id_for(self.tenant, SubjectKind(kind), reference, attempt)
         status = signals.Status.SUCCEEDED if succeeded else signals.Status.DECLINED
+        if not succeeded:  # a reviewed attempt that never went through holds nothing
+            self.cases.void(tx, case_id_of(decision_id), "the reviewed attempt was declined")
         try:
             self.counters.settle(tx.conn, self.tenant, decision_id, status)
         except UNAVAILABLE as error:
@@ -277,7 +308,10 @@ class RiskService:
                 decision = store.load_decision(tx.conn, self.tenant, found.decision_id)
                 if decision is not None and decision.status == "challenged":
                     status = f"challenge_{found.status}"
-                    store.set_decision(tx.conn, self.tenant, found.decision_id, status=status)
+                    # every attempt that waited on this code: its own and later ones
+                    store.settle_challenged(
+                        tx.conn, self.tenant, decision.kind, found.reference, status
+                    )
                     tx.emit(
                         self.tenant,
                         "risk_challenge_answered",
@@ -486,6 +520,14 @@ def _with_model(decision: RiskDecision, score: Score, model_id: str) -> RiskDeci
     )
     return RiskDecision(
         score.action, score.probability, (reason, *decision.reasons), decision.live_hits,
+        decision.shadow_hits, decision.rule_set_version,
+    )  # fmt: skip
+
+
+def _raised(decision: RiskDecision, action: Action, code: str, message: str) -> RiskDecision:
+    """``decision`` made ``action`` for ``code`` (a reason put first)."""
+    return RiskDecision(
+        action, decision.score, (Reason(code, message), *decision.reasons), decision.live_hits,
         decision.shadow_hits, decision.rule_set_version,
     )  # fmt: skip
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 
 from embedfin.risk.decision import RiskSubject, SubjectKind
-from embedfin.risk.feature_types import Entity, FeatureValue, Window
+from embedfin.risk.feature_types import MAX_INT_FEATURE, Entity, FeatureValue, Window
 
 NS_PER_S = 1_000_000_000
 DAY_NS = 86_400 * NS_PER_S
@@ -196,8 +196,8 @@ def _velocity(entity: Entity, rows: Sequence[SignalRow], currency: str, now: int
         since = _since(now, window)
         inside = [r for r in checkouts if r.at > since]
         out[f"{entity.value}_orders_{window.value}"] = len(inside)
-        out[f"{entity.value}_amount_{window.value}"] = sum(
-            r.amount_minor for r in inside if r.currency == currency
+        out[f"{entity.value}_amount_{window.value}"] = min(  # saturates: a 64-bit feature
+            sum(r.amount_minor for r in inside if r.currency == currency), MAX_INT_FEATURE
         )
     return out
 

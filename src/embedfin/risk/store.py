@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, select, update
 
+from embedfin.core.errors import InvalidStateTransition
 from embedfin.db.statements import insert_if_absent
 from embedfin.db.tables import risk_decisions, risk_rule_sets
 from embedfin.risk.decision import Action, Reason, RiskDecision, RiskSubject, RuleHit
@@ -33,7 +34,8 @@ class StoredDecision:
         live_hits, shadow_hits: the rule ids that fired.
         rule_set_version: the rule set that decided.
         status: ``decided``; ``challenged`` → ``challenge_passed`` / ``challenge_failed``
-            (``challenge_carried``: a challenge already passed on this operation stands);
+            (``challenge_carried``: a challenge already passed on this operation stands;
+            ``release_carried``: a person released the same operation within a day);
             ``held`` → ``released`` / ``refunded`` (a case decided it); ``degraded`` when the
             counters were down and only the request was scored.
         label: ``fraud``, ``good`` or ``unknown``.
@@ -63,7 +65,7 @@ class StoredDecision:
     def effective_action(self) -> Action:
         """What the operation does now: a passed challenge or a case decided for the customer
         turns the answer into an allow; a failed challenge into a block."""
-        if self.status in ("challenge_passed", "challenge_carried", "released"):
+        if self.status in _ALLOWED_NOW:
             return Action.ALLOW
         if self.status in ("challenge_failed", "refunded", "rejected"):
             return Action.BLOCK
@@ -71,6 +73,9 @@ class StoredDecision:
 
     def reason_codes(self) -> tuple[str, ...]:
         return tuple(str(r["code"]) for r in self.reasons)
+
+
+_ALLOWED_NOW = ("challenge_passed", "challenge_carried", "released", "release_carried")
 
 
 def _hits(hits: Sequence[RuleHit]) -> str:
@@ -159,21 +164,62 @@ def set_decision(conn: Connection, tenant: str, decision_id: str, **values: str)
     )
 
 
-def challenge_passed(conn: Connection, tenant: str, kind: str, reference: str | None) -> bool:
-    """Whether a challenge on this operation (any attempt) was passed."""
+def step_up_state(conn: Connection, tenant: str, kind: str, reference: str | None) -> str | None:
+    """What earlier attempts at this operation made of its challenges: ``passed`` (any passed),
+    else ``failed`` (any failed), else ``pending`` (one still asked), else ``None``."""
     if reference is None:
-        return False
-    found = conn.execute(
-        select(_D.decision_id)
+        return None
+    found = {
+        status
+        for (status,) in conn.execute(
+            select(_D.status).where(
+                _D.tenant == tenant,
+                _D.reference == reference,
+                _D.kind == kind,
+                _D.status.in_(("challenge_passed", "challenge_failed", "challenged")),
+            )
+        )
+    }
+    for status, state in (
+        ("challenge_passed", "passed"),
+        ("challenge_failed", "failed"),
+        ("challenged", "pending"),
+    ):
+        if status in found:
+            return state
+    return None
+
+
+def settle_challenged(
+    conn: Connection, tenant: str, kind: str, reference: str, status: str
+) -> None:
+    """Every decision of this operation still waiting on its challenge gets the answer."""
+    conn.execute(
+        update(risk_decisions)
         .where(
             _D.tenant == tenant,
             _D.reference == reference,
             _D.kind == kind,
-            _D.status == "challenge_passed",
+            _D.status == "challenged",
         )
-        .limit(1)
-    ).first()
-    return found is not None
+        .values(status=status)
+    )
+
+
+def released_match(conn: Connection, tenant: str, subject: RiskSubject, *, since: int) -> bool:
+    """Whether a person released the same operation (kind, customer, merchant, amount) for
+    this customer since ``since``: its retry under a new request id is not held again."""
+    query = select(_D.decision_id).where(
+        _D.tenant == tenant,
+        _D.kind == subject.kind.value,
+        _D.status == "released",
+        _D.amount_minor == subject.amount_minor,
+        _D.currency == subject.currency,
+        _D.created_at >= since,
+    )
+    for column, value in ((_D.buyer_id, subject.buyer_id), (_D.merchant_id, subject.merchant_id)):
+        query = query.where(column.is_(None) if value is None else column == value)
+    return conn.execute(query.limit(1)).first() is not None
 
 
 def list_decisions(
@@ -217,18 +263,25 @@ def save_rule_set(
     backtest: Mapping[str, Any],
     at: int,
 ) -> None:
-    """Store a new version; the primary key refuses a version stored twice."""
-    conn.execute(
-        insert(risk_rule_sets).values(
-            tenant=tenant,
-            version=rule_set.version,
-            rules=json.dumps([rule.to_record() for rule in rule_set.rules], sort_keys=True),
-            change=change[:300],
-            actor=actor,
-            backtest=json.dumps(backtest, sort_keys=True),
-            created_at=at,
-        )
+    """Store a new version; a version another change stored first is refused (two officers
+    publishing at once: one wins, the other reloads)."""
+    stored = insert_if_absent(
+        conn,
+        risk_rule_sets,
+        {
+            "tenant": tenant,
+            "version": rule_set.version,
+            "rules": json.dumps([rule.to_record() for rule in rule_set.rules], sort_keys=True),
+            "change": change[:300],
+            "actor": actor,
+            "backtest": json.dumps(backtest, sort_keys=True),
+            "created_at": at,
+        },
     )
+    if not stored:
+        raise InvalidStateTransition(
+            f"rule set version {rule_set.version} was stored meanwhile; reload and retry"
+        )
 
 
 def rule_set_history(conn: Connection, tenant: str, limit: int = 50) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ async def create_checkout(body: CheckoutCreate, cmd: OrdersCommand) -> Any:
     its own answer and changes nothing if it fails."""
     order_id = cmd.new_id("ord")
     if body.payment_method == "wallet" and body.channel_kind is None and not body.wallet_amount:
+        body.risk()  # a malformed risk context is this request's 422, never its batch's
         platform, key = cmd.platform, cmd.idempotency_key
         digest = fingerprint_digest({"instance": cmd.instance, **body.model_dump()})
         slot = None if key is None else (cmd.principal.key_id, key)

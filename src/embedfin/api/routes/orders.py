@@ -70,7 +70,7 @@ def pay(
         if channel_kind is not None or wallet_amount is not None:
             raise InvalidInput("a wallet payment takes neither channel_kind nor wallet_amount")
         if fx_quote is not None:
-            return platform.tenant(cmd.tenant).cross_border.pay(order_id, fx_quote), None
+            return platform.tenant(cmd.tenant).cross_border.pay(order_id, fx_quote, context), None
         return checkout.pay_with_wallet(order_id, context), None
     if fx_quote is not None:
         raise InvalidInput("fx_quote is for wallet payments")

@@ -229,11 +229,15 @@ def pay_with_wallets(
             except EmbedfinError as error:
                 bulk.fail(order_id, error)
                 continue
-            answer = checkout.risk.check(
-                tx,
-                checkout_subject(order, "wallet", (contexts or {}).get(order_id)),
-                holdable=True,
-            )
+            try:
+                answer = checkout.risk.check(
+                    tx,
+                    checkout_subject(order, "wallet", (contexts or {}).get(order_id)),
+                    holdable=True,
+                )
+            except EmbedfinError as error:  # this order's, never its batch's
+                bulk.fail(order_id, error)
+                continue
             if answer.refusal is not None:
                 bulk.fail(order_id, answer.refusal)
                 refused.append(answer.refusal)

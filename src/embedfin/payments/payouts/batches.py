@@ -162,8 +162,9 @@ class MerchantSettlement:
         (re-running the batch id pays only what is left).
 
         Each payout passes the risk check first: one held for review (a case opens) or refused
-        is left out of this run with a ``payout_held`` event; a later run with a new batch id
-        pays it once its case is released.
+        is left out of this run with a ``payout_held`` event; once its case is released, a
+        re-run of the same batch pays it (and a later batch paying the same amount is not held
+        again).
 
         Steps: find the merchants due (bank bound, not yet paid in this batch), plan each one's
         payout of its available balance, check each with risk, post the payouts as one ledger
@@ -191,7 +192,9 @@ class MerchantSettlement:
         tokens = self._bank_tokens(tx)
         passed: list[_PlannedPayout] = []
         for key, amount, leg in planned:
-            reference = f"{batch_id}:{key.owner_id}:{key.currency}"
+            # the amount is part of what was checked: a re-run paying another balance is checked
+            # again, the same payout once released is paid
+            reference = f"{batch_id}:{key.owner_id}:{amount}{key.currency}"
             subject = RiskSubject(
                 SubjectKind.PAYOUT,
                 self.tenant,
