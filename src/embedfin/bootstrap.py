@@ -53,7 +53,7 @@ from embedfin.payments.wallets import Wallets
 from embedfin.risk import check as risk_check
 from embedfin.risk.cases import Cases
 from embedfin.risk.challenges import Challenges
-from embedfin.risk.config import RiskSettings
+from embedfin.risk.config import SANDBOX_SECRET, RiskSettings
 from embedfin.risk.gate import NoRiskCheck, RiskGate
 from embedfin.risk.labels import LabelConsumer
 from embedfin.risk.service import RiskService
@@ -121,7 +121,11 @@ class TenantServices:
     @cached_property
     def risk(self) -> RiskService:
         settings = self.wiring.risk
-        challenges = Challenges(self.tenant, settings.secret)
+        secret = settings.secret
+        if secret is None:
+            cipher = self.wiring.cipher
+            secret = cipher.derive("risk-challenge-codes") if cipher else SANDBOX_SECRET
+        challenges = Challenges(self.tenant, secret)
         return RiskService(self.ledger, self.tenant, settings.counters, self.cases, challenges)
 
     @cached_property

@@ -43,11 +43,13 @@ from embedfin.payments.channels.routing import Router
 from embedfin.payments.chart import AccountCode, platform_account
 from embedfin.payments.payouts.settlement import settle_channel
 from embedfin.payments.wallets import WalletMovement
-from embedfin.risk.config import RiskSettings
+from embedfin.risk.challenges import Challenges
+from embedfin.risk.config import SANDBOX_SECRET, RiskSettings
 from embedfin.risk.counters import CounterStore, SqlCounters
 from embedfin.risk.decision import Action, RiskContext
 from embedfin.risk.labels import LabelConsumer
 from embedfin.risk.redis_counters import RedisCounters
+from embedfin.security.crypto import FieldCipher, new_key_spec
 
 
 def usd(minor: int) -> Money:
@@ -556,3 +558,19 @@ def test_a_reviewed_card_attempt_the_network_declines_closes_its_case(
     (case,) = services.cases.queue()
     assert case.status == "decided"
     assert case.outcome == "void"
+
+
+def test_challenge_codes_are_keyed_by_the_data_key_ring_not_the_source(
+    ledger: Ledger, tenant_name: str
+) -> None:
+    """Without EMBEDFIN_RISK_SECRET the codes come from the data key ring: the fixed sandbox
+    key in the source does not compute them."""
+    cipher = FieldCipher.parse(new_key_spec("k1"))
+    services = Services(ledger, cipher=cipher, risk=RiskSettings(True, SqlCounters()))
+    risk = services.tenant(tenant_name).risk
+    sandbox = Challenges(tenant_name, SANDBOX_SECRET)
+    assert risk.challenges.sandbox_code("ch_x") != sandbox.sandbox_code("ch_x")
+    other = Services(ledger, cipher=FieldCipher.parse(new_key_spec("k2")))
+    assert other.tenant(tenant_name).risk.challenges.sandbox_code("ch_x") != (
+        risk.challenges.sandbox_code("ch_x")
+    )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import os
 import re
 import secrets
@@ -48,6 +49,12 @@ class FieldCipher:
                 raise ConfigurationError(f"data key {kid!r} must be 32 bytes (AES-256)")
         self.primary = next(iter(keys))
         self._aead = {kid: AESGCM(key) for kid, key in keys.items()}
+        self._primary_key = keys[self.primary]
+
+    def derive(self, purpose: str) -> bytes:
+        """A 32-byte key for ``purpose`` derived from the primary data key (HMAC-SHA256), so
+        another secret (the risk challenge codes) needs no key of its own."""
+        return hmac.new(self._primary_key, f"embedfin:{purpose}".encode(), "sha256").digest()
 
     @classmethod
     def parse(cls, spec: str) -> FieldCipher:
