@@ -2,11 +2,12 @@
 
 Trained on stored decisions whose label is known (a confirmed case, a fraud chargeback, a
 released order), it turns a request's features into a calibrated fraud probability (Platt
-scaling on a held-out quarter) and an action by two thresholds chosen on that holdout: at or
-above ``review_at`` the operation is held for a person (the buyer sees nothing), at or above
-``block_at`` it is refused. Both are set so that at most ``max_good_share`` of the holdout's good
-rows reach them. Its reasons name the features that pushed the score up most (LightGBM's SHAP
-contributions, ``pred_contrib``).
+scaling on a held-out quarter) and an action: at or above ``review_at`` (set so that at most
+``max_good_share`` of the holdout's good rows reach it) the operation is held for a person — the
+buyer sees nothing. A trained model never refuses by itself (``block_at`` is out of reach):
+measured on a month it never saw, blocking at its highest scores refused 0.16% of honest
+payments, over the 0.1% target, while holding them stopped the same fraud. Its reasons name
+the features that pushed the score up most (LightGBM's SHAP contributions, ``pred_contrib``).
 
 A model is stored as JSON — the booster as LightGBM's own text format, the calibration, the
 thresholds, the feature list and its metrics — never as a pickle; ``risk_models`` keeps them per
@@ -36,6 +37,8 @@ CATEGORIES = {
     "kind": ("checkout", "top_up", "withdrawal", "payout", "card_authorisation"),
     "payment_method": ("wallet", "card", "bnpl", "credit_line", "bank_transfer"),
 }
+#: A threshold no probability reaches.
+NEVER = 2.0
 NUMERIC = tuple(name for name, f in CATALOGUE.items() if f.type is not FeatureType.STR)
 COLUMNS = (*NUMERIC, *(f"{k}={v}" for k, values in CATEGORIES.items() for v in values))
 
@@ -176,7 +179,9 @@ def train(
     allowed = int(len(good) * max_good_share)  # good rows that may reach the threshold
     ceiling = float(good[len(good) - 1 - allowed]) if len(good) > allowed else 0.0
     review_at = min(max(ceiling + 1e-6, 0.5), 0.999)
-    block_at = min(max(float(good[-1]) + 1e-6, 0.95), 0.9999)
+    # The model holds for a person and never refuses on its own: an honest buyer it scores
+    # high waits for a review (and sees nothing) instead of being blocked; rules block.
+    block_at = NEVER
     auc = float(roc_auc_score(y[hold], probability)) if 0 < y[hold].sum() < len(hold) else None
     caught = float((probability[y[hold] == 1] >= review_at).mean()) if y[hold].sum() else None
     metrics = {"rows": len(y), "fraud": int(y.sum()), "holdout_auc": auc,
