@@ -7,8 +7,9 @@
    three times from the same start: with no risk control, with the rules, with rules + model.
    Each run reports fraud losses in basis points of GMV, the share of fraud value stopped and
    the share of honest payments challenged or blocked (``sim/fraud.py``).
-3. The **in-process check** p99, timed around every ``RiskService.check`` of the rules + model
-   run (reads, rules, model, the decision's and the observation's writes).
+3. The **in-process scoring** p99, timed around every ``RiskService.score`` of the rules + model
+   run (the signals' read, features, rules, model), and the whole **check**'s around
+   ``RiskService.check`` (with the decision's, observation's, case's and challenge's writes).
 4. **API wallet checkouts per second** with risk control on, against the same run's server with
    ``EMBEDFIN_RISK=off`` (``bench/api.py``, buyers spread so honest traffic trips no velocity
    rule).
@@ -19,6 +20,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +53,8 @@ class FraudBenchResult:
     good_friction_rate_rules: float
     score_p50_ms: float
     score_p99_ms: float
+    check_p50_ms: float
+    check_p99_ms: float
     checkout_rps_risk: float | None
     checkout_rps_off: float | None
     checkout_ratio: float | None
@@ -81,24 +85,29 @@ def _label_from_truth(world: fraud.World) -> int:
 
 
 class _Timed:
-    """Wraps a service's ``check`` and keeps every call's duration."""
+    """Wraps a service's ``check`` (the whole check: scoring, the decision's, observation's,
+    case's and challenge's writes) and its ``score`` (reads, features, rules, model), and keeps
+    every call's duration."""
 
     def __init__(self, services: TenantServices) -> None:
-        self.durations: list[float] = []
+        self.durations: dict[str, list[float]] = {"check": [], "score": []}
         risk = services.risk
-        inner = risk.check
+        for name, durations in self.durations.items():
+            setattr(risk, name, self._timed(getattr(risk, name), durations))
 
+    @staticmethod
+    def _timed(inner: Callable[..., Any], durations: list[float]) -> Callable[..., Any]:
         def timed(*args: Any, **kwargs: Any) -> Any:
             started = time.perf_counter()
             try:
                 return inner(*args, **kwargs)
             finally:
-                self.durations.append(time.perf_counter() - started)
+                durations.append(time.perf_counter() - started)
 
-        risk.check = timed  # type: ignore[method-assign]
+        return timed
 
-    def percentile(self, q: float) -> float:
-        ordered = sorted(self.durations)
+    def percentile(self, name: str, q: float) -> float:
+        ordered = sorted(self.durations[name])
         if not ordered:
             return 0.0
         return 1_000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -150,8 +159,10 @@ def run(
         fraud_value_caught_rules=round(r_rules.value_caught, 3),
         good_friction_rate=round(r_model.friction_rate, 5),
         good_friction_rate_rules=round(r_rules.friction_rate, 5),
-        score_p50_ms=round(timer.percentile(0.5), 3),
-        score_p99_ms=round(timer.percentile(0.99), 3),
+        score_p50_ms=round(timer.percentile("score", 0.5), 3),
+        score_p99_ms=round(timer.percentile("score", 0.99), 3),
+        check_p50_ms=round(timer.percentile("check", 0.5), 3),
+        check_p99_ms=round(timer.percentile("check", 0.99), 3),
         checkout_rps_risk=on,
         checkout_rps_off=off,
         checkout_ratio=round(on / off, 3) if on and off else None,

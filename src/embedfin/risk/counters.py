@@ -22,6 +22,7 @@ from sqlalchemy import (
     Connection,
     TextClause,
     and_,
+    bindparam,
     case,
     delete,
     insert,
@@ -31,6 +32,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
 
 from embedfin.db.tables import risk_links, risk_observations
 from embedfin.risk.feature_types import Entity, Window
@@ -122,6 +124,36 @@ def _links_statement(entities: tuple[Entity, ...], account: bool) -> TextClause:
     return _union(parts)
 
 
+# The check's writes, built once with their values bound at execution (see ``read``).
+_INSERT_OBSERVATION = insert(risk_observations)
+_SETTLE = (
+    update(risk_observations)
+    .where(
+        _OBS.tenant == bindparam("t"),
+        _OBS.observation_id == bindparam("o"),
+        _OBS.status == int(Status.PENDING),
+    )
+    .values(status=bindparam("new_status"))
+)
+
+
+@functools.cache
+def _upsert_link(dialect_name: str) -> Insert:
+    """A link seen again keeps its first sighting and moves its last one forward."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(risk_links)
+    upsert: Insert = statement.on_conflict_do_update(
+        index_elements=["tenant", "entity", "entity_key", "account"],
+        set_={
+            "last_at": case(
+                (statement.excluded.last_at > risk_links.c.last_at, statement.excluded.last_at),
+                else_=risk_links.c.last_at,
+            )
+        },
+    )
+    return upsert
+
+
 def _observed(obs: Observation) -> list[tuple[Entity, str]]:
     return [(entity, obs.keys[entity]) for entity in OBSERVED if entity in obs.keys]
 
@@ -207,22 +239,23 @@ class SqlCounters:
     def record(self, conn: Connection, obs: Observation) -> None:
         keys = {entity.value: obs.keys.get(entity) for entity in _COLUMN}
         conn.execute(
-            insert(risk_observations).values(
-                tenant=obs.tenant,
-                observation_id=obs.observation_id,
-                at=obs.at,
-                kind=obs.kind,
-                payment_method=obs.payment_method,
-                amount_minor=obs.amount_minor,
-                currency=obs.currency,
-                status=int(obs.status),
-                buyer_id=keys["buyer"],
-                merchant_id=keys["merchant"],
-                token=keys["token"],
-                device=keys["device"],
-                ip=keys["ip"],
-                address=keys["address"],
-            )
+            _INSERT_OBSERVATION,
+            {
+                "tenant": obs.tenant,
+                "observation_id": obs.observation_id,
+                "at": obs.at,
+                "kind": obs.kind,
+                "payment_method": obs.payment_method,
+                "amount_minor": obs.amount_minor,
+                "currency": obs.currency,
+                "status": int(obs.status),
+                "buyer_id": keys["buyer"],
+                "merchant_id": keys["merchant"],
+                "token": keys["token"],
+                "device": keys["device"],
+                "ip": keys["ip"],
+                "address": keys["address"],
+            },
         )
         rows = sorted(
             (entity.value, key)
@@ -231,19 +264,8 @@ class SqlCounters:
         )
         if not rows:
             return
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(risk_links)
-        upsert = statement.on_conflict_do_update(
-            index_elements=["tenant", "entity", "entity_key", "account"],
-            set_={
-                "last_at": case(
-                    (statement.excluded.last_at > risk_links.c.last_at, statement.excluded.last_at),
-                    else_=risk_links.c.last_at,
-                )
-            },
-        )
         conn.execute(
-            upsert,
+            _upsert_link(conn.dialect.name),
             [
                 {
                     "tenant": obs.tenant,
@@ -258,15 +280,7 @@ class SqlCounters:
         )
 
     def settle(self, conn: Connection, tenant: str, observation_id: str, status: Status) -> None:
-        conn.execute(
-            update(risk_observations)
-            .where(
-                _OBS.tenant == tenant,
-                _OBS.observation_id == observation_id,
-                _OBS.status == int(Status.PENDING),
-            )
-            .values(status=int(status))
-        )
+        conn.execute(_SETTLE, {"t": tenant, "o": observation_id, "new_status": int(status)})
 
     def prune(self, conn: Connection, before: int) -> int:
         gone = conn.execute(delete(risk_observations).where(_OBS.at < before)).rowcount

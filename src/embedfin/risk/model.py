@@ -59,7 +59,6 @@ def row_of(features: Mapping[str, Any]) -> list[float]:
 class Score:
     probability: float
     action: Action
-    top: tuple[tuple[str, float], ...]
 
 
 class FraudModel:
@@ -102,17 +101,18 @@ class FraudModel:
         row = np.asarray([row_of(features)], dtype=float)
         raw = float(self.booster.predict(row, raw_score=True, num_threads=1)[0])
         probability = float(self._calibrated(np.asarray([raw]))[0])
-        action = self.action_of(probability)
-        top: tuple[tuple[str, float], ...] = ()
-        if action is not Action.ALLOW:  # contributions only when they become reasons
-            contributions = self.booster.predict(row, pred_contrib=True, num_threads=1)[0][:-1]
-            order = np.argsort(contributions)[::-1][:3]
-            top = tuple(
-                (COLUMNS[i], round(float(contributions[i]), 3))
-                for i in order
-                if contributions[i] > 0
-            )
-        return Score(min(max(probability, 0.0), 1.0), action, top)
+        return Score(min(max(probability, 0.0), 1.0), self.action_of(probability))
+
+    def explain(self, features: Mapping[str, Any]) -> tuple[tuple[str, float], ...]:
+        """The (at most three) features that raised this request's score most, with their
+        SHAP contributions in raw score — asked only when the score becomes a reason: they
+        cost several times the score itself."""
+        row = np.asarray([row_of(features)], dtype=float)
+        contributions = self.booster.predict(row, pred_contrib=True, num_threads=1)[0][:-1]
+        order = np.argsort(contributions)[::-1][:3]
+        return tuple(
+            (COLUMNS[i], round(float(contributions[i]), 3)) for i in order if contributions[i] > 0
+        )
 
     # --- storage -------------------------------------------------------------------------
     def to_json(self) -> str:

@@ -54,7 +54,7 @@ from embedfin.risk.counters import CounterStore, linked_accounts
 from embedfin.risk.decision import Action, Reason, RiskDecision, RiskSubject, SubjectKind
 from embedfin.risk.features import FeatureVector
 from embedfin.risk.gate import RiskAnswer
-from embedfin.risk.model import Score
+from embedfin.risk.model import FraudModel
 from embedfin.risk.model_registry import REFRESH_S, ModelRegistry
 from embedfin.risk.rules import Rule, RuleSet
 from embedfin.risk.starter_rules import starter_rule_set
@@ -132,9 +132,11 @@ class RiskService:
         if subject.tenant != self.tenant:
             raise InvalidInput("a risk subject is checked by its own tenant's service")
         decision_id = decision_id_of(subject, attempt)
-        stored = store.load_decision(tx.conn, self.tenant, decision_id, for_update=True)
+        stored, prior = store.load_attempt(
+            tx.conn, self.tenant, decision_id, subject.kind.value, subject.reference or decision_id
+        )
         if stored is None:
-            stored = self._decide(tx, subject, decision_id, token, payout_account, holdable)
+            stored = self._decide(tx, subject, decision_id, token, payout_account, holdable, prior)
         elif (stored.amount_minor, stored.currency) != (subject.amount_minor, subject.currency):
             raise IdempotencyMismatch(
                 f"{subject.kind.value} {stored.reference} was checked for"
@@ -151,25 +153,16 @@ class RiskService:
         token: str | None,
         payout_account: str | None,
         holdable: bool,
+        prior: str | None,
     ) -> StoredDecision:
         now = self.clock.now_ns()
         obs = signals.Observation.of(
             subject, decision_id, now, token=token, payout_account=payout_account
         )
-        degraded = False
-        try:
-            online = signals.features(obs, self.counters.read(tx.conn, obs))
-        except UNAVAILABLE as error:
-            log.warning("risk counters unavailable (%s); deciding on the request alone", error)
-            online, degraded = {}, True
-        vector = FeatureVector({**subject.request_features(), **online})
-        decision = self.rule_set(tx).decide(vector)
-        model = self.models.champion(tx.conn)
-        if model is not None:
-            decision = _with_model(decision, model.score(vector.by_name), model.model_id)
+        vector, decision, degraded = self.score(tx, subject, obs)
         if degraded and subject.kind in FAIL_CLOSED and decision.action < Action.REVIEW:
             decision = _fail_closed(decision)
-        decision, status = self._with_history(tx, subject, decision, now)
+        decision, status = self._with_history(tx, subject, decision, prior, now)
         if degraded and decision.action is Action.ALLOW:
             status = "degraded"
         stored = store.insert_decision(tx.conn, decision_id, subject, vector, decision, status, now)
@@ -185,14 +178,37 @@ class RiskService:
         self._follow_up(tx, subject, stored, holdable, now)
         return stored
 
+    def score(
+        self, tx: LedgerTransaction, subject: RiskSubject, obs: signals.Observation
+    ) -> tuple[FeatureVector, RiskDecision, bool]:
+        """The scoring itself — the signals' read, the features, the rules, the model — with no
+        write: the request's features, what rules and model make of them, and whether the
+        counters were down (the request alone was scored)."""
+        degraded = False
+        try:
+            online = signals.features(obs, self.counters.read(tx.conn, obs))
+        except UNAVAILABLE as error:
+            log.warning("risk counters unavailable (%s); deciding on the request alone", error)
+            online, degraded = {}, True
+        vector = FeatureVector({**subject.request_features(), **online})
+        decision = self.rule_set(tx).decide(vector)
+        model = self.models.champion(tx.conn)
+        if model is not None:
+            decision = _with_model(decision, vector.by_name, model)
+        return vector, decision, degraded
+
     def _with_history(
-        self, tx: LedgerTransaction, subject: RiskSubject, decision: RiskDecision, now: int
+        self,
+        tx: LedgerTransaction,
+        subject: RiskSubject,
+        decision: RiskDecision,
+        prior: str | None,
+        now: int,
     ) -> tuple[RiskDecision, str]:
         """The decision as what happened to earlier attempts at this operation bends it: a
         challenge passed on it stands (no second code), one failed blocks every later attempt,
         one unanswered is asked again (the same code, not three fresh guesses); a refused
         withdrawal or payout a person released may be retried once the same within a day."""
-        prior = store.step_up_state(tx.conn, self.tenant, subject.kind.value, subject.reference)
         if prior == "failed":
             return _raised(decision, Action.BLOCK, "challenge_failed",
                            "a challenge on this operation was failed"), "decided"  # fmt: skip
@@ -505,9 +521,12 @@ def _fail_closed(decision: RiskDecision) -> RiskDecision:
     )
 
 
-def _with_model(decision: RiskDecision, score: Score, model_id: str) -> RiskDecision:
+def _with_model(
+    decision: RiskDecision, features: Mapping[str, Any], model: FraudModel
+) -> RiskDecision:
     """The rules' decision with the model's score; the model's action when it is more severe,
     its reason naming the features that raised the score most."""
+    score = model.score(features)
     if not score.action > decision.action:
         return RiskDecision(
             decision.action, score.probability, decision.reasons, decision.live_hits,
@@ -515,8 +534,8 @@ def _with_model(decision: RiskDecision, score: Score, model_id: str) -> RiskDeci
         )  # fmt: skip
     reason = Reason(
         "model_score",
-        f"fraud model {model_id} scored {score.probability:.3f}",
-        dict(score.top),
+        f"fraud model {model.model_id} scored {score.probability:.3f}",
+        dict(model.explain(features)),
     )
     return RiskDecision(
         score.action, score.probability, (reason, *decision.reasons), decision.live_hits,

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from embedfin.core.errors import InvalidStateTransition
 from embedfin.db.statements import insert_if_absent
@@ -146,13 +146,17 @@ def _stored(row: Any) -> StoredDecision:
     )
 
 
+# Statements on the check's path, built once with their values bound at execution: building
+# one per call costs more than running it.
+_BY_ID = select(risk_decisions).where(_D.tenant == bindparam("t"), _D.decision_id == bindparam("d"))
+_BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
+
+
 def load_decision(
     conn: Connection, tenant: str, decision_id: str, *, for_update: bool = False
 ) -> StoredDecision | None:
-    query = select(risk_decisions).where(_D.tenant == tenant, _D.decision_id == decision_id)
-    if for_update:
-        query = query.with_for_update()
-    row = conn.execute(query).mappings().first()
+    query = _BY_ID_FOR_UPDATE if for_update else _BY_ID
+    row = conn.execute(query, {"t": tenant, "d": decision_id}).mappings().first()
     return None if row is None else _stored(row)
 
 
@@ -164,22 +168,39 @@ def set_decision(conn: Connection, tenant: str, decision_id: str, **values: str)
     )
 
 
-def step_up_state(conn: Connection, tenant: str, kind: str, reference: str | None) -> str | None:
-    """What earlier attempts at this operation made of its challenges: ``passed`` (any passed),
-    else ``failed`` (any failed), else ``pending`` (one still asked), else ``None``."""
-    if reference is None:
-        return None
-    found = {
-        status
-        for (status,) in conn.execute(
-            select(_D.status).where(
-                _D.tenant == tenant,
-                _D.reference == reference,
-                _D.kind == kind,
-                _D.status.in_(("challenge_passed", "challenge_failed", "challenged")),
-            )
-        )
-    }
+_OPERATION = (
+    select(risk_decisions)
+    .where(
+        _D.tenant == bindparam("t"),
+        _D.reference == bindparam("r"),
+        _D.kind == bindparam("k"),
+        or_(
+            _D.decision_id == bindparam("d"),
+            _D.status.in_(("challenge_passed", "challenge_failed", "challenged")),
+        ),
+    )
+    .with_for_update()
+)
+
+
+def load_attempt(
+    conn: Connection, tenant: str, decision_id: str, kind: str, reference: str
+) -> tuple[StoredDecision | None, str | None]:
+    """One read for a check: this attempt's stored decision (locked for the unit of work), and
+    what earlier attempts at the same operation made of their challenges: ``passed`` (any
+    passed), else ``failed`` (any failed), else ``pending`` (one still asked), else ``None``."""
+    found: StoredDecision | None = None
+    statuses: set[str] = set()
+    params = {"t": tenant, "r": reference, "k": kind, "d": decision_id}
+    for row in conn.execute(_OPERATION, params).mappings():
+        if row["decision_id"] == decision_id:
+            found = _stored(row)
+        else:
+            statuses.add(row["status"])
+    return found, _step_up(statuses)
+
+
+def _step_up(found: set[str]) -> str | None:
     for status, state in (
         ("challenge_passed", "passed"),
         ("challenge_failed", "failed"),
@@ -206,20 +227,35 @@ def settle_challenged(
     )
 
 
+_RELEASED = (
+    select(_D.decision_id)
+    .where(
+        _D.tenant == bindparam("t"),
+        _D.kind == bindparam("k"),
+        _D.status == "released",
+        _D.amount_minor == bindparam("a"),
+        _D.currency == bindparam("c"),
+        _D.created_at >= bindparam("since"),
+        _D.buyer_id.is_not_distinct_from(bindparam("b")),
+        _D.merchant_id.is_not_distinct_from(bindparam("m")),
+    )
+    .limit(1)
+)
+
+
 def released_match(conn: Connection, tenant: str, subject: RiskSubject, *, since: int) -> bool:
     """Whether a person released the same operation (kind, customer, merchant, amount) for
     this customer since ``since``: its retry under a new request id is not held again."""
-    query = select(_D.decision_id).where(
-        _D.tenant == tenant,
-        _D.kind == subject.kind.value,
-        _D.status == "released",
-        _D.amount_minor == subject.amount_minor,
-        _D.currency == subject.currency,
-        _D.created_at >= since,
-    )
-    for column, value in ((_D.buyer_id, subject.buyer_id), (_D.merchant_id, subject.merchant_id)):
-        query = query.where(column.is_(None) if value is None else column == value)
-    return conn.execute(query.limit(1)).first() is not None
+    params = {
+        "t": tenant,
+        "k": subject.kind.value,
+        "a": subject.amount_minor,
+        "c": subject.currency,
+        "since": since,
+        "b": subject.buyer_id,
+        "m": subject.merchant_id,
+    }
+    return conn.execute(_RELEASED, params).first() is not None
 
 
 def list_decisions(
