@@ -30,6 +30,9 @@ from embedfin.payments.payouts.batches import MerchantSettlement
 from embedfin.payments.payouts.settlement import settle_channel
 from embedfin.payments.refunds.service import Refunds
 from embedfin.payments.wallets import Wallets
+from embedfin.risk.cases import Cases
+from embedfin.risk.merchant import Reserve
+from embedfin.risk.merchants import MerchantRisk
 
 TENANT = "shop-codes"
 TOKEN = "tok_9aBcDeFgHiJkLmNo"
@@ -103,8 +106,12 @@ def trade(ledger: Ledger, clock: ManualClock) -> None:
     lending.assess_late_fees(start + timedelta(days=15))
     lending.charge_off(start + timedelta(days=200))
 
-    settlement = MerchantSettlement(ledger, TENANT)
-    settlement.run_t1("t1-1", clock.now_ns())
+    merchant_risk = MerchantRisk(ledger, TENANT, Cases(ledger, TENANT, None))
+    merchant_risk.set_policy("m-t1", Reserve(1_000, 1), "a rolling reserve", "officer")
+    settlement = MerchantSettlement(ledger, TENANT, reserves=merchant_risk)
+    settlement.run_t1("t1-1", clock.now_ns())  # 10% of m-t1's settlement held for a day
+    clock.advance(seconds=2 * DAY_S)
+    settlement.release_reserves("t1-3", clock.now_ns())
     settlement.bind_bank_account("m-t0", TOKEN, "6790")
     settlement.run_payouts("p-1")
     settlement.sweep_commission("USD", "sweep-1")

@@ -44,7 +44,7 @@ from embedfin.payments.cross_border import CrossBorderCheckout
 from embedfin.payments.escrow.checkout import Checkout
 from embedfin.payments.fx import Fx
 from embedfin.payments.invoices.issuer import InvoiceConsumer
-from embedfin.payments.payouts import safeguarding
+from embedfin.payments.payouts import reserves, safeguarding
 from embedfin.payments.payouts.batches import MerchantSettlement
 from embedfin.payments.reconciliation.matching import Reconciliation
 from embedfin.payments.refunds import check as refund_check
@@ -54,8 +54,9 @@ from embedfin.risk import check as risk_check
 from embedfin.risk.cases import Cases
 from embedfin.risk.challenges import Challenges
 from embedfin.risk.config import SANDBOX_SECRET, RiskSettings
-from embedfin.risk.gate import NoRiskCheck, RiskGate
+from embedfin.risk.gate import NoReserve, NoRiskCheck, ReservePolicy, RiskGate
 from embedfin.risk.labels import LabelConsumer
+from embedfin.risk.merchants import MerchantRisk
 from embedfin.risk.service import RiskService
 from embedfin.security.crypto import FieldCipher
 
@@ -79,6 +80,7 @@ INVARIANTS: Sequence[tuple[str, Invariant]] = (
     ("financed_refunds_reduce_loans", lending_invariants.financed_refunds_reduce_loans),
     ("held_orders_have_open_cases", risk_check.held_orders_have_open_cases),
     ("challenges_match_decisions", risk_check.challenges_match_decisions),
+    ("reserves_match_ledger", reserves.reserves_match_ledger),
 )
 
 
@@ -160,7 +162,22 @@ class TenantServices:
 
     @cached_property
     def settlement(self) -> MerchantSettlement:
-        return MerchantSettlement(self.ledger, self.tenant, self.wiring.cipher, risk=self.risk_gate)
+        return MerchantSettlement(
+            self.ledger,
+            self.tenant,
+            self.wiring.cipher,
+            risk=self.risk_gate,
+            reserves=self.reserve_policy,
+        )
+
+    @cached_property
+    def merchant_risk(self) -> MerchantRisk:
+        return MerchantRisk(self.ledger, self.tenant, self.cases)
+
+    @cached_property
+    def reserve_policy(self) -> ReservePolicy:
+        """What T+1 settlements ask: the merchant's rolling reserve, or none when risk is off."""
+        return self.merchant_risk if self.wiring.risk.enabled else NoReserve()
 
     @cached_property
     def fx(self) -> Fx:

@@ -5,7 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 
-from sqlalchemy import Connection, bindparam, insert, literal, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+    tuple_,
+    update,
+)
 
 from embedfin.commerce.orders import GoodsKind, Order, OrderLine, OrderStatus
 from embedfin.core.errors import NotFound
@@ -294,3 +306,50 @@ def list_merchants(
     rows = conn.execute(query.order_by(merchants.c.merchant_id.desc()).limit(limit + 1)).all()
     found = [Merchant(**r._mapping) for r in rows]
     return found[:limit], len(found) > limit
+
+
+@dataclass(frozen=True, slots=True)
+class BuyerSales:
+    """One buyer's paid orders at one merchant: in the window, the last week, the 28 days
+    before that week, and those frozen by an open dispute (merchant risk's fund-flow read)."""
+
+    merchant_id: str
+    buyer_id: str
+    paid: int
+    last_week: int
+    prior_28d: int
+    disputed: int
+
+
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def sales_by_buyer(
+    conn: Connection, tenant: str, since: int, week: int, now: int
+) -> list[BuyerSales]:
+    """Paid orders per merchant and buyer: since ``since``, since ``week``, in the 28 days
+    before ``week``; to ``now``."""
+    o = orders.c
+    before = week - 28 * 86_400 * 1_000_000_000
+    query = (
+        select(
+            o.merchant_id,
+            o.buyer_id,
+            _count_if(o.paid_at > since),
+            _count_if(o.paid_at > week),
+            _count_if(and_(o.paid_at <= week, o.paid_at > before)),
+            _count_if(and_(o.paid_at > since, o.frozen == 1)),
+        )
+        .where(o.tenant == tenant, o.paid_at > min(before, since), o.paid_at <= now)
+        .group_by(o.merchant_id, o.buyer_id)
+    )
+    return [
+        BuyerSales(m, b, int(p or 0), int(w or 0), int(q or 0), int(f or 0))
+        for m, b, p, w, q, f in conn.execute(query)
+    ]
+
+
+def merchant_ids(conn: Connection, tenant: str) -> list[str]:
+    query = select(merchants.c.merchant_id).where(merchants.c.tenant == tenant)
+    return sorted(str(m) for (m,) in conn.execute(query))

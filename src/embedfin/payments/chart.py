@@ -28,6 +28,8 @@ FX position              20  debit   — (per currency; see below)
 buyer wallet            100  credit  debits must not exceed credits
 merchant pending        200  credit  debits must not exceed credits
 merchant available      210  credit  debits must not exceed credits
+merchant reserve        220  credit  debits must not exceed credits (the rolling reserve held
+                                     back from a risky merchant's settlements)
 escrow                  300  credit  debits must not exceed credits
 commission in reserve   400  credit  debits must not exceed credits
 commission revenue      410  credit  —
@@ -64,6 +66,8 @@ t1 settlement              3001  merchant pending → merchant available
 payout                     3002  merchant available → client reserve (to the bank)
 sweep cash                 3003  platform operating → client reserve
 sweep revenue              3004  commission in reserve → commission revenue
+reserve hold               3005  merchant pending → merchant reserve (a share of a settlement)
+reserve release            3006  merchant reserve → merchant available (the hold period over)
 fx sell                    4001  wallet → FX position of the sold currency
 fx buy                     4002  FX position of the bought currency → wallet
 =========================  ====  ===================================================
@@ -101,6 +105,7 @@ class AccountCode(ChartAccountCode):
     BUYER_WALLET = 100
     MERCHANT_PENDING = 200
     MERCHANT_AVAILABLE = 210
+    MERCHANT_RESERVE = 220
     ESCROW = 300
     COMMISSION_IN_RESERVE = 400
     COMMISSION_REVENUE = 410
@@ -134,6 +139,8 @@ CODE_T1_SETTLEMENT = 3001
 CODE_PAYOUT = 3002
 CODE_SWEEP_CASH = 3003
 CODE_SWEEP_REVENUE = 3004
+CODE_RESERVE_HOLD = 3005
+CODE_RESERVE_RELEASE = 3006
 CODE_FX_SELL = 4001
 CODE_FX_BUY = 4002
 
@@ -145,6 +152,7 @@ CUSTOMER_LIABILITIES = frozenset(
         AccountCode.BUYER_WALLET,
         AccountCode.MERCHANT_PENDING,
         AccountCode.MERCHANT_AVAILABLE,
+        AccountCode.MERCHANT_RESERVE,
         AccountCode.ESCROW,
     }
 )
@@ -184,6 +192,7 @@ BLOCK = Block(
         _account(A.BUYER_WALLET, _C, "a buyer's stored value", _CUSTOMER),
         _account(A.MERCHANT_PENDING, _C, "released to a merchant, not yet settled", _CUSTOMER),
         _account(A.MERCHANT_AVAILABLE, _C, "a merchant's balance, ready to pay out", _CUSTOMER),
+        _account(A.MERCHANT_RESERVE, _C, "a merchant's rolling reserve, held back", _CUSTOMER),
         _account(A.ESCROW, _C, "paid orders held until receipt is confirmed", _CUSTOMER),
         _account(A.COMMISSION_IN_RESERVE, _C, "commission not yet swept out", _NO_NEGATIVE),
         _account(A.COMMISSION_REVENUE, _C, "commission earned and swept"),
@@ -223,6 +232,14 @@ BLOCK = Block(
         _transfer(CODE_PAYOUT, "payout", "a merchant's balance is paid to the bank"),
         _transfer(CODE_SWEEP_CASH, "sweep_cash", "commission cash leaves the reserve"),
         _transfer(CODE_SWEEP_REVENUE, "sweep_revenue", "swept commission becomes revenue"),
+        _transfer(
+            CODE_RESERVE_HOLD, "reserve_hold", "a share of a settlement held in the rolling reserve"
+        ),
+        _transfer(
+            CODE_RESERVE_RELEASE,
+            "reserve_release",
+            "a rolling-reserve hold released after its term",
+        ),
         _transfer(CODE_FX_SELL, "fx_sell", "a conversion takes the sold currency"),
         _transfer(CODE_FX_BUY, "fx_buy", "a conversion gives the bought currency"),
     ),

@@ -37,7 +37,7 @@ from embedfin.risk.text import checked_text
 HOUR_NS = 3_600 * 1_000_000_000
 #: How long a review may wait before it is late.
 REVIEW_SLA_NS = 24 * HOUR_NS
-KINDS = ("fraud_review", "dispute", "return")
+KINDS = ("fraud_review", "dispute", "return", "merchant_review")
 OUTCOMES = ("release", "refund", "reject")
 _C = risk_cases.c
 _E = risk_case_events.c

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from embedfin.core.errors import RiskRefused
 from embedfin.risk.decision import Action, RiskSubject, SubjectKind
+from embedfin.risk.merchant import NO_RESERVE, Reserve
 
 if TYPE_CHECKING:
     from embedfin.ledger.service import LedgerTransaction
@@ -106,3 +107,18 @@ class NoRiskCheck:
         attempt: str | None = None,
     ) -> None:
         return None
+
+
+class ReservePolicy(Protocol):
+    """The second port payments calls, at each T+1 settlement: how much of this merchant's
+    settlement the rolling reserve holds back, and for how long (``risk/merchants.py``
+    implements it from the merchant's risk tier or a risk officer's policy)."""
+
+    def reserve_of(self, tx: LedgerTransaction, merchant_id: str) -> Reserve: ...
+
+
+class NoReserve:
+    """Holds nothing back: the composition with risk control off."""
+
+    def reserve_of(self, tx: LedgerTransaction, merchant_id: str) -> Reserve:
+        return NO_RESERVE

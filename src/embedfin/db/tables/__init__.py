@@ -57,6 +57,7 @@ from embedfin.db.tables.payments import (
     payouts,
     recon_breaks,
     refunds,
+    reserve_holds,
     wallet_movements,
 )
 from embedfin.db.tables.risk import (
@@ -65,6 +66,8 @@ from embedfin.db.tables.risk import (
     risk_challenges,
     risk_decisions,
     risk_links,
+    risk_merchant_policies,
+    risk_merchant_scores,
     risk_models,
     risk_observations,
     risk_rule_sets,
@@ -95,6 +98,7 @@ OWNERS: dict[str, tuple[str, ...]] = {
         "fx_quotes",
         "recon_breaks",
         "invoices",
+        "reserve_holds",
     ),
     "commerce": (
         "merchants",
@@ -138,6 +142,8 @@ OWNERS: dict[str, tuple[str, ...]] = {
         "risk_cases",
         "risk_case_events",
         "risk_models",
+        "risk_merchant_scores",
+        "risk_merchant_policies",
     ),
 }
 
@@ -179,12 +185,15 @@ __all__ = [
     "pending_transfers",
     "recon_breaks",
     "refunds",
+    "reserve_holds",
     "reviews",
     "risk_case_events",
     "risk_cases",
     "risk_challenges",
     "risk_decisions",
     "risk_links",
+    "risk_merchant_policies",
+    "risk_merchant_scores",
     "risk_models",
     "risk_observations",
     "risk_rule_sets",

@@ -128,6 +128,26 @@ payouts = Table(
     Column("created_at", BigInteger, nullable=False),
 )
 
+#: The rolling reserve: a share of a risky merchant's T+1 settlement held until ``release_at``;
+#: ``drawn_minor`` of it paid refunds after release; released by the first settlement run after.
+reserve_holds = Table(
+    "reserve_holds",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("hold_id", String(40), primary_key=True),
+    Column("merchant_id", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("drawn_minor", BigInteger, nullable=False),
+    Column("reserve_bp", Integer, nullable=False),
+    Column("batch_id", String(64), nullable=False),
+    Column("held_at", BigInteger, nullable=False),
+    Column("release_at", BigInteger, nullable=False),
+    Column("released_at", BigInteger),
+    Index("ix_reserve_holds_merchant", "tenant", "merchant_id", "currency", "released_at"),
+    Index("ix_reserve_holds_due", "tenant", "released_at", "release_at"),
+)
+
 #: Locked FX quotes: a conversion must use one before it expires, once.
 fx_quotes = Table(
     "fx_quotes",

@@ -161,3 +161,32 @@ risk_models = Table(
     Column("created_at", BigInteger, nullable=False),
     Index("ix_risk_models_status", "tenant", "status"),
 )
+
+#: Merchant risk scores, one row per merchant per scoring run (the history is the trend).
+risk_merchant_scores = Table(
+    "risk_merchant_scores",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("merchant_id", String(64), primary_key=True),
+    Column("scored_at", BigInteger, primary_key=True),
+    Column("score", Integer, nullable=False),
+    Column("tier", String(8), nullable=False),
+    Column("reserve_bp", Integer, nullable=False),
+    Column("hold_days", Integer, nullable=False),
+    Column("reasons", Text, nullable=False),
+    Column("signals", Text, nullable=False),
+    Index("ix_risk_merchant_scores_at", "tenant", "scored_at"),
+)
+
+#: Reserves a risk officer set for a merchant, over its tier's; append-only, the latest wins.
+risk_merchant_policies = Table(
+    "risk_merchant_policies",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("merchant_id", String(64), primary_key=True),
+    Column("set_at", BigInteger, primary_key=True),
+    Column("reserve_bp", Integer),  # null: back to the tier's reserve
+    Column("hold_days", Integer),
+    Column("reason", String(500), nullable=False),
+    Column("set_by", String(128), nullable=False),
+)

@@ -3,6 +3,8 @@
 * T+1: funds released to a ``t1`` merchant sit in its *pending* balance; the daily batch moves
   what the merchant held there at the cut-off (read from the account's balance history) to
   *available*. ``t0`` merchants are released straight to available.
+* Rolling reserve: a risky merchant's settlement leaves a share in its *reserve* for a term
+  (``payouts/reserves.py``); the first batch after the term releases it to available.
 * Payouts: each batch pays every merchant's available balance to its bound bank account
   (money leaves the client reserve).
 * Commission sweep: the platform's commission leaves the client reserve for its operating
@@ -25,10 +27,12 @@ from embedfin.core.money import Money, currency
 from embedfin.db.outbox import append_events
 from embedfin.db.tables import merchant_bank_accounts, payouts
 from embedfin.ledger.service import Ledger, LedgerTransaction
-from embedfin.ledger.types import CreateTransferResult, Transfer
+from embedfin.ledger.types import CreateTransferResult, Transfer, TransferFlags
 from embedfin.payments.accounts import open_accounts, owned_accounts
 from embedfin.payments.chart import (
     CODE_PAYOUT,
+    CODE_RESERVE_HOLD,
+    CODE_RESERVE_RELEASE,
     CODE_SWEEP_CASH,
     CODE_SWEEP_REVENUE,
     CODE_T1_SETTLEMENT,
@@ -37,12 +41,14 @@ from embedfin.payments.chart import (
     platform_account,
 )
 from embedfin.payments.moves import move
+from embedfin.payments.payouts import reserves
 from embedfin.payments.requests import check_bank_account, check_name, transfer_id
 from embedfin.risk.decision import RiskSubject, SubjectKind
-from embedfin.risk.gate import NoRiskCheck, RiskGate
+from embedfin.risk.gate import NoReserve, NoRiskCheck, ReservePolicy, RiskGate
 from embedfin.security.crypto import FieldCipher, load_cipher
 
 R = CreateTransferResult
+_DAY_NS = 86_400 * 1_000_000_000
 _PlannedPayout = tuple[AccountKey, int, Transfer]  # account, amount, leg
 
 
@@ -80,11 +86,13 @@ class MerchantSettlement:
         tenant: str,
         cipher: FieldCipher | None = None,
         risk: RiskGate | None = None,
+        reserves: ReservePolicy | None = None,
     ) -> None:
         self.ledger = ledger
         self.tenant = check_name("tenant", tenant)
         self.cipher = cipher
         self.risk: RiskGate = risk or NoRiskCheck()
+        self.reserves: ReservePolicy = reserves or NoReserve()
 
     def bind_bank_account(self, merchant_id: str, bank_token: str, bank_last4: str) -> None:
         check_bank_account(bank_token, bank_last4)
@@ -114,8 +122,15 @@ class MerchantSettlement:
         return self.cipher
 
     def run_t1(self, batch_id: str, cutoff_ns: int) -> list[BatchLine]:
-        """Move every T+1 merchant's pending balance as of ``cutoff_ns`` to available."""
+        """Move every T+1 merchant's pending balance as of ``cutoff_ns`` to available.
+
+        First every rolling-reserve hold whose term ended by the cut-off is released to its
+        merchant's available balance; then each merchant's settlement, less the share its
+        reserve holds back (risk's ``ReservePolicy``: its tier's, or a risk officer's), moves
+        to available, the share to the merchant's reserve account, as one linked chain with
+        the hold recorded beside it."""
         check_name("batch_id", batch_id)
+        self.release_reserves(batch_id, cutoff_ns)
         lines: list[BatchLine] = []
         for key in self._merchant_accounts(AccountCode.MERCHANT_PENDING):
             history = self.ledger.get_account_balances(
@@ -129,28 +144,102 @@ class MerchantSettlement:
                 amount = min(at_cutoff, now.credits_posted - now.debits_posted - now.debits_pending)
                 if amount <= 0:
                     continue
-                available = AccountKey(
-                    self.tenant,
-                    "merchant",
-                    key.owner_id,
-                    key.currency,
-                    AccountCode.MERCHANT_AVAILABLE,
+                if self._settle_one(tx, batch_id, key, amount):
+                    lines.append(BatchLine(key.owner_id, Money(amount, key.currency)))
+        return lines
+
+    def _settle_one(
+        self, tx: LedgerTransaction, batch_id: str, key: AccountKey, amount: int
+    ) -> bool:
+        """One merchant's settlement of ``amount`` (its reserve's share held back); False when
+        this batch settled it already."""
+        merchant, code = key.owner_id, key.currency
+        available = AccountKey(
+            self.tenant, "merchant", merchant, code, AccountCode.MERCHANT_AVAILABLE
+        )
+        reserve = self.reserves.reserve_of(tx, merchant)
+        held = reserve.held_of(amount)
+        legs = [
+            Transfer(
+                transfer_id(self.tenant, f"t1:{batch_id}", merchant + code),
+                key.account_id,
+                available.account_id,
+                amount - held,
+                key.ledger,
+                CODE_T1_SETTLEMENT,
+            )
+        ]
+        accounts = [available]
+        if held:
+            in_reserve = AccountKey(
+                self.tenant, "merchant", merchant, code, AccountCode.MERCHANT_RESERVE
+            )
+            accounts.append(in_reserve)
+            legs = [
+                legs[0]._replace(flags=TransferFlags.LINKED),
+                Transfer(
+                    transfer_id(self.tenant, f"t1_reserve:{batch_id}", merchant + code),
+                    key.account_id,
+                    in_reserve.account_id,
+                    held,
+                    key.ledger,
+                    CODE_RESERVE_HOLD,
+                ),
+            ]
+        open_accounts(tx, accounts)
+        results = tx.create_transfers(legs)
+        if results[0] is R.EXISTS:
+            return False
+        for result in results:
+            move_ok(result)
+        now = self.ledger.clock.now_ns()
+        self._event(tx, "merchant_settled", merchant, amount - held, code, batch_id)
+        if held:
+            hold = reserves.ReserveHold(
+                reserves.hold_id_of(self.tenant, batch_id, merchant, code), merchant, code,
+                held, 0, reserve.bp, batch_id, now, now + reserve.hold_days * _DAY_NS, None,
+            )  # fmt: skip
+            reserves.record_hold(tx.conn, self.tenant, hold)
+            event = self._event_of("reserve_held", merchant, held, code, batch_id)
+            payload = {**event.payload, "hold_id": hold.hold_id, "reserve_bp": reserve.bp,
+                       "release_at": hold.release_at}  # fmt: skip
+            append_events(tx.conn, [dataclasses.replace(event, payload=payload)])
+        return True
+
+    def release_reserves(self, batch_id: str, as_of: int) -> list[BatchLine]:
+        """Release every reserve hold whose term ended by ``as_of`` to its merchant's available
+        balance (what refunds did not draw of it), one unit of work; a re-run releases nothing
+        twice."""
+        check_name("batch_id", batch_id)
+        lines: list[BatchLine] = []
+        with self.ledger.transaction() as tx:
+            for hold in reserves.due_holds(tx.conn, self.tenant, as_of):
+                reserves.mark_released(
+                    tx.conn, self.tenant, hold.hold_id, self.ledger.clock.now_ns()
                 )
+                left = hold.open_minor
+                if left <= 0:
+                    continue
+                owner = ("merchant", hold.merchant_id, hold.currency)
+                in_reserve = AccountKey(self.tenant, *owner, AccountCode.MERCHANT_RESERVE)
+                available = AccountKey(self.tenant, *owner, AccountCode.MERCHANT_AVAILABLE)
                 open_accounts(tx, [available])
                 leg = Transfer(
-                    transfer_id(self.tenant, f"t1:{batch_id}", key.owner_id + key.currency),
-                    key.account_id,
+                    transfer_id(self.tenant, f"reserve_release:{hold.hold_id}", ""),
+                    in_reserve.account_id,
                     available.account_id,
-                    amount,
-                    key.ledger,
-                    CODE_T1_SETTLEMENT,
+                    left,
+                    in_reserve.ledger,
+                    CODE_RESERVE_RELEASE,
                 )
                 (result,) = tx.create_transfers([leg])
-                if result is R.EXISTS:
-                    continue
                 move_ok(result)
-                lines.append(BatchLine(key.owner_id, Money(amount, key.currency)))
-                self._event(tx, "merchant_settled", key.owner_id, amount, key.currency, batch_id)
+                lines.append(BatchLine(hold.merchant_id, Money(left, hold.currency)))
+                event = self._event_of(
+                    "reserve_released", hold.merchant_id, left, hold.currency, batch_id
+                )
+                payload = {**event.payload, "hold_id": hold.hold_id}
+                append_events(tx.conn, [dataclasses.replace(event, payload=payload)])
         return lines
 
     def run_payouts(self, batch_id: str) -> list[BatchLine]:

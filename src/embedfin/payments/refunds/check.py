@@ -159,3 +159,16 @@ def wallet_refunds_match_ledger(conn: Connection, report: CheckReport) -> None:
                     f"tenant {tenant}, buyer {buyer}, {code_}: refunds credited {credited[key]}"
                     f" to the wallet, the records' wallet shares are {recorded[key]}",
                 )
+
+
+def refunds_between(conn: Connection, tenant: str, since: int, until: int) -> list[tuple[str, str]]:
+    """(order id, reason) of every refund that succeeded after ``since`` up to ``until`` (the
+    read model merchant risk counts refunds and lost disputes with)."""
+    rows = conn.execute(
+        text(
+            "SELECT order_id, reason FROM refunds WHERE tenant = :tenant AND status = 'succeeded'"
+            " AND created_at > :since AND created_at <= :until"
+        ),
+        {"tenant": tenant, "since": since, "until": until},
+    )
+    return [(str(order_id), str(reason)) for order_id, reason in rows]

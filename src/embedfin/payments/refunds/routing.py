@@ -39,6 +39,7 @@ from embedfin.payments.chart import (
     platform_account,
 )
 from embedfin.payments.moves import order_leg
+from embedfin.payments.payouts import reserves
 from embedfin.payments.refunds.policy import Funding, RefundSplit, commission_back, draw
 from embedfin.payments.requests import transfer_id
 from embedfin.payments.wallets import wallet_key
@@ -83,9 +84,9 @@ def channel_destinations(tx: LedgerTransaction, tenant: str, record: dict[str, A
 def after_release_sources(
     tx: LedgerTransaction, tenant: str, order: Order, amount: int
 ) -> tuple[Parts, list[Transfer]]:
-    """The merchant's net share (pending balance first, then available) and the commission
-    on the refunded share (from the reserve while unswept, else from revenue with the
-    platform's cash moved back into the reserve)."""
+    """The merchant's net share (pending balance first, then available, then its rolling
+    reserve — oldest hold first) and the commission on the refunded share (from the reserve
+    while unswept, else from revenue with the platform's cash moved back into the reserve)."""
     merchant = load_merchant(tx.conn, tenant, order.merchant_id)
     assert merchant is not None
     refunded_after = _refunded_after_release(tx, tenant, order.order_id)
@@ -94,13 +95,18 @@ def after_release_sources(
     owner = ("merchant", order.merchant_id, order.currency)
     pending = AccountKey(tenant, *owner, AccountCode.MERCHANT_PENDING)
     available = AccountKey(tenant, *owner, AccountCode.MERCHANT_AVAILABLE)
+    held_back = AccountKey(tenant, *owner, AccountCode.MERCHANT_RESERVE)
     in_reserve = platform_account(tenant, order.currency, AccountCode.COMMISSION_IN_RESERVE)
-    free_minor = free(tx, [pending, available, in_reserve])
+    free_minor = free(tx, [pending, available, held_back, in_reserve])
     merchant_part = amount - back
-    taken = draw(merchant_part, [(pending, free_minor[0]), (available, free_minor[1])])
+    merchant_sources = (pending, available, held_back)
+    taken = draw(merchant_part, list(zip(merchant_sources, free_minor[:3], strict=True)))
     if merchant_part and not taken:
         raise InsufficientFunds("the merchant's balance cannot cover its share of this refund")
-    from_reserve = min(back, free_minor[2])
+    drawn = sum(part for key, part in taken if key == held_back)
+    if drawn:
+        reserves.draw(tx.conn, tenant, order.merchant_id, order.currency, drawn)
+    from_reserve = min(back, free_minor[3])
     from_revenue = back - from_reserve
     sources = [*taken, (in_reserve, from_reserve)]
     extra: list[Transfer] = []
