@@ -138,3 +138,44 @@ def test_rules_are_versioned_backtested_and_refused_when_broken(api: Api) -> Non
     assert api.post(merchant_key, "/v1/risk/rules", rule).status_code == 403
     promoted = api.ok(api.post(officer, "/v1/risk/rules/big-ticket/promotion"))
     assert {r["id"]: r["mode"] for r in promoted["rules"]}["big-ticket"] == "live"
+
+
+def test_the_merchant_ranking_scores_reserves_and_stays_in_its_tenant(api: Api) -> None:
+    merchant = api.merchant(api.a)
+    quiet = api.merchant(api.a)
+    for _ in range(3):
+        api.ok(_checkout(api, api.customer(api.a, funds=10_000), merchant, FARM), 201)
+    officer = api.key(api.a, auth.Role.RISK)
+    ranked = api.ok(api.post(officer, "/v1/risk/merchants/scoring", {}))["data"]
+    assert [m["merchant"] for m in ranked][:1] == [merchant]
+    assert {m["merchant"] for m in ranked} >= {merchant, quiet}
+    assert ranked[0]["signals"]["checks"] == 3
+    assert ranked[0]["rank"] == 1
+    assert api.ok(api.get(officer, "/v1/risk/merchants"))["data"] == ranked
+
+    body = {"reserve_bp": 1_500, "hold_days": 60, "reason": "ring on one tablet"}
+    detail = api.ok(api.post(officer, f"/v1/risk/merchants/{merchant}/reserve", body))
+    assert detail["reserve_in_force"] == {"reserve_bp": 1_500, "hold_days": 60}
+    assert detail["policy"]["reason"] == "ring on one tablet"
+    entries = api.ok(api.get(api.a, "/v1/audit_log"))["data"]
+    assert "merchant_reserve_set" in {e["action"] for e in entries}
+    back = {"reserve_bp": None, "hold_days": None, "reason": "cleared"}
+    detail = api.ok(api.post(officer, f"/v1/risk/merchants/{merchant}/reserve", back))
+    assert detail["reserve_in_force"] == detail["reserve"]
+
+    for bad in (
+        {"reserve_bp": 1_500, "hold_days": None, "reason": "half"},
+        {"reserve_bp": 9_000, "hold_days": 30, "reason": "over the cap"},
+        {"reserve_bp": 500, "hold_days": 0, "reason": "no term"},
+        {"reserve_bp": 500, "hold_days": 30, "reason": ""},
+        {"reserve_bp": -1, "hold_days": 30, "reason": "negative"},
+    ):
+        refused = api.post(officer, f"/v1/risk/merchants/{merchant}/reserve", bad)
+        assert refused.status_code == 422, (bad, refused.text)
+    merchant_key = api.key(api.a, auth.Role.MERCHANT, merchant)
+    assert api.get(merchant_key, "/v1/risk/merchants").status_code == 403
+    assert api.post(merchant_key, f"/v1/risk/merchants/{merchant}/reserve", body).status_code == 403
+    assert api.get(api.b, f"/v1/risk/merchants/{merchant}").status_code == 404
+    assert api.post(api.b, f"/v1/risk/merchants/{merchant}/reserve", body).status_code == 404
+    assert api.ok(api.get(api.b, "/v1/risk/merchants"))["data"] == []
+    assert api.get(officer, "/v1/risk/merchants/nobody").status_code == 404

@@ -191,6 +191,11 @@ BODIES: dict[str, dict[str, Any]] = {
     "/v1/risk/cases/{case_id}/notes": {"text": "looked"},
     "/v1/risk/cases/{case_id}/decision": {"outcome": "release", "reason": "ok"},
     "/v1/risk/rules/{rule_id}/promotion": {},
+    "/v1/risk/merchants/{merchant_id}/reserve": {
+        "reserve_bp": 500,
+        "hold_days": 30,
+        "reason": "not mine",
+    },
 }
 
 #: Query parameters a GET route needs.

@@ -364,3 +364,25 @@ def test_the_risk_pages_show_the_queue_and_decide_a_case(
     assert demo.keys.merchant is not None
     with signed_in(demo, demo.keys.merchant) as merchant:
         assert merchant.get("/dashboard/risk").status_code == 403
+
+
+def test_the_merchant_ranking_and_a_merchants_reserve_page(
+    demo: Demo, operator: httpx.Client, api: Client
+) -> None:
+    api.set_merchant_reserve("m-1", 1_000, 45, "a ring on one tablet")
+    ranked = api.score_merchants()
+    assert {m.merchant for m in ranked} >= {"m-1"}
+    overview = operator.get("/dashboard/risk")
+    assert 'data-testid="merchant-ranking"' in overview.text
+    assert 'href="/dashboard/risk/merchants/m-1"' in overview.text
+    assert 'id="chart-merchant-scores"' in overview.text
+    page = operator.get("/dashboard/risk/merchants/m-1")
+    assert page.status_code == 200
+    assert 'id="merchant-reserve">10.0% for 45 d<' in page.text
+    assert "a ring on one tablet" in page.text
+    assert 'id="chart-merchant-history"' in page.text
+    assert operator.get("/dashboard/risk/merchants/nobody").status_code == 404
+    assert demo.keys is not None
+    assert demo.keys.merchant is not None
+    with signed_in(demo, demo.keys.merchant) as merchant:
+        assert merchant.get("/dashboard/risk/merchants/m-1").status_code == 403

@@ -173,5 +173,6 @@ class Worker:
         if self._passes % 60 == 1:
             self.platform.purge_idempotency_keys()
             self.platform.prune_risk_signals()
+            self.platform.score_merchants_due()
         if self.checkpoints is not None:
             self.checkpoints.maybe_write()

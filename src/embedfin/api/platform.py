@@ -54,6 +54,7 @@ from embedfin.payments.channels.processors import default_channels
 from embedfin.payments.channels.routing import Router
 from embedfin.payments.channels.sandbox import ENV_URL as ACQUIRER_ENV
 from embedfin.payments.channels.sandbox import SandboxAcquirer
+from embedfin.risk import merchants as merchant_risk
 from embedfin.risk.counters import SqlCounters
 from embedfin.risk.signals import RETENTION_NS
 from embedfin.security import audit
@@ -364,6 +365,15 @@ class Platform:
         """Forget risk observations and links past their retention (personal data, 90 days)."""
         with self.ledger.transaction() as tx:
             return SqlCounters().prune(tx.conn, self.clock.now_ns() - RETENTION_NS)
+
+    def score_merchants_due(self) -> int:
+        """Score the merchants of every tenant not scored for a day (merchant risk's daily
+        run); how many tenants were scored."""
+        with self.read() as conn:
+            due = merchant_risk.tenants_due(conn, self.clock.now_ns())
+        for tenant in due:
+            self.tenant(tenant).merchant_risk.score_all()
+        return len(due)
 
     def purge_idempotency_keys(self) -> int:
         cutoff = self.clock.now_ns() - self.settings.idempotency_retention_s * NS_PER_SECOND

@@ -53,6 +53,8 @@ from embedfin.api.schemas.risk import (
     CaseOut,
     ChallengeOut,
     DecisionOut,
+    MerchantRiskDetailOut,
+    MerchantRiskOut,
     RuleSetOut,
     SandboxCodeOut,
 )
@@ -419,6 +421,35 @@ class Client:
 
     def publish_rule(self, **rule: Any) -> RuleSetOut:
         return self._post(RuleSetOut, "/v1/risk/rules", rule, None)
+
+    def merchant_ranking(self, limit: int = 20) -> list[MerchantRiskOut]:
+        """The merchants of the last scoring run, riskiest first."""
+        page = self.request("GET", "/v1/risk/merchants", params={"limit": limit})
+        return [MerchantRiskOut.model_validate(item) for item in page["data"]]
+
+    def score_merchants(self, *, idempotency_key: str | None = None) -> list[MerchantRiskOut]:
+        """Score every merchant now; the ranking's first 20."""
+        page = self.request(
+            "POST", "/v1/risk/merchants/scoring", json={}, idempotency_key=idempotency_key
+        )
+        return [MerchantRiskOut.model_validate(item) for item in page["data"]]
+
+    def merchant_risk(self, merchant_id: str) -> MerchantRiskDetailOut:
+        return self._get(MerchantRiskDetailOut, f"/v1/risk/merchants/{merchant_id}")
+
+    def set_merchant_reserve(
+        self,
+        merchant_id: str,
+        reserve_bp: int | None,
+        hold_days: int | None,
+        reason: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> MerchantRiskDetailOut:
+        """A rolling reserve for the merchant over its tier's; ``None`` twice: the tier's."""
+        body = {"reserve_bp": reserve_bp, "hold_days": hold_days, "reason": reason}
+        path = f"/v1/risk/merchants/{merchant_id}/reserve"
+        return self._post(MerchantRiskDetailOut, path, body, idempotency_key)
 
     def audit_log(self, limit: int = 100) -> list[AuditEntryOut]:
         page = self.request("GET", "/v1/audit_log", params={"limit": limit})

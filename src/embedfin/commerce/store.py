@@ -353,3 +353,8 @@ def sales_by_buyer(
 def merchant_ids(conn: Connection, tenant: str) -> list[str]:
     query = select(merchants.c.merchant_id).where(merchants.c.tenant == tenant)
     return sorted(str(m) for (m,) in conn.execute(query))
+
+
+def tenants_with_merchants(conn: Connection) -> list[str]:
+    query = select(merchants.c.tenant).distinct()
+    return sorted(str(t) for (t,) in conn.execute(query))

@@ -130,3 +130,37 @@ def risk_actions(points: Sequence[DailyActions]) -> str:
     figure.update_yaxes(title_text="checks", secondary_y=False)
     figure.update_yaxes(title_text="fraud share", secondary_y=True, range=[0, 1])
     return str(figure.to_json())
+
+
+_TIER_COLOURS = {"low": "#2e7d32", "medium": "#f9a825", "high": "#c62828"}
+
+
+def merchant_scores(rows: Sequence[tuple[str, int, str]]) -> str:
+    """The merchant ranking: each merchant's score (0-100), coloured by tier, riskiest first,
+    with the tier boundaries drawn."""
+    figure = go.Figure(
+        go.Bar(
+            x=[merchant for merchant, _, _ in rows],
+            y=[score for _, score, _ in rows],
+            marker_color=[_TIER_COLOURS.get(tier, "#607d8b") for _, _, tier in rows],
+            name="score",
+        )
+    )
+    for boundary, label in ((25, "medium"), (50, "high")):
+        figure.add_hline(y=boundary, line_dash="dot", annotation_text=label)
+    figure.update_layout(title="Merchant risk scores", **_LAYOUT)
+    figure.update_yaxes(title_text="score", range=[0, 100])
+    return str(figure.to_json())
+
+
+def merchant_score_history(points: Sequence[tuple[int, int]]) -> str:
+    """One merchant's score over its scoring runs (ns, score)."""
+    dates = [datetime.fromtimestamp(at / 1e9, tz=UTC).isoformat() for at, _ in points]
+    figure = go.Figure(
+        go.Scatter(x=dates, y=[score for _, score in points], mode="lines+markers", name="score")
+    )
+    for boundary in (25, 50):
+        figure.add_hline(y=boundary, line_dash="dot")
+    figure.update_layout(title="Score over time", **_LAYOUT)
+    figure.update_yaxes(title_text="score", range=[0, 100])
+    return str(figure.to_json())

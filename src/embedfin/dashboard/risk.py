@@ -1,5 +1,6 @@
 """The risk officer's pages: the case queue, one case (evidence, trail, decision), the rules
-with their hit rates and precision, and the checks per day (actions and labelled fraud share).
+with their hit rates and precision, the checks per day (actions and labelled fraud share), the
+merchant ranking and one merchant's score over time, reserve and holds.
 
 Reads come from the read model ``queries.risk``; a case is decided through the API with the
 signed-in key (so only a key with the ``risk:write`` scope can, as on the API)."""
@@ -20,6 +21,7 @@ from embedfin.dashboard import charts
 from embedfin.dashboard.pages import PageError, form, new_idempotency_key, page
 from embedfin.dashboard.queries.risk import case_queue, daily_actions, decided_count, rule_hits
 from embedfin.dashboard.signin import Session, SessionDep
+from embedfin.payments.payouts import reserves
 
 router = APIRouter()
 
@@ -36,8 +38,14 @@ def _overview(current: Session) -> dict[str, Any]:
         decisions, hits = rule_hits(conn, current.tenant)
         days = daily_actions(conn, current.tenant)
         decided = decided_count(conn, current.tenant)
-    live = current.platform.tenant(current.tenant).risk.rule_set()
+    services = current.platform.tenant(current.tenant)
+    live = services.risk.rule_set()
+    ranking = services.merchant_risk.ranking(20)
     return {
+        "merchants": ranking,
+        "merchants_chart": charts.merchant_scores(
+            [(m.merchant_id, m.score, m.tier) for m in ranking]
+        ),
         "queue": queue,
         "decided": decided,
         "decisions": decisions,
@@ -73,6 +81,34 @@ def risk_case(request: Request, case_id: str, current: SessionDep) -> HTMLRespon
         events=services.cases.events(case_id),
         evidence=services.risk.evidence(case),
         idempotency_key=new_idempotency_key(),
+    )
+
+
+@router.get("/risk/merchants/{merchant_id}", response_class=HTMLResponse)
+def risk_merchant(request: Request, merchant_id: str, current: SessionDep) -> HTMLResponse:
+    """One merchant: its score over time and why, its reserve in force and its holds."""
+    _risk_officer(current)
+    services = current.platform.tenant(current.tenant)
+    try:
+        history = services.merchant_risk.history(merchant_id)
+    except NotFound:
+        raise PageError(404, "no such merchant") from None
+    with current.platform.read() as conn:
+        holds = reserves.list_holds(conn, current.tenant, merchant_id)
+    with services.ledger.transaction() as tx:
+        in_force = services.merchant_risk.reserve_of(tx, merchant_id)
+    return page(
+        request,
+        "risk_merchant.html",
+        session=current,
+        merchant_id=merchant_id,
+        latest=history[0] if history else None,
+        in_force=in_force,
+        policy=services.merchant_risk.policy(merchant_id),
+        holds=holds,
+        history_chart=charts.merchant_score_history(
+            [(h.scored_at, h.score) for h in reversed(history)]
+        ),
     )
 
 

@@ -22,7 +22,13 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, select
 
-from embedfin.commerce.store import load_merchant, load_orders, merchant_ids, sales_by_buyer
+from embedfin.commerce.store import (
+    load_merchant,
+    load_orders,
+    merchant_ids,
+    sales_by_buyer,
+    tenants_with_merchants,
+)
 from embedfin.core.clock import Clock
 from embedfin.core.errors import NotFound
 from embedfin.db.tables import risk_decisions, risk_merchant_policies, risk_merchant_scores
@@ -336,3 +342,10 @@ def _check_counts(
         c["ring_checks"] += any((values.get(name) or 0) >= 2 for name in _SHARED)
         c["self_checks"] += bool(values.get("self_purchase"))
     yield from found.items()
+
+
+def tenants_due(conn: Connection, now: int, every_ns: int = DAY_NS) -> list[str]:
+    """Tenants with merchants whose last scoring run is older than ``every_ns`` (or none)."""
+    query = select(_S.tenant, func.max(_S.scored_at)).group_by(_S.tenant)
+    last = {str(tenant): int(at) for tenant, at in conn.execute(query)}
+    return [t for t in tenants_with_merchants(conn) if last.get(t, 0) <= now - every_ns]

@@ -26,13 +26,20 @@ from embedfin.api.schemas.risk import (
     ChallengeAnswer,
     ChallengeOut,
     DecisionOut,
+    MerchantRiskDetailOut,
+    MerchantRiskOut,
+    ReservePolicyIn,
     RuleIn,
     RulePromotion,
     RuleSetOut,
     SandboxCodeOut,
 )
+from embedfin.core.errors import InvalidInput, NotFound
+from embedfin.payments.payouts import reserves
 from embedfin.risk.cases import Case
 from embedfin.risk.challenges import Challenge
+from embedfin.risk.merchant import Reserve
+from embedfin.risk.merchants import ScoredMerchant
 from embedfin.risk.store import StoredDecision
 
 router = v1_router()
@@ -250,3 +257,110 @@ def promote_rule(rule_id: str, body: RulePromotion, cmd: RiskCommand) -> Any:
         return 200, rule_set_body(cmd.platform, cmd.tenant)
 
     return cmd.run({"rule": rule_id, **body.model_dump()}, effect)
+
+
+# --- merchant risk ---------------------------------------------------------------------------
+def _reserve(reserve: Reserve) -> dict[str, int]:
+    return {"reserve_bp": reserve.bp, "hold_days": reserve.hold_days}
+
+
+def merchant_risk_body(services: Any, scored: ScoredMerchant, rank: int) -> dict[str, Any]:
+    with services.ledger.transaction() as tx:
+        in_force = services.merchant_risk.reserve_of(tx, scored.merchant_id)
+    return MerchantRiskOut(
+        merchant=scored.merchant_id,
+        rank=rank,
+        score=scored.score,
+        tier=scored.tier,  # type: ignore[arg-type]
+        reserve=_reserve(scored.reserve),  # type: ignore[arg-type]
+        reserve_in_force=_reserve(in_force),  # type: ignore[arg-type]
+        reasons=scored.reasons,
+        signals=scored.signals,
+        scored=ts(scored.scored_at),
+    ).model_dump(mode="json")
+
+
+def _ranked(services: Any, limit: int) -> dict[str, Any]:
+    found = services.merchant_risk.ranking(limit + 1)
+    ranked = [
+        merchant_risk_body(services, scored, rank)
+        for rank, scored in enumerate(found[:limit], start=1)
+    ]
+    return page(ranked, len(found) > limit)
+
+
+@router.get("/risk/merchants", response_model=Page[MerchantRiskOut], tags=["risk"])
+def merchant_ranking(platform: PlatformDep, principal: RiskReader, limit: Limit = 20) -> Any:
+    """The merchants of the last scoring run, riskiest first (seed §1.2: fund flows rank them)."""
+    return _ranked(platform.tenant(principal.tenant), limit)
+
+
+@router.post("/risk/merchants/scoring", response_model=Page[MerchantRiskOut], tags=["risk"])
+def score_merchants(cmd: RiskCommand) -> Any:
+    """Score every merchant now (the worker does it daily); the ranking, riskiest first. A
+    merchant entering the high tier gets a ``merchant_review`` case."""
+
+    def effect() -> tuple[int, Body]:
+        services = cmd.platform.tenant(cmd.tenant)
+        scored = services.merchant_risk.score_all()
+        cmd.audit("merchant_risk_scored", cmd.tenant, {"merchants": len(scored)})
+        return 200, _ranked(services, 20)
+
+    return cmd.run({"scoring": True}, effect)
+
+
+@router.get("/risk/merchants/{merchant_id}", response_model=MerchantRiskDetailOut, tags=["risk"])
+def merchant_risk(merchant_id: str, platform: PlatformDep, principal: RiskReader) -> Any:
+    """One merchant's latest score, its history, its reserve holds and any policy."""
+    services = platform.tenant(principal.tenant)
+    history = services.merchant_risk.history(merchant_id)  # NotFound for another tenant's
+    if not history:
+        raise NotFound(f"merchant {merchant_id} has not been scored yet")
+    ranking = [m.merchant_id for m in services.merchant_risk.ranking(1_000_000)]
+    body = merchant_risk_body(services, history[0], ranking.index(merchant_id) + 1)
+    with services.ledger.current() as conn:
+        holds = reserves.list_holds(conn, principal.tenant, merchant_id)
+    policy = services.merchant_risk.policy(merchant_id)
+    body["history"] = [
+        {"score": h.score, "tier": h.tier, "scored": ts(h.scored_at)} for h in history[1:]
+    ]
+    body["holds"] = [
+        {
+            "id": h.hold_id,
+            "currency": h.currency,
+            "amount": h.amount_minor,
+            "drawn": h.drawn_minor,
+            "reserve_bp": h.reserve_bp,
+            "batch": h.batch_id,
+            "held": ts(h.held_at),
+            "release_at": ts(h.release_at),
+            "released": ts(h.released_at or 0),
+        }  # fmt: skip
+        for h in holds
+    ]
+    body["policy"] = None if policy is None else {
+        "reserve": None if policy.reserve is None else _reserve(policy.reserve),
+        "reason": policy.reason, "set_by": policy.set_by, "set": ts(policy.set_at),
+    }  # fmt: skip
+    return MerchantRiskDetailOut.model_validate(body).model_dump(mode="json")
+
+
+@router.post("/risk/merchants/{merchant_id}/reserve", response_model=MerchantRiskDetailOut,
+             tags=["risk"])  # fmt: skip
+def set_merchant_reserve(merchant_id: str, body: ReservePolicyIn, cmd: RiskCommand) -> Any:
+    """Set the merchant's rolling reserve (over its tier's) — or, with both null, go back to
+    the tier's; applies from the next T+1 settlement, audited."""
+    if (body.reserve_bp is None) != (body.hold_days is None):
+        raise InvalidInput("give reserve_bp and hold_days together, or neither")
+    reserve = None if body.reserve_bp is None else Reserve(body.reserve_bp, body.hold_days or 0)
+
+    def effect() -> tuple[int, Body]:
+        services = cmd.platform.tenant(cmd.tenant)
+        services.merchant_risk.set_policy(merchant_id, reserve, body.reason, cmd.principal.key_id)
+        cmd.audit("merchant_reserve_set", merchant_id, body.model_dump())
+        if services.merchant_risk.latest(merchant_id) is None:
+            services.merchant_risk.score_all()
+        platform = cmd.platform
+        return 200, merchant_risk(merchant_id, platform, cmd.principal)
+
+    return cmd.run({"merchant": merchant_id, **body.model_dump()}, effect)

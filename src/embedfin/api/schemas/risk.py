@@ -170,3 +170,47 @@ class RuleSetOut(BaseModel):
     version: int
     rules: list[dict[str, Any]]
     history: list[dict[str, Any]]
+
+
+class ReserveOut(BaseModel):
+    reserve_bp: int = Field(description="basis points of each T+1 settlement held back")
+    hold_days: int = Field(description="how long each hold is kept before it is released")
+
+
+class MerchantRiskOut(BaseModel):
+    object: Literal["merchant_risk"] = "merchant_risk"
+    merchant: str
+    rank: int = Field(description="1 = the riskiest merchant of the last scoring run")
+    score: int = Field(description="0-100, from the merchant's last 30 days of fund flows")
+    tier: Literal["low", "medium", "high"]
+    reserve: ReserveOut = Field(description="the reserve the tier asks")
+    reserve_in_force: ReserveOut = Field(description="the tier's, or a risk officer's policy")
+    reasons: list[dict[str, Any]]
+    signals: dict[str, int]
+    scored: Any
+
+
+class ReserveHoldOut(BaseModel):
+    id: str
+    currency: str
+    amount: int
+    drawn: int = Field(description="what refunds after release took of it")
+    reserve_bp: int
+    batch: str
+    held: Any
+    release_at: Any
+    released: Any
+
+
+class MerchantRiskDetailOut(MerchantRiskOut):
+    history: list[dict[str, Any]] = Field(description="earlier scores, newest first")
+    holds: list[ReserveHoldOut]
+    policy: dict[str, Any] | None
+
+
+class ReservePolicyIn(Model):
+    """A risk officer's reserve for one merchant; both null: back to the tier's reserve."""
+
+    reserve_bp: Annotated[int, Field(ge=0, le=5_000)] | None
+    hold_days: Annotated[int, Field(ge=0, le=180)] | None
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
