@@ -22,6 +22,7 @@ from embedfin.payments.payouts import reserves
 from embedfin.payments.payouts.settlement import settle_channel
 from embedfin.risk.config import RiskSettings
 from embedfin.risk.counters import SqlCounters
+from embedfin.risk.decision import RiskContext
 from embedfin.risk.merchant import (
     MAX_RESERVE_BP,
     NO_RESERVE,
@@ -35,7 +36,7 @@ from embedfin.risk.merchant import (
 
 TENANT = "shop-r"
 ADVERSE = ("refunds", "disputes", "flagged", "fraud_labels", "ring_checks", "self_checks",
-           "top_buyer_orders", "orders_7d")  # fmt: skip
+           "top_buyer_orders", "orders_7d", "quick_confirms")  # fmt: skip
 
 
 # --- the score, pure -----------------------------------------------------------------------
@@ -73,6 +74,7 @@ def test_each_pattern_raises_its_own_component() -> None:
         "disputes": {"disputes": 12},  # 3% of paid orders: over Visa's 1.8% x 2
         "refunds": {"refunds": 160},
         "fraud": {"labelled": 300, "fraud_labels": 30},
+        "brushing": {"quick_confirms": 300},
         "flags": {"flagged": 80},
         "sales_spike": {"orders_7d": 400, "orders_prior_28d": 40},
         "concentration": {"top_buyer_orders": 300},
@@ -243,7 +245,9 @@ def test_the_tier_sets_the_reserve_and_a_policy_overrides_it(
     top = ranked[0]
     assert top.signals["paid_orders"] == 12
     assert top.signals["top_buyer_orders"] == 12
-    assert top.reasons[0]["code"] == "concentration"
+    assert {r["code"] for r in top.reasons} == {"concentration", "brushing"}  # sold, received
+    assert top.tier == "medium"
+    assert shop.cases.queue(kind="merchant_review") == []  # only the high tier opens one
     with shop.ledger.transaction() as tx:
         assert risk.reserve_of(tx, "m-1") == RESERVES[Tier(top.tier)]
         risk.set_policy("m-1", Reserve(2_000, 45), "manual review", "officer")
@@ -254,6 +258,33 @@ def test_the_tier_sets_the_reserve_and_a_policy_overrides_it(
         assert risk.reserve_of(tx, "m-1") == RESERVES[Tier(top.tier)]
     assert [m.merchant_id for m in risk.ranking()] == ["m-1", "m-2"]
     assert len(risk.history("m-1")) == 1
+
+
+def test_a_merchant_entering_the_high_tier_gets_one_review_in_the_queue(
+    shop: TenantServices, clock: ManualClock
+) -> None:
+    shop.wallets.top_up("b-2", usd(100_000), "card", "top-up-2")
+    back_office = RiskContext(device_id="m-1-back-office", ip="198.51.100.9")
+    for n in range(12):  # two accounts on the merchant's own device, confirmed at once
+        clock.advance(ns=DAY_NS // 24 // 6)
+        shop.checkout.place_order(
+            f"o-{n}", buyer_id=f"b-{1 + n % 2}", merchant_id="m-1", currency_code="USD",
+            lines=[OrderLine("sku", 1, 1_000)],
+        )  # fmt: skip
+        shop.checkout.pay_with_wallet(f"o-{n}", back_office)
+        shop.checkout.ship(f"o-{n}", "T")
+        shop.checkout.confirm_receipt(f"o-{n}")
+    (top, *_) = shop.merchant_risk.score_all()
+    assert (top.merchant_id, top.tier) == ("m-1", "high")
+    assert {"rings", "brushing", "concentration"} <= {r["code"] for r in top.reasons}
+    (review,) = shop.cases.queue(kind="merchant_review")
+    assert review.merchant_id == "m-1"
+    shop.merchant_risk.score_all()  # still high: no second review
+    assert len(shop.cases.queue(kind="merchant_review")) == 1
+    decided = shop.cases.decide(review.case_id, "reject", "brushing confirmed", "officer")
+    assert decided.outcome == "reject"
+    with shop.ledger.transaction() as tx:
+        assert shop.merchant_risk.reserve_of(tx, "m-1") == RESERVES[Tier.HIGH]
 
 
 def test_signals_count_refunds_disputes_and_checks(shop: TenantServices) -> None:

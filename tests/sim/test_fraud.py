@@ -32,6 +32,14 @@ def test_rules_and_model_on_a_seeded_month(tmp_path: Path) -> None:
             continue
         stopped = sum(n for outcome, n in outcomes.items() if outcome in fraud.STOPPED)
         assert stopped, (pattern, outcomes)
+    # merchant risk: the brushing merchant ranks first in the high tier, its settlements held
+    # back by the rolling reserve; no honest merchant is flagged
+    merchants = fraud.merchant_report(with_model)
+    assert merchants.ranking[0][0] == "ring-b"
+    assert merchants.colluders_high >= 1
+    assert merchants.honest_flagged == 0
+    assert merchants.reserve_held_minor.get("ring-b", 0) > 0
+    assert set(merchants.reserve_held_minor) <= set(fraud.COLLUDERS)
     # the detector never read the ground truth: decisions carry features, not patterns
     decision = with_model.services.risk.decisions(limit=1)[0]
     assert "pattern" not in decision.features

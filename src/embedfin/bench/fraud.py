@@ -10,7 +10,10 @@
 3. The **in-process scoring** p99, timed around every ``RiskService.score`` of the rules + model
    run (the signals' read, features, rules, model), and the whole **check**'s around
    ``RiskService.check`` (with the decision's, observation's, case's and challenge's writes).
-4. **API wallet checkouts per second** with risk control on, against the same run's server with
+4. **Merchant risk** on the rules + model run: how many colluding merchants the daily scores
+   put in the high tier, how many honest ones they flagged (medium or high), and what rolling
+   reserves held back.
+5. **API wallet checkouts per second** with risk control on, against the same run's server with
    ``EMBEDFIN_RISK=off`` (``bench/api.py``, buyers spread so honest traffic trips no velocity
    rule).
 """
@@ -59,6 +62,10 @@ class FraudBenchResult:
     checkout_rps_off: float | None
     checkout_ratio: float | None
     by_pattern: dict[str, dict[str, int]]
+    colluders_high: int
+    honest_merchants_flagged: int
+    reserve_held_minor: dict[str, int]
+    merchant_ranking: list[tuple[str, int, str]]
 
 
 def _world(folder: Path, name: str, seed: int, buyers: int, on: bool) -> fraud.World:
@@ -134,6 +141,7 @@ def run(
         with_model.services.risk.models.register(model, champion=True)
         timer = _Timed(with_model.services)
         fraud.run(with_model, days)
+        merchants = fraud.merchant_report(with_model)
         advance(1)
         on = off = None
         if api_requests:
@@ -167,4 +175,8 @@ def run(
         checkout_rps_off=off,
         checkout_ratio=round(on / off, 3) if on and off else None,
         by_pattern=json.loads(json.dumps(r_model.by_pattern)),
+        colluders_high=merchants.colluders_high,
+        honest_merchants_flagged=merchants.honest_flagged,
+        reserve_held_minor=merchants.reserve_held_minor,
+        merchant_ranking=merchants.ranking[:5],
     )

@@ -311,7 +311,8 @@ def list_merchants(
 @dataclass(frozen=True, slots=True)
 class BuyerSales:
     """One buyer's paid orders at one merchant: in the window, the last week, the 28 days
-    before that week, and those frozen by an open dispute (merchant risk's fund-flow read)."""
+    before that week, those frozen by an open dispute, and those confirmed received within a
+    day of payment (merchant risk's fund-flow read)."""
 
     merchant_id: str
     buyer_id: str
@@ -319,6 +320,7 @@ class BuyerSales:
     last_week: int
     prior_28d: int
     disputed: int
+    quick_confirms: int
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -331,7 +333,8 @@ def sales_by_buyer(
     """Paid orders per merchant and buyer: since ``since``, since ``week``, in the 28 days
     before ``week``; to ``now``."""
     o = orders.c
-    before = week - 28 * 86_400 * 1_000_000_000
+    day = 86_400 * 1_000_000_000
+    before = week - 28 * day
     query = (
         select(
             o.merchant_id,
@@ -340,19 +343,24 @@ def sales_by_buyer(
             _count_if(o.paid_at > week),
             _count_if(and_(o.paid_at <= week, o.paid_at > before)),
             _count_if(and_(o.paid_at > since, o.frozen == 1)),
+            _count_if(
+                and_(o.paid_at > since, o.completed_at > 0, o.completed_at - o.paid_at < day)
+            ),
         )
         .where(o.tenant == tenant, o.paid_at > min(before, since), o.paid_at <= now)
         .group_by(o.merchant_id, o.buyer_id)
     )
     return [
-        BuyerSales(m, b, int(p or 0), int(w or 0), int(q or 0), int(f or 0))
-        for m, b, p, w, q, f in conn.execute(query)
+        BuyerSales(m, b, int(p or 0), int(w or 0), int(q or 0), int(f or 0), int(c or 0))
+        for m, b, p, w, q, f, c in conn.execute(query)
     ]
 
 
-def merchant_ids(conn: Connection, tenant: str) -> list[str]:
-    query = select(merchants.c.merchant_id).where(merchants.c.tenant == tenant)
-    return sorted(str(m) for (m,) in conn.execute(query))
+def merchant_onboarding(conn: Connection, tenant: str) -> dict[str, int]:
+    """Every merchant of the tenant and when it was onboarded (ns)."""
+    m = merchants.c
+    query = select(m.merchant_id, m.created_at).where(m.tenant == tenant)
+    return {str(merchant): int(at) for merchant, at in conn.execute(query)}
 
 
 def tenants_with_merchants(conn: Connection) -> list[str]:

@@ -12,13 +12,17 @@ component              measure                        points (0 at the first, ma
 disputes               disputes ÷ paid orders         0.65% → 1.8%: 25 (Visa's dispute
                                                       monitoring starts at 0.65%, early
                                                       warning; its standard level is 0.9%)
-fraud                  fraud labels ÷ labelled        0.9% → 5%: 25 (Visa's fraud monitoring
-                       checkout decisions             for high-risk merchants: 0.9% of sales)
+fraud                  fraud that got through (an     0.9% → 5%: 25 (Visa's fraud monitoring
+                       allowed check later labelled   for high-risk merchants: 0.9% of sales)
+                       fraud) ÷ checks
 refunds                refunds ÷ paid orders          10% → 30%: 20
 flags                  held or refused checks ÷       3% → 15%: 15
                        checks
 sales spike            orders in 7 d ÷ the 28 d       3× → 10×: 10 (with at least 20 orders
-                       before's weekly mean           in the 7 days)
+                       before's weekly mean           in the 7 days and a week of history
+                                                      before them)
+brushing               paid orders confirmed          30% → 80%: 20 (with at least 10 paid
+                       received within a day ÷ paid   orders): fake orders "arrive" at once
 concentration          the top 3 buyers' share of     30% → 80%: 15 (with at least 10 paid
                        paid orders                    orders): fake orders come from few
 rings                  checks of buyers sharing a     10% → 50%: 20: mule accounts on one
@@ -102,8 +106,11 @@ class MerchantSignals:
         refunds: refunds (any reason but disputes and chargebacks) of its orders in the window.
         disputes: disputes open on its orders, and disputes lost or charged back, in the window.
         checks, flagged: risk checks of checkouts at it, and those held or refused.
-        labelled, fraud_labels: checks with a known outcome, and those that were fraud.
+        labelled: checks with a known outcome.
+        fraud_labels: checks it allowed that were later labelled fraud (fraud that got through).
         orders_7d, orders_prior_28d: paid orders in the last 7 days, and in the 28 before.
+        prior_days: of those 28 days, how many the merchant was onboarded for.
+        quick_confirms: paid orders confirmed received within a day of payment.
         ring_checks: checks whose device, shipping address or card other accounts used too.
         self_checks: checks where buyer and merchant share a device, IP or address.
     """
@@ -119,6 +126,8 @@ class MerchantSignals:
     fraud_labels: int = 0
     orders_7d: int = 0
     orders_prior_28d: int = 0
+    prior_days: int = 28
+    quick_confirms: int = 0
     ring_checks: int = 0
     self_checks: int = 0
 
@@ -193,11 +202,12 @@ def score_merchant(signals: MerchantSignals) -> MerchantScore:
     """The merchant's score, tier and reserve from its signals (the table above)."""
     s = signals
     disputes = _smoothed(s.disputes, s.paid_orders, 0.003)
-    fraud = _smoothed(s.fraud_labels, s.labelled, 0.002)
+    fraud = _smoothed(s.fraud_labels, s.checks, 0.002)
     refunds = _smoothed(s.refunds, s.paid_orders, 0.05)
     flags = _smoothed(s.flagged, s.checks, 0.01)
-    weekly = s.orders_prior_28d / 4
-    spike = s.orders_7d / max(weekly, 1.0) if s.orders_7d >= 20 else 0.0
+    weekly = s.orders_prior_28d * 7 / max(min(s.prior_days, 28), 1)
+    spike = s.orders_7d / max(weekly, 1.0) if s.orders_7d >= 20 and s.prior_days >= 7 else 0.0
+    brushing = _share(s.quick_confirms, s.paid_orders) if s.paid_orders >= 10 else 0.0
     concentration = _share(s.top_buyer_orders, s.paid_orders) if s.paid_orders >= 10 else 0.0
     rings = _share(s.ring_checks, s.checks)
     own = _share(s.self_checks, s.checks)
@@ -205,13 +215,15 @@ def score_merchant(signals: MerchantSignals) -> MerchantScore:
         Component("disputes", disputes, _ramp(disputes, 0.0065, 0.018, 25),
                   f"{s.disputes} disputes or chargebacks on {s.paid_orders} paid orders"),
         Component("fraud", fraud, _ramp(fraud, 0.009, 0.05, 25),
-                  f"{s.fraud_labels} of {s.labelled} checks with a known outcome were fraud"),
+                  f"{s.fraud_labels} of {s.checks} checks let through were fraud"),
         Component("refunds", refunds, _ramp(refunds, 0.10, 0.30, 20),
                   f"{s.refunds} refunds on {s.paid_orders} paid orders"),
         Component("flags", flags, _ramp(flags, 0.03, 0.15, 15),
                   f"{s.flagged} of {s.checks} checks held or refused"),
         Component("sales_spike", spike, _ramp(spike, 3.0, 10.0, 10),
                   f"{s.orders_7d} orders in 7 days against {weekly:.1f} a week before"),
+        Component("brushing", brushing, _ramp(brushing, 0.30, 0.80, 20),
+                  f"{s.quick_confirms} of {s.paid_orders} orders confirmed within a day"),
         Component("concentration", concentration, _ramp(concentration, 0.30, 0.80, 15),
                   f"its top 3 buyers placed {s.top_buyer_orders} of {s.paid_orders} orders"),
         Component("rings", rings, _ramp(rings, 0.10, 0.50, 20),

@@ -25,12 +25,13 @@ from sqlalchemy import Connection, and_, func, insert, select
 from embedfin.commerce.store import (
     load_merchant,
     load_orders,
-    merchant_ids,
+    merchant_onboarding,
     sales_by_buyer,
     tenants_with_merchants,
 )
 from embedfin.core.clock import Clock
 from embedfin.core.errors import NotFound
+from embedfin.db.statements import insert_if_absent
 from embedfin.db.tables import risk_decisions, risk_merchant_policies, risk_merchant_scores
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.payments.refunds.check import refunds_between
@@ -114,18 +115,20 @@ class MerchantRisk:
             merchant_id, now, score.score, score.tier.value, score.reserve, score.reasons(),
             signals.as_dict(),
         )  # fmt: skip
-        conn.execute(
-            insert(risk_merchant_scores).values(
-                tenant=self.tenant,
-                merchant_id=merchant_id,
-                scored_at=now,
-                score=row.score,
-                tier=row.tier,
-                reserve_bp=row.reserve.bp,
-                hold_days=row.reserve.hold_days,
-                reasons=json.dumps(row.reasons, sort_keys=True),
-                signals=json.dumps(row.signals, sort_keys=True),
-            )
+        insert_if_absent(  # a second run at the same instant is the same run
+            conn,
+            risk_merchant_scores,
+            {
+                "tenant": self.tenant,
+                "merchant_id": merchant_id,
+                "scored_at": now,
+                "score": row.score,
+                "tier": row.tier,
+                "reserve_bp": row.reserve.bp,
+                "hold_days": row.reserve.hold_days,
+                "reasons": json.dumps(row.reasons, sort_keys=True),
+                "signals": json.dumps(row.signals, sort_keys=True),
+            },
         )
         return row
 
@@ -136,7 +139,8 @@ class MerchantRisk:
         self.cases.open(
             tx,
             kind="merchant_review",
-            case_id=f"mr_{merchant.merchant_id}_{merchant.scored_at}"[:64],
+            # one review a day at most, however many workers score: the id is the day's
+            case_id=f"mr_{merchant.scored_at // DAY_NS}_{merchant.merchant_id}"[:64],
             summary=f"merchant {merchant.merchant_id} scored {merchant.score} ({top})",
             amount_minor=0,
             currency=currency,
@@ -279,14 +283,19 @@ def merchant_signals(conn: Connection, tenant: str, now: int) -> dict[str, Merch
     Disputes are those still open (the order frozen) and those lost or charged back (a refund
     for the reason)."""
     since = now - WINDOW_NS
-    counts: dict[str, Counter[str]] = {m: Counter() for m in merchant_ids(conn, tenant)}
+    week = now - 7 * DAY_NS
+    counts: dict[str, Counter[str]] = {}
+    for merchant, onboarded in merchant_onboarding(conn, tenant).items():
+        prior_days = (week - max(onboarded, week - 28 * DAY_NS)) // DAY_NS
+        counts[merchant] = Counter({"prior_days": max(int(prior_days), 0)})
     per_buyer: dict[str, list[int]] = defaultdict(list)
-    for sales in sales_by_buyer(conn, tenant, since, now - 7 * DAY_NS, now):
+    for sales in sales_by_buyer(conn, tenant, since, week, now):
         c = counts.setdefault(sales.merchant_id, Counter())
         c["paid_orders"] += sales.paid
         c["orders_7d"] += sales.last_week
         c["orders_prior_28d"] += sales.prior_28d
         c["disputes"] += sales.disputed
+        c["quick_confirms"] += sales.quick_confirms
         if sales.paid:
             c["buyers"] += 1
             per_buyer[sales.merchant_id].append(sales.paid)
@@ -316,8 +325,9 @@ def merchant_signals(conn: Connection, tenant: str, now: int) -> dict[str, Merch
 def _check_counts(
     conn: Connection, tenant: str, since: int, now: int
 ) -> Iterator[tuple[str, Counter[str]]]:
-    """Per merchant: checks, those held or refused, labelled and fraud, and those whose
-    features show a shared device/address/card or a buyer linked to the merchant."""
+    """Per merchant: checks, those held or refused, those labelled and the allowed ones that
+    were fraud, and those whose features show a shared device/address/card or a buyer linked to
+    the merchant."""
     d = risk_decisions.c
     query = (
         select(d.merchant_id, d.action, d.label, d.features)
@@ -337,7 +347,7 @@ def _check_counts(
         c["flagged"] += action in ("review", "block")
         if label != "unknown":
             c["labelled"] += 1
-            c["fraud_labels"] += label == "fraud"
+            c["fraud_labels"] += label == "fraud" and action == "allow"
         values = json.loads(features)
         c["ring_checks"] += any((values.get(name) or 0) >= 2 for name in _SHARED)
         c["self_checks"] += bool(values.get("self_purchase"))

@@ -14,7 +14,12 @@ account_takeover  takes over an honest buyer's wallet: new device, then withdraw
 multi_accounting  one device opens account after account to use a new-buyer promotion
 credit_cash_out   mule accounts on one device buy on BNPL limits at a colluding merchant
 friendly_fraud    an ordinary-looking buyer receives the goods and then charges back
+merchant_         a colluding merchant's own few accounts place fake orders on its back-office
+collusion         device, confirmed at once (brushing: fake sales and ratings)
 ================  ===========================================================================
+
+Merchants settle T+1. Every day the merchants are scored (``risk/merchants.py``) and the T+1
+batch runs, so a merchant the scores put in a reserve tier has its settlements held back.
 
 Each attempt is recorded with its ground-truth label in the simulator's own list (the detector
 reads nothing of it) and its outcome: ``paid``, ``held`` (a review: the money waits in escrow
@@ -53,6 +58,7 @@ from embedfin.payments.channels.processors import (
     Outcome,
     SimulatedProcessor,
 )
+from embedfin.payments.payouts import reserves
 from embedfin.risk.decision import RiskContext
 
 HOUR_NS = 3_600 * NS_PER_SECOND
@@ -65,7 +71,10 @@ PATTERNS = (
     "multi_accounting",
     "credit_cash_out",
     "friendly_fraud",
+    "merchant_collusion",
 )
+#: The merchants in on the fraud (ground truth; the scores never read it).
+COLLUDERS = ("ring-a", "ring-b")
 
 
 class SimAcquirer(SimulatedProcessor):
@@ -156,7 +165,7 @@ def build_world(services: TenantServices, clock: ManualClock, seed: int, buyers:
             category="electronics",
             country="DE",
             settlement_currency=CURRENCY,
-            payout_preference="t0",
+            payout_preference="t1",
         )
     people = []
     for n in range(buyers):
@@ -410,6 +419,27 @@ def friendly_fraud(world: World) -> None:
         services.refunds.chargeback(attempt.reference, Money(amount, CURRENCY), world.next_id("cb"))
 
 
+def merchant_collusion(world: World) -> None:
+    rng = world.rng
+    for _ in range(rng.randrange(4, 9)):
+        account = f"ring-b-acct-{rng.randrange(3)}"  # the merchant's own three accounts
+        world.services.wallets.top_up(
+            account, Money(30_000, CURRENCY), "card", world.next_id(account)
+        )
+        attempt = _pay(
+            world,
+            "merchant_collusion",
+            account,
+            "ring-b",
+            rng.randrange(2_000, 8_000),
+            "wallet",
+            _context("ring-b-back-office", "198.51.100.200", "ring-b warehouse"),
+        )
+        if attempt.outcome == "paid":  # a fake order "arrives" at once
+            world.services.checkout.ship(attempt.reference, "FAKE")
+            world.services.checkout.confirm_receipt(attempt.reference)
+
+
 AGENTS: dict[str, tuple[float, Callable[[World], None]]] = {
     "card_testing": (0.4, card_testing),
     "stolen_card": (1.0, stolen_card),
@@ -417,6 +447,7 @@ AGENTS: dict[str, tuple[float, Callable[[World], None]]] = {
     "multi_accounting": (0.3, multi_accounting),
     "credit_cash_out": (0.2, credit_cash_out),
     "friendly_fraud": (0.3, friendly_fraud),
+    "merchant_collusion": (0.5, merchant_collusion),
 }
 
 
@@ -424,6 +455,12 @@ def investigate(world: World) -> None:
     """The simulated investigator: every open case, decided from the ground truth."""
     cases = world.services.cases
     for case in cases.queue(status="open", limit=1_000):
+        if case.kind == "merchant_review":  # a person looks into the merchant itself
+            colluding = case.merchant_id in COLLUDERS
+            outcome = "reject" if colluding else "release"
+            note = "investigated: " + ("colluding merchant" if colluding else "honest merchant")
+            cases.decide(case.case_id, outcome, note, actor="sim-investigator")
+            continue
         decision = world.services.risk.decision(str(case.decision_id))
         pattern = world.truth.get(decision.reference, "good")
         if case.order_id is not None:
@@ -444,6 +481,14 @@ def run(world: World, days: int, fraud_share: float = 1.0) -> None:
         world.clock.advance(ns=6 * HOUR_NS)
         investigate(world)
         world.clock.advance(ns=9 * HOUR_NS)
+        settle_day(world)
+
+
+def settle_day(world: World) -> None:
+    """The night's work: merchants scored, then the T+1 batch (with its rolling reserves)."""
+    now = world.clock.now_ns()
+    world.services.merchant_risk.score_all(now)
+    world.services.settlement.run_t1(f"t1-{now // DAY_NS}", now - NS_PER_SECOND)
 
 
 @dataclass(frozen=True, slots=True)
@@ -470,6 +515,31 @@ class FraudReport:
 
 
 STOPPED = ("held", "challenged", "blocked")
+
+
+@dataclass(frozen=True, slots=True)
+class MerchantReport:
+    """Merchant risk at the end of a run: the ranking, and how it treated the colluders."""
+
+    ranking: list[tuple[str, int, str]]  # merchant, score, tier; riskiest first
+    colluders_high: int  # colluding merchants in the high tier
+    honest_flagged: int  # honest merchants in the medium or high tier
+    reserve_held_minor: dict[str, int]  # what rolling reserves held back, by merchant
+
+
+def merchant_report(world: World) -> MerchantReport:
+    ranking = world.services.merchant_risk.ranking()
+    with world.services.ledger.current() as conn:
+        holds = reserves.list_holds(conn, world.services.tenant, limit=100_000)
+    held: dict[str, int] = defaultdict(int)
+    for hold in holds:
+        held[hold.merchant_id] += hold.amount_minor
+    return MerchantReport(
+        [(m.merchant_id, m.score, m.tier) for m in ranking],
+        sum(m.merchant_id in COLLUDERS and m.tier == "high" for m in ranking),
+        sum(m.merchant_id not in COLLUDERS and m.tier != "low" for m in ranking),
+        dict(held),
+    )
 
 
 def report(attempts: list[Attempt]) -> FraudReport:
