@@ -51,6 +51,7 @@ from embedfin.payments.refunds import check as refund_check
 from embedfin.payments.refunds.service import Refunds
 from embedfin.payments.wallets import Wallets
 from embedfin.risk import check as risk_check
+from embedfin.risk.case_feed import CaseFeed
 from embedfin.risk.cases import Cases
 from embedfin.risk.challenges import Challenges
 from embedfin.risk.config import SANDBOX_SECRET, RiskSettings
@@ -118,7 +119,7 @@ class TenantServices:
 
     @cached_property
     def cases(self) -> Cases:
-        return Cases(self.ledger, self.tenant, _HeldOrders(self))
+        return Cases(self.ledger, self.tenant, _HeldOrders(self), after_sales=_AfterSales(self))
 
     @cached_property
     def risk(self) -> RiskService:
@@ -222,6 +223,22 @@ class _HeldOrders:
             self._services.refunds.cancel(order_id)
 
 
+class _AfterSales:
+    """Dispute and return cases' port: settle them through the after-sales services."""
+
+    def __init__(self, services: TenantServices) -> None:
+        self._services = services
+
+    def resolve_dispute(self, order_id: str, outcome: str) -> None:
+        self._services.refunds.resolve_dispute(order_id, outcome)
+
+    def settle_return(self, order_id: str, accept: bool) -> None:
+        if accept:
+            self._services.aftersales.receive_return(order_id)
+        else:
+            self._services.aftersales.reject_return(order_id)
+
+
 class Services:
     """Every tenant's services on one ledger, built once per tenant (thread-safe)."""
 
@@ -258,8 +275,15 @@ class Services:
 
 def build_consumers(ledger: Ledger) -> list[Consumer]:
     """Every outbox consumer, in the order a pass of the runner takes them: credit features
-    (decisions read them), invoices, risk's training labels, then the webhook fan-out (which
-    also tells endpoints of the ``invoice_issued`` events the invoices just emitted)."""
+    (decisions read them), invoices, risk's training labels, disputes and returns into the case
+    queue, then the webhook fan-out (which also tells endpoints of the ``invoice_issued`` events
+    the invoices just emitted)."""
     from embedfin.credit.pipeline import FeatureConsumer  # the model stack, on first use only
 
-    return [FeatureConsumer(), InvoiceConsumer(), LabelConsumer(), WebhookFanOut(ledger.clock)]
+    return [
+        FeatureConsumer(),
+        InvoiceConsumer(),
+        LabelConsumer(),
+        CaseFeed(lambda tenant: Cases(ledger, tenant, None)),
+        WebhookFanOut(ledger.clock),
+    ]

@@ -40,7 +40,9 @@ def test_consumers_lists_each_consumer_with_its_lag(url: str) -> None:
     figures = _json(["consumers", "--db", url, "--json"])["consumers"]
     assert isinstance(figures, list)
     unread = {f["consumer"]: f["unread"] for f in figures}
-    assert unread == {"credit-features": 1, "invoices": 1, "risk-labels": 1, "webhooks": 2}
+    assert unread == {
+        "credit-features": 1, "invoices": 1, "risk-labels": 1, "risk-case-feed": 0, "webhooks": 2
+    }  # fmt: skip
     table = cli.invoke(app, ["consumers", "--db", url])
     assert table.exit_code == 0
     assert "credit-features" in table.stdout
@@ -51,6 +53,7 @@ def test_consumers_run_catches_every_consumer_up(url: str) -> None:
         "credit-features": 1,
         "invoices": 0,  # the order of the released escrow does not exist here
         "risk-labels": 0,  # …nor any checkout decision of it
+        "risk-case-feed": 0,  # no dispute or return
         "webhooks": 0,
     }
     figures = _json(["consumers", "--db", url, "--json"])["consumers"]

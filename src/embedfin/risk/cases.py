@@ -12,6 +12,14 @@ assigned, note, decided — with who did it and when, and the case carries its S
 * ``reject`` — a refused operation that cannot be refunded (a withdrawal, a payout) stays
   refused; the decision becomes ``rejected``, label ``fraud``.
 
+Disputes and returns share the queue (``risk/case_feed.py`` opens a case for every dispute
+opened and return requested): a ``dispute`` case is decided ``release`` (the merchant wins: the
+escrow is released) or ``refund`` (the buyer wins); a ``return`` case ``refund`` (the goods are
+back: refunded) or ``reject``. Each acts through the after-sales services in their own units of
+work, like a held order's refund; a dispute or return settled on its own route closes its case
+as ``settled``. A ``merchant_review`` (a merchant entering the high risk tier) is
+``release`` (cleared) or ``reject`` (confirmed; its reserve stays as its tier or policy says).
+
 A case is decided once: a second decision is an ``InvalidStateTransition``; a case whose order is
 not held (refunded meanwhile, or the reviewed attempt was declined and the order paid another
 way) cannot act on it, and a review of an attempt that never went through is closed ``void``.
@@ -35,12 +43,26 @@ from embedfin.risk import store
 from embedfin.risk.text import checked_text
 
 HOUR_NS = 3_600 * 1_000_000_000
+_AFTER_SALES_OUTCOMES = {"dispute": ("release", "refund"), "return": ("refund", "reject")}
 #: How long a review may wait before it is late.
 REVIEW_SLA_NS = 24 * HOUR_NS
 KINDS = ("fraud_review", "dispute", "return", "merchant_review")
 OUTCOMES = ("release", "refund", "reject")
 _C = risk_cases.c
 _E = risk_case_events.c
+
+
+class AfterSalesCases(Protocol):
+    """What dispute and return cases need of the after-sales services (payments and commerce
+    implement it; the composition root wires it)."""
+
+    def resolve_dispute(self, order_id: str, outcome: str) -> None:
+        """``release`` (the merchant wins) or ``refund`` (the buyer wins)."""
+        ...
+
+    def settle_return(self, order_id: str, accept: bool) -> None:
+        """Accept (the goods are back: refund) or reject the order's open return."""
+        ...
 
 
 class HeldOrders(Protocol):
@@ -60,7 +82,7 @@ class HeldOrders(Protocol):
 class Case:
     case_id: str
     kind: str
-    status: str  # open, assigned, decided
+    status: str  # open, assigned, deciding (a dispute or return being settled), decided
     order_id: str | None
     decision_id: str | None
     buyer_id: str | None
@@ -99,12 +121,18 @@ class Cases:
     """One tenant's case queue."""
 
     def __init__(
-        self, ledger: Ledger, tenant: str, orders: HeldOrders | None, clock: Clock | None = None
+        self,
+        ledger: Ledger,
+        tenant: str,
+        orders: HeldOrders | None,
+        clock: Clock | None = None,
+        after_sales: AfterSalesCases | None = None,
     ) -> None:
         self.ledger = ledger
         self.tenant = tenant
         self.orders = orders
         self.clock = clock or ledger.clock
+        self.after_sales = after_sales
 
     def open(
         self,
@@ -227,6 +255,15 @@ class Cases:
         with self.ledger.transaction() as tx:
             case = self._undecided(tx.conn, case_id)
             holds_order = self._check_outcome(case, outcome)
+            if case.kind in _AFTER_SALES_OUTCOMES:  # the feed leaves a case being decided alone
+                self._set(tx.conn, case_id, status="deciding")
+        if case.kind in _AFTER_SALES_OUTCOMES:
+            try:
+                self._settle_after_sale(case, outcome)
+            except BaseException:
+                with self.ledger.transaction() as tx:
+                    self._set(tx.conn, case_id, status=case.status)
+                raise
         if holds_order and outcome == "refund":
             orders, order_id = self._held(case)
             orders.refund_held(order_id)
@@ -276,8 +313,37 @@ class Cases:
             {"outcome": outcome, "order_id": case.order_id, "kind": case.kind},
         )
 
+    def _settle_after_sale(self, case: Case, outcome: str) -> None:
+        if self.after_sales is None or case.order_id is None:
+            raise InvalidStateTransition("no after-sales port is wired to settle this case")
+        if case.kind == "dispute":
+            self.after_sales.resolve_dispute(case.order_id, outcome)
+        else:
+            self.after_sales.settle_return(case.order_id, accept=outcome == "refund")
+
+    def close_settled(self, tx: LedgerTransaction, kind: str, order_id: str, outcome: str) -> int:
+        """Close the order's undecided ``kind`` cases: the dispute or return was settled on its
+        own route (the case feed calls this); how many closed."""
+        query = select(risk_cases).where(
+            _C.tenant == self.tenant,
+            _C.kind == kind,
+            _C.order_id == order_id,
+            _C.status.in_(("open", "assigned")),  # not one being decided here
+        )
+        found = [_case(row) for row in tx.conn.execute(query.with_for_update()).mappings()]
+        for case in found:
+            self._close(tx, case, "settled", outcome, "after-sales")
+        return len(found)
+
     def _check_outcome(self, case: Case, outcome: str) -> bool:
         """Whether the outcome acts on a held order; refuses an outcome that does not fit."""
+        allowed = _AFTER_SALES_OUTCOMES.get(case.kind)
+        if allowed is not None:
+            if outcome not in allowed:
+                raise InvalidInput(f"a {case.kind} case is decided {' or '.join(allowed)}")
+            return False
+        if case.kind == "merchant_review" and outcome == "refund":
+            raise InvalidInput("a merchant review is released (cleared) or rejected (confirmed)")
         if case.order_id is not None and case.kind == "fraud_review":
             if outcome == "reject":
                 raise InvalidInput("a held order is released or refunded, not rejected")
