@@ -179,3 +179,21 @@ def test_the_merchant_ranking_scores_reserves_and_stays_in_its_tenant(api: Api) 
     assert api.post(api.b, f"/v1/risk/merchants/{merchant}/reserve", body).status_code == 404
     assert api.ok(api.get(api.b, "/v1/risk/merchants"))["data"] == []
     assert api.get(officer, "/v1/risk/merchants/nobody").status_code == 404
+
+
+def test_fraud_models_need_labels_a_risk_key_and_stay_in_their_tenant(api: Api) -> None:
+    officer = api.key(api.a, auth.Role.RISK)
+    assert api.ok(api.get(officer, "/v1/risk/models"))["data"] == []
+    refused = api.post(officer, "/v1/risk/models", {"champion": True})
+    assert refused.status_code == 422, refused.text  # no labelled decisions yet
+    assert "200 labelled" in refused.json()["detail"]
+    assert api.post(officer, "/v1/risk/models", {"seed": -1}).status_code == 422
+    assert api.post(officer, "/v1/risk/models/fm_nope/promotion", {}).status_code == 404
+    merchant_key = api.key(api.a, auth.Role.MERCHANT, api.merchant(api.a))
+    assert api.post(merchant_key, "/v1/risk/models", {}).status_code == 403
+    assert api.get(merchant_key, "/v1/risk/monitoring").status_code == 403
+    merchant = api.merchant(api.a)
+    api.ok(_checkout(api, api.customer(api.a, funds=10_000), merchant, FARM), 201)
+    (today,) = api.ok(api.get(officer, "/v1/risk/monitoring"))
+    assert (today["decisions"], today["psi"]) == (2, None)  # top-up and checkout; no champion
+    assert api.ok(api.get(api.b, "/v1/risk/monitoring")) == []

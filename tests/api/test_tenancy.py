@@ -98,6 +98,9 @@ def _tenant_a_objects(api: Api) -> dict[str, str]:
         "event_id": event,
         "loan_id": loan,
         "line_id": line["id"],
+        # training one needs 200 labelled decisions: the model routes are walked with an id
+        # no tenant has (tests/risk/test_monitoring.py trains and promotes on its own)
+        "model_id": "fm_0123456789abcdef",
     }
 
 
@@ -191,6 +194,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "/v1/risk/cases/{case_id}/notes": {"text": "looked"},
     "/v1/risk/cases/{case_id}/decision": {"outcome": "release", "reason": "ok"},
     "/v1/risk/rules/{rule_id}/promotion": {},
+    "/v1/risk/models/{model_id}/promotion": {},
     "/v1/risk/merchants/{merchant_id}/reserve": {
         "reserve_bp": 500,
         "hold_days": 30,

@@ -386,3 +386,16 @@ def test_the_merchant_ranking_and_a_merchants_reserve_page(
     assert demo.keys.merchant is not None
     with signed_in(demo, demo.keys.merchant) as merchant:
         assert merchant.get("/dashboard/risk/merchants/m-1").status_code == 403
+
+
+def test_the_fraud_models_page_shows_monitoring(demo: Demo, operator: httpx.Client) -> None:
+    page = operator.get("/dashboard/risk/models")
+    assert page.status_code == 200, page.text
+    assert 'data-testid="fraud-models"' in page.text
+    assert 'id="chart-model-drift"' in page.text
+    assert 'id="chart-flag-precision"' in page.text
+    assert 'data-testid="model-days"' in page.text
+    assert demo.keys is not None
+    assert demo.keys.merchant is not None
+    with signed_in(demo, demo.keys.merchant) as merchant:
+        assert merchant.get("/dashboard/risk/models").status_code == 403

@@ -53,8 +53,10 @@ from embedfin.api.schemas.risk import (
     CaseOut,
     ChallengeOut,
     DecisionOut,
+    FraudModelOut,
     MerchantRiskDetailOut,
     MerchantRiskOut,
+    ModelDayOut,
     RuleSetOut,
     SandboxCodeOut,
 )
@@ -421,6 +423,24 @@ class Client:
 
     def publish_rule(self, **rule: Any) -> RuleSetOut:
         return self._post(RuleSetOut, "/v1/risk/rules", rule, None)
+
+    def fraud_models(self) -> list[FraudModelOut]:
+        page = self.request("GET", "/v1/risk/models")
+        return [FraudModelOut.model_validate(item) for item in page["data"]]
+
+    def train_fraud_model(
+        self, *, champion: bool = False, seed: int = 7, idempotency_key: str | None = None
+    ) -> FraudModelOut:
+        """Train on the labelled decisions; a challenger unless ``champion``."""
+        body = {"champion": champion, "seed": seed}
+        return self._post(FraudModelOut, "/v1/risk/models", body, idempotency_key)
+
+    def promote_fraud_model(self, model_id: str) -> FraudModelOut:
+        return self._post(FraudModelOut, f"/v1/risk/models/{model_id}/promotion", {}, None)
+
+    def model_monitoring(self, days: int = 30) -> list[ModelDayOut]:
+        found = self.request("GET", "/v1/risk/monitoring", params={"days": days})
+        return [ModelDayOut.model_validate(item) for item in found]
 
     def merchant_ranking(self, limit: int = 20) -> list[MerchantRiskOut]:
         """The merchants of the last scoring run, riskiest first."""

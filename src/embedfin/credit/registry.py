@@ -6,9 +6,8 @@ the scores of its reference population (for drift). Exactly one model is the cha
 the decisions); any number are challengers; ``promote`` switches them in one transaction.
 Loading verifies the hash, so an edited artifact is refused.
 
-PSI (population stability index) compares today's score distribution with the reference:
-Σ (actual% − expected%) · ln(actual% / expected%) over the reference's deciles; below 0.1
-stable, 0.1-0.25 watch, above 0.25 retrain.
+PSI (population stability index, ``core/drift.py``) compares today's score distribution with
+the reference: below 0.1 stable, 0.1-0.25 watch, above 0.25 retrain.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 from sqlalchemy import Connection, insert, select, update
 
+from embedfin.core.drift import psi as psi
 from embedfin.core.errors import ConfigurationError, NotFound
 from embedfin.credit.compiled import CompiledFeature, CompiledScorecard
 from embedfin.credit.gbm import GbmDecisionModel
@@ -112,18 +112,6 @@ def gbm_from_json(text: str, version: str) -> GbmDecisionModel:
     scorecard = from_json(data["scorecard"], version)
     a, b = data["platt"]
     return GbmDecisionModel(scorecard, data["booster"], (float(a), float(b)), version)
-
-
-def psi(expected: Sequence[float] | np.ndarray, actual: Sequence[float] | np.ndarray) -> float:
-    reference = np.asarray(expected, dtype=float)
-    current = np.asarray(actual, dtype=float)
-    if reference.size < 10 or current.size == 0:
-        return 0.0
-    edges = np.unique(np.quantile(reference, np.linspace(0, 1, 11)[1:-1]))
-    e = np.bincount(np.digitize(reference, edges), minlength=len(edges) + 1) / reference.size
-    a = np.bincount(np.digitize(current, edges), minlength=len(edges) + 1) / current.size
-    e, a = np.clip(e, 1e-6, None), np.clip(a, 1e-6, None)
-    return float(np.sum((a - e) * np.log(a / e)))
 
 
 def register(

@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from embedfin.core.drift import SHIFTED, STABLE
 from embedfin.core.money import Money
 from embedfin.dashboard.queries.payments import ChannelFigures
 from embedfin.dashboard.queries.risk import DailyActions
 from embedfin.dashboard.queries.sales import DailyPoint
+from embedfin.risk.monitoring import DailyModelFigures
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LAYOUT = {
@@ -164,3 +166,29 @@ def merchant_score_history(points: Sequence[tuple[int, int]]) -> str:
     figure.update_layout(title="Score over time", **_LAYOUT)
     figure.update_yaxes(title_text="score", range=[0, 100])
     return str(figure.to_json())
+
+
+def model_monitoring(days: Sequence[DailyModelFigures]) -> tuple[str, str]:
+    """Two figures of the champion's days: scores (median, p90) with their PSI against the
+    training holdout (the 0.1 and 0.25 lines drawn), and the precision of model and rule flags."""
+    dates = [(_EPOCH + timedelta(days=d.day)).date().isoformat() for d in days]
+    drift = make_subplots(specs=[[{"secondary_y": True}]])
+    drift.add_trace(go.Scatter(x=dates, y=[d.score_p50 for d in days], name="score p50"))
+    drift.add_trace(go.Scatter(x=dates, y=[d.score_p90 for d in days], name="score p90"))
+    drift.add_trace(
+        go.Bar(x=dates, y=[d.psi for d in days], name="PSI", opacity=0.4), secondary_y=True
+    )
+    for level in (STABLE, SHIFTED):
+        drift.add_hline(y=level, line_dash="dot", secondary_y=True)
+    drift.update_layout(title="Score drift (PSI against the training holdout)", **_LAYOUT)
+    drift.update_yaxes(title_text="fraud probability", secondary_y=False)
+    drift.update_yaxes(title_text="PSI", secondary_y=True)
+    precision = go.Figure()
+    for name, values in (
+        ("model flags", [d.model_precision for d in days]),
+        ("rule flags", [d.rule_precision for d in days]),
+    ):
+        precision.add_trace(go.Scatter(x=dates, y=values, name=name, mode="lines+markers"))
+    precision.update_layout(title="Precision of flags (fraud share of labelled)", **_LAYOUT)
+    precision.update_yaxes(range=[0, 1])
+    return str(drift.to_json()), str(precision.to_json())

@@ -84,6 +84,25 @@ def risk_case(request: Request, case_id: str, current: SessionDep) -> HTMLRespon
     )
 
 
+@router.get("/risk/models", response_class=HTMLResponse)
+def risk_models(request: Request, current: SessionDep) -> HTMLResponse:
+    """The fraud models (champion, challengers, their holdout metrics) and the champion's
+    monitoring: score drift and the precision of flags over the last 30 days."""
+    _risk_officer(current)
+    models = current.platform.tenant(current.tenant).risk.models
+    days = models.monitoring(30)
+    drift, precision = charts.model_monitoring(days)
+    return page(
+        request,
+        "risk_models.html",
+        session=current,
+        models=models.list(),
+        days=days,
+        drift_chart=drift,
+        precision_chart=precision,
+    )
+
+
 @router.get("/risk/merchants/{merchant_id}", response_class=HTMLResponse)
 def risk_merchant(request: Request, merchant_id: str, current: SessionDep) -> HTMLResponse:
     """One merchant: its score over time and why, its reserve in force and its holds."""

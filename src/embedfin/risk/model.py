@@ -71,12 +71,15 @@ class FraudModel:
         review_at: float,
         block_at: float,
         metrics: Mapping[str, Any],
+        reference_scores: Sequence[float] = (),
     ) -> None:
         self.booster = booster
         self.platt = platt
         self.review_at = review_at
         self.block_at = block_at
         self.metrics = dict(metrics)
+        #: calibrated probabilities of the holdout (at most 2,000): the drift reference
+        self.reference_scores = tuple(float(x) for x in reference_scores)
         text = booster.model_to_string()
         self.model_id = "fm_" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -124,6 +127,7 @@ class FraudModel:
                 "block_at": self.block_at,
                 "columns": list(COLUMNS),
                 "metrics": self.metrics,
+                "reference_scores": [round(x, 6) for x in self.reference_scores],
             },
             sort_keys=True,
         )
@@ -135,7 +139,10 @@ class FraudModel:
             raise InvalidInput("the stored fraud model was trained on other features")
         booster = lgb.Booster(model_str=data["booster"])
         a, b = data["platt"]
-        return cls(booster, (a, b), data["review_at"], data["block_at"], data["metrics"])
+        return cls(
+            booster, (a, b), data["review_at"], data["block_at"], data["metrics"],
+            data.get("reference_scores", ()),
+        )  # fmt: skip
 
 
 def train(
@@ -186,7 +193,8 @@ def train(
     caught = float((probability[y[hold] == 1] >= review_at).mean()) if y[hold].sum() else None
     metrics = {"rows": len(y), "fraud": int(y.sum()), "holdout_auc": auc,
                "holdout_recall_at_review": caught}  # fmt: skip
-    return FraudModel(booster, (a, b), review_at, block_at, metrics)
+    reference = np.random.default_rng(seed).permutation(probability)[:2_000]
+    return FraudModel(booster, (a, b), review_at, block_at, metrics, reference.tolist())
 
 
 def _safe(column: str) -> str:

@@ -11,14 +11,16 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 
 from embedfin.core.errors import NotFound
+from embedfin.db.statements import insert_if_absent
 from embedfin.db.tables import risk_decisions, risk_models
 from embedfin.ledger.service import Ledger
 
 if TYPE_CHECKING:
     from embedfin.risk.model import FraudModel
+    from embedfin.risk.monitoring import DailyModelFigures
 
 REFRESH_S = 5.0
 _M = risk_models.c
@@ -80,25 +82,30 @@ class ModelRegistry:
         return model
 
     def register(self, model: FraudModel, *, champion: bool) -> None:
+        """Store a trained model (the same model again — training on the same labels — is
+        stored once, and promoted if asked)."""
         with self.ledger.transaction() as tx:
             has_champion = tx.conn.execute(
                 select(_M.model_id).where(_M.tenant == self.tenant, _M.status == "champion")
             ).first()
-            promote = champion or has_champion is None
-            if promote:
-                self._retire_champion(tx.conn)
-            tx.conn.execute(
-                insert(risk_models).values(
-                    tenant=self.tenant,
-                    model_id=model.model_id,
-                    status="champion" if promote else "challenger",
-                    artifact=model.to_json(),
-                    metrics=json.dumps(model.metrics, sort_keys=True),
-                    created_at=self.ledger.clock.now_ns(),
-                )
+            inserted = insert_if_absent(
+                tx.conn,
+                risk_models,
+                {
+                    "tenant": self.tenant,
+                    "model_id": model.model_id,
+                    "status": "challenger",
+                    "artifact": model.to_json(),
+                    "metrics": json.dumps(model.metrics, sort_keys=True),
+                    "created_at": self.ledger.clock.now_ns(),
+                },
             )
-            tx.emit(self.tenant, "risk_model_registered", "risk_model", model.model_id,
-                    {"champion": promote, **model.metrics})  # fmt: skip
+            promote = champion or (inserted and has_champion is None)
+            if promote:
+                self._make_champion(tx.conn, model.model_id)
+            if inserted:
+                tx.emit(self.tenant, "risk_model_registered", "risk_model", model.model_id,
+                        {"champion": promote, **model.metrics})  # fmt: skip
         self._checked = -1e9
 
     def promote(self, model_id: str) -> None:
@@ -108,13 +115,17 @@ class ModelRegistry:
             ).first()
             if found is None:
                 raise NotFound(f"no fraud model {model_id}")
-            self._retire_champion(tx.conn)
-            tx.conn.execute(
-                update(risk_models)
-                .where(_M.tenant == self.tenant, _M.model_id == model_id)
-                .values(status="champion")
-            )
+            self._make_champion(tx.conn, model_id)
+            tx.emit(self.tenant, "risk_model_promoted", "risk_model", model_id, {})
         self._checked = -1e9
+
+    def _make_champion(self, conn: Connection, model_id: str) -> None:
+        self._retire_champion(conn)
+        conn.execute(
+            update(risk_models)
+            .where(_M.tenant == self.tenant, _M.model_id == model_id)
+            .values(status="champion")
+        )
 
     def _retire_champion(self, conn: Connection) -> None:
         conn.execute(
@@ -122,6 +133,32 @@ class ModelRegistry:
             .where(_M.tenant == self.tenant, _M.status == "champion")
             .values(status="challenger")
         )
+
+    def monitoring(self, days: int = 30) -> list[DailyModelFigures]:
+        """The last ``days`` days' figures against the champion (``risk/monitoring.py``)."""
+        from embedfin.risk.monitoring import DAY_NS, MonitoredDecision, daily_figures
+
+        d = risk_decisions.c
+        since = self.ledger.clock.now_ns() - days * DAY_NS
+        with self.ledger.current() as conn:
+            champion = self.champion(conn)
+            rows = conn.execute(
+                select(d.created_at, d.score, d.reasons, d.live_hits, d.label)
+                .where(d.tenant == self.tenant, d.created_at >= since)
+                .execution_options(yield_per=5_000)
+            )
+            decisions = [
+                MonitoredDecision(
+                    int(at),
+                    None if score is None else float(score),
+                    '"model_score"' in reasons,
+                    live_hits != "[]",
+                    label,
+                )
+                for at, score, reasons, live_hits, label in rows
+            ]
+        reference = champion.reference_scores if champion is not None else ()
+        return daily_figures(decisions, reference)
 
     def list(self) -> list[dict[str, Any]]:
         with self.ledger.current() as conn:

@@ -7,6 +7,8 @@ Reading decisions and cases, deciding cases and changing rules need the ``risk:w
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
@@ -26,8 +28,11 @@ from embedfin.api.schemas.risk import (
     ChallengeAnswer,
     ChallengeOut,
     DecisionOut,
+    FraudModelOut,
     MerchantRiskDetailOut,
     MerchantRiskOut,
+    ModelDayOut,
+    ModelTrainIn,
     ReservePolicyIn,
     RuleIn,
     RulePromotion,
@@ -364,3 +369,67 @@ def set_merchant_reserve(merchant_id: str, body: ReservePolicyIn, cmd: RiskComma
         return 200, merchant_risk(merchant_id, platform, cmd.principal)
 
     return cmd.run({"merchant": merchant_id, **body.model_dump()}, effect)
+
+
+# --- fraud models ----------------------------------------------------------------------------
+def _model_body(found: dict[str, Any]) -> dict[str, Any]:
+    return FraudModelOut(
+        id=found["id"],
+        status=found["status"],
+        metrics=found["metrics"],
+        created=ts(found["created_at"]),
+    ).model_dump(mode="json")
+
+
+@router.get("/risk/models", response_model=Page[FraudModelOut], tags=["risk"])
+def list_models(platform: PlatformDep, principal: RiskReader) -> Any:
+    """The tenant's fraud models, newest first: the champion scores, challengers wait."""
+    found = platform.tenant(principal.tenant).risk.models.list()
+    return page([_model_body(m) for m in found], False)
+
+
+@router.post("/risk/models", response_model=FraudModelOut, status_code=201, tags=["risk"])
+def train_model(body: ModelTrainIn, cmd: RiskCommand) -> Any:
+    """Train a model on the labelled decisions (at least 200, 10 of each label; else 422) and
+    register it — a challenger unless ``champion``; the same labels train the same model."""
+
+    def effect() -> tuple[int, Body]:
+        models = cmd.platform.tenant(cmd.tenant).risk.models
+        model = models.train(champion=body.champion, seed=body.seed)
+        cmd.audit("risk_model_trained", model.model_id, body.model_dump())
+        (found,) = [m for m in models.list() if m["id"] == model.model_id]
+        return 201, _model_body(found)
+
+    return cmd.run(body.model_dump(), effect)
+
+
+@router.post("/risk/models/{model_id}/promotion", response_model=FraudModelOut, tags=["risk"])
+def promote_model(model_id: str, cmd: RiskCommand) -> Any:
+    """Make a challenger the champion (every worker scores with it within seconds)."""
+
+    def effect() -> tuple[int, Body]:
+        models = cmd.platform.tenant(cmd.tenant).risk.models
+        models.promote(model_id)
+        cmd.audit("risk_model_promoted", model_id, {})
+        (found,) = [m for m in models.list() if m["id"] == model_id]
+        return 200, _model_body(found)
+
+    return cmd.run({"model": model_id}, effect)
+
+
+@router.get("/risk/monitoring", response_model=list[ModelDayOut], tags=["risk"])
+def model_monitoring(
+    platform: PlatformDep,
+    principal: RiskReader,
+    days: Annotated[int, Query(ge=1, le=365)] = 30,
+) -> Any:
+    """Per day: scores (median, p90, PSI against the champion's holdout) and the precision of
+    what the model and the rules flagged, on the labels known so far."""
+    figures = platform.tenant(principal.tenant).risk.models.monitoring(days)
+    return [
+        ModelDayOut(
+            day=(date(1970, 1, 1) + timedelta(days=f.day)).isoformat(),
+            **{k: v for k, v in asdict(f).items() if k != "day"},
+        ).model_dump(mode="json")
+        for f in figures
+    ]

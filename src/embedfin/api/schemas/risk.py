@@ -214,3 +214,29 @@ class ReservePolicyIn(Model):
     reserve_bp: Annotated[int, Field(ge=0, le=5_000)] | None
     hold_days: Annotated[int, Field(ge=0, le=180)] | None
     reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class FraudModelOut(BaseModel):
+    object: Literal["risk_model"] = "risk_model"
+    id: str
+    status: Literal["champion", "challenger"]
+    metrics: dict[str, Any]
+    created: Any
+
+
+class ModelTrainIn(Model):
+    champion: bool = Field(False, description="promote it at once (else a challenger)")
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 7
+
+
+class ModelDayOut(BaseModel):
+    day: str
+    decisions: int
+    scored: int
+    score_p50: float | None
+    score_p90: float | None
+    psi: float | None = Field(description="of the day's scores against the champion's holdout")
+    model_flags: int
+    model_precision: float | None = Field(description="fraud share of labelled model flags")
+    rule_flags: int
+    rule_precision: float | None
