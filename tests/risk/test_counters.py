@@ -33,6 +33,7 @@ from embedfin.risk.signals import (
     Status,
     digest,
     features,
+    with_batch_mates,
 )
 
 #: The manual clock's start: a whole number of seconds since the epoch.
@@ -314,3 +315,104 @@ def test_a_check_one_nanosecond_inside_the_week_counts_in_both(
     )
     assert features(probe, from_sql)["buyer_orders_7d"] == 1
     assert features(probe, from_redis)["buyer_orders_7d"] == 1
+
+
+# --- a batch of checks reads as the same checks one after another ---------------------------
+@settings(
+    max_examples=25,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    history=st.lists(st.builds(Record, check=checks, after_ns=st.integers(0, DAY_NS)), max_size=8),
+    batch=st.lists(checks, min_size=2, max_size=8),
+    settled=st.lists(st.sampled_from([Status.SUCCEEDED, Status.DECLINED]), max_size=8),
+)
+def test_a_batch_reads_as_its_checks_one_by_one(
+    ledger: Ledger,
+    redis_store: RedisCounters,
+    history: list[Record],
+    batch: list[Check],
+    settled: list[Status],
+) -> None:
+    """``read_many`` of a batch (nothing of it recorded) with each check's earlier batch-mates
+    merged in (``with_batch_mates``) equals reading each check after recording the ones before
+    it — on both stores."""
+    sql = SqlCounters()
+    for store in (sql, redis_store):
+        tenant = _tenant()
+        now = T0
+        try:
+            with ledger.transaction() as tx:
+                before = []
+                for record in history:
+                    now += record.after_ns
+                    obs = record.check.observation(tenant, _observation_id(), now)
+                    store.record(tx.conn, obs)
+                    before.append(obs.observation_id)
+                for observation_id, status in zip(before, settled, strict=False):
+                    store.settle(tx.conn, tenant, observation_id, status)
+                mates = [
+                    check.observation(tenant, _observation_id(), now + (n + 1) * 1_000)
+                    for n, check in enumerate(batch)
+                ]
+                batched = [
+                    with_batch_mates(reads, obs, mates[:n])
+                    for n, (reads, obs) in enumerate(
+                        zip(store.read_many(tx.conn, mates), mates, strict=True)
+                    )
+                ]
+                for obs, from_batch in zip(mates, batched, strict=True):
+                    one_by_one = store.read(tx.conn, obs)
+                    assert from_batch == one_by_one
+                    assert features(obs, from_batch) == features(obs, one_by_one)
+                    store.record(tx.conn, obs)
+        finally:
+            if store is redis_store:
+                _forget(redis_store, tenant)
+
+
+def test_record_many_stores_what_record_one_by_one_stores(ledger: Ledger) -> None:
+    sql = SqlCounters()
+    tenant_a, tenant_b = _tenant(), _tenant()
+    batch = [
+        Check(
+            SubjectKind.CHECKOUT,
+            "card",
+            100 + n,
+            "USD",
+            f"b{n % 2}",
+            "m1",
+            "tok-1",
+            "dev-1",
+            "10.0.0.1",
+            "1 Main St",
+            None,
+        )  # fmt: skip
+        for n in range(5)
+    ]
+    with ledger.transaction() as tx:
+        one = [c.observation(tenant_a, f"rd_{n:024d}", T0 + n * 1_000) for n, c in enumerate(batch)]
+        many = [
+            c.observation(tenant_b, f"rd_{n:024d}", T0 + n * 1_000) for n, c in enumerate(batch)
+        ]
+        for obs in one:
+            sql.record(tx.conn, obs)
+        sql.record_many(tx.conn, many)
+        sql.settle_many(tx.conn, tenant_b, [(many[0].observation_id, Status.DECLINED)])
+        sql.settle(tx.conn, tenant_a, one[0].observation_id, Status.DECLINED)
+
+        def stored(tenant: str) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+            o, link = risk_observations.c, risk_links.c
+            rows = tx.conn.execute(
+                select(o.observation_id, o.at, o.status, o.buyer_id)
+                .where(o.tenant == tenant)
+                .order_by(o.observation_id)
+            ).all()
+            links = tx.conn.execute(
+                select(link.entity, link.account, link.first_at, link.last_at)
+                .where(link.tenant == tenant)
+                .order_by(link.entity, link.account)
+            ).all()
+            return [tuple(r) for r in rows], [tuple(r) for r in links]
+
+        assert stored(tenant_a) == stored(tenant_b)

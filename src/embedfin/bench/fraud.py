@@ -92,15 +92,15 @@ def _label_from_truth(world: fraud.World) -> int:
 
 
 class _Timed:
-    """Wraps a service's ``check`` (the whole check: scoring, the decision's, observation's,
-    case's and challenge's writes) and its ``score`` (reads, features, rules, model), and keeps
-    every call's duration."""
+    """Wraps a service's ``check`` and ``check_many`` (the whole check: scoring, the decision's,
+    observation's, case's and challenge's writes; the simulator pays one order per call) and
+    its ``score`` (reads, features, rules, model), and keeps every call's duration."""
 
     def __init__(self, services: TenantServices) -> None:
         self.durations: dict[str, list[float]] = {"check": [], "score": []}
         risk = services.risk
-        for name, durations in self.durations.items():
-            setattr(risk, name, self._timed(getattr(risk, name), durations))
+        for name, timer in (("check", "check"), ("check_many", "check"), ("score", "score")):
+            setattr(risk, name, self._timed(getattr(risk, name), self.durations[timer]))
 
     @staticmethod
     def _timed(inner: Callable[..., Any], durations: list[float]) -> Callable[..., Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,4 +28,23 @@ def _insert_if_absent(dialect_name: str, table: Table) -> Insert:
     key = next(iter(table.primary_key.columns))
     # RETURNING tells what happened on both stores (psycopg reports no rowcount here)
     statement: Insert = dialect.insert(table).on_conflict_do_nothing().returning(key)
+    return statement
+
+
+def insert_many_if_absent(
+    conn: Connection, table: Table, rows: Sequence[Mapping[str, object]]
+) -> set[tuple[object, ...]]:
+    """``insert_if_absent`` of many rows in one statement (SQLAlchemy's insertmanyvalues on
+    both stores); the primary keys of the rows this call inserted."""
+    if not rows:
+        return set()
+    statement = _insert_many_if_absent(conn.dialect.name, table)
+    return {tuple(row) for row in conn.execute(statement, [dict(r) for r in rows])}
+
+
+@functools.cache
+def _insert_many_if_absent(dialect_name: str, table: Table) -> Insert:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    keys = list(table.primary_key.columns)
+    statement: Insert = dialect.insert(table).on_conflict_do_nothing().returning(*keys)
     return statement

@@ -39,6 +39,7 @@ from embedfin.risk.feature_types import Entity, Window
 from embedfin.risk.signals import (
     LINKED,
     MAX_HISTORY,
+    MAX_LINKS,
     MAX_ROWS,
     NS_PER_S,
     OBSERVED,
@@ -51,8 +52,6 @@ from embedfin.risk.signals import (
     Status,
 )
 
-#: The most links read per entity value (a device seen with more accounts saturates).
-MAX_LINKS = 1_000
 _WEEK_NS = Window.D7.seconds * NS_PER_S
 _OBS = risk_observations.c
 _COLUMN = {
@@ -154,6 +153,63 @@ def _upsert_link(dialect_name: str) -> Insert:
     return upsert
 
 
+# --- many observations at once: the same reads, one window per entity value -------------
+_MANY_ROWS = (
+    "SELECT '{entity}' AS entity, k, NULL AS currency_key, rn, at, kind, payment_method,"
+    " amount_minor, currency, status, token FROM (SELECT {column} AS k, at, kind,"
+    " payment_method, amount_minor, currency, status, token, ROW_NUMBER() OVER (PARTITION BY"
+    " {column}"
+    " ORDER BY at DESC, observation_id DESC) AS rn FROM risk_observations"
+    " WHERE tenant = :tenant AND {column} IN :k_{entity} AND at > :s_{entity}) AS w"
+    " WHERE rn <= {limit}"
+)
+_MANY_HISTORY = (
+    "SELECT 'history' AS entity, k, currency AS currency_key, rn, at, kind, payment_method,"
+    " amount_minor, currency, status, token FROM (SELECT buyer_id AS k, at, kind,"
+    " payment_method, amount_minor, currency, status, token, ROW_NUMBER() OVER (PARTITION BY"
+    " buyer_id, currency ORDER BY at DESC, observation_id DESC) AS rn FROM risk_observations"
+    " WHERE tenant = :tenant AND buyer_id IN :k_buyer AND at > :history_since"
+    f" AND kind = 'checkout' AND status = {int(Status.SUCCEEDED)}) AS w"
+    f" WHERE rn <= {MAX_HISTORY}"
+)
+_MANY_LINKS = (
+    "SELECT '{entity}' AS entity, k, rn, name, first_at, last_at FROM (SELECT entity_key AS k,"
+    " account AS name, first_at, last_at, ROW_NUMBER() OVER (PARTITION BY entity_key"
+    " ORDER BY last_at DESC, account DESC) AS rn FROM risk_links WHERE tenant = :tenant"
+    " AND entity = '{entity}' AND entity_key IN :l_{entity}) AS w WHERE rn <= {limit}"
+)
+_MANY_ACCOUNT = (
+    "SELECT 'account' AS entity, k, rn, name, first_at, last_at FROM (SELECT account AS k,"
+    " entity_key AS name, first_at, last_at, ROW_NUMBER() OVER (PARTITION BY account"
+    " ORDER BY last_at DESC, entity_key DESC) AS rn FROM risk_links WHERE tenant = :tenant"
+    " AND account IN :accounts AND entity = 'device' AND last_at > :week) AS w"
+    " WHERE rn <= {limit}"
+)
+
+
+@functools.cache
+def _many_rows_statement(entities: tuple[Entity, ...], history: bool) -> TextClause:
+    parts = [
+        _MANY_ROWS.format(entity=e.value, column=_COLUMN[e].name, limit=MAX_ROWS) for e in entities
+    ]
+    if history:
+        parts.append(_MANY_HISTORY)
+    names = [f"k_{e.value}" for e in entities] + (
+        ["k_buyer"] if history and Entity.BUYER not in entities else []
+    )
+    return _union(parts).bindparams(*(bindparam(n, expanding=True) for n in names))
+
+
+@functools.cache
+def _many_links_statement(entities: tuple[Entity, ...], account: bool) -> TextClause:
+    parts = [_MANY_LINKS.format(entity=e.value, limit=MAX_LINKS) for e in entities]
+    names = [f"l_{e.value}" for e in entities]
+    if account:
+        parts.append(_MANY_ACCOUNT.format(limit=MAX_LINKS))
+        names.append("accounts")
+    return _union(parts).bindparams(*(bindparam(n, expanding=True) for n in names))
+
+
 def _observed(obs: Observation) -> list[tuple[Entity, str]]:
     return [(entity, obs.keys[entity]) for entity in OBSERVED if entity in obs.keys]
 
@@ -166,7 +222,18 @@ class CounterStore(Protocol):
 
     def read(self, conn: Connection, obs: Observation) -> Reads: ...
 
+    def read_many(self, conn: Connection, batch: Sequence[Observation]) -> list[Reads]:
+        """``read`` of each, none of them recorded yet (the caller merges batch-mates in with
+        ``signals.with_batch_mates``)."""
+        ...
+
     def record(self, conn: Connection, obs: Observation) -> None: ...
+
+    def record_many(self, conn: Connection, batch: Sequence[Observation]) -> None: ...
+
+    def settle_many(
+        self, conn: Connection, tenant: str, outcomes: Sequence[tuple[str, Status]]
+    ) -> None: ...
 
     def settle(self, conn: Connection, tenant: str, observation_id: str, status: Status) -> None:
         """The operation's outcome; settling an unknown or settled observation does nothing."""
@@ -188,6 +255,58 @@ def _row(values: Sequence[object]) -> SignalRow:
         Status(int(status)),  # type: ignore[call-overload]
         None if token is None else str(token),
     )
+
+
+def _observation_values(obs: Observation) -> dict[str, object]:
+    keys = {entity.value: obs.keys.get(entity) for entity in _COLUMN}
+    return {
+        "tenant": obs.tenant,
+        "observation_id": obs.observation_id,
+        "at": obs.at,
+        "kind": obs.kind,
+        "payment_method": obs.payment_method,
+        "amount_minor": obs.amount_minor,
+        "currency": obs.currency,
+        "status": int(obs.status),
+        "buyer_id": keys["buyer"],
+        "merchant_id": keys["merchant"],
+        "token": keys["token"],
+        "device": keys["device"],
+        "ip": keys["ip"],
+        "address": keys["address"],
+    }
+
+
+def _slice(
+    obs: Observation,
+    found: dict[tuple[str, str], list[tuple[str | None, SignalRow]]],
+    links: dict[tuple[str, str], list[LinkRow]],
+) -> Reads:
+    """One observation's ``Reads`` out of a batch's: its entities' rows inside its own windows,
+    its buyer's paid history in its currency, its values' links, its account's devices."""
+    reads = Reads()
+    for entity, key in _observed(obs):
+        since = obs.at - READ_WINDOW[entity].seconds * NS_PER_S
+        reads.rows[entity] = [
+            row for _, row in found.get((entity.value, key), []) if row.at > since
+        ][:MAX_ROWS]
+    buyer = obs.keys.get(Entity.BUYER)
+    if buyer is not None:
+        since = obs.at - RETENTION_NS
+        reads.history = [
+            row.amount_minor
+            for currency_key, row in found.get((_HISTORY, buyer), [])
+            if currency_key == obs.currency and row.at > since
+        ][:MAX_HISTORY]
+    for entity in LINKED:
+        if entity in obs.keys:
+            reads.links[entity] = list(links.get((entity.value, obs.keys[entity]), []))
+    if obs.account:
+        week = obs.at - _WEEK_NS
+        reads.account_links[Entity.DEVICE] = [
+            link for link in links.get((_ACCOUNT, obs.account), []) if link.last_at > week
+        ]
+    return reads
 
 
 class SqlCounters:
@@ -235,6 +354,99 @@ class SqlCounters:
                 else:
                     reads.links[Entity(entity)].append(row)
         return reads
+
+    def read_many(self, conn: Connection, batch: Sequence[Observation]) -> list[Reads]:
+        """What ``read`` gives each observation — none of them recorded yet — for the whole
+        batch in two round trips: per entity, the newest rows of every value the batch names
+        (a window per value), then per observation its own slice of them."""
+        if len(batch) <= 1:
+            return [self.read(conn, obs) for obs in batch]
+        observed = sorted({e for obs in batch for e, _ in _observed(obs)}, key=OBSERVED.index)
+        params: dict[str, object] = {"tenant": batch[0].tenant}
+        earliest = min(obs.at for obs in batch)
+        for entity in observed:
+            params[f"k_{entity.value}"] = sorted(
+                {obs.keys[entity] for obs in batch if entity in obs.keys}
+            )
+            params[f"s_{entity.value}"] = earliest - READ_WINDOW[entity].seconds * NS_PER_S
+        history = Entity.BUYER in observed
+        params["history_since"] = earliest - RETENTION_NS
+        ranked: dict[tuple[str, str], list[tuple[int, str | None, SignalRow]]] = {}
+        if observed:
+            statement = _many_rows_statement(tuple(observed), history)
+            for entity_code, key, currency_key, rn, *values in conn.execute(statement, params):
+                ranked.setdefault((entity_code, key), []).append(
+                    (int(rn), currency_key, _row(values))
+                )
+        found = {
+            k: [(currency, row) for _, currency, row in sorted(v, key=lambda t: t[0])]
+            for k, v in ranked.items()
+        }
+        linked = sorted({e for obs in batch for e in LINKED if e in obs.keys}, key=LINKED.index)
+        for entity in linked:
+            params[f"l_{entity.value}"] = sorted(
+                {obs.keys[entity] for obs in batch if entity in obs.keys}
+            )
+        accounts = sorted({obs.account for obs in batch if obs.account})
+        params["accounts"] = accounts
+        params["week"] = earliest - _WEEK_NS
+        ranked_links: dict[tuple[str, str], list[tuple[int, LinkRow]]] = {}
+        if linked or accounts:
+            statement = _many_links_statement(tuple(linked), bool(accounts))
+            for entity_code, key, rn, name, first, last in conn.execute(statement, params):
+                ranked_links.setdefault((entity_code, key), []).append(
+                    (int(rn), LinkRow(name, int(first), int(last)))
+                )
+        links = {
+            k: [link for _, link in sorted(v, key=lambda t: t[0])] for k, v in ranked_links.items()
+        }
+        return [_slice(obs, found, links) for obs in batch]
+
+    def record_many(self, conn: Connection, batch: Sequence[Observation]) -> None:
+        """``record`` for each, in one statement per table."""
+        if not batch:
+            return
+        conn.execute(_INSERT_OBSERVATION, [_observation_values(obs) for obs in batch])
+        rows = sorted(  # one lock order for every writer
+            {
+                (entity.value, key, obs.account): obs.at
+                for obs in batch
+                for entity, key in obs.keys.items()
+                if entity in LINKED
+            }.items()
+        )
+        if not rows:
+            return
+        firsts: dict[tuple[str, str, str], int] = {}
+        for obs in batch:
+            for entity, key in obs.keys.items():
+                if entity in LINKED:
+                    at = firsts.get((entity.value, key, obs.account), obs.at)
+                    firsts[(entity.value, key, obs.account)] = min(at, obs.at)
+        conn.execute(
+            _upsert_link(conn.dialect.name),
+            [
+                {
+                    "tenant": batch[0].tenant,
+                    "entity": entity,
+                    "entity_key": key,
+                    "account": account,
+                    "first_at": firsts[(entity, key, account)],
+                    "last_at": last,
+                }
+                for (entity, key, account), last in rows
+            ],
+        )
+
+    def settle_many(
+        self, conn: Connection, tenant: str, outcomes: Sequence[tuple[str, Status]]
+    ) -> None:
+        if outcomes:
+            conn.execute(
+                _SETTLE,
+                [{"t": tenant, "o": observation_id, "new_status": int(status)}
+                 for observation_id, status in outcomes],
+            )  # fmt: skip
 
     def record(self, conn: Connection, obs: Observation) -> None:
         keys = {entity.value: obs.keys.get(entity) for entity in _COLUMN}

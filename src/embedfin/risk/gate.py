@@ -21,10 +21,11 @@ Pure types only: the service behind the port is ``risk/service.py``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from embedfin.core.errors import RiskRefused
+from embedfin.core.errors import EmbedfinError, RiskRefused
 from embedfin.risk.decision import Action, RiskSubject, SubjectKind
 from embedfin.risk.merchant import NO_RESERVE, Reserve
 
@@ -81,6 +82,19 @@ class RiskGate(Protocol):
         """How the checked operation ended."""
         ...
 
+    def check_many(
+        self, tx: LedgerTransaction, subjects: Sequence[RiskSubject], *, holdable: bool = False
+    ) -> list[RiskAnswer | EmbedfinError]:
+        """``check`` of many first attempts, decided as one after another, each answered (or
+        its own error) — the batch path of group-committed checkouts."""
+        ...
+
+    def settle_many(
+        self, tx: LedgerTransaction, kind: SubjectKind, outcomes: Sequence[tuple[str, bool]]
+    ) -> None:
+        """``settle`` of many first attempts: (reference, succeeded)."""
+        ...
+
 
 class NoRiskCheck:
     """Risk control off: everything allowed, nothing recorded."""
@@ -105,6 +119,16 @@ class NoRiskCheck:
         *,
         succeeded: bool,
         attempt: str | None = None,
+    ) -> None:
+        return None
+
+    def check_many(
+        self, tx: LedgerTransaction, subjects: Sequence[RiskSubject], *, holdable: bool = False
+    ) -> list[RiskAnswer | EmbedfinError]:
+        return [ALLOWED for _ in subjects]
+
+    def settle_many(
+        self, tx: LedgerTransaction, kind: SubjectKind, outcomes: Sequence[tuple[str, bool]]
     ) -> None:
         return None
 

@@ -169,7 +169,7 @@ class MerchantScore:
                 "message": c.message,
             }  # fmt: skip
             for c in sorted(self.components, key=lambda c: -c.points)
-            if c.points > 0
+            if round(c.points, 2) > 0
         ]
 
 

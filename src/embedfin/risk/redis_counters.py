@@ -27,17 +27,18 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import redis
 from sqlalchemy import Connection
 
 from embedfin.core.errors import ConfigurationError
-from embedfin.risk.counters import MAX_LINKS
 from embedfin.risk.feature_types import Entity, Window
 from embedfin.risk.signals import (
     LINKED,
     MAX_HISTORY,
+    MAX_LINKS,
     MAX_ROWS,
     NS_PER_S,
     OBSERVED,
@@ -178,6 +179,20 @@ class RedisCounters:
                 ]
                 reads.account_links[entity] = _ordered(rows)
         return reads
+
+    def read_many(self, conn: Connection, batch: Sequence[Observation]) -> list[Reads]:
+        """One pipelined read per observation (a round trip is ~0.1 ms here)."""
+        return [self.read(conn, obs) for obs in batch]
+
+    def record_many(self, conn: Connection, batch: Sequence[Observation]) -> None:
+        for obs in batch:  # in order: a value's first sighting is the earliest
+            self.record(conn, obs)
+
+    def settle_many(
+        self, conn: Connection, tenant: str, outcomes: Sequence[tuple[str, Status]]
+    ) -> None:
+        for observation_id, status in outcomes:
+            self.settle(conn, tenant, observation_id, status)
 
     def record(self, conn: Connection, obs: Observation) -> None:
         self._guarded()

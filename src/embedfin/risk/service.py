@@ -31,13 +31,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
 from embedfin.core.clock import Clock
 from embedfin.core.errors import (
     ChallengeRequired,
+    EmbedfinError,
     HeldForReview,
     IdempotencyMismatch,
     InvalidInput,
@@ -145,6 +146,133 @@ class RiskService:
             )
         return self._answer(tx.conn, stored, holdable)
 
+    def check_many(
+        self, tx: LedgerTransaction, subjects: Sequence[RiskSubject], *, holdable: bool = False
+    ) -> list[RiskAnswer | EmbedfinError]:
+        """``check`` of each subject (first attempts, no token), decided exactly as one after
+        another in this unit of work but with one read and one write per table for the batch:
+        the stored decisions and step-ups of all in one query, the signals of all in two
+        (``CounterStore.read_many``, each check then seeing its earlier batch-mates as if they
+        had been recorded, ``signals.with_batch_mates``), the decisions, observations and links
+        in one statement each. Each subject gets its answer, or the error that is its own
+        (another amount for a decided operation: ``IdempotencyMismatch``)."""
+        answers: list[RiskAnswer | EmbedfinError | None] = [None] * len(subjects)
+        ids = [decision_id_of(subject) for subject in subjects]
+        for subject in subjects:
+            if subject.tenant != self.tenant:
+                raise InvalidInput("a risk subject is checked by its own tenant's service")
+        attempts = store.load_attempts(
+            tx.conn, self.tenant,
+            [(i, s.kind.value, s.reference or i) for i, s in zip(ids, subjects, strict=True)],
+        )  # fmt: skip
+        pending: list[int] = []  # the subjects to decide now, in order
+        first_of: dict[str, int] = {}
+        for n, (decision_id, subject) in enumerate(zip(ids, subjects, strict=True)):
+            stored, _ = attempts[decision_id]
+            if stored is not None:
+                answers[n] = self._stored_answer(tx, stored, subject, holdable)
+            elif decision_id in first_of:  # the same operation twice in one batch
+                continue
+            else:
+                first_of[decision_id] = n
+                pending.append(n)
+        decided = self._decide_many(tx, [subjects[n] for n in pending],
+                                    [ids[n] for n in pending], attempts, holdable)  # fmt: skip
+        by_id = {stored.decision_id: stored for stored in decided}
+        for n, (decision_id, subject) in enumerate(zip(ids, subjects, strict=True)):
+            if answers[n] is None:
+                answers[n] = self._stored_answer(tx, by_id[decision_id], subject, holdable)
+        return [a for a in answers if a is not None]
+
+    def _stored_answer(
+        self, tx: LedgerTransaction, stored: StoredDecision, subject: RiskSubject, holdable: bool
+    ) -> RiskAnswer | EmbedfinError:
+        if (stored.amount_minor, stored.currency) != (subject.amount_minor, subject.currency):
+            return IdempotencyMismatch(
+                f"{subject.kind.value} {stored.reference} was checked for"
+                f" {stored.amount_minor} {stored.currency}, not {subject.amount_minor}"
+                f" {subject.currency}"
+            )
+        return self._answer(tx.conn, stored, holdable)
+
+    def _decide_many(
+        self,
+        tx: LedgerTransaction,
+        subjects: Sequence[RiskSubject],
+        ids: Sequence[str],
+        attempts: Mapping[str, tuple[StoredDecision | None, str | None]],
+        holdable: bool,
+    ) -> list[StoredDecision]:
+        if not subjects:
+            return []
+        base = self.clock.now_ns()
+        base -= base % 1_000
+        batch = [  # a microsecond apart, in order: the batch reads as a sequence
+            signals.Observation.of(subject, decision_id, base + n * 1_000)
+            for n, (subject, decision_id) in enumerate(zip(subjects, ids, strict=True))
+        ]
+        degraded = False
+        try:
+            reads: list[signals.Reads] = self.counters.read_many(tx.conn, batch)
+        except UNAVAILABLE as error:
+            log.warning("risk counters unavailable (%s); deciding on the requests alone", error)
+            degraded = True
+        rows: list[tuple[str, RiskSubject, FeatureVector, RiskDecision, str, int]] = []
+        step_ups: dict[tuple[str, str], str | None] = {}
+        for n, (subject, obs) in enumerate(zip(subjects, batch, strict=True)):
+            merged = None if degraded else signals.with_batch_mates(reads[n], obs, batch[:n])
+            vector, decision, _ = self.score(tx, subject, obs, merged, degraded=degraded)
+            if degraded and subject.kind in FAIL_CLOSED and decision.action < Action.REVIEW:
+                decision = _fail_closed(decision)
+            operation = (subject.kind.value, subject.reference or obs.observation_id)
+            prior = step_ups.get(operation, attempts[obs.observation_id][1])
+            decision, status = self._with_history(tx, subject, decision, prior, obs.at)
+            if degraded and decision.action is Action.ALLOW:
+                status = "degraded"
+            if status == "challenged" and prior is None:
+                step_ups[operation] = "pending"  # a later attempt in the batch waits on it
+            rows.append((obs.observation_id, subject, vector, decision, status, obs.at))
+        stored = store.insert_decisions(tx.conn, rows)
+        if not degraded:
+            try:
+                self.counters.record_many(
+                    tx.conn, [obs for obs in batch if obs.observation_id in stored]
+                )
+            except UNAVAILABLE as error:
+                log.warning("risk counters unavailable (%s); observations not recorded", error)
+        found: list[StoredDecision] = []
+        for decision_id, subject, *_, at in rows:
+            if decision_id in stored:
+                self._follow_up(tx, subject, stored[decision_id], holdable, at)
+                found.append(stored[decision_id])
+            else:  # a concurrent check of the same operation decided first
+                other = store.load_decision(tx.conn, self.tenant, decision_id)
+                assert other is not None
+                found.append(other)
+        return found
+
+    def settle_many(
+        self, tx: LedgerTransaction, kind: SubjectKind, outcomes: Sequence[tuple[str, bool]]
+    ) -> None:
+        """``settle`` of many first attempts (reference, succeeded) in one statement."""
+        if not outcomes:
+            return
+        ids = [
+            (decision_id_for(self.tenant, SubjectKind(kind), reference), succeeded)
+            for reference, succeeded in outcomes
+        ]
+        for decision_id, succeeded in ids:
+            if not succeeded:
+                self.cases.void(tx, case_id_of(decision_id), "the reviewed attempt was declined")
+        statuses = [
+            (decision_id, signals.Status.SUCCEEDED if ok else signals.Status.DECLINED)
+            for decision_id, ok in ids
+        ]
+        try:
+            self.counters.settle_many(tx.conn, self.tenant, statuses)
+        except UNAVAILABLE as error:
+            log.warning("risk counters unavailable (%s); outcomes not recorded", error)
+
     def _decide(
         self,
         tx: LedgerTransaction,
@@ -179,17 +307,25 @@ class RiskService:
         return stored
 
     def score(
-        self, tx: LedgerTransaction, subject: RiskSubject, obs: signals.Observation
+        self,
+        tx: LedgerTransaction,
+        subject: RiskSubject,
+        obs: signals.Observation,
+        reads: signals.Reads | None = None,
+        *,
+        degraded: bool = False,
     ) -> tuple[FeatureVector, RiskDecision, bool]:
-        """The scoring itself — the signals' read, the features, the rules, the model — with no
-        write: the request's features, what rules and model make of them, and whether the
-        counters were down (the request alone was scored)."""
-        degraded = False
-        try:
-            online = signals.features(obs, self.counters.read(tx.conn, obs))
-        except UNAVAILABLE as error:
-            log.warning("risk counters unavailable (%s); deciding on the request alone", error)
-            online, degraded = {}, True
+        """The scoring itself — the signals' read (unless ``reads`` are given, or the batch that
+        read them found the counters down: ``degraded``), the features, the rules, the model —
+        with no write: the request's features, what rules and model make of them, and whether
+        the counters were down (the request alone was scored)."""
+        if reads is None and not degraded:
+            try:
+                reads = self.counters.read(tx.conn, obs)
+            except UNAVAILABLE as error:
+                log.warning("risk counters unavailable (%s); deciding on the request alone", error)
+                degraded = True
+        online = {} if reads is None or degraded else signals.features(obs, reads)
         vector = FeatureVector({**subject.request_features(), **online})
         decision = self.rule_set(tx).decide(vector)
         model = self.models.champion(tx.conn)

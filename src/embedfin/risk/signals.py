@@ -38,6 +38,8 @@ DAY_NS = 86_400 * NS_PER_S
 RETENTION_NS = 90 * DAY_NS
 #: The most recent observations read per entity.
 MAX_ROWS = 500
+#: The most links read per entity value (a device seen with more accounts saturates).
+MAX_LINKS = 1_000
 #: The buyer's paid orders the amount history reads.
 MAX_HISTORY = 200
 #: Methods that pay on credit (the fund-flow signals look for cash-out after them).
@@ -397,3 +399,71 @@ def features(obs: Observation, reads: Reads) -> dict[str, FeatureValue]:
         values.update(_history(reads.history, obs.amount_minor))
     values.update(_fund_flow(reads, obs, obs.at))
     return values
+
+
+def with_batch_mates(reads: Reads, obs: Observation, earlier: Sequence[Observation]) -> Reads:
+    """``reads`` (what the store holds) as they would read had the ``earlier`` observations of
+    the same batch — checked before ``obs`` in one unit of work, not yet recorded — been
+    recorded one by one first: each adds its row (pending) to the entities it shares with
+    ``obs``, and its links. A batch of checks thus decides exactly as the same checks one after
+    another (``tests/risk/test_counters.py`` holds them equal). ``earlier`` is oldest first and
+    never later than ``obs``."""
+    if not earlier:
+        return reads
+    rows = {entity: list(signal_rows) for entity, signal_rows in reads.rows.items()}
+    for entity, signal_rows in rows.items():
+        key = obs.keys[entity]
+        since = obs.at - READ_WINDOW[entity].seconds * NS_PER_S
+        mates = [
+            SignalRow(
+                o.at,
+                o.kind,
+                o.payment_method,
+                o.amount_minor,
+                o.currency,
+                o.status,
+                o.keys.get(Entity.TOKEN),
+            )  # fmt: skip
+            for o in reversed(earlier)
+            if o.keys.get(entity) == key and o.at > since
+        ]
+        if mates:
+            rows[entity] = sorted(mates + signal_rows, key=lambda r: -r.at)[:MAX_ROWS]
+    links = {entity: list(found) for entity, found in reads.links.items()}
+    for entity, found in links.items():
+        key = obs.keys[entity]
+        for o in earlier:
+            if o.keys.get(entity) == key:
+                _link(found, o.account, o.at)
+        links[entity] = sorted(found, key=lambda r: (-r.last_at, _desc(r.account)))[:MAX_LINKS]
+    account_links = {entity: list(found) for entity, found in reads.account_links.items()}
+    devices = account_links.get(Entity.DEVICE)
+    if devices is not None:
+        for o in earlier:
+            if o.account == obs.account and Entity.DEVICE in o.keys:
+                _link(devices, o.keys[Entity.DEVICE], o.at)
+        account_links[Entity.DEVICE] = sorted(
+            devices, key=lambda r: (-r.last_at, _desc(r.account))
+        )[:MAX_LINKS]
+    return Reads(rows, list(reads.history), links, account_links)
+
+
+class _Desc(str):
+    """A string that sorts in reverse (ties of ``last_at`` go by name descending, as read)."""
+
+    __slots__ = ()
+
+    def __lt__(self, other: str) -> bool:
+        return str.__gt__(self, other)
+
+
+def _desc(text: str) -> _Desc:
+    return _Desc(text)
+
+
+def _link(found: list[LinkRow], name: str, at: int) -> None:
+    for n, link in enumerate(found):
+        if link.account == name:
+            found[n] = LinkRow(name, min(link.first_at, at), max(link.last_at, at))
+            return
+    found.append(LinkRow(name, at, at))

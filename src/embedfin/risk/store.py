@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from embedfin.core.errors import InvalidStateTransition
-from embedfin.db.statements import insert_if_absent
+from embedfin.db.statements import insert_if_absent, insert_many_if_absent
 from embedfin.db.tables import risk_decisions, risk_rule_sets
 from embedfin.risk.decision import Action, Reason, RiskDecision, RiskSubject, RuleHit
 from embedfin.risk.features import FeatureVector
@@ -92,8 +92,22 @@ def insert_decision(
     at: int,
 ) -> StoredDecision | None:
     """Store a new decision; ``None`` when one with this id exists already."""
+    values = _decision_values(decision_id, subject, features, decision, status, at)
+    if not insert_if_absent(conn, risk_decisions, values):
+        return None  # a concurrent check of the same operation stored its decision first
+    return _stored(values)
+
+
+def _decision_values(
+    decision_id: str,
+    subject: RiskSubject,
+    features: FeatureVector,
+    decision: RiskDecision,
+    status: str,
+    at: int,
+) -> dict[str, Any]:
     reasons = [_reason(reason) for reason in decision.reasons]
-    values = {
+    return {
         "tenant": subject.tenant,
         "decision_id": decision_id,
         "kind": subject.kind.value,
@@ -114,9 +128,21 @@ def insert_decision(
         "label": "unknown",
         "created_at": at,
     }
-    if not insert_if_absent(conn, risk_decisions, values):
-        return None  # a concurrent check of the same operation stored its decision first
-    return _stored(values)
+
+
+def insert_decisions(
+    conn: Connection,
+    rows: Sequence[tuple[str, RiskSubject, FeatureVector, RiskDecision, str, int]],
+) -> dict[str, StoredDecision]:
+    """``insert_decision`` of many (id, subject, features, decision, status, at) in one
+    statement; the ones stored, by id (one a concurrent check stored first is left out)."""
+    values = [_decision_values(*row) for row in rows]
+    if not values:
+        return {}
+    inserted = {
+        decision_id for _, decision_id in insert_many_if_absent(conn, risk_decisions, values)
+    }
+    return {v["decision_id"]: _stored(v) for v in values if v["decision_id"] in inserted}
 
 
 def _reason(reason: Reason) -> dict[str, Any]:
@@ -198,6 +224,41 @@ def load_attempt(
         else:
             statuses.add(row["status"])
     return found, _step_up(statuses)
+
+
+def load_attempts(
+    conn: Connection, tenant: str, attempts: Sequence[tuple[str, str, str]]
+) -> dict[str, tuple[StoredDecision | None, str | None]]:
+    """``load_attempt`` of many (decision id, kind, reference) in one read (locked likewise)."""
+    if not attempts:
+        return {}
+    wanted = {decision_id for decision_id, _, _ in attempts}
+    references = sorted({reference for _, _, reference in attempts})
+    query = (
+        select(risk_decisions)
+        .where(
+            _D.tenant == tenant,
+            _D.reference.in_(references),
+            or_(
+                _D.decision_id.in_(sorted(wanted)),
+                _D.status.in_(("challenge_passed", "challenge_failed", "challenged")),
+            ),
+        )
+        .with_for_update()
+    )
+    stored: dict[str, StoredDecision] = {}
+    statuses: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for row in conn.execute(query).mappings():
+        statuses.setdefault((row["kind"], row["reference"]), []).append(
+            (row["decision_id"], row["status"])
+        )
+        if row["decision_id"] in wanted:
+            stored[row["decision_id"]] = _stored(row)
+    found: dict[str, tuple[StoredDecision | None, str | None]] = {}
+    for decision_id, kind, reference in attempts:
+        others = {st for d, st in statuses.get((kind, reference), []) if d != decision_id}
+        found[decision_id] = (stored.get(decision_id), _step_up(others))
+    return found
 
 
 def _step_up(found: set[str]) -> str | None:

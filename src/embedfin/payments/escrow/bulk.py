@@ -218,6 +218,7 @@ def pay_with_wallets(
     refused: list[RiskRefused] = []
     with checkout.ledger.transaction() as tx:
         bulk = Bulk(checkout, tx, order_ids)
+        payable: dict[str, Order] = {}
         for order_id, order in bulk.orders.items():
             if order_id in bulk.results:
                 continue
@@ -225,18 +226,18 @@ def pay_with_wallets(
                 bulk.done(order)  # a retry of a payment that went through
                 continue
             try:
-                paid = rules.pay(order, now)
+                payable[order_id] = rules.pay(order, now)
             except EmbedfinError as error:
                 bulk.fail(order_id, error)
-                continue
-            try:
-                answer = checkout.risk.check(
-                    tx,
-                    checkout_subject(order, "wallet", (contexts or {}).get(order_id)),
-                    holdable=True,
-                )
-            except EmbedfinError as error:  # this order's, never its batch's
-                bulk.fail(order_id, error)
+        subjects = [
+            checkout_subject(bulk.orders[order_id], "wallet", (contexts or {}).get(order_id))
+            for order_id in payable
+        ]
+        answers = checkout.risk.check_many(tx, subjects, holdable=True)
+        for (order_id, paid), answer in zip(payable.items(), answers, strict=True):
+            order = bulk.orders[order_id]
+            if isinstance(answer, EmbedfinError):  # this order's, never its batch's
+                bulk.fail(order_id, answer)
                 continue
             if answer.refusal is not None:
                 bulk.fail(order_id, answer.refusal)
@@ -264,9 +265,11 @@ def pay_with_wallets(
         if atomic and refused:
             bulk.plans.clear()  # all or none: the refusals commit, no money moves
         bulk.commit(insufficient="the buyer's wallet holds less than the order total")
-        for order_id in bulk.plans:
-            ok = bulk.results[order_id].error is None
-            checkout.risk.settle(tx, SubjectKind.CHECKOUT, order_id, succeeded=ok)
+        checkout.risk.settle_many(
+            tx,
+            SubjectKind.CHECKOUT,
+            [(order_id, bulk.results[order_id].error is None) for order_id in bulk.plans],
+        )
         if not (atomic and refused):
             return bulk.answer(order_ids, atomic)
     raise refused[0]
