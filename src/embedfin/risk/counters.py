@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import (
     Connection,
@@ -40,11 +40,11 @@ from embedfin.risk.signals import (
     LINKED,
     MAX_HISTORY,
     MAX_LINKS,
-    MAX_ROWS,
     NS_PER_S,
     OBSERVED,
     READ_WINDOW,
     RETENTION_NS,
+    ROWS_READ,
     LinkRow,
     Observation,
     Reads,
@@ -90,7 +90,7 @@ def _rows_statement(entities: tuple[Entity, ...], history: bool) -> TextClause:
         _ROW_SELECT.format(
             entity=entity.value,
             where=f"{_COLUMN[entity].name} = :k_{entity.value} AND at > :s_{entity.value}",
-            limit=MAX_ROWS,
+            limit=ROWS_READ[entity],
         )
         for entity in entities
     ]
@@ -190,7 +190,8 @@ _MANY_ACCOUNT = (
 @functools.cache
 def _many_rows_statement(entities: tuple[Entity, ...], history: bool) -> TextClause:
     parts = [
-        _MANY_ROWS.format(entity=e.value, column=_COLUMN[e].name, limit=MAX_ROWS) for e in entities
+        _MANY_ROWS.format(entity=e.value, column=_COLUMN[e].name, limit=ROWS_READ[e])
+        for e in entities
     ]
     if history:
         parts.append(_MANY_HISTORY)
@@ -244,17 +245,12 @@ class CounterStore(Protocol):
         ...
 
 
-def _row(values: Sequence[object]) -> SignalRow:
+_STATUSES = {int(status): status for status in Status}
+
+
+def _row(values: Sequence[Any]) -> SignalRow:
     at, kind, method, amount, currency, status, token = values
-    return SignalRow(
-        int(at),  # type: ignore[call-overload]
-        str(kind),
-        str(method),
-        int(amount),  # type: ignore[call-overload]
-        str(currency),
-        Status(int(status)),  # type: ignore[call-overload]
-        None if token is None else str(token),
-    )
+    return SignalRow(int(at), kind, method, int(amount), currency, _STATUSES[int(status)], token)
 
 
 def _observation_values(obs: Observation) -> dict[str, object]:
@@ -289,7 +285,7 @@ def _slice(
         since = obs.at - READ_WINDOW[entity].seconds * NS_PER_S
         reads.rows[entity] = [
             row for _, row in found.get((entity.value, key), []) if row.at > since
-        ][:MAX_ROWS]
+        ][: ROWS_READ[entity]]
     buyer = obs.keys.get(Entity.BUYER)
     if buyer is not None:
         since = obs.at - RETENTION_NS
@@ -330,7 +326,7 @@ class SqlCounters:
             params[f"s_{entity.value}"] = obs.at - READ_WINDOW[entity].seconds * NS_PER_S
         if named:
             statement = _rows_statement(tuple(e for e, _ in named), buyer is not None)
-            for entity_code, *values in conn.execute(statement, params):
+            for entity_code, *values in conn.execute(statement, params).all():
                 if entity_code == _HISTORY:
                     reads.history.append(int(values[3]))
                 else:
@@ -347,7 +343,7 @@ class SqlCounters:
             params["week"] = obs.at - _WEEK_NS
         if linked or obs.account:
             statement = _links_statement(tuple(e for e, _ in linked), bool(obs.account))
-            for entity, name, first, last in conn.execute(statement, params):
+            for entity, name, first, last in conn.execute(statement, params).all():
                 row = LinkRow(name, int(first), int(last))
                 if entity == _ACCOUNT:
                     reads.account_links[Entity.DEVICE].append(row)
@@ -374,7 +370,9 @@ class SqlCounters:
         ranked: dict[tuple[str, str], list[tuple[int, str | None, SignalRow]]] = {}
         if observed:
             statement = _many_rows_statement(tuple(observed), history)
-            for entity_code, key, currency_key, rn, *values in conn.execute(statement, params):
+            for entity_code, key, currency_key, rn, *values in conn.execute(
+                statement, params
+            ).all():
                 ranked.setdefault((entity_code, key), []).append(
                     (int(rn), currency_key, _row(values))
                 )
@@ -393,7 +391,7 @@ class SqlCounters:
         ranked_links: dict[tuple[str, str], list[tuple[int, LinkRow]]] = {}
         if linked or accounts:
             statement = _many_links_statement(tuple(linked), bool(accounts))
-            for entity_code, key, rn, name, first, last in conn.execute(statement, params):
+            for entity_code, key, rn, name, first, last in conn.execute(statement, params).all():
                 ranked_links.setdefault((entity_code, key), []).append(
                     (int(rn), LinkRow(name, int(first), int(last)))
                 )
@@ -449,26 +447,7 @@ class SqlCounters:
             )  # fmt: skip
 
     def record(self, conn: Connection, obs: Observation) -> None:
-        keys = {entity.value: obs.keys.get(entity) for entity in _COLUMN}
-        conn.execute(
-            _INSERT_OBSERVATION,
-            {
-                "tenant": obs.tenant,
-                "observation_id": obs.observation_id,
-                "at": obs.at,
-                "kind": obs.kind,
-                "payment_method": obs.payment_method,
-                "amount_minor": obs.amount_minor,
-                "currency": obs.currency,
-                "status": int(obs.status),
-                "buyer_id": keys["buyer"],
-                "merchant_id": keys["merchant"],
-                "token": keys["token"],
-                "device": keys["device"],
-                "ip": keys["ip"],
-                "address": keys["address"],
-            },
-        )
+        conn.execute(_INSERT_OBSERVATION, _observation_values(obs))
         rows = sorted(
             (entity.value, key)
             for entity, key in obs.keys.items()

@@ -39,11 +39,11 @@ from embedfin.risk.signals import (
     LINKED,
     MAX_HISTORY,
     MAX_LINKS,
-    MAX_ROWS,
     NS_PER_S,
     OBSERVED,
     READ_WINDOW,
     RETENTION_NS,
+    ROWS_READ,
     LinkRow,
     Observation,
     Reads,
@@ -122,7 +122,9 @@ class RedisCounters:
             key = obs.keys.get(entity)
             if key is not None:
                 since = f"({_us(obs.at - READ_WINDOW[entity].seconds * NS_PER_S)}"
-                pipe.zrevrangebyscore(f"{prefix}o:{entity.value}:{key}", "+inf", since, 0, MAX_ROWS)
+                pipe.zrevrangebyscore(
+                    f"{prefix}o:{entity.value}:{key}", "+inf", since, 0, ROWS_READ[entity]
+                )
                 plan.append(("rows", entity))
         buyer = obs.keys.get(Entity.BUYER)
         if buyer is not None:

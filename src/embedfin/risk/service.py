@@ -138,13 +138,10 @@ class RiskService:
         )
         if stored is None:
             stored = self._decide(tx, subject, decision_id, token, payout_account, holdable, prior)
-        elif (stored.amount_minor, stored.currency) != (subject.amount_minor, subject.currency):
-            raise IdempotencyMismatch(
-                f"{subject.kind.value} {stored.reference} was checked for"
-                f" {stored.amount_minor} {stored.currency}, not {subject.amount_minor}"
-                f" {subject.currency}"
-            )
-        return self._answer(tx.conn, stored, holdable)
+        answer = self._stored_answer(tx, stored, subject, holdable)
+        if isinstance(answer, EmbedfinError):
+            raise answer
+        return answer
 
     def check_many(
         self, tx: LedgerTransaction, subjects: Sequence[RiskSubject], *, holdable: bool = False
