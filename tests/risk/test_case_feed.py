@@ -114,4 +114,3 @@ def test_a_case_whose_settlement_fails_stays_open_for_another_try(shop: TenantSe
     assert shop.cases.get(case.case_id).status == "open"
     shop.cases.decide(case.case_id, "refund", "never shipped", "officer")
     assert shop.checkout.get_order("o-1").refunded_minor == 4_000
-
