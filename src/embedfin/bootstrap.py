@@ -58,6 +58,7 @@ from embedfin.risk.config import SANDBOX_SECRET, RiskSettings
 from embedfin.risk.gate import NoReserve, NoRiskCheck, ReservePolicy, RiskGate
 from embedfin.risk.labels import LabelConsumer
 from embedfin.risk.merchants import MerchantRisk
+from embedfin.risk.refund_signals import RefundSignals
 from embedfin.risk.service import RiskService
 from embedfin.security.crypto import FieldCipher
 
@@ -273,17 +274,26 @@ class Services:
         return found
 
 
-def build_consumers(ledger: Ledger) -> list[Consumer]:
+def build_consumers(ledger: Ledger, risk: RiskSettings) -> list[Consumer]:
     """Every outbox consumer, in the order a pass of the runner takes them: credit features
-    (decisions read them), invoices, risk's training labels, disputes and returns into the case
-    queue, then the webhook fan-out (which also tells endpoints of the ``invoice_issued`` events
-    the invoices just emitted)."""
+    (decisions read them), invoices, risk's consumers (:func:`risk_consumers`), then the webhook
+    fan-out (which also tells endpoints of the ``invoice_issued`` events the invoices just
+    emitted). ``risk`` is the platform's risk settings: refunds go into its counter store."""
     from embedfin.credit.pipeline import FeatureConsumer  # the model stack, on first use only
 
     return [
         FeatureConsumer(),
         InvoiceConsumer(),
+        *risk_consumers(ledger, risk),
+        WebhookFanOut(ledger.clock),
+    ]
+
+
+def risk_consumers(ledger: Ledger, risk: RiskSettings) -> list[Consumer]:
+    """Risk control's outbox consumers: training labels, disputes and returns into the case
+    queue, refunds into the buyers' online signals."""
+    return [
         LabelConsumer(),
         CaseFeed(lambda tenant: Cases(ledger, tenant, None)),
-        WebhookFanOut(ledger.clock),
+        RefundSignals(risk.counters),
     ]

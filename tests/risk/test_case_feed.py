@@ -89,7 +89,7 @@ def test_a_return_case_is_rejected_through_after_sales_and_opens_once(
     shop.aftersales.request_return("o-1", "wrong size")
     feed(shop)
     feed(shop)
-    runner = Runner(shop.ledger, build_consumers(shop.ledger))
+    runner = Runner(shop.ledger, build_consumers(shop.ledger, RiskSettings()))
     runner.run_all()  # the composition's feed reads the same events again: still one case
     (case,) = shop.cases.queue(kind="return")
     assert case.summary.endswith("wrong size")

@@ -55,6 +55,7 @@ from embedfin.payments.channels.routing import Router
 from embedfin.payments.channels.sandbox import ENV_URL as ACQUIRER_ENV
 from embedfin.payments.channels.sandbox import SandboxAcquirer
 from embedfin.risk import merchants as merchant_risk
+from embedfin.risk.config import RiskSettings
 from embedfin.risk.counters import SqlCounters
 from embedfin.risk.signals import RETENTION_NS
 from embedfin.security import audit
@@ -136,8 +137,9 @@ class Platform:
         self.router = router or Router(default_channels())
         self.keys = KeyVerifier()
         self.buckets = TokenBuckets(self.settings.rate_per_s, self.settings.burst)
+        risk = RiskSettings.from_env()
         #: Every outbox consumer of the platform, run by the worker (``Worker.run_once``).
-        self.consumers = Runner(ledger, build_consumers(ledger))
+        self.consumers = Runner(ledger, build_consumers(ledger, risk))
         self.webhooks = Webhooks(
             ledger,
             self.cipher,
@@ -151,6 +153,7 @@ class Platform:
             cipher=self.cipher,
             jurisdiction=self.settings.jurisdiction,
             funder_id=self.settings.funder_id,
+            risk=risk,
         )
         self.batcher = CheckoutBatcher(self)
         self._inflight: set[tuple[str, str]] = set()

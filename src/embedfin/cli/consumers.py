@@ -23,9 +23,10 @@ app = typer.Typer(
 def _runner(url: str | None) -> Runner:
     """The platform's consumers over a database that must already hold the schema."""
     from embedfin.bootstrap import build_consumers  # the composition root imports every context
+    from embedfin.risk.config import RiskSettings
 
     ledger = Ledger(open_existing(url))
-    return Runner(ledger, build_consumers(ledger))
+    return Runner(ledger, build_consumers(ledger, RiskSettings.from_env()))
 
 
 @app.callback()

@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
+from embedfin.db.statements import insert_many_if_absent
 from embedfin.db.tables import risk_links, risk_observations
 from embedfin.risk.feature_types import Entity, Window
 from embedfin.risk.signals import (
@@ -232,6 +233,11 @@ class CounterStore(Protocol):
 
     def record_many(self, conn: Connection, batch: Sequence[Observation]) -> None: ...
 
+    def record_once(self, conn: Connection, batch: Sequence[Observation]) -> None:
+        """``record_many``, skipping the observations already recorded (an outbox event read
+        again); ``batch`` is one tenant's, oldest first."""
+        ...
+
     def settle_many(
         self, conn: Connection, tenant: str, outcomes: Sequence[tuple[str, Status]]
     ) -> None: ...
@@ -405,6 +411,15 @@ class SqlCounters:
         if not batch:
             return
         conn.execute(_INSERT_OBSERVATION, [_observation_values(obs) for obs in batch])
+        self._link(conn, batch)
+
+    def record_once(self, conn: Connection, batch: Sequence[Observation]) -> None:
+        values = [_observation_values(obs) for obs in batch]
+        inserted = insert_many_if_absent(conn, risk_observations, values)
+        self._link(conn, [obs for obs in batch if (obs.tenant, obs.observation_id) in inserted])
+
+    def _link(self, conn: Connection, batch: Sequence[Observation]) -> None:
+        """Upsert the links of ``batch`` (one tenant's), in one statement."""
         rows = sorted(  # one lock order for every writer
             {
                 (entity.value, key, obs.account): obs.at

@@ -336,6 +336,25 @@ _TABLE = (
         "purchase paid on credit (credit cash-out through fake orders)",
     ),
     _f("credit_purchases_24h", _I, "count", _FLOW, "purchases of the buyer paid on credit in 24 h"),
+    _f(
+        "buyer_refunds_7d",
+        _I,
+        "count",
+        _FLOW,
+        "money given back to the buyer in 7 d — refunds, returns, disputes and chargebacks "
+        "(a serial refunder keeps the goods and claims the money back)",
+        Entity.BUYER,
+        Window.D7,
+    ),
+    _f(
+        "buyer_refunded_amount_7d",
+        _I,
+        "minor units",
+        _FLOW,
+        "sum of what was given back to the buyer in 7 d, in this request's currency",
+        Entity.BUYER,
+        Window.D7,
+    ),
     _f("credit_utilisation", _F, "share 0..1", _FLOW, "share of the buyer's credit limit in use"),
 )
 

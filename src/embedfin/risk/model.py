@@ -43,15 +43,28 @@ NUMERIC = tuple(name for name, f in CATALOGUE.items() if f.type is not FeatureTy
 COLUMNS = (*NUMERIC, *(f"{k}={v}" for k, values in CATEGORIES.items() for v in values))
 
 
-def row_of(features: Mapping[str, Any]) -> list[float]:
-    """One request's features as the model's columns (missing as NaN)."""
+def row_of(features: Mapping[str, Any], columns: Sequence[str] = COLUMNS) -> list[float]:
+    """One request's features as the model's columns (missing as NaN); a ``name=value``
+    column is 1 when the string feature ``name`` is ``value``."""
+    return _row(features, _parsed(columns))
+
+
+def _parsed(columns: Sequence[str]) -> tuple[tuple[str, str | None], ...]:
+    return tuple(
+        (name, option) if sep else (column, None)
+        for column in columns
+        for name, sep, option in (column.partition("="),)
+    )
+
+
+def _row(features: Mapping[str, Any], parsed: Sequence[tuple[str, str | None]]) -> list[float]:
     values: list[float] = []
-    for name in NUMERIC:
+    for name, option in parsed:
         value = features.get(name)
-        values.append(math.nan if value is None else float(value))
-    for key, options in CATEGORIES.items():
-        given = features.get(key)
-        values.extend(1.0 if given == option else 0.0 for option in options)
+        if option is not None:
+            values.append(1.0 if value == option else 0.0)
+        else:
+            values.append(math.nan if value is None else float(value))
     return values
 
 
@@ -72,8 +85,15 @@ class FraudModel:
         block_at: float,
         metrics: Mapping[str, Any],
         reference_scores: Sequence[float] = (),
+        columns: Sequence[str] = COLUMNS,
     ) -> None:
+        if booster.num_feature() != len(columns):
+            raise InvalidInput("a fraud model's columns must match its booster's features")
         self.booster = booster
+        #: the features it was trained on, in order: the catalogue's at training time (a
+        #: feature added later is not read; one since removed reads as missing)
+        self.columns = tuple(columns)
+        self._parsed = _parsed(self.columns)
         self.platt = platt
         self.review_at = review_at
         self.block_at = block_at
@@ -100,8 +120,12 @@ class FraudModel:
             return Action.REVIEW
         return Action.ALLOW
 
+    def row(self, features: Mapping[str, Any]) -> list[float]:
+        """``features`` as this model's columns."""
+        return _row(features, self._parsed)
+
     def score(self, features: Mapping[str, Any]) -> Score:
-        row = np.asarray([row_of(features)], dtype=float)
+        row = np.asarray([self.row(features)], dtype=float)
         raw = float(self.booster.predict(row, raw_score=True, num_threads=1)[0])
         probability = float(self._calibrated(np.asarray([raw]))[0])
         return Score(min(max(probability, 0.0), 1.0), self.action_of(probability))
@@ -110,11 +134,13 @@ class FraudModel:
         """The (at most three) features that raised this request's score most, with their
         SHAP contributions in raw score — asked only when the score becomes a reason: they
         cost several times the score itself."""
-        row = np.asarray([row_of(features)], dtype=float)
+        row = np.asarray([self.row(features)], dtype=float)
         contributions = self.booster.predict(row, pred_contrib=True, num_threads=1)[0][:-1]
         order = np.argsort(contributions)[::-1][:3]
         return tuple(
-            (COLUMNS[i], round(float(contributions[i]), 3)) for i in order if contributions[i] > 0
+            (self.columns[i], round(float(contributions[i]), 3))
+            for i in order
+            if contributions[i] > 0
         )
 
     # --- storage -------------------------------------------------------------------------
@@ -125,7 +151,7 @@ class FraudModel:
                 "platt": list(self.platt),
                 "review_at": self.review_at,
                 "block_at": self.block_at,
-                "columns": list(COLUMNS),
+                "columns": list(self.columns),
                 "metrics": self.metrics,
                 "reference_scores": [round(x, 6) for x in self.reference_scores],
             },
@@ -135,13 +161,11 @@ class FraudModel:
     @classmethod
     def from_json(cls, text: str) -> FraudModel:
         data = json.loads(text)
-        if data["columns"] != list(COLUMNS):
-            raise InvalidInput("the stored fraud model was trained on other features")
         booster = lgb.Booster(model_str=data["booster"])
         a, b = data["platt"]
         return cls(
             booster, (a, b), data["review_at"], data["block_at"], data["metrics"],
-            data.get("reference_scores", ()),
+            data.get("reference_scores", ()), data["columns"],
         )  # fmt: skip
 
 

@@ -190,6 +190,9 @@ class RedisCounters:
         for obs in batch:  # in order: a value's first sighting is the earliest
             self.record(conn, obs)
 
+    def record_once(self, conn: Connection, batch: Sequence[Observation]) -> None:
+        self.record_many(conn, batch)  # an observation is a member keyed by its id: set once
+
     def settle_many(
         self, conn: Connection, tenant: str, outcomes: Sequence[tuple[str, Status]]
     ) -> None:

@@ -44,6 +44,10 @@ MAX_LINKS = 1_000
 MAX_HISTORY = 200
 #: Methods that pay on credit (the fund-flow signals look for cash-out after them).
 CREDIT_METHODS = frozenset({"bnpl", "credit_line", "card_credit"})
+#: The kind of an observation that is no check: money given back to a buyer after a purchase
+#: (a refund, a return, a dispute or a chargeback; ``risk/refund_signals.py`` records them from
+#: the outbox). Its payment method is the refund's reason.
+REFUND_KIND = "refund"
 #: Entities whose values are digested (buyers and merchants are ids already).
 DIGESTED = (Entity.TOKEN, Entity.DEVICE, Entity.IP, Entity.ADDRESS, Entity.PAYOUT_ACCOUNT)
 #: Entities whose recent observations a check reads.
@@ -238,6 +242,8 @@ def _declines(reads: Reads, obs: Observation, now: int) -> dict[str, FeatureValu
     if streak_rows is not None:
         streak = 0
         for row in streak_rows:  # newest first: declines since the last success
+            if row.kind == REFUND_KIND:
+                continue
             if row.status is Status.SUCCEEDED:
                 break
             streak += row.status is Status.DECLINED
@@ -377,6 +383,12 @@ def _fund_flow(reads: Reads, obs: Observation, now: int) -> dict[str, FeatureVal
             and r.kind == SubjectKind.CHECKOUT.value
             and r.payment_method in CREDIT_METHODS
             and r.status is Status.SUCCEEDED
+        )
+        week = _since(now, Window.D7)
+        refunds = [r for r in buyer_rows if r.at > week and r.kind == REFUND_KIND]
+        out["buyer_refunds_7d"] = len(refunds)
+        out["buyer_refunded_amount_7d"] = min(
+            sum(r.amount_minor for r in refunds if r.currency == obs.currency), MAX_INT_FEATURE
         )
     if obs.kind in (SubjectKind.WITHDRAWAL.value, SubjectKind.PAYOUT.value):
         owner = Entity.MERCHANT if obs.kind == SubjectKind.PAYOUT.value else Entity.BUYER

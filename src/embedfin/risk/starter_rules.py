@@ -100,6 +100,13 @@ _RULES = (
         "kind == 'withdrawal' and wallet_cycles_7d >= 2",
     ),
     (
+        "serial-refunder",
+        "refund_abuse",
+        "three or more refunds to the buyer in a week: a serial refunder keeping the goods",
+        Action.REVIEW,
+        "kind == 'checkout' and buyer_refunds_7d >= 3",
+    ),
+    (
         "buyer-velocity",
         "velocity_buyer",
         "a burst of orders by one buyer within the hour",

@@ -83,7 +83,9 @@ class Simulation:
         services = Services(self.ledger, router=self.router, cipher=load_cipher())
         tenant_services = services.tenant(self.tenant)
         self.market = self._market(tenant_services)
-        self.outbox_consumers = Runner(self.ledger, build_consumers(self.ledger))
+        self.outbox_consumers = Runner(
+            self.ledger, build_consumers(self.ledger, services.wiring.risk)
+        )
         self.credit: CreditDesk | None = None
         if scenario.embedded_credit:
             # credit fits the bootstrap scorecard: setup, not trade

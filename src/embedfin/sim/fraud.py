@@ -16,7 +16,13 @@ credit_cash_out   mule accounts on one device buy on BNPL limits at a colluding 
 friendly_fraud    an ordinary-looking buyer receives the goods and then charges back
 merchant_         a colluding merchant's own few accounts place fake orders on its back-office
 collusion         device, confirmed at once (brushing: fake sales and ratings)
+refund_abuse      a serial refunder's goods are shipped, then the money is claimed back
+                  ("never arrived"), again and again: the goods kept, the money refunded
 ================  ===========================================================================
+
+Honest buyers ask for a refund now and then too (a damaged parcel): the refunds signal
+(``buyer_refunds_7d``, from the ``risk-refund-signals`` outbox consumer the day's worker pass
+runs) has to tell a habit from an accident.
 
 Merchants settle T+1. Every day the merchants are scored (``risk/merchants.py``) and the T+1
 batch runs, so a merchant the scores put in a reserve tier has its settlements held back.
@@ -40,8 +46,9 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from embedfin.bootstrap import TenantServices
+from embedfin.bootstrap import TenantServices, risk_consumers
 from embedfin.commerce.orders import Order, OrderLine
+from embedfin.consumers.runner import Runner
 from embedfin.core.clock import NS_PER_SECOND, ManualClock
 from embedfin.core.errors import (
     ChallengeRequired,
@@ -72,7 +79,12 @@ PATTERNS = (
     "credit_cash_out",
     "friendly_fraud",
     "merchant_collusion",
+    "refund_abuse",
 )
+#: Share of honest paid orders refunded (a damaged parcel, a wrong size).
+HONEST_REFUND_SHARE = 0.02
+#: The serial refunders' accounts (ground truth; the detector never reads it).
+REFUNDERS = ("refunder-0", "refunder-1")
 #: The merchants in on the fraud (ground truth; the scores never read it).
 COLLUDERS = ("ring-a", "ring-b")
 
@@ -141,6 +153,8 @@ class World:
     truth: dict[str, str] = field(default_factory=dict)  # order or reference → pattern
     failures: Counter[str] = field(default_factory=Counter)
     seq: int = 0
+    #: risk's outbox consumers (labels, the case feed, refunds into the signals): the worker
+    outbox: Runner | None = None
 
     def next_id(self, prefix: str) -> str:
         self.seq += 1
@@ -182,11 +196,10 @@ def build_world(services: TenantServices, clock: ManualClock, seed: int, buyers:
             )
         )
     world = World(rng, services, clock, acquirer, people, merchants)
+    world.outbox = Runner(services.ledger, risk_consumers(services.ledger, services.wiring.risk))
     services.lending.fund("platform", Money(500_000_000, CURRENCY), f"fund-{seed}")
-    for buyer in people:
-        services.wallets.top_up(
-            buyer.buyer_id, Money(200_000, CURRENCY), "card", f"seed-{buyer.buyer_id}"
-        )
+    for account in [buyer.buyer_id for buyer in people] + list(REFUNDERS):
+        services.wallets.top_up(account, Money(200_000, CURRENCY), "card", f"seed-{account}")
     return world
 
 
@@ -277,7 +290,7 @@ def honest_day(world: World) -> None:
             buyer.devices.append(device)
         amount = max(100, int(buyer.typical_minor * math.exp(rng.gauss(0, 0.5))))
         method = rng.choices(["wallet", "card", "bnpl"], [0.5, 0.4, 0.1])[0]
-        _pay(
+        attempt = _pay(
             world,
             "good",
             buyer.buyer_id,
@@ -288,6 +301,11 @@ def honest_day(world: World) -> None:
             buyer.card,
             honest_phone=True,
         )
+        if attempt.outcome == "paid" and rng.random() < HONEST_REFUND_SHARE:
+            world.services.checkout.ship(attempt.reference, "TRK")
+            world.services.refunds.refund(
+                attempt.reference, Money(amount, CURRENCY), world.next_id("damaged")
+            )
 
 
 def card_testing(world: World) -> None:
@@ -440,6 +458,29 @@ def merchant_collusion(world: World) -> None:
             world.services.checkout.confirm_receipt(attempt.reference)
 
 
+def refund_abuse(world: World) -> None:
+    rng = world.rng
+    for _ in range(rng.randrange(1, 3)):
+        n = rng.randrange(len(REFUNDERS))
+        amount = rng.randrange(3_000, 12_000)
+        attempt = _pay(
+            world,
+            "refund_abuse",
+            REFUNDERS[n],
+            rng.choice(world.merchants),
+            amount,
+            rng.choice(["wallet", "card"]),
+            _context(f"refunder-dev-{n}", f"203.0.113.{10 + n}", f"{n} Kanalweg, Bremen"),
+            f"refunder-card-{n}",
+            honest_phone=True,  # the account is the refunder's own: a challenge is passed
+        )
+        if attempt.outcome == "paid":  # shipped, then "it never arrived": the money back
+            world.services.checkout.ship(attempt.reference, "TRK")
+            world.services.refunds.refund(
+                attempt.reference, Money(amount, CURRENCY), world.next_id("not-arrived")
+            )
+
+
 AGENTS: dict[str, tuple[float, Callable[[World], None]]] = {
     "card_testing": (0.4, card_testing),
     "stolen_card": (1.0, stolen_card),
@@ -448,6 +489,7 @@ AGENTS: dict[str, tuple[float, Callable[[World], None]]] = {
     "credit_cash_out": (0.2, credit_cash_out),
     "friendly_fraud": (0.3, friendly_fraud),
     "merchant_collusion": (0.5, merchant_collusion),
+    "refund_abuse": (0.9, refund_abuse),
 }
 
 
@@ -455,6 +497,8 @@ def investigate(world: World) -> None:
     """The simulated investigator: every open case, decided from the ground truth."""
     cases = world.services.cases
     for case in cases.queue(status="open", limit=1_000):
+        if case.decision_id is None and case.kind != "merchant_review":
+            continue  # disputes and returns are the after-sales desk's
         if case.kind == "merchant_review":  # a person looks into the merchant itself
             colluding = case.merchant_id in COLLUDERS
             outcome = "reject" if colluding else "release"
@@ -478,6 +522,8 @@ def run(world: World, days: int, fraud_share: float = 1.0) -> None:
         for rate, agent in AGENTS.values():
             if world.rng.random() < rate * fraud_share:
                 agent(world)
+        if world.outbox is not None:
+            world.outbox.run_all()  # the worker's pass: labels, cases, refunds into the signals
         world.clock.advance(ns=6 * HOUR_NS)
         investigate(world)
         world.clock.advance(ns=9 * HOUR_NS)
