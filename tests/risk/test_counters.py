@@ -26,6 +26,7 @@ from embedfin.risk.redis_counters import RedisCounters
 from embedfin.risk.signals import (
     DAY_NS,
     NS_PER_S,
+    REFUND_KIND,
     LinkRow,
     Observation,
     Reads,
@@ -416,3 +417,40 @@ def test_record_many_stores_what_record_one_by_one_stores(ledger: Ledger) -> Non
             return [tuple(r) for r in rows], [tuple(r) for r in links]
 
         assert stored(tenant_a) == stored(tenant_b)
+
+
+def test_a_batch_too_large_for_one_statement_reads_as_one_by_one(ledger: Ledger) -> None:
+    """A batch naming more values than one statement's scans (``_PARTS_PER_STATEMENT``) is
+    read in several statements, to the same reads; refund observations (no check) included."""
+    sql = SqlCounters()
+    tenant = _tenant()
+    checks = [
+        Check(
+            SubjectKind.CHECKOUT,
+            "card",
+            100 + n,
+            ("USD", "EUR")[n % 2],
+            f"b{n}",
+            f"m{n % 7}",
+            f"tok-{n}",
+            f"dev-{n}",
+            f"10.0.{n // 200}.{n % 200 + 1}",
+            f"{n} Main St",
+            None,
+        )  # fmt: skip
+        for n in range(60)  # 60 × 6 entities + 60 histories: two statements
+    ]
+    with ledger.transaction() as tx:
+        for n, check in enumerate(checks):  # a history for every value
+            sql.record(tx.conn, check.observation(tenant, _observation_id(), T0 + n * 1_000))
+            refund = Observation(
+                f"rf-{n}", tenant, T0 + n * 1_000 + 500, REFUND_KIND, "refund", 50, "USD",
+                {Entity.BUYER: f"b{n}"}, f"b:b{n}", Status.SUCCEEDED,
+            )  # fmt: skip
+            sql.record_once(tx.conn, [refund])
+            sql.record_once(tx.conn, [refund])  # read again: recorded once
+        now = T0 + HOUR
+        batch = [c.observation(tenant, _observation_id(), now) for c in checks]
+        for obs, reads in zip(batch, sql.read_many(tx.conn, batch), strict=True):
+            assert reads == sql.read(tx.conn, obs)
+            assert features(obs, reads)["buyer_refunds_7d"] == 1

@@ -154,25 +154,68 @@ def _upsert_link(dialect_name: str) -> Insert:
     return upsert
 
 
-# --- many observations at once: the same reads, one window per entity value -------------
-_MANY_ROWS = (
-    "SELECT '{entity}' AS entity, k, NULL AS currency_key, rn, at, kind, payment_method,"
-    " amount_minor, currency, status, token FROM (SELECT {column} AS k, at, kind,"
-    " payment_method, amount_minor, currency, status, token, ROW_NUMBER() OVER (PARTITION BY"
-    " {column}"
-    " ORDER BY at DESC, observation_id DESC) AS rn FROM risk_observations"
-    " WHERE tenant = :tenant AND {column} IN :k_{entity} AND at > :s_{entity}) AS w"
-    " WHERE rn <= {limit}"
+# --- many observations at once: the same reads, one bounded index scan per entity value -----
+_KEYED_ROWS = (
+    "SELECT '{entity}' AS entity, {column} AS k, NULL AS currency_key, at, kind,"
+    " payment_method, amount_minor, currency, status, token FROM risk_observations"
+    " WHERE tenant = :tenant AND {column} = :{key} AND at > :s_{entity}"
+    " ORDER BY at DESC, observation_id DESC LIMIT {limit}"
 )
-_MANY_HISTORY = (
-    "SELECT 'history' AS entity, k, currency AS currency_key, rn, at, kind, payment_method,"
-    " amount_minor, currency, status, token FROM (SELECT buyer_id AS k, at, kind,"
-    " payment_method, amount_minor, currency, status, token, ROW_NUMBER() OVER (PARTITION BY"
-    " buyer_id, currency ORDER BY at DESC, observation_id DESC) AS rn FROM risk_observations"
-    " WHERE tenant = :tenant AND buyer_id IN :k_buyer AND at > :history_since"
-    f" AND kind = 'checkout' AND status = {int(Status.SUCCEEDED)}) AS w"
-    f" WHERE rn <= {MAX_HISTORY}"
+_KEYED_HISTORY = (
+    "SELECT 'history' AS entity, buyer_id AS k, currency AS currency_key, at, kind,"
+    " payment_method, amount_minor, currency, status, token FROM risk_observations"
+    " WHERE tenant = :tenant AND buyer_id = :{key} AND currency = :{key}_c"
+    f" AND at > :history_since AND kind = 'checkout' AND status = {int(Status.SUCCEEDED)}"
+    f" ORDER BY at DESC, observation_id DESC LIMIT {MAX_HISTORY}"
 )
+#: The most bounded scans one statement holds (SQLite allows 500 in a compound select).
+_PARTS_PER_STATEMENT = 200
+
+
+@functools.cache
+def _keyed_rows_statement(shape: tuple[tuple[str, int, int], ...]) -> TextClause:
+    """A ``UNION ALL`` of one ``ORDER BY … LIMIT`` scan per value: ``shape`` lists (entity
+    code or ``history``, first index, count). Each scan walks its value's index backwards and
+    stops at its limit — a window function over a busy merchant's rows would read them all."""
+    parts = []
+    for code, first, count in shape:
+        for i in range(first, first + count):
+            if code == _HISTORY:
+                parts.append(_KEYED_HISTORY.format(key=f"h_{i}"))
+            else:
+                entity = Entity(code)
+                parts.append(
+                    _KEYED_ROWS.format(
+                        entity=code,
+                        column=_COLUMN[entity].name,
+                        key=f"k_{code}_{i}",
+                        limit=ROWS_READ[entity],
+                    )
+                )
+    return _union(parts)
+
+
+def _chunks(counts: list[tuple[str, int]]) -> list[tuple[tuple[str, int, int], ...]]:
+    """``counts`` (code, how many values) cut into statement shapes of at most
+    :data:`_PARTS_PER_STATEMENT` scans."""
+    shapes: list[tuple[str, int, int]] = []
+    chunks: list[tuple[tuple[str, int, int], ...]] = []
+    room = _PARTS_PER_STATEMENT
+    for code, count in counts:
+        first = 0
+        while first < count:
+            take = min(room, count - first)
+            shapes.append((code, first, take))
+            first += take
+            room -= take
+            if room == 0:
+                chunks.append(tuple(shapes))
+                shapes, room = [], _PARTS_PER_STATEMENT
+    if shapes:
+        chunks.append(tuple(shapes))
+    return chunks
+
+
 _MANY_LINKS = (
     "SELECT '{entity}' AS entity, k, rn, name, first_at, last_at FROM (SELECT entity_key AS k,"
     " account AS name, first_at, last_at, ROW_NUMBER() OVER (PARTITION BY entity_key"
@@ -186,20 +229,6 @@ _MANY_ACCOUNT = (
     " AND account IN :accounts AND entity = 'device' AND last_at > :week) AS w"
     " WHERE rn <= {limit}"
 )
-
-
-@functools.cache
-def _many_rows_statement(entities: tuple[Entity, ...], history: bool) -> TextClause:
-    parts = [
-        _MANY_ROWS.format(entity=e.value, column=_COLUMN[e].name, limit=ROWS_READ[e])
-        for e in entities
-    ]
-    if history:
-        parts.append(_MANY_HISTORY)
-    names = [f"k_{e.value}" for e in entities] + (
-        ["k_buyer"] if history and Entity.BUYER not in entities else []
-    )
-    return _union(parts).bindparams(*(bindparam(n, expanding=True) for n in names))
 
 
 @functools.cache
@@ -359,33 +388,31 @@ class SqlCounters:
 
     def read_many(self, conn: Connection, batch: Sequence[Observation]) -> list[Reads]:
         """What ``read`` gives each observation — none of them recorded yet — for the whole
-        batch in two round trips: per entity, the newest rows of every value the batch names
-        (a window per value), then per observation its own slice of them."""
+        batch in two round trips: the newest rows of every value the batch names (one bounded
+        scan per value), the links of every value (a window per entity), then per observation
+        its own slice of them."""
         if len(batch) <= 1:
             return [self.read(conn, obs) for obs in batch]
         observed = sorted({e for obs in batch for e, _ in _observed(obs)}, key=OBSERVED.index)
         params: dict[str, object] = {"tenant": batch[0].tenant}
         earliest = min(obs.at for obs in batch)
-        for entity in observed:
-            params[f"k_{entity.value}"] = sorted(
-                {obs.keys[entity] for obs in batch if entity in obs.keys}
-            )
-            params[f"s_{entity.value}"] = earliest - READ_WINDOW[entity].seconds * NS_PER_S
-        history = Entity.BUYER in observed
         params["history_since"] = earliest - RETENTION_NS
-        ranked: dict[tuple[str, str], list[tuple[int, str | None, SignalRow]]] = {}
-        if observed:
-            statement = _many_rows_statement(tuple(observed), history)
-            for entity_code, key, currency_key, rn, *values in conn.execute(
-                statement, params
-            ).all():
-                ranked.setdefault((entity_code, key), []).append(
-                    (int(rn), currency_key, _row(values))
-                )
-        found = {
-            k: [(currency, row) for _, currency, row in sorted(v, key=lambda t: t[0])]
-            for k, v in ranked.items()
-        }
+        counts: list[tuple[str, int]] = []
+        for entity in observed:
+            keys = sorted({obs.keys[entity] for obs in batch if entity in obs.keys})
+            params.update({f"k_{entity.value}_{i}": key for i, key in enumerate(keys)})
+            params[f"s_{entity.value}"] = earliest - READ_WINDOW[entity].seconds * NS_PER_S
+            counts.append((entity.value, len(keys)))
+        buyers = sorted({(obs.keys[Entity.BUYER], obs.currency) for obs in batch
+                         if Entity.BUYER in obs.keys})  # fmt: skip
+        for i, (buyer, currency) in enumerate(buyers):
+            params[f"h_{i}"], params[f"h_{i}_c"] = buyer, currency
+        counts.append((_HISTORY, len(buyers)))
+        found: dict[tuple[str, str], list[tuple[str | None, SignalRow]]] = {}
+        for shape in _chunks(counts):  # one round trip for a batch of up to ~30 checks
+            statement = _keyed_rows_statement(shape)
+            for entity_code, key, currency_key, *values in conn.execute(statement, params).all():
+                found.setdefault((entity_code, key), []).append((currency_key, _row(values)))
         linked = sorted({e for obs in batch for e in LINKED if e in obs.keys}, key=LINKED.index)
         for entity in linked:
             params[f"l_{entity.value}"] = sorted(
