@@ -1,0 +1,1 @@
+"""Compliance: anti-money laundering (``aml``) and, later, the reporting around it."""

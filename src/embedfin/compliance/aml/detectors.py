@@ -1,0 +1,565 @@
+"""The typologies, each a DuckDB query over table ``tx`` (``transactions.py``).
+
+Every detector keeps to one currency at a time and explains itself. Three ideas carry them:
+
+* **A burst, not a hub.** A marketplace's busy accounts receive from thousands; a fan-in is a
+  burst against the account's own rate: the counterparties in the window against what its
+  other transactions would put there (``burst_ratio``). The same holds for fan-out, smurfing,
+  gather-scatter and the groups of a bipartite pattern (against chance, ``bipartite_lift``).
+* **Money passed on.** A *hop* is an incoming transfer followed, within ``hop_s``, by an
+  outgoing one of nearly the same amount (between ``1 − pass_tolerance`` and ``1 + keep`` of it,
+  ``keep`` = 1%). Hops are computed once (table ``hops``) and make the cycles (a chain of hops
+  back to where it started), the pass-through chains (``chain_min_transactions`` or more
+  transactions in a chain of hops) and scatter-gather (``scatter_min_paths`` or more
+  two-transaction paths from one account to another through different middlemen).
+* **Just below the line.** Structuring is a party's transfers each within
+  ``structuring_margin`` below ``structuring_threshold``, several in ``structuring_window_s``,
+  adding up past it; smurfing is many parties doing so into one account.
+
+A stack (layers of complete bipartite transfers) is two bipartite groups where the second's
+senders are the first's receivers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from embedfin.compliance.aml.alerts import Alert, strength_score
+from embedfin.core.errors import InvalidInput
+
+DAY_S = 86_400
+#: A hop may pass on up to 1% more than came in (rounding, a top-up from the balance).
+KEEP = 0.01
+
+
+@dataclass(frozen=True, slots=True)
+class AmlParams:
+    """The detectors' thresholds; every one can be set (``embedfin aml scan --params``)."""
+
+    fan_window_s: int = 3 * DAY_S
+    fan_degree: int = 8
+    burst_ratio: float = 4.0
+    hop_s: int = 2 * DAY_S
+    pass_tolerance: float = 0.1
+    cycle_max_transactions: int = 8
+    chain_min_transactions: int = 3
+    chain_max_transactions: int = 10
+    scatter_min_paths: int = 3
+    gather_min_sources: int = 5
+    gather_min_targets: int = 5
+    gather_out_share: float = 0.8
+    group_window_s: int = 2 * DAY_S
+    bipartite_min_sources: int = 3
+    bipartite_min_targets: int = 3
+    bipartite_lift: float = 20.0
+    structuring_threshold: Decimal = Decimal(10_000)
+    structuring_margin: float = 0.1
+    structuring_window_s: int = DAY_S
+    structuring_min_count: int = 3
+    smurfing_margin: float = 0.5
+    smurfing_min_sources: int = 4
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+                raise InvalidInput(f"{f.name} must be a number, got {value!r}")
+            if value <= 0:
+                raise InvalidInput(f"{f.name} must be positive, got {value}")
+        for name in ("pass_tolerance", "structuring_margin", "smurfing_margin", "gather_out_share"):
+            if not 0 < getattr(self, name) < 1:
+                raise InvalidInput(f"{name} must be between 0 and 1")
+        if self.chain_min_transactions < 2 or self.cycle_max_transactions < 2:
+            raise InvalidInput("chains and cycles have at least two transactions")
+        if self.chain_max_transactions < self.chain_min_transactions:
+            raise InvalidInput("chain_max_transactions must be at least chain_min_transactions")
+        for name in ("fan_degree", "scatter_min_paths", "gather_min_sources", "gather_min_targets",
+                     "bipartite_min_sources", "bipartite_min_targets", "structuring_min_count",
+                     "smurfing_min_sources"):  # fmt: skip
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 2:
+                raise InvalidInput(f"{name} must be a whole number of at least 2")
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any]) -> AmlParams:
+        """From a JSON object; an unknown name is refused."""
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise InvalidInput(f"unknown parameter(s) {', '.join(unknown)}")
+        given = dict(values)
+        if "structuring_threshold" in given:
+            given["structuring_threshold"] = Decimal(str(given["structuring_threshold"]))
+        return cls(**given)
+
+
+Conn = duckdb.DuckDBPyConnection
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What every detector shares: the connection, the parameters, the data's span."""
+
+    conn: Conn
+    params: AmlParams
+    span_s: int
+
+    def rows(self, sql: str, parameters: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        return self.conn.execute(sql, list(parameters)).fetchall()
+
+
+def prepare(ctx: Context) -> None:
+    """The shared tables: ``hops`` (money passed on) and the per-account totals."""
+    p = ctx.params
+    ctx.conn.execute(
+        f"""CREATE OR REPLACE TEMP TABLE hops AS
+        SELECT a.row_no AS a, b.row_no AS b, a.src AS a_src, a.dst AS mid, b.dst AS b_dst,
+               a.t AS a_t, b.t AS b_t, a.amount AS a_amount, b.amount AS b_amount, a.currency
+        FROM tx a JOIN tx b ON b.src = a.dst AND b.currency = a.currency
+        WHERE b.t > a.t AND b.t <= a.t + {int(p.hop_s)}
+          AND b.amount >= a.amount * {1 - p.pass_tolerance} AND b.amount <= a.amount * {1 + KEEP}
+          AND a.src <> a.dst AND b.src <> b.dst"""
+    )
+    ctx.conn.execute(
+        """CREATE OR REPLACE TEMP TABLE totals AS
+        SELECT account, currency, sum(n_in) AS n_in, sum(n_out) AS n_out FROM (
+            SELECT dst AS account, currency, count(*) AS n_in, 0 AS n_out FROM tx GROUP BY ALL
+            UNION ALL
+            SELECT src, currency, 0, count(*) FROM tx GROUP BY ALL) GROUP BY ALL"""
+    )
+
+
+# --- fans: a burst of counterparties -----------------------------------------------------
+def _fan_episodes(
+    ctx: Context, hub: str, other: str, window_s: int, degree: int, where: str = "TRUE"
+) -> list[tuple[Any, ...]]:
+    """Per (hub, currency), the episodes where ``degree`` or more distinct counterparties
+    (``other``) transacted within ``window_s`` and that is ``burst_ratio`` times what the hub's
+    other transactions would bring into such a window: (hub, currency, start, end, most
+    counterparties, best ratio, rows, counterparties, total)."""
+    p = ctx.params
+    span = max(ctx.span_s, window_s)
+    count = "n_in" if hub == "dst" else "n_out"
+    return ctx.rows(
+        f"""WITH base AS (SELECT * FROM tx WHERE {where}),
+        w AS (
+            SELECT {hub} AS hub, currency, t, count(DISTINCT {other}) OVER (
+                PARTITION BY {hub}, currency ORDER BY t
+                RANGE BETWEEN CURRENT ROW AND {window_s} FOLLOWING) AS n,
+                count(*) OVER (PARTITION BY {hub}, currency ORDER BY t
+                RANGE BETWEEN CURRENT ROW AND {window_s} FOLLOWING) AS k
+            FROM base),
+        anchors AS (
+            SELECT w.hub, w.currency, w.t, w.n,
+                w.n / greatest((tot.{count} - w.k) * {window_s} / {span}, 1.0) AS ratio
+            FROM w JOIN totals tot ON tot.account = w.hub AND tot.currency = w.currency
+            WHERE w.n >= {degree}),
+        burst AS (SELECT * FROM anchors WHERE ratio >= {p.burst_ratio}),
+        marked AS (
+            SELECT *, CASE WHEN t - lag(t) OVER (PARTITION BY hub, currency ORDER BY t)
+                <= {window_s} THEN 0 ELSE 1 END AS new_ep FROM burst),
+        eps AS (
+            SELECT hub, currency, sum(new_ep) OVER (PARTITION BY hub, currency ORDER BY t) AS ep,
+                t, n, ratio FROM marked),
+        spans AS (
+            SELECT hub, currency, ep, min(t) AS start_t, max(t) + {window_s} AS end_t,
+                max(n) AS n, max(ratio) AS ratio FROM eps GROUP BY ALL)
+        SELECT s.hub, s.currency, s.start_t, least(s.end_t, max(b.t)) AS end_t, s.n, s.ratio,
+            list(b.row_no ORDER BY b.row_no), list(DISTINCT b.{other}), sum(b.amount)
+        FROM spans s JOIN base b ON b.{hub} = s.hub AND b.currency = s.currency
+            AND b.t >= s.start_t AND b.t <= s.end_t
+        GROUP BY s.hub, s.currency, s.ep, s.start_t, s.end_t, s.n, s.ratio
+        ORDER BY s.hub, s.start_t"""
+    )
+
+
+def fan(ctx: Context, typology: str) -> list[Alert]:
+    p = ctx.params
+    hub, other = ("dst", "src") if typology == "fan_in" else ("src", "dst")
+    who = "senders" if typology == "fan_in" else "receivers"
+    alerts = []
+    for account, currency, start, end, n, ratio, rows, others, total in _fan_episodes(
+        ctx, hub, other, p.fan_window_s, p.fan_degree
+    ):
+        reason = (
+            f"{n} distinct {who} within {p.fan_window_s / DAY_S:g} days of {account}: "
+            f"{float(ratio):.1f}× what its other transactions would bring (at least "
+            f"{p.fan_degree} and {p.burst_ratio:g}×)"
+        )
+        strength = min(n / p.fan_degree, float(ratio) / p.burst_ratio)
+        alerts.append(
+            Alert(typology, tuple(sorted({account, *others})), tuple(rows), int(start), int(end),
+                  Decimal(total), currency, strength_score(strength), (reason,))
+        )  # fmt: skip
+    return alerts
+
+
+# --- money passed on: cycles, chains, scatter-gather ----------------------------------------
+def _paths(ctx: Context, heads_only: bool, max_transactions: int) -> list[tuple[Any, ...]]:
+    """Chains of hops (time increasing): (rows, accounts, start, end, first amount, last
+    amount, currency, closed) for every path from a head (or every hop) to where it stops."""
+    heads = "WHERE a NOT IN (SELECT b FROM hops)" if heads_only else ""
+    return ctx.rows(
+        f"""WITH RECURSIVE path(last, rows, accounts, origin, at_account, start_t, end_t,
+                first_amount, last_amount, currency, closed) AS (
+            SELECT b, [a, b], [a_src, mid, b_dst], a_src, b_dst, a_t, b_t, a_amount, b_amount,
+                currency, b_dst = a_src FROM hops {heads}
+            UNION ALL
+            SELECT h.b, list_append(p.rows, h.b), list_append(p.accounts, h.b_dst), p.origin,
+                h.b_dst, p.start_t, h.b_t, p.first_amount, h.b_amount, p.currency,
+                h.b_dst = p.origin
+            FROM path p JOIN hops h ON h.a = p.last
+            WHERE NOT p.closed AND len(p.rows) < {max_transactions}
+                AND (h.b_dst = p.origin OR NOT list_contains(p.accounts, h.b_dst)))
+        SELECT rows, accounts, start_t, end_t, first_amount, last_amount, currency, closed
+        FROM path"""
+    )
+
+
+def cycles(ctx: Context, paths: list[tuple[Any, ...]]) -> list[Alert]:
+    p = ctx.params
+    alerts = []
+    seen: set[tuple[int, ...]] = set()
+    for rows, accounts, start, end, first, last, currency, closed in paths:
+        key = tuple(sorted(rows))
+        if not closed or key in seen:
+            continue
+        seen.add(key)
+        kept = float(last) / float(first) if first else 0.0
+        reason = (
+            f"money went round {len(rows)} accounts and back to {accounts[0]} in "
+            f"{(end - start) / 3600:.1f} h, {kept:.0%} of it arriving (each hop within "
+            f"{p.hop_s / 3600:g} h, passing on at least {1 - p.pass_tolerance:.0%})"
+        )
+        alerts.append(
+            Alert("cycle", tuple(sorted(set(accounts))), key, int(start), int(end),
+                  _total(ctx, rows), currency, strength_score(len(rows) / 2), (reason,))
+        )  # fmt: skip
+    return alerts
+
+
+def chains(ctx: Context, paths: list[tuple[Any, ...]], cycle_rows: set[int]) -> list[Alert]:
+    """Pass-through: maximal chains of hops from a head, long enough, not a cycle's."""
+    p = ctx.params
+    longest: dict[int, tuple[Any, ...]] = {}
+    for path in paths:
+        rows, closed = path[0], path[7]
+        if closed or len(rows) < p.chain_min_transactions or set(rows) <= cycle_rows:
+            continue
+        head = rows[0]
+        if head not in longest or len(rows) > len(longest[head][0]):
+            longest[head] = path
+    groups = _merge(sorted(longest.values(), key=lambda path: path[0]))
+    alerts = []
+    for group in groups:
+        rows = sorted({r for path in group for r in path[0]})
+        accounts = sorted({a for path in group for a in path[1]})
+        start, end = min(path[2] for path in group), max(path[3] for path in group)
+        first, last = group[0][4], group[0][5]
+        hops = max(len(path[0]) for path in group)
+        reason = (
+            f"{hops} transfers in a row, each passing on at least {1 - p.pass_tolerance:.0%} of "
+            f"what its sender had just received within {p.hop_s / 3600:g} h, over "
+            f"{(end - start) / 3600:.1f} h ({float(last) / float(first):.0%} arrived)"
+        )
+        alerts.append(
+            Alert("pass_through", tuple(accounts), tuple(rows), int(start), int(end),
+                  _total(ctx, rows), group[0][6],
+                  strength_score(hops / p.chain_min_transactions), (reason,))
+        )  # fmt: skip
+    return alerts
+
+
+def _merge(paths: Sequence[tuple[Any, ...]]) -> list[list[tuple[Any, ...]]]:
+    """Paths sharing a transaction, grouped (union-find on their rows)."""
+    parent = list(range(len(paths)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[int, int] = {}
+    for i, path in enumerate(paths):
+        for row in path[0]:
+            if row in owner:
+                parent[find(i)] = find(owner[row])
+            else:
+                owner[row] = i
+    groups: dict[int, list[tuple[Any, ...]]] = {}
+    for i, path in enumerate(paths):
+        groups.setdefault(find(i), []).append(path)
+    return list(groups.values())
+
+
+def scatter_gather(ctx: Context) -> list[Alert]:
+    p = ctx.params
+    alerts = []
+    for origin, target, currency, mids, rows, start, end, sent, arrived in ctx.rows(
+        f"""SELECT a_src, b_dst, currency, list(DISTINCT mid), list(a) || list(b), min(a_t),
+            max(b_t), sum(a_amount), sum(b_amount)
+        FROM hops WHERE a_src <> b_dst GROUP BY a_src, b_dst, currency
+        HAVING count(DISTINCT mid) >= {p.scatter_min_paths}
+            AND max(b_t) - min(a_t) <= {2 * p.hop_s}
+        ORDER BY 1, 2"""
+    ):
+        reason = (
+            f"{origin} sent through {len(mids)} middlemen to {target} within "
+            f"{(end - start) / 3600:.1f} h: each passed on at least "
+            f"{1 - p.pass_tolerance:.0%} ({float(arrived) / float(sent):.0%} of {sent:,.2f} "
+            f"arrived)"
+        )
+        unique = tuple(sorted(set(rows)))
+        alerts.append(
+            Alert("scatter_gather", tuple(sorted({origin, target, *mids})), unique, int(start),
+                  int(end), _total(ctx, unique), currency,
+                  strength_score(len(mids) / p.scatter_min_paths), (reason,))
+        )  # fmt: skip
+    return alerts
+
+
+def gather_scatter(ctx: Context) -> list[Alert]:
+    """Many senders into one account in a burst, then out to many within ``hop_s`` of the
+    burst's end, most of what came in."""
+    p = ctx.params
+    alerts = []
+    for hub, currency, start, end, n_in, ratio, in_rows, senders, total_in in _fan_episodes(
+        ctx, "dst", "src", p.group_window_s, p.gather_min_sources
+    ):
+        out = ctx.rows(
+            f"""SELECT list(row_no ORDER BY row_no), list(DISTINCT dst), sum(amount), max(t)
+            FROM tx WHERE src = ? AND currency = ? AND t >= ? AND t <= ? + {int(p.hop_s)}
+            HAVING count(DISTINCT dst) >= {p.gather_min_targets}""",
+            (hub, currency, int(start), int(end)),
+        )
+        if not out:
+            continue
+        out_rows, receivers, total_out, last = out[0]
+        share = float(total_out) / float(total_in)
+        if not p.gather_out_share <= share <= 1 + KEEP:
+            continue
+        reason = (
+            f"{n_in} senders paid {hub} within {p.group_window_s / DAY_S:g} days "
+            f"({float(ratio):.1f}× its usual), then {len(receivers)} receivers were paid "
+            f"{share:.0%} of it within {p.hop_s / 3600:g} h"
+        )
+        rows = tuple(sorted({*in_rows, *out_rows}))
+        alerts.append(
+            Alert("gather_scatter", tuple(sorted({hub, *senders, *receivers})), rows, int(start),
+                  int(last), Decimal(total_in) + Decimal(total_out), currency,
+                  strength_score(min(n_in / p.gather_min_sources,
+                                     len(receivers) / p.gather_min_targets)), (reason,))
+        )  # fmt: skip
+    return alerts
+
+
+# --- groups: bipartite and stacked layers --------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _Group:
+    senders: frozenset[str]
+    receivers: frozenset[str]
+    rows: tuple[int, ...]
+    start_t: int
+    end_t: int
+    currency: str
+    lift: float
+
+
+def _groups(ctx: Context) -> list[_Group]:
+    """Receivers paid by the same several senders within ``group_window_s``, far more often
+    than their numbers of senders make likely (``bipartite_lift``), joined into groups."""
+    p = ctx.params
+    w = int(p.group_window_s)
+    span = max(ctx.span_s, w)
+    senders_total = ctx.rows("SELECT count(DISTINCT src) FROM tx")[0][0] or 1
+    ctx.conn.execute(
+        f"""CREATE OR REPLACE TEMP TABLE burst_edges AS
+        WITH w AS (SELECT row_no, src, dst, currency, t, count(DISTINCT dst) OVER (
+            PARTITION BY src, currency ORDER BY t RANGE BETWEEN {w} PRECEDING AND {w} FOLLOWING)
+            AS n FROM tx)
+        SELECT row_no, src, dst, currency, t FROM w WHERE n >= {p.bipartite_min_targets}"""
+    )
+    pairs = ctx.rows(
+        f"""WITH co AS (
+            SELECT e1.dst AS d1, e2.dst AS d2, e1.currency, count(DISTINCT e1.src) AS common
+            FROM burst_edges e1 JOIN burst_edges e2 ON e1.src = e2.src
+                AND e1.currency = e2.currency AND e1.dst < e2.dst AND abs(e1.t - e2.t) <= {w}
+            WHERE e1.dst <> e1.src AND e2.dst <> e2.src
+            GROUP BY ALL HAVING count(DISTINCT e1.src) >= {p.bipartite_min_sources})
+        SELECT co.d1, co.d2, co.currency, co.common,
+            co.common / greatest(t1.n_in * t2.n_in / {senders_total} * {2 * w} / {span}, 1e-9)
+        FROM co JOIN totals t1 ON t1.account = co.d1 AND t1.currency = co.currency
+            JOIN totals t2 ON t2.account = co.d2 AND t2.currency = co.currency"""
+    )
+    strong = [(d1, d2, cur, lift) for d1, d2, cur, _, lift in pairs if lift >= p.bipartite_lift]
+    groups = []
+    for receivers, currency, lift in _components(strong):
+        if len(receivers) < p.bipartite_min_targets:
+            continue
+        found = ctx.rows(
+            """SELECT src, list(row_no ORDER BY row_no), list(DISTINCT dst), min(t), max(t)
+            FROM burst_edges WHERE currency = ? AND list_contains(?, dst) GROUP BY src
+            HAVING count(DISTINCT dst) >= 2""",
+            (currency, sorted(receivers)),
+        )
+        senders = [row for row in found if len(row[2]) >= p.bipartite_min_targets]
+        if len(senders) < p.bipartite_min_sources:
+            continue
+        rows = tuple(sorted(r for row in senders for r in row[1]))
+        groups.append(
+            _Group(frozenset(row[0] for row in senders), frozenset(receivers), rows,
+                   min(int(row[3]) for row in senders), max(int(row[4]) for row in senders),
+                   currency, lift)
+        )  # fmt: skip
+    return groups
+
+
+def _components(
+    pairs: Iterable[tuple[str, str, str, float]],
+) -> list[tuple[set[str], str, float]]:
+    """Connected receivers (per currency) and the weakest lift that joined them."""
+    parent: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def find(x: tuple[str, str]) -> tuple[str, str]:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    lifts: dict[tuple[str, str], float] = {}
+    edges = list(pairs)
+    for d1, d2, currency, _ in edges:
+        parent[find((currency, d1))] = find((currency, d2))
+    for d1, _, currency, lift in edges:
+        root = find((currency, d1))
+        lifts[root] = min(lifts.get(root, lift), lift)
+    members: dict[tuple[str, str], set[str]] = {}
+    for node in list(parent):
+        members.setdefault(find(node), set()).add(node[1])
+    return [(names, root[0], lifts[root]) for root, names in members.items()]
+
+
+def groups(ctx: Context) -> list[Alert]:
+    """Bipartite groups, and stacks where one group's receivers send as the next group."""
+    p = ctx.params
+    found = _groups(ctx)
+    stacked: set[int] = set()
+    alerts = []
+    for i, first in enumerate(found):
+        for j, second in enumerate(found):
+            if i == j or first.currency != second.currency or second.start_t < first.start_t:
+                continue
+            if len(first.receivers & second.senders) >= 2:
+                stacked.update((i, j))
+                rows = tuple(sorted({*first.rows, *second.rows}))
+                layers = (len(first.senders), len(first.receivers), len(second.receivers))
+                reason = (
+                    f"layers of {layers[0]}, {layers[1]} and {layers[2]} accounts, each paying "
+                    f"every account of the next within {p.group_window_s / DAY_S:g} days"
+                )
+                accounts = first.senders | first.receivers | second.senders | second.receivers
+                alerts.append(
+                    Alert("stack", tuple(sorted(accounts)), rows, first.start_t, second.end_t,
+                          _total(ctx, rows), first.currency,
+                          strength_score(min(first.lift, second.lift) / p.bipartite_lift),
+                          (reason,))
+                )  # fmt: skip
+    for i, group in enumerate(found):
+        if i in stacked:
+            continue
+        reason = (
+            f"{len(group.senders)} senders each paid the same {len(group.receivers)} or more "
+            f"receivers within {p.group_window_s / DAY_S:g} days: {group.lift:.0f}× what their "
+            f"numbers of senders make likely"
+        )
+        alerts.append(
+            Alert("bipartite", tuple(sorted(group.senders | group.receivers)), group.rows,
+                  group.start_t, group.end_t, _total(ctx, group.rows), group.currency,
+                  strength_score(group.lift / p.bipartite_lift), (reason,))
+        )  # fmt: skip
+    return alerts
+
+
+# --- just below the line -----------------------------------------------------------------
+def structuring(ctx: Context) -> list[Alert]:
+    p = ctx.params
+    low = p.structuring_threshold * (1 - Decimal(str(p.structuring_margin)))
+    alerts = []
+    for src, currency, start, end, n, total, rows, receivers in _below_line(
+        ctx, "src", low, p.structuring_min_count, "count(*)"
+    ):
+        reason = (
+            f"{src} sent {n} transfers each just below {p.structuring_threshold:,} "
+            f"(from {low:,.2f}) within {p.structuring_window_s / 3600:g} h: {total:,.2f} in all"
+        )
+        alerts.append(
+            Alert("structuring", tuple(sorted({src, *receivers})), tuple(rows), int(start),
+                  int(end), Decimal(total), currency,
+                  strength_score(n / p.structuring_min_count), (reason,))
+        )  # fmt: skip
+    return alerts
+
+
+def smurfing(ctx: Context) -> list[Alert]:
+    p = ctx.params
+    low = p.structuring_threshold * (1 - Decimal(str(p.smurfing_margin)))
+    alerts = []
+    for dst, currency, start, end, n, total, rows, senders in _below_line(
+        ctx, "dst", low, p.smurfing_min_sources, "count(DISTINCT src)"
+    ):
+        reason = (
+            f"{n} senders each paid {dst} less than {p.structuring_threshold:,} (from "
+            f"{low:,.2f}) within {p.structuring_window_s / 3600:g} h: {total:,.2f} in all"
+        )
+        alerts.append(
+            Alert("smurfing", tuple(sorted({dst, *senders})), tuple(rows), int(start), int(end),
+                  Decimal(total), currency, strength_score(n / p.smurfing_min_sources),
+                  (reason,))
+        )  # fmt: skip
+    return alerts
+
+
+def _below_line(
+    ctx: Context, party: str, low: Decimal, minimum: int, counted: str
+) -> list[tuple[Any, ...]]:
+    """Episodes of a party's transfers in [low, threshold) — ``minimum`` or more (``counted``)
+    within the window, adding up to the threshold or more."""
+    p = ctx.params
+    w = int(p.structuring_window_s)
+    other = "dst" if party == "src" else "src"
+    counted_w = counted.replace("count(", "count(").replace(")", ")")
+    return ctx.rows(
+        f"""WITH base AS (SELECT * FROM tx WHERE amount >= ? AND amount < ?),
+        w AS (SELECT {party} AS party, currency, t,
+            {counted_w} OVER win AS n, sum(amount) OVER win AS total
+            FROM base WINDOW win AS (PARTITION BY {party}, currency ORDER BY t
+                RANGE BETWEEN CURRENT ROW AND {w} FOLLOWING)),
+        hit AS (SELECT * FROM w WHERE n >= {minimum} AND total >= ?),
+        marked AS (SELECT *, CASE WHEN t - lag(t) OVER (PARTITION BY party, currency
+            ORDER BY t) <= {w} THEN 0 ELSE 1 END AS new_ep FROM hit),
+        eps AS (SELECT party, currency, t, sum(new_ep) OVER (PARTITION BY party, currency
+            ORDER BY t) AS ep FROM marked),
+        spans AS (SELECT party, currency, ep, min(t) AS start_t, max(t) + {w} AS end_t
+            FROM eps GROUP BY ALL)
+        SELECT s.party, s.currency, s.start_t, max(b.t), {counted.replace("src", "b.src")},
+            sum(b.amount), list(b.row_no ORDER BY b.row_no), list(DISTINCT b.{other})
+        FROM spans s JOIN base b ON b.{party} = s.party AND b.currency = s.currency
+            AND b.t >= s.start_t AND b.t <= s.end_t
+        GROUP BY s.party, s.currency, s.ep, s.start_t ORDER BY 1, 3""",
+        (low, p.structuring_threshold, p.structuring_threshold),
+    )
+
+
+def _total(ctx: Context, rows: Sequence[int]) -> Decimal:
+    found = ctx.rows("SELECT sum(amount) FROM tx WHERE list_contains(?, row_no)", (list(rows),))
+    return Decimal(found[0][0] or 0)
+
+
+#: Every detector, in the order a scan runs them: (name, run).
+Detector = Callable[[Context], list[Alert]]
