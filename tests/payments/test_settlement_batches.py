@@ -82,6 +82,8 @@ def test_t1_batch_settles_what_was_pending_at_the_cutoff(
     lines = settlement.run_t1("day-1", cutoff)
     assert [(line.merchant_id, line.amount) for line in lines] == [("m-t1", usd(9_700))]
     assert settlement.run_t1("day-1", cutoff) == []  # re-run moves nothing
+    with pytest.raises(InvalidInput):  # a cut-off ahead of the clock would end reserves early
+        settlement.run_t1("day-2", clock.now_ns() + 1)
     assert balance(shop, merchant(AccountCode.MERCHANT_AVAILABLE)) == 9_700
     assert balance(shop, merchant(AccountCode.MERCHANT_PENDING)) == 19_400
     books_balance(shop)

@@ -7,11 +7,12 @@ tenant without a model pays nothing for it. The champion is looked up at most ev
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select, text, update
 
 from embedfin.core.errors import NotFound
 from embedfin.db.statements import insert_if_absent
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 REFRESH_S = 5.0
 _M = risk_models.c
+_CHAMPION_LOCK_CLASS = 0x524D  # "RM": a tenant's risk models
 
 
 class ModelRegistry:
@@ -85,6 +87,7 @@ class ModelRegistry:
         """Store a trained model (the same model again — training on the same labels — is
         stored once, and promoted if asked)."""
         with self.ledger.transaction() as tx:
+            self._lock(tx.conn)
             has_champion = tx.conn.execute(
                 select(_M.model_id).where(_M.tenant == self.tenant, _M.status == "champion")
             ).first()
@@ -110,6 +113,7 @@ class ModelRegistry:
 
     def promote(self, model_id: str) -> None:
         with self.ledger.transaction() as tx:
+            self._lock(tx.conn)
             found = tx.conn.execute(
                 select(_M.model_id).where(_M.tenant == self.tenant, _M.model_id == model_id)
             ).first()
@@ -118,6 +122,18 @@ class ModelRegistry:
             self._make_champion(tx.conn, model_id)
             tx.emit(self.tenant, "risk_model_promoted", "risk_model", model_id, {})
         self._checked = -1e9
+
+    def _lock(self, conn: Connection) -> None:
+        """One change of the tenant's champion at a time: on PostgreSQL a transaction-scoped
+        advisory lock per tenant (in its own class), held to commit — two promotions at once
+        would each retire the other's champion before either committed; SQLite has one
+        writer anyway."""
+        if conn.dialect.name == "postgresql":
+            key = int.from_bytes(hashlib.sha256(self.tenant.encode()).digest()[:4], "big")
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(:c, :k)"),
+                {"c": _CHAMPION_LOCK_CLASS, "k": key - (1 << 31)},
+            )
 
     def _make_champion(self, conn: Connection, model_id: str) -> None:
         self._retire_champion(conn)

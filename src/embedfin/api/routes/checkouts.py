@@ -40,6 +40,7 @@ async def create_checkout(body: CheckoutCreate, cmd: OrdersCommand) -> Any:
 
 def _checkout_with_channel(cmd: Command, body: CheckoutCreate, order_id: str) -> Any:
     def effect() -> tuple[int, Body]:
+        context = body.risk()  # a malformed context is refused before the order is placed
         place(cmd, body, order_id)
         order, channel = pay(
             cmd,
@@ -47,7 +48,7 @@ def _checkout_with_channel(cmd: Command, body: CheckoutCreate, order_id: str) ->
             body.payment_method,
             body.channel_kind,
             body.wallet_amount,
-            context=body.risk(),
+            context=context,
         )
         return 201, order_body(order, channel)
 

@@ -21,7 +21,13 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select
 
 from embedfin.commerce.store import load_merchant
-from embedfin.core.errors import EmbedfinError, InsufficientFunds, LedgerRejected, NotFound
+from embedfin.core.errors import (
+    EmbedfinError,
+    InsufficientFunds,
+    InvalidInput,
+    LedgerRejected,
+    NotFound,
+)
 from embedfin.core.events import Event
 from embedfin.core.money import Money, currency
 from embedfin.db.outbox import append_events
@@ -130,6 +136,8 @@ class MerchantSettlement:
         to available, the share to the merchant's reserve account, as one linked chain with
         the hold recorded beside it."""
         check_name("batch_id", batch_id)
+        if cutoff_ns > self.ledger.clock.now_ns():  # would release reserves before their term
+            raise InvalidInput("a T+1 cut-off cannot be in the future")
         self.release_reserves(batch_id, cutoff_ns)
         lines: list[BatchLine] = []
         for key in self._merchant_accounts(AccountCode.MERCHANT_PENDING):
