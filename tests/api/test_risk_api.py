@@ -11,12 +11,19 @@ from tests.api.conftest import Api
 FARM = {"device_id": "farm-tablet", "ip": "198.51.100.7"}
 
 
-def _checkout(api: Api, customer: str, merchant: str, context: dict[str, Any] | None) -> Any:
+def _checkout(
+    api: Api,
+    customer: str,
+    merchant: str,
+    context: dict[str, Any] | None,
+    payment: dict[str, Any] | None = None,
+) -> Any:
     body: dict[str, Any] = {
         "customer": customer,
         "merchant": merchant,
         "currency": "EUR",
         "lines": [{"sku": "book", "quantity": 1, "unit_price": 2_500}],
+        **(payment or {}),
     }
     if context is not None:
         body["risk_context"] = context
@@ -102,9 +109,12 @@ def test_malformed_risk_context_is_refused_and_changes_nothing(api: Api) -> None
         {"browser": "firefox"},
         {"device_id": 7},
         {"shipping_address": "a\u202eb"},
+        {"ip": "fe80::1%eth0"},
+        {"ip": "01.2.3.4"},
     ):
-        response = _checkout(api, buyer, merchant, bad)
-        assert response.status_code == 422, (bad, response.text)
+        for payment in ({}, {"payment_method": "channel", "channel_kind": "card"}):
+            response = _checkout(api, buyer, merchant, bad, payment)
+            assert response.status_code == 422, (bad, payment, response.text)
     assert api.ok(api.get(api.a, "/v1/orders"))["data"] == []
     balance = api.ok(api.get(api.a, f"/v1/customers/{buyer}/balance", currency="EUR"))
     assert balance["available"] == 10_000
@@ -143,6 +153,7 @@ def test_rules_are_versioned_backtested_and_refused_when_broken(api: Api) -> Non
 def test_the_merchant_ranking_scores_reserves_and_stays_in_its_tenant(api: Api) -> None:
     merchant = api.merchant(api.a)
     quiet = api.merchant(api.a)
+    instant = api.merchant(api.a, payout_preference="t0")
     for _ in range(3):
         api.ok(_checkout(api, api.customer(api.a, funds=10_000), merchant, FARM), 201)
     officer = api.key(api.a, auth.Role.RISK)
@@ -169,6 +180,9 @@ def test_the_merchant_ranking_scores_reserves_and_stays_in_its_tenant(api: Api) 
         {"reserve_bp": 500, "hold_days": 0, "reason": "no term"},
         {"reserve_bp": 500, "hold_days": 30, "reason": ""},
         {"reserve_bp": -1, "hold_days": 30, "reason": "negative"},
+        {"reserve_bp": "100", "hold_days": 30, "reason": "a string"},
+        {"reserve_bp": 100.0, "hold_days": 30, "reason": "a float"},
+        {"reserve_bp": True, "hold_days": 30, "reason": "a boolean"},
     ):
         refused = api.post(officer, f"/v1/risk/merchants/{merchant}/reserve", bad)
         assert refused.status_code == 422, (bad, refused.text)
@@ -179,6 +193,8 @@ def test_the_merchant_ranking_scores_reserves_and_stays_in_its_tenant(api: Api) 
     assert api.post(api.b, f"/v1/risk/merchants/{merchant}/reserve", body).status_code == 404
     assert api.ok(api.get(api.b, "/v1/risk/merchants"))["data"] == []
     assert api.get(officer, "/v1/risk/merchants/nobody").status_code == 404
+    t0 = api.post(officer, f"/v1/risk/merchants/{instant}/reserve", body)  # settles T+0
+    assert t0.status_code == 409, t0.text
 
 
 def test_fraud_models_need_labels_a_risk_key_and_stay_in_their_tenant(api: Api) -> None:
@@ -187,7 +203,8 @@ def test_fraud_models_need_labels_a_risk_key_and_stay_in_their_tenant(api: Api) 
     refused = api.post(officer, "/v1/risk/models", {"champion": True})
     assert refused.status_code == 422, refused.text  # no labelled decisions yet
     assert "200 labelled" in refused.json()["detail"]
-    assert api.post(officer, "/v1/risk/models", {"seed": -1}).status_code == 422
+    for bad in ({"seed": -1}, {"seed": "7"}, {"seed": 7.0}, {"seed": True}, {"champion": "yes"}):
+        assert api.post(officer, "/v1/risk/models", bad).status_code == 422, bad
     assert api.post(officer, "/v1/risk/models/fm_nope/promotion", {}).status_code == 404
     merchant_key = api.key(api.a, auth.Role.MERCHANT, api.merchant(api.a))
     assert api.post(merchant_key, "/v1/risk/models", {}).status_code == 403
@@ -199,3 +216,36 @@ def test_fraud_models_need_labels_a_risk_key_and_stay_in_their_tenant(api: Api) 
     assert (today["decisions"], today["psi"]) == (2, None)  # top-up and checkout; no champion
     other: Any = api.ok(api.get(api.b, "/v1/risk/monitoring"))
     assert other == []
+
+
+def test_the_case_queue_pages_and_notes_keep_their_lines(api: Api) -> None:
+    merchant = api.merchant(api.a)
+    for _ in range(3):
+        api.ok(_checkout(api, api.customer(api.a, funds=10_000), merchant, FARM), 201)
+    for _ in range(3):  # the fourth account on the tablet and after: each held for a case
+        api.ok(_checkout(api, api.customer(api.a, funds=10_000), merchant, FARM), 201)
+    officer = api.key(api.a, auth.Role.RISK)
+    first = api.ok(api.get(officer, "/v1/risk/cases", limit=2))
+    assert first["has_more"]
+    second = api.ok(
+        api.get(officer, "/v1/risk/cases", limit=2, starting_after=first["data"][-1]["id"])
+    )
+    ids = [c["id"] for c in first["data"] + second["data"]]
+    assert len(ids) == len(set(ids)) == 3
+    assert not second["has_more"]
+    assert api.get(officer, "/v1/risk/cases", starting_after="nope").status_code == 404
+    assert api.get(api.b, "/v1/risk/cases", starting_after=ids[0]).status_code == 404
+    assert api.ok(api.get(officer, "/v1/risk/cases", status="deciding"))["data"] == []
+    assert len(api.ok(api.get(officer, "/v1/risk/cases", kind="fraud_review"))["data"]) == 3
+    decisions = api.ok(api.get(officer, "/v1/risk/decisions", limit=4))
+    rest = api.ok(
+        api.get(
+            officer, "/v1/risk/decisions", limit=100, starting_after=decisions["data"][-1]["id"]
+        )
+    )
+    seen = [d["id"] for d in decisions["data"] + rest["data"]]
+    assert len(seen) == len(set(seen)) == 12  # six top-ups and six checkouts
+    note = api.post(officer, f"/v1/risk/cases/{ids[0]}/notes", {"text": "line one\nline two"})
+    assert note.status_code in (200, 201), note.text
+    bad = api.post(officer, f"/v1/risk/cases/{ids[0]}/notes", {"text": "a\u202eb"})
+    assert bad.status_code == 422

@@ -19,9 +19,10 @@ from embedfin.payments.payouts.settlement import settle_channel
 from embedfin.risk.config import RiskSettings
 from embedfin.risk.counters import CounterStore, SqlCounters
 from embedfin.risk.decision import Action
+from embedfin.risk.feature_types import Entity
 from embedfin.risk.redis_counters import RedisCounters
 from embedfin.risk.refund_signals import RefundSignals, observation_of
-from embedfin.risk.signals import DAY_NS, REFUND_KIND, Status
+from embedfin.risk.signals import DAY_NS, REFUND_KIND, Observation, Status
 from tests.conftest import settled_events
 
 
@@ -89,6 +90,38 @@ def test_a_serial_refunders_next_order_is_held_for_review(shop: TenantServices) 
     assert decision.action is Action.REVIEW
     assert "refund_abuse" in {reason["code"] for reason in decision.reasons}
     assert shop.checkout.get_order("o-next").risk_hold
+
+
+def test_a_flood_of_other_operations_does_not_push_refunds_out_of_the_read(
+    shop: TenantServices,
+) -> None:
+    for n in range(3):
+        _refunded(shop, f"o-{n}", 1_000)
+    _worker(shop).run_all()
+    clock = shop.ledger.clock
+    assert isinstance(clock, ManualClock)
+    start = clock.now_ns()
+    flood = [  # 600 one-cent top-ups: more than a check reads of the buyer's rows
+        Observation(
+            f"rd_flood{n:016d}",
+            shop.tenant,
+            start + (n + 1) * 1_000,
+            "top_up",
+            "card",
+            1,
+            "USD",
+            {Entity.BUYER: "b-1"},
+            "b:b-1",
+            Status.SUCCEEDED,
+        )  # fmt: skip
+        for n in range(600)
+    ]
+    with shop.ledger.transaction() as tx:
+        shop.wiring.risk.counters.record_many(tx.conn, flood)
+    _paid(shop, "o-next")
+    decision = shop.risk.decisions(limit=1)[0]
+    assert decision.features["buyer_refunds_7d"] == 3
+    assert decision.action is Action.REVIEW
 
 
 def test_refunds_read_again_count_once(shop: TenantServices) -> None:

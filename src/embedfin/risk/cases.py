@@ -32,7 +32,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, tuple_, update
 
 from embedfin.core.clock import Clock
 from embedfin.core.errors import InvalidInput, InvalidStateTransition, NotFound
@@ -189,17 +189,27 @@ class Cases:
         return case_id
 
     def queue(
-        self, *, status: str | None = None, kind: str | None = None, limit: int = 100
+        self,
+        *,
+        status: str | None = None,
+        kind: str | None = None,
+        limit: int = 100,
+        starting_after: str | None = None,
     ) -> list[Case]:
-        """Undecided cases first, by due time (most urgent first); decided ones after."""
+        """Undecided cases first, by due time (most urgent first); decided ones after;
+        ``starting_after`` a case id: the page after it (another tenant's is not found)."""
         query = select(risk_cases).where(_C.tenant == self.tenant)
         if status is not None:
             query = query.where(_C.status == status)
         if kind is not None:
             query = query.where(_C.kind == kind)
         decided_last = func.coalesce(_C.decided_at, 0)
-        query = query.order_by(decided_last, _C.due_at, _C.case_id).limit(limit)
         with self.ledger.current() as conn:
+            if starting_after is not None:
+                after = self._get(conn, starting_after)
+                key = (after.decided_at or 0, after.due_at, after.case_id)
+                query = query.where(tuple_(decided_last, _C.due_at, _C.case_id) > key)
+            query = query.order_by(decided_last, _C.due_at, _C.case_id).limit(limit)
             return [_case(row) for row in conn.execute(query).mappings()]
 
     def get(self, case_id: str) -> Case:
@@ -237,7 +247,7 @@ class Cases:
             return self._get(tx.conn, case_id)
 
     def note(self, case_id: str, text: str, actor: str) -> CaseEvent:
-        checked_text("note", text, 2_000)
+        checked_text("note", text, 2_000, multiline=True)
         with self.ledger.transaction() as tx:
             self._get(tx.conn, case_id, for_update=True)
             return self._event(tx.conn, case_id, "note", actor, {"text": text})

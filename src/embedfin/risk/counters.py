@@ -41,9 +41,11 @@ from embedfin.risk.signals import (
     LINKED,
     MAX_HISTORY,
     MAX_LINKS,
+    MAX_REFUNDS,
     NS_PER_S,
     OBSERVED,
     READ_WINDOW,
+    REFUND_KIND,
     RETENTION_NS,
     ROWS_READ,
     LinkRow,
@@ -66,6 +68,7 @@ _COLUMN = {
 
 
 _HISTORY = "history"  # the buyer's paid history, told apart from the entities' rows
+_REFUNDS = "refunds"  # the buyer's refunds, read apart from its other rows
 _ACCOUNT = "account"  # the account's own devices, told apart from the values' links
 
 
@@ -80,6 +83,9 @@ _LINK_SELECT = (
 )
 
 
+_NOT_REFUND = f" AND kind <> '{REFUND_KIND}'"
+
+
 def _union(parts: list[str]) -> TextClause:
     return text(" UNION ALL ".join(f"SELECT * FROM ({p}) AS q{i}" for i, p in enumerate(parts)))
 
@@ -90,12 +96,15 @@ def _rows_statement(entities: tuple[Entity, ...], history: bool) -> TextClause:
     parts = [
         _ROW_SELECT.format(
             entity=entity.value,
-            where=f"{_COLUMN[entity].name} = :k_{entity.value} AND at > :s_{entity.value}",
+            where=f"{_COLUMN[entity].name} = :k_{entity.value} AND at > :s_{entity.value}"
+            + _NOT_REFUND,
             limit=ROWS_READ[entity],
         )
         for entity in entities
     ]
     if history:
+        where = f"buyer_id = :k_buyer AND kind = '{REFUND_KIND}' AND at > :s_buyer"
+        parts.append(_ROW_SELECT.format(entity=_REFUNDS, where=where, limit=MAX_REFUNDS))
         where = (
             "buyer_id = :k_buyer AND at > :history_since AND kind = 'checkout'"
             f" AND status = {int(Status.SUCCEEDED)} AND currency = :currency"
@@ -158,7 +167,7 @@ def _upsert_link(dialect_name: str) -> Insert:
 _KEYED_ROWS = (
     "SELECT '{entity}' AS entity, {column} AS k, NULL AS currency_key, at, kind,"
     " payment_method, amount_minor, currency, status, token FROM risk_observations"
-    " WHERE tenant = :tenant AND {column} = :{key} AND at > :s_{entity}"
+    " WHERE tenant = :tenant AND {column} = :{key} AND at > :s_{window} AND kind {kind}"
     " ORDER BY at DESC, observation_id DESC LIMIT {limit}"
 )
 _KEYED_HISTORY = (
@@ -182,16 +191,21 @@ def _keyed_rows_statement(shape: tuple[tuple[str, int, int], ...]) -> TextClause
         for i in range(first, first + count):
             if code == _HISTORY:
                 parts.append(_KEYED_HISTORY.format(key=f"h_{i}"))
+            elif code == _REFUNDS:
+                parts.append(
+                    _KEYED_ROWS.format(
+                        entity=_REFUNDS, column="buyer_id", key=f"k_buyer_{i}", window="buyer",
+                        kind=f"= '{REFUND_KIND}'", limit=MAX_REFUNDS,
+                    )
+                )  # fmt: skip
             else:
                 entity = Entity(code)
                 parts.append(
                     _KEYED_ROWS.format(
-                        entity=code,
-                        column=_COLUMN[entity].name,
-                        key=f"k_{code}_{i}",
-                        limit=ROWS_READ[entity],
+                        entity=code, column=_COLUMN[entity].name, key=f"k_{code}_{i}",
+                        window=code, kind=f"<> '{REFUND_KIND}'", limit=ROWS_READ[entity],
                     )
-                )
+                )  # fmt: skip
     return _union(parts)
 
 
@@ -323,6 +337,10 @@ def _slice(
         ][: ROWS_READ[entity]]
     buyer = obs.keys.get(Entity.BUYER)
     if buyer is not None:
+        week = obs.at - READ_WINDOW[Entity.BUYER].seconds * NS_PER_S
+        reads.refunds = [row for _, row in found.get((_REFUNDS, buyer), []) if row.at > week][
+            :MAX_REFUNDS
+        ]
         since = obs.at - RETENTION_NS
         reads.history = [
             row.amount_minor
@@ -364,6 +382,8 @@ class SqlCounters:
             for entity_code, *values in conn.execute(statement, params).all():
                 if entity_code == _HISTORY:
                     reads.history.append(int(values[3]))
+                elif entity_code == _REFUNDS:
+                    reads.refunds.append(_row(values))
                 else:
                     reads.rows.setdefault(Entity(entity_code), []).append(_row(values))
             for entity, _ in named:
@@ -403,6 +423,8 @@ class SqlCounters:
             params.update({f"k_{entity.value}_{i}": key for i, key in enumerate(keys)})
             params[f"s_{entity.value}"] = earliest - READ_WINDOW[entity].seconds * NS_PER_S
             counts.append((entity.value, len(keys)))
+            if entity is Entity.BUYER:
+                counts.append((_REFUNDS, len(keys)))
         buyers = sorted({(obs.keys[Entity.BUYER], obs.currency) for obs in batch
                          if Entity.BUYER in obs.keys})  # fmt: skip
         for i, (buyer, currency) in enumerate(buyers):

@@ -30,7 +30,7 @@ from embedfin.commerce.store import (
     tenants_with_merchants,
 )
 from embedfin.core.clock import Clock
-from embedfin.core.errors import NotFound
+from embedfin.core.errors import InvalidStateTransition, NotFound
 from embedfin.db.statements import insert_if_absent
 from embedfin.db.tables import risk_decisions, risk_merchant_policies, risk_merchant_scores
 from embedfin.ledger.service import Ledger, LedgerTransaction
@@ -212,8 +212,14 @@ class MerchantRisk:
         """A risk officer's reserve for the merchant (``None``: its tier's reserve again)."""
         checked_text("reason", reason, 500)
         with self.ledger.transaction() as tx:
-            if load_merchant(tx.conn, self.tenant, merchant_id) is None:
+            merchant = load_merchant(tx.conn, self.tenant, merchant_id)
+            if merchant is None:
                 raise NotFound(f"no merchant {merchant_id}")
+            if reserve is not None and reserve.bp and merchant.payout_preference != "t1":
+                raise InvalidStateTransition(
+                    f"merchant {merchant_id} settles T+0: a rolling reserve holds back T+1"
+                    " settlements only (move it to T+1 first)"
+                )
             now = max(self.clock.now_ns(), _last_set(tx.conn, self.tenant, merchant_id) + 1)
             tx.conn.execute(
                 insert(risk_merchant_policies).values(

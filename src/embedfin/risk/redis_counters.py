@@ -39,9 +39,11 @@ from embedfin.risk.signals import (
     LINKED,
     MAX_HISTORY,
     MAX_LINKS,
+    MAX_REFUNDS,
     NS_PER_S,
     OBSERVED,
     READ_WINDOW,
+    REFUND_KIND,
     RETENTION_NS,
     ROWS_READ,
     LinkRow,
@@ -56,6 +58,7 @@ from embedfin.risk.signals import (
 TIMEOUT_S = 0.25
 OPEN_S = 5.0
 _WEEK_NS = Window.D7.seconds * NS_PER_S
+_REFUNDS = "refunds"  # the buyer's refunds: their own sorted set, read apart
 _OBS_TTL_S = 8 * 86_400
 _LINK_TTL_S = RETENTION_NS // NS_PER_S
 
@@ -128,6 +131,9 @@ class RedisCounters:
                 plan.append(("rows", entity))
         buyer = obs.keys.get(Entity.BUYER)
         if buyer is not None:
+            since = f"({_us(obs.at - READ_WINDOW[Entity.BUYER].seconds * NS_PER_S)}"
+            pipe.zrevrangebyscore(f"{prefix}o:{_REFUNDS}:{buyer}", "+inf", since, 0, MAX_REFUNDS)
+            plan.append(("refunds", None))
             since = f"({_us(obs.at - RETENTION_NS)}"
             pipe.zrevrangebyscore(
                 f"{prefix}h:{buyer}:{obs.currency}", "+inf", since, 0, MAX_HISTORY
@@ -159,6 +165,8 @@ class RedisCounters:
             if what == "rows" and entity is not None:
                 rows = sorted(answer, key=_row_order, reverse=True)
                 reads.rows[entity] = _once(rows, own)
+            elif what == "refunds":
+                reads.refunds = _once(sorted(answer, key=_row_order, reverse=True), own)
             elif what == "history":
                 seen = {own}
                 for member in answer:
@@ -214,6 +222,8 @@ class RedisCounters:
         observed = [e for e in OBSERVED if e in obs.keys]
         for entity in observed:
             key = f"{prefix}o:{entity.value}:{obs.keys[entity]}"
+            if obs.kind == REFUND_KIND:  # read apart from the buyer's other rows
+                key = f"{prefix}o:{_REFUNDS}:{obs.keys[entity]}"
             pipe.zadd(key, {member: _us(obs.at)})
             pipe.zremrangebyscore(key, "-inf", _us(obs.at - _WEEK_NS))
             pipe.expire(key, _OBS_TTL_S)

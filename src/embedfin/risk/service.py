@@ -484,9 +484,13 @@ class RiskService:
             raise NotFound(f"no risk decision {decision_id}")  # also another tenant's
         return found
 
-    def decisions(self, *, since: int = 0, limit: int = 100) -> list[StoredDecision]:
+    def decisions(
+        self, *, since: int = 0, limit: int = 100, starting_after: str | None = None
+    ) -> list[StoredDecision]:
         with self.ledger.current() as conn:
-            return store.list_decisions(conn, self.tenant, since=since, limit=limit)
+            return store.list_decisions(
+                conn, self.tenant, since=since, limit=limit, starting_after=starting_after
+            )
 
     def label(self, decision_id: str, label: Label) -> None:
         """An outcome learnt later (a fraud chargeback, a confirmed case): the training label."""

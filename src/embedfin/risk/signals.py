@@ -48,6 +48,9 @@ CREDIT_METHODS = frozenset({"bnpl", "credit_line", "card_credit"})
 #: (a refund, a return, a dispute or a chargeback; ``risk/refund_signals.py`` records them from
 #: the outbox). Its payment method is the refund's reason.
 REFUND_KIND = "refund"
+#: The buyer's most recent refunds a check reads — apart from its other observations, so a
+#: flood of other operations (hundreds of one-cent top-ups) cannot push them out of the read.
+MAX_REFUNDS = 100
 #: Entities whose values are digested (buyers and merchants are ids already).
 DIGESTED = (Entity.TOKEN, Entity.DEVICE, Entity.IP, Entity.ADDRESS, Entity.PAYOUT_ACCOUNT)
 #: Entities whose recent observations a check reads.
@@ -184,12 +187,15 @@ class Reads:
             newest first, at most :data:`MAX_ROWS`.
         history: the buyer's succeeded checkouts in this currency in 90 days, newest first, at
             most :data:`MAX_HISTORY` (their amounts).
+        refunds: the buyer's refunds in 7 days, newest first, at most :data:`MAX_REFUNDS`
+            (never among ``rows``).
         links: per linked entity the request names, the accounts it was seen with.
         account_links: per linked entity, the keys this account was seen with (its devices…).
     """
 
     rows: dict[Entity, list[SignalRow]] = field(default_factory=dict)
     history: list[int] = field(default_factory=list)
+    refunds: list[SignalRow] = field(default_factory=list)
     links: dict[Entity, list[LinkRow]] = field(default_factory=dict)
     account_links: dict[Entity, list[LinkRow]] = field(default_factory=dict)
 
@@ -254,8 +260,6 @@ def _declines(reads: Reads, obs: Observation, now: int) -> dict[str, FeatureValu
     if streak_rows is not None:
         streak = 0
         for row in streak_rows:  # newest first: declines since the last success
-            if row.kind == REFUND_KIND:
-                continue
             if row.status is Status.SUCCEEDED:
                 break
             streak += row.status is Status.DECLINED
@@ -398,7 +402,7 @@ def _fund_flow(reads: Reads, obs: Observation, now: int) -> dict[str, FeatureVal
             and r.status is Status.SUCCEEDED
         )
         week = _since(now, Window.D7)
-        refunds = [r for r in buyer_rows if r.at > week and r.kind == REFUND_KIND]
+        refunds = [r for r in reads.refunds if r.at > week]
         out["buyer_refunds_7d"] = len(refunds)
         out["buyer_refunded_amount_7d"] = min(
             sum(r.amount_minor for r in refunds if r.currency == obs.currency), MAX_INT_FEATURE
@@ -475,7 +479,13 @@ def with_batch_mates(reads: Reads, obs: Observation, earlier: Sequence[Observati
         ]
         if seen:
             account_links[Entity.DEVICE] = _linked(devices, seen)
-    return Reads(rows, list(reads.history), links, account_links)
+    return Reads(
+        rows,
+        list(reads.history),
+        links=links,
+        account_links=account_links,
+        refunds=list(reads.refunds),
+    )
 
 
 class _Desc(str):

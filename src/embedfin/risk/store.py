@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 
-from embedfin.core.errors import InvalidStateTransition
+from embedfin.core.errors import InvalidStateTransition, NotFound
 from embedfin.db.statements import insert_if_absent, insert_many_if_absent
 from embedfin.db.tables import risk_decisions, risk_rule_sets
 from embedfin.risk.decision import Action, Reason, RiskDecision, RiskSubject, RuleHit
@@ -320,14 +320,26 @@ def released_match(conn: Connection, tenant: str, subject: RiskSubject, *, since
 
 
 def list_decisions(
-    conn: Connection, tenant: str, *, since: int = 0, limit: int = 100
+    conn: Connection,
+    tenant: str,
+    *,
+    since: int = 0,
+    limit: int = 100,
+    starting_after: str | None = None,
 ) -> list[StoredDecision]:
-    query = (
-        select(risk_decisions)
-        .where(_D.tenant == tenant, _D.created_at >= since)
-        .order_by(_D.created_at.desc(), _D.decision_id.desc())
-        .limit(limit)
-    )
+    """Newest first; ``starting_after`` a decision id: the page after it (an unknown id,
+    or another tenant's, is :class:`NotFound`)."""
+    query = select(risk_decisions).where(_D.tenant == tenant, _D.created_at >= since)
+    if starting_after is not None:
+        at = conn.execute(
+            select(_D.created_at).where(_D.tenant == tenant, _D.decision_id == starting_after)
+        ).scalar()
+        if at is None:
+            raise NotFound(f"no risk decision {starting_after}")
+        query = query.where(
+            or_(_D.created_at < at, and_(_D.created_at == at, _D.decision_id < starting_after))
+        )
+    query = query.order_by(_D.created_at.desc(), _D.decision_id.desc()).limit(limit)
     return [_stored(row) for row in conn.execute(query).mappings()]
 
 

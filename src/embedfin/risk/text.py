@@ -18,9 +18,10 @@ from embedfin.core.errors import InvalidInput
 REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 
-def checked_text(field: str, value: object, max_length: int) -> str:
+def checked_text(field: str, value: object, max_length: int, *, multiline: bool = False) -> str:
     """``value`` if it is a non-blank string of at most ``max_length`` characters without control
-    or format characters; otherwise :class:`InvalidInput` naming ``field`` and the problem."""
+    or format characters (``multiline``: line feeds allowed, as in a note); otherwise
+    :class:`InvalidInput` naming ``field`` and the problem."""
     if not isinstance(value, str):
         raise InvalidInput(f"{field} must be a string, got {type(value).__name__}")
     if not value.strip():
@@ -28,6 +29,8 @@ def checked_text(field: str, value: object, max_length: int) -> str:
     if len(value) > max_length:
         raise InvalidInput(f"{field} is {len(value)} characters long; at most {max_length}")
     for position, char in enumerate(value):
+        if multiline and char == "\n":
+            continue
         if unicodedata.category(char) in REFUSED_CATEGORIES:
             raise InvalidInput(
                 f"{field} contains the control character U+{ord(char):04X} at {position}"

@@ -17,7 +17,7 @@ from embedfin.api.auth import Principal, Scope
 from embedfin.api.commands import OrdersCommand, RiskCommand
 from embedfin.api.deps import PlatformDep, require
 from embedfin.api.idempotency import Body
-from embedfin.api.routes.common import order_body, page, v1_router
+from embedfin.api.routes.common import Cursor, order_body, page, v1_router
 from embedfin.api.schemas.common import Limit, Page, ts
 from embedfin.api.schemas.risk import (
     CaseAssign,
@@ -109,8 +109,11 @@ def challenge_body(c: Challenge) -> dict[str, Any]:
 
 
 @router.get("/risk/decisions", response_model=Page[DecisionOut], tags=["risk"])
-def list_decisions(platform: PlatformDep, principal: RiskReader, limit: Limit = 20) -> Any:
-    found = platform.tenant(principal.tenant).risk.decisions(limit=limit + 1)
+def list_decisions(
+    platform: PlatformDep, principal: RiskReader, limit: Limit = 20, starting_after: Cursor = None
+) -> Any:
+    risk = platform.tenant(principal.tenant).risk
+    found = risk.decisions(limit=limit + 1, starting_after=starting_after)
     return page([decision_body(d) for d in found[:limit]], len(found) > limit)
 
 
@@ -149,10 +152,16 @@ def list_cases(
     platform: PlatformDep,
     principal: RiskReader,
     limit: Limit = 20,
-    status: Annotated[str | None, Query(pattern="^(open|assigned|decided)$")] = None,
+    status: Annotated[str | None, Query(pattern="^(open|assigned|deciding|decided)$")] = None,
+    kind: Annotated[
+        str | None, Query(pattern="^(fraud_review|dispute|return|merchant_review)$")
+    ] = None,
+    starting_after: Cursor = None,
 ) -> Any:
     services = platform.tenant(principal.tenant)
-    found = services.cases.queue(status=status, limit=limit + 1)
+    found = services.cases.queue(
+        status=status, kind=kind, limit=limit + 1, starting_after=starting_after
+    )
     now = platform.clock.now_ns()
     return page([case_body(c, now) for c in found[:limit]], len(found) > limit)
 

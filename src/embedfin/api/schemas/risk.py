@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, Strict, StringConstraints
 
 from embedfin.api.schemas.common import Model
 from embedfin.risk.decision import (
@@ -153,7 +153,7 @@ class RulePromotion(Model):
 
 class RuleIn(Model):
     id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
-    version: Annotated[int, Field(ge=1, le=1_000_000)]
+    version: Annotated[int, Strict(), Field(ge=1, le=1_000_000)]
     owner: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     reason_code: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
     description: Annotated[str, StringConstraints(min_length=1, max_length=500)]
@@ -211,8 +211,8 @@ class MerchantRiskDetailOut(MerchantRiskOut):
 class ReservePolicyIn(Model):
     """A risk officer's reserve for one merchant; both null: back to the tier's reserve."""
 
-    reserve_bp: Annotated[int, Field(ge=0, le=5_000)] | None
-    hold_days: Annotated[int, Field(ge=0, le=180)] | None
+    reserve_bp: Annotated[int, Strict(), Field(ge=0, le=5_000)] | None
+    hold_days: Annotated[int, Strict(), Field(ge=0, le=180)] | None
     reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 
@@ -225,8 +225,10 @@ class FraudModelOut(BaseModel):
 
 
 class ModelTrainIn(Model):
-    champion: bool = Field(False, description="promote it at once (else a challenger)")
-    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 7
+    champion: Annotated[bool, Strict()] = Field(
+        False, description="promote it at once (else a challenger)"
+    )
+    seed: Annotated[int, Strict(), Field(ge=0, le=2**31 - 1)] = 7
 
 
 class ModelDayOut(BaseModel):

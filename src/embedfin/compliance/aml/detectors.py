@@ -4,11 +4,16 @@ Every detector keeps to one currency at a time and explains itself. Three ideas 
 
 * **A burst, not a hub.** A marketplace's busy accounts receive from thousands; a fan-in is a
   burst against the account's own rate: the counterparties in the window against what its
-  other transactions would put there (``burst_ratio``). The same holds for fan-out, smurfing,
+  other transactions would put there (``burst_ratio``), and unlikely by chance — the Poisson
+  chance of so many at that rate, across every account and window of the data, below
+  ``burst_false_alarms`` expected chance alerts per scan. The same holds for fan-out, smurfing,
   gather-scatter and the groups of a bipartite pattern (against chance, ``bipartite_lift``).
 * **Money passed on.** A *hop* is an incoming transfer followed, within ``hop_s``, by an
   outgoing one of nearly the same amount (between ``1 − pass_tolerance`` and ``1 + keep`` of it,
-  ``keep`` = 1%). Hops are computed once (table ``hops``) and make the cycles (a chain of hops
+  ``keep`` = 1%), through an account that received little else around it (at most
+  ``hop_max_inflows`` transfers within ``hop_s`` either side, or this one at least half of
+  what came in then: a busy shop paying a supplier the price of one of its many sales passes
+  nothing on). Hops are computed once (table ``hops``) and make the cycles (a chain of hops
   back to where it started), the pass-through chains (``chain_min_transactions`` or more
   transactions in a chain of hops) and scatter-gather (``scatter_min_paths`` or more
   two-transaction paths from one account to another through different middlemen).
@@ -22,6 +27,7 @@ senders are the first's receivers.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
@@ -44,7 +50,9 @@ class AmlParams:
     fan_window_s: int = 3 * DAY_S
     fan_degree: int = 8
     burst_ratio: float = 4.0
+    burst_false_alarms: float = 1.0
     hop_s: int = 2 * DAY_S
+    hop_max_inflows: int = 3
     pass_tolerance: float = 0.1
     cycle_max_transactions: int = 8
     chain_min_transactions: int = 3
@@ -100,6 +108,24 @@ class AmlParams:
 Conn = duckdb.DuckDBPyConnection
 
 
+def poisson_tail(n: int, rate: float) -> float:
+    """P(X ≥ n) for X ~ Poisson(``rate``), summed from the tail (exact to double precision
+    however small; the terms fall fast once ``n`` is past the rate, as in a burst)."""
+    if n <= 0:
+        return 1.0
+    if rate <= 0:
+        return 0.0
+    term = math.exp(-rate + n * math.log(rate) - math.lgamma(n + 1))
+    total, k = 0.0, n
+    while term > 0 and (term > total * 1e-17 or k < rate):
+        total += term
+        k += 1
+        term *= rate / k
+        if k > n + 100_000:  # a rate far above n: the tail is nearly all of it
+            break
+    return min(total, 1.0)
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     """What every detector shares: the connection, the parameters, the data's span."""
@@ -107,6 +133,8 @@ class Context:
     conn: Conn
     params: AmlParams
     span_s: int
+    #: times are whole days (a ``step`` file): a hop may pass money on the same day
+    coarse: bool = False
 
     def rows(self, sql: str, parameters: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         return self.conn.execute(sql, list(parameters)).fetchall()
@@ -115,12 +143,20 @@ class Context:
 def prepare(ctx: Context) -> None:
     """The shared tables: ``hops`` (money passed on) and the per-account totals."""
     p = ctx.params
+    hop = int(p.hop_s)
+    ctx.conn.execute(
+        f"""CREATE OR REPLACE TEMP TABLE quiet_in AS
+        SELECT * FROM (SELECT *, count(*) OVER around AS inflows, sum(amount) OVER around
+            AS inflow FROM tx WINDOW around AS (PARTITION BY dst, currency ORDER BY t
+            RANGE BETWEEN {hop} PRECEDING AND {hop} FOLLOWING))
+        WHERE inflows <= {int(p.hop_max_inflows)} OR amount * 2 >= inflow"""
+    )
     ctx.conn.execute(
         f"""CREATE OR REPLACE TEMP TABLE hops AS
         SELECT a.row_no AS a, b.row_no AS b, a.src AS a_src, a.dst AS mid, b.dst AS b_dst,
                a.t AS a_t, b.t AS b_t, a.amount AS a_amount, b.amount AS b_amount, a.currency
-        FROM tx a JOIN tx b ON b.src = a.dst AND b.currency = a.currency
-        WHERE b.t > a.t AND b.t <= a.t + {int(p.hop_s)}
+        FROM quiet_in a JOIN tx b ON b.src = a.dst AND b.currency = a.currency
+        WHERE b.t {">=" if ctx.coarse else ">"} a.t AND b.t <= a.t + {int(p.hop_s)}
           AND b.amount >= a.amount * {1 - p.pass_tolerance} AND b.amount <= a.amount * {1 + KEEP}
           AND a.src <> a.dst AND b.src <> b.dst"""
     )
@@ -135,16 +171,24 @@ def prepare(ctx: Context) -> None:
 
 # --- fans: a burst of counterparties -----------------------------------------------------
 def _fan_episodes(
-    ctx: Context, hub: str, other: str, window_s: int, degree: int, where: str = "TRUE"
+    ctx: Context,
+    hub: str,
+    other: str,
+    window_s: int,
+    degree: int,
+    where: str = "TRUE",
+    *,
+    chance_test: bool = True,
 ) -> list[tuple[Any, ...]]:
     """Per (hub, currency), the episodes where ``degree`` or more distinct counterparties
-    (``other``) transacted within ``window_s`` and that is ``burst_ratio`` times what the hub's
-    other transactions would bring into such a window: (hub, currency, start, end, most
-    counterparties, best ratio, rows, counterparties, total)."""
+    (``other``) transacted within ``window_s``, ``burst_ratio`` times what the hub's other
+    transactions would bring into such a window and unlikely by chance (``burst_false_alarms``):
+    (hub, currency, start, end, most counterparties, its ratio, its chance, rows,
+    counterparties, total)."""
     p = ctx.params
     span = max(ctx.span_s, window_s)
     count = "n_in" if hub == "dst" else "n_out"
-    return ctx.rows(
+    found = ctx.rows(
         f"""WITH base AS (SELECT * FROM tx WHERE {where}),
         w AS (
             SELECT {hub} AS hub, currency, t, count(DISTINCT {other}) OVER (
@@ -167,14 +211,23 @@ def _fan_episodes(
                 t, n, ratio FROM marked),
         spans AS (
             SELECT hub, currency, ep, min(t) AS start_t, max(t) + {window_s} AS end_t,
-                max(n) AS n, max(ratio) AS ratio FROM eps GROUP BY ALL)
-        SELECT s.hub, s.currency, s.start_t, least(s.end_t, max(b.t)) AS end_t, s.n, s.ratio,
-            list(b.row_no ORDER BY b.row_no), list(DISTINCT b.{other}), sum(b.amount)
+                max(n) AS n, arg_max(n / ratio, n) AS expected FROM eps GROUP BY ALL)
+        SELECT s.hub, s.currency, s.start_t, least(s.end_t, max(b.t)) AS end_t, s.n,
+            s.expected, list(b.row_no ORDER BY b.row_no), list(DISTINCT b.{other}),
+            sum(b.amount)
         FROM spans s JOIN base b ON b.{hub} = s.hub AND b.currency = s.currency
             AND b.t >= s.start_t AND b.t <= s.end_t
-        GROUP BY s.hub, s.currency, s.ep, s.start_t, s.end_t, s.n, s.ratio
+        GROUP BY s.hub, s.currency, s.ep, s.start_t, s.end_t, s.n, s.expected
         ORDER BY s.hub, s.start_t"""
     )
+    windows = ctx.rows(f"SELECT count(DISTINCT ({hub}, currency)) FROM tx WHERE {where}")[0][0]
+    tests = (windows or 1) * max(span / window_s, 1.0)
+    kept = []
+    for row in found:
+        chance = poisson_tail(int(row[4]), float(row[5]))
+        if not chance_test or chance * tests <= p.burst_false_alarms:
+            kept.append((*row[:5], float(row[4]) / float(row[5]), chance, *row[6:]))
+    return kept
 
 
 def fan(ctx: Context, typology: str) -> list[Alert]:
@@ -182,13 +235,13 @@ def fan(ctx: Context, typology: str) -> list[Alert]:
     hub, other = ("dst", "src") if typology == "fan_in" else ("src", "dst")
     who = "senders" if typology == "fan_in" else "receivers"
     alerts = []
-    for account, currency, start, end, n, ratio, rows, others, total in _fan_episodes(
+    for account, currency, start, end, n, ratio, chance, rows, others, total in _fan_episodes(
         ctx, hub, other, p.fan_window_s, p.fan_degree
     ):
         reason = (
             f"{n} distinct {who} within {p.fan_window_s / DAY_S:g} days of {account}: "
-            f"{float(ratio):.1f}× what its other transactions would bring (at least "
-            f"{p.fan_degree} and {p.burst_ratio:g}×)"
+            f"{float(ratio):.1f}× what its other transactions would bring, a chance of "
+            f"{chance:.1e} at its rate (at least {p.fan_degree} and {p.burst_ratio:g}×)"
         )
         strength = min(n / p.fan_degree, float(ratio) / p.burst_ratio)
         alerts.append(
@@ -328,9 +381,9 @@ def gather_scatter(ctx: Context) -> list[Alert]:
     burst's end, most of what came in."""
     p = ctx.params
     alerts = []
-    for hub, currency, start, end, n_in, ratio, in_rows, senders, total_in in _fan_episodes(
-        ctx, "dst", "src", p.group_window_s, p.gather_min_sources
-    ):
+    for hub, currency, start, end, n_in, ratio, _, in_rows, senders, total_in in _fan_episodes(
+        ctx, "dst", "src", p.group_window_s, p.gather_min_sources, chance_test=False
+    ):  # the evidence is the burst in and the burst out together
         out = ctx.rows(
             f"""SELECT list(row_no ORDER BY row_no), list(DISTINCT dst), sum(amount), max(t)
             FROM tx WHERE src = ? AND currency = ? AND t >= ? AND t <= ? + {int(p.hop_s)}

@@ -101,6 +101,24 @@ def mark_released(conn: Connection, tenant: str, hold_id: str, at: int) -> None:
     )
 
 
+def lock_open_holds(conn: Connection, tenant: str, merchant_id: str, currency: str) -> None:
+    """Lock the merchant's open holds before reading what its reserve can give: a release
+    running at the same time (it locks the holds it releases first) then either waits for
+    this refund or has moved the money to available before the balances are read — never
+    between the read and the draw, which would refuse a refund the merchant can pay."""
+    conn.execute(
+        select(_H.hold_id)
+        .where(
+            _H.tenant == tenant,
+            _H.merchant_id == merchant_id,
+            _H.currency == currency,
+            _H.released_at.is_(None),
+        )
+        .order_by(_H.release_at, _H.hold_id)
+        .with_for_update()
+    ).all()
+
+
 def draw(conn: Connection, tenant: str, merchant_id: str, currency: str, amount: int) -> None:
     """Take ``amount`` a refund drew from the reserve off the open holds, oldest first (the
     caller checked the reserve account holds it; the ledger refuses more)."""

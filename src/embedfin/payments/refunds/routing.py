@@ -97,6 +97,7 @@ def after_release_sources(
     available = AccountKey(tenant, *owner, AccountCode.MERCHANT_AVAILABLE)
     held_back = AccountKey(tenant, *owner, AccountCode.MERCHANT_RESERVE)
     in_reserve = platform_account(tenant, order.currency, AccountCode.COMMISSION_IN_RESERVE)
+    reserves.lock_open_holds(tx.conn, tenant, order.merchant_id, order.currency)
     free_minor = free(tx, [pending, available, held_back, in_reserve])
     merchant_part = amount - back
     merchant_sources = (pending, available, held_back)
