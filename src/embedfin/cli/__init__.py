@@ -13,6 +13,7 @@ import typer
 
 from embedfin.cli import (
     acquirer,
+    aml,
     audit,
     bench,
     consumers,
@@ -49,6 +50,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(credit.app, name="credit")
 app.add_typer(consumers.app, name="consumers")
 app.add_typer(acquirer.app, name="acquirer")
+app.add_typer(aml.app, name="aml")
 
 
 def main() -> None:

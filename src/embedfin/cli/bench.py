@@ -112,6 +112,23 @@ def bench_fraud(
     print_figures("bench fraud", result, as_json)
 
 
+@app.command("aml")
+def bench_aml(
+    transactions: Annotated[
+        int, typer.Option(min=1_000, help="Transfers in the synthetic month.")
+    ] = 10_000_000,
+    seed: Annotated[int, typer.Option(help="The data's seed.")] = 7,
+    as_json: JsonOption = False,
+    no_progress: NoProgressOption = False,
+) -> None:
+    """The AML batch scan of a synthetic month with every typology injected: seconds, peak
+    memory, per-typology recall and precision."""
+    from embedfin.bench.aml import run
+
+    result = run(transactions, seed, progress_factory(not no_progress))
+    print_figures("bench aml", result, as_json)
+
+
 @app.command("bank")
 def bench_bank(
     db: DbOption = None,

@@ -380,19 +380,36 @@ def gather_scatter(ctx: Context) -> list[Alert]:
     """Many senders into one account in a burst, then out to many within ``hop_s`` of the
     burst's end, most of what came in."""
     p = ctx.params
-    alerts = []
-    for hub, currency, start, end, n_in, ratio, _, in_rows, senders, total_in in _fan_episodes(
+    episodes = _fan_episodes(
         ctx, "dst", "src", p.group_window_s, p.gather_min_sources, chance_test=False
-    ):  # the evidence is the burst in and the burst out together
-        out = ctx.rows(
-            f"""SELECT list(row_no ORDER BY row_no), list(DISTINCT dst), sum(amount), max(t)
-            FROM tx WHERE src = ? AND currency = ? AND t >= ? AND t <= ? + {int(p.hop_s)}
-            HAVING count(DISTINCT dst) >= {p.gather_min_targets}""",
-            (hub, currency, int(start), int(end)),
+    )  # the evidence is the burst in and the burst out together
+    if not episodes:
+        return []
+    ctx.conn.execute(
+        "CREATE OR REPLACE TEMP TABLE gather_eps (i BIGINT, hub VARCHAR, currency VARCHAR,"
+        " start_t BIGINT, end_t BIGINT)"
+    )
+    ctx.conn.executemany(
+        "INSERT INTO gather_eps VALUES (?, ?, ?, ?, ?)",
+        [(i, e[0], e[1], int(e[2]), int(e[3])) for i, e in enumerate(episodes)],
+    )
+    outs = {
+        int(i): rest
+        for i, *rest in ctx.rows(
+            f"""SELECT e.i, list(tx.row_no ORDER BY tx.row_no), list(DISTINCT tx.dst),
+                sum(tx.amount), max(tx.t)
+            FROM gather_eps e JOIN tx ON tx.src = e.hub AND tx.currency = e.currency
+                AND tx.t >= e.start_t AND tx.t <= e.end_t + {int(p.hop_s)}
+            GROUP BY e.i HAVING count(DISTINCT tx.dst) >= {p.gather_min_targets}"""
         )
-        if not out:
+    }
+    alerts = []
+    for i, (hub, currency, start, _, n_in, ratio, _, in_rows, senders, total_in) in enumerate(
+        episodes
+    ):
+        if i not in outs:
             continue
-        out_rows, receivers, total_out, last = out[0]
+        out_rows, receivers, total_out, last = outs[i]
         share = float(total_out) / float(total_in)
         if not p.gather_out_share <= share <= 1 + KEEP:
             continue

@@ -197,10 +197,16 @@ assert set(_INJECT) == set(TYPOLOGIES)
 
 
 def generate(
-    transactions: int, seed: int = 7, *, days: int = 30, per_typology: int | None = None
+    transactions: int,
+    seed: int = 7,
+    *,
+    days: int = 30,
+    per_typology: int | None = None,
+    background: bool = True,
 ) -> Generated:
     """About ``transactions`` rows: ordinary traffic plus ``per_typology`` instances of each
-    typology (by default one per 20,000 rows, at least 5), shuffled by time."""
+    typology (by default one per 20,000 rows, at least 5), sorted by time. Without
+    ``background`` only the typologies' rows (``write_parquet`` adds the traffic in DuckDB)."""
     if not 1_000 <= transactions <= 200_000_000:
         raise InvalidInput("transactions must be 1,000-200,000,000")
     if not 7 <= days <= 3_650:
@@ -213,7 +219,8 @@ def generate(
         for instance in range(count):
             _INJECT[typology](b, (typology, instance))
         b.out.instances[typology] = count
-    _background(b, max(transactions - len(b.out.rows), 0))
+    if background:
+        _background(b, max(transactions - len(b.out.rows), 0))
     order = sorted(range(len(b.out.rows)), key=lambda i: b.out.rows[i][4])
     truth = b.out.truth
     rows, renamed = [], {}
@@ -248,3 +255,42 @@ def write_truth(data: Generated, path: Path) -> None:
         out.writerow(["tx_id", "typology", "instance"])
         for tx_id, (typology, instance) in sorted(data.truth.items()):
             out.writerow([tx_id, typology, instance])
+
+
+def write_parquet(transactions: int, seed: int, path: Path, *, days: int = 30) -> Generated:
+    """A large file fast: the typologies from :func:`generate`, the ordinary traffic drawn in
+    DuckDB (same shape: log-normal amounts, power-law receivers), sorted by time, as Parquet
+    with ``tx_id, src, dst, amount, timestamp``. The returned truth names the typologies'
+    rows by their ``tx_id``."""
+    import duckdb
+
+    data = generate(transactions, seed, days=days, background=False)
+    accounts = max(1_000, transactions // 10)
+    rest = max(transactions - len(data.rows), 0)
+    conn = duckdb.connect(":memory:")
+    try:
+        conn.execute("SET memory_limit = '1500MB'")
+        conn.execute(f"SELECT setseed({(seed % 1000) / 1000})")
+        conn.execute(
+            "CREATE TABLE inj (tx_id VARCHAR, src VARCHAR, dst VARCHAR, cents BIGINT, t BIGINT)"
+        )
+        conn.executemany("INSERT INTO inj VALUES (?, ?, ?, ?, ?)", data.rows)
+        quoted = str(path).replace("'", "''")
+        conn.execute(
+            f"""COPY (
+            WITH bg AS (
+                SELECT 'B' || i AS tx_id,
+                    'A' || CAST(floor(random() * {accounts}) AS BIGINT) AS src,
+                    'A' || CAST(floor({accounts} * pow(random(), 3)) AS BIGINT) AS dst,
+                    greatest(CAST(exp(ln(200) + sqrt(-2 * ln(1 - random()))
+                        * cos(2 * pi() * random())) * 100 AS BIGINT), 1) AS cents,
+                    {START} + CAST(floor(random() * {days * DAY}) AS BIGINT) AS t
+                FROM range({rest}) r(i)),
+            alltx AS (SELECT * FROM bg WHERE src <> dst UNION ALL SELECT * FROM inj)
+            SELECT tx_id, src, dst, CAST(cents AS DECIMAL(18, 2)) / 100 AS amount,
+                make_timestamptz(t * 1000000) AS timestamp FROM alltx ORDER BY t, tx_id
+            ) TO '{quoted}' (FORMAT parquet)"""
+        )
+    finally:
+        conn.close()
+    return data

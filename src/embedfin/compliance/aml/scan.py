@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 
-from embedfin.compliance.aml import detectors, transactions
+from embedfin.compliance.aml import detectors, evaluation, transactions
 from embedfin.compliance.aml.alerts import Alert, to_json
 from embedfin.compliance.aml.detectors import AmlParams, Context
 from embedfin.progress import Progress, no_progress
@@ -100,3 +100,33 @@ def scan(
     finally:
         if own:
             db.close()
+
+
+def evaluate_file(
+    path: Path, truth_path: Path, params: AmlParams | None = None, progress: Progress = no_progress
+) -> tuple[evaluation.Evaluation, ScanResult]:
+    """Scan ``path`` and score it against a truth file (``tx_id, typology, instance``)."""
+    conn = transactions.connect()
+    try:
+        result = scan(path, params, progress=progress, conn=conn)
+        if not result.loaded.has_tx_id:
+            raise transactions.BadTransactions(f"{path.name}: scoring needs a tx_id column")
+        quoted = str(truth_path).replace("'", "''")
+        try:
+            found = conn.execute(
+                f"""SELECT tx.row_no, t.typology, CAST(t.instance AS BIGINT), tx.src, tx.dst
+                FROM read_csv('{quoted}', header = true, all_varchar = true) t
+                JOIN tx ON tx.tx_id = t.tx_id"""
+            ).fetchall()
+        except duckdb.Error as error:
+            raise transactions.BadTransactions(f"{truth_path.name}: {error}") from None
+        truth = {int(row): (typology, int(instance)) for row, typology, instance, _, _ in found}
+        rows = sorted({r for alert in result.alerts for r in alert.rows})
+        accounts = {int(row): (src, dst) for row, _, _, src, dst in found}
+        for row, src, dst in conn.execute(
+            "SELECT row_no, src, dst FROM tx WHERE list_contains(?, row_no)", [rows]
+        ).fetchall():
+            accounts[int(row)] = (src, dst)
+        return evaluation.evaluate(result.alerts, truth, accounts), result
+    finally:
+        conn.close()
