@@ -43,8 +43,13 @@ PURE = [
     "embedfin.risk.signals",
     "embedfin.risk.gate",
     "embedfin.risk.starter_rules",
+    "embedfin.compliance.aml.alerts",
+    "embedfin.compliance.aml.evaluation",
 ]
-CONTEXTS = ("core", "db", "ledger", "commerce", "payments", "credit", "lending", "security", "risk")
+CONTEXTS = (
+    "core", "db", "ledger", "commerce", "payments", "credit", "lending", "security", "risk",
+    "compliance",
+)  # fmt: skip
 IO = ("sqlalchemy", "psycopg", "httpx", "fastapi", "starlette", "socket", "time", "os")
 
 

@@ -26,7 +26,14 @@ def test_a_worker_pass_runs_every_consumer_and_issues_the_invoice(api: Api) -> N
     assert invoice is not None
     assert invoice.invoice_id == f"INV-{order}"
     lag = {f.consumer: f for f in api.platform.consumers.lag()}
-    assert set(lag) == {"credit-features", "invoices", "risk-labels", "risk-case-feed", "webhooks"}
+    assert set(lag) == {
+        "credit-features",
+        "invoices",
+        "risk-labels",
+        "risk-case-feed",
+        "risk-refund-signals",
+        "webhooks",
+    }
     assert lag["credit-features"].unread == 0
     assert lag["invoices"].unread == 0
 

@@ -41,7 +41,8 @@ def test_consumers_lists_each_consumer_with_its_lag(url: str) -> None:
     assert isinstance(figures, list)
     unread = {f["consumer"]: f["unread"] for f in figures}
     assert unread == {
-        "credit-features": 1, "invoices": 1, "risk-labels": 1, "risk-case-feed": 0, "webhooks": 2
+        "credit-features": 1, "invoices": 1, "risk-labels": 1, "risk-case-feed": 0,
+        "risk-refund-signals": 0, "webhooks": 2,
     }  # fmt: skip
     table = cli.invoke(app, ["consumers", "--db", url])
     assert table.exit_code == 0
@@ -54,6 +55,7 @@ def test_consumers_run_catches_every_consumer_up(url: str) -> None:
         "invoices": 0,  # the order of the released escrow does not exist here
         "risk-labels": 0,  # …nor any checkout decision of it
         "risk-case-feed": 0,  # no dispute or return
+        "risk-refund-signals": 0,  # no refund
         "webhooks": 0,
     }
     figures = _json(["consumers", "--db", url, "--json"])["consumers"]
