@@ -190,13 +190,22 @@ def _fan_episodes(
     count = "n_in" if hub == "dst" else "n_out"
     found = ctx.rows(
         f"""WITH base AS (SELECT * FROM tx WHERE {where}),
+        counted AS (
+            SELECT {hub} AS hub, currency, count(*) OVER (PARTITION BY {hub}, currency
+                ORDER BY t RANGE BETWEEN CURRENT ROW AND {window_s} FOLLOWING) AS k FROM base),
+        candidates AS (  -- a cheap superset: transactions bound distinct counterparties
+            SELECT DISTINCT c.hub, c.currency FROM counted c JOIN totals tot
+                ON tot.account = c.hub AND tot.currency = c.currency
+            WHERE c.k >= {degree}
+              AND c.k / greatest((tot.{count} - c.k) * {window_s} / {span}, 1.0)
+                  >= {p.burst_ratio}),
         w AS (
-            SELECT {hub} AS hub, currency, t, count(DISTINCT {other}) OVER (
-                PARTITION BY {hub}, currency ORDER BY t
+            SELECT b.{hub} AS hub, b.currency, b.t, count(DISTINCT b.{other}) OVER (
+                PARTITION BY b.{hub}, b.currency ORDER BY b.t
                 RANGE BETWEEN CURRENT ROW AND {window_s} FOLLOWING) AS n,
-                count(*) OVER (PARTITION BY {hub}, currency ORDER BY t
+                count(*) OVER (PARTITION BY b.{hub}, b.currency ORDER BY b.t
                 RANGE BETWEEN CURRENT ROW AND {window_s} FOLLOWING) AS k
-            FROM base),
+            FROM base b SEMI JOIN candidates c ON c.hub = b.{hub} AND c.currency = b.currency),
         anchors AS (
             SELECT w.hub, w.currency, w.t, w.n,
                 w.n / greatest((tot.{count} - w.k) * {window_s} / {span}, 1.0) AS ratio
@@ -385,14 +394,15 @@ def gather_scatter(ctx: Context) -> list[Alert]:
     )  # the evidence is the burst in and the burst out together
     if not episodes:
         return []
-    ctx.conn.execute(
-        "CREATE OR REPLACE TEMP TABLE gather_eps (i BIGINT, hub VARCHAR, currency VARCHAR,"
-        " start_t BIGINT, end_t BIGINT)"
-    )
-    ctx.conn.executemany(
-        "INSERT INTO gather_eps VALUES (?, ?, ?, ?, ?)",
+    import pandas as pd  # a frame registers in DuckDB at once (row-by-row inserts crawl)
+
+    frame = pd.DataFrame(
         [(i, e[0], e[1], int(e[2]), int(e[3])) for i, e in enumerate(episodes)],
+        columns=["i", "hub", "currency", "start_t", "end_t"],
     )
+    ctx.conn.register("gather_eps_frame", frame)
+    ctx.conn.execute("CREATE OR REPLACE TEMP TABLE gather_eps AS SELECT * FROM gather_eps_frame")
+    ctx.conn.unregister("gather_eps_frame")
     outs = {
         int(i): rest
         for i, *rest in ctx.rows(
@@ -449,9 +459,14 @@ def _groups(ctx: Context) -> list[_Group]:
     senders_total = ctx.rows("SELECT count(DISTINCT src) FROM tx")[0][0] or 1
     ctx.conn.execute(
         f"""CREATE OR REPLACE TEMP TABLE burst_edges AS
-        WITH w AS (SELECT row_no, src, dst, currency, t, count(DISTINCT dst) OVER (
-            PARTITION BY src, currency ORDER BY t RANGE BETWEEN {w} PRECEDING AND {w} FOLLOWING)
-            AS n FROM tx)
+        WITH counted AS (SELECT src, currency, count(*) OVER (PARTITION BY src, currency
+            ORDER BY t RANGE BETWEEN {w} PRECEDING AND {w} FOLLOWING) AS k FROM tx),
+        candidates AS (SELECT DISTINCT src, currency FROM counted
+            WHERE k >= {p.bipartite_min_targets}),
+        w AS (SELECT row_no, tx.src, dst, tx.currency, t, count(DISTINCT dst) OVER (
+            PARTITION BY tx.src, tx.currency ORDER BY t
+            RANGE BETWEEN {w} PRECEDING AND {w} FOLLOWING) AS n
+            FROM tx SEMI JOIN candidates c ON c.src = tx.src AND c.currency = tx.currency)
         SELECT row_no, src, dst, currency, t FROM w WHERE n >= {p.bipartite_min_targets}"""
     )
     pairs = ctx.rows(
