@@ -573,39 +573,37 @@ def groups(ctx: Context) -> list[Alert]:
 
 # --- just below the line -----------------------------------------------------------------
 def structuring(ctx: Context) -> list[Alert]:
+    """One party's transfers each just below the threshold, several in the window."""
     p = ctx.params
-    low = p.structuring_threshold * (1 - Decimal(str(p.structuring_margin)))
-    alerts = []
-    for src, currency, start, end, n, total, rows, receivers in _below_line(
-        ctx, "src", low, p.structuring_min_count, "count(*)"
-    ):
-        reason = (
-            f"{src} sent {n} transfers each just below {p.structuring_threshold:,} "
-            f"(from {low:,.2f}) within {p.structuring_window_s / 3600:g} h: {total:,.2f} in all"
-        )
-        alerts.append(
-            Alert("structuring", tuple(sorted({src, *receivers})), tuple(rows), int(start),
-                  int(end), Decimal(total), currency,
-                  strength_score(n / p.structuring_min_count), (reason,))
-        )  # fmt: skip
-    return alerts
+    return _below_line_alerts(ctx, "structuring", "src", p.structuring_margin,
+                              p.structuring_min_count, "count(*)")  # fmt: skip
 
 
 def smurfing(ctx: Context) -> list[Alert]:
+    """Many parties each paying one account less than the threshold within the window."""
     p = ctx.params
-    low = p.structuring_threshold * (1 - Decimal(str(p.smurfing_margin)))
+    return _below_line_alerts(ctx, "smurfing", "dst", p.smurfing_margin,
+                              p.smurfing_min_sources, "count(DISTINCT src)")  # fmt: skip
+
+
+def _below_line_alerts(
+    ctx: Context, typology: str, party: str, margin: float, minimum: int, counted: str
+) -> list[Alert]:
+    p = ctx.params
+    low = p.structuring_threshold * (1 - Decimal(str(margin)))
     alerts = []
-    for dst, currency, start, end, n, total, rows, senders in _below_line(
-        ctx, "dst", low, p.smurfing_min_sources, "count(DISTINCT src)"
+    for account, currency, start, end, n, total, rows, others in _below_line(
+        ctx, party, low, minimum, counted
     ):
-        reason = (
-            f"{n} senders each paid {dst} less than {p.structuring_threshold:,} (from "
-            f"{low:,.2f}) within {p.structuring_window_s / 3600:g} h: {total:,.2f} in all"
-        )
+        line = f"{p.structuring_threshold:,} (from {low:,.2f}) within "
+        line += f"{p.structuring_window_s / 3600:g} h: {total:,.2f} in all"
+        if party == "src":
+            reason = f"{account} sent {n} transfers each just below {line}"
+        else:
+            reason = f"{n} senders each paid {account} less than {line}"
         alerts.append(
-            Alert("smurfing", tuple(sorted({dst, *senders})), tuple(rows), int(start), int(end),
-                  Decimal(total), currency, strength_score(n / p.smurfing_min_sources),
-                  (reason,))
+            Alert(typology, tuple(sorted({account, *others})), tuple(rows), int(start),
+                  int(end), Decimal(total), currency, strength_score(n / minimum), (reason,))
         )  # fmt: skip
     return alerts
 
@@ -618,11 +616,10 @@ def _below_line(
     p = ctx.params
     w = int(p.structuring_window_s)
     other = "dst" if party == "src" else "src"
-    counted_w = counted.replace("count(", "count(").replace(")", ")")
     return ctx.rows(
         f"""WITH base AS (SELECT * FROM tx WHERE amount >= ? AND amount < ?),
         w AS (SELECT {party} AS party, currency, t,
-            {counted_w} OVER win AS n, sum(amount) OVER win AS total
+            {counted} OVER win AS n, sum(amount) OVER win AS total
             FROM base WINDOW win AS (PARTITION BY {party}, currency ORDER BY t
                 RANGE BETWEEN CURRENT ROW AND {w} FOLLOWING)),
         hit AS (SELECT * FROM w WHERE n >= {minimum} AND total >= ?),

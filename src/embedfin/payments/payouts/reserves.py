@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy import Connection, Select, func, insert, select, text, update
 
 from embedfin.db.tables import reserve_holds
 from embedfin.ledger.check import CheckReport
@@ -106,23 +106,12 @@ def lock_open_holds(conn: Connection, tenant: str, merchant_id: str, currency: s
     running at the same time (it locks the holds it releases first) then either waits for
     this refund or has moved the money to available before the balances are read — never
     between the read and the draw, which would refuse a refund the merchant can pay."""
-    conn.execute(
-        select(_H.hold_id)
-        .where(
-            _H.tenant == tenant,
-            _H.merchant_id == merchant_id,
-            _H.currency == currency,
-            _H.released_at.is_(None),
-        )
-        .order_by(_H.release_at, _H.hold_id)
-        .with_for_update()
-    ).all()
+    conn.execute(_open_holds(tenant, merchant_id, currency)).all()
 
 
-def draw(conn: Connection, tenant: str, merchant_id: str, currency: str, amount: int) -> None:
-    """Take ``amount`` a refund drew from the reserve off the open holds, oldest first (the
-    caller checked the reserve account holds it; the ledger refuses more)."""
-    query = (
+def _open_holds(tenant: str, merchant_id: str, currency: str) -> Select[Any]:
+    """The merchant's unreleased holds in ``currency``, oldest first, locked."""
+    return (
         select(reserve_holds)
         .where(
             _H.tenant == tenant,
@@ -133,8 +122,13 @@ def draw(conn: Connection, tenant: str, merchant_id: str, currency: str, amount:
         .order_by(_H.release_at, _H.hold_id)
         .with_for_update()
     )
+
+
+def draw(conn: Connection, tenant: str, merchant_id: str, currency: str, amount: int) -> None:
+    """Take ``amount`` a refund drew from the reserve off the open holds, oldest first (the
+    caller checked the reserve account holds it; the ledger refuses more)."""
     left = amount
-    for hold in (_hold(row) for row in conn.execute(query)):
+    for hold in (_hold(row) for row in conn.execute(_open_holds(tenant, merchant_id, currency))):
         if left <= 0:
             break
         part = min(left, hold.open_minor)
