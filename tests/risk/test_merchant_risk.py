@@ -4,6 +4,8 @@ databases, with the books balanced after every step."""
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import fields, replace
 from typing import Any
 
@@ -16,6 +18,7 @@ from embedfin.commerce.orders import DAY_NS, OrderLine
 from embedfin.core.clock import ManualClock
 from embedfin.core.errors import InsufficientFunds, InvalidInput, NotFound
 from embedfin.core.money import Money
+from embedfin.db.engine import make_engine
 from embedfin.ledger.service import Ledger
 from embedfin.payments.chart import AccountCode, AccountKey
 from embedfin.payments.payouts import reserves
@@ -334,3 +337,61 @@ def test_with_risk_control_off_nothing_is_held(ledger: Ledger, clock: ManualCloc
     settle(services, clock, "day-1")
     assert balance(services, AccountCode.MERCHANT_AVAILABLE) == 9_700
     assert balance(services, AccountCode.MERCHANT_RESERVE) == 0
+
+
+def test_a_refund_racing_the_release_of_its_reserve_is_paid_from_what_was_released(
+    shop: TenantServices, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The release holds its holds' locks while it moves the money; a refund asking at that
+    moment waits and then pays from available — not from the reserve it read a moment
+    before the release emptied it (a false insufficient_funds)."""
+    shop.merchant_risk.set_policy("m-1", Reserve(5_000, 30), "watch", "officer")
+    sell(shop, "o-1", 10_000)
+    settle(shop, clock, "day-1")  # 4,850 available, 4,850 held
+    shop.settlement.bind_bank_account("m-1", "tok_9aBcDeFgHiJkLmNo", "6789")
+    shop.settlement.run_payouts("payout-1")
+    assert balance(shop, AccountCode.MERCHANT_AVAILABLE) == 0
+    clock.advance(ns=31 * DAY_NS)  # the hold is due
+    locked, go = threading.Event(), threading.Event()
+    real_mark = reserves.mark_released
+
+    def slow_mark(*args: Any, **kwargs: Any) -> None:
+        real_mark(*args, **kwargs)
+        locked.set()  # the release holds the hold's lock, its money not yet moved
+        go.wait(10)
+
+    monkeypatch.setattr(reserves, "mark_released", slow_mark)
+    url = shop.ledger.engine.url.render_as_string(hide_password=False)
+    other = Services(
+        Ledger(make_engine(url), shop.ledger.clock), risk=RiskSettings(True, SqlCounters())
+    ).tenant(TENANT)  # a second process: its own engine and writer lock
+    errors: list[BaseException] = []
+
+    def release() -> None:
+        try:
+            shop.settlement.release_reserves("release-1", clock.now_ns())
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+            locked.set()
+
+    releasing = threading.Thread(target=release)
+    releasing.start()
+    assert locked.wait(10)
+
+    def refund() -> None:
+        try:
+            other.refunds.refund("o-1", usd(3_000), "r-race")
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    refunding = threading.Thread(target=refund)
+    refunding.start()
+    time.sleep(0.3)  # the refund is now waiting (PostgreSQL) or not yet started (SQLite)
+    go.set()
+    releasing.join(10)
+    refunding.join(10)
+    assert not errors
+    assert shop.checkout.get_order("o-1").refunded_minor == 3_000
+    assert balance(shop, AccountCode.MERCHANT_RESERVE) == 0
+    assert balance(shop, AccountCode.MERCHANT_AVAILABLE) == 4_850 - 2_910
+    books_balance(shop)
