@@ -181,7 +181,7 @@ _KEYED_HISTORY = (
 _PARTS_PER_STATEMENT = 200
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1_024)  # shapes vary with each batch: bounded, not forever
 def _keyed_rows_statement(shape: tuple[tuple[str, int, int], ...]) -> TextClause:
     """A ``UNION ALL`` of one ``ORDER BY … LIMIT`` scan per value: ``shape`` lists (entity
     code or ``history``, first index, count). Each scan walks its value's index backwards and
