@@ -13,7 +13,7 @@ from tests.cli.helpers import runner
 
 ROOT_COMMANDS = ["check", "demo", "recon", "breaks", "serve", "simulate"]
 SUB_APPS = {
-    "bench": ["ledger", "checkout", "credit", "simulate", "api", "fraud", "bank"],
+    "bench": ["ledger", "checkout", "credit", "simulate", "api", "fraud", "aml", "bank"],
     "db": ["upgrade"],
     "ledger": ["account", "transfers", "chart"],
     "tenants": ["create"],
@@ -22,6 +22,7 @@ SUB_APPS = {
     "credit": ["evaluate", "train", "models", "promote", "features", "preapprove"],
     "consumers": ["parked", "replay", "run"],
     "acquirer": ["settle"],
+    "aml": ["scan", "generate", "evaluate"],
 }
 
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from embedfin.api import auth
-from embedfin.client import Client
+from embedfin.client import ApiError, Client
 from embedfin.core.money import Money, format_money
 from embedfin.dashboard.cache import cache_of
 from embedfin.dashboard.signin import COOKIE
@@ -369,14 +369,20 @@ def test_the_risk_pages_show_the_queue_and_decide_a_case(
 def test_the_merchant_ranking_and_a_merchants_reserve_page(
     demo: Demo, operator: httpx.Client, api: Client
 ) -> None:
-    api.set_merchant_reserve("m-1", 1_000, 45, "a ring on one tablet")
+    with pytest.raises(ApiError) as refused:  # the demo's merchants settle T+0
+        api.set_merchant_reserve("m-1", 1_000, 45, "a ring on one tablet")
+    assert refused.value.status == 409
+    t1 = api.create_merchant(
+        category="electronics", country="DE", settlement_currency="EUR", kyc_status="verified"
+    ).id
+    api.set_merchant_reserve(t1, 1_000, 45, "a ring on one tablet")
     ranked = api.score_merchants()
     assert {m.merchant for m in ranked} >= {"m-1"}
     overview = operator.get("/dashboard/risk")
     assert 'data-testid="merchant-ranking"' in overview.text
     assert 'href="/dashboard/risk/merchants/m-1"' in overview.text
     assert 'id="chart-merchant-scores"' in overview.text
-    page = operator.get("/dashboard/risk/merchants/m-1")
+    page = operator.get(f"/dashboard/risk/merchants/{t1}")
     assert page.status_code == 200
     assert 'id="merchant-reserve">10.0% for 45 d<' in page.text
     assert "a ring on one tablet" in page.text
