@@ -84,6 +84,8 @@ def test_t1_batch_settles_what_was_pending_at_the_cutoff(
     assert settlement.run_t1("day-1", cutoff) == []  # re-run moves nothing
     with pytest.raises(InvalidInput):  # a cut-off ahead of the clock would end reserves early
         settlement.run_t1("day-2", clock.now_ns() + 1)
+    with pytest.raises(InvalidInput):  # year 752: before the books, past a 64-bit time
+        settlement.run_t1("day-2", -(39 * 10**18))
     assert balance(shop, merchant(AccountCode.MERCHANT_AVAILABLE)) == 9_700
     assert balance(shop, merchant(AccountCode.MERCHANT_PENDING)) == 19_400
     books_balance(shop)

@@ -138,6 +138,8 @@ class MerchantSettlement:
         check_name("batch_id", batch_id)
         if cutoff_ns > self.ledger.clock.now_ns():  # would release reserves before their term
             raise InvalidInput("a T+1 cut-off cannot be in the future")
+        if cutoff_ns < 0:  # the books start at the Unix epoch (and a store's 64-bit time)
+            raise InvalidInput("a T+1 cut-off cannot be before 1970-01-01")
         self.release_reserves(batch_id, cutoff_ns)
         lines: list[BatchLine] = []
         for key in self._merchant_accounts(AccountCode.MERCHANT_PENDING):
