@@ -10,7 +10,7 @@ Every detector keeps to one currency at a time and explains itself. Three ideas 
   gather-scatter and the groups of a bipartite pattern (against chance, ``bipartite_lift``).
 * **Money passed on.** A *hop* is an incoming transfer followed, within ``hop_s``, by an
   outgoing one of nearly the same amount (between ``1 − pass_tolerance`` and ``1 + keep`` of it,
-  ``keep`` = 1%), through an account that received little else around it (at most
+  ``keep`` = 1%) — ``flows.py`` — through an account that received little else around it (at most
   ``hop_max_inflows`` transfers within ``hop_s`` either side, or this one at least half of
   what came in then: a busy shop paying a supplier the price of one of its many sales passes
   nothing on). Hops are computed once (table ``hops``) and make the cycles (a chain of hops
@@ -21,14 +21,13 @@ Every detector keeps to one currency at a time and explains itself. Three ideas 
   ``structuring_margin`` below ``structuring_threshold``, several in ``structuring_window_s``,
   adding up past it; smurfing is many parties doing so into one account.
 
-A stack (layers of complete bipartite transfers) is two bipartite groups where the second's
-senders are the first's receivers.
+Bipartite groups and stacks (layers of complete bipartite transfers) are in ``groups.py``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
@@ -260,131 +259,7 @@ def fan(ctx: Context, typology: str) -> list[Alert]:
     return alerts
 
 
-# --- money passed on: cycles, chains, scatter-gather ----------------------------------------
-def _paths(ctx: Context, heads_only: bool, max_transactions: int) -> list[tuple[Any, ...]]:
-    """Chains of hops (time increasing): (rows, accounts, start, end, first amount, last
-    amount, currency, closed) for every path from a head (or every hop) to where it stops."""
-    heads = "WHERE a NOT IN (SELECT b FROM hops)" if heads_only else ""
-    return ctx.rows(
-        f"""WITH RECURSIVE path(last, rows, accounts, origin, at_account, start_t, end_t,
-                first_amount, last_amount, currency, closed) AS (
-            SELECT b, [a, b], [a_src, mid, b_dst], a_src, b_dst, a_t, b_t, a_amount, b_amount,
-                currency, b_dst = a_src FROM hops {heads}
-            UNION ALL
-            SELECT h.b, list_append(p.rows, h.b), list_append(p.accounts, h.b_dst), p.origin,
-                h.b_dst, p.start_t, h.b_t, p.first_amount, h.b_amount, p.currency,
-                h.b_dst = p.origin
-            FROM path p JOIN hops h ON h.a = p.last
-            WHERE NOT p.closed AND len(p.rows) < {max_transactions}
-                AND (h.b_dst = p.origin OR NOT list_contains(p.accounts, h.b_dst)))
-        SELECT rows, accounts, start_t, end_t, first_amount, last_amount, currency, closed
-        FROM path"""
-    )
-
-
-def cycles(ctx: Context, paths: list[tuple[Any, ...]]) -> list[Alert]:
-    p = ctx.params
-    alerts = []
-    seen: set[tuple[int, ...]] = set()
-    for rows, accounts, start, end, first, last, currency, closed in paths:
-        key = tuple(sorted(rows))
-        if not closed or key in seen:
-            continue
-        seen.add(key)
-        kept = float(last) / float(first) if first else 0.0
-        reason = (
-            f"money went round {len(rows)} accounts and back to {accounts[0]} in "
-            f"{(end - start) / 3600:.1f} h, {kept:.0%} of it arriving (each hop within "
-            f"{p.hop_s / 3600:g} h, passing on at least {1 - p.pass_tolerance:.0%})"
-        )
-        alerts.append(
-            Alert("cycle", tuple(sorted(set(accounts))), key, int(start), int(end),
-                  total_of(ctx, rows), currency, strength_score(len(rows) / 2), (reason,))
-        )  # fmt: skip
-    return alerts
-
-
-def chains(ctx: Context, paths: list[tuple[Any, ...]], cycle_rows: set[int]) -> list[Alert]:
-    """Pass-through: maximal chains of hops from a head, long enough, not a cycle's."""
-    p = ctx.params
-    longest: dict[int, tuple[Any, ...]] = {}
-    for path in paths:
-        rows, closed = path[0], path[7]
-        if closed or len(rows) < p.chain_min_transactions or set(rows) <= cycle_rows:
-            continue
-        head = rows[0]
-        if head not in longest or len(rows) > len(longest[head][0]):
-            longest[head] = path
-    groups = _merge(sorted(longest.values(), key=lambda path: path[0]))
-    alerts = []
-    for group in groups:
-        rows = sorted({r for path in group for r in path[0]})
-        accounts = sorted({a for path in group for a in path[1]})
-        start, end = min(path[2] for path in group), max(path[3] for path in group)
-        first, last = group[0][4], group[0][5]
-        hops = max(len(path[0]) for path in group)
-        reason = (
-            f"{hops} transfers in a row, each passing on at least {1 - p.pass_tolerance:.0%} of "
-            f"what its sender had just received within {p.hop_s / 3600:g} h, over "
-            f"{(end - start) / 3600:.1f} h ({float(last) / float(first):.0%} arrived)"
-        )
-        alerts.append(
-            Alert("pass_through", tuple(accounts), tuple(rows), int(start), int(end),
-                  total_of(ctx, rows), group[0][6],
-                  strength_score(hops / p.chain_min_transactions), (reason,))
-        )  # fmt: skip
-    return alerts
-
-
-def _merge(paths: Sequence[tuple[Any, ...]]) -> list[list[tuple[Any, ...]]]:
-    """Paths sharing a transaction, grouped (union-find on their rows)."""
-    parent = list(range(len(paths)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    owner: dict[int, int] = {}
-    for i, path in enumerate(paths):
-        for row in path[0]:
-            if row in owner:
-                parent[find(i)] = find(owner[row])
-            else:
-                owner[row] = i
-    groups: dict[int, list[tuple[Any, ...]]] = {}
-    for i, path in enumerate(paths):
-        groups.setdefault(find(i), []).append(path)
-    return list(groups.values())
-
-
-def scatter_gather(ctx: Context) -> list[Alert]:
-    p = ctx.params
-    alerts = []
-    for origin, target, currency, mids, rows, start, end, sent, arrived in ctx.rows(
-        f"""SELECT a_src, b_dst, currency, list(DISTINCT mid), list(a) || list(b), min(a_t),
-            max(b_t), sum(a_amount), sum(b_amount)
-        FROM hops WHERE a_src <> b_dst GROUP BY a_src, b_dst, currency
-        HAVING count(DISTINCT mid) >= {p.scatter_min_paths}
-            AND max(b_t) - min(a_t) <= {2 * p.hop_s}
-        ORDER BY 1, 2"""
-    ):
-        reason = (
-            f"{origin} sent through {len(mids)} middlemen to {target} within "
-            f"{(end - start) / 3600:.1f} h: each passed on at least "
-            f"{1 - p.pass_tolerance:.0%} ({float(arrived) / float(sent):.0%} of {sent:,.2f} "
-            f"arrived)"
-        )
-        unique = tuple(sorted(set(rows)))
-        alerts.append(
-            Alert("scatter_gather", tuple(sorted({origin, target, *mids})), unique, int(start),
-                  int(end), total_of(ctx, unique), currency,
-                  strength_score(len(mids) / p.scatter_min_paths), (reason,))
-        )  # fmt: skip
-    return alerts
-
-
+# --- a burst in, a burst out ------------------------------------------------------------
 def gather_scatter(ctx: Context) -> list[Alert]:
     """Many senders into one account in a burst, then out to many within ``hop_s`` of the
     burst's end, most of what came in."""
@@ -434,139 +309,6 @@ def gather_scatter(ctx: Context) -> list[Alert]:
                   int(last), Decimal(total_in) + Decimal(total_out), currency,
                   strength_score(min(n_in / p.gather_min_sources,
                                      len(receivers) / p.gather_min_targets)), (reason,))
-        )  # fmt: skip
-    return alerts
-
-
-# --- groups: bipartite and stacked layers --------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class _Group:
-    senders: frozenset[str]
-    receivers: frozenset[str]
-    rows: tuple[int, ...]
-    start_t: int
-    end_t: int
-    currency: str
-    lift: float
-
-
-def _groups(ctx: Context) -> list[_Group]:
-    """Receivers paid by the same several senders within ``group_window_s``, far more often
-    than their numbers of senders make likely (``bipartite_lift``), joined into groups."""
-    p = ctx.params
-    w = int(p.group_window_s)
-    span = max(ctx.span_s, w)
-    senders_total = ctx.rows("SELECT count(DISTINCT src) FROM tx")[0][0] or 1
-    ctx.conn.execute(
-        f"""CREATE OR REPLACE TEMP TABLE burst_edges AS
-        WITH counted AS (SELECT src, currency, count(*) OVER (PARTITION BY src, currency
-            ORDER BY t RANGE BETWEEN {w} PRECEDING AND {w} FOLLOWING) AS k FROM tx),
-        candidates AS (SELECT DISTINCT src, currency FROM counted
-            WHERE k >= {p.bipartite_min_targets}),
-        w AS (SELECT row_no, tx.src, dst, tx.currency, t, count(DISTINCT dst) OVER (
-            PARTITION BY tx.src, tx.currency ORDER BY t
-            RANGE BETWEEN {w} PRECEDING AND {w} FOLLOWING) AS n
-            FROM tx SEMI JOIN candidates c ON c.src = tx.src AND c.currency = tx.currency)
-        SELECT row_no, src, dst, currency, t FROM w WHERE n >= {p.bipartite_min_targets}"""
-    )
-    pairs = ctx.rows(
-        f"""WITH co AS (
-            SELECT e1.dst AS d1, e2.dst AS d2, e1.currency, count(DISTINCT e1.src) AS common
-            FROM burst_edges e1 JOIN burst_edges e2 ON e1.src = e2.src
-                AND e1.currency = e2.currency AND e1.dst < e2.dst AND abs(e1.t - e2.t) <= {w}
-            WHERE e1.dst <> e1.src AND e2.dst <> e2.src
-            GROUP BY ALL HAVING count(DISTINCT e1.src) >= {p.bipartite_min_sources})
-        SELECT co.d1, co.d2, co.currency, co.common,
-            co.common / greatest(t1.n_in * t2.n_in / {senders_total} * {2 * w} / {span}, 1e-9)
-        FROM co JOIN totals t1 ON t1.account = co.d1 AND t1.currency = co.currency
-            JOIN totals t2 ON t2.account = co.d2 AND t2.currency = co.currency"""
-    )
-    strong = [(d1, d2, cur, lift) for d1, d2, cur, _, lift in pairs if lift >= p.bipartite_lift]
-    groups = []
-    for receivers, currency, lift in _components(strong):
-        if len(receivers) < p.bipartite_min_targets:
-            continue
-        found = ctx.rows(
-            """SELECT src, list(row_no ORDER BY row_no), list(DISTINCT dst), min(t), max(t)
-            FROM burst_edges WHERE currency = ? AND list_contains(?, dst) GROUP BY src
-            HAVING count(DISTINCT dst) >= 2""",
-            (currency, sorted(receivers)),
-        )
-        senders = [row for row in found if len(row[2]) >= p.bipartite_min_targets]
-        if len(senders) < p.bipartite_min_sources:
-            continue
-        rows = tuple(sorted(r for row in senders for r in row[1]))
-        groups.append(
-            _Group(frozenset(row[0] for row in senders), frozenset(receivers), rows,
-                   min(int(row[3]) for row in senders), max(int(row[4]) for row in senders),
-                   currency, lift)
-        )  # fmt: skip
-    return groups
-
-
-def _components(
-    pairs: Iterable[tuple[str, str, str, float]],
-) -> list[tuple[set[str], str, float]]:
-    """Connected receivers (per currency) and the weakest lift that joined them."""
-    parent: dict[tuple[str, str], tuple[str, str]] = {}
-
-    def find(x: tuple[str, str]) -> tuple[str, str]:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    lifts: dict[tuple[str, str], float] = {}
-    edges = list(pairs)
-    for d1, d2, currency, _ in edges:
-        parent[find((currency, d1))] = find((currency, d2))
-    for d1, _, currency, lift in edges:
-        root = find((currency, d1))
-        lifts[root] = min(lifts.get(root, lift), lift)
-    members: dict[tuple[str, str], set[str]] = {}
-    for node in list(parent):
-        members.setdefault(find(node), set()).add(node[1])
-    return [(names, root[0], lifts[root]) for root, names in members.items()]
-
-
-def groups(ctx: Context) -> list[Alert]:
-    """Bipartite groups, and stacks where one group's receivers send as the next group."""
-    p = ctx.params
-    found = _groups(ctx)
-    stacked: set[int] = set()
-    alerts = []
-    for i, first in enumerate(found):
-        for j, second in enumerate(found):
-            if i == j or first.currency != second.currency or second.start_t < first.start_t:
-                continue
-            if len(first.receivers & second.senders) >= 2:
-                stacked.update((i, j))
-                rows = tuple(sorted({*first.rows, *second.rows}))
-                layers = (len(first.senders), len(first.receivers), len(second.receivers))
-                reason = (
-                    f"layers of {layers[0]}, {layers[1]} and {layers[2]} accounts, each paying "
-                    f"every account of the next within {p.group_window_s / DAY_S:g} days"
-                )
-                accounts = first.senders | first.receivers | second.senders | second.receivers
-                alerts.append(
-                    Alert("stack", tuple(sorted(accounts)), rows, first.start_t, second.end_t,
-                          total_of(ctx, rows), first.currency,
-                          strength_score(min(first.lift, second.lift) / p.bipartite_lift),
-                          (reason,))
-                )  # fmt: skip
-    for i, group in enumerate(found):
-        if i in stacked:
-            continue
-        reason = (
-            f"{len(group.senders)} senders each paid the same {len(group.receivers)} or more "
-            f"receivers within {p.group_window_s / DAY_S:g} days: {group.lift:.0f}× what their "
-            f"numbers of senders make likely"
-        )
-        alerts.append(
-            Alert("bipartite", tuple(sorted(group.senders | group.receivers)), group.rows,
-                  group.start_t, group.end_t, total_of(ctx, group.rows), group.currency,
-                  strength_score(group.lift / p.bipartite_lift), (reason,))
         )  # fmt: skip
     return alerts
 
@@ -645,8 +387,7 @@ def total_of(ctx: Context, rows: Sequence[int]) -> Decimal:
     if not rows:
         return Decimal(0)
     found = ctx.rows(
-        "SELECT sum(amount) FROM tx WHERE row_no BETWEEN ? AND ?"
-        " AND row_no IN (SELECT unnest(?))",
+        "SELECT sum(amount) FROM tx WHERE row_no BETWEEN ? AND ? AND row_no IN (SELECT unnest(?))",
         (min(rows), max(rows), list(rows)),
     )
     return Decimal(found[0][0] or 0)

@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 
-from embedfin.compliance.aml import detectors, evaluation, transactions
+from embedfin.compliance.aml import detectors, evaluation, flows, groups, transactions
 from embedfin.compliance.aml.alerts import Alert, to_json
 from embedfin.compliance.aml.detectors import AmlParams, Context
 from embedfin.progress import Progress, no_progress
@@ -40,8 +40,8 @@ def _steps(ctx: Context) -> list[tuple[str, Callable[[], list[Alert]]]]:
         return []
 
     def walk() -> list[Alert]:
-        paths.extend(detectors._paths(ctx, heads_only=False, max_transactions=_longest(ctx)))
-        found = detectors.cycles(ctx, paths)
+        paths.extend(flows.paths(ctx, _longest(ctx)))
+        found = flows.cycles(ctx, paths)
         cycle_rows.update(r for alert in found for r in alert.rows)
         return found
 
@@ -50,10 +50,10 @@ def _steps(ctx: Context) -> list[tuple[str, Callable[[], list[Alert]]]]:
         ("fan_in", lambda: detectors.fan(ctx, "fan_in")),
         ("fan_out", lambda: detectors.fan(ctx, "fan_out")),
         ("cycles", walk),
-        ("pass_through", lambda: detectors.chains(ctx, paths, cycle_rows)),
-        ("scatter_gather", lambda: detectors.scatter_gather(ctx)),
+        ("pass_through", lambda: flows.chains(ctx, paths, cycle_rows)),
+        ("scatter_gather", lambda: flows.scatter_gather(ctx)),
         ("gather_scatter", lambda: detectors.gather_scatter(ctx)),
-        ("bipartite_and_stack", lambda: detectors.groups(ctx)),
+        ("bipartite_and_stack", lambda: groups.groups(ctx)),
         ("structuring", lambda: detectors.structuring(ctx)),
         ("smurfing", lambda: detectors.smurfing(ctx)),
     ]
