@@ -44,6 +44,8 @@ PURE = [
     "embedfin.risk.gate",
     "embedfin.risk.starter_rules",
     "embedfin.compliance.aml.alerts",
+    "embedfin.compliance.aml.names",
+    "embedfin.compliance.aml.screening",
     "embedfin.compliance.aml.evaluation",
 ]
 CONTEXTS = (
