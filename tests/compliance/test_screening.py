@@ -113,3 +113,15 @@ def test_an_entity_twice_is_refused() -> None:
 def test_an_empty_name_is_refused(watchlist: Watchlist) -> None:
     with pytest.raises(InvalidInput):
         watchlist.screen(Subject(" - "))
+
+
+def test_the_cli_screens_a_name() -> None:
+    from embedfin.cli import app
+    from tests.cli.helpers import runner
+
+    found = runner.invoke(app, ["aml", "screen", "Борис Железнов", "--json"])
+    assert found.exit_code == 0, found.output
+    assert json.loads(found.stdout.splitlines()[0])["entity_id"] == "syn-p-001"
+    missed = runner.invoke(app, ["aml", "screen", "Maria Garcia"])
+    assert missed.exit_code == 0
+    assert "no hit" in missed.stdout

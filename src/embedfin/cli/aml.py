@@ -139,3 +139,55 @@ def evaluate_command(
                           precision, str(f.alerts))  # fmt: skip
         out.print(table)
     print(json.dumps(summary))
+
+
+@app.command("screen")
+def screen_command(
+    name: Annotated[str, typer.Argument(help="The party's name, in any script.")],
+    birth_date: Annotated[
+        str | None, typer.Option("--birth-date", help="YYYY-MM-DD: breaks ties.")
+    ] = None,
+    country: Annotated[
+        str | None, typer.Option("--country", help="ISO 3166-1 alpha-2: breaks ties.")
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="person or organization (default: both).")
+    ] = None,
+    watchlist: Annotated[
+        Path | None,
+        typer.Option("--list", help="A FollowTheMoney file (default: the synthetic list)."),
+    ] = None,
+    params: Annotated[
+        Path | None, typer.Option("--params", help="A JSON object of screening thresholds.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per hit.")] = False,
+) -> None:
+    """Screen NAME against a sanctions / PEP list: every hit with its score and reasons."""
+    from embedfin.compliance.aml.screening import ScreeningParams, Subject, Watchlist
+    from embedfin.compliance.aml.watchlist import SHIPPED, read_file
+
+    if kind not in (None, "person", "organization"):
+        raise InvalidInput("--kind is person or organization")
+    thresholds = ScreeningParams()
+    if params is not None:
+        try:
+            values = json.loads(params.read_text())
+        except (OSError, ValueError) as error:
+            raise InvalidInput(f"{params}: not a readable JSON object ({error})") from None
+        if not isinstance(values, dict):
+            raise InvalidInput(f"{params}: the parameters are a JSON object")
+        thresholds = ScreeningParams.from_mapping(values)
+    entries = read_file(watchlist or SHIPPED).entries
+    subject = Subject(name, birth_date, country, kind)  # type: ignore[arg-type]
+    hits = Watchlist(entries, thresholds).screen(subject)
+    if as_json:
+        for hit in hits:
+            print(json.dumps(hit.to_json(), ensure_ascii=False))
+        return
+    if not hits:
+        out.print(f"no hit for {name!r} among {len(entries):,} entries")
+        return
+    for hit in hits:
+        out.print(f"[bold]{hit.entity_id}[/] {hit.caption} ({hit.category}) score {hit.score:.3f}")
+        for reason in hit.reasons:
+            out.print(f"  · {reason}")
