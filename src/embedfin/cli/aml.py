@@ -24,15 +24,17 @@ ParamsOption = Annotated[
 def _params(path: Path | None):  # type: ignore[no-untyped-def]
     from embedfin.compliance.aml.detectors import AmlParams
 
-    if path is None:
-        return AmlParams()
+    return AmlParams() if path is None else AmlParams.from_mapping(_json_object(path))
+
+
+def _json_object(path: Path) -> dict[str, object]:
     try:
         values = json.loads(path.read_text())
     except (OSError, ValueError) as error:
         raise InvalidInput(f"{path}: not a readable JSON object ({error})") from None
     if not isinstance(values, dict):
         raise InvalidInput(f"{path}: the parameters are a JSON object")
-    return AmlParams.from_mapping(values)
+    return values
 
 
 @app.command("scan")
@@ -168,15 +170,7 @@ def screen_command(
 
     if kind not in (None, "person", "organization"):
         raise InvalidInput("--kind is person or organization")
-    thresholds = ScreeningParams()
-    if params is not None:
-        try:
-            values = json.loads(params.read_text())
-        except (OSError, ValueError) as error:
-            raise InvalidInput(f"{params}: not a readable JSON object ({error})") from None
-        if not isinstance(values, dict):
-            raise InvalidInput(f"{params}: the parameters are a JSON object")
-        thresholds = ScreeningParams.from_mapping(values)
+    thresholds = ScreeningParams.from_mapping(_json_object(params)) if params else ScreeningParams()
     entries = read_file(watchlist or SHIPPED).entries
     subject = Subject(name, birth_date, country, kind)  # type: ignore[arg-type]
     hits = Watchlist(entries, thresholds).screen(subject)
