@@ -227,17 +227,19 @@ class Watchlist:
     params: ScreeningParams = field(default_factory=ScreeningParams)
     _forms: list[NameForm] = field(init=False, repr=False)
     _owners: list[int] = field(init=False, repr=False)
+    _names: list[str] = field(init=False, repr=False)
     _joined: list[str] = field(init=False, repr=False)
     _ordered: list[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._forms, self._owners = [], []
+        self._forms, self._owners, self._names = [], [], []
         for index, entry in enumerate(self.entries):
             for name in entry.names:
                 form = normal_form(name)
                 if form.tokens:
                     self._forms.append(form)
                     self._owners.append(index)
+                    self._names.append(name)
         self._joined = [f.joined for f in self._forms]
         self._ordered = [f.ordered for f in self._forms]
 
@@ -261,6 +263,8 @@ class Watchlist:
         best: dict[int, tuple[float, str, int]] = {}
         for index in self._candidates(form):
             owner = self._owners[index]
+            if not _kinds_meet(subject, self.entries[owner]):
+                continue
             score, rule = name_similarity(form, self._forms[index])
             if owner not in best or score > best[owner][0]:
                 best[owner] = (score, rule, index)
@@ -274,13 +278,9 @@ class Watchlist:
     def _hit(
         self, subject: Subject, entry: WatchEntry, name_score: float, rule: str, index: int
     ) -> Hit | None:
-        if name_score < self.params.name_floor or not _kinds_meet(subject, entry):
+        if name_score < self.params.name_floor:
             return None
-        matched = entry.names[0]
-        for name in entry.names:
-            if normal_form(name) == self._forms[index]:
-                matched = name
-                break
+        matched = self._names[index]
         reasons = [f"name {subject.name!r} ~ {matched!r}: {rule} similarity {name_score:.3f}"]
         score = name_score
         for adjust, reason in (
