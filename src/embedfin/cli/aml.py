@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
 
@@ -37,6 +39,19 @@ def _json_object(path: Path) -> dict[str, object]:
     return values
 
 
+def _rates(path: Path) -> dict[str, Decimal]:
+    found: dict[str, Decimal] = {}
+    for code, value in _json_object(path).items():
+        try:
+            rate = Decimal(str(value)) if not isinstance(value, bool) else Decimal("NaN")
+        except InvalidOperation:
+            rate = Decimal("NaN")
+        if not re.fullmatch(r"[A-Z]{3}", code) or not rate.is_finite() or rate <= 0:
+            raise InvalidInput(f"{path}: rate {code!r}: {value!r} is not a positive rate")
+        found[code] = rate
+    return found
+
+
 @app.command("scan")
 def scan_command(
     file: FileArg,
@@ -47,15 +62,35 @@ def scan_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Alerts as JSON lines on stdout, then a summary line.")
     ] = False,
+    pack: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--pack",
+            help="A threshold rule pack to apply too: prc, us or a TOML file (repeatable).",
+        ),
+    ] = None,
+    rates: Annotated[
+        Path | None,
+        typer.Option("--rates", help='A JSON object of rates for the packs, e.g. {"EUR": "1.08"}.'),
+    ] = None,
     no_progress: NoProgressOption = False,
 ) -> None:
     """Every typology in FILE: fan-in/out, cycles, scatter-gather, gather-scatter, bipartite,
     stacks, pass-through chains, structuring and smurfing — each alert with its accounts,
-    transactions, window, amount, score and reasons."""
+    transactions, window, amount, score and reasons. With --pack, also each same-day total a
+    jurisdiction's large-value (PRC) or currency transaction (FinCEN CTR) rules must report."""
+    from embedfin.compliance.aml import rulepacks
     from embedfin.compliance.aml.alerts import dumps
     from embedfin.compliance.aml.scan import scan
 
-    result = scan(file, _params(params), progress=progress_factory(not no_progress))
+    packs = [rulepacks.load(name) for name in pack or ()]
+    result = scan(
+        file,
+        _params(params),
+        progress=progress_factory(not no_progress),
+        packs=packs,
+        rates=None if rates is None else _rates(rates),
+    )
     lines = list(result.lines())
     if out_file is not None:
         with out_file.open("w") as f:
@@ -102,12 +137,23 @@ def generate_command(
     steps: Annotated[
         bool, typer.Option("--steps", help="Whole-day steps, not timestamps.")
     ] = False,
+    currency: Annotated[
+        str | None, typer.Option(help="Write a currency column with this code (e.g. USD).")
+    ] = None,
+    channels: Annotated[
+        bool,
+        typer.Option(
+            "--channels", help="Write a channel column: structuring, smurfing and 10% cash."
+        ),
+    ] = False,
 ) -> None:
     """Seeded AMLSim-style transfers with every typology injected; the ground truth apart."""
     from embedfin.compliance.aml import generator
 
+    if currency is not None and not re.fullmatch(r"[A-Z]{3}", currency):
+        raise InvalidInput(f"--currency {currency!r} is not a 3-letter upper-case code")
     data = generator.generate(transactions, seed)
-    generator.write_csv(data, out_file, steps=steps)
+    generator.write_csv(data, out_file, steps=steps, currency=currency, channels=channels)
     truth_file = truth or out_file.with_name(out_file.stem + ".truth.csv")
     generator.write_truth(data, truth_file)
     print(json.dumps({"rows": len(data.rows), "laundering": len(data.truth),

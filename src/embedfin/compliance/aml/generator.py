@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import math
 import random
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -231,21 +232,49 @@ def generate(
     return Generated(rows, {renamed[k]: v for k, v in truth.items()}, b.out.instances)
 
 
-def write_csv(data: Generated, path: Path, *, steps: bool = False) -> None:
+#: With channels, about this share of ordinary transfers is cash (``channel`` column).
+CASH_SHARE = 0.1
+_CASH_TYPOLOGIES = ("structuring", "smurfing")
+
+
+def channel(data: Generated, tx_id: str) -> str:
+    """``cash`` for structuring and smurfing (cash deposits kept under the reporting line) and
+    for a fixed tenth of ordinary transfers (chosen by a hash of the id, so the rows drawn stay
+    those of the seed), ``transfer`` otherwise."""
+    typology = data.truth.get(tx_id, ("", 0))[0]
+    if typology in _CASH_TYPOLOGIES:
+        return "cash"
+    if typology:
+        return "transfer"
+    return "cash" if zlib.crc32(tx_id.encode()) % 1000 < CASH_SHARE * 1000 else "transfer"
+
+
+def write_csv(
+    data: Generated,
+    path: Path,
+    *,
+    steps: bool = False,
+    currency: str | None = None,
+    channels: bool = False,
+) -> None:
     """The transactions as the scan reads them (``tx_id, src, dst, amount, timestamp`` or
-    ``step``), amounts in units with two decimals."""
+    ``step``), amounts in units with two decimals; with a ``currency``, a currency column; with
+    ``channels``, a ``channel`` column (:func:`channel`)."""
     from datetime import UTC, datetime
 
     with path.open("w", newline="") as f:
         out = csv.writer(f)
-        out.writerow(["tx_id", "src", "dst", "amount", "step" if steps else "timestamp"])
+        header = ["tx_id", "src", "dst", "amount", "step" if steps else "timestamp"]
+        out.writerow(header + ["currency"] * bool(currency) + ["channel"] * channels)
+        tail = [currency] if currency else []
         for tx_id, src, dst, cents, t in data.rows:
             when: str | int = (
                 (t - START) // DAY
                 if steps
                 else datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             )
-            out.writerow([tx_id, src, dst, f"{cents // 100}.{cents % 100:02d}", when])
+            extra = [*tail, channel(data, tx_id)] if channels else tail
+            out.writerow([tx_id, src, dst, f"{cents // 100}.{cents % 100:02d}", when, *extra])
 
 
 def write_truth(data: Generated, path: Path) -> None:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from embedfin.compliance.aml import detectors, evaluation, flows, groups, transactions
+from embedfin.compliance.aml import detectors, evaluation, flows, groups, thresholds, transactions
 from embedfin.compliance.aml.alerts import Alert, to_json
 from embedfin.compliance.aml.detectors import AmlParams, Context
+from embedfin.compliance.aml.rulepacks import RulePack
 from embedfin.progress import Progress, no_progress
 
 
@@ -59,6 +61,15 @@ def _steps(ctx: Context) -> list[tuple[str, Callable[[], list[Alert]]]]:
     ]
 
 
+def _pack_step(
+    db: duckdb.DuckDBPyConnection,
+    pack: RulePack,
+    unit: str,
+    rates: Mapping[str, Decimal] | None,
+) -> Callable[[], list[Alert]]:
+    return lambda: thresholds.scan(db, pack, unit, rates)
+
+
 def _longest(ctx: Context) -> int:
     return max(ctx.params.cycle_max_transactions, ctx.params.chain_max_transactions)
 
@@ -69,8 +80,11 @@ def scan(
     *,
     progress: Progress = no_progress,
     conn: duckdb.DuckDBPyConnection | None = None,
+    packs: Sequence[RulePack] = (),
+    rates: Mapping[str, Decimal] | None = None,
 ) -> ScanResult:
-    """Every typology in the file at ``path`` (CSV or Parquet, ``transactions.py``)."""
+    """Every typology in the file at ``path`` (CSV or Parquet, ``transactions.py``), and the
+    hits of each threshold rule pack in ``packs`` (``thresholds.py``; ``rates`` convert)."""
     own = conn is None
     db = transactions.connect() if conn is None else conn
     try:
@@ -81,6 +95,8 @@ def scan(
         ctx = Context(db, params or AmlParams(), span, coarse=loaded.time_unit == "step")
         alerts: list[Alert] = []
         steps = _steps(ctx)
+        for pack in packs:
+            steps.append((f"pack {pack.id}", _pack_step(db, pack, loaded.time_unit, rates)))
         with progress("aml detectors", len(steps)) as advance:
             for name, run in steps:
                 began = time.perf_counter()

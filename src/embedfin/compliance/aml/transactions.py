@@ -11,6 +11,10 @@ src, dst   the accounts, as text
 amount     DECIMAL(38, 6): money is never a float here
 currency   the file's code, or ``''`` without the column
 t          seconds: the timestamp as Unix time, or ``step × 86,400``
+channel    ``cash`` or ``transfer``, or ``''`` without the column (threshold rule packs read it)
+src_kind   ``person`` or ``entity``: who holds ``src`` (``''`` without the column)
+dst_kind   the same for ``dst``
+cross_border  ``true``/``false``, or ``NULL`` without the column
 =========  =====================================================================================
 
 Bad input is refused whole with the first offending row and why (:class:`BadTransactions`):
@@ -104,13 +108,19 @@ def load(conn: duckdb.DuckDBPyConnection, path: Path) -> Loaded:
             {col("amount")} AS amount_text,
             TRY_CAST(trim({col("amount")}) AS DECIMAL(38, 6)) AS amount,
             {col("currency") if "currency" in lower else "''"} AS currency,
-            {col(unit)} AS t_text, {t} AS t
+            {col(unit)} AS t_text, {t} AS t,
+            {_optional(lower, "channel")} AS channel,
+            {_optional(lower, "src_kind")} AS src_kind,
+            {_optional(lower, "dst_kind")} AS dst_kind,
+            {_optional(lower, "cross_border")} AS cross_border
         FROM raw"""
     )
     _refuse_first(conn, path)
     conn.execute(
         """CREATE OR REPLACE TABLE tx AS SELECT row_no, coalesce(tx_id_text, CAST(row_no AS
-        VARCHAR)) AS tx_id, src, dst, amount, upper(trim(currency)) AS currency, t
+        VARCHAR)) AS tx_id, src, dst, amount, upper(trim(currency)) AS currency, t, channel,
+        src_kind, dst_kind, CASE cross_border WHEN '' THEN NULL
+        ELSE cross_border IN ('true', '1', 'yes') END AS cross_border
         FROM parsed ORDER BY row_no"""
     )
     conn.execute("DROP TABLE raw")
@@ -126,6 +136,13 @@ def load(conn: duckdb.DuckDBPyConnection, path: Path) -> Loaded:
     return Loaded(int(rows), unit, has_id, first, last, currencies)
 
 
+def _optional(lower: dict[str, str], name: str) -> str:
+    """An optional column, trimmed and lower-cased, or ``''`` when the file has none."""
+    if name not in lower:
+        return "''"
+    return f"lower(trim(coalesce(CAST(\"{lower[name]}\" AS VARCHAR), '')))"
+
+
 _CHECKS = (
     ("src IS NULL OR src = ''", "src is empty"),
     ("dst IS NULL OR dst = ''", "dst is empty"),
@@ -139,7 +156,17 @@ _CHECKS = (
     ("t_text IS NULL OR trim(t_text) = ''", "the time is empty"),
     ("t IS NULL", "time {t_text!r} does not parse (RFC 3339 timestamp or whole-day step)"),
     ("length(src) > 200 OR length(dst) > 200", "an account id is longer than 200 characters"),
+    ("channel NOT IN ('', 'cash', 'transfer')", "channel {channel!r} is not cash or transfer"),
+    ("src_kind NOT IN ('', 'person', 'entity')", "src_kind {src_kind!r} is not person or entity"),
+    ("dst_kind NOT IN ('', 'person', 'entity')", "dst_kind {dst_kind!r} is not person or entity"),
+    (
+        "cross_border NOT IN ('', 'true', 'false', '1', '0', 'yes', 'no')",
+        "cross_border {cross_border!r} is not true or false",
+    ),
 )
+
+
+_SHOWN = ("amount_text", "t_text", "channel", "src_kind", "dst_kind", "cross_border")
 
 
 def _refuse_first(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -161,7 +188,7 @@ def _refuse_first(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
                 f"SELECT count(*) FROM parsed WHERE row_no = ? AND ({condition})", [row_no]
             ).fetchone()
             if hit and hit[0]:
-                message = reason.format(**{k: row[k] for k in ("amount_text", "t_text")})
+                message = reason.format(**{k: row[k] for k in _SHOWN})
                 raise BadTransactions(f"{path.name} row {row_no}: {message}")
     duplicate = conn.execute(
         "SELECT tx_id_text, min(row_no) FILTER (WHERE true), max(row_no) FROM parsed"

@@ -1,0 +1,158 @@
+"""Threshold rule packs as data, one per jurisdiction: which transactions must be reported.
+
+A pack is a TOML file (the shipped ones live in ``data/rulepacks``):
+
+.. code-block:: toml
+
+    id = "prc-pboc-2016-3"
+    title = "PRC large-value transactions, PBoC Order [2016] No. 3, Art. 5"
+    report = "large_value"          # what a hit becomes: large_value (PRC) or ctr (FinCEN)
+    timezone = "Asia/Shanghai"      # the business day is the local calendar day
+    deadline_working_days = 5
+
+    [defaults]                      # what a transaction without the column is taken to be
+    channel = "transfer"
+    kind = "entity"
+    cross_border = false
+
+    [[rules]]
+    id = "cash-cny"
+    channel = "cash"                # cash | transfer | any
+    kind = "any"                    # person | entity | any: who holds the reported account
+    cross_border = "any"            # true | false | any
+    currency = "CNY"                # the amounts summed: this currency ...
+    at_least = "50000"              # ... reported at this same-day total or more
+    # or: more_than = "10000"       # (FinCEN: "more than $10,000")
+    # convert = "foreign": every currency but the pack's `home`, converted to `currency` at
+    # the rates given with the scan; convert = "all": every currency, converted; "none" (the
+    # default): only transactions in `currency` itself
+
+Each rule sums, per account, per side (paid out and received apart, as 31 CFR 1010.313 and
+Art. 5's "single or cumulative" read), per business day, the transactions it selects, and a
+total at its line is a hit. Bad packs are refused whole before use (:class:`RulePackInvalid`).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from embedfin.core.errors import InvalidInput
+
+DATA = Path(__file__).parent / "data" / "rulepacks"
+#: The shipped packs by short name (``embedfin aml scan --pack prc``).
+SHIPPED = {"prc": DATA / "prc_pboc_2016_3.toml", "us": DATA / "us_fincen_ctr.toml"}
+
+
+class RulePackInvalid(InvalidInput):
+    code = "rule_pack_invalid"
+
+
+def _amount(value: object) -> Decimal:
+    if isinstance(value, float | bool):
+        raise ValueError("write amounts as strings or integers, not floats")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not an amount") from None
+    if not amount.is_finite() or amount <= 0 or amount >= 10**18:
+        raise ValueError(f"{value!r} must be a positive amount below 10^18")
+    return amount
+
+
+class Defaults(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    channel: Literal["cash", "transfer"] = "transfer"
+    kind: Literal["person", "entity"] = "entity"
+    cross_border: bool = False
+
+
+class Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    channel: Literal["cash", "transfer", "any"] = "any"
+    kind: Literal["person", "entity", "any"] = "any"
+    cross_border: Literal["true", "false", "any"] = "any"
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    convert: Literal["none", "foreign", "all"] = "none"
+    at_least: Decimal | None = None
+    more_than: Decimal | None = None
+
+    @field_validator("cross_border", mode="before")
+    @classmethod
+    def _flag(cls, value: object) -> object:
+        return str(value).lower() if isinstance(value, bool) else value
+
+    @field_validator("at_least", "more_than", mode="before")
+    @classmethod
+    def _line(cls, value: object) -> object:
+        return None if value is None else _amount(value)
+
+    @model_validator(mode="after")
+    def _one_line(self) -> Rule:
+        if (self.at_least is None) == (self.more_than is None):
+            raise ValueError("give exactly one of at_least or more_than")
+        return self
+
+    @property
+    def line(self) -> Decimal:
+        return self.at_least if self.at_least is not None else self.more_than  # type: ignore[return-value]
+
+
+class RulePack(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    title: str = Field(min_length=1, max_length=200)
+    report: Literal["large_value", "ctr"]
+    timezone: str
+    home: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    deadline_working_days: int = Field(ge=0, le=60)
+    source: str = ""
+    defaults: Defaults = Defaults()
+    rules: tuple[Rule, ...] = Field(min_length=1, max_length=200)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone") from None
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RulePack:
+        ids = [rule.id for rule in self.rules]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"rule ids repeat: {', '.join(repeated)}")
+        if any(rule.convert == "foreign" for rule in self.rules) and self.home is None:
+            raise ValueError("a rule with convert = 'foreign' needs the pack's home currency")
+        return self
+
+
+def load(name_or_path: str | Path) -> RulePack:
+    """A shipped pack by short name (``prc``, ``us``) or a TOML file, validated whole."""
+    path = SHIPPED.get(str(name_or_path), Path(name_or_path))
+    if not path.is_file():
+        known = ", ".join(sorted(SHIPPED))
+        raise RulePackInvalid(f"no rule pack {str(name_or_path)!r} (shipped: {known}, or a file)")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise RulePackInvalid(f"{path.name}: not TOML ({error})") from None
+    return parse(data, path.name)
+
+
+def parse(data: dict[str, object], where: str = "rule pack") -> RulePack:
+    try:
+        return RulePack.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        place = ".".join(str(part) for part in first["loc"]) or "pack"
+        raise RulePackInvalid(f"{where}: {place}: {first['msg']}") from None
