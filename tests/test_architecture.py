@@ -170,6 +170,7 @@ OWN_TABLES = {
     "security": {"security"},
     "dashboard": {"dashboard"},
     "risk": {"risk"},
+    "compliance": {"compliance"},
 }
 #: read models and maintenance jobs that read (or re-encrypt) across owners, by name
 ACROSS = {

@@ -26,11 +26,12 @@ from sqlalchemy import Connection
 
 from embedfin.api.webhook_fanout import WebhookFanOut
 from embedfin.commerce.aftersales import AfterSales
+from embedfin.compliance.aml.service import Screening
 from embedfin.consumers.base import Consumer
 from embedfin.ledger import check as ledger_check
 from embedfin.ledger.chart import Chart
 from embedfin.ledger.check import CheckReport, Invariant
-from embedfin.ledger.service import Ledger
+from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.lending import chart as lending_chart
 from embedfin.lending import invariants as lending_invariants
 from embedfin.lending.cards import CreditLines
@@ -120,7 +121,18 @@ class TenantServices:
 
     @cached_property
     def cases(self) -> Cases:
-        return Cases(self.ledger, self.tenant, _HeldOrders(self), after_sales=_AfterSales(self))
+        return Cases(
+            self.ledger,
+            self.tenant,
+            _HeldOrders(self),
+            after_sales=_AfterSales(self),
+            screening=_ScreeningCases(self),
+        )
+
+    @cached_property
+    def screening(self) -> Screening:
+        """Sanctions and PEP screening; payments asks it who is held."""
+        return Screening(self.ledger, self.tenant, self.cases, cipher=self.wiring.cipher)
 
     @cached_property
     def risk(self) -> RiskService:
@@ -160,7 +172,13 @@ class TenantServices:
 
     @cached_property
     def wallets(self) -> Wallets:
-        return Wallets(self.ledger, self.tenant, cipher=self.wiring.cipher, risk=self.risk_gate)
+        return Wallets(
+            self.ledger,
+            self.tenant,
+            cipher=self.wiring.cipher,
+            risk=self.risk_gate,
+            holds=self.screening,
+        )
 
     @cached_property
     def settlement(self) -> MerchantSettlement:
@@ -170,6 +188,7 @@ class TenantServices:
             self.wiring.cipher,
             risk=self.risk_gate,
             reserves=self.reserve_policy,
+            holds=self.screening,
         )
 
     @cached_property
@@ -222,6 +241,17 @@ class _HeldOrders:
     def refund_held(self, order_id: str) -> None:
         if self.is_held(order_id):  # a second refund of the same case does nothing
             self._services.refunds.cancel(order_id)
+
+
+class _ScreeningCases:
+    """Sanctions-hit cases' port: the decision reaches the screening's hits (built lazily: the
+    screening opens its cases in the queue)."""
+
+    def __init__(self, services: TenantServices) -> None:
+        self._services = services
+
+    def decided(self, tx: LedgerTransaction, case_id: str, outcome: str) -> None:
+        self._services.screening.decided(tx, case_id, outcome)
 
 
 class _AfterSales:

@@ -19,7 +19,13 @@ from embedfin.api.app import create_app
 from embedfin.api.ratelimit import TokenBuckets
 from embedfin.core.clock import ManualClock
 from embedfin.core.errors import ConfigurationError
-from embedfin.db.tables import audit_log, customers, merchant_bank_accounts, wallet_movements
+from embedfin.db.tables import (
+    aml_parties,
+    audit_log,
+    customers,
+    merchant_bank_accounts,
+    wallet_movements,
+)
 from embedfin.security import audit
 from embedfin.security.crypto import DecryptionFailed, FieldCipher, new_key_spec
 from embedfin.security.rotation import rotate_all
@@ -70,7 +76,7 @@ def test_personal_data_is_encrypted_at_rest_and_keys_rotate(api: Api) -> None:
         raw = json.dumps(
             [
                 [str(v) for v in row]
-                for table in (customers, merchant_bank_accounts, wallet_movements)
+                for table in (customers, merchant_bank_accounts, wallet_movements, aml_parties)
                 for row in conn.execute(select(table)).all()
             ]
         )
@@ -83,7 +89,7 @@ def test_personal_data_is_encrypted_at_rest_and_keys_rotate(api: Api) -> None:
     current = os.environ["EMBEDFIN_DATA_KEYS"]
     rotated = FieldCipher.parse(f"{NEW},{current}")
     with engine.begin() as conn:
-        assert rotate_all(conn, rotated) >= 4
+        assert rotate_all(conn, rotated) >= 5  # with the buyer's screened name
         assert rotate_all(conn, rotated) == 0
     api.platform.cipher = FieldCipher.parse(NEW)
     assert api.ok(api.get(a, f"/v1/customers/{buyer}"))["name"] == "A** L*******"

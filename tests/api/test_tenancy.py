@@ -89,6 +89,9 @@ def _tenant_a_objects(api: Api) -> dict[str, str]:
         **risk,
         "merchant_id": merchant,
         "customer_id": buyer,
+        # every buyer is a screened party from sign-up (compliance/aml)
+        "party_kind": "buyer",
+        "party_id": buyer,
         "order_id": order,
         "quote_id": quote,
         "endpoint_id": endpoint,

@@ -54,6 +54,7 @@ STATUS: list[tuple[type[errors.EmbedfinError], int]] = [
     (errors.PaymentDeclined, 402),
     (errors.RiskRefused, 402),
     (errors.RiskUnavailable, 503),
+    (errors.ComplianceHold, 409),
     (errors.LimitExceeded, 422),
     (QuoteExpired, 409),
     (QuoteUsed, 409),

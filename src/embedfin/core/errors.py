@@ -137,6 +137,13 @@ class HeldForReview(RiskRefused):
         return {**super().details(), "case_id": self.case_id}
 
 
+class ComplianceHold(EmbedfinError):
+    """The party's money may not leave the platform while a compliance case is open or was
+    confirmed (a sanctions or PEP hit); nothing moved."""
+
+    code = "compliance_hold"
+
+
 class RiskUnavailable(EmbedfinError):
     """The risk check could not run and this operation fails closed; retry later."""
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from embedfin.core.clock import NS_PER_SECOND, Clock, SystemClock
 from embedfin.core.errors import (
+    ComplianceHold,
     IdempotencyMismatch,
     InsufficientFunds,
     LedgerRejected,
@@ -33,6 +34,7 @@ from embedfin.payments.chart import (
     channel_clearing,
     platform_account,
 )
+from embedfin.payments.holds import ComplianceHolds, NoHolds
 from embedfin.payments.requests import (
     check_bank_account,
     check_name,
@@ -68,8 +70,10 @@ class Wallets:
         limits: WalletLimits | None = None,
         cipher: FieldCipher | None = None,
         risk: RiskGate | None = None,
+        holds: ComplianceHolds | None = None,
     ) -> None:
         self.risk: RiskGate = risk or NoRiskCheck()
+        self.holds: ComplianceHolds = holds or NoHolds()
         self.cipher = cipher
         self.ledger = ledger
         self.tenant = check_name("tenant", tenant)
@@ -234,7 +238,8 @@ class Wallets:
         context: RiskContext | None = None,
     ) -> WalletMovement:
         """Pay money out of a wallet to the owner's bound bank account (held as a token), after
-        the risk check (a review refuses it until its case is decided)."""
+        the compliance hold check (``ComplianceHold`` while a screening case is open or was
+        confirmed) and the risk check (a review refuses it until its case is decided)."""
         check_positive(amount)
         check_bank_account(bank_token, bank_last4)
         wallet = wallet_key(self.tenant, owner_kind, owner_id, amount.currency)
@@ -255,6 +260,9 @@ class Wallets:
             replay = self._replay(tx, request)
             if replay is not None:
                 return replay
+            hold = self.holds.hold_of(tx.conn, owner_kind, owner_id)
+            if hold is not None:
+                raise ComplianceHold(hold)
             refusal = self._check(
                 tx, request, SubjectKind.WITHDRAWAL, context, "bank_transfer", bank_token
             )

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select, update
 
 from embedfin.api.webhooks import secrets_context
 from embedfin.commerce.customers import rotate_customers
+from embedfin.compliance.aml.service import rotate_parties
 from embedfin.db.tables import merchant_bank_accounts, wallet_movements, webhook_endpoints
 from embedfin.payments.payouts.batches import bank_token_context
 from embedfin.payments.wallets import bank_token_context as movement_context
@@ -18,7 +19,7 @@ from embedfin.security.crypto import FieldCipher, load_cipher
 
 def rotate_all(conn: Connection, cipher: FieldCipher | None = None) -> int:
     cipher = cipher or load_cipher()
-    changed = rotate_customers(conn, cipher)
+    changed = rotate_customers(conn, cipher) + rotate_parties(conn, cipher)
     t = merchant_bank_accounts
     for row in conn.execute(select(t)).all():
         if cipher.needs_rotation(row.bank_token):

@@ -11,6 +11,7 @@ from fastapi import APIRouter
 
 from embedfin.api.routes import (
     after_sales,
+    aml,
     audit,
     checkouts,
     credit_decisions,
@@ -50,6 +51,7 @@ RESOURCES = (
     audit,
     credit_decisions,
     risk,
+    aml,
     loans,
     credit_lines,
     funders,

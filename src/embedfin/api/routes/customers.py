@@ -14,6 +14,7 @@ from embedfin.api.schemas.common import Limit, Page, ts
 from embedfin.api.schemas.customers import CustomerCreate, CustomerOut
 from embedfin.api.schemas.wallets import BalanceOut
 from embedfin.commerce import customers as customer_store
+from embedfin.compliance.aml.screening import Subject
 from embedfin.security.crypto import mask, mask_email, mask_name
 
 router = v1_router()
@@ -41,8 +42,12 @@ def create_customer(body: CustomerCreate, cmd: CustomersCommand) -> Any:
             body.email,
             platform.clock.now_ns(),
         )
+        screening = platform.tenant(cmd.tenant).screening
         with platform.ledger.transaction() as tx:
             customer_store.insert_customer(tx.conn, platform.cipher, customer)
+            # screened at sign-up: a hit holds the buyer's withdrawals until decided
+            subject = Subject(body.name, kind="person")
+            screening.record_in(tx, "buyer", customer.customer_id, subject)
         return 201, customer_body(customer)
 
     return cmd.run(body.model_dump(), effect)

@@ -17,6 +17,7 @@ from embedfin.api.auth import Principal, Scope
 from embedfin.api.commands import OrdersCommand, RiskCommand
 from embedfin.api.deps import PlatformDep, require
 from embedfin.api.idempotency import Body
+from embedfin.api.routes.aml import hit_body
 from embedfin.api.routes.common import Cursor, order_body, page, v1_router
 from embedfin.api.schemas.common import Limit, Page, ts
 from embedfin.api.schemas.risk import (
@@ -154,7 +155,7 @@ def list_cases(
     limit: Limit = 20,
     status: Annotated[str | None, Query(pattern="^(open|assigned|deciding|decided)$")] = None,
     kind: Annotated[
-        str | None, Query(pattern="^(fraud_review|dispute|return|merchant_review)$")
+        str | None, Query(pattern="^(fraud_review|dispute|return|merchant_review|sanctions_hit)$")
     ] = None,
     starting_after: Cursor = None,
 ) -> Any:
@@ -176,6 +177,8 @@ def get_case(case_id: str, platform: PlatformDep, principal: RiskReader) -> Any:
         for e in services.cases.events(case_id)
     ]
     evidence = services.risk.evidence(case)
+    if case.kind == "sanctions_hit":
+        evidence["screening_hits"] = [hit_body(h) for h in services.screening.case_hits(case_id)]
     if case.order_id is not None:
         order = services.checkout.find_order(case.order_id)
         if order is not None:

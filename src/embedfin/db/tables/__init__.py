@@ -24,6 +24,12 @@ from embedfin.db.tables.commerce import (
     orders,
     reviews,
 )
+from embedfin.db.tables.compliance import (
+    aml_parties,
+    aml_screening_hits,
+    aml_watch_entries,
+    aml_watchlists,
+)
 from embedfin.db.tables.credit import (
     credit_decisions,
     credit_feature_events,
@@ -145,12 +151,22 @@ OWNERS: dict[str, tuple[str, ...]] = {
         "risk_merchant_scores",
         "risk_merchant_policies",
     ),
+    "compliance": (
+        "aml_watchlists",
+        "aml_watch_entries",
+        "aml_parties",
+        "aml_screening_hits",
+    ),
 }
 
 __all__ = [
     "OWNERS",
     "account_history",
     "accounts",
+    "aml_parties",
+    "aml_screening_hits",
+    "aml_watch_entries",
+    "aml_watchlists",
     "api_keys",
     "audit_log",
     "collection_contacts",

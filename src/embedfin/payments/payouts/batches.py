@@ -22,6 +22,7 @@ from sqlalchemy import insert, select
 
 from embedfin.commerce.store import load_merchant
 from embedfin.core.errors import (
+    ComplianceHold,
     EmbedfinError,
     InsufficientFunds,
     InvalidInput,
@@ -46,6 +47,7 @@ from embedfin.payments.chart import (
     AccountKey,
     platform_account,
 )
+from embedfin.payments.holds import ComplianceHolds, NoHolds
 from embedfin.payments.moves import move
 from embedfin.payments.payouts import reserves
 from embedfin.payments.requests import check_bank_account, check_name, transfer_id
@@ -93,12 +95,14 @@ class MerchantSettlement:
         cipher: FieldCipher | None = None,
         risk: RiskGate | None = None,
         reserves: ReservePolicy | None = None,
+        holds: ComplianceHolds | None = None,
     ) -> None:
         self.ledger = ledger
         self.tenant = check_name("tenant", tenant)
         self.cipher = cipher
         self.risk: RiskGate = risk or NoRiskCheck()
         self.reserves: ReservePolicy = reserves or NoReserve()
+        self.holds: ComplianceHolds = holds or NoHolds()
 
     def bind_bank_account(self, merchant_id: str, bank_token: str, bank_last4: str) -> None:
         check_bank_account(bank_token, bank_last4)
@@ -274,13 +278,29 @@ class MerchantSettlement:
             banks = self._bank_accounts(tx)
             due = self._due_accounts(tx, batch_id, banks)
             planned, reserves = self._plan_payouts(tx, batch_id, due)
-            planned = self._risk_checked(tx, batch_id, planned)
+            planned = self._risk_checked(tx, batch_id, self._not_held(tx, batch_id, planned))
             open_accounts(tx, list(reserves.values()))
             lines, refused = self._post_payouts(tx, batch_id, planned, banks)
         if refused:
             names = ", ".join(f"{merchant} ({error})" for merchant, error in refused)
             raise LedgerRejected(f"payouts refused for {names}; the others were paid")
         return lines
+
+    def _not_held(
+        self, tx: LedgerTransaction, batch_id: str, planned: list[_PlannedPayout]
+    ) -> list[_PlannedPayout]:
+        """The planned payouts of merchants compliance does not hold; the others wait with a
+        ``payout_held`` event (their balance stays, and is paid once the case is cleared)."""
+        passed: list[_PlannedPayout] = []
+        for key, amount, leg in planned:
+            hold = self.holds.hold_of(tx.conn, "merchant", key.owner_id)
+            if hold is None:
+                passed.append((key, amount, leg))
+                continue
+            held = self._event_of("payout_held", key.owner_id, amount, key.currency, batch_id)
+            payload = {**held.payload, "reason": ComplianceHold.code, "detail": hold}
+            append_events(tx.conn, [dataclasses.replace(held, payload=payload)])
+        return passed
 
     def _risk_checked(
         self, tx: LedgerTransaction, batch_id: str, planned: list[_PlannedPayout]

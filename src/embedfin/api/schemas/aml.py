@@ -1,0 +1,86 @@
+"""Anti-money laundering: sanctions and PEP lists, the parties screened, their hits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from embedfin.api.schemas.common import Model, Text200
+
+#: A list sent through the API (larger lists: ``embedfin aml load-list``).
+MAX_LIST_CHARS = 900_000
+
+
+IsoDate = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+
+
+class WatchlistIn(Model):
+    """A FollowTheMoney list, one JSON entity per line (OpenSanctions' ``entities.ftm.json``)."""
+
+    multiline_fields = frozenset({"ftm"})
+    name: Text200
+    ftm: Annotated[str, StringConstraints(min_length=2, max_length=MAX_LIST_CHARS)]
+
+
+class WatchlistOut(BaseModel):
+    object: Literal["aml_watchlist"] = "aml_watchlist"
+    id: str
+    name: str
+    digest: str
+    entries: int
+    skipped: int = Field(description="entities of other schemas (sanctions, addresses) skipped")
+    active: bool
+    loaded: datetime | None
+    loaded_by: str
+
+
+class WatchlistLoadOut(WatchlistOut):
+    screened: int = Field(description="parties screened against it")
+    new_hits: int
+    already_active: bool
+
+
+class PartyIn(Model):
+    """A party's due-diligence details; sent again on every change of name, birth date or
+    country (each change is screened)."""
+
+    party_kind: Literal["buyer", "merchant"]
+    party_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    kind: Literal["person", "organization"]
+    birth_date: (
+        Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")] | None
+    ) = None
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")] | None = None
+
+
+class HitOut(BaseModel):
+    object: Literal["aml_screening_hit"] = "aml_screening_hit"
+    id: str
+    party_kind: str
+    party_id: str
+    watchlist: str
+    entity_id: str
+    caption: str
+    category: Literal["sanction", "pep", "watchlist"]
+    score: float
+    reasons: list[str]
+    status: Literal["open", "cleared", "confirmed"]
+    case: str
+    created: datetime | None
+    decided: datetime | None
+
+
+class PartyOut(BaseModel):
+    object: Literal["aml_party"] = "aml_party"
+    party_kind: str
+    party_id: str
+    kind: str
+    name: str = Field(description="masked")
+    country: str | None
+    screened_against: str | None
+    screened: datetime | None
+    held: str | None = Field(description="why payouts and withdrawals are held, or null")
+    hits: list[HitOut]

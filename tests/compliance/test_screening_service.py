@@ -1,0 +1,155 @@
+"""Screening kept in the database, on both stores: parties screened at once and on every list
+update, one case per screening, decisions that clear or confirm, holds on withdrawals and
+payouts, concurrent records of one party, and another tenant's data apart."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from embedfin.bootstrap import Services, TenantServices
+from embedfin.compliance.aml import watchlist
+from embedfin.compliance.aml.screening import Subject
+from embedfin.core.errors import ComplianceHold, InvalidInput, InvalidStateTransition
+from embedfin.core.money import Money
+from embedfin.ledger.service import Ledger
+from embedfin.payments.payouts.settlement import settle_channel
+from embedfin.risk.config import RiskSettings
+from embedfin.security.crypto import FieldCipher, new_key_spec
+
+LISTED = Subject("Boris Zheleznov", "1961-02-03", "RU", "person")
+CLEAN = Subject("Ada Lovelace", None, "GB", "person")
+
+
+@pytest.fixture
+def services(ledger: Ledger) -> Services:
+    cipher = FieldCipher.parse(new_key_spec("k1"))
+    return Services(ledger, cipher=cipher, risk=RiskSettings(enabled=False))
+
+
+def _list() -> watchlist.ParsedList:
+    return watchlist.read_file(watchlist.SHIPPED)
+
+
+def _fund(t: TenantServices, buyer: str, amount: int) -> None:
+    t.wallets.top_up(buyer, Money(amount, "EUR"), "card-acquirer", f"top-{buyer}")
+    gross, fee = Money(amount, "EUR"), Money(0, "EUR")
+    settle_channel(t.ledger, t.tenant, "card-acquirer", gross, fee, f"s-{buyer}")
+
+
+def test_a_party_recorded_before_the_list_is_screened_when_it_loads(services: Services) -> None:
+    t = services.tenant("ten_a")
+    party, hits = t.screening.record("buyer", "b1", LISTED)
+    assert party.screened_list_id is None
+    assert hits == []
+    loaded = t.screening.load_list(_list(), "synthetic", "officer")
+    assert (loaded.screened, loaded.new_hits) == (1, 1)
+    party, hits = t.screening.party("buyer", "b1")
+    assert party.screened_list_id == loaded.watchlist.list_id
+    assert party.name == "Boris Zheleznov"
+    (hit,) = hits
+    assert hit.entity_id == "syn-p-001"
+    assert hit.status == "open"
+    case = t.cases.get(hit.case_id)
+    assert case.kind == "sanctions_hit"
+    assert case.buyer_id == "b1"
+    # the same list again, the same details again: nothing new
+    assert t.screening.load_list(_list(), "synthetic", "officer").already_active
+    assert t.screening.record("buyer", "b1", LISTED)[1] == hits
+    assert len(t.cases.queue(kind="sanctions_hit")) == 1
+
+
+def test_a_cleared_hit_stays_cleared_and_a_new_name_is_screened_afresh(services: Services) -> None:
+    t = services.tenant("ten_a")
+    t.screening.load_list(_list(), "synthetic", "officer")
+    _, (hit,) = t.screening.record("buyer", "b1", LISTED)
+    with t.ledger.reader() as conn:
+        assert t.screening.hold_of(conn, "buyer", "b1") is not None
+    t.cases.decide(hit.case_id, "release", "another person: passport seen", "officer")
+    with t.ledger.reader() as conn:
+        assert t.screening.hold_of(conn, "buyer", "b1") is None
+    with pytest.raises(InvalidStateTransition):
+        t.cases.decide(hit.case_id, "reject", "changed my mind", "officer")
+    # a renamed party is screened again: a new hit and a new case
+    renamed = Subject("Long Haitao", "1969-11-20", "CN", "person")
+    _, hits = t.screening.record("buyer", "b1", renamed)
+    assert [h.status for h in hits] == ["cleared", "open"]
+    assert hits[1].case_id != hit.case_id
+    t.cases.decide(hits[1].case_id, "reject", "the listed person", "officer")
+    with t.ledger.reader() as conn:
+        assert "confirmed" in (t.screening.hold_of(conn, "buyer", "b1") or "")
+
+
+def test_a_held_buyer_cannot_withdraw_and_nothing_moves(services: Services) -> None:
+    t = services.tenant("ten_a")
+    t.screening.load_list(_list(), "synthetic", "officer")
+    _fund(t, "b1", 5_000)
+    t.screening.record("buyer", "b1", LISTED)
+    before = t.wallets.balance("buyer", "b1", "EUR")
+    with pytest.raises(ComplianceHold, match="under review"):
+        t.wallets.withdraw("buyer", "b1", Money(1_000, "EUR"), "tok_abcdefgh12", "1234", "w1")
+    assert t.wallets.balance("buyer", "b1", "EUR") == before
+    _, (hit,) = t.screening.party("buyer", "b1")
+    t.cases.decide(hit.case_id, "release", "false positive", "officer")
+    done = t.wallets.withdraw("buyer", "b1", Money(1_000, "EUR"), "tok_abcdefgh12", "1234", "w1")
+    assert done.amount == Money(1_000, "EUR")
+
+
+def test_bad_details_are_refused_and_record_nothing(services: Services) -> None:
+    t = services.tenant("ten_a")
+    for subject in (
+        Subject("", None, None, "person"),
+        Subject("Ada", "1990-13-01", None, "person"),
+        Subject("Ada", "1800-01-01", None, "person"),
+        Subject("Ada", "1990-01-01", None, "organization"),
+        Subject("Ada", None, "GBR", "person"),
+        Subject("Ada", None, "G1", "person"),
+        Subject("Ada\x00", None, None, "person"),
+        Subject("A" * 301, None, None, "person"),
+    ):
+        with pytest.raises(InvalidInput):
+            t.screening.record("buyer", "b1", subject)
+    with pytest.raises(InvalidInput):
+        t.screening.record("lender", "b1", CLEAN)
+    with pytest.raises(InvalidInput):
+        t.screening.record("buyer", "", CLEAN)
+    with pytest.raises(InvalidInput):
+        t.screening.load_list(_list(), "", "officer")
+    assert t.screening.lists() == []
+    assert t.screening.hits() == []
+
+
+def test_another_tenant_sees_nothing_and_is_not_held(services: Services) -> None:
+    a, b = services.tenant("ten_a"), services.tenant("ten_b")
+    a.screening.load_list(_list(), "synthetic", "officer")
+    a.screening.record("buyer", "b1", LISTED)
+    assert b.screening.hits() == []
+    assert b.screening.lists() == []
+    with b.ledger.reader() as conn:
+        assert b.screening.hold_of(conn, "buyer", "b1") is None
+    # tenant B's own record of its own b1 is screened against B's lists only (none yet)
+    party, hits = b.screening.record("buyer", "b1", LISTED)
+    assert party.screened_list_id is None
+    assert hits == []
+
+
+def test_concurrent_records_of_one_party_make_one_party_one_hit(services: Services) -> None:
+    t = services.tenant("ten_a")
+    t.screening.load_list(_list(), "synthetic", "officer")
+    errors: list[BaseException] = []
+
+    def record() -> None:
+        try:
+            t.screening.record("buyer", "b1", LISTED)
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=record) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(t.screening.hits()) == 1
+    assert len(t.cases.queue(kind="sanctions_hit")) == 1
