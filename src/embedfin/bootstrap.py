@@ -26,6 +26,7 @@ from sqlalchemy import Connection
 
 from embedfin.api.webhook_fanout import WebhookFanOut
 from embedfin.commerce.aftersales import AfterSales
+from embedfin.compliance.aml import check as aml_check
 from embedfin.compliance.aml.service import Screening
 from embedfin.consumers.base import Consumer
 from embedfin.ledger import check as ledger_check
@@ -84,6 +85,8 @@ INVARIANTS: Sequence[tuple[str, Invariant]] = (
     ("held_orders_have_open_cases", risk_check.held_orders_have_open_cases),
     ("challenges_match_decisions", risk_check.challenges_match_decisions),
     ("reserves_match_ledger", reserves.reserves_match_ledger),
+    ("screening_hits_match_cases", aml_check.screening_hits_match_cases),
+    ("one_active_watchlist", aml_check.one_active_watchlist),
 )
 
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 import threading
 
 import pytest
+from sqlalchemy import insert, update
 
-from embedfin.bootstrap import Services, TenantServices
+from embedfin.bootstrap import Services, TenantServices, check_all
 from embedfin.compliance.aml import watchlist
 from embedfin.compliance.aml.screening import Subject
 from embedfin.core.errors import ComplianceHold, InvalidInput, InvalidStateTransition
 from embedfin.core.money import Money
+from embedfin.db.tables import aml_screening_hits, aml_watchlists
 from embedfin.ledger.service import Ledger
 from embedfin.payments.payouts.settlement import settle_channel
 from embedfin.risk.config import RiskSettings
@@ -153,3 +155,25 @@ def test_concurrent_records_of_one_party_make_one_party_one_hit(services: Servic
     assert errors == []
     assert len(t.screening.hits()) == 1
     assert len(t.cases.queue(kind="sanctions_hit")) == 1
+
+
+def test_embedfin_check_finds_a_hit_out_of_step_with_its_case(services: Services) -> None:
+    t = services.tenant("ten_a")
+    t.screening.load_list(_list(), "synthetic", "officer")
+    _, (hit,) = t.screening.record("buyer", "b1", LISTED)
+    t.cases.decide(hit.case_id, "release", "false positive", "officer")
+    with t.ledger.reader() as conn:
+        assert check_all(conn).ok
+    # a writer reopens the cleared hit behind the case's back: the party would be held for good
+    with t.ledger.engine.begin() as conn:
+        conn.execute(update(aml_screening_hits).values(status="open"))
+        conn.execute(update(aml_watchlists).values(active=1))
+        conn.execute(insert(aml_watchlists).values(
+            tenant="ten_a", list_id="wl_second", name="x", digest="0" * 64, entries=0,
+            skipped=0, active=1, loaded_at=0, loaded_by="x"))  # fmt: skip
+    with t.ledger.reader() as conn:
+        report = check_all(conn)
+    failed = "\n".join(v.detail for v in report.violations)
+    assert f"hit {hit.hit_id} is open but case {hit.case_id} is missing or decided" in failed
+    assert f"hit {hit.hit_id} is open but its case was decided release" in failed
+    assert "tenant ten_a: 2 lists are active" in failed
