@@ -4,7 +4,9 @@ payouts, concurrent records of one party, and another tenant's data apart."""
 
 from __future__ import annotations
 
+import json
 import threading
+from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, update
@@ -177,3 +179,24 @@ def test_embedfin_check_finds_a_hit_out_of_step_with_its_case(services: Services
     assert f"hit {hit.hit_id} is open but case {hit.case_id} is missing or decided" in failed
     assert f"hit {hit.hit_id} is open but its case was decided release" in failed
     assert "tenant ten_a: 2 lists are active" in failed
+
+
+def test_load_list_from_the_command_line_screens_the_known_parties(sqlite_url: str) -> None:
+    from embedfin.cli import app
+    from embedfin.db.engine import make_engine
+    from tests.cli.helpers import runner
+
+    ledger = Ledger(make_engine(sqlite_url))
+    Services(ledger).tenant("shop-1").screening.record("buyer", "b1", LISTED)
+    args = ["aml", "load-list", "--tenant", "shop-1", "--db", sqlite_url, "--json"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    figures = json.loads(first.stdout)
+    assert (figures["screened"], figures["new_hits"], figures["already_active"]) == (1, 1, False)
+    again = runner.invoke(app, args)
+    assert json.loads(again.stdout)["already_active"] is True
+    broken = Path(sqlite_url.removeprefix("sqlite:///")).with_name("broken.ftm.json")
+    broken.write_text('{"id": "x", "schema": "Person", "properties": {}}\n')
+    refused = runner.invoke(app, [*args[:-1], str(broken)])
+    assert isinstance(refused.exception, watchlist.WatchlistInvalid)
+    assert len(Services(ledger).tenant("shop-1").screening.lists()) == 1
