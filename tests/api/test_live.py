@@ -182,6 +182,28 @@ def test_the_sdk_runs_a_checkout_end_to_end(live: tuple[LiveServer, Tenant]) -> 
         assert api.rotate_webhook_secret(endpoint.id).secret != endpoint.secret
 
 
+def test_the_sdk_screens_a_merchant_and_decides_its_case(live: tuple[LiveServer, Tenant]) -> None:
+    from embedfin.compliance.aml.watchlist import SHIPPED
+
+    server, tenant = live
+    with Client(tenant.secret, server.url) as api:
+        loaded = api.load_watchlist("synthetic", SHIPPED.read_text(encoding="utf-8"))
+        assert loaded.active
+        merchant = api.create_merchant(category="books", country="DE", settlement_currency="EUR")
+        party = api.record_party(
+            "merchant",
+            merchant.id,
+            name="Northern Pearl Logistics GmbH",
+            kind="organization",
+            country="DE",
+        )
+        assert party.held is not None
+        (hit,) = [h for h in api.screening_hits(status="open") if h.party_id == merchant.id]
+        assert api.risk_case(hit.case).kind == "sanctions_hit"
+        api.decide_case(hit.case, "release", "another company: registry number differs")
+        assert api.party("merchant", merchant.id).held is None
+
+
 def test_sdk_retries_reuse_one_idempotency_key() -> None:
     seen: list[tuple[str, str | None]] = []
 

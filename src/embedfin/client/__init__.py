@@ -48,6 +48,7 @@ from embedfin.api.schemas import (
     WebhookDeliveryOut,
     WebhookEndpointOut,
 )
+from embedfin.api.schemas.aml import HitOut, PartyOut, WatchlistLoadOut
 from embedfin.api.schemas.risk import (
     CaseDetailOut,
     CaseOut,
@@ -470,6 +471,46 @@ class Client:
         body = {"reserve_bp": reserve_bp, "hold_days": hold_days, "reason": reason}
         path = f"/v1/risk/merchants/{merchant_id}/reserve"
         return self._post(MerchantRiskDetailOut, path, body, idempotency_key)
+
+    # --- compliance ------------------------------------------------------------------------
+    def load_watchlist(
+        self, name: str, ftm: str, *, idempotency_key: str | None = None
+    ) -> WatchlistLoadOut:
+        """Make a FollowTheMoney list (one JSON entity per line) the active one; every known
+        party is screened against it."""
+        body = {"name": name, "ftm": ftm}
+        return self._post(WatchlistLoadOut, "/v1/aml/watchlists", body, idempotency_key)
+
+    def record_party(
+        self,
+        party_kind: str,
+        party_id: str,
+        *,
+        name: str,
+        kind: str,
+        birth_date: str | None = None,
+        country: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> PartyOut:
+        """A buyer's or merchant's due-diligence details, screened at once; ``held`` says why
+        its payouts and withdrawals wait, if they do."""
+        body = {
+            "party_kind": party_kind,
+            "party_id": party_id,
+            "name": name,
+            "kind": kind,
+            "birth_date": birth_date,
+            "country": country,
+        }
+        return self._post(PartyOut, "/v1/aml/parties", body, idempotency_key)
+
+    def party(self, party_kind: str, party_id: str) -> PartyOut:
+        return self._get(PartyOut, f"/v1/aml/parties/{party_kind}/{party_id}")
+
+    def screening_hits(self, status: str | None = None, limit: int = 100) -> list[HitOut]:
+        params: dict[str, Any] = {"limit": limit} | ({"status": status} if status else {})
+        page = self.request("GET", "/v1/aml/hits", params=params)
+        return [HitOut.model_validate(item) for item in page["data"]]
 
     def audit_log(self, limit: int = 100) -> list[AuditEntryOut]:
         page = self.request("GET", "/v1/audit_log", params={"limit": limit})
