@@ -9,14 +9,14 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, update
+from sqlalchemy import delete, insert, update
 
 from embedfin.bootstrap import Services, TenantServices, check_all
 from embedfin.compliance.aml import watchlist
 from embedfin.compliance.aml.screening import Subject
 from embedfin.core.errors import ComplianceHold, InvalidInput, InvalidStateTransition
 from embedfin.core.money import Money
-from embedfin.db.tables import aml_screening_hits, aml_watchlists
+from embedfin.db.tables import aml_parties, aml_screening_hits, aml_watchlists
 from embedfin.ledger.service import Ledger
 from embedfin.payments.payouts.settlement import settle_channel
 from embedfin.risk.config import RiskSettings
@@ -68,11 +68,9 @@ def test_a_cleared_hit_stays_cleared_and_a_new_name_is_screened_afresh(services:
     t = services.tenant("ten_a")
     t.screening.load_list(_list(), "synthetic", "officer")
     _, (hit,) = t.screening.record("buyer", "b1", LISTED)
-    with t.ledger.reader() as conn:
-        assert t.screening.hold_of(conn, "buyer", "b1") is not None
+    assert t.screening.held("buyer", "b1") is not None
     t.cases.decide(hit.case_id, "release", "another person: passport seen", "officer")
-    with t.ledger.reader() as conn:
-        assert t.screening.hold_of(conn, "buyer", "b1") is None
+    assert t.screening.held("buyer", "b1") is None
     with pytest.raises(InvalidStateTransition):
         t.cases.decide(hit.case_id, "reject", "changed my mind", "officer")
     # a renamed party is screened again: a new hit and a new case
@@ -81,8 +79,7 @@ def test_a_cleared_hit_stays_cleared_and_a_new_name_is_screened_afresh(services:
     assert [h.status for h in hits] == ["cleared", "open"]
     assert hits[1].case_id != hit.case_id
     t.cases.decide(hits[1].case_id, "reject", "the listed person", "officer")
-    with t.ledger.reader() as conn:
-        assert "confirmed" in (t.screening.hold_of(conn, "buyer", "b1") or "")
+    assert "confirmed" in (t.screening.held("buyer", "b1") or "")
 
 
 def test_a_held_buyer_cannot_withdraw_and_nothing_moves(services: Services) -> None:
@@ -130,8 +127,7 @@ def test_another_tenant_sees_nothing_and_is_not_held(services: Services) -> None
     a.screening.record("buyer", "b1", LISTED)
     assert b.screening.hits() == []
     assert b.screening.lists() == []
-    with b.ledger.reader() as conn:
-        assert b.screening.hold_of(conn, "buyer", "b1") is None
+    assert b.screening.held("buyer", "b1") is None
     # tenant B's own record of its own b1 is screened against B's lists only (none yet)
     party, hits = b.screening.record("buyer", "b1", LISTED)
     assert party.screened_list_id is None
@@ -200,3 +196,29 @@ def test_load_list_from_the_command_line_screens_the_known_parties(sqlite_url: s
     refused = runner.invoke(app, [*args[:-1], str(broken)])
     assert isinstance(refused.exception, watchlist.WatchlistInvalid)
     assert len(Services(ledger).tenant("shop-1").screening.lists()) == 1
+
+
+def test_a_party_recorded_during_a_list_load_is_screened_before_money_leaves(
+    services: Services,
+) -> None:
+    """A party recorded while a list was loading was screened against the list before it: in a
+    payment's unit of work it is held until screened; a withdrawal screens it first (the hit and
+    its case commit though the withdrawal is refused), and loading the list again catches up."""
+    t = services.tenant("ten_a")
+    _fund(t, "b1", 5_000)
+    t.screening.load_list(_list(), "synthetic", "officer")
+    t.screening.record("buyer", "b1", LISTED)
+    t.screening.record("buyer", "b2", Subject("Long Haitao", "1969-11-20", "CN", "person"))
+    with t.ledger.engine.begin() as conn:  # as if both were recorded mid-load, hits lost
+        conn.execute(update(aml_parties).values(screened_list_id=None))
+        conn.execute(delete(aml_screening_hits))
+    assert t.screening.held("buyer", "b1") is None
+    with t.ledger.transaction() as tx:
+        assert "not yet screened" in (t.screening.hold_of(tx, "buyer", "b2") or "")
+    with pytest.raises(ComplianceHold, match="under review"):
+        t.wallets.withdraw("buyer", "b1", Money(1_000, "EUR"), "tok_abcdefgh12", "1234", "w1")
+    assert t.screening.held("buyer", "b1") is not None
+    again = t.screening.load_list(_list(), "synthetic", "officer")
+    assert again.already_active
+    assert again.screened == 1  # b2, the one still behind
+    assert t.screening.held("buyer", "b2") is not None

@@ -256,11 +256,12 @@ class Wallets:
             self.clock.now_ns(),
         )
         refusal: RiskRefused | None = None
+        self.holds.catch_up(owner_kind, owner_id)  # a hit's case commits even if refused
         with self.ledger.transaction() as tx:
             replay = self._replay(tx, request)
             if replay is not None:
                 return replay
-            hold = self.holds.hold_of(tx.conn, owner_kind, owner_id)
+            hold = self.holds.hold_of(tx, owner_kind, owner_id)
             if hold is not None:
                 raise ComplianceHold(hold)
             refusal = self._check(

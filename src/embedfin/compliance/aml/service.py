@@ -257,12 +257,14 @@ class Screening:
         check_name("party_id", party_id)
         subject = check_subject(subject.name, subject.kind, subject.birth_date, subject.country)
         digest = self._digest(subject)
-        active = self._active(tx.conn)
         now = self.clock.now_ns()
         values = self._row(party_kind, party_id, subject, digest, now)
         unchanged = False
-        if not insert_if_absent(tx.conn, aml_parties, values):  # known (or just recorded)
+        if insert_if_absent(tx.conn, aml_parties, values):
+            active = self._active(tx.conn)
+        else:  # known (or just recorded by another request)
             found = self._party_row(tx.conn, party_kind, party_id, for_update=True)
+            active = self._active(tx.conn)  # read after the lock: a list load is seen whole
             unchanged = found["digest"] == digest
             if unchanged and (active is None or found["screened_list_id"] == active):
                 return self._party(found), self._hits_of(tx.conn, party_kind, party_id)
@@ -297,7 +299,11 @@ class Screening:
                 select(aml_watchlists).where(_L.tenant == self.tenant, _L.list_id == list_id)
             ).first()
             if existing is not None and existing._mapping["active"]:
-                return ListLoaded(_list_info(existing._mapping), 0, 0, already_active=True)
+                # nothing new; any party recorded while it was loading is screened now
+                stale = [p[:4] for p in self._all_parties(conn) if p[4] != list_id]
+                new_hits = self._screen(tx, list_id, stale, self.clock.now_ns())
+                info = _list_info(existing._mapping)
+                return ListLoaded(info, len(stale), new_hits, already_active=True)
             now = self.clock.now_ns()
             conn.execute(
                 update(aml_watchlists)
@@ -313,7 +319,7 @@ class Screening:
                     .values(active=1)
                 )
             self._indexes[list_id] = Watchlist(parsed.entries, self.params)
-            parties = self._all_parties(conn)
+            parties = [p[:4] for p in self._all_parties(conn)]
             new_hits = self._screen(tx, list_id, parties, now)
             info = self._list(conn, list_id)
             tx.emit(
@@ -345,9 +351,40 @@ class Screening:
             )
 
     # --- the payments port ----------------------------------------------------------------------
-    def hold_of(self, conn: Connection, party_kind: str, party_id: str) -> str | None:
-        """Why the party may not be paid out (an open or confirmed hit), or ``None``."""
-        return hold_reason(self._hits_of(conn, party_kind, party_id, holding=True))
+    def hold_of(self, tx: LedgerTransaction, party_kind: str, party_id: str) -> str | None:
+        """Why the party may not be paid out, or ``None``: an open or confirmed hit, or details
+        not yet screened against the active list (recorded while a list was loading; the
+        caller runs :meth:`catch_up` first, so this is a race, refused until retried)."""
+        row = self._party_row(tx.conn, party_kind, party_id, for_update=True)
+        active = self._active(tx.conn)  # read after the lock: a list load is seen whole
+        if row is not None and active is not None and row["screened_list_id"] != active:
+            return (
+                f"{party_kind} {party_id} is held: not yet screened against the active list"
+                f" {active}; retry"
+            )
+        return hold_reason(self._hits_of(tx.conn, party_kind, party_id, holding=True))
+
+    def catch_up(self, party_kind: str | None = None, party_id: str | None = None) -> int:
+        """Screen, in a unit of work of its own, the parties (of ``party_kind``, or the one
+        ``party_id``) not yet screened against the active list; how many new hits. Payments
+        calls it before money leaves, so a hit opens its case even when the payment is then
+        refused."""
+        with self.ledger.reader() as conn:  # the common case writes nothing
+            if not self._any_stale(conn, party_kind, party_id):
+                return 0
+        with self.ledger.transaction() as tx:
+            active = self._active(tx.conn)
+            if active is None:
+                return 0
+            stale = [
+                p[:4] for p in self._all_parties(tx.conn, party_kind, party_id) if p[4] != active
+            ]
+            return self._screen(tx, active, stale, self.clock.now_ns()) if stale else 0
+
+    def held(self, party_kind: str, party_id: str) -> str | None:
+        """:meth:`hold_of` as a read, without screening anew."""
+        with self.ledger.reader() as conn:
+            return hold_reason(self._hits_of(conn, party_kind, party_id, holding=True))
 
     # --- queries --------------------------------------------------------------------------------
     def party(self, party_kind: str, party_id: str) -> tuple[Party, list[StoredHit]]:
@@ -557,18 +594,37 @@ class Screening:
         query = select(aml_parties).where(*self._party_key(party_kind, party_id))
         return conn.execute(query.with_for_update() if for_update else query).mappings().first()
 
-    def _all_parties(self, conn: Connection) -> list[tuple[str, str, Subject, str]]:
-        rows = conn.execute(
-            select(aml_parties)
-            .where(_P.tenant == self.tenant)
-            .order_by(_P.party_kind, _P.party_id)
-            .with_for_update()
-        ).mappings()
+    def _any_stale(self, conn: Connection, party_kind: str | None, party_id: str | None) -> bool:
+        active = self._active(conn)
+        if active is None:
+            return False
+        query = select(_P.party_id).where(
+            _P.tenant == self.tenant,
+            (_P.screened_list_id != active) | _P.screened_list_id.is_(None),
+        )
+        if party_kind is not None:
+            query = query.where(_P.party_kind == party_kind)
+        if party_id is not None:
+            query = query.where(_P.party_id == party_id)
+        return conn.execute(query.limit(1)).first() is not None
+
+    def _all_parties(
+        self, conn: Connection, party_kind: str | None = None, party_id: str | None = None
+    ) -> list[tuple[str, str, Subject, str, str | None]]:
+        """The parties (all, of a kind, or one), locked: kind, id, details, digest, and the
+        list each was screened against."""
+        query = select(aml_parties).where(_P.tenant == self.tenant)
+        if party_kind is not None:
+            query = query.where(_P.party_kind == party_kind)
+        if party_id is not None:
+            query = query.where(_P.party_id == party_id)
+        rows = conn.execute(query.order_by(_P.party_kind, _P.party_id).with_for_update()).mappings()
         parties = []
         for row in rows:
             party = self._party(row)
             subject = Subject(party.name, party.birth_date, party.country, party.kind)
-            parties.append((party.party_kind, party.party_id, subject, row["digest"]))
+            digest, screened = row["digest"], row["screened_list_id"]
+            parties.append((party.party_kind, party.party_id, subject, digest, screened))
         return parties
 
     def _hits_of(

@@ -264,16 +264,18 @@ class MerchantSettlement:
         left out, the others are paid, and the refusal is raised once the rest has committed
         (re-running the batch id pays only what is left).
 
-        Each payout passes the risk check first: one held for review (a case opens) or refused
-        is left out of this run with a ``payout_held`` event; once its case is released, a
-        re-run of the same batch pays it (and a later batch paying the same amount is not held
-        again).
+        A merchant compliance holds (a sanctions hit under review or confirmed) is left out
+        with a ``payout_held`` event. Each payout then passes the risk check: one held for
+        review (a case opens) or refused is left out of this run with a ``payout_held`` event;
+        once its case is released, a re-run of the same batch pays it (and a later batch paying
+        the same amount is not held again).
 
         Steps: find the merchants due (bank bound, not yet paid in this batch), plan each one's
         payout of its available balance, check each with risk, post the payouts as one ledger
         batch, record the paid ones and their ``payout_sent`` events, raise for the refused.
         """
         check_name("batch_id", batch_id)
+        self.holds.catch_up("merchant")  # merchants screened against the active list first
         with self.ledger.transaction() as tx:
             banks = self._bank_accounts(tx)
             due = self._due_accounts(tx, batch_id, banks)
@@ -293,7 +295,7 @@ class MerchantSettlement:
         ``payout_held`` event (their balance stays, and is paid once the case is cleared)."""
         passed: list[_PlannedPayout] = []
         for key, amount, leg in planned:
-            hold = self.holds.hold_of(tx.conn, "merchant", key.owner_id)
+            hold = self.holds.hold_of(tx, "merchant", key.owner_id)
             if hold is None:
                 passed.append((key, amount, leg))
                 continue
