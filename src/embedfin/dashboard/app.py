@@ -6,11 +6,12 @@ its own merchant's view). The browser gets a server-side session (``sessions``, 
 key behind it is checked on every request exactly as a Bearer key is, so revoking it ends the
 session.
 
-This module only assembles the pages: ``operator``, ``risk`` and ``merchant`` are the views,
-over the read model in ``queries`` and the shared figures of ``cache``; ``storefront``,
-``checkout`` and ``bill`` show the embedded checkout as a marketplace would build it, calling
-the embedfin API with the SDK — nothing here writes to the database directly. JavaScript (htmx,
-Plotly) is served from this package (``static``); nothing is loaded from a CDN.
+This module only assembles the pages: ``operator``, ``risk``, ``aml`` (sanctions screening) and
+``merchant`` are the views, over the read model in ``queries`` and the shared figures of
+``cache``; ``storefront``, ``checkout`` and ``bill`` show the embedded checkout as a marketplace
+would build it, calling the embedfin API with the SDK — nothing here writes to the database
+directly. JavaScript (htmx, Plotly) is served from this package (``static``); nothing is loaded
+from a CDN.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from embedfin.dashboard import (
+    aml,
     bill,
     cache,
     checkout,
@@ -37,6 +39,7 @@ ROUTERS = (
     operator.router,
     merchant.router,
     risk.router,
+    aml.router,
     storefront.router,
     checkout.router,
     bill.router,

@@ -23,6 +23,8 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
 def _money(amount: int, currency: str) -> str:
+    if currency == NO_CURRENCY:  # a case that holds no money (a sanctions hit)
+        return "—"
     return format_money(Money(amount, currency))
 
 
@@ -32,6 +34,8 @@ def _when(ns: int) -> str:
     return datetime.fromtimestamp(ns / 1e9, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+#: ISO 4217's "no currency": what a case involving no money carries.
+NO_CURRENCY = "XXX"
 templates.env.filters["money"] = _money
 templates.env.filters["when"] = _when
 

@@ -46,7 +46,7 @@ from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.payments.requests import check_name
 from embedfin.risk.cases import Cases
 from embedfin.risk.text import checked_text
-from embedfin.security.crypto import FieldCipher, load_cipher
+from embedfin.security.crypto import FieldCipher, load_cipher, mask_name
 
 PARTY_KINDS = ("buyer", "merchant")
 KINDS: tuple[PartyKind, ...] = ("person", "organization")
@@ -499,7 +499,7 @@ class Screening:
     ) -> None:
         best = max(hits, key=lambda h: h.score)
         summary = (
-            f"{party_kind} {party_id} ({subject.name}) matches {len(hits)} list entr"
+            f"{party_kind} {party_id} ({mask_name(subject.name)}) matches {len(hits)} list entr"
             f"{'y' if len(hits) == 1 else 'ies'}; best {best.caption!r} ({best.category},"
             f" score {best.score:.2f}): payouts and withdrawals held until decided"
         )
