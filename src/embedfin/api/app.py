@@ -23,6 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import select
 
 from embedfin.api import docs, problems
+from embedfin.api.body_limit import BodyLimit
 from embedfin.api.failures import log_failure
 from embedfin.api.observability import AccessLog, ErrorShield, Metrics
 from embedfin.api.platform import ApiSettings, Platform
@@ -91,6 +92,7 @@ def create_app(
     app.include_router(v1_router)
     dashboard.install(app)
     metrics = Metrics(platform.router, lag=platform.consumers.lag)
+    app.add_middleware(BodyLimit)
     app.add_middleware(AccessLog, metrics=metrics)
     app.add_middleware(ErrorShield)  # outermost: the access log sees its request id
 
