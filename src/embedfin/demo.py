@@ -24,6 +24,7 @@ from embedfin.api import auth
 from embedfin.api.app import create_app
 from embedfin.api.platform import ApiSettings, Platform
 from embedfin.client import Client
+from embedfin.compliance.aml import watchlist
 from embedfin.core.clock import HandoverClock
 from embedfin.credit.service import ensure_champion
 from embedfin.db.engine import DEFAULT_DATA_DIR, make_engine
@@ -40,6 +41,10 @@ from embedfin.sim.scenario import Scenario, load
 DEMO_DB = "demo.db"
 SHOPPER_TOP_UPS = (120_000, 120_000, 120_000)  # minor units of the scenario's currency
 FUNDER_DEPOSIT = 5_000_000
+
+
+#: Sign-ups whose names the shipped list holds: one listed person, one namesake of another.
+LISTED_SIGN_UPS = ("Long Haitao", "Boris Zheleznov")
 
 
 def fresh_demo_url(folder: Path = DEFAULT_DATA_DIR) -> str:
@@ -124,10 +129,15 @@ class Demo:
         return self.keys
 
     def _stock(self, secret: str) -> None:
-        """Through the API: a buyer for the storefront with money in the wallet, and lending
-        cash from the platform's funder, so that installments can be taken."""
+        """Through the API: a buyer for the storefront with money in the wallet, lending cash
+        from the platform's funder, so that installments can be taken, and the shipped
+        synthetic sanctions list with two sign-ups on it (the Screening page's hits)."""
         currency = self.scenario.currency
         with Client(secret, self.base_url) as api:
+            listed = watchlist.SHIPPED.read_text(encoding="utf-8")
+            api.load_watchlist("synthetic sanctions and PEPs", listed, idempotency_key="demo-list")
+            for n, name in enumerate(LISTED_SIGN_UPS):
+                api.create_customer(name=name, idempotency_key=f"demo-listed-{n}")
             shopper = api.create_customer(name="Demo Shopper", idempotency_key="demo-shopper")
             for n, amount in enumerate(SHOPPER_TOP_UPS):
                 api.top_up(shopper.id, amount, currency, idempotency_key=f"demo-top-up-{n}")
