@@ -222,3 +222,28 @@ def test_a_party_recorded_during_a_list_load_is_screened_before_money_leaves(
     assert again.already_active
     assert again.screened == 1  # b2, the one still behind
     assert t.screening.held("buyer", "b2") is not None
+
+
+def test_two_lists_loaded_at_once_leave_one_active(services: Services) -> None:
+    t = services.tenant("ten_a")
+    for n in range(150):  # screening them keeps each load's unit of work open a while
+        t.screening.record("buyer", f"b{n}", Subject(f"Buyer Number{n}", None, "DE", "person"))
+    lines = watchlist.SHIPPED.read_text(encoding="utf-8").splitlines()
+    lists = [watchlist.read_ftm(lines), watchlist.read_ftm(lines[1:])]
+    errors: list[BaseException] = []
+
+    def load(parsed: watchlist.ParsedList) -> None:
+        try:
+            t.screening.load_list(parsed, "synthetic", "officer")
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=load, args=(parsed,)) for parsed in lists * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len([i for i in t.screening.lists() if i.active]) == 1
+    with t.ledger.reader() as conn:
+        assert check_all(conn).ok

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select, text, update
 
 from embedfin.compliance.aml.screening import (
     Hit,
@@ -295,6 +295,7 @@ class Screening:
         list_id = "wl_" + parsed.digest[:24]
         with self.ledger.transaction() as tx:
             conn = tx.conn
+            self._lock_lists(conn)
             existing = conn.execute(
                 select(aml_watchlists).where(_L.tenant == self.tenant, _L.list_id == list_id)
             ).first()
@@ -569,6 +570,15 @@ class Screening:
         ]
         for start in range(0, len(rows), 5_000):
             conn.execute(insert(aml_watch_entries), rows[start : start + 5_000])
+
+    def _lock_lists(self, conn: Connection) -> None:
+        """One list load at a time per tenant: two at once would each deactivate only the
+        lists committed before them, and leave two active (SQLite has one writer anyway)."""
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                {"key": f"aml_watchlists:{self.tenant}"},
+            )
 
     def _active(self, conn: Connection) -> str | None:
         return conn.execute(
