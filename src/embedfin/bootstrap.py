@@ -27,8 +27,12 @@ from sqlalchemy import Connection
 from embedfin.api.webhook_fanout import WebhookFanOut
 from embedfin.commerce.aftersales import AfterSales
 from embedfin.compliance.aml import check as aml_check
+from embedfin.compliance.aml.consumer import MonitorConsumer
+from embedfin.compliance.aml.monitor import Monitoring
+from embedfin.compliance.aml.reports import Reports
 from embedfin.compliance.aml.service import Screening
 from embedfin.consumers.base import Consumer
+from embedfin.core.errors import NotFound
 from embedfin.ledger import check as ledger_check
 from embedfin.ledger.chart import Chart
 from embedfin.ledger.check import CheckReport, Invariant
@@ -129,13 +133,32 @@ class TenantServices:
             self.tenant,
             _HeldOrders(self),
             after_sales=_AfterSales(self),
-            screening=_ScreeningCases(self),
+            compliance=_ComplianceCases(self),
         )
 
     @cached_property
     def screening(self) -> Screening:
         """Sanctions and PEP screening; payments asks it who is held."""
         return Screening(self.ledger, self.tenant, self.cases, cipher=self.wiring.cipher)
+
+    @cached_property
+    def reports(self) -> Reports:
+        """Large-value and suspicious-transaction reports, their subjects named by screening."""
+        return Reports(self.ledger, self.tenant, self.wiring.cipher, identity=self._identity)
+
+    @cached_property
+    def monitoring(self) -> Monitoring:
+        """Transaction monitoring: the journal, same-day totals, typology alerts."""
+        return Monitoring(self.ledger, self.tenant, self.cases, self.reports)
+
+    def _identity(
+        self, party_kind: str, party_id: str
+    ) -> tuple[str, str | None, str | None] | None:
+        try:
+            party, _ = self.screening.party(party_kind, party_id)
+        except NotFound:
+            return None
+        return party.name, party.birth_date, party.country
 
     @cached_property
     def risk(self) -> RiskService:
@@ -246,15 +269,18 @@ class _HeldOrders:
             self._services.refunds.cancel(order_id)
 
 
-class _ScreeningCases:
-    """Sanctions-hit cases' port: the decision reaches the screening's hits (built lazily: the
-    screening opens its cases in the queue)."""
+class _ComplianceCases:
+    """Compliance cases' port: a sanctions hit's decision reaches the screening's hits, a
+    monitoring alert's its alert (built lazily: both open their cases in the queue)."""
 
     def __init__(self, services: TenantServices) -> None:
         self._services = services
 
-    def decided(self, tx: LedgerTransaction, case_id: str, outcome: str) -> None:
-        self._services.screening.decided(tx, case_id, outcome)
+    def decided(self, tx: LedgerTransaction, kind: str, case_id: str, outcome: str) -> None:
+        if kind == "sanctions_hit":
+            self._services.screening.decided(tx, case_id, outcome)
+        else:
+            self._services.monitoring.decided(tx, case_id, outcome)
 
 
 class _AfterSales:
@@ -318,8 +344,15 @@ def build_consumers(ledger: Ledger, risk: RiskSettings) -> list[Consumer]:
         FeatureConsumer(),
         InvoiceConsumer(),
         *risk_consumers(ledger, risk),
+        MonitorConsumer(lambda tenant: _stream_monitoring(ledger, tenant)),
         WebhookFanOut(ledger.clock),
     ]
+
+
+def _stream_monitoring(ledger: Ledger, tenant: str) -> Monitoring:
+    """What the streaming monitor needs: the journal, the totals and the reports they make due
+    (no cipher: a due report holds no personal data)."""
+    return Monitoring(ledger, tenant, Cases(ledger, tenant, None), Reports(ledger, tenant))
 
 
 def risk_consumers(ledger: Ledger, risk: RiskSettings) -> list[Consumer]:

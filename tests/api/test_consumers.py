@@ -32,6 +32,7 @@ def test_a_worker_pass_runs_every_consumer_and_issues_the_invoice(api: Api) -> N
         "risk-labels",
         "risk-case-feed",
         "risk-refund-signals",
+        "aml-monitor",
         "webhooks",
     }
     assert lag["credit-features"].unread == 0

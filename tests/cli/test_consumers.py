@@ -42,7 +42,7 @@ def test_consumers_lists_each_consumer_with_its_lag(url: str) -> None:
     unread = {f["consumer"]: f["unread"] for f in figures}
     assert unread == {
         "credit-features": 1, "invoices": 1, "risk-labels": 1, "risk-case-feed": 0,
-        "risk-refund-signals": 0, "webhooks": 2,
+        "risk-refund-signals": 0, "aml-monitor": 1, "webhooks": 2,
     }  # fmt: skip
     table = cli.invoke(app, ["consumers", "--db", url])
     assert table.exit_code == 0
@@ -56,6 +56,7 @@ def test_consumers_run_catches_every_consumer_up(url: str) -> None:
         "risk-labels": 0,  # …nor any checkout decision of it
         "risk-case-feed": 0,  # no dispute or return
         "risk-refund-signals": 0,  # no refund
+        "aml-monitor": 0,  # the paid order names no merchant or currency: nothing to follow
         "webhooks": 0,
     }
     figures = _json(["consumers", "--db", url, "--json"])["consumers"]

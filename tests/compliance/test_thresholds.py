@@ -216,6 +216,10 @@ def test_a_step_file_counts_a_step_as_a_day(tmp_path: Path) -> None:
         ({"report": "sar"}, "report"),
         ({"rules": []}, "rules"),
         ({"deadline_working_days": -1}, "deadline"),
+        ({"deadline_calendar_days": 15}, "exactly one of deadline"),
+        ({"calendar": "XX"}, "no official calendar"),
+        ({"suspicious": {"report": "str", "deadline_working_days": 5}}, "suspicious.report"),
+        ({"suspicious": {"report": "sar"}}, "exactly one of deadline"),
     ],
 )
 def test_a_bad_pack_is_refused_whole(change: dict[str, object], message: str) -> None:
@@ -225,6 +229,7 @@ def test_a_bad_pack_is_refused_whole(change: dict[str, object], message: str) ->
         "report": "ctr",
         "timezone": "UTC",
         "home": "USD",
+        "calendar": "US",
         "deadline_working_days": 5,
         "rules": [{"id": "r", "currency": "USD", "convert": "foreign", "at_least": "1"}],
     }
@@ -249,8 +254,8 @@ def test_an_unknown_pack_or_a_broken_file_is_refused(tmp_path: Path) -> None:
     ("column", "value", "message"),
     [
         ("channel", "wire", "channel 'wire' is not cash or transfer"),
-        ("src_kind", "robot", "src_kind 'robot' is not person or entity"),
-        ("dst_kind", "x", "dst_kind 'x' is not person or entity"),
+        ("src_kind", "robot", "src_kind 'robot' is not person, entity or external"),
+        ("dst_kind", "x", "dst_kind 'x' is not person, entity or external"),
         ("cross_border", "maybe", "cross_border 'maybe' is not true or false"),
     ],
 )
@@ -275,7 +280,7 @@ def test_scan_with_packs_from_the_command_line(tmp_path: Path) -> None:
     pack = tmp_path / "mine.toml"
     pack.write_text(
         'id = "mine"\ntitle = "mine"\nreport = "ctr"\ntimezone = "UTC"\n'
-        "deadline_working_days = 3\n"
+        'calendar = "GB"\ndeadline_working_days = 3\n'
         '[[rules]]\nid = "any-eur"\ncurrency = "EUR"\nat_least = "6000"\n'
     )
     out = tmp_path / "alerts.jsonl"

@@ -21,7 +21,9 @@ as ``settled``. A ``merchant_review`` (a merchant entering the high risk tier) i
 ``release`` (cleared) or ``reject`` (confirmed; its reserve stays as its tier or policy says).
 A ``sanctions_hit`` (a party screened against a sanctions or PEP list, ``compliance/aml``) is
 ``release`` (a false positive: its payouts and withdrawals may go) or ``reject`` (a true match:
-the party stays blocked); the screening port records it in the decision's unit of work.
+the party stays blocked); an ``aml_alert`` (a typology found by transaction monitoring) is
+``release`` (a false positive) or ``reject`` (confirmed suspicious: a suspicious-transaction
+report falls due). The compliance port records either in the decision's unit of work.
 
 A case is decided once: a second decision is an ``InvalidStateTransition``; a case whose order is
 not held (refunded meanwhile, or the reviewed attempt was declined and the order paid another
@@ -49,7 +51,8 @@ HOUR_NS = 3_600 * 1_000_000_000
 _AFTER_SALES_OUTCOMES = {"dispute": ("release", "refund"), "return": ("refund", "reject")}
 #: How long a review may wait before it is late.
 REVIEW_SLA_NS = 24 * HOUR_NS
-KINDS = ("fraud_review", "dispute", "return", "merchant_review", "sanctions_hit")
+COMPLIANCE_KINDS = ("sanctions_hit", "aml_alert")
+KINDS = ("fraud_review", "dispute", "return", "merchant_review", *COMPLIANCE_KINDS)
 OUTCOMES = ("release", "refund", "reject")
 _C = risk_cases.c
 _E = risk_case_events.c
@@ -81,11 +84,12 @@ class HeldOrders(Protocol):
         ...
 
 
-class ScreeningCases(Protocol):
-    """What a ``sanctions_hit`` case needs of compliance: record the decision on its hits
-    (compliance implements it; the composition root wires it)."""
+class ComplianceCases(Protocol):
+    """What a compliance case (``sanctions_hit``, ``aml_alert``) needs of compliance: record the
+    decision on its hits or its alert, in the decision's unit of work (compliance implements
+    it; the composition root wires it)."""
 
-    def decided(self, tx: LedgerTransaction, case_id: str, outcome: str) -> None: ...
+    def decided(self, tx: LedgerTransaction, kind: str, case_id: str, outcome: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,14 +141,14 @@ class Cases:
         orders: HeldOrders | None,
         clock: Clock | None = None,
         after_sales: AfterSalesCases | None = None,
-        screening: ScreeningCases | None = None,
+        compliance: ComplianceCases | None = None,
     ) -> None:
         self.ledger = ledger
         self.tenant = tenant
         self.orders = orders
         self.clock = clock or ledger.clock
         self.after_sales = after_sales
-        self.screening = screening
+        self.compliance = compliance
 
     def open(
         self,
@@ -294,10 +298,10 @@ class Cases:
             if holds_order and outcome == "release":
                 orders, order_id = self._held(case)
                 orders.lift_risk_hold(order_id)
-            if case.kind == "sanctions_hit":
-                if self.screening is None:
-                    raise InvalidStateTransition("no screening port is wired to decide this case")
-                self.screening.decided(tx, case_id, outcome)
+            if case.kind in COMPLIANCE_KINDS:
+                if self.compliance is None:
+                    raise InvalidStateTransition("no compliance port is wired to decide this case")
+                self.compliance.decided(tx, case.kind, case_id, outcome)
             self._label(tx, case, outcome)
             self._close(tx, case, outcome, reason, actor)
             return self._get(tx.conn, case_id)
@@ -368,8 +372,8 @@ class Cases:
             if outcome not in allowed:
                 raise InvalidInput(f"a {case.kind} case is decided {' or '.join(allowed)}")
             return False
-        if case.kind in ("merchant_review", "sanctions_hit") and outcome == "refund":
-            what = "merchant review" if case.kind == "merchant_review" else "sanctions hit"
+        if case.kind in ("merchant_review", *COMPLIANCE_KINDS) and outcome == "refund":
+            what = case.kind.replace("_", " ").replace("aml", "monitoring")
             raise InvalidInput(f"a {what} is released (cleared) or rejected (confirmed)")
         if case.order_id is not None and case.kind == "fraud_review":
             if outcome == "reject":

@@ -8,7 +8,13 @@ A pack is a TOML file (the shipped ones live in ``data/rulepacks``):
     title = "PRC large-value transactions, PBoC Order [2016] No. 3, Art. 5"
     report = "large_value"          # what a hit becomes: large_value (PRC) or ctr (FinCEN)
     timezone = "Asia/Shanghai"      # the business day is the local calendar day
-    deadline_working_days = 5
+    calendar = "CN"                 # whose working days count (ISO 3166; ``workdays.py``)
+    deadline_working_days = 5       # or deadline_calendar_days: when a report is due
+
+    [suspicious]                    # what a confirmed suspicion is filed as, and by when
+    report = "suspicious"           # suspicious (PRC STR) or sar (FinCEN SAR)
+    deadline_working_days = 5       # counted from the day it was confirmed
+    source = "PBoC Order [2016] No. 3, Art. 19"
 
     [defaults]                      # what a transaction without the column is taken to be
     channel = "transfer"
@@ -35,6 +41,7 @@ total at its line is a hit. Bad packs are refused whole before use (:class:`Rule
 from __future__ import annotations
 
 import tomllib
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Literal
@@ -42,6 +49,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from embedfin.compliance.aml.workdays import DayUnit, is_working_day
 from embedfin.core.errors import InvalidInput
 
 DATA = Path(__file__).parent / "data" / "rulepacks"
@@ -70,6 +78,35 @@ class Defaults(BaseModel):
     channel: Literal["cash", "transfer"] = "transfer"
     kind: Literal["person", "entity"] = "entity"
     cross_border: bool = False
+
+
+class Deadline(BaseModel):
+    """``deadline_working_days`` or ``deadline_calendar_days``: exactly one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    deadline_working_days: int | None = Field(default=None, ge=0, le=60)
+    deadline_calendar_days: int | None = Field(default=None, ge=0, le=366)
+
+    @model_validator(mode="after")
+    def _one_deadline(self) -> Deadline:
+        if (self.deadline_working_days is None) == (self.deadline_calendar_days is None):
+            raise ValueError("give exactly one of deadline_working_days or deadline_calendar_days")
+        return self
+
+    @property
+    def deadline(self) -> tuple[int, DayUnit]:
+        if self.deadline_working_days is not None:
+            return self.deadline_working_days, "working"
+        return self.deadline_calendar_days, "calendar"  # type: ignore[return-value]
+
+    def deadline_text(self) -> str:
+        days, unit = self.deadline
+        return f"{days} {unit} day{'s' if days != 1 else ''}"
+
+
+class Suspicious(Deadline):
+    report: Literal["suspicious", "sar"]
+    source: str = Field(default="", max_length=200)
 
 
 class Rule(BaseModel):
@@ -104,15 +141,15 @@ class Rule(BaseModel):
         return self.at_least if self.at_least is not None else self.more_than  # type: ignore[return-value]
 
 
-class RulePack(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class RulePack(Deadline):
     id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     title: str = Field(min_length=1, max_length=200)
     report: Literal["large_value", "ctr"]
     timezone: str
+    calendar: str = Field(pattern=r"^[A-Z]{2}$")
     home: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
-    deadline_working_days: int = Field(ge=0, le=60)
-    source: str = ""
+    source: str = Field(default="", max_length=200)
+    suspicious: Suspicious | None = None
     defaults: Defaults = Defaults()
     rules: tuple[Rule, ...] = Field(min_length=1, max_length=200)
 
@@ -123,6 +160,15 @@ class RulePack(BaseModel):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{value!r} is not an IANA time zone") from None
+        return value
+
+    @field_validator("calendar")
+    @classmethod
+    def _calendar(cls, value: str) -> str:
+        try:
+            is_working_day(date(2000, 1, 3), value)
+        except InvalidInput:
+            raise ValueError(f"no official calendar for country {value!r}") from None
         return value
 
     @model_validator(mode="after")

@@ -3,7 +3,8 @@
 Per rule, per side (``out``: the payer ``src``; ``in``: the payee ``dst``), per account, per
 business day of the pack's time zone (a ``step`` file's day is its step), the selected
 transactions are summed in the rule's currency, after conversion at the given ``rates`` (units
-of the rule's currency per unit of the other) when the rule converts. A total at the line is a
+of the rule's currency per unit of the other) when the rule converts. An ``external`` account
+(outside the institution) is never reported. A total at the line is a
 hit: an :class:`~embedfin.compliance.aml.alerts.Alert` whose typology is the pack's report
 (``large_value`` or ``ctr``), with every transaction of that day and why.
 """
@@ -31,7 +32,7 @@ class MissingRate(InvalidInput):
 
 def _selected(pack: RulePack, rule: Rule, account: str, kind: str) -> tuple[str, list[object]]:
     d = pack.defaults
-    where = ["TRUE"]
+    where = [f"coalesce({kind}, '') <> 'external'"]  # not the institution's customer
     args: list[object] = []
     if rule.channel != "any":
         where.append("coalesce(nullif(channel, ''), ?) = ?")
@@ -150,7 +151,7 @@ def _alert(pack: RulePack, rule: Rule, verb: str, unit: str, hit: _Hit) -> Alert
     ]
     if rule.convert != "none" and any(c != rule.currency for c in hit.currencies):
         reasons.append(f"converted to {rule.currency} from {', '.join(hit.currencies)}")
-    reasons.append(f"report due within {pack.deadline_working_days} working days")
+    reasons.append(f"report due within {pack.deadline_text()}")
     return Alert(
         typology=pack.report,
         accounts=(hit.account,),

@@ -12,7 +12,8 @@ amount     DECIMAL(38, 6): money is never a float here
 currency   the file's code, or ``''`` without the column
 t          seconds: the timestamp as Unix time, or ``step × 86,400``
 channel    ``cash`` or ``transfer``, or ``''`` without the column (threshold rule packs read it)
-src_kind   ``person`` or ``entity``: who holds ``src`` (``''`` without the column)
+src_kind   ``person``, ``entity`` or ``external`` (an account outside the institution, never
+           reported by a threshold pack): who holds ``src`` (``''`` without the column)
 dst_kind   the same for ``dst``
 cross_border  ``true``/``false``, or ``NULL`` without the column
 =========  =====================================================================================
@@ -157,8 +158,14 @@ _CHECKS = (
     ("t IS NULL", "time {t_text!r} does not parse (RFC 3339 timestamp or whole-day step)"),
     ("length(src) > 200 OR length(dst) > 200", "an account id is longer than 200 characters"),
     ("channel NOT IN ('', 'cash', 'transfer')", "channel {channel!r} is not cash or transfer"),
-    ("src_kind NOT IN ('', 'person', 'entity')", "src_kind {src_kind!r} is not person or entity"),
-    ("dst_kind NOT IN ('', 'person', 'entity')", "dst_kind {dst_kind!r} is not person or entity"),
+    (
+        "src_kind NOT IN ('', 'person', 'entity', 'external')",
+        "src_kind {src_kind!r} is not person, entity or external",
+    ),
+    (
+        "dst_kind NOT IN ('', 'person', 'entity', 'external')",
+        "dst_kind {dst_kind!r} is not person, entity or external",
+    ),
     (
         "cross_border NOT IN ('', 'true', 'false', '1', '0', 'yes', 'no')",
         "cross_border {cross_border!r} is not true or false",

@@ -25,8 +25,13 @@ from embedfin.db.tables.commerce import (
     reviews,
 )
 from embedfin.db.tables.compliance import (
+    aml_alerts,
     aml_parties,
+    aml_reports,
     aml_screening_hits,
+    aml_settings,
+    aml_threshold_legs,
+    aml_transactions,
     aml_watch_entries,
     aml_watchlists,
 )
@@ -156,6 +161,11 @@ OWNERS: dict[str, tuple[str, ...]] = {
         "aml_watch_entries",
         "aml_parties",
         "aml_screening_hits",
+        "aml_settings",
+        "aml_transactions",
+        "aml_threshold_legs",
+        "aml_alerts",
+        "aml_reports",
     ),
 }
 
@@ -163,8 +173,13 @@ __all__ = [
     "OWNERS",
     "account_history",
     "accounts",
+    "aml_alerts",
     "aml_parties",
+    "aml_reports",
     "aml_screening_hits",
+    "aml_settings",
+    "aml_threshold_legs",
+    "aml_transactions",
     "aml_watch_entries",
     "aml_watchlists",
     "api_keys",

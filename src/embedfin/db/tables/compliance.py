@@ -7,11 +7,26 @@ screen — a buyer or a merchant, with the name and birth date encrypted like th
 (``security.crypto``) and ``digest`` the hash of what was screened. ``aml_screening_hits``: one
 row per party × list entry × screened details; ``status`` is ``open`` (a case decides it),
 ``cleared`` (a false positive) or ``confirmed`` (the party stays blocked).
+
+Transaction monitoring: ``aml_settings`` (the tenant's rule pack), ``aml_transactions`` (the
+journal the detectors read), ``aml_threshold_legs`` (same-day totals, incrementally),
+``aml_alerts`` (typology alerts and their cases) and ``aml_reports`` (large-value and
+suspicious-transaction reports, due then filed, immutable once filed).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from embedfin.db.tables.metadata import metadata
 
@@ -73,4 +88,107 @@ aml_screening_hits = Table(
     Column("decided_at", BigInteger),
     Index("ix_aml_screening_hits_party", "tenant", "party_kind", "party_id"),
     Index("ix_aml_screening_hits_case", "tenant", "case_id"),
+)
+
+#: The tenant's threshold rule pack (``rulepacks.py``), as the validated pack's JSON; none: PRC.
+aml_settings = Table(
+    "aml_settings",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("pack_id", String(64), nullable=False),
+    Column("pack", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("updated_by", String(128), nullable=False),
+)
+
+#: The monitor's journal: every movement of money between parties, one row per outbox event
+#: (``tx_id`` is the event id), as the detectors read it. ``src``/``dst`` are party keys
+#: (``buyer:b-1``, ``merchant:m-1``; ``channel:card`` and ``bank:…`` outside the platform).
+aml_transactions = Table(
+    "aml_transactions",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("tx_id", String(64), primary_key=True),
+    Column("occurred_at", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("src", String(96), nullable=False),
+    Column("dst", String(96), nullable=False),
+    Column("src_kind", String(8), nullable=False),
+    Column("dst_kind", String(8), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("cross_border", Integer, nullable=False),
+    Column("reference", String(128), nullable=False),
+    Index("ix_aml_transactions_time", "tenant", "occurred_at"),
+)
+
+#: What each transaction adds to a same-day total of a threshold rule (``amount_micros``: in the
+#: rule's currency, millionths); ``report_key`` names the total (pack/rule/side/account/day).
+aml_threshold_legs = Table(
+    "aml_threshold_legs",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("pack_id", String(64), primary_key=True),
+    Column("rule_id", String(64), primary_key=True),
+    Column("side", String(3), primary_key=True),
+    Column("tx_id", String(64), primary_key=True),
+    Column("report_key", String(300), nullable=False),
+    Column("amount_micros", BigInteger, nullable=False),
+    Index("ix_aml_threshold_legs_key", "tenant", "report_key"),
+)
+
+#: Transaction monitoring's alerts over the journal (``embedfin aml monitor``): one per
+#: typology × transactions (``alert_key``), each with its case.
+aml_alerts = Table(
+    "aml_alerts",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("alert_id", String(40), primary_key=True),
+    Column("alert_key", String(64), nullable=False),
+    Column("typology", String(32), nullable=False),
+    Column("accounts", Text, nullable=False),
+    Column("transactions", Text, nullable=False),
+    Column("window_start", BigInteger, nullable=False),
+    Column("window_end", BigInteger, nullable=False),
+    Column("amount", String(40), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("reasons", Text, nullable=False),
+    Column("case_id", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("tenant", "alert_key", name="uq_aml_alerts_tenant_key"),
+    Index("ix_aml_alerts_case", "tenant", "case_id"),
+)
+
+#: Reports to the financial intelligence unit. ``due`` (an obligation with its deadline) or
+#: ``filed`` (``document`` and its ``digest`` fixed for ever: triggers refuse any change or
+#: deletion of a filed row; a correction is a new report naming the one it ``corrects``).
+aml_reports = Table(
+    "aml_reports",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("report_id", String(40), primary_key=True),
+    Column("dedupe_key", String(300), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(8), nullable=False),
+    Column("subject", String(96), nullable=False),
+    Column("pack_id", String(64), nullable=False),
+    Column("rule_id", String(64)),
+    Column("case_id", String(64)),
+    Column("business_day", String(10)),
+    Column("amount_micros", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("transactions", Text, nullable=False),
+    Column("reasons", Text, nullable=False),
+    Column("due_on", String(10), nullable=False),
+    Column("calendar", String(2), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("filed_at", BigInteger),
+    Column("filed_by", String(128)),
+    Column("document", Text),
+    Column("digest", String(64)),
+    Column("corrects", String(40)),
+    UniqueConstraint("tenant", "dedupe_key", name="uq_aml_reports_tenant_key"),
+    Index("ix_aml_reports_status", "tenant", "status", "due_on"),
 )

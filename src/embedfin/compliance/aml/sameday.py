@@ -1,0 +1,116 @@
+"""A rule pack's same-day totals, one movement at a time: the streaming form of ``thresholds.py``.
+
+For each movement, :func:`legs` says what it adds to which total — per rule, per side (``out``:
+the payer; ``in``: the payee), per account, per business day of the pack's time zone — with the
+same selection as the batch scan (channel, holder kind, cross-border, currency or conversion;
+an ``external`` account is never reported) and the same arithmetic: a converted amount is
+rounded to millionths of the rule's currency, half away from zero, at a rate kept to 12 places.
+The service adds the legs up; :func:`crossed` says when a total reaches the rule's line. So the
+totals the stream keeps are exactly the ones a batch scan of the same history finds. Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from embedfin.compliance.aml.journal import Movement
+from embedfin.compliance.aml.rulepacks import Rule, RulePack
+from embedfin.compliance.aml.thresholds import MissingRate
+
+MICRO = Decimal("0.000001")
+RATE_PLACES = Decimal("0.000000000001")
+
+
+class RateSource(Protocol):
+    def __call__(self, base: str, quote: str, day: date) -> Decimal:
+        """Units of ``quote`` per unit of ``base`` on ``day``."""
+        ...
+
+
+def flat_rates(rates: Mapping[str, Decimal]) -> RateSource:
+    """The batch scan's ``--rates``: one rate per currency, to whatever the rule sums in."""
+    table = {code.upper(): Decimal(rate) for code, rate in rates.items()}
+
+    def rate(base: str, quote: str, day: date) -> Decimal:
+        found = table.get(base)
+        if found is None or not found > 0:
+            raise MissingRate(f"no positive rate from {base} to {quote}")
+        return found
+
+    return rate
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    rule: Rule
+    side: str
+    account: str
+    day: date
+    amount_micros: int
+    report_key: str
+
+
+def local_day(pack: RulePack, at: datetime) -> date:
+    """The business day of ``at``: its calendar day in the pack's time zone."""
+    return at.astimezone(ZoneInfo(pack.timezone)).date()
+
+
+def day_of(pack: RulePack, movement: Movement) -> date:
+    """The business day of a movement (whole seconds, as the batch scan's ``t``)."""
+    return local_day(pack, datetime.fromtimestamp(movement.occurred_at // 1_000_000_000, UTC))
+
+
+def report_key(pack: RulePack, rule: Rule, side: str, account: str, day: date) -> str:
+    return f"{pack.id}/{rule.id}/{side}/{account}/{day.isoformat()}"
+
+
+def _selects(pack: RulePack, rule: Rule, movement: Movement, holder_kind: str) -> bool:
+    if holder_kind == "external":
+        return False
+    if rule.channel != "any" and (movement.channel or pack.defaults.channel) != rule.channel:
+        return False
+    if rule.kind != "any" and (holder_kind or pack.defaults.kind) != rule.kind:
+        return False
+    if rule.cross_border != "any" and movement.cross_border != (rule.cross_border == "true"):
+        return False
+    if rule.convert == "none":
+        return movement.currency == rule.currency
+    if rule.convert == "foreign":
+        return movement.currency != pack.home
+    return True
+
+
+def _amount(rule: Rule, movement: Movement, day: date, rates: RateSource) -> Decimal:
+    if movement.currency == rule.currency:
+        return movement.amount
+    rate = rates(movement.currency, rule.currency, day).quantize(RATE_PLACES, ROUND_HALF_UP)
+    if not rate > 0:
+        raise MissingRate(f"rates must be positive: {movement.currency}")
+    return (movement.amount * rate).quantize(MICRO, ROUND_HALF_UP)
+
+
+def legs(pack: RulePack, movement: Movement, rates: RateSource) -> list[Leg]:
+    """What ``movement`` adds to the pack's same-day totals."""
+    day = day_of(pack, movement)
+    found = []
+    for rule in pack.rules:
+        for side, account, kind in (
+            ("out", movement.src, movement.src_kind),
+            ("in", movement.dst, movement.dst_kind),
+        ):
+            if _selects(pack, rule, movement, kind):
+                micros = int(_amount(rule, movement, day, rates).scaleb(6))
+                key = report_key(pack, rule, side, account, day)
+                found.append(Leg(rule, side, account, day, micros, key))
+    return found
+
+
+def crossed(rule: Rule, total_micros: int) -> bool:
+    """Whether a same-day total reaches the rule's line (``at_least``) or passes it."""
+    total = Decimal(total_micros).scaleb(-6)
+    return total >= rule.line if rule.at_least is not None else total > rule.line
