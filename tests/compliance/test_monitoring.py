@@ -65,10 +65,12 @@ def test_working_days_left_counts_down_and_goes_negative_when_late() -> None:
 def test_the_shipped_packs_name_their_deadlines_and_suspicious_reports() -> None:
     prc, us = rulepacks.load("prc"), rulepacks.load("us")
     assert (prc.deadline, prc.calendar) == ((5, "working"), "CN")
-    assert prc.suspicious is not None and prc.suspicious.report == "suspicious"
+    assert prc.suspicious is not None
+    assert prc.suspicious.report == "suspicious"
     assert prc.suspicious.deadline == (5, "working")
     assert (us.deadline, us.calendar) == ((15, "calendar"), "US")
-    assert us.suspicious is not None and us.suspicious.deadline == (30, "calendar")
+    assert us.suspicious is not None
+    assert us.suspicious.deadline == (30, "calendar")
 
 
 def test_the_shipped_report_schema_is_the_documents_own() -> None:
@@ -96,7 +98,8 @@ def test_each_money_event_is_one_movement_between_parties() -> None:
     assert top_up is not None
     assert (top_up.src, top_up.src_kind, top_up.amount) == ("card:buyer:b-1", "external", 500)
     payout = movement_of(_event("payout_sent", {"amount_minor": 9, "currency": "USD"}, "m-1"))
-    assert payout is not None and (payout.src, payout.dst) == ("merchant:m-1", "bank:merchant:m-1")
+    assert payout is not None
+    assert (payout.src, payout.dst) == ("merchant:m-1", "bank:merchant:m-1")
 
 
 @pytest.mark.parametrize(
@@ -239,7 +242,8 @@ def test_a_large_value_report_falls_due_is_filed_once_and_never_changes(
     with pytest.raises(InvalidStateTransition):
         t.reports.document(report.report_id)  # not filed yet
     filed = t.reports.file(report.report_id, "Two card top-ups the same day.", "officer")
-    assert filed.status == "filed" and filed.digest is not None
+    assert filed.status == "filed"
+    assert filed.digest is not None
     document = t.reports.document(report.report_id)
     assert document["schema"] == "embedfin.aml-report/1"
     assert document["subject"]["name"] == "Ada Lovelace"  # the identity screening holds
@@ -256,12 +260,13 @@ def test_a_large_value_report_falls_due_is_filed_once_and_never_changes(
         update(aml_reports).values(status="due"),
         delete(aml_reports),
     ):
-        with pytest.raises(DBAPIError, match="filed report cannot be changed"):  # noqa: PT012
-            with t.ledger.transaction() as tx:
-                tx.conn.execute(statement)
+        refused = pytest.raises(DBAPIError, match="filed report cannot be changed")
+        with refused, t.ledger.transaction() as tx:
+            tx.conn.execute(statement)
     assert t.reports.get(report.report_id) == filed
     correction = t.reports.correct(report.report_id, "Card top-ups, corrected.", "typo", "officer")
-    assert correction.corrects == report.report_id and correction.status == "filed"
+    assert correction.corrects == report.report_id
+    assert correction.status == "filed"
     assert t.reports.document(correction.report_id)["correction_reason"] == "typo"
     assert t.reports.get(report.report_id) == filed
     # another tenant sees none of it
@@ -308,17 +313,20 @@ def test_a_typology_opens_a_case_whose_confirmation_makes_a_suspicious_report_du
     with t.ledger.transaction() as tx:
         t.monitoring.record(tx, _pass_through(t, clock.now_ns() - 3 * DAY * NS_PER_SECOND))
     run = t.monitoring.scan(days=30)
-    assert run.transactions == 4 and run.new_alerts >= 1
+    assert run.transactions == 4
+    assert run.new_alerts >= 1
     alert = next(a for a in t.monitoring.alerts() if a.typology == "pass_through")
     assert set(alert.transactions) >= {"pt-1", "pt-2", "pt-3", "pt-4"}
     case = t.cases.get(alert.case_id)
-    assert case.kind == "aml_alert" and case.buyer_id in ("mule", "mule2")
+    assert case.kind == "aml_alert"
+    assert case.buyer_id in ("mule", "mule2")
     assert t.monitoring.scan(days=30).new_alerts == 0  # found again: no second case
     with pytest.raises(InvalidInput, match="released"):
         t.cases.decide(alert.case_id, "refund", "no", "analyst")
     t.cases.decide(alert.case_id, "reject", "layering through a shell shop", "analyst")
     (report,) = t.reports.list(kind="suspicious")
-    assert report.case_id == alert.case_id and report.status == "due"
+    assert report.case_id == alert.case_id
+    assert report.status == "due"
     today = datetime.fromtimestamp(clock.now_ns() // NS_PER_SECOND, UTC).date()
     assert report.due_on == due_date(today, 5, "working", "CN").isoformat()
     filed = t.reports.file(report.report_id, "Funds passed through in 30 hours.", "analyst")

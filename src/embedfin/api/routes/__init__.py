@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from embedfin.api.routes import (
     after_sales,
     aml,
+    aml_monitoring,
     audit,
     checkouts,
     credit_decisions,
@@ -52,6 +53,7 @@ RESOURCES = (
     credit_decisions,
     risk,
     aml,
+    aml_monitoring,
     loans,
     credit_lines,
     funders,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
@@ -84,3 +84,90 @@ class PartyOut(BaseModel):
     screened: datetime | None
     held: str | None = Field(description="why payouts and withdrawals are held, or null")
     hits: list[HitOut]
+
+
+# --- transaction monitoring and reports ---------------------------------------------------------
+ReportKind = Literal["large_value", "suspicious", "ctr", "sar"]
+
+
+class ReportOut(BaseModel):
+    object: Literal["aml_report"] = "aml_report"
+    id: str
+    kind: ReportKind
+    status: Literal["due", "filed"]
+    subject: str = Field(description="the party reported: buyer:<id> or merchant:<id>")
+    rule_pack: str
+    rule: str | None
+    case: str | None
+    business_day: IsoDate | None
+    amount: str = Field(description="the total, exact, in major units")
+    currency: str
+    transactions: list[str]
+    reasons: list[str]
+    due_on: IsoDate
+    working_days_left: int | None = Field(description="negative once late; none once filed")
+    late: bool
+    created: datetime | None
+    filed: datetime | None
+    filed_by: str | None
+    digest: str | None = Field(description="SHA-256 of the filed document's canonical JSON")
+    corrects: str | None
+
+
+class FileReportIn(Model):
+    multiline_fields = frozenset({"narrative"})
+    narrative: Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+
+
+class CorrectReportIn(FileReportIn):
+    multiline_fields = frozenset({"narrative", "reason"})
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
+
+
+class AlertOut(BaseModel):
+    object: Literal["aml_alert"] = "aml_alert"
+    id: str
+    typology: str
+    accounts: list[str]
+    transactions: list[str]
+    window_start: datetime
+    window_end: datetime
+    amount: str
+    currency: str
+    score: float
+    reasons: list[str]
+    case: str
+    created: datetime | None
+
+
+class MonitorIn(Model):
+    days: int = Field(default=30, ge=1, le=400, description="how far back the scan reads")
+
+
+class MonitorOut(BaseModel):
+    object: Literal["aml_monitor_run"] = "aml_monitor_run"
+    transactions: int
+    alerts: int
+    new_alerts: int = Field(description="alerts not found before: each opened an aml_alert case")
+    by_typology: dict[str, int]
+    seconds: dict[str, float]
+
+
+class RulePackIn(Model):
+    """A shipped pack by name (``prc``, ``us``) or a whole pack (the TOML file's fields)."""
+
+    shipped: Literal["prc", "us"] | None = None
+    pack: dict[str, Any] | None = None
+
+
+class RulePackOut(BaseModel):
+    object: Literal["aml_rule_pack"] = "aml_rule_pack"
+    id: str
+    title: str
+    report: str
+    timezone: str
+    calendar: str
+    deadline: str
+    suspicious_report: str | None
+    rules: int
+    pack: dict[str, Any]
