@@ -90,6 +90,8 @@ INVARIANTS: Sequence[tuple[str, Invariant]] = (
     ("challenges_match_decisions", risk_check.challenges_match_decisions),
     ("reserves_match_ledger", reserves.reserves_match_ledger),
     ("screening_hits_match_cases", aml_check.screening_hits_match_cases),
+    ("monitoring_alerts_match_cases", aml_check.monitoring_alerts_match_cases),
+    ("filed_reports_are_whole", aml_check.filed_reports_are_whole),
     ("one_active_watchlist", aml_check.one_active_watchlist),
 )
 

@@ -22,7 +22,7 @@ SUB_APPS = {
     "credit": ["evaluate", "train", "models", "promote", "features", "preapprove"],
     "consumers": ["parked", "replay", "run"],
     "acquirer": ["settle"],
-    "aml": ["scan", "generate", "evaluate", "screen", "load-list"],
+    "aml": ["scan", "generate", "evaluate", "screen", "load-list", "monitor", "reports"],
 }
 
 

@@ -358,3 +358,48 @@ def test_a_bad_pack_is_refused_and_the_old_one_stays(services: Services) -> None
     t.monitoring.set_pack(rulepacks.load("us"), "officer")
     assert t.monitoring.pack().id == "us-fincen-ctr"
     assert services.tenant("ten_b").monitoring.pack().id == "prc-pboc-2016-3"
+
+
+def test_the_check_finds_an_alert_without_its_case_and_a_confirmed_one_unreported(
+    services: Services, clock: ManualClock
+) -> None:
+    t = services.tenant("ten_a")
+    with t.ledger.transaction() as tx:
+        t.monitoring.record(tx, _pass_through(t, clock.now_ns() - 3 * DAY * NS_PER_SECOND))
+    t.monitoring.scan(days=30)
+    alert = t.monitoring.alerts()[0]
+    t.cases.decide(alert.case_id, "reject", "confirmed", "analyst")
+    with t.ledger.engine.begin() as conn:  # a writer removes the due report behind the case
+        conn.execute(delete(aml_reports).where(aml_reports.c.case_id == alert.case_id))
+        conn.execute(text("DELETE FROM risk_case_events WHERE case_id = :c"), {"c": alert.case_id})
+        conn.execute(text("DELETE FROM risk_cases WHERE case_id = :c"), {"c": alert.case_id})
+    with t.ledger.reader() as conn:
+        found = {v.invariant for v in check_all(conn).violations}
+    assert found == {"monitoring_alerts_match_cases"}
+
+
+def test_the_command_line_catches_up_scans_and_lists_the_reports(sqlite_url: str) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from embedfin.cli import app
+
+    ledger = Ledger.open(sqlite_url, ManualClock())
+    _large_top_ups(Services(ledger, risk=RiskSettings(enabled=False)).tenant("ten_a"))
+    ledger.close()
+    runner = CliRunner()
+    done = runner.invoke(app, ["aml", "monitor", "--tenant", "ten_a", "--db", sqlite_url,
+                               "--json", "--no-progress"])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["journaled"] == 6
+    listed = runner.invoke(app, ["aml", "reports", "--tenant", "ten_a", "--db", sqlite_url,
+                                 "--json"])  # fmt: skip
+    assert listed.exit_code == 0, listed.output
+    body = json.loads(listed.stdout)
+    # the top-ups were made on 1 January 2026 (the manual clock); the command reads today
+    assert body["counts"] == {"due": 1, "late": 1, "filed": 0}
+    assert body["reports"][0]["subject"] == "buyer:b1"
+    table = runner.invoke(app, ["aml", "reports", "--tenant", "ten_a", "--db", sqlite_url])
+    assert table.exit_code == 0
+    assert "CNY" in table.stdout

@@ -15,7 +15,10 @@ from embedfin.cli.common import DbOption, JsonOption, NoProgressOption, TenantOp
 from embedfin.core.errors import InvalidInput
 from embedfin.progress import progress_factory
 
-app = typer.Typer(no_args_is_help=True, help="Anti-money laundering: typology scans.")
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Anti-money laundering: typology scans, screening, monitoring and reports.",
+)
 
 FileArg = Annotated[Path, typer.Argument(help="CSV or Parquet: src, dst, amount, timestamp|step.")]
 ParamsOption = Annotated[
@@ -279,3 +282,77 @@ def load_list_command(
         f"{loaded.watchlist.list_id}: {loaded.watchlist.entries:,} entries; screened"
         f" {loaded.screened:,} parties, {loaded.new_hits:,} new hits (see /v1/risk/cases)"
     )
+
+
+@app.command("monitor")
+def monitor_command(
+    tenant: TenantOption,
+    days: Annotated[int, typer.Option(min=1, max=400, help="How far back to scan.")] = 30,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    no_progress: NoProgressOption = False,
+) -> None:
+    """Catch the journal up (consumer ``aml-monitor``), then run every typology detector over
+    its last ``--days`` days; each new alert opens an ``aml_alert`` case."""
+    from embedfin.bootstrap import Services, build_consumers
+    from embedfin.consumers import Runner
+    from embedfin.db.migrate import open_existing
+    from embedfin.ledger.service import Ledger
+    from embedfin.risk.config import RiskSettings
+
+    ledger = Ledger(open_existing(db))
+    stream = [c for c in build_consumers(ledger, RiskSettings(enabled=False))
+              if c.name == "aml-monitor"]  # fmt: skip
+    journaled = Runner(ledger, stream).run_all()["aml-monitor"]
+    monitoring = Services(ledger).tenant(tenant).monitoring
+    run = monitoring.scan(days=days, actor="cli", progress=progress_factory(not no_progress))
+    figures = {"journaled": journaled, "transactions": run.transactions, "alerts": run.alerts,
+               "new_alerts": run.new_alerts, "by_typology": run.by_typology}  # fmt: skip
+    if as_json:
+        print(json.dumps(figures))
+        return
+    out.print(
+        f"journaled {journaled:,} new movements; scanned {run.transactions:,} over {days} days:"
+        f" {run.alerts:,} alerts, {run.new_alerts:,} new (cases in /v1/risk/cases)"
+    )
+    for typology, n in sorted(run.by_typology.items()):
+        out.print(f"  {typology}: {n}")
+
+
+@app.command("reports")
+def reports_command(
+    tenant: TenantOption,
+    status: Annotated[str | None, typer.Option(help="due or filed (default: both).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The tenant's large-value and suspicious-transaction reports, due ones first, with the
+    working days left to each deadline (negative: late)."""
+    from datetime import UTC, datetime
+
+    from embedfin.bootstrap import Services
+    from embedfin.db.migrate import open_existing
+    from embedfin.ledger.service import Ledger
+
+    ledger = Ledger(open_existing(db))
+    reports = Services(ledger).tenant(tenant).reports
+    today = datetime.fromtimestamp(ledger.clock.now_ns() // 1_000_000_000, UTC).date()
+    found = reports.list(status=status, limit=limit)
+    rows = [
+        {"id": r.report_id, "kind": r.kind, "status": r.status, "subject": r.subject,
+         "amount": format(r.amount.normalize(), "f"), "currency": r.currency,
+         "due_on": r.due_on, "days_left": r.days_left(today) if r.status == "due" else None,
+         "late": r.late(today), "digest": r.digest}
+        for r in found
+    ]  # fmt: skip
+    if as_json:
+        print(json.dumps({"reports": rows, "counts": reports.counts(today)}))
+        return
+    table = Table("report", "kind", "status", "subject", "amount", "due on", "days left")
+    for row in rows:
+        left = "" if row["days_left"] is None else str(row["days_left"])
+        table.add_row(str(row["id"]), str(row["kind"]), str(row["status"]), str(row["subject"]),
+                      f"{row['amount']} {row['currency']}", str(row["due_on"]),
+                      f"[red]{left}[/red]" if row["late"] else left)  # fmt: skip
+    out.print(table)

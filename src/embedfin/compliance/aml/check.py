@@ -3,7 +3,10 @@
 * ``screening_hits_match_cases`` — every open hit has an undecided ``sanctions_hit`` case (a
   party must not stay held by a hit nobody can decide), and every decided case's hits follow
   its outcome (``release`` → ``cleared``, ``reject`` → ``confirmed``);
-* ``one_active_watchlist`` — a tenant screens against one list at a time.
+* ``one_active_watchlist`` — a tenant screens against one list at a time;
+* ``monitoring_alerts_match_cases`` — alerts and ``aml_alert`` cases one to one, and every
+  confirmed alert with its suspicious-transaction report;
+* ``filed_reports_are_whole`` — a filed report holds its document, digest and filer.
 
 They read compliance's tables and, as the named read model of risk, each case's status and
 outcome.
@@ -62,3 +65,43 @@ def one_active_watchlist(conn: Connection, report: CheckReport) -> None:
     ).all()
     for tenant, count in found:
         report.fail("one_active_watchlist", f"tenant {tenant}: {count} lists are active")
+
+
+def monitoring_alerts_match_cases(conn: Connection, report: CheckReport) -> None:
+    """Every monitoring alert has its ``aml_alert`` case and every such case its alert, and a
+    case decided ``reject`` (confirmed suspicious) has its suspicious-transaction report."""
+    checks = (
+        ("SELECT a.tenant, a.alert_id FROM aml_alerts a WHERE NOT EXISTS (SELECT 1 FROM"
+         " risk_cases c WHERE c.tenant = a.tenant AND c.case_id = a.case_id"
+         " AND c.kind = 'aml_alert') ORDER BY 1, 2 LIMIT :n", "alert {} has no case"),
+        ("SELECT c.tenant, c.case_id FROM risk_cases c WHERE c.kind = 'aml_alert' AND NOT EXISTS"
+         " (SELECT 1 FROM aml_alerts a WHERE a.tenant = c.tenant AND a.case_id = c.case_id)"
+         " ORDER BY 1, 2 LIMIT :n", "case {} has no alert"),
+        ("SELECT c.tenant, c.case_id FROM risk_cases c WHERE c.kind = 'aml_alert'"
+         " AND c.status = 'decided' AND c.outcome = 'reject' AND NOT EXISTS (SELECT 1 FROM"
+         " aml_reports r WHERE r.tenant = c.tenant AND r.case_id = c.case_id)"
+         " ORDER BY 1, 2 LIMIT :n", "case {} was confirmed but no suspicious report is due"),
+    )  # fmt: skip
+    for sql, message in checks:
+        for tenant, what in conn.execute(text(sql), {"n": _SAMPLE}).all():
+            report.fail("monitoring_alerts_match_cases", f"tenant {tenant}: {message.format(what)}")
+
+
+def filed_reports_are_whole(conn: Connection, report: CheckReport) -> None:
+    """A filed report holds its document and digest and names who filed it and when; a due one
+    holds none of them; a correction corrects a filed report of the same tenant."""
+    checks = (
+        ("SELECT tenant, report_id FROM aml_reports WHERE status = 'filed' AND (document IS NULL"
+         " OR digest IS NULL OR filed_at IS NULL OR filed_by IS NULL) ORDER BY 1, 2 LIMIT :n",
+         "report {} is filed without its document, digest or filer"),
+        ("SELECT tenant, report_id FROM aml_reports WHERE status = 'due' AND (document IS NOT"
+         " NULL OR digest IS NOT NULL OR filed_at IS NOT NULL) ORDER BY 1, 2 LIMIT :n",
+         "report {} is due but holds a filed document"),
+        ("SELECT r.tenant, r.report_id FROM aml_reports r WHERE r.corrects IS NOT NULL AND NOT"
+         " EXISTS (SELECT 1 FROM aml_reports o WHERE o.tenant = r.tenant AND o.report_id ="
+         " r.corrects AND o.status = 'filed') ORDER BY 1, 2 LIMIT :n",
+         "report {} corrects no filed report of its tenant"),
+    )  # fmt: skip
+    for sql, message in checks:
+        for tenant, what in conn.execute(text(sql), {"n": _SAMPLE}).all():
+            report.fail("filed_reports_are_whole", f"tenant {tenant}: {message.format(what)}")
