@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from embedfin.bootstrap import Services, TenantServices, build_consumers, check_all
 from embedfin.compliance.aml import rulepacks, sameday
 from embedfin.compliance.aml.journal import Movement, movement_of
+from embedfin.compliance.aml.monitor import StoredAlert
 from embedfin.compliance.aml.report_document import SCHEMA_FILE, json_schema
 from embedfin.compliance.aml.scan import scan
 from embedfin.compliance.aml.screening import Subject
@@ -306,6 +307,14 @@ def _pass_through(t: TenantServices, start_ns: int) -> list[Movement]:
     ]  # fmt: skip
 
 
+def _alerted(t: TenantServices, clock: ManualClock) -> StoredAlert:
+    """The pass-through journaled three days ago and scanned: its first alert."""
+    with t.ledger.transaction() as tx:
+        t.monitoring.record(tx, _pass_through(t, clock.now_ns() - 3 * DAY * NS_PER_SECOND))
+    t.monitoring.scan(days=30)
+    return t.monitoring.alerts()[0]
+
+
 def test_a_typology_opens_a_case_whose_confirmation_makes_a_suspicious_report_due(
     services: Services, clock: ManualClock
 ) -> None:
@@ -340,10 +349,7 @@ def test_a_released_alert_is_a_false_positive_and_reports_nothing(
     services: Services, clock: ManualClock
 ) -> None:
     t = services.tenant("ten_a")
-    with t.ledger.transaction() as tx:
-        t.monitoring.record(tx, _pass_through(t, clock.now_ns() - 3 * DAY * NS_PER_SECOND))
-    t.monitoring.scan(days=30)
-    alert = t.monitoring.alerts()[0]
+    alert = _alerted(t, clock)
     t.cases.decide(alert.case_id, "release", "a refund the shop explained", "analyst")
     assert t.reports.list(kind="suspicious") == []
     with pytest.raises(InvalidInput):
@@ -364,10 +370,7 @@ def test_the_check_finds_an_alert_without_its_case_and_a_confirmed_one_unreporte
     services: Services, clock: ManualClock
 ) -> None:
     t = services.tenant("ten_a")
-    with t.ledger.transaction() as tx:
-        t.monitoring.record(tx, _pass_through(t, clock.now_ns() - 3 * DAY * NS_PER_SECOND))
-    t.monitoring.scan(days=30)
-    alert = t.monitoring.alerts()[0]
+    alert = _alerted(t, clock)
     t.cases.decide(alert.case_id, "reject", "confirmed", "analyst")
     with t.ledger.engine.begin() as conn:  # a writer removes the due report behind the case
         conn.execute(delete(aml_reports).where(aml_reports.c.case_id == alert.case_id))
