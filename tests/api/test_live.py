@@ -250,3 +250,22 @@ def test_the_sdk_ships_the_webhook_verifier() -> None:
 
     header = header_value(["whsec_a"], 100, b"{}")
     assert verify_webhook(b"{}", header, "whsec_a", now=100) == 100
+
+
+def test_the_sdk_sets_the_rule_pack_runs_the_monitor_and_reads_reports(
+    live: tuple[LiveServer, Tenant],
+) -> None:
+    server, tenant = live
+    with Client(tenant.secret, server.url) as api:
+        assert api.rule_pack().id == "prc-pboc-2016-3"
+        assert api.set_rule_pack("us").deadline == "15 calendar days"
+        with pytest.raises(ApiError) as bad:
+            api.set_rule_pack(pack={"id": "x"})
+        assert bad.value.code == "rule_pack_invalid"
+        assert api.rule_pack().id == "us-fincen-ctr"
+        run = api.run_monitor(days=7)
+        assert run.new_alerts == len(api.aml_alerts())
+        assert all(r.status in ("due", "filed") for r in api.aml_reports())
+        with pytest.raises(ApiError) as missing:
+            api.file_report("rep_missing", "nothing")
+        assert missing.value.code == "not_found"

@@ -48,7 +48,15 @@ from embedfin.api.schemas import (
     WebhookDeliveryOut,
     WebhookEndpointOut,
 )
-from embedfin.api.schemas.aml import HitOut, PartyOut, WatchlistLoadOut
+from embedfin.api.schemas.aml import (
+    AlertOut,
+    HitOut,
+    MonitorOut,
+    PartyOut,
+    ReportOut,
+    RulePackOut,
+    WatchlistLoadOut,
+)
 from embedfin.api.schemas.risk import (
     CaseDetailOut,
     CaseOut,
@@ -124,7 +132,7 @@ class Client:
         idempotency_key: str | None = None,
     ) -> Any:
         headers = {}
-        if method == "POST":
+        if method in ("POST", "PUT"):
             headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
         query = {k: v for k, v in (params or {}).items() if v is not None}
         for attempt in range(self.max_retries + 1):
@@ -511,6 +519,63 @@ class Client:
         params: dict[str, Any] = {"limit": limit} | ({"status": status} if status else {})
         page = self.request("GET", "/v1/aml/hits", params=params)
         return [HitOut.model_validate(item) for item in page["data"]]
+
+    def rule_pack(self) -> RulePackOut:
+        """The tenant's threshold rule pack (large-value or CTR lines, deadlines)."""
+        return self._get(RulePackOut, "/v1/aml/rulepack")
+
+    def set_rule_pack(
+        self,
+        shipped: str | None = None,
+        pack: Mapping[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> RulePackOut:
+        """A shipped pack (``prc``, ``us``) or a whole pack of one's own, validated first."""
+        body = {"shipped": shipped, "pack": dict(pack) if pack is not None else None}
+        return RulePackOut.model_validate(
+            self.request("PUT", "/v1/aml/rulepack", json=body, idempotency_key=idempotency_key)
+        )
+
+    def run_monitor(self, days: int = 30, *, idempotency_key: str | None = None) -> MonitorOut:
+        """Every typology over the journal's last ``days``; new alerts open cases."""
+        return self._post(MonitorOut, "/v1/aml/monitor", {"days": days}, idempotency_key)
+
+    def aml_alerts(self, typology: str | None = None, limit: int = 100) -> list[AlertOut]:
+        params: dict[str, Any] = {"limit": limit, "typology": typology}
+        page = self.request("GET", "/v1/aml/alerts", params=params)
+        return [AlertOut.model_validate(item) for item in page["data"]]
+
+    def aml_reports(
+        self, status: str | None = None, kind: str | None = None, limit: int = 100
+    ) -> list[ReportOut]:
+        """Reports to the FIU, due ones first by deadline."""
+        params: dict[str, Any] = {"limit": limit, "status": status, "kind": kind}
+        page = self.request("GET", "/v1/aml/reports", params=params)
+        return [ReportOut.model_validate(item) for item in page["data"]]
+
+    def aml_report(self, report_id: str) -> ReportOut:
+        return self._get(ReportOut, f"/v1/aml/reports/{report_id}")
+
+    def aml_report_document(self, report_id: str) -> dict[str, Any]:
+        """A filed report's document (``embedfin.aml-report/1``), digest checked."""
+        found: dict[str, Any] = self.request("GET", f"/v1/aml/reports/{report_id}/document")
+        return found
+
+    def file_report(
+        self, report_id: str, narrative: str, *, idempotency_key: str | None = None
+    ) -> ReportOut:
+        """File a due report; it never changes afterwards."""
+        path = f"/v1/aml/reports/{report_id}/file"
+        return self._post(ReportOut, path, {"narrative": narrative}, idempotency_key)
+
+    def correct_report(
+        self, report_id: str, narrative: str, reason: str, *, idempotency_key: str | None = None
+    ) -> ReportOut:
+        """File a correction: a new report naming ``report_id``."""
+        path = f"/v1/aml/reports/{report_id}/corrections"
+        body = {"narrative": narrative, "reason": reason}
+        return self._post(ReportOut, path, body, idempotency_key)
 
     def audit_log(self, limit: int = 100) -> list[AuditEntryOut]:
         page = self.request("GET", "/v1/audit_log", params={"limit": limit})
