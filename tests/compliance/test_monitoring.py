@@ -97,7 +97,11 @@ def test_each_money_event_is_one_movement_between_parties() -> None:
                                                      "amount_minor": 500, "currency": "JPY",
                                                      "channel": "card"}))  # fmt: skip
     assert top_up is not None
-    assert (top_up.src, top_up.src_kind, top_up.amount) == ("card:buyer:b-1", "external", 500)
+    assert (top_up.src, top_up.src_kind, top_up.amount) == (
+        "card:buyer:b-1",
+        "external",
+        Decimal(500),
+    )
     payout = movement_of(_event("payout_sent", {"amount_minor": 9, "currency": "USD"}, "m-1"))
     assert payout is not None
     assert (payout.src, payout.dst) == ("merchant:m-1", "bank:merchant:m-1")
