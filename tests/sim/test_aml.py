@@ -27,3 +27,23 @@ def test_listed_buyers_are_caught_and_namesakes_cleared(tmp_path: Path) -> None:
     assert all(days <= 1 for days in figures.days_held.values())
     with world.services.ledger.reader() as conn:
         assert check_all(conn).ok
+
+
+def test_the_ring_is_caught_by_the_monitor_and_its_reports_filed(tmp_path: Path) -> None:
+    world = bench._world(tmp_path, "aml-ring", 11, 40, on=True)
+    truth = aml.set_up_laundering(world)
+    for _ in range(3):
+        fraud.run(world, 1)
+        aml.launder(world, truth)
+    aml.monitor(world, truth)
+    figures = aml.monitoring_report(truth)
+    assert figures.laundered_minor > 0
+    assert figures.shell_caught
+    assert figures.structurer_caught
+    assert figures.ring_caught >= 0.9 * figures.ring_accounts
+    assert figures.alert_precision >= 0.5
+    assert figures.reports_filed.get("suspicious", 0) == sum(figures.confirmed.values())
+    aml.monitor(world, truth)  # the next day: nothing found twice
+    assert aml.monitoring_report(truth).confirmed == figures.confirmed
+    with world.services.ledger.reader() as conn:
+        assert check_all(conn).ok

@@ -1,4 +1,5 @@
-"""Sanctions screening in the fraud simulator's marketplace (``sim/fraud.py``).
+"""Sanctions screening and transaction monitoring in the fraud simulator's marketplace
+(``sim/fraud.py``).
 
 The operator loads the shipped synthetic list, and every buyer is screened as it signs up.
 Among the buyers, a few are listed people (their name, birth date and nationality as listed)
@@ -9,6 +10,15 @@ listed people are confirmed (``reject``), namesakes cleared (``release``).
 
 :func:`report` gives what a compliance officer would ask: were all listed people caught, did
 any of their money leave, how many honest people were held and for how long.
+
+Laundering (:func:`set_up_laundering`, :func:`launder`): a ring of money mules collects into a
+shell shop — each mule tops up by card and pays the shop a like amount within hours, the fake
+orders "arrive" at once, and the shop is paid out at T+1 — and a structurer tops up three times
+a day just below 10,000 and withdraws. :func:`monitor` is the analyst's day: the journal caught
+up (consumer ``aml-monitor``), every typology run, each alert decided from the ground truth the
+detectors never read (an alert naming a ring account is confirmed and its suspicious report
+filed; any other is a false positive), and every large-value report due filed.
+:func:`monitoring_report` says which launderers were caught and what the honest cost.
 """
 
 from __future__ import annotations
@@ -22,7 +32,7 @@ from embedfin.compliance.aml.screening import Subject
 from embedfin.core.errors import ComplianceHold, EmbedfinError
 from embedfin.core.money import Money
 from embedfin.payments.payouts.settlement import settle_channel
-from embedfin.sim.fraud import CURRENCY, DAY_NS, World
+from embedfin.sim.fraud import CURRENCY, DAY_NS, HOUR_NS, World, _pay
 
 #: What ``fraud.build_world`` tops every wallet up with.
 SEED_TOP_UP_MINOR = 200_000
@@ -154,4 +164,117 @@ def report(world: World, truth: Screened) -> ScreeningReport:
             for b in sorted(truth.cleared_at)
         },
         dict(truth.outcomes),
+    )
+
+
+# --- laundering and the monitor ---------------------------------------------------------------
+SHELL = "shell-1"
+MULES = tuple(f"mule-{n}" for n in range(10))
+STRUCTURER = "mule-s"
+#: just below the structuring line (10,000.00, ``AmlParams.structuring_threshold``)
+STRUCTURED_MINOR = (960_000, 945_000, 990_000)
+
+
+@dataclass(slots=True)
+class Monitored:
+    """Who launders (ground truth), and what the analyst decided."""
+
+    ring: frozenset[str] = frozenset(
+        {f"buyer:{m}" for m in (*MULES, STRUCTURER)} | {f"merchant:{SHELL}"}
+    )
+    confirmed: Counter[str] = field(default_factory=Counter)  # typology → alerts confirmed
+    false_alerts: Counter[str] = field(default_factory=Counter)  # typology → released
+    caught: set[str] = field(default_factory=set)  # ring accounts in a confirmed alert
+    reports_filed: Counter[str] = field(default_factory=Counter)  # kind → filed
+    laundered_minor: int = 0
+
+
+def set_up_laundering(world: World) -> Monitored:
+    world.services.checkout.register_merchant(
+        SHELL, category="electronics", country="DE", settlement_currency=CURRENCY,
+        payout_preference="t1",
+    )  # fmt: skip
+    return Monitored()
+
+
+def launder(world: World, truth: Monitored) -> None:
+    """One day: the mules collect into the shell shop; the structurer tops up and withdraws."""
+    services, rng = world.services, world.rng
+    for mule in MULES:
+        amount = rng.randrange(60_000, 90_000)
+        services.wallets.top_up(mule, Money(amount, CURRENCY), "card", world.next_id(mule))
+        attempt = _pay(world, "laundering", mule, SHELL, amount - rng.randrange(0, 500),
+                       "wallet", None)  # fmt: skip
+        if attempt.outcome == "paid":
+            services.checkout.ship(attempt.reference, "NONE")
+            services.checkout.confirm_receipt(attempt.reference)
+            truth.laundered_minor += attempt.amount_minor
+        world.clock.advance(ns=HOUR_NS // 6)
+    for amount in STRUCTURED_MINOR:
+        services.wallets.top_up(STRUCTURER, Money(amount, CURRENCY), "card",
+                                world.next_id(STRUCTURER))  # fmt: skip
+        world.clock.advance(ns=HOUR_NS)
+    settle_channel(services.ledger, services.tenant, "card", Money(sum(STRUCTURED_MINOR),
+                   CURRENCY), Money(0, CURRENCY), world.next_id("mule-settle"))  # fmt: skip
+    try:
+        services.wallets.withdraw("buyer", STRUCTURER, Money(400_000, CURRENCY),
+                                  "tok_structurer1", "0202", world.next_id("mule-wd"))  # fmt: skip
+    except EmbedfinError:
+        pass  # held or refused: the money stays
+
+
+def monitor(world: World, truth: Monitored, days: int = 30) -> None:
+    """The analyst's day: journal, typologies, decisions from the truth, reports filed."""
+    from embedfin.bootstrap import build_consumers
+    from embedfin.consumers import Runner
+
+    services = world.services
+    stream = [c for c in build_consumers(services.ledger, services.wiring.risk)
+              if c.name == "aml-monitor"]  # fmt: skip
+    Runner(services.ledger, stream).run_all()
+    services.monitoring.scan(days=days, actor="sim-analyst")
+    for case in services.cases.queue(status="open", kind="aml_alert", limit=1_000):
+        alert = services.monitoring.case_alert(case.case_id)
+        if alert is None:
+            continue
+        ring = set(alert.accounts) & truth.ring
+        if ring:
+            services.cases.decide(case.case_id, "reject", "the ring", actor="sim-analyst")
+            truth.confirmed[alert.typology] += 1
+            truth.caught |= ring
+        else:
+            services.cases.decide(case.case_id, "release", "explained", actor="sim-analyst")
+            truth.false_alerts[alert.typology] += 1
+    for due in services.reports.list(status="due", limit=1_000):
+        services.reports.file(due.report_id, f"{due.kind}: {due.reasons[0]}", "sim-analyst")
+        truth.reports_filed[due.kind] += 1
+
+
+@dataclass(frozen=True, slots=True)
+class MonitoringReport:
+    ring_accounts: int
+    ring_caught: int
+    shell_caught: bool
+    structurer_caught: bool
+    confirmed: dict[str, int]
+    false_alerts: dict[str, int]
+    reports_filed: dict[str, int]
+    laundered_minor: int
+
+    @property
+    def alert_precision(self) -> float:
+        true, false = sum(self.confirmed.values()), sum(self.false_alerts.values())
+        return true / (true + false) if true + false else 0.0
+
+
+def monitoring_report(truth: Monitored) -> MonitoringReport:
+    return MonitoringReport(
+        len(truth.ring),
+        len(truth.caught),
+        f"merchant:{SHELL}" in truth.caught,
+        f"buyer:{STRUCTURER}" in truth.caught,
+        dict(truth.confirmed),
+        dict(truth.false_alerts),
+        dict(truth.reports_filed),
+        truth.laundered_minor,
     )
