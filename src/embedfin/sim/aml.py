@@ -23,6 +23,7 @@ filed; any other is a false positive), and every large-value report due filed.
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections import Counter
 from dataclasses import dataclass, field
@@ -216,11 +217,9 @@ def launder(world: World, truth: Monitored) -> None:
         world.clock.advance(ns=HOUR_NS)
     settle_channel(services.ledger, services.tenant, "card", Money(sum(STRUCTURED_MINOR),
                    CURRENCY), Money(0, CURRENCY), world.next_id("mule-settle"))  # fmt: skip
-    try:
+    with contextlib.suppress(EmbedfinError):  # held or refused: the money stays
         services.wallets.withdraw("buyer", STRUCTURER, Money(400_000, CURRENCY),
                                   "tok_structurer1", "0202", world.next_id("mule-wd"))  # fmt: skip
-    except EmbedfinError:
-        pass  # held or refused: the money stays
 
 
 def monitor(world: World, truth: Monitored, days: int = 30) -> None:
