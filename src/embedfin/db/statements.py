@@ -48,3 +48,20 @@ def _insert_many_if_absent(dialect_name: str, table: Table) -> Insert:
     keys = list(table.primary_key.columns)
     statement: Insert = dialect.insert(table).on_conflict_do_nothing().returning(*keys)
     return statement
+
+
+def insert_many_ignoring_present(
+    conn: Connection, table: Table, rows: Sequence[Mapping[str, object]]
+) -> None:
+    """Insert many rows, skipping any whose key is present (``ON CONFLICT DO NOTHING``), as one
+    executemany without RETURNING: the fastest bulk insert both stores offer when the caller
+    need not know which rows were new."""
+    if rows:
+        conn.execute(_insert_ignoring(conn.dialect.name, table), [dict(r) for r in rows])
+
+
+@functools.cache
+def _insert_ignoring(dialect_name: str, table: Table) -> Insert:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement: Insert = dialect.insert(table).on_conflict_do_nothing()
+    return statement

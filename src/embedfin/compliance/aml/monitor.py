@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ from embedfin.compliance.aml.sameday import RateSource
 from embedfin.core.clock import Clock
 from embedfin.core.errors import InvalidInput, NotFound, UnknownCurrency
 from embedfin.core.money import currency as currency_of
-from embedfin.db.statements import insert_if_absent
+from embedfin.db.statements import insert_if_absent, insert_many_ignoring_present
 from embedfin.db.tables import aml_alerts, aml_settings, aml_threshold_legs, aml_transactions
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.progress import Progress, no_progress
@@ -62,6 +63,14 @@ def ecb_rates(base: str, quote: str, day: date) -> Decimal:
     from embedfin.payments.rates import ReferenceRates
 
     return ReferenceRates.bundled().rate(base, quote, day)[0]
+
+
+@lru_cache(maxsize=64)
+def _parsed_pack(stored: str | None) -> RulePack:
+    """A stored pack parsed once per text (every batch of the stream reads it)."""
+    if stored is None:
+        return rulepacks.load(DEFAULT_PACK)
+    return rulepacks.parse(json.loads(stored), "the stored pack")
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,9 +178,7 @@ class Monitoring:
             with self.ledger.reader() as reader:
                 return self.pack(reader)
         stored = conn.execute(select(_S.pack).where(_S.tenant == self.tenant)).scalar()
-        if stored is None:
-            return rulepacks.load(DEFAULT_PACK)
-        return rulepacks.parse(json.loads(stored), "the stored pack")
+        return _parsed_pack(stored)
 
     def set_pack(self, pack: RulePack, actor: str) -> RulePack:
         """Make ``pack`` the tenant's (validated already); totals from now on follow it."""
@@ -189,25 +196,52 @@ class Monitoring:
 
     # --- the stream --------------------------------------------------------------------------
     def record(self, tx: LedgerTransaction, movements: Sequence[Movement]) -> int:
-        """Journal ``movements`` and add them to the same-day totals; new movements count."""
+        """Journal ``movements`` and add them to the same-day totals; new movements count.
+
+        A batch is a handful of statements whatever its size: the journal rows and the legs
+        inserted many at a time (a row already there is skipped: the movement was read
+        before), then the touched totals summed in one grouped query."""
         pack = self.pack(tx.conn)
+        ids = list(dict.fromkeys(m.tx_id for m in movements))
+        present: set[str] = set()
+        for start in range(0, len(ids), 500):
+            present.update(
+                tx.conn.execute(
+                    select(_J.tx_id).where(
+                        _J.tenant == self.tenant, _J.tx_id.in_(ids[start : start + 500])
+                    )
+                ).scalars()
+            )
+        new = set(ids) - present
+        fresh = {m.tx_id: m for m in movements if m.tx_id in new}
+        insert_many_ignoring_present(
+            tx.conn, aml_transactions, [_journal_row(self.tenant, m) for m in fresh.values()]
+        )
         touched: dict[str, sameday.Leg] = {}
-        new = 0
-        for m in movements:
-            if not insert_if_absent(tx.conn, aml_transactions, _journal_row(self.tenant, m)):
-                continue  # read before: its legs are in
-            new += 1
+        legs = []
+        for m in fresh.values():
             for leg in sameday.legs(pack, m, self.rates):
-                insert_if_absent(
-                    tx.conn,
-                    aml_threshold_legs,
+                legs.append(
                     {"tenant": self.tenant, "pack_id": pack.id, "rule_id": leg.rule.id,
                      "side": leg.side, "tx_id": m.tx_id, "report_key": leg.report_key,
-                     "amount_micros": leg.amount_micros},
+                     "amount_micros": leg.amount_micros}
                 )  # fmt: skip
                 touched[leg.report_key] = leg
-        for key, leg in sorted(touched.items()):
-            legs = [
+        insert_many_ignoring_present(tx.conn, aml_threshold_legs, legs)
+        crossing = []
+        keys = sorted(touched)
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            for key, total in tx.conn.execute(
+                select(_G.report_key, func.sum(_G.amount_micros))
+                .where(_G.tenant == self.tenant, _G.report_key.in_(chunk))
+                .group_by(_G.report_key)
+            ):
+                if sameday.crossed(touched[key].rule, int(total)):
+                    crossing.append(key)
+        for key in crossing:
+            leg = touched[key]
+            found = [
                 (row.tx_id, row.amount_micros)
                 for row in tx.conn.execute(
                     select(_G.tx_id, _G.amount_micros).where(
@@ -215,9 +249,8 @@ class Monitoring:
                     )
                 )
             ]
-            if sameday.crossed(leg.rule, sum(m for _, m in legs)):
-                self.reports.threshold_total(tx, pack, leg.rule, key, leg.account, leg.day, legs)
-        return new
+            self.reports.threshold_total(tx, pack, leg.rule, key, leg.account, leg.day, found)
+        return len(new)
 
     def journal(self, since_ns: int | None = None, until_ns: int | None = None) -> list[Movement]:
         query = select(aml_transactions).where(_J.tenant == self.tenant)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -94,11 +95,27 @@ def _amount(rule: Rule, movement: Movement, day: date, rates: RateSource) -> Dec
     return (movement.amount * rate).quantize(MICRO, ROUND_HALF_UP)
 
 
+@lru_cache(maxsize=256)
+def _rules_for(pack: RulePack, currency: str) -> tuple[Rule, ...]:
+    """The pack's rules that can select a movement in ``currency`` (the currency test first:
+    most rules of a pack sum one currency)."""
+    return tuple(
+        rule
+        for rule in pack.rules
+        if (rule.convert == "none" and rule.currency == currency)
+        or (rule.convert == "foreign" and currency != pack.home)
+        or rule.convert == "all"
+    )
+
+
 def legs(pack: RulePack, movement: Movement, rates: RateSource) -> list[Leg]:
     """What ``movement`` adds to the pack's same-day totals."""
+    rules = _rules_for(pack, movement.currency)
+    if not rules:
+        return []
     day = day_of(pack, movement)
     found = []
-    for rule in pack.rules:
+    for rule in rules:
         for side, account, kind in (
             ("out", movement.src, movement.src_kind),
             ("in", movement.dst, movement.dst_kind),
