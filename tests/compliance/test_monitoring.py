@@ -410,3 +410,11 @@ def test_the_command_line_catches_up_scans_and_lists_the_reports(sqlite_url: str
     table = runner.invoke(app, ["aml", "reports", "--tenant", "ten_a", "--db", sqlite_url])
     assert table.exit_code == 0
     assert "CNY" in table.stdout
+
+
+def test_the_stream_benchmark_runs_on_a_small_sample() -> None:
+    from embedfin.bench.aml import stream_rate
+
+    per_s, vs_insert = stream_rate(1_000, 3)
+    assert per_s > 0
+    assert 0 < vs_insert < 5  # the monitor does more than the bare insert it is measured by

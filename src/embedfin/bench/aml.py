@@ -7,13 +7,23 @@
    system (``RUSAGE_CHILDREN``): the figure is the scan's own, not the generator's.
 
 ``batch_seconds`` is the child's load plus detectors; per-typology recall and precision come
-with it. The streaming monitor and the Spark engine are not built yet: their figures are
-``null``.
+with it.
+
+3. The streaming monitor (``monitor.Monitoring.record``, what the ``aml-monitor`` consumer
+   calls): ``stream_transactions`` movements between buyers and merchants, in the consumer's
+   batches of 500, on a fresh migrated database (SQLite in a temporary folder, or ``db``), with
+   the PRC pack's same-day totals and the large-value reports they make due:
+   ``stream_per_s``. The same rows bulk-inserted into the journal table alone, in the same
+   run, are the floor any durable monitor pays: ``stream_vs_insert`` is the ratio of the two.
+
+The Spark engine is not built: ``spark_seconds`` is ``null``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
 import resource
 import subprocess
@@ -35,6 +45,8 @@ class AmlBench:
     detector_seconds: dict[str, float]
     peak_rss_mb: float
     stream_per_s: float | None
+    stream_vs_insert: float | None
+    stream_transactions: int
     spark_seconds: float | None
     f1: float
     min_typology_recall: float
@@ -43,12 +55,82 @@ class AmlBench:
     alerts: int
 
 
-def run(transactions: int, seed: int, progress: Progress = no_progress) -> AmlBench:
+def stream_rate(
+    transactions: int, seed: int, db: str | None = None, batch: int = 500
+) -> tuple[float, float]:
+    """(movements/s through the streaming monitor, its ratio to a bare journal insert)."""
+    import random
+
+    from sqlalchemy import delete
+
+    from embedfin.bootstrap import Services
+    from embedfin.compliance.aml.journal import Movement
+    from embedfin.core.clock import ManualClock
+    from embedfin.db.engine import make_engine
+    from embedfin.db.migrate import upgrade
+    from embedfin.db.scratch import scratch_database
+    from embedfin.db.statements import insert_many_ignoring_present
+    from embedfin.db.tables import aml_transactions
+    from embedfin.ledger.service import Ledger
+    from embedfin.risk.config import RiskSettings
+
+    rng = random.Random(seed)
+    start_ns = 1_767_225_600 * 10**9
+    moves = [
+        Movement(f"tx-{i}", start_ns + i * 10**8, "order", f"buyer:b{rng.randrange(20_000)}",
+                 f"merchant:m{rng.randrange(500)}", "person", "entity",
+                 int(math.exp(rng.gauss(math.log(20_000), 1.0))) + 1, "CNY", f"o-{i}")
+        for i in range(transactions)
+    ]  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="embedfin-aml-stream-") as folder:
+        context: contextlib.AbstractContextManager[str] = (
+            contextlib.nullcontext(f"sqlite:///{Path(folder) / 'stream.db'}")
+            if db is None
+            else scratch_database(db, "amlstream")
+        )
+        with context as url:
+            engine = make_engine(url)
+            upgrade(engine)
+            ledger = Ledger(engine, ManualClock(start_ns))
+            monitoring = Services(ledger, risk=RiskSettings(enabled=False)).tenant("t").monitoring
+            rows = [
+                {"tenant": "floor", "tx_id": m.tx_id, "occurred_at": m.occurred_at,
+                 "kind": m.kind, "src": m.src, "dst": m.dst, "src_kind": m.src_kind,
+                 "dst_kind": m.dst_kind, "amount_minor": m.amount_minor,
+                 "currency": m.currency, "channel": m.channel, "cross_border": 0,
+                 "reference": m.reference}
+                for m in moves
+            ]  # fmt: skip
+            began = time.perf_counter()
+            for first in range(0, transactions, batch):
+                with ledger.transaction() as tx:
+                    insert_many_ignoring_present(
+                        tx.conn, aml_transactions, rows[first : first + batch]
+                    )
+            floor = time.perf_counter() - began
+            with ledger.transaction() as tx:
+                tx.conn.execute(delete(aml_transactions))
+            began = time.perf_counter()
+            for first in range(0, transactions, batch):
+                with ledger.transaction() as tx:
+                    monitoring.record(tx, moves[first : first + batch])
+            streamed = time.perf_counter() - began
+            ledger.close()
+    return round(transactions / streamed, 1), round(floor / streamed, 3)
+
+
+def run(
+    transactions: int,
+    seed: int,
+    progress: Progress = no_progress,
+    stream_transactions: int = 200_000,
+    db: str | None = None,
+) -> AmlBench:
     from embedfin.compliance.aml import generator
 
     with (
         tempfile.TemporaryDirectory(prefix="embedfin-aml-") as folder,
-        progress("bench aml", 2) as advance,
+        progress("bench aml", 3) as advance,
     ):
         data_file = Path(folder) / "transfers.parquet"
         truth_file = Path(folder) / "truth.csv"
@@ -64,6 +146,10 @@ def run(transactions: int, seed: int, progress: Progress = no_progress) -> AmlBe
             command, capture_output=True, text=True, check=False, env=dict(os.environ)
         )
         advance(1)
+        per_s, vs_insert = (
+            stream_rate(stream_transactions, seed, db) if stream_transactions else (None, None)
+        )
+        advance(1)
     if done.returncode != 0:
         raise RuntimeError(f"the scan failed: {done.stderr[-2000:]}")
     figures = json.loads(done.stdout.strip().splitlines()[-1])
@@ -77,7 +163,9 @@ def run(transactions: int, seed: int, progress: Progress = no_progress) -> AmlBe
         batch_seconds=round(sum(seconds.values()), 2),
         detector_seconds=seconds,
         peak_rss_mb=round(peak_kb / 1024, 1),
-        stream_per_s=None,
+        stream_per_s=per_s,
+        stream_vs_insert=vs_insert,
+        stream_transactions=stream_transactions,
         spark_seconds=None,
         f1=figures["f1"],
         min_typology_recall=min(t["tx_recall"] for t in typologies.values()),

@@ -118,14 +118,21 @@ def bench_aml(
         int, typer.Option(min=1_000, help="Transfers in the synthetic month.")
     ] = 10_000_000,
     seed: Annotated[int, typer.Option(help="The data's seed.")] = 7,
+    stream_transactions: Annotated[
+        int, typer.Option(min=0, help="Movements through the streaming monitor (0: skip).")
+    ] = 200_000,
+    db: Annotated[
+        str | None,
+        typer.Option(help="A PostgreSQL server URL: the stream runs in a scratch database."),
+    ] = None,
     as_json: JsonOption = False,
     no_progress: NoProgressOption = False,
 ) -> None:
     """The AML batch scan of a synthetic month with every typology injected: seconds, peak
-    memory, per-typology recall and precision."""
+    memory, per-typology recall and precision; the streaming monitor's rate."""
     from embedfin.bench.aml import run
 
-    result = run(transactions, seed, progress_factory(not no_progress))
+    result = run(transactions, seed, progress_factory(not no_progress), stream_transactions, db)
     print_figures("bench aml", result, as_json)
 
 
