@@ -31,6 +31,7 @@ from embedfin.compliance.aml.consumer import MonitorConsumer
 from embedfin.compliance.aml.monitor import Monitoring
 from embedfin.compliance.aml.reports import Reports
 from embedfin.compliance.aml.service import Screening
+from embedfin.compliance.aml.verification import Verification
 from embedfin.consumers.base import Consumer
 from embedfin.core.errors import NotFound
 from embedfin.ledger import check as ledger_check
@@ -144,6 +145,11 @@ class TenantServices:
         return Screening(self.ledger, self.tenant, self.cases, cipher=self.wiring.cipher)
 
     @cached_property
+    def verification(self) -> Verification:
+        """Customers' verification levels: how much each may pay from its balance."""
+        return Verification(self.ledger, self.tenant)
+
+    @cached_property
     def reports(self) -> Reports:
         """Large-value and suspicious-transaction reports, their subjects named by screening."""
         return Reports(self.ledger, self.tenant, self.wiring.cipher, identity=self._identity)
@@ -179,7 +185,7 @@ class TenantServices:
 
     @cached_property
     def checkout(self) -> Checkout:
-        return Checkout(self.ledger, self.tenant, risk=self.risk_gate)
+        return Checkout(self.ledger, self.tenant, risk=self.risk_gate, limits=self.verification)
 
     @cached_property
     def channel_payments(self) -> ChannelPayments:
@@ -206,6 +212,7 @@ class TenantServices:
             cipher=self.wiring.cipher,
             risk=self.risk_gate,
             holds=self.screening,
+            balance_limits=self.verification,
         )
 
     @cached_property

@@ -66,6 +66,13 @@ class LimitExceeded(EmbedfinError):
     code = "limit_exceeded"
 
 
+class VerificationLimit(LimitExceeded):
+    """A payment from the wallet balance past what the customer's verification level allows
+    (``compliance/aml/diligence.py``); nothing moved."""
+
+    code = "verification_limit"
+
+
 class IdempotencyMismatch(EmbedfinError):
     """A request id reused with different parameters."""
 

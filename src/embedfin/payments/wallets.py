@@ -35,6 +35,7 @@ from embedfin.payments.chart import (
     platform_account,
 )
 from embedfin.payments.holds import ComplianceHolds, NoHolds
+from embedfin.payments.limits import BalanceLimits, BalancePayment, NoBalanceLimits
 from embedfin.payments.requests import (
     check_bank_account,
     check_name,
@@ -71,9 +72,12 @@ class Wallets:
         cipher: FieldCipher | None = None,
         risk: RiskGate | None = None,
         holds: ComplianceHolds | None = None,
+        balance_limits: BalanceLimits | None = None,
     ) -> None:
         self.risk: RiskGate = risk or NoRiskCheck()
         self.holds: ComplianceHolds = holds or NoHolds()
+        #: a buyer's verification level: how much it may pay out of its balance
+        self.balance_limits: BalanceLimits = balance_limits or NoBalanceLimits()
         self.cipher = cipher
         self.ledger = ledger
         self.tenant = check_name("tenant", tenant)
@@ -268,11 +272,18 @@ class Wallets:
                 tx, request, SubjectKind.WITHDRAWAL, context, "bank_transfer", bank_token
             )
             if refusal is None:
+                spend = [BalancePayment(owner_id, amount, "own_bank", request.created_at_ns)]
+                if owner_kind == "buyer":
+                    (limit,) = self.balance_limits.check_many(tx, spend)
+                    if limit is not None:
+                        raise limit
                 open_accounts(tx, [wallet, reserve])
                 self._move(tx, request, wallet, reserve)  # locks the wallet on PostgreSQL
                 self._check_daily_limit(tx, request)
                 self._record(tx, request, bank_token=bank_token)
                 self.risk.settle(tx, SubjectKind.WITHDRAWAL, request_id, succeeded=True)
+                if owner_kind == "buyer":
+                    self.balance_limits.count_many(tx, spend)
                 return request
         raise refusal  # the decision (and any case) committed; nothing moved
 

@@ -26,12 +26,15 @@ from embedfin.db.tables.commerce import (
 )
 from embedfin.db.tables.compliance import (
     aml_alerts,
+    aml_balance_spend,
+    aml_diligence,
     aml_parties,
     aml_reports,
     aml_screening_hits,
     aml_settings,
     aml_threshold_legs,
     aml_transactions,
+    aml_verifications,
     aml_watch_entries,
     aml_watchlists,
 )
@@ -166,6 +169,9 @@ OWNERS: dict[str, tuple[str, ...]] = {
         "aml_threshold_legs",
         "aml_alerts",
         "aml_reports",
+        "aml_diligence",
+        "aml_verifications",
+        "aml_balance_spend",
     ),
 }
 
@@ -174,12 +180,15 @@ __all__ = [
     "account_history",
     "accounts",
     "aml_alerts",
+    "aml_balance_spend",
+    "aml_diligence",
     "aml_parties",
     "aml_reports",
     "aml_screening_hits",
     "aml_settings",
     "aml_threshold_legs",
     "aml_transactions",
+    "aml_verifications",
     "aml_watch_entries",
     "aml_watchlists",
     "api_keys",

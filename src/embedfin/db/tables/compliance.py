@@ -192,3 +192,39 @@ aml_reports = Table(
     UniqueConstraint("tenant", "dedupe_key", name="uq_aml_reports_tenant_key"),
     Index("ix_aml_reports_status", "tenant", "status", "due_on"),
 )
+
+#: The tenant's customer due-diligence pack (``diligence.py``), as the validated pack's JSON;
+#: none: the ``none`` pack (no limits).
+aml_diligence = Table(
+    "aml_diligence",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("pack_id", String(64), nullable=False),
+    Column("pack", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("updated_by", String(128), nullable=False),
+)
+
+#: How a customer's identity was verified, and the level that reached under the pack then.
+aml_verifications = Table(
+    "aml_verifications",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("party_id", String(64), primary_key=True),
+    Column("channels", Text, nullable=False),
+    Column("face_to_face", Integer, nullable=False),
+    Column("verified_at", BigInteger, nullable=False),
+    Column("verified_by", String(128), nullable=False),
+)
+
+#: Balance payments counted against a level's limit: per customer, per period (``lifetime`` or
+#: the calendar year), in millionths of the pack's currency.
+aml_balance_spend = Table(
+    "aml_balance_spend",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("party_id", String(64), primary_key=True),
+    Column("pack_id", String(64), primary_key=True),
+    Column("period", String(8), primary_key=True),
+    Column("spent_micros", BigInteger, nullable=False),
+)

@@ -33,6 +33,7 @@ from embedfin.core.errors import (
     RiskRefused,
 )
 from embedfin.core.events import Event
+from embedfin.core.money import Money
 from embedfin.db.outbox import append_events
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.ledger.types import BATCH_MAX, CreateTransferResult, Transfer, TransferFlags
@@ -44,6 +45,7 @@ from embedfin.payments.chart import (
     platform_account,
 )
 from embedfin.payments.fees import CommissionSchedule
+from embedfin.payments.limits import BalanceLimits, BalancePayment
 from embedfin.payments.moves import order_leg
 from embedfin.payments.wallets import wallet_key
 from embedfin.risk.decision import RiskContext, RiskSubject, SubjectKind
@@ -64,6 +66,7 @@ class Checkout(Protocol):
     clock: Clock
     settings: CheckoutSettings
     risk: RiskGate
+    limits: BalanceLimits
 
 
 R = CreateTransferResult
@@ -234,14 +237,27 @@ def pay_with_wallets(
             for order_id in payable
         ]
         answers = checkout.risk.check_many(tx, subjects, holdable=True)
+        allowed = []
         for (order_id, paid), answer in zip(payable.items(), answers, strict=True):
-            order = bulk.orders[order_id]
             if isinstance(answer, EmbedfinError):  # this order's, never its batch's
                 bulk.fail(order_id, answer)
                 continue
             if answer.refusal is not None:
                 bulk.fail(order_id, answer.refusal)
                 refused.append(answer.refusal)
+                continue
+            allowed.append((order_id, paid, answer))
+        spends = {
+            order_id: BalancePayment(
+                paid.buyer_id, Money(paid.total_minor, paid.currency), "purchase", now
+            )
+            for order_id, paid, _ in allowed
+        }
+        limits = checkout.limits.check_many(tx, list(spends.values()))
+        for (order_id, paid, answer), limit in zip(allowed, limits, strict=True):
+            order = bulk.orders[order_id]
+            if limit is not None:  # the buyer's verification level does not reach this far
+                bulk.fail(order_id, limit)
                 continue
             events = [("order_paid", order_payload(paid, paid.paid_minor))]
             if answer.hold:
@@ -269,6 +285,10 @@ def pay_with_wallets(
             tx,
             SubjectKind.CHECKOUT,
             [(order_id, bulk.results[order_id].error is None) for order_id in bulk.plans],
+        )
+        checkout.limits.count_many(
+            tx,
+            [spends[order_id] for order_id in bulk.plans if bulk.results[order_id].error is None],
         )
         if not (atomic and refused):
             return bulk.answer(order_ids, atomic)

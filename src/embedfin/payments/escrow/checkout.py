@@ -39,6 +39,7 @@ from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.payments.escrow import bulk as escrow_bulk
 from embedfin.payments.escrow import placing, release
 from embedfin.payments.escrow.bulk import BulkResult, CheckoutSettings, OrderSpec, Shipment
+from embedfin.payments.limits import BalanceLimits, NoBalanceLimits
 from embedfin.payments.requests import check_name
 from embedfin.risk.decision import RiskContext
 from embedfin.risk.gate import NoRiskCheck, RiskGate
@@ -54,12 +55,15 @@ class Checkout:
         settings: CheckoutSettings | None = None,
         clock: Clock | None = None,
         risk: RiskGate | None = None,
+        limits: BalanceLimits | None = None,
     ) -> None:
         self.ledger = ledger
         self.tenant = check_name("tenant", tenant)
         self.settings = settings or CheckoutSettings()
         self.clock = clock or ledger.clock
         self.risk: RiskGate = risk or NoRiskCheck()
+        #: the customers' verification levels: how much each may pay from its balance
+        self.limits: BalanceLimits = limits or NoBalanceLimits()
 
     # --- merchants ----------------------------------------------------------------------------
     def register_merchant(
