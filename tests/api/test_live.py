@@ -269,3 +269,14 @@ def test_the_sdk_sets_the_rule_pack_runs_the_monitor_and_reads_reports(
         with pytest.raises(ApiError) as missing:
             api.file_report("rep_missing", "nothing")
         assert missing.value.code == "not_found"
+
+
+def test_the_sdk_verifies_a_buyer_under_the_prc_pack(live: tuple[LiveServer, Tenant]) -> None:
+    server, tenant = live
+    with Client(tenant.secret, server.url) as api:
+        assert api.set_diligence_pack("prc").levels == ["I", "II", "III"]
+        buyer = api.create_customer(name="Ada Lovelace")
+        assert api.verification(buyer.id).level is None
+        standing = api.verify_buyer(buyer.id, ["bank_card", "mobile_carrier", "tax_records"])
+        assert (standing.level, standing.remaining) == ("II", "100000")
+        assert api.set_diligence_pack("none").id == "none"

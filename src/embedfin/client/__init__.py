@@ -50,11 +50,13 @@ from embedfin.api.schemas import (
 )
 from embedfin.api.schemas.aml import (
     AlertOut,
+    DiligencePackOut,
     HitOut,
     MonitorOut,
     PartyOut,
     ReportOut,
     RulePackOut,
+    StandingOut,
     WatchlistLoadOut,
 )
 from embedfin.api.schemas.risk import (
@@ -536,6 +538,34 @@ class Client:
         return RulePackOut.model_validate(
             self.request("PUT", "/v1/aml/rulepack", json=body, idempotency_key=idempotency_key)
         )
+
+    def set_diligence_pack(
+        self,
+        shipped: str | None = None,
+        pack: Mapping[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> DiligencePackOut:
+        """Verification levels and balance limits: ``prc`` (PBoC 2015 No. 43), ``none``, or own."""
+        body = {"shipped": shipped, "pack": dict(pack) if pack is not None else None}
+        return DiligencePackOut.model_validate(
+            self.request("PUT", "/v1/aml/diligence", json=body, idempotency_key=idempotency_key)
+        )
+
+    def verify_buyer(
+        self,
+        buyer_id: str,
+        channels: list[str],
+        face_to_face: bool = False,
+        *,
+        idempotency_key: str | None = None,
+    ) -> StandingOut:
+        """Record how a buyer's identity was verified; its level and what is left follow."""
+        body = {"buyer_id": buyer_id, "channels": channels, "face_to_face": face_to_face}
+        return self._post(StandingOut, "/v1/aml/verifications", body, idempotency_key)
+
+    def verification(self, buyer_id: str) -> StandingOut:
+        return self._get(StandingOut, f"/v1/aml/verifications/{buyer_id}")
 
     def run_monitor(self, days: int = 30, *, idempotency_key: str | None = None) -> MonitorOut:
         """Every typology over the journal's last ``days``; new alerts open cases."""

@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from embedfin.api.routes import (
     after_sales,
     aml,
+    aml_diligence,
     aml_monitoring,
     audit,
     checkouts,
@@ -54,6 +55,7 @@ RESOURCES = (
     risk,
     aml,
     aml_monitoring,
+    aml_diligence,
     loans,
     credit_lines,
     funders,

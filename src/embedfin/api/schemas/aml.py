@@ -171,3 +171,39 @@ class RulePackOut(BaseModel):
     suspicious_report: str | None
     rules: int
     pack: dict[str, Any]
+
+
+# --- customer due diligence -------------------------------------------------------------------
+class DiligencePackIn(Model):
+    """A shipped pack by name (``prc``, ``none``) or a whole pack (the TOML file's fields)."""
+
+    shipped: Literal["prc", "none"] | None = None
+    pack: dict[str, Any] | None = None
+
+
+class DiligencePackOut(BaseModel):
+    object: Literal["aml_diligence_pack"] = "aml_diligence_pack"
+    id: str
+    title: str
+    currency: str
+    levels: list[str]
+    pack: dict[str, Any]
+
+
+class VerificationIn(Model):
+    buyer_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    channels: list[Annotated[str, StringConstraints(max_length=64)]] = Field(max_length=20)
+    face_to_face: bool = False
+
+
+class StandingOut(BaseModel):
+    object: Literal["aml_verification"] = "aml_verification"
+    buyer_id: str
+    level: str | None = Field(description="none: not verified; nothing may leave the balance")
+    level_title: str | None
+    channels: list[str]
+    face_to_face: bool
+    period: str | None = Field(description="lifetime, or the calendar year the limit runs over")
+    spent: str
+    remaining: str | None = Field(description="none: no limit")
+    currency: str
