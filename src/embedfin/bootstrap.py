@@ -28,6 +28,8 @@ from embedfin.api.webhook_fanout import WebhookFanOut
 from embedfin.commerce.aftersales import AfterSales
 from embedfin.compliance.aml import check as aml_check
 from embedfin.compliance.aml.consumer import MonitorConsumer
+from embedfin.compliance.aml.kyb import MerchantReviews
+from embedfin.compliance.aml.kyb import hold_reason as kyb_hold_reason
 from embedfin.compliance.aml.monitor import Monitoring
 from embedfin.compliance.aml.reports import Reports
 from embedfin.compliance.aml.service import Screening
@@ -145,6 +147,18 @@ class TenantServices:
         return Screening(self.ledger, self.tenant, self.cases, cipher=self.wiring.cipher)
 
     @cached_property
+    def kyb(self) -> MerchantReviews:
+        """Merchants' business identity reviewed before they are paid out."""
+        return MerchantReviews(
+            self.ledger, self.tenant, self.cases, self.screening, self.checkout, self.wiring.cipher
+        )
+
+    @cached_property
+    def holds(self) -> _Holds:
+        """What payments asks before money leaves: screening's holds, then a merchant's KYB."""
+        return _Holds(self)
+
+    @cached_property
     def verification(self) -> Verification:
         """Customers' verification levels: how much each may pay from its balance."""
         return Verification(self.ledger, self.tenant)
@@ -211,7 +225,7 @@ class TenantServices:
             self.tenant,
             cipher=self.wiring.cipher,
             risk=self.risk_gate,
-            holds=self.screening,
+            holds=self.holds,
             balance_limits=self.verification,
         )
 
@@ -223,7 +237,7 @@ class TenantServices:
             self.wiring.cipher,
             risk=self.risk_gate,
             reserves=self.reserve_policy,
-            holds=self.screening,
+            holds=self.holds,
         )
 
     @cached_property
@@ -278,6 +292,27 @@ class _HeldOrders:
             self._services.refunds.cancel(order_id)
 
 
+class _Holds:
+    """Payments' ``ComplianceHolds`` port: a party held by screening, or a merchant not (or no
+    longer) KYB-verified."""
+
+    def __init__(self, services: TenantServices) -> None:
+        self._services = services
+
+    def catch_up(self, party_kind: str | None = None, party_id: str | None = None) -> int:
+        return self._services.screening.catch_up(party_kind, party_id)
+
+    def hold_of(self, tx: LedgerTransaction, party_kind: str, party_id: str) -> str | None:
+        held = self._services.screening.hold_of(tx, party_kind, party_id)
+        if held is not None or party_kind != "merchant":
+            return held
+        try:
+            status = self._services.checkout.kyc_status_of(tx, party_id)
+        except NotFound:
+            return None  # a payout of an account no merchant row names (the platform's own)
+        return kyb_hold_reason(status, party_id)
+
+
 class _ComplianceCases:
     """Compliance cases' port: a sanctions hit's decision reaches the screening's hits, a
     monitoring alert's its alert (built lazily: both open their cases in the queue)."""
@@ -288,6 +323,8 @@ class _ComplianceCases:
     def decided(self, tx: LedgerTransaction, kind: str, case_id: str, outcome: str) -> None:
         if kind == "sanctions_hit":
             self._services.screening.decided(tx, case_id, outcome)
+        elif kind == "kyb_review":
+            self._services.kyb.decided(tx, case_id, outcome)
         else:
             self._services.monitoring.decided(tx, case_id, outcome)
 

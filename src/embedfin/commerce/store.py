@@ -45,7 +45,9 @@ class Merchant:
     """A seller on the marketplace.
 
     Attributes:
-        kyc_status: ``verified`` merchants may sell; ``pending`` / ``rejected`` may not.
+        kyc_status: ``verified`` merchants may sell and be paid out; ``review`` (verified, its
+            details changed and under review again) may sell but is not paid out; ``pending``
+            (never verified) and ``rejected`` may do neither.
         category: decides the commission rate.
         country: ISO 3166 alpha-2.
         settlement_currency: ISO 4217.
@@ -64,6 +66,14 @@ class Merchant:
 
 def insert_merchant(conn: Connection, merchant: Merchant) -> None:
     conn.execute(insert(merchants).values(**asdict(merchant)))
+
+
+def set_kyc_status(conn: Connection, tenant: str, merchant_id: str, status: str) -> None:
+    conn.execute(
+        update(merchants)
+        .where(merchants.c.tenant == tenant, merchants.c.merchant_id == merchant_id)
+        .values(kyc_status=status)
+    )
 
 
 def load_merchant(conn: Connection, tenant: str, merchant_id: str) -> Merchant | None:

@@ -23,7 +23,9 @@ A ``sanctions_hit`` (a party screened against a sanctions or PEP list, ``complia
 ``release`` (a false positive: its payouts and withdrawals may go) or ``reject`` (a true match:
 the party stays blocked); an ``aml_alert`` (a typology found by transaction monitoring) is
 ``release`` (a false positive) or ``reject`` (confirmed suspicious: a suspicious-transaction
-report falls due). The compliance port records either in the decision's unit of work.
+report falls due); a ``kyb_review`` (a merchant's business identity) is ``release`` (verified:
+it is paid out) or ``reject``. The compliance port records each in the decision's unit of
+work.
 
 A case is decided once: a second decision is an ``InvalidStateTransition``; a case whose order is
 not held (refunded meanwhile, or the reviewed attempt was declined and the order paid another
@@ -51,7 +53,7 @@ HOUR_NS = 3_600 * 1_000_000_000
 _AFTER_SALES_OUTCOMES = {"dispute": ("release", "refund"), "return": ("refund", "reject")}
 #: How long a review may wait before it is late.
 REVIEW_SLA_NS = 24 * HOUR_NS
-COMPLIANCE_KINDS = ("sanctions_hit", "aml_alert")
+COMPLIANCE_KINDS = ("sanctions_hit", "aml_alert", "kyb_review")
 KINDS = ("fraud_review", "dispute", "return", "merchant_review", *COMPLIANCE_KINDS)
 OUTCOMES = ("release", "refund", "reject")
 _C = risk_cases.c

@@ -28,6 +28,7 @@ from embedfin.db.tables.compliance import (
     aml_alerts,
     aml_balance_spend,
     aml_diligence,
+    aml_kyb,
     aml_parties,
     aml_reports,
     aml_screening_hits,
@@ -172,6 +173,7 @@ OWNERS: dict[str, tuple[str, ...]] = {
         "aml_diligence",
         "aml_verifications",
         "aml_balance_spend",
+        "aml_kyb",
     ),
 }
 
@@ -182,6 +184,7 @@ __all__ = [
     "aml_alerts",
     "aml_balance_spend",
     "aml_diligence",
+    "aml_kyb",
     "aml_parties",
     "aml_reports",
     "aml_screening_hits",

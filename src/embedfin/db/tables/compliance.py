@@ -228,3 +228,23 @@ aml_balance_spend = Table(
     Column("period", String(8), primary_key=True),
     Column("spent_micros", BigInteger, nullable=False),
 )
+
+#: A merchant's know-your-business submission: its legal identity and beneficial owners
+#: (encrypted like the customers' details), what was reviewed (``digest``), the review's case
+#: and status (``submitted``, ``verified``, ``rejected``).
+aml_kyb = Table(
+    "aml_kyb",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("merchant_id", String(64), primary_key=True),
+    Column("legal_name_enc", Text, nullable=False),
+    Column("registration_number", String(64), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("owners_enc", Text, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("case_id", String(64), nullable=False),
+    Column("submitted_at", BigInteger, nullable=False),
+    Column("submitted_by", String(128), nullable=False),
+    Column("decided_at", BigInteger),
+)

@@ -26,6 +26,7 @@ from embedfin.commerce.store import (
     load_merchant,
     load_order,
     save_order,
+    set_kyc_status,
 )
 from embedfin.core.clock import Clock
 from embedfin.core.errors import (
@@ -43,6 +44,9 @@ from embedfin.payments.limits import BalanceLimits, NoBalanceLimits
 from embedfin.payments.requests import check_name
 from embedfin.risk.decision import RiskContext
 from embedfin.risk.gate import NoRiskCheck, RiskGate
+
+#: A merchant's KYB standing (``commerce/store.py`` ``Merchant.kyc_status``).
+KYC_STATUSES = ("verified", "review", "pending", "rejected")
 
 
 class Checkout:
@@ -66,6 +70,27 @@ class Checkout:
         self.limits: BalanceLimits = limits or NoBalanceLimits()
 
     # --- merchants ----------------------------------------------------------------------------
+    def kyc_status_of(self, tx: LedgerTransaction, merchant_id: str) -> str:
+        merchant = load_merchant(tx.conn, self.tenant, merchant_id)
+        if merchant is None:
+            raise NotFound(f"no merchant {merchant_id}")
+        return merchant.kyc_status
+
+    def set_kyc_status(self, tx: LedgerTransaction, merchant_id: str, status: str) -> Merchant:
+        """A merchant's KYB outcome, in ``tx`` (compliance's review decides it): ``verified``,
+        ``review`` (its details changed: it sells, it is not paid out), ``pending`` or
+        ``rejected``; a ``merchant_kyc_changed`` event says so."""
+        if status not in KYC_STATUSES:
+            raise InvalidInput(f"kyc_status must be one of {', '.join(KYC_STATUSES)}")
+        merchant = load_merchant(tx.conn, self.tenant, merchant_id)
+        if merchant is None:
+            raise NotFound(f"no merchant {merchant_id}")
+        if merchant.kyc_status != status:
+            set_kyc_status(tx.conn, self.tenant, merchant_id, status)
+            self.emit(tx, "merchant_kyc_changed", "merchant", merchant_id,
+                      {"from": merchant.kyc_status, "to": status})  # fmt: skip
+        return load_merchant(tx.conn, self.tenant, merchant_id) or merchant
+
     def register_merchant(
         self,
         merchant_id: str,
@@ -79,7 +104,7 @@ class Checkout:
         if payout_preference not in ("t0", "t1"):
             raise InvalidInput("payout_preference must be t0 or t1")
         if kyc_status not in ("verified", "pending", "rejected"):
-            raise InvalidInput("kyc_status must be verified, pending or rejected")
+            raise InvalidInput("kyc_status must be verified, pending or rejected")  # not review
         if len(country) != 2 or not country.isalpha() or not country.isupper():
             raise InvalidInput("country must be an ISO 3166 alpha-2 code")
         merchant = Merchant(

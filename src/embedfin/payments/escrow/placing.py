@@ -120,7 +120,7 @@ def _new_order(
     merchant = merchants[spec.merchant_id]
     if merchant is None:
         raise NotFound(f"no merchant {spec.merchant_id}")
-    if merchant.kyc_status != "verified":
+    if merchant.kyc_status not in ("verified", "review"):  # under re-review: still sells
         raise InvalidStateTransition(f"merchant {spec.merchant_id} is not KYC-verified")
     if currency(spec.currency_code).code != merchant.settlement_currency:
         raise CurrencyMismatch(

@@ -1,4 +1,4 @@
-"""compliance: customer due diligence — the tenant's pack, verifications, balance spend
+"""compliance: due diligence — the tenant's pack, verifications, balance spend, KYB reviews
 
 Revision ID: 0028_aml_diligence
 Revises: 0027_aml_monitoring
@@ -47,9 +47,26 @@ def upgrade() -> None:
             "tenant", "party_id", "pack_id", "period", name=op.f("pk_aml_balance_spend")
         ),
     )
+    op.create_table(
+        "aml_kyb",
+        sa.Column("tenant", sa.String(length=64), nullable=False),
+        sa.Column("merchant_id", sa.String(length=64), nullable=False),
+        sa.Column("legal_name_enc", sa.Text(), nullable=False),
+        sa.Column("registration_number", sa.String(length=64), nullable=False),
+        sa.Column("country", sa.String(length=2), nullable=False),
+        sa.Column("owners_enc", sa.Text(), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("case_id", sa.String(length=64), nullable=False),
+        sa.Column("submitted_at", sa.BigInteger(), nullable=False),
+        sa.Column("submitted_by", sa.String(length=128), nullable=False),
+        sa.Column("decided_at", sa.BigInteger(), nullable=True),
+        sa.PrimaryKeyConstraint("tenant", "merchant_id", name=op.f("pk_aml_kyb")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("aml_kyb")
     op.drop_table("aml_balance_spend")
     op.drop_table("aml_verifications")
     op.drop_table("aml_diligence")

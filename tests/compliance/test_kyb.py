@@ -1,0 +1,132 @@
+"""Know your business: a pending merchant is reviewed before it sells, a verified one that changes
+its details is re-verified (it sells, it is not paid out), the same details review nothing anew,
+bad details change nothing, the legal name is screened, and tenants stay apart."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from embedfin.bootstrap import Services, TenantServices, check_all
+from embedfin.commerce.orders import OrderLine
+from embedfin.compliance.aml import watchlist
+from embedfin.core.clock import NS_PER_SECOND, ManualClock
+from embedfin.core.errors import InvalidInput, InvalidStateTransition, NotFound
+from embedfin.core.money import Money
+from embedfin.ledger.service import Ledger
+from embedfin.payments.payouts.settlement import settle_channel
+from embedfin.risk.config import RiskSettings
+from embedfin.security.crypto import FieldCipher, new_key_spec
+
+OWNERS = [{"name": "Ada Lovelace", "birth_date": "1985-12-10", "country": "GB", "share": "60"}]
+
+
+@pytest.fixture
+def shop(ledger: Ledger) -> TenantServices:
+    cipher = FieldCipher.parse(new_key_spec("k1"))
+    return Services(ledger, cipher=cipher, risk=RiskSettings(enabled=False)).tenant("ten_a")
+
+
+def _register(t: TenantServices, merchant: str, status: str) -> None:
+    t.checkout.register_merchant(merchant, category="books", country="DE",
+                                 settlement_currency="EUR", kyc_status=status)  # fmt: skip
+
+
+def _sell(t: TenantServices, merchant: str, order_id: str, minor: int = 10_000) -> None:
+    t.wallets.top_up("b1", Money(minor, "EUR"), "card-acquirer", f"top-{order_id}")
+    settle_channel(t.ledger, t.tenant, "card-acquirer", Money(minor, "EUR"), Money(0, "EUR"),
+                   f"s-{order_id}")  # fmt: skip
+    t.checkout.place_order(order_id, buyer_id="b1", merchant_id=merchant, currency_code="EUR",
+                           lines=[OrderLine("book", 1, minor)])  # fmt: skip
+    t.checkout.pay_with_wallet(order_id)
+    t.checkout.ship(order_id, "DHL-1")
+    t.checkout.confirm_receipt(order_id)
+
+
+def _payouts(t: TenantServices, clock: ManualClock, batch: str) -> dict[str, int]:
+    clock.advance(seconds=2 * 86_400)
+    t.settlement.run_t1(f"t1-{batch}", clock.now_ns() - NS_PER_SECOND)
+    return {line.merchant_id: line.amount.amount_minor for line in t.settlement.run_payouts(batch)}
+
+
+def test_a_pending_merchant_is_reviewed_before_it_sells(shop: TenantServices) -> None:
+    _register(shop, "m1", "pending")
+    with pytest.raises(InvalidStateTransition, match="not KYC-verified"):
+        _sell(shop, "m1", "o-1")
+    sub = shop.kyb.submit("m1", "Lindenblatt Buchhandel GmbH", "HRB 12345", "DE", OWNERS, "ops")
+    assert (sub.status, sub.legal_name, sub.owners[0].share) == ("submitted", sub.legal_name,
+                                                                 Decimal(60))  # fmt: skip
+    case = shop.cases.get(sub.case_id)
+    assert (case.kind, case.merchant_id) == ("kyb_review", "m1")
+    assert "Lindenblatt" not in case.summary  # the name is masked in the queue
+    again = shop.kyb.submit("m1", "Lindenblatt Buchhandel GmbH", "HRB 12345", "DE", OWNERS, "ops")
+    assert again.case_id == sub.case_id  # the same details: no second review
+    with pytest.raises(InvalidInput, match="released"):
+        shop.cases.decide(sub.case_id, "refund", "no", "officer")
+    shop.cases.decide(sub.case_id, "release", "register extract and owners checked", "officer")
+    assert shop.kyb.get("m1").status == "verified"
+    _sell(shop, "m1", "o-2")
+    with shop.ledger.reader() as conn:
+        assert check_all(conn).ok
+
+
+def test_a_verified_merchant_that_changes_its_details_sells_but_is_not_paid_out(
+    shop: TenantServices, clock: ManualClock
+) -> None:
+    _register(shop, "m1", "verified")
+    shop.settlement.bind_bank_account("m1", "tok_12345678ab", "4242")
+    _sell(shop, "m1", "o-1")
+    changed = [*OWNERS[:1], {"name": "Grace Hopper", "birth_date": "1980-01-02",
+                             "country": "US", "share": "40"}]  # fmt: skip
+    sub = shop.kyb.submit("m1", "Lindenblatt Buchhandel GmbH", "HRB 12345", "DE", changed, "ops")
+    assert "re-verification" in shop.cases.get(sub.case_id).summary
+    _sell(shop, "m1", "o-2")  # it still sells while under review
+    assert "m1" not in _payouts(shop, clock, "p-1")  # but nothing is paid out to it
+    shop.cases.decide(sub.case_id, "release", "new owner checked", "officer")
+    assert _payouts(shop, clock, "p-2").get("m1", 0) > 0
+
+
+def test_a_rejected_merchant_may_not_sell(shop: TenantServices) -> None:
+    _register(shop, "m1", "pending")
+    sub = shop.kyb.submit("m1", "Shadow Trading LLC", "X-1", "PA", [], "ops")
+    shop.cases.decide(sub.case_id, "reject", "no registry record", "officer")
+    assert shop.kyb.get("m1").status == "rejected"
+    with pytest.raises(InvalidStateTransition):
+        _sell(shop, "m1", "o-1")
+
+
+@pytest.mark.parametrize(
+    ("owners", "message"),
+    [
+        ([{**OWNERS[0], "share": "101"}], "at most 100"),
+        ([{**OWNERS[0], "share": "0"}], "above 0"),
+        ([{**OWNERS[0], "share": "x"}], "percentage"),
+        ([OWNERS[0], OWNERS[0]], "more than 100"),
+        ([{**OWNERS[0], "birth_date": "1985-13-40"}], "birth_date"),
+        (["Ada"], "object"),
+        ("Ada", "list"),
+    ],
+)
+def test_bad_details_are_refused_and_change_nothing(
+    shop: TenantServices, owners: object, message: str
+) -> None:
+    _register(shop, "m1", "verified")
+    with pytest.raises(InvalidInput, match=message):
+        shop.kyb.submit("m1", "Lindenblatt GmbH", "HRB 1", "DE", owners, "ops")
+    with pytest.raises(NotFound):
+        shop.kyb.get("m1")
+    _sell(shop, "m1", "o-1")  # still verified
+
+
+def test_the_legal_name_is_screened_and_other_tenants_see_nothing(shop: TenantServices) -> None:
+    shop.screening.load_list(watchlist.read_file(watchlist.SHIPPED), "synthetic", "officer")
+    _register(shop, "m1", "pending")
+    shop.kyb.submit("m1", "Northern Pearl Logistics GmbH", "HRB 9", "DE", [], "ops")
+    kinds = sorted(c.kind for c in shop.cases.queue(limit=10))
+    assert kinds == ["kyb_review", "sanctions_hit"]
+    other = Services(shop.ledger, risk=RiskSettings(enabled=False)).tenant("ten_b")
+    with pytest.raises(NotFound):
+        other.kyb.get("m1")
+    with pytest.raises(NotFound):
+        other.kyb.submit("m1", "Lindenblatt GmbH", "HRB 1", "DE", [], "ops")
