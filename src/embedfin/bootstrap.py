@@ -95,6 +95,7 @@ INVARIANTS: Sequence[tuple[str, Invariant]] = (
     ("screening_hits_match_cases", aml_check.screening_hits_match_cases),
     ("monitoring_alerts_match_cases", aml_check.monitoring_alerts_match_cases),
     ("filed_reports_are_whole", aml_check.filed_reports_are_whole),
+    ("kyb_reviews_match_merchants", aml_check.kyb_reviews_match_merchants),
     ("one_active_watchlist", aml_check.one_active_watchlist),
 )
 

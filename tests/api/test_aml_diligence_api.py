@@ -50,3 +50,27 @@ def test_a_buyer_withdraws_only_what_its_level_allows(api: Api) -> None:
     assert api.get(api.b, f"/v1/aml/verifications/{cid}").status_code == 404
     assert api.ok(api.get(api.b, "/v1/aml/diligence"))["id"] == "none"
     assert _put(api, {"pack": {"id": "x"}}, "pack-2").json()["code"] == "diligence_pack_invalid"
+
+
+def test_a_merchant_is_verified_through_its_kyb_case(api: Api) -> None:
+    from embedfin.api import auth
+
+    body = {"category": "books", "country": "DE", "settlement_currency": "EUR"}
+    merchant = str(api.ok(api.post(api.a, "/v1/merchants", body), 201)["id"])
+    assert api.ok(api.get(api.a, f"/v1/merchants/{merchant}"))["kyc_status"] == "pending"
+    assert api.get(api.a, f"/v1/aml/merchants/{merchant}/kyb").status_code == 404
+    kyb = {"legal_name": "Lindenblatt Buchhandel GmbH", "registration_number": "HRB 12345",
+           "country": "de", "owners": [{"name": "Ada Lovelace", "birth_date": "1985-12-10",
+                                        "country": "GB", "share": "100"}]}  # fmt: skip
+    submitted = api.ok(api.post(api.a, f"/v1/aml/merchants/{merchant}/kyb", kyb))
+    assert submitted["status"] == "submitted"
+    assert "Lindenblatt" not in submitted["legal_name"]
+    bad = {**kyb, "owners": [{"name": "Ada Lovelace", "share": "150"}]}
+    assert api.post(api.a, f"/v1/aml/merchants/{merchant}/kyb", bad).status_code == 422
+    officer = api.key(api.a, auth.Role.RISK)
+    decision = {"outcome": "release", "reason": "registry extract checked"}
+    api.ok(api.post(officer, f"/v1/risk/cases/{submitted['case']}/decision", decision))
+    assert api.ok(api.get(api.a, f"/v1/merchants/{merchant}"))["kyc_status"] == "verified"
+    assert api.ok(api.get(api.a, f"/v1/aml/merchants/{merchant}/kyb"))["status"] == "verified"
+    assert api.get(api.b, f"/v1/aml/merchants/{merchant}/kyb").status_code == 404
+    assert api.post(api.b, f"/v1/aml/merchants/{merchant}/kyb", kyb).status_code == 404

@@ -130,3 +130,19 @@ def test_the_legal_name_is_screened_and_other_tenants_see_nothing(shop: TenantSe
         other.kyb.get("m1")
     with pytest.raises(NotFound):
         other.kyb.submit("m1", "Lindenblatt GmbH", "HRB 1", "DE", [], "ops")
+
+
+def test_the_check_finds_a_merchant_paid_out_while_under_review(shop: TenantServices) -> None:
+    from sqlalchemy import update
+
+    from embedfin.db.tables import merchants
+
+    _register(shop, "m1", "verified")
+    shop.kyb.submit("m1", "Lindenblatt GmbH", "HRB 1", "DE", [], "ops")
+    with shop.ledger.reader() as conn:
+        assert check_all(conn).ok
+    with shop.ledger.engine.begin() as conn:  # a writer marks it verified behind the review
+        conn.execute(update(merchants).values(kyc_status="verified"))
+    with shop.ledger.reader() as conn:
+        found = {v.invariant for v in check_all(conn).violations}
+    assert found == {"kyb_reviews_match_merchants"}

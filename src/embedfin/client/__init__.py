@@ -52,6 +52,7 @@ from embedfin.api.schemas.aml import (
     AlertOut,
     DiligencePackOut,
     HitOut,
+    KybOut,
     MonitorOut,
     PartyOut,
     ReportOut,
@@ -563,6 +564,24 @@ class Client:
         """Record how a buyer's identity was verified; its level and what is left follow."""
         body = {"buyer_id": buyer_id, "channels": channels, "face_to_face": face_to_face}
         return self._post(StandingOut, "/v1/aml/verifications", body, idempotency_key)
+
+    def submit_kyb(
+        self,
+        merchant_id: str,
+        *,
+        legal_name: str,
+        registration_number: str,
+        country: str,
+        owners: list[Mapping[str, Any]] | None = None,
+        idempotency_key: str | None = None,
+    ) -> KybOut:
+        """A merchant's legal identity and beneficial owners, for review (a kyb_review case)."""
+        body = {"legal_name": legal_name, "registration_number": registration_number,
+                "country": country, "owners": [dict(o) for o in owners or []]}  # fmt: skip
+        return self._post(KybOut, f"/v1/aml/merchants/{merchant_id}/kyb", body, idempotency_key)
+
+    def kyb(self, merchant_id: str) -> KybOut:
+        return self._get(KybOut, f"/v1/aml/merchants/{merchant_id}/kyb")
 
     def verification(self, buyer_id: str) -> StandingOut:
         return self._get(StandingOut, f"/v1/aml/verifications/{buyer_id}")

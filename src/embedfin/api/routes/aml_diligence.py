@@ -1,4 +1,5 @@
-"""``/v1/aml/diligence`` and ``/v1/aml/verifications``: customer due diligence.
+"""``/v1/aml/diligence``, ``/v1/aml/verifications``, ``/v1/aml/merchants/{id}/kyb``: due
+diligence of customers and merchants.
 
 The tenant's pack (``PUT /v1/aml/diligence``: ``prc`` for PBoC Announcement [2015] No. 43's
 payment account classes) says how much a buyer may pay from its wallet balance at each level;
@@ -17,12 +18,22 @@ from embedfin.api.auth import Principal, Scope
 from embedfin.api.commands import RiskCommand
 from embedfin.api.deps import PlatformDep, require
 from embedfin.api.idempotency import Body
-from embedfin.api.routes.common import require_customer, v1_router
-from embedfin.api.schemas.aml import DiligencePackIn, DiligencePackOut, StandingOut, VerificationIn
+from embedfin.api.routes.common import require_customer, v1_router, visible_merchant
+from embedfin.api.schemas.aml import (
+    DiligencePackIn,
+    DiligencePackOut,
+    KybIn,
+    KybOut,
+    StandingOut,
+    VerificationIn,
+)
+from embedfin.api.schemas.common import ts
 from embedfin.compliance.aml import diligence
 from embedfin.compliance.aml.diligence import DiligencePack
+from embedfin.compliance.aml.kyb import Submission
 from embedfin.compliance.aml.verification import Standing
 from embedfin.core.errors import InvalidInput
+from embedfin.security.crypto import mask_name
 
 router = v1_router()
 RiskReader = Annotated[Principal, Depends(require(Scope.RISK))]
@@ -94,3 +105,41 @@ def verify_buyer(body: VerificationIn, cmd: RiskCommand) -> Any:
 def get_verification(buyer_id: str, platform: PlatformDep, principal: RiskReader) -> Any:
     require_customer(platform, principal, buyer_id)
     return standing_body(platform.tenant(principal.tenant).verification.standing(buyer_id))
+
+
+def kyb_body(s: Submission) -> dict[str, Any]:
+    return KybOut(
+        merchant_id=s.merchant_id,
+        legal_name=mask_name(s.legal_name),
+        registration_number=s.registration_number,
+        country=s.country,
+        owners=len(s.owners),
+        status=s.status,  # type: ignore[arg-type]
+        case=s.case_id,
+        submitted=ts(s.submitted_at),
+        decided=None if s.decided_at is None else ts(s.decided_at),
+    ).model_dump(mode="json")
+
+
+@router.post("/aml/merchants/{merchant_id}/kyb", response_model=KybOut, tags=["aml"])
+def submit_kyb(merchant_id: str, body: KybIn, cmd: RiskCommand) -> Any:
+    """A merchant's legal identity and beneficial owners, for review: a ``kyb_review`` case
+    opens (decided in ``/v1/risk/cases``); until it is released the merchant is not paid out
+    (and a merchant never verified does not sell)."""
+
+    def effect() -> tuple[int, Body]:
+        visible_merchant(cmd.platform, cmd.principal, merchant_id)
+        kyb = cmd.platform.tenant(cmd.tenant).kyb
+        owners = [o.model_dump() for o in body.owners]
+        submitted = kyb.submit(merchant_id, body.legal_name, body.registration_number,
+                               body.country.upper(), owners, cmd.principal.key_id)  # fmt: skip
+        cmd.audit("aml.kyb_submit", merchant_id, {"case": submitted.case_id})
+        return 200, kyb_body(submitted)
+
+    return cmd.run(body.model_dump(), effect)
+
+
+@router.get("/aml/merchants/{merchant_id}/kyb", response_model=KybOut, tags=["aml"])
+def get_kyb(merchant_id: str, platform: PlatformDep, principal: RiskReader) -> Any:
+    visible_merchant(platform, principal, merchant_id)
+    return kyb_body(platform.tenant(principal.tenant).kyb.get(merchant_id))

@@ -207,3 +207,32 @@ class StandingOut(BaseModel):
     spent: str
     remaining: str | None = Field(description="none: no limit")
     currency: str
+
+
+class OwnerIn(Model):
+    name: Text200
+    birth_date: IsoDate | None = None
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")] | None = None
+    share: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,3}(\.[0-9]{1,4})?$")] = Field(
+        description="percent of the business, above 0 and at most 100"
+    )
+
+
+class KybIn(Model):
+    legal_name: Text200
+    registration_number: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")]
+    owners: list[OwnerIn] = Field(default_factory=list, max_length=20)
+
+
+class KybOut(BaseModel):
+    object: Literal["aml_kyb"] = "aml_kyb"
+    merchant_id: str
+    legal_name: str = Field(description="masked")
+    registration_number: str
+    country: str
+    owners: int
+    status: Literal["submitted", "verified", "rejected"]
+    case: str
+    submitted: datetime | None
+    decided: datetime | None

@@ -6,7 +6,9 @@
 * ``one_active_watchlist`` — a tenant screens against one list at a time;
 * ``monitoring_alerts_match_cases`` — alerts and ``aml_alert`` cases one to one, and every
   confirmed alert with its suspicious-transaction report;
-* ``filed_reports_are_whole`` — a filed report holds its document, digest and filer.
+* ``filed_reports_are_whole`` — a filed report holds its document, digest and filer;
+* ``kyb_reviews_match_merchants`` — a merchant under KYB review has its open case and is not
+  paid out; a decided review is the merchant's status.
 
 They read compliance's tables and, as the named read model of risk, each case's status and
 outcome.
@@ -105,3 +107,25 @@ def filed_reports_are_whole(conn: Connection, report: CheckReport) -> None:
     for sql, message in checks:
         for tenant, what in conn.execute(text(sql), {"n": _SAMPLE}).all():
             report.fail("filed_reports_are_whole", f"tenant {tenant}: {message.format(what)}")
+
+
+def kyb_reviews_match_merchants(conn: Connection, report: CheckReport) -> None:
+    """A submitted review has its undecided ``kyb_review`` case; a decided one's merchant has
+    its outcome (``verified`` or ``rejected``) unless a later submission reopened it."""
+    checks = (
+        ("SELECT k.tenant, k.merchant_id FROM aml_kyb k WHERE k.status = 'submitted' AND NOT"
+         " EXISTS (SELECT 1 FROM risk_cases c WHERE c.tenant = k.tenant AND c.case_id ="
+         " k.case_id AND c.kind = 'kyb_review' AND c.status <> 'decided') ORDER BY 1, 2 LIMIT :n",
+         "merchant {} awaits a KYB review no open case decides"),
+        ("SELECT k.tenant, k.merchant_id FROM aml_kyb k JOIN merchants m ON m.tenant = k.tenant"
+         " AND m.merchant_id = k.merchant_id WHERE k.status IN ('verified', 'rejected')"
+         " AND m.kyc_status <> k.status ORDER BY 1, 2 LIMIT :n",
+         "merchant {}'s KYB outcome is not its status"),
+        ("SELECT k.tenant, k.merchant_id FROM aml_kyb k JOIN merchants m ON m.tenant = k.tenant"
+         " AND m.merchant_id = k.merchant_id WHERE k.status = 'submitted'"
+         " AND m.kyc_status NOT IN ('pending', 'review') ORDER BY 1, 2 LIMIT :n",
+         "merchant {} is under KYB review but may be paid out"),
+    )  # fmt: skip
+    for sql, message in checks:
+        for tenant, what in conn.execute(text(sql), {"n": _SAMPLE}).all():
+            report.fail("kyb_reviews_match_merchants", f"tenant {tenant}: {message.format(what)}")
