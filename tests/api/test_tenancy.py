@@ -85,8 +85,11 @@ def _tenant_a_objects(api: Api) -> dict[str, str]:
         201,
     )["id"]
     risk = _risk_objects(api, merchant)
+    report = _report(api)
     return {
         **risk,
+        "report_id": report,
+        "buyer_id": buyer,
         "merchant_id": merchant,
         "customer_id": buyer,
         # every buyer is a screened party from sign-up (compliance/aml)
@@ -105,6 +108,17 @@ def _tenant_a_objects(api: Api) -> dict[str, str]:
         # no tenant has (tests/risk/test_monitoring.py trains and promotes on its own)
         "model_id": "fm_0123456789abcdef",
     }
+
+
+def _report(api: Api) -> str:
+    """A large-value report of tenant A: its pack's line is low enough for the buyers' top-ups."""
+    pack = {"id": "low", "title": "low", "report": "large_value", "timezone": "UTC",
+            "calendar": "DE", "deadline_working_days": 5,
+            "rules": [{"id": "eur", "currency": "EUR", "at_least": "50"}]}  # fmt: skip
+    headers = api.a.headers | {"Idempotency-Key": "tenancy-pack"}
+    assert api.client.put("/v1/aml/rulepack", json={"pack": pack}, headers=headers).is_success
+    api.platform.consumers.run_all()
+    return str(api.ok(api.get(api.a, "/v1/aml/reports"))["data"][0]["id"])
 
 
 def _risk_objects(api: Api, merchant: str) -> dict[str, str]:
@@ -202,6 +216,13 @@ BODIES: dict[str, dict[str, Any]] = {
         "reserve_bp": 500,
         "hold_days": 30,
         "reason": "not mine",
+    },
+    "/v1/aml/reports/{report_id}/file": {"narrative": "not mine"},
+    "/v1/aml/reports/{report_id}/corrections": {"narrative": "not mine", "reason": "x"},
+    "/v1/aml/merchants/{merchant_id}/kyb": {
+        "legal_name": "Not Mine GmbH",
+        "registration_number": "HRB 1",
+        "country": "DE",
     },
 }
 

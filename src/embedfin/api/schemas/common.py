@@ -144,6 +144,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: _problem("the key's role lacks the scope"),
     404: _problem("no such object for this caller (also another tenant's ids)"),
     409: _problem("state conflict, or the Idempotency-Key is in flight"),
+    413: _problem("the request body is larger than the route takes (1 MiB; 4 MiB for a list)"),
     422: _problem("invalid request, or the Idempotency-Key was used with other parameters"),
     429: _problem("rate limited; see Retry-After"),
     500: _problem("internal error"),
