@@ -466,3 +466,29 @@ def test_the_officer_follows_a_hit_to_its_case_and_sees_it_cleared_in_the_browse
     expect(page.get_by_test_id("aml-open-hits")).not_to_contain_text("cus_aml_browser")
     screenshot(page, "aml-cleared")
     page.close()
+
+
+def test_a_monitoring_alerts_case_page_shows_its_evidence_and_its_choices(
+    demo: Demo, operator: httpx.Client
+) -> None:
+    from embedfin.compliance.aml.journal import Movement
+
+    assert demo.keys is not None
+    t = demo.platform.tenant(demo.keys.tenant)
+    start = t.ledger.clock.now_ns() - 3 * 86_400 * 10**9
+    hop = 10 * 3_600 * 10**9
+    chain = [("card:buyer:pm", "buyer:pm", "external", "person"),
+             ("buyer:pm", "merchant:ps", "person", "entity"),
+             ("merchant:ps", "buyer:pm2", "entity", "person"),
+             ("buyer:pm2", "bank:buyer:pm2", "person", "external")]  # fmt: skip
+    moves = [Movement(f"dash-pt-{n}", start + n * hop, "order", *ends, 4_990_000 - n * 5_000,
+                      "EUR", f"r{n}") for n, ends in enumerate(chain)]  # fmt: skip
+    with t.ledger.transaction() as tx:
+        t.monitoring.record(tx, moves)
+    t.monitoring.scan(days=30)
+    alert = next(a for a in t.monitoring.alerts() if "dash-pt-1" in a.transactions)
+    page = operator.get(f"/dashboard/risk/cases/{alert.case_id}")
+    assert page.status_code == 200, page.text
+    assert f"Monitoring alert: {alert.typology}" in page.text
+    assert "dash-pt-1" in page.text
+    assert "Confirmed suspicious" in page.text

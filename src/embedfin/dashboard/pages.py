@@ -38,6 +38,7 @@ def _when(ns: int) -> str:
 NO_CURRENCY = "XXX"
 templates.env.filters["money"] = _money
 templates.env.filters["when"] = _when
+templates.env.filters["epoch"] = lambda seconds: _when(int(seconds) * 1_000_000_000)
 
 
 class PageError(Exception):

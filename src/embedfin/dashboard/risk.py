@@ -71,6 +71,7 @@ def risk_case(request: Request, case_id: str, current: SessionDep) -> HTMLRespon
     except NotFound:
         raise PageError(404, "no such case") from None
     order = services.checkout.find_order(case.order_id) if case.order_id else None
+    alert = services.monitoring.case_alert(case_id) if case.kind == "aml_alert" else None
     return page(
         request,
         "risk_case.html",
@@ -80,6 +81,7 @@ def risk_case(request: Request, case_id: str, current: SessionDep) -> HTMLRespon
         order=order,
         events=services.cases.events(case_id),
         evidence=services.risk.evidence(case),
+        alert=alert,
         idempotency_key=new_idempotency_key(),
     )
 
