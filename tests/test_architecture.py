@@ -47,6 +47,10 @@ PURE = [
     "embedfin.compliance.aml.names",
     "embedfin.compliance.aml.screening",
     "embedfin.compliance.aml.evaluation",
+    "embedfin.compliance.aml.journal",
+    "embedfin.compliance.aml.sameday",
+    "embedfin.compliance.aml.workdays",
+    "embedfin.compliance.aml.report_document",
 ]
 CONTEXTS = (
     "core", "db", "ledger", "commerce", "payments", "credit", "lending", "security", "risk",

@@ -29,14 +29,14 @@ A customer verified by no channel has no level: nothing may be paid from its bal
 
 from __future__ import annotations
 
-import tomllib
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from embedfin.compliance.aml import packs
 from embedfin.core.errors import InvalidInput, VerificationLimit
 
 DATA = Path(__file__).parent / "data" / "diligence"
@@ -109,24 +109,12 @@ class DiligencePack(BaseModel):
 
 def load(name_or_path: str | Path) -> DiligencePack:
     """A shipped pack (``prc``, ``none``) or a TOML file, validated whole."""
-    path = SHIPPED.get(str(name_or_path), Path(name_or_path))
-    if not path.is_file():
-        known = ", ".join(sorted(SHIPPED))
-        raise DiligencePackInvalid(f"no diligence pack {name_or_path!r} (shipped: {known})")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise DiligencePackInvalid(f"{path.name}: not TOML ({error})") from None
-    return parse(data, path.name)
+    data, name = packs.load_toml(name_or_path, SHIPPED, DiligencePackInvalid, "diligence pack")
+    return parse(data, name)
 
 
 def parse(data: dict[str, object], where: str = "diligence pack") -> DiligencePack:
-    try:
-        pack = DiligencePack.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        place = ".".join(str(part) for part in first["loc"]) or "pack"
-        raise DiligencePackInvalid(f"{where}: {place}: {first['msg']}") from None
+    pack = packs.validate(DiligencePack, data, where, DiligencePackInvalid)
     ids = [lv.id for lv in pack.levels]
     if len(set(ids)) != len(ids):
         raise DiligencePackInvalid(f"{where}: level ids repeat")

@@ -40,15 +40,15 @@ total at its line is a hit. Bad packs are refused whole before use (:class:`Rule
 
 from __future__ import annotations
 
-import tomllib
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from embedfin.compliance.aml import packs
 from embedfin.compliance.aml.workdays import DayUnit, is_working_day
 from embedfin.core.errors import InvalidInput
 
@@ -184,21 +184,9 @@ class RulePack(Deadline):
 
 def load(name_or_path: str | Path) -> RulePack:
     """A shipped pack by short name (``prc``, ``us``) or a TOML file, validated whole."""
-    path = SHIPPED.get(str(name_or_path), Path(name_or_path))
-    if not path.is_file():
-        known = ", ".join(sorted(SHIPPED))
-        raise RulePackInvalid(f"no rule pack {str(name_or_path)!r} (shipped: {known}, or a file)")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise RulePackInvalid(f"{path.name}: not TOML ({error})") from None
-    return parse(data, path.name)
+    data, name = packs.load_toml(name_or_path, SHIPPED, RulePackInvalid, "rule pack")
+    return parse(data, name)
 
 
 def parse(data: dict[str, object], where: str = "rule pack") -> RulePack:
-    try:
-        return RulePack.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        place = ".".join(str(part) for part in first["loc"]) or "pack"
-        raise RulePackInvalid(f"{where}: {place}: {first['msg']}") from None
+    return packs.validate(RulePack, data, where, RulePackInvalid)
