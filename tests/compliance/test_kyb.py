@@ -146,3 +146,22 @@ def test_the_check_finds_a_merchant_paid_out_while_under_review(shop: TenantServ
     with shop.ledger.reader() as conn:
         found = {v.invariant for v in check_all(conn).violations}
     assert found == {"kyb_reviews_match_merchants"}
+
+
+def test_a_resubmission_supersedes_the_open_review_and_a_rejection_sticks(
+    shop: TenantServices,
+) -> None:
+    _register(shop, "m1", "verified")
+    first = shop.kyb.submit("m1", "Lindenblatt GmbH", "HRB 1", "DE", [], "ops")
+    second = shop.kyb.submit("m1", "Lindenblatt GmbH", "HRB 2", "DE", [], "ops")
+    old = shop.cases.get(first.case_id)
+    assert (old.status, old.outcome) == ("decided", "void")  # superseded, not left open
+    with shop.ledger.transaction() as tx:
+        assert shop.checkout.kyc_status_of(tx, "m1") == "review"  # still selling
+    shop.cases.decide(second.case_id, "reject", "registry number unknown", "officer")
+    with pytest.raises(InvalidStateTransition, match="rejected on these details"):
+        shop.kyb.submit("m1", "Lindenblatt GmbH", "HRB 2", "DE", [], "ops")
+    third = shop.kyb.submit("m1", "Lindenblatt GmbH", "HRB 3", "DE", [], "ops")
+    assert third.status == "submitted"
+    with shop.ledger.reader() as conn:
+        assert check_all(conn).ok

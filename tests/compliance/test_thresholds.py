@@ -220,6 +220,11 @@ def test_a_step_file_counts_a_step_as_a_day(tmp_path: Path) -> None:
         ({"calendar": "XX"}, "no official calendar"),
         ({"suspicious": {"report": "str", "deadline_working_days": 5}}, "suspicious.report"),
         ({"suspicious": {"report": "sar"}}, "exactly one of deadline"),
+        # found by a hostile run: each was accepted
+        ({"rules": [{"id": "r", "currency": "XYZ", "at_least": "1"}]}, "ISO 4217"),
+        ({"rules": [{"id": "r", "currency": "USD", "at_least": "0.0000001"}]}, "decimal places"),
+        ({"timezone": "localtime"}, "IANA"),
+        ({"title": "\u202eevil"}, "control character"),
     ],
 )
 def test_a_bad_pack_is_refused_whole(change: dict[str, object], message: str) -> None:

@@ -22,6 +22,7 @@ from embedfin.payments.payouts.settlement import settle_channel
 from embedfin.risk.config import RiskSettings
 
 PRC = diligence.load("prc")
+_LEVEL = {"id": "a", "title": "a", "min_channels": 0, "face_to_face": True}
 ONE, THREE, FIVE = ("bank_card",), ("bank_card", "mobile_carrier", "national_id_database"), (
     "bank_card", "mobile_carrier", "national_id_database", "social_insurance", "tax_records",
 )  # fmt: skip
@@ -75,7 +76,18 @@ def test_an_unverified_customer_pays_nothing_from_its_balance() -> None:
     [({"currency": "rmb"}, "currency"), ({"timezone": "Nowhere/Else"}, "IANA"),
      ({"levels": []}, "levels"), ({"levels": [{"id": "x"}]}, "levels.0"),
      ({"levels": [{"id": "a", "title": "a", "min_channels": 0, "face_to_face": True,
-                   "limit": 1.5}]}, "not floats")],
+                   "limit": 1.5}]}, "not floats"),
+     # found by a hostile run: each was accepted, or answered 500
+     ({"levels": [{**_LEVEL, "limit": "abc"}]}, "not an amount"),
+     ({"levels": [{**_LEVEL, "limit": [1]}]}, "not an amount"),
+     ({"levels": [{**_LEVEL, "limit": "1e400"}]}, "below 10\\^18"),
+     ({"levels": [{**_LEVEL, "limit": "1e-30"}]}, "decimal places"),
+     ({"currency": "XYZ"}, "ISO 4217"),
+     ({"currency": "XXX"}, "ISO 4217"),
+     ({"currency": "KES"}, "ECB"),
+     ({"title": "a\x1b[31mred"}, "control character"),
+     ({"levels": list(reversed(PRC.model_dump(mode="json")["levels"]))}, "lowest first"),
+     ({"timezone": "localtime"}, "IANA")],
 )  # fmt: skip
 def test_a_bad_pack_is_refused_whole(change: dict[str, object], message: str) -> None:
     data = {**PRC.model_dump(mode="json"), **change}
@@ -121,13 +133,13 @@ def test_a_class_i_buyer_pays_up_to_rmb_1000_then_is_refused_with_nothing_moved(
                    Money(0, "CNY"), "s-1")  # fmt: skip
     with pytest.raises(VerificationLimit):  # Class I counts a withdrawal to its own bank
         shop.wallets.withdraw("buyer", "b1", Money(100, "CNY"), "tok_abcdefgh12", "1234", "w-1")
-    # more channels: Class II, RMB 100,000 a year, withdrawals to its own bank not counted
-    assert shop.verification.verify("b1", list(THREE), False, "officer").remaining == Decimal(
-        100_000
-    )
+    # more channels: Class II, RMB 100,000 a year (this year's 1,000 counted), withdrawals to
+    # its own bank not counted
+    upgraded = shop.verification.verify("b1", list(THREE), False, "officer")
+    assert upgraded.remaining == Decimal(99_000)
     _pay(shop, "o-4", 150_000)
     shop.wallets.withdraw("buyer", "b1", Money(100_000, "CNY"), "tok_abcdefgh12", "1234", "w-2")
-    assert shop.verification.standing("b1").spent == Decimal(1500)
+    assert shop.verification.standing("b1").spent == Decimal(2500)
     # another tenant: no pack set, no limits
     other = Services(shop.ledger, risk=RiskSettings(enabled=False)).tenant("ten_b")
     assert other.verification.pack().id == "none"
@@ -189,3 +201,36 @@ def test_two_concurrent_payments_cannot_both_pass_one_limit(pg_url: str) -> None
     assert sorted(outcomes) == ["paid", "refused"]
     assert t.verification.standing("b1").spent == Decimal(600)
     ledger.close()
+
+
+# --- found by a hostile run --------------------------------------------------------------------
+def test_a_split_tender_and_a_loan_repayment_draw_on_the_balance_limit(
+    shop: TenantServices,
+) -> None:
+    from embedfin.payments.channels.processors import ChannelKind
+
+    shop.verification.verify("b1", list(ONE), False, "officer")
+    shop.wallets.top_up("b1", Money(500_000, "CNY"), "card-acquirer", "top-1")
+    shop.checkout.place_order("o-split", buyer_id="b1", merchant_id="m1", currency_code="CNY",
+                              lines=[OrderLine("book", 1, 200_000)])  # fmt: skip
+    with pytest.raises(VerificationLimit):  # RMB 1,500 of RMB 2,000 from the wallet
+        shop.channel_payments.pay_order("o-split", "pay-1", ChannelKind.CARD, "card-1",
+                                        wallet_part=Money(150_000, "CNY"))  # fmt: skip
+    assert shop.verification.standing("b1").spent == 0
+    shop.channel_payments.pay_order("o-split", "pay-2", ChannelKind.CARD, "card-1",
+                                    wallet_part=Money(90_000, "CNY"))  # fmt: skip
+    assert shop.verification.standing("b1").spent == Decimal(900)
+
+
+def test_a_change_of_level_or_of_pack_keeps_what_was_spent(shop: TenantServices) -> None:
+    shop.wallets.top_up("b1", Money(1_000_000, "CNY"), "card-acquirer", "top-1")
+    shop.verification.verify("b1", list(THREE), False, "officer")  # Class II
+    _pay(shop, "o-1", 300_000)  # RMB 3,000
+    shop.verification.verify("b1", list(ONE), False, "officer")  # down to Class I
+    assert shop.verification.standing("b1").remaining == 0  # 3,000 since opening > 1,000
+    with pytest.raises(VerificationLimit):
+        _pay(shop, "o-2", 100)
+    renamed = diligence.parse({**PRC.model_dump(mode="json"), "id": "prc-copy"})
+    shop.verification.set_pack(renamed, "officer")  # the same currency: the same counters
+    with pytest.raises(VerificationLimit):
+        _pay(shop, "o-3", 100)

@@ -71,6 +71,7 @@ from embedfin.payments.accounts import open_accounts
 from embedfin.payments.chart import AccountCode, platform_account
 from embedfin.payments.escrow.bulk import checkout_subject
 from embedfin.payments.escrow.checkout import Checkout
+from embedfin.payments.limits import BalancePayment
 from embedfin.payments.moves import move
 from embedfin.payments.refunds.financing import FinancedLoan
 from embedfin.payments.requests import check_name, check_request_id
@@ -252,8 +253,14 @@ class Lending:
                 return loan
             if loan.status is not LoanStatus.ACTIVE:
                 raise InvalidStateTransition(f"loan {loan_id} is {loan.status}")
+            spend = [BalancePayment(loan.buyer_id, amount, "transfer", self.clock.now_ns())]
+            (limit,) = self.checkout.limits.check_many(tx, spend)
+            if limit is not None:  # a repayment from the balance is a balance payment
+                raise limit
             loan = self.book.accrue_one(tx, loan, self.today())
-            return self.book.repay(tx, loan, amount.amount_minor, request_id)
+            repaid = self.book.repay(tx, loan, amount.amount_minor, request_id)
+            self.checkout.limits.count_many(tx, spend)
+            return repaid
 
     # --- the daily jobs (``jobs.LoanJobs``) ----------------------------------------------------
     def accrue(self, as_of: date | None = None) -> int:

@@ -32,9 +32,8 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from embedfin.compliance.aml import packs
 from embedfin.core.errors import InvalidInput, VerificationLimit
@@ -75,14 +74,12 @@ class Level(BaseModel):
     @field_validator("limit", mode="before")
     @classmethod
     def _limit(cls, value: object) -> object:
-        if value is None:
-            return None
-        if isinstance(value, float | bool):
-            raise ValueError("write limits as strings or integers, not floats")
-        amount = Decimal(str(value))
-        if not amount.is_finite() or amount < 0:
-            raise ValueError("a limit is a non-negative amount")
-        return amount
+        return None if value is None else packs.amount(value, zero=True)
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        return packs.text("title", value)
 
 
 class DiligencePack(BaseModel):
@@ -97,11 +94,34 @@ class DiligencePack(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone") from None
+        return packs.zone(value)
+
+    @field_validator("title", "source")
+    @classmethod
+    def _text(cls, value: str, info: ValidationInfo) -> str:
+        return packs.text(str(info.field_name), value) if value else value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        """A currency the ECB reference rates know: payments in others convert into it."""
+        from embedfin.payments.rates import ReferenceRates
+
+        packs.currency_code(value)
+        if value != "EUR" and value not in ReferenceRates.bundled().table:
+            raise ValueError(f"no ECB reference rate for {value}: limits could not convert")
         return value
+
+    @model_validator(mode="after")
+    def _lowest_first(self) -> DiligencePack:
+        ids = [lv.id for lv in self.levels]
+        if len(set(ids)) != len(ids):
+            raise ValueError("level ids repeat")
+        for low, high in zip(self.levels, self.levels[1:], strict=False):
+            limits_rise = high.limit is None or (low.limit is not None and high.limit >= low.limit)
+            if high.min_channels < low.min_channels or not limits_rise:
+                raise ValueError(f"levels go lowest first: {high.id} is below {low.id}")
+        return self
 
     def level(self, level_id: str | None) -> Level | None:
         return next((lv for lv in self.levels if lv.id == level_id), None)
@@ -114,11 +134,7 @@ def load(name_or_path: str | Path) -> DiligencePack:
 
 
 def parse(data: dict[str, object], where: str = "diligence pack") -> DiligencePack:
-    pack = packs.validate(DiligencePack, data, where, DiligencePackInvalid)
-    ids = [lv.id for lv in pack.levels]
-    if len(set(ids)) != len(ids):
-        raise DiligencePackInvalid(f"{where}: level ids repeat")
-    return pack
+    return packs.validate(DiligencePack, data, where, DiligencePackInvalid)
 
 
 def check_channels(channels: object) -> tuple[str, ...]:

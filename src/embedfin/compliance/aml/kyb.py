@@ -6,9 +6,10 @@ legal name is screened against the active sanctions list at once (a hit opens it
 ``sanctions_hit`` case), and a ``kyb_review`` case opens in the shared queue. The case decides:
 ``release`` — the merchant is ``verified`` (it sells and is paid out); ``reject`` — it is
 ``rejected``. A verified merchant that submits changed details is *re-verified*: it becomes
-``review`` — it still sells, but no payout reaches it until the new review is decided. The same
-details again change nothing. Payments asks :meth:`MerchantReviews.hold_reason` through the
-composite compliance-holds port before a payout.
+``review`` — it still sells, but no payout reaches it until the new review is decided (a review
+still open when new details arrive is closed ``void``, superseded). The same details again
+change nothing; the details a rejection was decided on are refused. Payments asks
+:func:`hold_reason` through the composite compliance-holds port before a payout.
 
 Owners' names and birth dates, like the legal name, are stored encrypted (``security.crypto``).
 """
@@ -27,7 +28,7 @@ from sqlalchemy import Connection, select, update
 from embedfin.compliance.aml.screening import Subject
 from embedfin.compliance.aml.service import Screening, check_subject
 from embedfin.core.clock import Clock
-from embedfin.core.errors import InvalidInput, NotFound
+from embedfin.core.errors import InvalidInput, InvalidStateTransition, NotFound
 from embedfin.db.statements import insert_if_absent
 from embedfin.db.tables import aml_kyb
 from embedfin.ledger.service import Ledger, LedgerTransaction
@@ -131,8 +132,15 @@ class MerchantReviews:
         with self.ledger.transaction() as tx:
             status = self.merchants.kyc_status_of(tx, merchant_id)
             found = self._row(tx.conn, merchant_id, for_update=True)
-            if found is not None and found.digest == digest and found.status != "rejected":
+            if found is not None and found.digest == digest:
+                if found.status == "rejected":
+                    raise InvalidStateTransition(
+                        f"merchant {merchant_id} was rejected on these details; submit changed"
+                        " ones (a corrected registration, other owners) to be reviewed again"
+                    )
                 return self._submission(found)  # the same details: nothing to review anew
+            if found is not None and found.status == "submitted":  # its review is moot now
+                self.cases.void(tx, found.case_id, "superseded by a new KYB submission")
             case_id = f"case_kyb_{secrets.token_hex(10)}"
             now = self.clock.now_ns()
             values = {
@@ -156,7 +164,7 @@ class MerchantReviews:
                     .where(_K.tenant == self.tenant, _K.merchant_id == merchant_id)
                     .values(**values)
                 )
-            again = status == "verified"
+            again = status in ("verified", "review")  # sold before: it may go on selling
             self.merchants.set_kyc_status(tx, merchant_id, "review" if again else "pending")
             self.cases.open(
                 tx,

@@ -41,12 +41,18 @@ total at its line is a hit. Bad packs are refused whole before use (:class:`Rule
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from embedfin.compliance.aml import packs
 from embedfin.compliance.aml.workdays import DayUnit, is_working_day
@@ -59,18 +65,6 @@ SHIPPED = {"prc": DATA / "prc_pboc_2016_3.toml", "us": DATA / "us_fincen_ctr.tom
 
 class RulePackInvalid(InvalidInput):
     code = "rule_pack_invalid"
-
-
-def _amount(value: object) -> Decimal:
-    if isinstance(value, float | bool):
-        raise ValueError("write amounts as strings or integers, not floats")
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not an amount") from None
-    if not amount.is_finite() or amount <= 0 or amount >= 10**18:
-        raise ValueError(f"{value!r} must be a positive amount below 10^18")
-    return amount
 
 
 class Defaults(BaseModel):
@@ -108,6 +102,11 @@ class Suspicious(Deadline):
     report: Literal["suspicious", "sar"]
     source: str = Field(default="", max_length=200)
 
+    @field_validator("source")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return packs.text("source", value) if value else value
+
 
 class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -128,7 +127,12 @@ class Rule(BaseModel):
     @field_validator("at_least", "more_than", mode="before")
     @classmethod
     def _line(cls, value: object) -> object:
-        return None if value is None else _amount(value)
+        return None if value is None else packs.amount(value)
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        return packs.currency_code(value)
 
     @model_validator(mode="after")
     def _one_line(self) -> Rule:
@@ -156,11 +160,17 @@ class RulePack(Deadline):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone") from None
-        return value
+        return packs.zone(value)
+
+    @field_validator("title", "source")
+    @classmethod
+    def _text(cls, value: str, info: ValidationInfo) -> str:
+        return packs.text(str(info.field_name), value) if value else value
+
+    @field_validator("home")
+    @classmethod
+    def _home(cls, value: str | None) -> str | None:
+        return None if value is None else packs.currency_code(value)
 
     @field_validator("calendar")
     @classmethod

@@ -24,7 +24,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, text, update
@@ -162,6 +162,8 @@ def check_subject(
             raise InvalidInput(f"birth_date {birth_date!r} is not a YYYY-MM-DD date") from None
         if len(birth_date) != 10 or born.year < 1880:
             raise InvalidInput(f"birth_date {birth_date!r} is not a YYYY-MM-DD date after 1880")
+        if born > datetime.now(UTC).date():
+            raise InvalidInput(f"birth_date {birth_date!r} is in the future")
     if country is not None and (
         not isinstance(country, str) or len(country) != 2 or not country.isascii()
     ):

@@ -141,10 +141,10 @@ class Verification:
         answers: list[VerificationLimit | None] = []
         for payment in payments:
             level = self._level(tx.conn, pack, payment.buyer_id)
-            period = _period(pack, level, payment.at_ns)
-            key = (payment.buyer_id, period)
+            counter = _counter(pack, level, payment.at_ns)
+            key = (payment.buyer_id, counter)
             if key not in spent:
-                spent[key] = self._spent(tx.conn, pack, payment.buyer_id, period, lock=True)
+                spent[key] = self._spent(tx.conn, pack, payment.buyer_id, counter, lock=True)
             amount = self._in_pack_currency(pack, payment.amount, payment.at_ns)
             try:
                 diligence.check_payment(pack, level, payment.kind, amount, spent[key])
@@ -157,23 +157,25 @@ class Verification:
         return answers
 
     def count_many(self, tx: LedgerTransaction, payments: Sequence[BalancePayment]) -> None:
+        """Add each payment to every counter it belongs to (whatever the buyer's level now)."""
         pack = self.pack(tx.conn)
         if _unlimited(pack):
             return
         for payment in payments:
-            level = self._level(tx.conn, pack, payment.buyer_id)
-            if level is None or not diligence.counted(level, payment.kind):
-                continue
-            period = _period(pack, level, payment.at_ns)
             micros = int(self._in_pack_currency(pack, payment.amount, payment.at_ns).scaleb(6))
-            key = {"tenant": self.tenant, "party_id": payment.buyer_id, "pack_id": pack.id,
-                   "period": period}  # fmt: skip
-            insert_if_absent(tx.conn, aml_balance_spend, {**key, "spent_micros": 0})
-            tx.conn.execute(
-                update(aml_balance_spend)
-                .where(*(getattr(_S, k) == v for k, v in key.items()))
-                .values(spent_micros=_S.spent_micros + micros)
-            )
+            year = str(_day(pack, payment.at_ns).year)
+            periods = ["life", year]
+            if payment.kind != "own_bank":
+                periods += ["life-x", f"{year}-x"]
+            for period in periods:
+                key = {"tenant": self.tenant, "party_id": payment.buyer_id,
+                       "currency": pack.currency, "period": period}  # fmt: skip
+                insert_if_absent(tx.conn, aml_balance_spend, {**key, "spent_micros": 0})
+                tx.conn.execute(
+                    update(aml_balance_spend)
+                    .where(*(getattr(_S, k) == v for k, v in key.items()))
+                    .values(spent_micros=_S.spent_micros + micros)
+                )
 
     # --- internals ---------------------------------------------------------------------------
     def _level(self, conn: Connection, pack: DiligencePack, party_id: str) -> Level | None:
@@ -188,7 +190,8 @@ class Verification:
     def _spent(
         self, conn: Connection, pack: DiligencePack, party_id: str, period: str, *, lock: bool
     ) -> Decimal:
-        key = {"tenant": self.tenant, "party_id": party_id, "pack_id": pack.id, "period": period}
+        key = {"tenant": self.tenant, "party_id": party_id, "currency": pack.currency,
+               "period": period}  # fmt: skip
         if lock and conn.dialect.name == "postgresql":
             insert_if_absent(conn, aml_balance_spend, {**key, "spent_micros": 0})
         query = select(_S.spent_micros).where(*(getattr(_S, k) == v for k, v in key.items()))
@@ -216,7 +219,8 @@ class Verification:
         face = bool(row.face_to_face) if row is not None else False
         level = diligence.level_for(pack, channels, face)
         period = _period(pack, level, now_ns) if level is not None else None
-        spent = self._spent(conn, pack, party_id, period, lock=False) if period else Decimal(0)
+        counter = _counter(pack, level, now_ns)
+        spent = self._spent(conn, pack, party_id, counter, lock=False) if level else Decimal(0)
         remaining = None
         if level is not None and level.limit is not None:
             remaining = max(level.limit - spent, Decimal(0))
@@ -226,6 +230,13 @@ class Verification:
 def _day(pack: DiligencePack, at_ns: int) -> date:
     at = datetime.fromtimestamp(at_ns // 1_000_000_000, UTC)
     return at.astimezone(ZoneInfo(pack.timezone)).date()
+
+
+def _counter(pack: DiligencePack, level: Level | None, at_ns: int) -> str:
+    """The spend counter a level's limit reads: since opening or this year, with or without
+    transfers to the customer's own bank account."""
+    base = "life" if level is None or level.period == "lifetime" else str(_day(pack, at_ns).year)
+    return base if level is None or level.counts_own_bank else f"{base}-x"
 
 
 def _period(pack: DiligencePack, level: Level | None, at_ns: int) -> str:

@@ -217,14 +217,16 @@ aml_verifications = Table(
     Column("verified_by", String(128), nullable=False),
 )
 
-#: Balance payments counted against a level's limit: per customer, per period (``lifetime`` or
-#: the calendar year), in millionths of the pack's currency.
+#: Balance payments a customer made, per period — ``life`` (since the account opened) or the
+#: calendar year, each also without transfers to its own bank account (``life-x``, ``2026-x``)
+#: — in millionths of the pack's currency: a level reads the total its rule counts, so a change
+#: of level or of pack (in the same currency) keeps what was spent.
 aml_balance_spend = Table(
     "aml_balance_spend",
     metadata,
     Column("tenant", String(64), primary_key=True),
     Column("party_id", String(64), primary_key=True),
-    Column("pack_id", String(64), primary_key=True),
+    Column("currency", String(3), primary_key=True),
     Column("period", String(8), primary_key=True),
     Column("spent_micros", BigInteger, nullable=False),
 )

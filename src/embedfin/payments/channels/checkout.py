@@ -56,6 +56,7 @@ from embedfin.payments.chart import (
 )
 from embedfin.payments.escrow.bulk import checkout_subject
 from embedfin.payments.escrow.checkout import Checkout
+from embedfin.payments.limits import BalancePayment
 from embedfin.payments.moves import move, order_leg
 from embedfin.payments.requests import check_request_id, transfer_id
 from embedfin.payments.wallets import wallet_key
@@ -230,6 +231,10 @@ class ChannelPayments:
                     tx, order, attempt, request_id, channel, clearing, now
                 )
                 order = self._hold_if_reviewed(tx, order, attempt, request_id)
+                if attempt["wallet_minor"]:  # the wallet's share was a balance payment
+                    part = Money(attempt["wallet_minor"], order.currency)
+                    spend = BalancePayment(order.buyer_id, part, "purchase", now)
+                    self.checkout.limits.count_many(tx, [spend])
             else:  # paid meanwhile by other means: the buyer keeps the money in the wallet
                 self._credit_overpayment(tx, order, attempt, request_id, channel, clearing)
             self._update(
@@ -345,6 +350,10 @@ class ChannelPayments:
             raise InvalidInput(f"the order is in {order.currency}, not {part.currency}")
         if not 0 < part.amount_minor < order.total_minor:
             raise InvalidAmount("the wallet part must be positive and less than the total")
+        spend = BalancePayment(order.buyer_id, part, "purchase", self.clock.now_ns())
+        (limit,) = self.checkout.limits.check_many(tx, [spend])
+        if limit is not None:  # the buyer's verification level does not reach this far
+            raise limit
         wallet = wallet_key(self.tenant, "buyer", order.buyer_id, order.currency)
         escrow = platform_account(self.tenant, order.currency, AccountCode.ESCROW)
         open_accounts(tx, [wallet, escrow])

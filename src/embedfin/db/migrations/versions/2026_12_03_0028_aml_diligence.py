@@ -40,11 +40,11 @@ def upgrade() -> None:
         "aml_balance_spend",
         sa.Column("tenant", sa.String(length=64), nullable=False),
         sa.Column("party_id", sa.String(length=64), nullable=False),
-        sa.Column("pack_id", sa.String(length=64), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("period", sa.String(length=8), nullable=False),
         sa.Column("spent_micros", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "tenant", "party_id", "pack_id", "period", name=op.f("pk_aml_balance_spend")
+            "tenant", "party_id", "currency", "period", name=op.f("pk_aml_balance_spend")
         ),
     )
     op.create_table(
