@@ -418,3 +418,17 @@ def test_the_stream_benchmark_runs_on_a_small_sample() -> None:
     per_s, vs_insert = stream_rate(1_000, 3)
     assert per_s > 0
     assert 0 < vs_insert < 5  # the monitor does more than the bare insert it is measured by
+
+
+def test_a_narrative_pasted_with_tabs_and_windows_line_breaks_is_filed(
+    services: Services,
+) -> None:
+    t = services.tenant("ten_a")
+    _large_top_ups(t)
+    _drain(t.ledger)
+    (report,) = t.reports.list()
+    filed = t.reports.file(report.report_id, "Top-ups:\r\n\t6 × 95,000\r\n", "officer")
+    assert filed.status == "filed"
+    assert t.reports.document(report.report_id)["narrative"] == "Top-ups:\r\n\t6 × 95,000\r\n"
+    with pytest.raises(InvalidInput, match="control character"):
+        t.reports.correct(report.report_id, "bell\x07", "x", "officer")

@@ -20,7 +20,7 @@ REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 def checked_text(field: str, value: object, max_length: int, *, multiline: bool = False) -> str:
     """``value`` if it is a non-blank string of at most ``max_length`` characters without control
-    or format characters (``multiline``: line feeds allowed, as in a note); otherwise
+    or format characters (``multiline``: line breaks and tabs allowed, as in a note); otherwise
     :class:`InvalidInput` naming ``field`` and the problem."""
     if not isinstance(value, str):
         raise InvalidInput(f"{field} must be a string, got {type(value).__name__}")
@@ -29,7 +29,7 @@ def checked_text(field: str, value: object, max_length: int, *, multiline: bool 
     if len(value) > max_length:
         raise InvalidInput(f"{field} is {len(value)} characters long; at most {max_length}")
     for position, char in enumerate(value):
-        if multiline and char == "\n":
+        if multiline and char in "\n\r\t":  # as the API's multi-line fields take them
             continue
         if unicodedata.category(char) in REFUSED_CATEGORIES:
             raise InvalidInput(
