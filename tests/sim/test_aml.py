@@ -47,3 +47,16 @@ def test_the_ring_is_caught_by_the_monitor_and_its_reports_filed(tmp_path: Path)
     assert aml.monitoring_report(truth).confirmed == figures.confirmed
     with world.services.ledger.reader() as conn:
         assert check_all(conn).ok
+
+
+def test_class_i_accounts_reach_their_limit_and_class_iii_ones_do_not(tmp_path: Path) -> None:
+    world = bench._world(tmp_path, "aml-classes", 5, 60, on=False)
+    classes = aml.verify_buyers(world, seed=5)
+    fraud.run(world, 12, fraud_share=0.0)  # honest buyers only: every refusal is a limit's
+    figures = aml.diligence_report(world, classes)
+    assert sum(figures.buyers.values()) == 60
+    assert figures.refused_payments > 0  # RMB 1,000 since opening: about EUR 125
+    assert figures.mostly_used.get("I", 0) > 0
+    assert figures.mostly_used.get("III", 0) == 0
+    with world.services.ledger.reader() as conn:
+        assert check_all(conn).ok
