@@ -11,7 +11,7 @@ with it.
 
 3. The streaming monitor (``monitor.Monitoring.record``, what the ``aml-monitor`` consumer
    calls): ``stream_transactions`` movements between buyers and merchants, in the consumer's
-   batches of 500, on a fresh migrated database (SQLite in a temporary folder, or ``db``), with
+   batches (``MonitorConsumer.batch_size``, 2,000), on a fresh migrated database (SQLite in a temporary folder, or ``db``), with
    the PRC pack's same-day totals and the large-value reports they make due:
    ``stream_per_s``. The same rows bulk-inserted into the journal table alone, in the same
    run, are the floor any durable monitor pays: ``stream_vs_insert`` is the ratio of the two.
@@ -56,7 +56,7 @@ class AmlBench:
 
 
 def stream_rate(
-    transactions: int, seed: int, db: str | None = None, batch: int = 500
+    transactions: int, seed: int, db: str | None = None, batch: int = 2_000
 ) -> tuple[float, float]:
     """(movements/s through the streaming monitor, its ratio to a bare journal insert)."""
     import random

@@ -65,3 +65,23 @@ def _insert_ignoring(dialect_name: str, table: Table) -> Insert:
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     statement: Insert = dialect.insert(table).on_conflict_do_nothing()
     return statement
+
+
+def add_many(
+    conn: Connection, table: Table, rows: Sequence[Mapping[str, object]], column: str
+) -> None:
+    """Add each row's ``column`` to the stored row with its key, or insert the row: one
+    ``INSERT … ON CONFLICT DO UPDATE SET column = column + excluded.column`` executemany."""
+    if rows:
+        conn.execute(_add(conn.dialect.name, table, column), [dict(r) for r in rows])
+
+
+@functools.cache
+def _add(dialect_name: str, table: Table, column: str) -> Insert:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    keys = list(table.primary_key.columns)
+    upsert: Insert = statement.on_conflict_do_update(
+        index_elements=keys, set_={column: table.c[column] + statement.excluded[column]}
+    )
+    return upsert

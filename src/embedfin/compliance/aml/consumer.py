@@ -16,7 +16,8 @@ CONSUMER = "aml-monitor"
 class MonitorConsumer:
     name = CONSUMER
     event_types: frozenset[str] | None = EVENT_TYPES
-    batch_size = 500
+    #: a batch costs a handful of statements whatever its size: larger batches amortise them
+    batch_size = 2_000
 
     def __init__(self, monitoring_of: Callable[[str], Monitoring]) -> None:
         self._monitoring_of = monitoring_of

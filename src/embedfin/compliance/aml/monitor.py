@@ -2,9 +2,10 @@
 
 * **Streaming** (:meth:`Monitoring.record`, called by the outbox consumer ``aml-monitor``):
   every movement of money (``journal.py``) goes into the journal ``aml_transactions`` and adds
-  its legs to the tenant's rule pack's same-day totals (``sameday.py``); a total at a line makes
-  a large-value report (or CTR) due (``reports.py``). Incremental and idempotent: a movement is
-  keyed by its event, a leg by (rule, side, movement), so an event read twice counts once.
+  to the tenant's rule pack's same-day totals (``sameday.py``) in the same unit of work; a
+  total at a line makes a large-value report (or CTR) due (``reports.py``) with every movement
+  of that account, side and day the rule selects, read back from the journal. Incremental and
+  idempotent: a movement is keyed by its event and adds to the totals only when it is new.
 * **Batch** (:meth:`Monitoring.scan`, ``embedfin aml monitor`` and ``POST /v1/aml/monitor``):
   the journal's last days are exported to Parquet and every typology detector runs over it
   (``scan.py``, DuckDB). Each alert is stored once (keyed by its typology and transactions) and
@@ -43,8 +44,8 @@ from embedfin.compliance.aml.sameday import RateSource
 from embedfin.core.clock import Clock
 from embedfin.core.errors import InvalidInput, NotFound, UnknownCurrency
 from embedfin.core.money import currency as currency_of
-from embedfin.db.statements import insert_if_absent, insert_many_ignoring_present
-from embedfin.db.tables import aml_alerts, aml_settings, aml_threshold_legs, aml_transactions
+from embedfin.db.statements import add_many, insert_if_absent, insert_many_ignoring_present
+from embedfin.db.tables import aml_alerts, aml_settings, aml_threshold_totals, aml_transactions
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.progress import Progress, no_progress
 from embedfin.risk.cases import Cases
@@ -54,7 +55,7 @@ DAY_NS = 86_400 * 1_000_000_000
 DEFAULT_PACK = "prc"
 _A = aml_alerts.c
 _J = aml_transactions.c
-_G = aml_threshold_legs.c
+_G = aml_threshold_totals.c
 _S = aml_settings.c
 
 
@@ -218,39 +219,54 @@ class Monitoring:
             tx.conn, aml_transactions, [_journal_row(self.tenant, m) for m in fresh.values()]
         )
         touched: dict[str, sameday.Leg] = {}
-        legs = []
+        added: dict[str, int] = {}
         for m in fresh.values():
             for leg in sameday.legs(pack, m, self.rates):
-                legs.append(
-                    {"tenant": self.tenant, "pack_id": pack.id, "rule_id": leg.rule.id,
-                     "side": leg.side, "tx_id": m.tx_id, "report_key": leg.report_key,
-                     "amount_micros": leg.amount_micros}
-                )  # fmt: skip
+                added[leg.report_key] = added.get(leg.report_key, 0) + leg.amount_micros
                 touched[leg.report_key] = leg
-        insert_many_ignoring_present(tx.conn, aml_threshold_legs, legs)
-        crossing = []
-        keys = sorted(touched)
+        keys = sorted(added)
+        add_many(
+            tx.conn,
+            aml_threshold_totals,
+            [{"tenant": self.tenant, "report_key": k, "total_micros": added[k]} for k in keys],
+            "total_micros",
+        )
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             for key, total in tx.conn.execute(
-                select(_G.report_key, func.sum(_G.amount_micros))
-                .where(_G.tenant == self.tenant, _G.report_key.in_(chunk))
-                .group_by(_G.report_key)
-            ):
-                if sameday.crossed(touched[key].rule, int(total)):
-                    crossing.append(key)
-        for key in crossing:
-            leg = touched[key]
-            found = [
-                (row.tx_id, row.amount_micros)
-                for row in tx.conn.execute(
-                    select(_G.tx_id, _G.amount_micros).where(
-                        _G.tenant == self.tenant, _G.report_key == key
-                    )
+                select(_G.report_key, _G.total_micros).where(
+                    _G.tenant == self.tenant, _G.report_key.in_(chunk)
                 )
-            ]
-            self.reports.threshold_total(tx, pack, leg.rule, key, leg.account, leg.day, found)
+            ):
+                leg = touched[key]
+                if sameday.crossed(leg.rule, int(total)):
+                    legs = self._day_legs(tx.conn, pack, leg)
+                    self.reports.threshold_total(
+                        tx, pack, leg.rule, key, leg.account, leg.day, legs
+                    )
         return len(new)
+
+    def _day_legs(
+        self, conn: Connection, pack: RulePack, leg: sameday.Leg
+    ) -> list[tuple[str, int]]:
+        """Every movement of the total's account, side and business day that the total's rule
+        selects, with what it adds (the journal is the record; totals only say when to look)."""
+        side = _J.src if leg.side == "out" else _J.dst
+        start, end = sameday.day_bounds_ns(pack, leg.day)
+        rows = conn.execute(
+            select(aml_transactions).where(
+                _J.tenant == self.tenant,
+                side == leg.account,
+                _J.occurred_at >= start,
+                _J.occurred_at < end,
+            )
+        )
+        return sorted(
+            (row.tx_id, found.amount_micros)
+            for row in rows
+            for found in sameday.legs(pack, _movement(row), self.rates)
+            if found.report_key == leg.report_key
+        )
 
     def journal(self, since_ns: int | None = None, until_ns: int | None = None) -> list[Movement]:
         query = select(aml_transactions).where(_J.tenant == self.tenant)

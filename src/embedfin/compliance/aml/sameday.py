@@ -66,6 +66,14 @@ def day_of(pack: RulePack, movement: Movement) -> date:
     return local_day(pack, datetime.fromtimestamp(movement.occurred_at // 1_000_000_000, UTC))
 
 
+def day_bounds_ns(pack: RulePack, day: date) -> tuple[int, int]:
+    """The business day's first and past-last instant, in nanoseconds UTC."""
+    zone = ZoneInfo(pack.timezone)
+    start = datetime(day.year, day.month, day.day, tzinfo=zone)
+    end = datetime.fromordinal(day.toordinal() + 1).replace(tzinfo=zone)
+    return int(start.timestamp()) * 1_000_000_000, int(end.timestamp()) * 1_000_000_000
+
+
 def report_key(pack: RulePack, rule: Rule, side: str, account: str, day: date) -> str:
     return f"{pack.id}/{rule.id}/{side}/{account}/{day.isoformat()}"
 

@@ -9,7 +9,7 @@ row per party × list entry × screened details; ``status`` is ``open`` (a case 
 ``cleared`` (a false positive) or ``confirmed`` (the party stays blocked).
 
 Transaction monitoring: ``aml_settings`` (the tenant's rule pack), ``aml_transactions`` (the
-journal the detectors read), ``aml_threshold_legs`` (same-day totals, incrementally),
+journal the detectors read), ``aml_threshold_totals`` (same-day totals, incrementally),
 ``aml_alerts`` (typology alerts and their cases) and ``aml_reports`` (large-value and
 suspicious-transaction reports, due then filed, immutable once filed).
 """
@@ -121,21 +121,18 @@ aml_transactions = Table(
     Column("cross_border", Integer, nullable=False),
     Column("reference", String(128), nullable=False),
     Index("ix_aml_transactions_time", "tenant", "occurred_at"),
+    Index("ix_aml_transactions_src", "tenant", "src", "occurred_at"),
+    Index("ix_aml_transactions_dst", "tenant", "dst", "occurred_at"),
 )
 
-#: What each transaction adds to a same-day total of a threshold rule (``amount_micros``: in the
-#: rule's currency, millionths); ``report_key`` names the total (pack/rule/side/account/day).
-aml_threshold_legs = Table(
-    "aml_threshold_legs",
+#: A threshold rule's same-day totals, kept as movements are journaled: ``report_key`` names the
+#: total (pack/rule/side/account/day), ``total_micros`` is in the rule's currency, millionths.
+aml_threshold_totals = Table(
+    "aml_threshold_totals",
     metadata,
     Column("tenant", String(64), primary_key=True),
-    Column("pack_id", String(64), primary_key=True),
-    Column("rule_id", String(64), primary_key=True),
-    Column("side", String(3), primary_key=True),
-    Column("tx_id", String(64), primary_key=True),
-    Column("report_key", String(300), nullable=False),
-    Column("amount_micros", BigInteger, nullable=False),
-    Index("ix_aml_threshold_legs_key", "tenant", "report_key"),
+    Column("report_key", String(300), primary_key=True),
+    Column("total_micros", BigInteger, nullable=False),
 )
 
 #: Transaction monitoring's alerts over the journal (``embedfin aml monitor``): one per

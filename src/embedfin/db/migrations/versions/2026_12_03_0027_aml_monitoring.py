@@ -51,21 +51,14 @@ def upgrade() -> None:
     op.create_index(
         "ix_aml_transactions_time", "aml_transactions", ["tenant", "occurred_at"], unique=False
     )
+    op.create_index("ix_aml_transactions_src", "aml_transactions", ["tenant", "src", "occurred_at"])
+    op.create_index("ix_aml_transactions_dst", "aml_transactions", ["tenant", "dst", "occurred_at"])
     op.create_table(
-        "aml_threshold_legs",
+        "aml_threshold_totals",
         sa.Column("tenant", sa.String(length=64), nullable=False),
-        sa.Column("pack_id", sa.String(length=64), nullable=False),
-        sa.Column("rule_id", sa.String(length=64), nullable=False),
-        sa.Column("side", sa.String(length=3), nullable=False),
-        sa.Column("tx_id", sa.String(length=64), nullable=False),
         sa.Column("report_key", sa.String(length=300), nullable=False),
-        sa.Column("amount_micros", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "tenant", "pack_id", "rule_id", "side", "tx_id", name=op.f("pk_aml_threshold_legs")
-        ),
-    )
-    op.create_index(
-        "ix_aml_threshold_legs_key", "aml_threshold_legs", ["tenant", "report_key"], unique=False
+        sa.Column("total_micros", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("tenant", "report_key", name=op.f("pk_aml_threshold_totals")),
     )
     op.create_table(
         "aml_alerts",
@@ -149,8 +142,9 @@ def downgrade() -> None:
     op.drop_table("aml_reports")
     op.drop_index("ix_aml_alerts_case", table_name="aml_alerts")
     op.drop_table("aml_alerts")
-    op.drop_index("ix_aml_threshold_legs_key", table_name="aml_threshold_legs")
-    op.drop_table("aml_threshold_legs")
+    op.drop_table("aml_threshold_totals")
+    op.drop_index("ix_aml_transactions_dst", table_name="aml_transactions")
+    op.drop_index("ix_aml_transactions_src", table_name="aml_transactions")
     op.drop_index("ix_aml_transactions_time", table_name="aml_transactions")
     op.drop_table("aml_transactions")
     op.drop_table("aml_settings")
