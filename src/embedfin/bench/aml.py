@@ -11,10 +11,11 @@ with it.
 
 3. The streaming monitor (``monitor.Monitoring.record``, what the ``aml-monitor`` consumer
    calls): ``stream_transactions`` movements between buyers and merchants, in the consumer's
-   batches (``MonitorConsumer.batch_size``, 2,000), on a fresh migrated database (SQLite in a temporary folder, or ``db``), with
-   the PRC pack's same-day totals and the large-value reports they make due:
-   ``stream_per_s``. The same rows bulk-inserted into the journal table alone, in the same
-   run, are the floor any durable monitor pays: ``stream_vs_insert`` is the ratio of the two.
+   batches (``MonitorConsumer.batch_size``, 2,000), on a fresh migrated database (SQLite in a
+   temporary folder, or ``db``), with the PRC pack's same-day totals and the large-value
+   reports they make due: ``stream_per_s``. The same rows bulk-inserted into the journal table
+   alone, in the same run, are the floor any durable monitor pays: ``stream_vs_insert`` is the
+   ratio of the two.
 
 The Spark engine is not built: ``spark_seconds`` is ``null``.
 """
