@@ -10,6 +10,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import delete, text, update
 from sqlalchemy.exc import DBAPIError
 
@@ -432,3 +434,26 @@ def test_a_narrative_pasted_with_tabs_and_windows_line_breaks_is_filed(
     assert t.reports.document(report.report_id)["narrative"] == "Top-ups:\r\n\t6 × 95,000\r\n"
     with pytest.raises(InvalidInput, match="control character"):
         t.reports.correct(report.report_id, "bell\x07", "x", "officer")
+
+
+@given(
+    at=st.integers(min_value=1_577_836_800, max_value=1_893_456_000),  # 2020–2030
+    zone=st.sampled_from(
+        [
+            "Asia/Shanghai",
+            "Asia/Kathmandu",
+            "Australia/Eucla",
+            "America/St_Johns",
+            "Europe/Berlin",
+            "Pacific/Chatham",
+        ]
+    ),  # fmt: skip
+)
+def test_the_business_day_by_quarter_hour_is_the_local_calendar_day(at: int, zone: str) -> None:
+    from zoneinfo import ZoneInfo
+
+    pack = PACK.model_copy(update={"timezone": zone})
+    moved = Movement("t", at * NS_PER_SECOND + 999_999_999, "order", "a", "b", "person",
+                     "entity", 1, "CNY", "r")  # fmt: skip
+    expected = datetime.fromtimestamp(at, UTC).astimezone(ZoneInfo(zone)).date()
+    assert sameday.day_of(pack, moved) == expected

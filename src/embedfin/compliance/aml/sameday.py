@@ -63,7 +63,15 @@ def local_day(pack: RulePack, at: datetime) -> date:
 
 def day_of(pack: RulePack, movement: Movement) -> date:
     """The business day of a movement (whole seconds, as the batch scan's ``t``)."""
-    return local_day(pack, datetime.fromtimestamp(movement.occurred_at // 1_000_000_000, UTC))
+    return _day_of_quarter(pack.timezone, movement.occurred_at // 900_000_000_000)
+
+
+@lru_cache(maxsize=8_192)
+def _day_of_quarter(zone: str, quarter: int) -> date:
+    """The local day of a quarter hour of UTC: every time zone's midnight falls on one (offsets
+    have been whole quarter hours since standard time replaced local mean time, Nepal's +5:45
+    and Eucla's +8:45 included), so all of a quarter's instants share its first one's day."""
+    return datetime.fromtimestamp(quarter * 900, UTC).astimezone(ZoneInfo(zone)).date()
 
 
 def day_bounds_ns(pack: RulePack, day: date) -> tuple[int, int]:
@@ -122,6 +130,8 @@ def legs(pack: RulePack, movement: Movement, rates: RateSource) -> list[Leg]:
     if not rules:
         return []
     day = day_of(pack, movement)
+    iso = day.isoformat()
+    native = None
     found = []
     for rule in rules:
         for side, account, kind in (
@@ -129,8 +139,13 @@ def legs(pack: RulePack, movement: Movement, rates: RateSource) -> list[Leg]:
             ("in", movement.dst, movement.dst_kind),
         ):
             if _selects(pack, rule, movement, kind):
-                micros = int(_amount(rule, movement, day, rates).scaleb(6))
-                key = report_key(pack, rule, side, account, day)
+                if movement.currency == rule.currency:
+                    if native is None:
+                        native = int(movement.amount.scaleb(6))
+                    micros = native
+                else:
+                    micros = int(_amount(rule, movement, day, rates).scaleb(6))
+                key = f"{pack.id}/{rule.id}/{side}/{account}/{iso}"
                 found.append(Leg(rule, side, account, day, micros, key))
     return found
 
