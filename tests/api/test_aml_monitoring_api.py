@@ -85,3 +85,5 @@ def test_the_monitor_scans_the_journal_and_lists_its_alerts(api: Api) -> None:
     assert api.ok(api.get(api.a, "/v1/aml/alerts"))["data"] == []
     assert api.post(api.a, "/v1/aml/monitor", {"days": 0}).status_code == 422
     assert api.post(api.a, "/v1/aml/monitor", {"days": 7, "x": 1}).status_code == 422
+    assert api.post(api.a, "/v1/aml/monitor", {"days": "7"}).status_code == 422
+    assert api.post(api.a, "/v1/aml/monitor", {"days": True}).status_code == 422

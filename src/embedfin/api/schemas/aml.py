@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StrictInt, StringConstraints
 
 from embedfin.api.schemas.common import Model, Text200
 
@@ -141,7 +141,7 @@ class AlertOut(BaseModel):
 
 
 class MonitorIn(Model):
-    days: int = Field(default=30, ge=1, le=400, description="how far back the scan reads")
+    days: StrictInt = Field(default=30, ge=1, le=400, description="how far back the scan reads")
 
 
 class MonitorOut(BaseModel):
