@@ -11,7 +11,7 @@ with it.
 
 3. The streaming monitor (``monitor.Monitoring.record``, what the ``aml-monitor`` consumer
    calls): ``stream_transactions`` movements between buyers and merchants, in the consumer's
-   batches (``MonitorConsumer.batch_size``, 2,000), on a fresh migrated database (SQLite in a
+   batches (``MonitorConsumer.batch_size``, 5,000), on a fresh migrated database (SQLite in a
    temporary folder, or ``db``), with the PRC pack's same-day totals and the large-value
    reports they make due: ``stream_per_s``. The same rows bulk-inserted into the journal table
    alone, in the same run, are the floor any durable monitor pays: ``stream_vs_insert`` is the
@@ -57,7 +57,7 @@ class AmlBench:
 
 
 def stream_rate(
-    transactions: int, seed: int, db: str | None = None, batch: int = 2_000
+    transactions: int, seed: int, db: str | None = None, batch: int | None = None
 ) -> tuple[float, float]:
     """(movements/s through the streaming monitor, its ratio to a bare journal insert)."""
     import random
@@ -65,6 +65,7 @@ def stream_rate(
     from sqlalchemy import delete
 
     from embedfin.bootstrap import Services
+    from embedfin.compliance.aml.consumer import MonitorConsumer
     from embedfin.compliance.aml.journal import Movement
     from embedfin.core.clock import ManualClock
     from embedfin.db.engine import make_engine
@@ -75,6 +76,7 @@ def stream_rate(
     from embedfin.ledger.service import Ledger
     from embedfin.risk.config import RiskSettings
 
+    batch = batch or MonitorConsumer.batch_size
     rng = random.Random(seed)
     start_ns = 1_767_225_600 * 10**9
     moves = [

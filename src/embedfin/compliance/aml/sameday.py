@@ -111,17 +111,28 @@ def _amount(rule: Rule, movement: Movement, day: date, rates: RateSource) -> Dec
     return (movement.amount * rate).quantize(MICRO, ROUND_HALF_UP)
 
 
-@lru_cache(maxsize=256)
+#: (id of a pack, currency) → (the pack, its rules for that currency). Keyed by identity: a
+#: pack's hash walks every rule, which costs more than the selection it would save.
+_RULES: dict[tuple[int, str], tuple[RulePack, tuple[Rule, ...]]] = {}
+
+
 def _rules_for(pack: RulePack, currency: str) -> tuple[Rule, ...]:
     """The pack's rules that can select a movement in ``currency`` (the currency test first:
     most rules of a pack sum one currency)."""
-    return tuple(
+    found = _RULES.get((id(pack), currency))
+    if found is not None and found[0] is pack:
+        return found[1]
+    rules = tuple(
         rule
         for rule in pack.rules
         if (rule.convert == "none" and rule.currency == currency)
         or (rule.convert == "foreign" and currency != pack.home)
         or rule.convert == "all"
     )
+    if len(_RULES) > 1_024:
+        _RULES.clear()
+    _RULES[(id(pack), currency)] = (pack, rules)
+    return rules
 
 
 def legs(pack: RulePack, movement: Movement, rates: RateSource) -> list[Leg]:
