@@ -277,7 +277,9 @@ class Reports:
         narrative = checked_text("narrative", narrative, 10_000, multiline=True)
         reason = checked_text("reason", reason, 2_000, multiline=True)
         with self.ledger.transaction() as tx:
-            original = self._get(tx.conn, report_id)
+            # locked (a read lock on its row; triggers refuse only writes): corrections of one
+            # report are numbered one after another, never both as the same next number
+            original = self._get(tx.conn, report_id, for_update=True)
             if original.status != "filed":
                 raise InvalidStateTransition(f"report {report_id} is not filed: file it instead")
             n = tx.conn.execute(
