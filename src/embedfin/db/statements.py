@@ -69,11 +69,14 @@ def _insert_ignoring(dialect_name: str, table: Table) -> Insert:
 
 def add_many(
     conn: Connection, table: Table, rows: Sequence[Mapping[str, object]], column: str
-) -> None:
-    """Add each row's ``column`` to the stored row with its key, or insert the row: one
-    ``INSERT … ON CONFLICT DO UPDATE SET column = column + excluded.column`` executemany."""
-    if rows:
-        conn.execute(_add(conn.dialect.name, table, column), [dict(r) for r in rows])
+) -> list[tuple[object, ...]]:
+    """Add each row's ``column`` to the stored row with its key, or insert the row, in one
+    ``INSERT … ON CONFLICT DO UPDATE SET column = column + excluded.column … RETURNING``
+    (SQLAlchemy's insertmanyvalues on both stores); each row's key and new ``column``."""
+    if not rows:
+        return []
+    statement = _add(conn.dialect.name, table, column)
+    return [tuple(row) for row in conn.execute(statement, [dict(r) for r in rows])]
 
 
 @functools.cache
@@ -83,5 +86,5 @@ def _add(dialect_name: str, table: Table, column: str) -> Insert:
     keys = list(table.primary_key.columns)
     upsert: Insert = statement.on_conflict_do_update(
         index_elements=keys, set_={column: table.c[column] + statement.excluded[column]}
-    )
+    ).returning(*keys, table.c[column])
     return upsert

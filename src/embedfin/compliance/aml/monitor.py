@@ -44,7 +44,7 @@ from embedfin.compliance.aml.sameday import RateSource
 from embedfin.core.clock import Clock
 from embedfin.core.errors import InvalidInput, NotFound, UnknownCurrency
 from embedfin.core.money import currency as currency_of
-from embedfin.db.statements import add_many, insert_if_absent, insert_many_ignoring_present
+from embedfin.db.statements import add_many, insert_if_absent, insert_many_if_absent
 from embedfin.db.tables import aml_alerts, aml_settings, aml_threshold_totals, aml_transactions
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.progress import Progress, no_progress
@@ -199,51 +199,35 @@ class Monitoring:
     def record(self, tx: LedgerTransaction, movements: Sequence[Movement]) -> int:
         """Journal ``movements`` and add them to the same-day totals; new movements count.
 
-        A batch is a handful of statements whatever its size: the journal rows and the legs
-        inserted many at a time (a row already there is skipped: the movement was read
-        before), then the touched totals summed in one grouped query."""
+        A batch is two statements whatever its size: the journal rows inserted many at a time
+        (a row already there is skipped: the movement was read before, its amounts are in),
+        then every touched total added to and read back in one upsert."""
         pack = self.pack(tx.conn)
-        ids = list(dict.fromkeys(m.tx_id for m in movements))
-        present: set[str] = set()
-        for start in range(0, len(ids), 500):
-            present.update(
-                tx.conn.execute(
-                    select(_J.tx_id).where(
-                        _J.tenant == self.tenant, _J.tx_id.in_(ids[start : start + 500])
-                    )
-                ).scalars()
-            )
-        new = set(ids) - present
-        fresh = {m.tx_id: m for m in movements if m.tx_id in new}
-        insert_many_ignoring_present(
-            tx.conn, aml_transactions, [_journal_row(self.tenant, m) for m in fresh.values()]
-        )
+        rows = {m.tx_id: _journal_row(self.tenant, m) for m in movements}
+        inserted = insert_many_if_absent(tx.conn, aml_transactions, list(rows.values()))
+        new = {str(key[1]) for key in inserted}  # the others were read before
         touched: dict[str, sameday.Leg] = {}
         added: dict[str, int] = {}
-        for m in fresh.values():
+        for m in movements:
+            if m.tx_id not in new:
+                continue
             for leg in sameday.legs(pack, m, self.rates):
                 added[leg.report_key] = added.get(leg.report_key, 0) + leg.amount_micros
                 touched[leg.report_key] = leg
-        keys = sorted(added)
-        add_many(
+        totals = add_many(
             tx.conn,
             aml_threshold_totals,
-            [{"tenant": self.tenant, "report_key": k, "total_micros": added[k]} for k in keys],
+            [{"tenant": self.tenant, "report_key": k, "total_micros": v}
+             for k, v in sorted(added.items())],
             "total_micros",
-        )
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            for key, total in tx.conn.execute(
-                select(_G.report_key, _G.total_micros).where(
-                    _G.tenant == self.tenant, _G.report_key.in_(chunk)
+        )  # fmt: skip
+        for _tenant, key, total in totals:
+            leg = touched[str(key)]
+            if sameday.crossed(leg.rule, int(str(total))):
+                legs = self._day_legs(tx.conn, pack, leg)
+                self.reports.threshold_total(
+                    tx, pack, leg.rule, str(key), leg.account, leg.day, legs
                 )
-            ):
-                leg = touched[key]
-                if sameday.crossed(leg.rule, int(total)):
-                    legs = self._day_legs(tx.conn, pack, leg)
-                    self.reports.threshold_total(
-                        tx, pack, leg.rule, key, leg.account, leg.day, legs
-                    )
         return len(new)
 
     def _day_legs(
