@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Integer,
+    String,
+    Table,
+    Text,
+    TextClause,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -75,6 +86,10 @@ def add_many(
     (SQLAlchemy's insertmanyvalues on both stores); each row's key and new ``column``."""
     if not rows:
         return []
+    if conn.dialect.name == "postgresql":  # every column as one array: see insert_new
+        return [
+            tuple(row) for row in conn.execute(_unnest_add(table, column), _arrays(table, rows))
+        ]
     statement = _add(conn.dialect.name, table, column)
     return [tuple(row) for row in conn.execute(statement, [dict(r) for r in rows])]
 
@@ -88,3 +103,51 @@ def _add(dialect_name: str, table: Table, column: str) -> Insert:
         index_elements=keys, set_={column: table.c[column] + statement.excluded[column]}
     ).returning(*keys, table.c[column])
     return upsert
+
+
+def insert_new(conn: Connection, table: Table, rows: Sequence[Mapping[str, object]]) -> set[str]:
+    """:func:`insert_many_if_absent` for a table keyed by (tenant, id): the ids this call
+    inserted. On PostgreSQL one ``INSERT … SELECT FROM unnest(arrays) … ON CONFLICT DO NOTHING
+    RETURNING`` — each column sent as one array — which is several times faster than a
+    multi-row VALUES with RETURNING; elsewhere :func:`insert_many_if_absent`."""
+    if not rows:
+        return set()
+    if conn.dialect.name != "postgresql":
+        return {str(key[-1]) for key in insert_many_if_absent(conn, table, rows)}
+    return {str(row[0]) for row in conn.execute(_unnest(table), _arrays(table, rows))}
+
+
+def _array_type(column: Column[Any]) -> str:
+    """The PostgreSQL array type of a column (the types the tables use)."""
+    if isinstance(column.type, BigInteger):
+        return "bigint[]"
+    if isinstance(column.type, Integer):
+        return "integer[]"
+    if isinstance(column.type, String | Text):
+        return "text[]"
+    raise TypeError(f"no array type for {column.name} ({column.type})")
+
+
+def _unnest_select(table: Table) -> str:
+    arrays = ", ".join(f"CAST(:a{i} AS {_array_type(c)})" for i, c in enumerate(table.columns))
+    names = ", ".join(c.name for c in table.columns)
+    return f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays})"
+
+
+@functools.cache
+def _unnest(table: Table) -> TextClause:
+    key = list(table.primary_key.columns)[-1].name
+    return text(f"{_unnest_select(table)} ON CONFLICT DO NOTHING RETURNING {key}")
+
+
+@functools.cache
+def _unnest_add(table: Table, column: str) -> TextClause:
+    keys = ", ".join(c.name for c in table.primary_key.columns)
+    return text(
+        f"{_unnest_select(table)} ON CONFLICT ({keys}) DO UPDATE SET {column} ="
+        f" {table.name}.{column} + excluded.{column} RETURNING {keys}, {column}"
+    )
+
+
+def _arrays(table: Table, rows: Sequence[Mapping[str, object]]) -> dict[str, list[object]]:
+    return {f"a{i}": [row[c.name] for row in rows] for i, c in enumerate(table.columns)}

@@ -44,7 +44,7 @@ from embedfin.compliance.aml.sameday import RateSource
 from embedfin.core.clock import Clock
 from embedfin.core.errors import InvalidInput, NotFound, UnknownCurrency
 from embedfin.core.money import currency as currency_of
-from embedfin.db.statements import add_many, insert_if_absent, insert_many_if_absent
+from embedfin.db.statements import add_many, insert_if_absent, insert_new
 from embedfin.db.tables import aml_alerts, aml_settings, aml_threshold_totals, aml_transactions
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.progress import Progress, no_progress
@@ -204,8 +204,7 @@ class Monitoring:
         then every touched total added to and read back in one upsert."""
         pack = self.pack(tx.conn)
         rows = {m.tx_id: _journal_row(self.tenant, m) for m in movements}
-        inserted = insert_many_if_absent(tx.conn, aml_transactions, list(rows.values()))
-        new = {str(key[1]) for key in inserted}  # the others were read before
+        new = insert_new(tx.conn, aml_transactions, list(rows.values()))  # others: read before
         touched: dict[str, sameday.Leg] = {}
         added: dict[str, int] = {}
         for m in movements:
