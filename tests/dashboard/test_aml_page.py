@@ -492,3 +492,21 @@ def test_a_monitoring_alerts_case_page_shows_its_evidence_and_its_choices(
     assert f"Monitoring alert: {alert.typology}" in page.text
     assert "dash-pt-1" in page.text
     assert "Confirmed suspicious" in page.text
+
+
+def test_merchants_under_kyb_review_are_listed_with_their_cases(
+    demo: Demo, operator: httpx.Client
+) -> None:
+    assert demo.keys is not None
+    t = demo.platform.tenant(demo.keys.tenant)
+    t.checkout.register_merchant("mer_kyb_page", category="books", country="DE",
+                                 settlement_currency="EUR", kyc_status="pending")  # fmt: skip
+    sub = t.kyb.submit("mer_kyb_page", "Lindenblatt Buchhandel GmbH", "HRB 77", "DE", [], "ops")
+    page = operator.get("/dashboard/aml").text
+    table = page.split('data-testid="aml-kyb-reviews"')[1].split("</table>")[0]
+    row = re.search(r'<tr data-kyb="mer_kyb_page".*?</tr>', table, re.S)
+    assert row is not None
+    assert f'href="/dashboard/risk/cases/{sub.case_id}"' in row.group(0)
+    assert "Lindenblatt" not in page  # the legal name stays in the review
+    counts = page.split('data-testid="aml-kyb-counts"')[1].split("</table>")[0]
+    assert 'data-kyb-status="submitted"' in counts

@@ -28,6 +28,8 @@ from embedfin.dashboard.queries.aml import (
     due_reports,
     filed_reports,
     hit_counts,
+    kyb_counts,
+    kyb_under_review,
     latest_alerts,
     open_hits,
     report_counts,
@@ -58,6 +60,8 @@ def screening(request: Request, current: SessionDep) -> HTMLResponse:
         filed = filed_reports(conn, current.tenant)
         typologies = alert_counts(conn, current.tenant)
         alerts = latest_alerts(conn, current.tenant)
+        kyb = kyb_counts(conn, current.tenant)
+        reviews = kyb_under_review(conn, current.tenant)
     return page(
         request,
         "aml.html",
@@ -73,4 +77,6 @@ def screening(request: Request, current: SessionDep) -> HTMLResponse:
         filed_reports=filed,
         alert_counts=typologies,
         alerts=alerts,
+        kyb_counts=kyb,
+        kyb_reviews=reviews,
     )

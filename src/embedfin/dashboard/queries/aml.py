@@ -24,6 +24,7 @@ from embedfin.core.errors import UnknownCurrency
 from embedfin.core.money import currency as currency_of
 from embedfin.db.tables import (
     aml_alerts,
+    aml_kyb,
     aml_parties,
     aml_reports,
     aml_screening_hits,
@@ -193,6 +194,7 @@ def decided_hits(conn: Connection, tenant: str, now: int, limit: int = 20) -> li
 # --- reports to the FIU and monitoring alerts -----------------------------------------------
 _R = aml_reports.c
 _A = aml_alerts.c
+_K = aml_kyb.c
 
 
 def amount_text(amount: Decimal, code: str) -> str:
@@ -388,3 +390,32 @@ def latest_alerts(conn: Connection, tenant: str, limit: int = 20) -> list[AlertR
             )
         )
     return alerts
+
+
+@dataclass(frozen=True, slots=True)
+class KybRow:
+    merchant_id: str
+    country: str
+    status: str
+    case_id: str
+    submitted_at: int
+
+
+def kyb_counts(conn: Connection, tenant: str) -> dict[str, int]:
+    """KYB submissions by status (``submitted``, ``verified``, ``rejected``)."""
+    rows = conn.execute(
+        select(_K.status, func.count()).where(_K.tenant == tenant).group_by(_K.status)
+    ).all()
+    return {status: int(n) for status, n in sorted(rows)}
+
+
+def kyb_under_review(conn: Connection, tenant: str, limit: int = 50) -> list[KybRow]:
+    """Merchants whose KYB review is open, the longest waiting first (no legal names: those
+    are encrypted and stay in the review)."""
+    rows = conn.execute(
+        select(_K.merchant_id, _K.country, _K.status, _K.case_id, _K.submitted_at)
+        .where(_K.tenant == tenant, _K.status == "submitted")
+        .order_by(_K.submitted_at, _K.merchant_id)
+        .limit(limit)
+    ).all()
+    return [KybRow(*row) for row in rows]
