@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from embedfin.api.app import create_app
+from embedfin.api.platform import Platform
 from embedfin.client import ApiError, Client, verify_webhook
 from embedfin.core.clock import ManualClock
 from embedfin.db.scratch import scratch_database
@@ -38,15 +39,28 @@ PG_EXAMPLES = int(os.environ.get("EMBEDFIN_SCHEMATHESIS_PG_EXAMPLES", "6"))
 
 
 @pytest.fixture(scope="module")
-def live(
+def live_platform(
     sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[LiveServer, Tenant]]:
+) -> Iterator[tuple[LiveServer, Platform]]:
     url = fresh_sqlite(sqlite_template, tmp_path_factory.mktemp("live"))
     platform = make_platform(url, ManualClock(1_795_000_000 * 10**9), rate_per_s=10_000.0)
-    tenant = make_tenant(platform, "Live")
     with LiveServer(create_app(platform)) as server:
-        yield server, tenant
+        yield server, platform
     platform.ledger.close()
+
+
+@pytest.fixture(scope="module")
+def live(live_platform: tuple[LiveServer, Platform]) -> tuple[LiveServer, Tenant]:
+    """The tenant the schema fuzz drives: any setting of its may be anything afterwards."""
+    server, platform = live_platform
+    return server, make_tenant(platform, "Live")
+
+
+@pytest.fixture
+def fresh(live_platform: tuple[LiveServer, Platform]) -> tuple[LiveServer, Tenant]:
+    """A tenant of its own on the same server, for a test that starts from the defaults."""
+    server, platform = live_platform
+    return server, make_tenant(platform, "Fresh")
 
 
 @pytest.fixture(scope="module")
@@ -148,8 +162,8 @@ def test_schemathesis_ran_every_operation_of_the_schema(
     assert len(calls) >= 3 * len(every)
 
 
-def test_the_sdk_runs_a_checkout_end_to_end(live: tuple[LiveServer, Tenant]) -> None:
-    server, tenant = live
+def test_the_sdk_runs_a_checkout_end_to_end(fresh: tuple[LiveServer, Tenant]) -> None:
+    server, tenant = fresh
     with Client(tenant.secret, server.url) as api:
         assert api.ping().tenant == tenant.id
         merchant = api.create_merchant(
@@ -182,10 +196,10 @@ def test_the_sdk_runs_a_checkout_end_to_end(live: tuple[LiveServer, Tenant]) -> 
         assert api.rotate_webhook_secret(endpoint.id).secret != endpoint.secret
 
 
-def test_the_sdk_screens_a_merchant_and_decides_its_case(live: tuple[LiveServer, Tenant]) -> None:
+def test_the_sdk_screens_a_merchant_and_decides_its_case(fresh: tuple[LiveServer, Tenant]) -> None:
     from embedfin.compliance.aml.watchlist import SHIPPED
 
-    server, tenant = live
+    server, tenant = fresh
     with Client(tenant.secret, server.url) as api:
         loaded = api.load_watchlist("synthetic", SHIPPED.read_text(encoding="utf-8"))
         assert loaded.active
@@ -253,9 +267,9 @@ def test_the_sdk_ships_the_webhook_verifier() -> None:
 
 
 def test_the_sdk_sets_the_rule_pack_runs_the_monitor_and_reads_reports(
-    live: tuple[LiveServer, Tenant],
+    fresh: tuple[LiveServer, Tenant],
 ) -> None:
-    server, tenant = live
+    server, tenant = fresh
     with Client(tenant.secret, server.url) as api:
         assert api.rule_pack().id == "prc-pboc-2016-3"
         assert api.set_rule_pack("us").deadline == "15 calendar days"
@@ -271,9 +285,9 @@ def test_the_sdk_sets_the_rule_pack_runs_the_monitor_and_reads_reports(
         assert missing.value.code == "not_found"
 
 
-def test_the_sdk_verifies_a_buyer(live: tuple[LiveServer, Tenant]) -> None:
-    server, tenant = live
-    with Client(tenant.secret, server.url) as api:  # the live tenant keeps its pack: none
+def test_the_sdk_verifies_a_buyer(fresh: tuple[LiveServer, Tenant]) -> None:
+    server, tenant = fresh
+    with Client(tenant.secret, server.url) as api:  # a fresh tenant's pack: none
         buyer = api.create_customer(name="Ada Lovelace")
         standing = api.verify_buyer(buyer.id, ["bank_card", "mobile_carrier", "tax_records"])
         assert (standing.level, standing.remaining) == ("any", None)

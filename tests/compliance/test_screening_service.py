@@ -108,6 +108,7 @@ def test_bad_details_are_refused_and_record_nothing(services: Services) -> None:
         Subject("Ada", None, "G1", "person"),
         Subject("Ada\x00", None, None, "person"),
         Subject("A" * 301, None, None, "person"),
+        Subject("!!! ... ---", None, None, "person"),  # nothing a list load could screen
     ):
         with pytest.raises(InvalidInput):
             t.screening.record("buyer", "b1", subject)

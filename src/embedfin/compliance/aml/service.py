@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, text, update
 
+from embedfin.compliance.aml.names import normal_form
 from embedfin.compliance.aml.screening import (
     Hit,
     PartyKind,
@@ -149,6 +150,8 @@ def check_subject(
 ) -> Subject:
     """The details of a party, or ``InvalidInput`` saying which one is wrong."""
     name = checked_text("name", name, 300)
+    if not normal_form(name).tokens:  # refused here, or a later list load could not screen it
+        raise InvalidInput("a screened name needs at least one letter or digit")
     if kind not in KINDS:
         raise InvalidInput(f"kind must be person or organization, got {kind!r}")
     if birth_date is not None:
