@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import re
 from decimal import Decimal, InvalidOperation
@@ -14,6 +15,12 @@ from rich.table import Table
 from embedfin.cli.common import DbOption, JsonOption, NoProgressOption, TenantOption, out
 from embedfin.core.errors import InvalidInput
 from embedfin.progress import progress_factory
+
+
+class Engine(enum.StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -76,6 +83,13 @@ def scan_command(
         Path | None,
         typer.Option("--rates", help='A JSON object of rates for the packs, e.g. {"EUR": "1.08"}.'),
     ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="Where the detectors run: DuckDB in this process, or Apache Spark (local mode "
+            "unless EMBEDFIN_SPARK_MASTER names a cluster). Both find the same alerts."
+        ),
+    ] = Engine.duckdb,
     no_progress: NoProgressOption = False,
 ) -> None:
     """Every typology in FILE: fan-in/out, cycles, scatter-gather, gather-scatter, bipartite,
@@ -93,6 +107,7 @@ def scan_command(
         progress=progress_factory(not no_progress),
         packs=packs,
         rates=None if rates is None else _rates(rates),
+        engine=engine.value,
     )
     lines = list(result.lines())
     if out_file is not None:

@@ -125,14 +125,20 @@ def bench_aml(
         str | None,
         typer.Option(help="A PostgreSQL server URL: the stream runs in a scratch database."),
     ] = None,
+    spark: Annotated[
+        bool, typer.Option(help="Scan the same file on the Spark engine too (spark_seconds).")
+    ] = True,
     as_json: JsonOption = False,
     no_progress: NoProgressOption = False,
 ) -> None:
     """The AML batch scan of a synthetic month with every typology injected: seconds, peak
-    memory, per-typology recall and precision; the streaming monitor's rate."""
+    memory, per-typology recall and precision; the streaming monitor's rate; the same scan on
+    Spark."""
     from embedfin.bench.aml import run
 
-    result = run(transactions, seed, progress_factory(not no_progress), stream_transactions, db)
+    result = run(
+        transactions, seed, progress_factory(not no_progress), stream_transactions, db, spark
+    )
     print_figures("bench aml", result, as_json)
 
 

@@ -28,13 +28,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 from typing import Any
 
-import duckdb
-
 from embedfin.compliance.aml.alerts import Alert, strength_score
+from embedfin.compliance.aml.engines import Engine
 from embedfin.core.errors import InvalidInput
 
 DAY_S = 86_400
@@ -104,9 +103,6 @@ class AmlParams:
         return cls(**given)
 
 
-Conn = duckdb.DuckDBPyConnection
-
-
 def poisson_tail(n: int, rate: float) -> float:
     """P(X ≥ n) for X ~ Poisson(``rate``), summed from the tail (exact to double precision
     however small; the terms fall fast once ``n`` is past the rate, as in a burst)."""
@@ -127,44 +123,47 @@ def poisson_tail(n: int, rate: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What every detector shares: the connection, the parameters, the data's span."""
+    """What every detector shares: the engine, the parameters, the data's span."""
 
-    conn: Conn
+    engine: Engine
     params: AmlParams
     span_s: int
     #: times are whole days (a ``step`` file): a hop may pass money on the same day
     coarse: bool = False
 
     def rows(self, sql: str, parameters: Sequence[object] = ()) -> list[tuple[Any, ...]]:
-        return self.conn.execute(sql, list(parameters)).fetchall()
+        return self.engine.rows(sql, parameters)
+
+    def keep(self, table: str, sql: str) -> None:
+        self.engine.keep(table, sql)
 
 
 def prepare(ctx: Context) -> None:
     """The shared tables: ``hops`` (money passed on) and the per-account totals."""
     p = ctx.params
     hop = int(p.hop_s)
-    ctx.conn.execute(
-        f"""CREATE OR REPLACE TEMP TABLE quiet_in AS
-        SELECT * FROM (SELECT *, count(*) OVER around AS inflows, sum(amount) OVER around
+    ctx.keep(
+        "quiet_in",
+        f"""SELECT * FROM (SELECT *, count(*) OVER around AS inflows, sum(amount) OVER around
             AS inflow FROM tx WINDOW around AS (PARTITION BY dst, currency ORDER BY t
             RANGE BETWEEN {hop} PRECEDING AND {hop} FOLLOWING))
-        WHERE inflows <= {int(p.hop_max_inflows)} OR amount * 2 >= inflow"""
+        WHERE inflows <= {int(p.hop_max_inflows)} OR amount * 2 >= inflow""",
     )
-    ctx.conn.execute(
-        f"""CREATE OR REPLACE TEMP TABLE hops AS
-        SELECT a.row_no AS a, b.row_no AS b, a.src AS a_src, a.dst AS mid, b.dst AS b_dst,
+    ctx.keep(
+        "hops",
+        f"""SELECT a.row_no AS a, b.row_no AS b, a.src AS a_src, a.dst AS mid, b.dst AS b_dst,
                a.t AS a_t, b.t AS b_t, a.amount AS a_amount, b.amount AS b_amount, a.currency
         FROM quiet_in a JOIN tx b ON b.src = a.dst AND b.currency = a.currency
         WHERE b.t {">=" if ctx.coarse else ">"} a.t AND b.t <= a.t + {int(p.hop_s)}
           AND b.amount >= a.amount * {1 - p.pass_tolerance} AND b.amount <= a.amount * {1 + KEEP}
-          AND a.src <> a.dst AND b.src <> b.dst"""
+          AND a.src <> a.dst AND b.src <> b.dst""",
     )
-    ctx.conn.execute(
-        """CREATE OR REPLACE TEMP TABLE totals AS
-        SELECT account, currency, sum(n_in) AS n_in, sum(n_out) AS n_out FROM (
+    ctx.keep(
+        "totals",
+        """SELECT account, currency, sum(n_in) AS n_in, sum(n_out) AS n_out FROM (
             SELECT dst AS account, currency, count(*) AS n_in, 0 AS n_out FROM tx GROUP BY ALL
             UNION ALL
-            SELECT src, currency, 0, count(*) FROM tx GROUP BY ALL) GROUP BY ALL"""
+            SELECT src, currency, 0, count(*) FROM tx GROUP BY ALL) GROUP BY ALL""",
     )
 
 
@@ -217,18 +216,22 @@ def _fan_episodes(
         eps AS (
             SELECT hub, currency, sum(new_ep) OVER (PARTITION BY hub, currency ORDER BY t) AS ep,
                 t, n, ratio FROM marked),
+        tops AS (  -- the most counterparties; of the windows with that many, the least expected
+            SELECT *, max(n) OVER (PARTITION BY hub, currency, ep) AS top FROM eps),
         spans AS (
             SELECT hub, currency, ep, min(t) AS start_t, max(t) + {window_s} AS end_t,
-                max(n) AS n, arg_max(n / ratio, n) AS expected FROM eps GROUP BY ALL)
+                max(n) AS n, min(CASE WHEN n = top THEN n / ratio END) AS expected
+            FROM tops GROUP BY ALL)
         SELECT s.hub, s.currency, s.start_t, least(s.end_t, max(b.t)) AS end_t, s.n,
-            s.expected, list(b.row_no ORDER BY b.row_no), list(DISTINCT b.{other}),
-            sum(b.amount)
+            s.expected, list_sort(list(b.row_no)), list(DISTINCT b.{other}), sum(b.amount)
         FROM spans s JOIN base b ON b.{hub} = s.hub AND b.currency = s.currency
             AND b.t >= s.start_t AND b.t <= s.end_t
         GROUP BY s.hub, s.currency, s.ep, s.start_t, s.end_t, s.n, s.expected
         ORDER BY s.hub, s.start_t"""
     )
-    windows = ctx.rows(f"SELECT count(DISTINCT ({hub}, currency)) FROM tx WHERE {where}")[0][0]
+    windows = ctx.rows(
+        f"SELECT count(*) FROM (SELECT DISTINCT {hub}, currency FROM tx WHERE {where})"
+    )[0][0]
     tests = (windows or 1) * max(span / window_s, 1.0)
     kept = []
     for row in found:
@@ -269,19 +272,16 @@ def gather_scatter(ctx: Context) -> list[Alert]:
     )  # the evidence is the burst in and the burst out together
     if not episodes:
         return []
-    import pandas as pd  # a frame registers in DuckDB at once (row-by-row inserts crawl)
-
-    frame = pd.DataFrame(
+    ctx.engine.put(
+        "gather_eps",
+        [("i", "BIGINT"), ("hub", "VARCHAR"), ("currency", "VARCHAR"), ("start_t", "BIGINT"),
+         ("end_t", "BIGINT")],
         [(i, e[0], e[1], int(e[2]), int(e[3])) for i, e in enumerate(episodes)],
-        columns=["i", "hub", "currency", "start_t", "end_t"],
-    )
-    ctx.conn.register("gather_eps_frame", frame)
-    ctx.conn.execute("CREATE OR REPLACE TEMP TABLE gather_eps AS SELECT * FROM gather_eps_frame")
-    ctx.conn.unregister("gather_eps_frame")
+    )  # fmt: skip
     outs = {
         int(i): rest
         for i, *rest in ctx.rows(
-            f"""SELECT e.i, list(tx.row_no ORDER BY tx.row_no), list(DISTINCT tx.dst),
+            f"""SELECT e.i, list_sort(list(tx.row_no)), list(DISTINCT tx.dst),
                 sum(tx.amount), max(tx.t)
             FROM gather_eps e JOIN tx ON tx.src = e.hub AND tx.currency = e.currency
                 AND tx.t >= e.start_t AND tx.t <= e.end_t + {int(p.hop_s)}
@@ -372,7 +372,7 @@ def _below_line(
         spans AS (SELECT party, currency, ep, min(t) AS start_t, max(t) + {w} AS end_t
             FROM eps GROUP BY ALL)
         SELECT s.party, s.currency, s.start_t, max(b.t), {counted.replace("src", "b.src")},
-            sum(b.amount), list(b.row_no ORDER BY b.row_no), list(DISTINCT b.{other})
+            sum(b.amount), list_sort(list(b.row_no)), list(DISTINCT b.{other})
         FROM spans s JOIN base b ON b.{party} = s.party AND b.currency = s.currency
             AND b.t >= s.start_t AND b.t <= s.end_t
         GROUP BY s.party, s.currency, s.ep, s.start_t ORDER BY 1, 3""",
@@ -380,14 +380,21 @@ def _below_line(
     )
 
 
-def total_of(ctx: Context, rows: Sequence[int]) -> Decimal:
-    """The amounts of ``rows`` added up. ``tx`` is stored in row order, so bounding the scan by
-    the first and last row lets DuckDB skip every block outside them (an alert's rows sit
-    close together in a file sorted by time) instead of testing all of a large file's rows."""
-    if not rows:
-        return Decimal(0)
-    found = ctx.rows(
-        "SELECT sum(amount) FROM tx WHERE row_no BETWEEN ? AND ? AND row_no IN (SELECT unnest(?))",
-        (min(rows), max(rows), list(rows)),
+#: An alert's amount before :func:`with_totals` adds its rows up.
+UNSUMMED = Decimal(0)
+
+
+def with_totals(ctx: Context, alerts: list[Alert]) -> list[Alert]:
+    """The alerts with their rows' amounts added up, in one query for all of them (a query
+    per alert costs a Spark job each)."""
+    if not alerts:
+        return []
+    pairs = [(i, row) for i, alert in enumerate(alerts) for row in set(alert.rows)]
+    ctx.engine.put("alert_rows", [("i", "BIGINT"), ("row_no", "BIGINT")], pairs)
+    found = dict(
+        ctx.rows(
+            """SELECT a.i, sum(tx.amount) FROM alert_rows a JOIN tx ON tx.row_no = a.row_no
+            GROUP BY a.i"""
+        )
     )
-    return Decimal(found[0][0] or 0)
+    return [replace(a, amount=Decimal(found.get(i) or 0)) for i, a in enumerate(alerts)]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from embedfin.compliance.aml.alerts import Alert, strength_score
-from embedfin.compliance.aml.detectors import Context, total_of
+from embedfin.compliance.aml.detectors import UNSUMMED, Context, with_totals
 
 
 def paths(ctx: Context, max_transactions: int) -> list[tuple[Any, ...]]:
@@ -23,7 +23,7 @@ def paths(ctx: Context, max_transactions: int) -> list[tuple[Any, ...]]:
                 h.b_dst, p.start_t, h.b_t, p.first_amount, h.b_amount, p.currency,
                 h.b_dst = p.origin
             FROM path p JOIN hops h ON h.a = p.last
-            WHERE NOT p.closed AND len(p.rows) < {max_transactions}
+            WHERE NOT p.closed AND array_length(p.rows) < {max_transactions}
                 AND (h.b_dst = p.origin OR NOT list_contains(p.accounts, h.b_dst)))
         SELECT rows, accounts, start_t, end_t, first_amount, last_amount, currency, closed
         FROM path"""
@@ -47,9 +47,9 @@ def cycles(ctx: Context, paths: list[tuple[Any, ...]]) -> list[Alert]:
         )
         alerts.append(
             Alert("cycle", tuple(sorted(set(accounts))), key, int(start), int(end),
-                  total_of(ctx, rows), currency, strength_score(len(rows) / 2), (reason,))
+                  UNSUMMED, currency, strength_score(len(rows) / 2), (reason,))
         )  # fmt: skip
-    return alerts
+    return with_totals(ctx, alerts)
 
 
 def chains(ctx: Context, paths: list[tuple[Any, ...]], cycle_rows: set[int]) -> list[Alert]:
@@ -78,10 +78,10 @@ def chains(ctx: Context, paths: list[tuple[Any, ...]], cycle_rows: set[int]) -> 
         )
         alerts.append(
             Alert("pass_through", tuple(accounts), tuple(rows), int(start), int(end),
-                  total_of(ctx, rows), group[0][6],
+                  UNSUMMED, group[0][6],
                   strength_score(hops / p.chain_min_transactions), (reason,))
         )  # fmt: skip
-    return alerts
+    return with_totals(ctx, alerts)
 
 
 def _merge(paths: Sequence[tuple[Any, ...]]) -> list[list[tuple[Any, ...]]]:
@@ -127,7 +127,7 @@ def scatter_gather(ctx: Context) -> list[Alert]:
         unique = tuple(sorted(set(rows)))
         alerts.append(
             Alert("scatter_gather", tuple(sorted({origin, target, *mids})), unique, int(start),
-                  int(end), total_of(ctx, unique), currency,
+                  int(end), UNSUMMED, currency,
                   strength_score(len(mids) / p.scatter_min_paths), (reason,))
         )  # fmt: skip
-    return alerts
+    return with_totals(ctx, alerts)

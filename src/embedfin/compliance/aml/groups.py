@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from embedfin.compliance.aml.alerts import Alert, strength_score
-from embedfin.compliance.aml.detectors import DAY_S, Context, total_of
+from embedfin.compliance.aml.detectors import DAY_S, UNSUMMED, Context, with_totals
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +32,9 @@ def _groups(ctx: Context) -> list[_Group]:
     w = int(p.group_window_s)
     span = max(ctx.span_s, w)
     senders_total = ctx.rows("SELECT count(DISTINCT src) FROM tx")[0][0] or 1
-    ctx.conn.execute(
-        f"""CREATE OR REPLACE TEMP TABLE burst_edges AS
-        WITH counted AS (SELECT src, currency, count(*) OVER (PARTITION BY src, currency
+    ctx.keep(
+        "burst_edges",
+        f"""WITH counted AS (SELECT src, currency, count(*) OVER (PARTITION BY src, currency
             ORDER BY t RANGE BETWEEN {w} PRECEDING AND {w} FOLLOWING) AS k FROM tx),
         candidates AS (SELECT DISTINCT src, currency FROM counted
             WHERE k >= {p.bipartite_min_targets}),
@@ -42,7 +42,7 @@ def _groups(ctx: Context) -> list[_Group]:
             PARTITION BY tx.src, tx.currency ORDER BY t
             RANGE BETWEEN {w} PRECEDING AND {w} FOLLOWING) AS n
             FROM tx SEMI JOIN candidates c ON c.src = tx.src AND c.currency = tx.currency)
-        SELECT row_no, src, dst, currency, t FROM w WHERE n >= {p.bipartite_min_targets}"""
+        SELECT row_no, src, dst, currency, t FROM w WHERE n >= {p.bipartite_min_targets}""",
     )
     pairs = ctx.rows(
         f"""WITH co AS (
@@ -62,7 +62,7 @@ def _groups(ctx: Context) -> list[_Group]:
         if len(receivers) < p.bipartite_min_targets:
             continue
         found = ctx.rows(
-            """SELECT src, list(row_no ORDER BY row_no), list(DISTINCT dst), min(t), max(t)
+            """SELECT src, list_sort(list(row_no)), list(DISTINCT dst), min(t), max(t)
             FROM burst_edges WHERE currency = ? AND list_contains(?, dst) GROUP BY src
             HAVING count(DISTINCT dst) >= 2""",
             (currency, sorted(receivers)),
@@ -126,7 +126,7 @@ def groups(ctx: Context) -> list[Alert]:
                 accounts = first.senders | first.receivers | second.senders | second.receivers
                 alerts.append(
                     Alert("stack", tuple(sorted(accounts)), rows, first.start_t, second.end_t,
-                          total_of(ctx, rows), first.currency,
+                          UNSUMMED, first.currency,
                           strength_score(min(first.lift, second.lift) / p.bipartite_lift),
                           (reason,))
                 )  # fmt: skip
@@ -140,7 +140,7 @@ def groups(ctx: Context) -> list[Alert]:
         )
         alerts.append(
             Alert("bipartite", tuple(sorted(group.senders | group.receivers)), group.rows,
-                  group.start_t, group.end_t, total_of(ctx, group.rows), group.currency,
+                  group.start_t, group.end_t, UNSUMMED, group.currency,
                   strength_score(group.lift / p.bipartite_lift), (reason,))
         )  # fmt: skip
-    return alerts
+    return with_totals(ctx, alerts)

@@ -14,7 +14,9 @@ import duckdb
 from embedfin.compliance.aml import detectors, evaluation, flows, groups, thresholds, transactions
 from embedfin.compliance.aml.alerts import Alert, to_json
 from embedfin.compliance.aml.detectors import AmlParams, Context
+from embedfin.compliance.aml.engines import ENGINES, DuckDBEngine, Engine, SparkEngine
 from embedfin.compliance.aml.rulepacks import RulePack
+from embedfin.core.errors import InvalidInput
 from embedfin.progress import Progress, no_progress
 
 
@@ -82,17 +84,27 @@ def scan(
     conn: duckdb.DuckDBPyConnection | None = None,
     packs: Sequence[RulePack] = (),
     rates: Mapping[str, Decimal] | None = None,
+    engine: str = "duckdb",
 ) -> ScanResult:
     """Every typology in the file at ``path`` (CSV or Parquet, ``transactions.py``), and the
-    hits of each threshold rule pack in ``packs`` (``thresholds.py``; ``rates`` convert)."""
+    hits of each threshold rule pack in ``packs`` (``thresholds.py``; ``rates`` convert).
+    ``engine`` runs the detectors: ``duckdb`` or ``spark`` (``engines.py``)."""
+    if engine not in ENGINES:
+        raise InvalidInput(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     own = conn is None
     db = transactions.connect() if conn is None else conn
+    spark: SparkEngine | None = None
     try:
         started = time.perf_counter()
         loaded = transactions.load(db, path)
         seconds = {"load": time.perf_counter() - started}
+        runner: Engine = DuckDBEngine(db)
+        if engine == "spark":
+            began = time.perf_counter()
+            runner = spark = SparkEngine.from_duckdb(db)
+            seconds["spark_load"] = time.perf_counter() - began
         span = 0 if loaded.first_t is None else int(loaded.last_t or 0) - int(loaded.first_t)
-        ctx = Context(db, params or AmlParams(), span, coarse=loaded.time_unit == "step")
+        ctx = Context(runner, params or AmlParams(), span, coarse=loaded.time_unit == "step")
         alerts: list[Alert] = []
         steps = _steps(ctx)
         for pack in packs:
@@ -114,6 +126,8 @@ def scan(
         alerts.sort(key=lambda a: (a.start_t, a.typology, a.accounts))
         return ScanResult(loaded, alerts, seconds, tx_ids)
     finally:
+        if spark is not None:
+            spark.close()
         if own:
             db.close()
 
