@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from embedfin.compliance.aml import generator
+from embedfin.compliance.aml.alerts import TYPOLOGIES
 from embedfin.compliance.aml.engines import to_spark
-from embedfin.compliance.aml.generator import TYPOLOGIES
 from embedfin.compliance.aml.scan import scan
 from embedfin.core.errors import InvalidInput
 
