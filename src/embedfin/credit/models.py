@@ -17,8 +17,11 @@ Targets are 1 for a bad outcome (default), 0 for good.
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,6 +54,18 @@ class _CpModelLeavingSigintAlone:
 
 
 optbinning_cp.cp_model = _CpModelLeavingSigintAlone()
+
+
+@contextlib.contextmanager
+def _sigint_kept() -> Iterator[None]:
+    """Python's SIGINT handler put back at the C level after a fit: a solver optbinning picks
+    other than CP-SAT (a MIP backend) may install its own and leave it behind too."""
+    kept = signal.getsignal(signal.SIGINT)
+    try:
+        yield
+    finally:
+        if kept is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +157,7 @@ class ScorecardModel:
                 "scorecard_points": self.scaling.base_points,
             },
         )
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _sigint_kept():
             warnings.simplefilter("ignore")
             card.fit(X, target, **EMPIRICAL)
         self._card = card
