@@ -51,10 +51,12 @@ PURE = [
     "embedfin.compliance.aml.sameday",
     "embedfin.compliance.aml.workdays",
     "embedfin.compliance.aml.report_document",
+    "embedfin.transparency.merkle",
+    "embedfin.transparency.checkpoints",
 ]
 CONTEXTS = (
     "core", "db", "ledger", "commerce", "payments", "credit", "lending", "security", "risk",
-    "compliance",
+    "compliance", "transparency",
 )  # fmt: skip
 IO = ("sqlalchemy", "psycopg", "httpx", "fastapi", "starlette", "socket", "time", "os")
 
