@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from embedfin.compliance.aml.alerts import Alert, strength_score
 from embedfin.compliance.aml.detectors import DAY_S, UNSUMMED, Context, with_totals
@@ -57,16 +58,25 @@ def _groups(ctx: Context) -> list[_Group]:
             JOIN totals t2 ON t2.account = co.d2 AND t2.currency = co.currency"""
     )
     strong = [(d1, d2, cur, lift) for d1, d2, cur, _, lift in pairs if lift >= p.bipartite_lift]
+    components = [c for c in _components(strong) if len(c[0]) >= p.bipartite_min_targets]
+    if not components:
+        return []
+    ctx.engine.put(
+        "group_receivers",
+        [("i", "BIGINT"), ("currency", "VARCHAR"), ("dst", "VARCHAR")],
+        [(i, currency, r) for i, (receivers, currency, _) in enumerate(components)
+         for r in sorted(receivers)],
+    )  # fmt: skip
+    senders_of: dict[int, list[tuple[Any, ...]]] = {}
+    for i, *row in ctx.rows(  # every component's senders in one query, not one per component
+        """SELECT g.i, e.src, list_sort(list(e.row_no)), list(DISTINCT e.dst), min(e.t), max(e.t)
+        FROM burst_edges e JOIN group_receivers g ON g.currency = e.currency AND g.dst = e.dst
+        GROUP BY g.i, e.src HAVING count(DISTINCT e.dst) >= 2"""
+    ):
+        senders_of.setdefault(int(i), []).append(tuple(row))
     groups = []
-    for receivers, currency, lift in _components(strong):
-        if len(receivers) < p.bipartite_min_targets:
-            continue
-        found = ctx.rows(
-            """SELECT src, list_sort(list(row_no)), list(DISTINCT dst), min(t), max(t)
-            FROM burst_edges WHERE currency = ? AND list_contains(?, dst) GROUP BY src
-            HAVING count(DISTINCT dst) >= 2""",
-            (currency, sorted(receivers)),
-        )
+    for i, (receivers, currency, lift) in enumerate(components):
+        found = sorted(senders_of.get(i, []), key=lambda row: str(row[0]))
         senders = [row for row in found if len(row[2]) >= p.bipartite_min_targets]
         if len(senders) < p.bipartite_min_sources:
             continue
