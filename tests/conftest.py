@@ -36,6 +36,7 @@ os.environ.setdefault("EMBEDFIN_DATA_KEYS", new_key_spec("test1"))
 # …and throw-away audit keys (HMAC ring, checkpoint signing key), so no test writes key files.
 os.environ.setdefault("EMBEDFIN_AUDIT_KEY", new_audit_key_spec("test1"))
 os.environ.setdefault("EMBEDFIN_AUDIT_SIGNING_KEY", new_signing_key_text())
+os.environ.setdefault("EMBEDFIN_LOG_SIGNING_KEY", new_signing_key_text())
 
 settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile(

@@ -177,6 +177,7 @@ OWN_TABLES = {
     "dashboard": {"dashboard"},
     "risk": {"risk"},
     "compliance": {"compliance"},
+    "transparency": {"transparency"},
 }
 #: read models and maintenance jobs that read (or re-encrypt) across owners, by name
 ACROSS = {

@@ -16,6 +16,7 @@ Domain packages never import this module.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -70,6 +71,7 @@ from embedfin.risk.merchants import MerchantRisk
 from embedfin.risk.refund_signals import RefundSignals
 from embedfin.risk.service import RiskService
 from embedfin.security.crypto import FieldCipher
+from embedfin.transparency.service import LogSigner, TransparencyLog
 
 if TYPE_CHECKING:  # credit loads the model stack (pandas, LightGBM): only those who use it pay
     from embedfin.credit.service import CreditService
@@ -115,6 +117,8 @@ class Wiring:
         jurisdiction: consumer-credit caps (``lending/products.py`` ``JURISDICTIONS``).
         funder_id: who funds the loans credit decisions grant.
         risk: risk control's switch, counter store and challenge key.
+        log_signer: the transparency logs' signing key (loaded from the environment or the
+            data directory on first use when not given).
     """
 
     router: Router
@@ -122,6 +126,12 @@ class Wiring:
     jurisdiction: str = "CN"
     funder_id: str = "platform"
     risk: RiskSettings = RiskSettings()
+    log_signer: LogSigner | None = None
+
+
+@functools.cache
+def _log_signer() -> LogSigner:
+    return LogSigner.load()
 
 
 class TenantServices:
@@ -141,6 +151,11 @@ class TenantServices:
             after_sales=_AfterSales(self),
             compliance=_ComplianceCases(self),
         )
+
+    @cached_property
+    def log(self) -> TransparencyLog:
+        """The tenant's verifiable logs (RFC 9162): certificates' events, audit checkpoints."""
+        return TransparencyLog(self.ledger, self.tenant, self.wiring.log_signer or _log_signer())
 
     @cached_property
     def screening(self) -> Screening:

@@ -129,25 +129,28 @@ def _cached(source: tuple[str, str], spec: Callable[[], str]) -> AuditKeys:
     return ring
 
 
-def parse_signing_key(text: str) -> Ed25519PrivateKey:
+def parse_signing_key(text: str, env: str = SIGNING_ENV) -> Ed25519PrivateKey:
     try:
         seed = base64.b64decode(text.strip(), validate=True)
     except (binascii.Error, ValueError) as error:
-        raise ConfigurationError(f"{SIGNING_ENV} is not valid base64") from error
+        raise ConfigurationError(f"{env} is not valid base64") from error
     if len(seed) != 32:
-        raise ConfigurationError(f"{SIGNING_ENV} must be a 32-byte Ed25519 seed")
+        raise ConfigurationError(f"{env} must be a 32-byte Ed25519 seed")
     return Ed25519PrivateKey.from_private_bytes(seed)
 
 
-def load_signing_key(data_dir: Path | None = None) -> Ed25519PrivateKey:
-    """The checkpoint signing key: ``EMBEDFIN_AUDIT_SIGNING_KEY`` or the development key."""
-    text = os.environ.get(SIGNING_ENV)
+def load_signing_key(
+    data_dir: Path | None = None, env: str = SIGNING_ENV, file: str = SIGNING_FILE
+) -> Ed25519PrivateKey:
+    """A signing key: the variable ``env`` (the audit checkpoints' by default), or the
+    development key ``file`` in ``data_dir`` (0600), made once."""
+    text = os.environ.get(env)
     if text:
-        return parse_signing_key(text)
-    path = (data_dir or DEFAULT_DATA_DIR) / SIGNING_FILE
+        return parse_signing_key(text, env)
+    path = (data_dir or DEFAULT_DATA_DIR) / file
     if not path.exists():
         _write_once(path, new_signing_key_text())
-    return parse_signing_key(path.read_text())
+    return parse_signing_key(path.read_text(), env)
 
 
 def public_key_bytes(key: Ed25519PrivateKey) -> bytes:

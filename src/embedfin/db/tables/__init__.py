@@ -90,6 +90,14 @@ from embedfin.db.tables.risk import (
 from embedfin.db.tables.security import audit_log
 
 #: owner context → the tables it owns (the architecture test enforces it)
+from embedfin.db.tables.transparency import (
+    tlog_checkpoints,
+    tlog_cosignatures,
+    tlog_entries,
+    tlog_logs,
+    tlog_nodes,
+)
+
 OWNERS: dict[str, tuple[str, ...]] = {
     "ledger": (
         "accounts",
@@ -175,9 +183,21 @@ OWNERS: dict[str, tuple[str, ...]] = {
         "aml_balance_spend",
         "aml_kyb",
     ),
+    "transparency": (
+        "tlog_logs",
+        "tlog_entries",
+        "tlog_nodes",
+        "tlog_checkpoints",
+        "tlog_cosignatures",
+    ),
 }
 
 __all__ = [
+    "tlog_checkpoints",
+    "tlog_cosignatures",
+    "tlog_entries",
+    "tlog_logs",
+    "tlog_nodes",
     "OWNERS",
     "account_history",
     "accounts",

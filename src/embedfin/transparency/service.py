@@ -1,0 +1,363 @@
+"""The transparency log service: appends, signed checkpoints, proofs, witnesses.
+
+* **Logs** are named per tenant (``scf``, ``audit``, or one of the tenant's own); each has an
+  origin ``<prefix>/<tenant>/<log>`` that its checkpoints carry, so a checkpoint of one log can
+  never pass for another's. A log exists from its first append.
+* **Appends** (:meth:`TransparencyLog.append_in`) run in the caller's unit of work — a
+  certificate event and its log entry commit together or not at all. The log's row is locked
+  (``FOR UPDATE`` on PostgreSQL; SQLite's write lock is the transaction's), the frontier's
+  complete nodes read in one query, and the entries and every node they complete written in two
+  bulk inserts: a batch costs a few statements, whatever its size.
+* **Checkpoints** (:meth:`checkpoint`) are C2SP checkpoint notes signed with the log's Ed25519
+  key (``EMBEDFIN_LOG_SIGNING_KEY``, or the development key ``embedfin-data/log-signing-key``),
+  one stored per size signed.
+* **Proofs** are read, never recomputed: the stored complete nodes a proof needs
+  (``merkle.inclusion_plan`` / ``consistency_plan``) in one query, folded. A size beyond the
+  tree is refused.
+* **Witnesses** (:meth:`cosign`): another party that checked a checkpoint's consistency with
+  the last one it cosigned adds its signature; the log keeps it beside the checkpoint and
+  serves the note with every cosignature.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Connection, insert, select, tuple_, update
+
+from embedfin.core.clock import Clock
+from embedfin.core.errors import InvalidInput, NotFound
+from embedfin.db.statements import insert_if_absent
+from embedfin.db.tables import (
+    tlog_checkpoints,
+    tlog_cosignatures,
+    tlog_entries,
+    tlog_logs,
+    tlog_nodes,
+)
+from embedfin.ledger.service import Ledger, LedgerTransaction
+from embedfin.security.audit_keys import load_signing_key
+from embedfin.transparency import checkpoints, merkle
+from embedfin.transparency.checkpoints import Checkpoint, CheckpointInvalid, Verifier
+
+SIGNING_ENV = "EMBEDFIN_LOG_SIGNING_KEY"
+SIGNING_FILE = "log-signing-key"
+ORIGIN_ENV = "EMBEDFIN_LOG_ORIGIN"
+DEFAULT_PREFIX = "embedfin.local"
+#: One append may carry this many entries; a larger batch is the caller's to split.
+MAX_BATCH = 100_000
+MAX_BODY = 64 * 1024
+_LOG_ID = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_L = tlog_logs.c
+_N = tlog_nodes.c
+_E = tlog_entries.c
+_C = tlog_checkpoints.c
+_W = tlog_cosignatures.c
+
+
+class BeyondTree(InvalidInput):
+    """A proof asked of a size the log has not reached."""
+
+    code = "size_beyond_tree"
+
+
+@dataclass(frozen=True, slots=True)
+class LogSigner:
+    """The key every log's checkpoints are signed with, and the origins' prefix."""
+
+    key: Ed25519PrivateKey
+    prefix: str = DEFAULT_PREFIX
+
+    @classmethod
+    def load(cls, data_dir: Path | None = None) -> LogSigner:
+        prefix = os.environ.get(ORIGIN_ENV, DEFAULT_PREFIX)
+        if not re.fullmatch(r"[A-Za-z0-9.:-]{1,100}", prefix):
+            raise InvalidInput(f"{ORIGIN_ENV} is a host name, got {prefix!r}")
+        return cls(load_signing_key(data_dir, SIGNING_ENV, SIGNING_FILE), prefix)
+
+
+@dataclass(frozen=True, slots=True)
+class LogInfo:
+    log_id: str
+    origin: str
+    size: int
+    verifier: str
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    index: int
+    body: str
+    leaf_hash: bytes
+    appended_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class SignedCheckpoint:
+    checkpoint: Checkpoint
+    note: str
+    signed_at: int
+    witnesses: tuple[str, ...]
+
+
+def check_log_id(log_id: object) -> str:
+    if not isinstance(log_id, str) or not _LOG_ID.match(log_id):
+        raise InvalidInput("a log id is 1-32 lowercase letters, digits, '_' or '-'")
+    return log_id
+
+
+def check_body(body: object) -> str:
+    if not isinstance(body, str) or not body:
+        raise InvalidInput("an entry is non-empty text")
+    if len(body.encode()) > MAX_BODY:
+        raise InvalidInput(f"an entry is at most {MAX_BODY} bytes")
+    return body
+
+
+class TransparencyLog:
+    """One tenant's logs."""
+
+    def __init__(
+        self, ledger: Ledger, tenant: str, signer: LogSigner, clock: Clock | None = None
+    ) -> None:
+        self.ledger = ledger
+        self.tenant = tenant
+        self.signer = signer
+        self.clock = clock or ledger.clock
+
+    def origin(self, log_id: str) -> str:
+        return f"{self.signer.prefix}/{self.tenant}/{log_id}"
+
+    @property
+    def verifier(self) -> Verifier:
+        """The key to check this tenant's checkpoints with (one per origin's name)."""
+        return checkpoints.verifier_of(self.signer.prefix, self.signer.key)
+
+    # --- appends ---------------------------------------------------------------------------
+    def append(self, log_id: str, bodies: Sequence[str]) -> list[int]:
+        with self.ledger.transaction() as tx:
+            return self.append_in(tx, log_id, bodies)
+
+    def append_in(self, tx: LedgerTransaction, log_id: str, bodies: Sequence[str]) -> list[int]:
+        """Append ``bodies`` in order; their indexes. In the caller's unit of work."""
+        check_log_id(log_id)
+        if not bodies or len(bodies) > MAX_BATCH:
+            raise InvalidInput(f"an append has 1 to {MAX_BATCH:,} entries")
+        texts = [check_body(b) for b in bodies]
+        conn, now = tx.conn, self.clock.now_ns()
+        key, size = self._lock(conn, log_id, now)
+        frontier = self._nodes(conn, key, merkle.frontier(size))
+        hashes = [merkle.leaf_hash(t.encode()) for t in texts]
+        made = merkle.append_nodes(size, hashes, frontier.__getitem__)
+        conn.execute(
+            insert(tlog_entries),
+            [{"log_key": key, "idx": size + i, "body": t, "appended_at": now}
+             for i, t in enumerate(texts)],
+        )  # fmt: skip
+        conn.execute(
+            insert(tlog_nodes),
+            [{"log_key": key, "level": lv, "idx": ix, "hash": h} for (lv, ix), h in made.items()],
+        )
+        conn.execute(update(tlog_logs).where(_L.log_key == key).values(size=size + len(texts)))
+        return list(range(size, size + len(texts)))
+
+    def _lock(self, conn: Connection, log_id: str, now: int) -> tuple[int, int]:
+        """The log's key and size, its row locked for this unit of work (made if new)."""
+        insert_if_absent(
+            conn,
+            tlog_logs,
+            {"tenant": self.tenant, "log_id": log_id, "origin": self.origin(log_id),
+             "size": 0, "created_at": now},
+        )  # fmt: skip
+        query = select(_L.log_key, _L.size).where(_L.tenant == self.tenant, _L.log_id == log_id)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = conn.execute(query).one()
+        return int(row.log_key), int(row.size)
+
+    # --- reads -------------------------------------------------------------------------------
+    def _log(self, conn: Connection, log_id: str) -> tuple[int, int]:
+        row = conn.execute(
+            select(_L.log_key, _L.size).where(
+                _L.tenant == self.tenant, _L.log_id == check_log_id(log_id)
+            )
+        ).one_or_none()
+        if row is None:
+            raise NotFound(f"no log {log_id!r}")
+        return int(row.log_key), int(row.size)
+
+    @staticmethod
+    def _nodes(
+        conn: Connection, key: int, wanted: Sequence[merkle.Node] | set[merkle.Node]
+    ) -> dict[merkle.Node, bytes]:
+        """The stored complete nodes ``wanted``, in one query."""
+        if not wanted:
+            return {}
+        found = {
+            (int(r.level), int(r.idx)): bytes(r.hash)
+            for r in conn.execute(
+                select(_N.level, _N.idx, _N.hash).where(
+                    _N.log_key == key, tuple_(_N.level, _N.idx).in_(sorted(wanted))
+                )
+            )
+        }
+        missing = set(wanted) - set(found)
+        if missing:  # the store lost a node: nothing here may vouch for the tree
+            raise RuntimeError(f"log {key}: {len(missing)} stored node(s) missing")
+        return found
+
+    def logs(self) -> list[LogInfo]:
+        with self.ledger.reader() as conn:
+            rows = conn.execute(
+                select(_L.log_id, _L.origin, _L.size)
+                .where(_L.tenant == self.tenant)
+                .order_by(_L.log_id)
+            )
+            return [LogInfo(r.log_id, r.origin, int(r.size), str(self.verifier)) for r in rows]
+
+    def info(self, log_id: str) -> LogInfo:
+        with self.ledger.reader() as conn:
+            _, size = self._log(conn, log_id)
+        return LogInfo(log_id, self.origin(log_id), size, str(self.verifier))
+
+    def entry(self, log_id: str, index: int) -> Entry:
+        with self.ledger.reader() as conn:
+            key, size = self._log(conn, log_id)
+            if not 0 <= index < size:
+                raise NotFound(f"log {log_id!r} has no entry {index} (it has {size})")
+            row = conn.execute(
+                select(_E.body, _E.appended_at).where(_E.log_key == key, _E.idx == index)
+            ).one()
+            leaf = self._nodes(conn, key, [(0, index)])[(0, index)]
+        return Entry(index, row.body, leaf, int(row.appended_at))
+
+    def root(self, log_id: str, size: int | None = None) -> tuple[int, bytes]:
+        with self.ledger.reader() as conn:
+            key, current = self._log(conn, log_id)
+            size = current if size is None else self._within(size, current)
+            return size, self._root(conn, key, size)
+
+    def _root(self, conn: Connection, key: int, size: int) -> bytes:
+        plan = merkle.root_plan(size)
+        if not plan:
+            return merkle.EMPTY_ROOT
+        found = self._nodes(conn, key, plan)
+        return merkle.fold([found[n] for n in plan])
+
+    @staticmethod
+    def _within(size: int, current: int) -> int:
+        if size > current:
+            raise BeyondTree(f"the log has {current} entries, not {size}")
+        return size
+
+    def inclusion(
+        self, log_id: str, index: int, size: int | None = None
+    ) -> tuple[int, list[bytes]]:
+        """The tree size and the audit path of entry ``index`` in it (the current size unless
+        ``size`` is given)."""
+        with self.ledger.reader() as conn:
+            key, current = self._log(conn, log_id)
+            size = current if size is None else self._within(size, current)
+            plan = merkle.inclusion_plan(index, size)
+            return size, merkle.assemble(plan, self._nodes(conn, key, merkle.needed([plan])))
+
+    def consistency(
+        self, log_id: str, first: int, second: int | None = None
+    ) -> tuple[int, list[bytes]]:
+        with self.ledger.reader() as conn:
+            key, current = self._log(conn, log_id)
+            second = current if second is None else self._within(second, current)
+            plan = merkle.consistency_plan(first, second)
+            return second, merkle.assemble(plan, self._nodes(conn, key, merkle.needed([plan])))
+
+    # --- checkpoints -------------------------------------------------------------------------
+    def checkpoint(self, log_id: str) -> SignedCheckpoint:
+        """The signed checkpoint of the log's current size (signed now if not yet)."""
+        with self.ledger.transaction() as tx:
+            key, size = self._log(tx.conn, log_id)
+            row = tx.conn.execute(
+                select(_C.note, _C.signed_at).where(_C.log_key == key, _C.size == size)
+            ).one_or_none()
+            if row is None:
+                head = Checkpoint(self.origin(log_id), size, self._root(tx.conn, key, size))
+                note = checkpoints.sign(head, self.signer.prefix, self.signer.key)
+                now = self.clock.now_ns()
+                if insert_if_absent(
+                    tx.conn,
+                    tlog_checkpoints,
+                    {"log_key": key, "size": size, "root": head.root, "note": note,
+                     "signed_at": now},
+                ):  # fmt: skip
+                    tx.emit(self.tenant, "log_checkpoint_signed", "tlog", log_id,
+                            {"size": size, "root": head.root.hex()})  # fmt: skip
+                row = tx.conn.execute(
+                    select(_C.note, _C.signed_at).where(_C.log_key == key, _C.size == size)
+                ).one()
+            return self._signed(tx.conn, key, size, str(row.note), int(row.signed_at))
+
+    def checkpoint_at(self, log_id: str, size: int) -> SignedCheckpoint:
+        with self.ledger.reader() as conn:
+            key, _ = self._log(conn, log_id)
+            row = conn.execute(
+                select(_C.note, _C.signed_at).where(_C.log_key == key, _C.size == size)
+            ).one_or_none()
+            if row is None:
+                raise NotFound(f"log {log_id!r} has no checkpoint of size {size}")
+            return self._signed(conn, key, size, str(row.note), int(row.signed_at))
+
+    def _signed(
+        self, conn: Connection, key: int, size: int, note: str, signed_at: int
+    ) -> SignedCheckpoint:
+        rows = conn.execute(
+            select(_W.witness, _W.signature)
+            .where(_W.log_key == key, _W.size == size)
+            .order_by(_W.witness)
+        ).all()
+        full = note + "".join(str(r.signature) for r in rows)
+        return SignedCheckpoint(
+            checkpoints.parse_text(checkpoints.split_note(note)[0]),
+            full,
+            signed_at,
+            tuple(str(r.witness) for r in rows),
+        )
+
+    def cosign(self, log_id: str, cosigned_note: str, witness: Verifier) -> SignedCheckpoint:
+        """Keep a witness's signature on one of this log's checkpoints: ``cosigned_note`` is the
+        checkpoint with the witness's line added, and must verify under ``witness``'s key."""
+        text, signatures = checkpoints.split_note(cosigned_note)
+        head = checkpoints.parse_text(text)
+        if head.origin != self.origin(log_id):
+            raise CheckpointInvalid(f"the checkpoint is of {head.origin!r}, not this log")
+        if witness.name not in checkpoints.signed_by(cosigned_note, [witness]):
+            raise CheckpointInvalid(f"no valid signature of {witness.name} on the checkpoint")
+        with self.ledger.transaction() as tx:
+            key, _ = self._log(tx.conn, log_id)
+            row = tx.conn.execute(
+                select(_C.note).where(_C.log_key == key, _C.size == head.size)
+            ).one_or_none()
+            if row is None or checkpoints.split_note(str(row.note))[0] != text:
+                raise CheckpointInvalid("the log signed no such checkpoint")
+            line = next(
+                f"{checkpoints.DASH} {name} {_b64(raw)}\n"
+                for name, raw in signatures
+                if name == witness.name and raw[:4] == witness.key_id
+            )
+            insert_if_absent(
+                tx.conn,
+                tlog_cosignatures,
+                {"log_key": key, "size": head.size, "witness": witness.name, "signature": line,
+                 "signed_at": self.clock.now_ns()},
+            )  # fmt: skip
+            tx.emit(self.tenant, "log_checkpoint_cosigned", "tlog", log_id,
+                    {"size": head.size, "witness": witness.name})  # fmt: skip
+        return self.checkpoint_at(log_id, head.size)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
