@@ -104,10 +104,18 @@ def _tenant_a_objects(api: Api) -> dict[str, str]:
         "event_id": event,
         "loan_id": loan,
         "line_id": line["id"],
+        # a log's id is a name within the tenant; B has no log of that name
+        "log_id": _log(api),
         # training one needs 200 labelled decisions: the model routes are walked with an id
         # no tenant has (tests/risk/test_monitoring.py trains and promotes on its own)
         "model_id": "fm_0123456789abcdef",
     }
+
+
+def _log(api: Api) -> str:
+    api.ok(api.post(api.a, "/v1/logs/tenancy-a/entries", {"entries": ["a's own"]}), 201)
+    api.ok(api.get(api.a, "/v1/logs/tenancy-a/checkpoint"))
+    return "tenancy-a"
 
 
 def _report(api: Api) -> str:
@@ -219,6 +227,10 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "/v1/aml/reports/{report_id}/file": {"narrative": "not mine"},
     "/v1/aml/reports/{report_id}/corrections": {"narrative": "not mine", "reason": "x"},
+    "/v1/logs/{log_id}/cosignatures": {
+        "note": "x\n1\nAAAA\n\n\u2014 w AAAAAAAA\n",
+        "witness": "w+00000000+AAAA",
+    },
     "/v1/aml/merchants/{merchant_id}/kyb": {
         "legal_name": "Not Mine GmbH",
         "registration_number": "HRB 1",
@@ -226,8 +238,16 @@ BODIES: dict[str, dict[str, Any]] = {
     },
 }
 
+APPEND = "/v1/logs/{log_id}/entries"
+#: Path numbers (a log's entry index, a tree size): not ids, so not looked for in answers.
+NUMBERS = {"index": "0", "size": "1"}
+
 #: Query parameters a GET route needs.
-QUERIES: dict[str, dict[str, str]] = {"/v1/customers/{customer_id}/balance": {"currency": "EUR"}}
+QUERIES: dict[str, dict[str, str]] = {
+    "/v1/customers/{customer_id}/balance": {"currency": "EUR"},
+    "/v1/logs/{log_id}/proofs/inclusion": {"index": "0"},
+    "/v1/logs/{log_id}/proofs/consistency": {"first": "1"},
+}
 
 
 def _routes_with_ids(api: Api) -> list[tuple[str, str]]:
@@ -246,7 +266,9 @@ def test_every_route_answers_404_to_another_tenants_ids(api: Api) -> None:
     assert len(routes) >= 25
     snapshot = api.ok(api.get(api.a, f"/v1/orders/{ids['order_id']}"))
     for method, template in routes:
-        path = re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], template)
+        if template == APPEND:
+            continue  # appending to "a log of that name" makes B's own: checked below
+        path = re.sub(r"\{(\w+)\}", lambda m: (ids | NUMBERS)[m.group(1)], template)
         if method == "POST":
             assert template in BODIES, f"add a body for {template}"
             response = api.post(api.b, path, BODIES[template])
@@ -259,6 +281,10 @@ def test_every_route_answers_404_to_another_tenants_ids(api: Api) -> None:
             if value not in path:
                 assert value not in response.text
     assert api.ok(api.get(api.a, f"/v1/orders/{ids['order_id']}")) == snapshot
+    theirs = api.ok(api.post(api.b, "/v1/logs/tenancy-a/entries", {"entries": ["b's"]}), 201)
+    assert theirs["size"] == 1
+    assert api.ok(api.get(api.a, "/v1/logs/tenancy-a/entries/0"))["body"] == "a's own"
+    assert api.ok(api.get(api.a, "/v1/logs/tenancy-a"))["size"] == 1
     # and B's lists show none of A's objects
     for listing in ("/v1/orders", "/v1/merchants", "/v1/customers", "/v1/events", "/v1/api_keys"):
         page = api.ok(api.get(api.b, listing, limit=100))

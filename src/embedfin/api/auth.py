@@ -58,6 +58,7 @@ class Scope(StrEnum):
     AUDIT = "audit:read"
     RISK = "risk:write"  # risk decisions, cases and rules
     SANDBOX = "sandbox:read"  # what the sandbox "sends" (challenge codes): operators only
+    LOG = "log:write"  # append to the verifiable logs, keep witnesses' cosignatures
 
 
 SCOPES: dict[Role, frozenset[Scope]] = {

@@ -339,7 +339,7 @@ class TransparencyLog:
         with self.ledger.transaction() as tx:
             key, _ = self._log(tx.conn, log_id)
             row = tx.conn.execute(
-                select(_C.note).where(_C.log_key == key, _C.size == head.size)
+                select(_C.note, _C.signed_at).where(_C.log_key == key, _C.size == head.size)
             ).one_or_none()
             if row is None or checkpoints.split_note(str(row.note))[0] != text:
                 raise CheckpointInvalid("the log signed no such checkpoint")
@@ -348,15 +348,15 @@ class TransparencyLog:
                 for name, raw in signatures
                 if name == witness.name and raw[:4] == witness.key_id
             )
-            insert_if_absent(
+            if insert_if_absent(
                 tx.conn,
                 tlog_cosignatures,
                 {"log_key": key, "size": head.size, "witness": witness.name, "signature": line,
                  "signed_at": self.clock.now_ns()},
-            )  # fmt: skip
-            tx.emit(self.tenant, "log_checkpoint_cosigned", "tlog", log_id,
-                    {"size": head.size, "witness": witness.name})  # fmt: skip
-        return self.checkpoint_at(log_id, head.size)
+            ):  # fmt: skip
+                tx.emit(self.tenant, "log_checkpoint_cosigned", "tlog", log_id,
+                        {"size": head.size, "witness": witness.name})  # fmt: skip
+            return self._signed(tx.conn, key, head.size, str(row.note), int(row.signed_at))
 
 
 def _b64(raw: bytes) -> str:

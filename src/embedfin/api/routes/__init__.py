@@ -24,6 +24,7 @@ from embedfin.api.routes import (
     fx,
     keys,
     loans,
+    logs,
     merchants,
     meta,
     order_actions,
@@ -59,6 +60,7 @@ RESOURCES = (
     loans,
     credit_lines,
     funders,
+    logs,
 )
 
 router = APIRouter()
