@@ -22,6 +22,7 @@ from embedfin.cli import (
     demo,
     keys,
     ledger,
+    log,
     reconciliation,
     serve,
     simulate,
@@ -51,6 +52,7 @@ app.add_typer(credit.app, name="credit")
 app.add_typer(consumers.app, name="consumers")
 app.add_typer(acquirer.app, name="acquirer")
 app.add_typer(aml.app, name="aml")
+app.add_typer(log.app, name="log")
 
 
 def main() -> None:

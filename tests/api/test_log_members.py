@@ -1,0 +1,104 @@
+"""A consortium member and a witness check the log over HTTP with nothing but pinned keys and
+the checkpoints they kept: a growing log verifies; a log a database writer rewrote is caught."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from embedfin.api.app import create_app
+from embedfin.api.platform import Platform
+from embedfin.cli import app
+from embedfin.client import Client
+from embedfin.client.logs import KeptCheckpoints, Logs, SplitView
+from embedfin.core.clock import ManualClock
+from embedfin.transparency import checkpoints
+from embedfin.transparency.checkpoints import CheckpointInvalid
+from tests.api.conftest import LiveServer, Tenant, make_platform, make_tenant
+from tests.conftest import fresh_sqlite
+
+
+@pytest.fixture
+def served(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[LiveServer, Platform, Tenant]]:
+    url = fresh_sqlite(sqlite_template, tmp_path_factory.mktemp("logs"))
+    platform = make_platform(url, ManualClock(1_795_000_000 * 10**9))
+    tenant = make_tenant(platform, "Consortium")
+    with LiveServer(create_app(platform)) as server:
+        yield server, platform, tenant
+    platform.ledger.close()
+
+
+def _pins(api: Client) -> tuple[str, str]:
+    info = Logs(api).info("scf")
+    return str(info["verifier"]), str(info["origin"])
+
+
+def test_a_member_verifies_a_growing_log_from_the_command_line(
+    served: tuple[LiveServer, Platform, Tenant], tmp_path: Path
+) -> None:
+    server, _, tenant = served
+    with Client(tenant.secret, server.url) as api:
+        Logs(api).append("scf", [json.dumps({"event": "issued", "n": i}) for i in range(10)])
+        verifier, origin = _pins(api)
+        state = tmp_path / "scf.checkpoints"
+
+        def command(pinned: str) -> list[str]:
+            return ["log", "verify", "--url", server.url, "--api-key", tenant.secret, "--log",
+                    "scf", "--verifier", pinned, "--origin", origin, "--state", str(state),
+                    "--json"]  # fmt: skip
+
+        args = command(verifier)
+        first = CliRunner().invoke(app, args)
+        assert first.exit_code == 0, first.output
+        assert json.loads(first.stdout)["since"] is None
+        Logs(api).append("scf", ["later", "and later"])
+        second = CliRunner().invoke(app, [*args, "--entry", "3", "--entry", "11"])
+        assert second.exit_code == 0, second.output
+        assert json.loads(second.stdout) == {
+            "result": "verified", "size": 12, "since": 10, "entries": [3, 11],
+        }  # fmt: skip
+        assert len(state.read_text().splitlines()) == 2
+        # a pinned key that is not the log's: nothing verifies, nothing is kept
+        other = str(checkpoints.verifier_of(verifier.split("+")[0], Ed25519PrivateKey.generate()))
+        wrong = CliRunner().invoke(app, command(other))
+        assert isinstance(wrong.exception, CheckpointInvalid)  # main() prints it and exits 2
+        assert len(state.read_text().splitlines()) == 2
+
+
+def test_a_witness_refuses_to_cosign_a_rewritten_history(
+    served: tuple[LiveServer, Platform, Tenant], tmp_path: Path
+) -> None:
+    server, platform, tenant = served
+    key = Ed25519PrivateKey.generate()
+    with Client(tenant.secret, server.url) as api:
+        logs = Logs(api)
+        logs.append("scf", ["issue A 100", "split A 60/40", "transfer A.1"])
+        verifier_text, origin = _pins(api)
+        verifier = checkpoints.Verifier.parse(verifier_text)
+        kept = KeptCheckpoints(tmp_path / "witness.checkpoints")
+        done = logs.witness("scf", verifier, origin, "witness.example", key)
+        kept.add(done.checkpoint, done.note)
+        assert logs.checkpoint("scf")["witnesses"] == ["witness.example"]
+        # a database writer drops the guards and rewrites the log with the signing key's help:
+        # the same origin, a larger tree, another past
+        with platform.ledger.engine.begin() as conn:
+            for name in ("entries", "nodes"):
+                for event in ("update", "delete"):
+                    conn.execute(text(f"DROP TRIGGER tlog_{name}_immutable_{event}"))
+            conn.execute(text("DELETE FROM tlog_entries"))
+            conn.execute(text("DELETE FROM tlog_nodes"))
+            conn.execute(text("DELETE FROM tlog_checkpoints"))
+            conn.execute(text("UPDATE tlog_logs SET size = 0"))
+        logs.append("scf", ["issue A 100", "split A 90/10", "transfer A.1", "discount A.2"])
+        with pytest.raises(SplitView, match="two histories"):
+            logs.witness("scf", verifier, origin, "witness.example", key,
+                         kept.latest(origin, verifier))  # fmt: skip
+        assert logs.checkpoint("scf")["witnesses"] == []
