@@ -71,6 +71,7 @@ from embedfin.risk.merchants import MerchantRisk
 from embedfin.risk.refund_signals import RefundSignals
 from embedfin.risk.service import RiskService
 from embedfin.security.crypto import FieldCipher
+from embedfin.transparency import check as log_check
 from embedfin.transparency.service import LogSigner, TransparencyLog
 
 if TYPE_CHECKING:  # credit loads the model stack (pandas, LightGBM): only those who use it pay
@@ -99,6 +100,8 @@ INVARIANTS: Sequence[tuple[str, Invariant]] = (
     ("filed_reports_are_whole", aml_check.filed_reports_are_whole),
     ("kyb_reviews_match_merchants", aml_check.kyb_reviews_match_merchants),
     ("one_active_watchlist", aml_check.one_active_watchlist),
+    ("log_trees_whole", log_check.log_trees_whole),
+    ("log_checkpoints_match_trees", log_check.log_checkpoints_match_trees),
 )
 
 

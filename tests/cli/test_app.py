@@ -13,7 +13,7 @@ from tests.cli.helpers import runner
 
 ROOT_COMMANDS = ["check", "demo", "recon", "breaks", "serve", "simulate"]
 SUB_APPS = {
-    "bench": ["ledger", "checkout", "credit", "simulate", "api", "fraud", "aml", "bank"],
+    "bench": ["ledger", "checkout", "credit", "simulate", "api", "fraud", "aml", "log", "bank"],
     "db": ["upgrade"],
     "ledger": ["account", "transfers", "chart"],
     "tenants": ["create"],
@@ -23,6 +23,7 @@ SUB_APPS = {
     "consumers": ["parked", "replay", "run"],
     "acquirer": ["settle"],
     "aml": ["scan", "generate", "evaluate", "screen", "load-list", "monitor", "reports"],
+    "log": ["verify", "witness", "witness-key"],
 }
 
 

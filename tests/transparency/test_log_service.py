@@ -6,10 +6,10 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from embedfin.bootstrap import Services
+from embedfin.bootstrap import Services, check_all
 from embedfin.core.errors import InvalidInput, NotFound
 from embedfin.db.tables import tlog_entries, tlog_nodes
 from embedfin.ledger.service import Ledger
@@ -171,3 +171,33 @@ def test_concurrent_appends_to_one_log_make_one_tree(services: Services) -> None
         merkle.verify_inclusion(
             0, size, merkle.leaf_hash(b"other"), log.inclusion("scf", 0)[1], root
         )
+
+
+def _drop_guards(services: Services) -> None:
+    """What a database writer can do: the triggers are the store's, not the math's."""
+    with services.ledger.engine.begin() as conn:
+        for table in ("tlog_entries", "tlog_nodes"):
+            if conn.dialect.name == "postgresql":
+                conn.execute(text(f"DROP TRIGGER {table}_immutable ON {table}"))
+            else:
+                for event in ("update", "delete"):
+                    conn.execute(text(f"DROP TRIGGER {table}_immutable_{event}"))
+
+
+def test_embedfin_check_finds_a_tree_that_is_not_its_entries(services: Services) -> None:
+    log = _log(services)
+    log.append("scf", [f"e{i}" for i in range(11)])
+    log.checkpoint("scf")
+    with services.ledger.reader() as conn:
+        report = check_all(conn)
+    assert report.ok, report.violations
+    assert report.checked["log_trees_whole"]
+    assert report.checked["log_checkpoints_match_trees"]
+    _drop_guards(services)
+    with services.ledger.engine.begin() as conn:  # a body rewritten, a node lost
+        conn.execute(update(tlog_entries).where(tlog_entries.c.idx == 4).values(body="forged"))
+        conn.execute(delete(tlog_nodes).where(tlog_nodes.c.level == 1, tlog_nodes.c.idx == 0))
+    with services.ledger.reader() as conn:
+        failed = "\n".join(v.detail for v in check_all(conn).violations)
+    assert "4 nodes at level 1, not 5" in failed
+    assert "the entries' bodies do not make checkpoint 11's root" in failed

@@ -142,6 +142,31 @@ def bench_aml(
     print_figures("bench aml", result, as_json)
 
 
+@app.command("log")
+def bench_log(
+    entries: Annotated[
+        int, typer.Option(min=1_000, help="Entries appended to the log.")
+    ] = 1_000_000,
+    batch: Annotated[int, typer.Option(min=1, max=100_000, help="Entries per append.")] = 10_000,
+    proofs: Annotated[
+        int, typer.Option(min=10, help="Inclusion and consistency proofs each.")
+    ] = 2_000,
+    seed: Annotated[int, typer.Option(help="The seed of the entries and the proofs drawn.")] = 7,
+    db: Annotated[
+        str | None,
+        typer.Option(help="A PostgreSQL server URL: the log runs in a scratch database."),
+    ] = None,
+    as_json: JsonOption = False,
+    no_progress: NoProgressOption = False,
+) -> None:
+    """The verifiable log: durable appends per second (against a bare insert of the same rows),
+    inclusion and consistency proofs served from stored nodes and verified, p99."""
+    from embedfin.bench.log import run
+
+    result = run(entries, batch, proofs, seed, db, progress_factory(not no_progress))
+    print_figures("bench log", result, as_json)
+
+
 @app.command("bank")
 def bench_bank(
     db: DbOption = None,

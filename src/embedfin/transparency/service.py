@@ -22,14 +22,16 @@
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection, insert, select, tuple_, update
+from sqlalchemy import Connection, bindparam, insert, select, union_all, update
 
 from embedfin.core.clock import Clock
 from embedfin.core.errors import InvalidInput, NotFound
@@ -59,6 +61,21 @@ _N = tlog_nodes.c
 _E = tlog_entries.c
 _C = tlog_checkpoints.c
 _W = tlog_cosignatures.c
+
+
+@functools.cache
+def _nodes_query(levels: int) -> Any:
+    """The nodes of ``levels`` levels, one SELECT per level joined by UNION ALL, built once per
+    count of levels (its IN lists expand at execution) so SQLAlchemy compiles it once."""
+    parts = [
+        select(_N.level, _N.idx, _N.hash).where(
+            _N.log_key == bindparam("key"),
+            _N.level == bindparam(f"l{k}"),
+            _N.idx.in_(bindparam(f"i{k}", expanding=True)),
+        )
+        for k in range(levels)
+    ]
+    return parts[0] if levels == 1 else union_all(*parts)
 
 
 class BeyondTree(InvalidInput):
@@ -199,14 +216,16 @@ class TransparencyLog:
         """The stored complete nodes ``wanted``, in one query."""
         if not wanted:
             return {}
-        found = {
-            (int(r.level), int(r.idx)): bytes(r.hash)
-            for r in conn.execute(
-                select(_N.level, _N.idx, _N.hash).where(
-                    _N.log_key == key, tuple_(_N.level, _N.idx).in_(sorted(wanted))
-                )
-            )
-        }
+        by_level: dict[int, list[int]] = {}
+        for level, index in sorted(wanted):
+            by_level.setdefault(level, []).append(index)
+        # one SELECT per level, UNION ALL: each a primary-key lookup on (log, level, idx) on
+        # both stores (SQLite answers a row-value IN, or an OR of levels, by scanning the log)
+        params: dict[str, object] = {"key": key}
+        for k, (level, indexes) in enumerate(by_level.items()):
+            params[f"l{k}"], params[f"i{k}"] = level, indexes
+        rows = conn.execute(_nodes_query(len(by_level)), params)
+        found = {(int(r.level), int(r.idx)): bytes(r.hash) for r in rows}
         missing = set(wanted) - set(found)
         if missing:  # the store lost a node: nothing here may vouch for the tree
             raise RuntimeError(f"log {key}: {len(missing)} stored node(s) missing")
