@@ -8,10 +8,14 @@ from pathlib import Path
 
 from sqlalchemy import update
 
+from embedfin.bootstrap import Services
 from embedfin.cli import app
+from embedfin.core.clock import SystemClock
 from embedfin.db.engine import make_engine
 from embedfin.db.tables import audit_log
+from embedfin.ledger.service import Ledger
 from embedfin.security import audit
+from embedfin.transparency.service import PLATFORM
 from tests.cli.helpers import runner
 
 
@@ -52,6 +56,13 @@ def test_checkpoint_then_verify_uses_the_file_beside_the_database(sqlite_url: st
     report = runner.invoke(app, ["audit", "verify", "--db", sqlite_url])
     assert report.exit_code == 0, report.output
     assert "1 entries, 1 checkpoints checked" in report.stdout
+    # and the checkpoint is an entry of the platform's verifiable audit log
+    log = Services(Ledger(make_engine(sqlite_url), SystemClock())).tenant(PLATFORM).log
+    entry = json.loads(log.entry("audit", 0).body)
+    assert (entry["kind"], entry["head"]) == (
+        "audit_checkpoint",
+        json.loads(written.stdout)["head"],
+    )
 
 
 def test_verify_fails_when_the_named_checkpoint_file_is_missing(

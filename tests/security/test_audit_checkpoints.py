@@ -23,6 +23,7 @@ from embedfin.security.audit_checkpoints import (
     read_checkpoints,
     write_checkpoint,
 )
+from embedfin.transparency.service import PLATFORM
 from tests.api.conftest import make_platform
 from tests.security import tamper
 from tests.security.test_audit_tamper import record_entries
@@ -124,3 +125,7 @@ def test_the_api_worker_checkpoints_at_start_and_at_stop(sqlite_url: str, tmp_pa
     worker.start()
     worker.stop()
     assert [c.seq for c in read_checkpoints(path)] == [2, 2]
+    # each one published to the platform's verifiable audit log too
+    log = platform.tenant(PLATFORM).log
+    assert log.root("audit")[0] == 2
+    assert json.loads(log.entry("audit", 1).body)["seq"] == 2

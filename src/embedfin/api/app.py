@@ -33,7 +33,12 @@ from embedfin.core.clock import Clock
 from embedfin.dashboard import app as dashboard
 from embedfin.db.tables import merchants
 from embedfin.ledger.service import Ledger
-from embedfin.security.audit_checkpoints import Checkpointer, default_checkpoints_path
+from embedfin.security.audit_checkpoints import (
+    Checkpointer,
+    checkpoint_entry,
+    default_checkpoints_path,
+)
+from embedfin.transparency.service import PLATFORM
 
 log = logging.getLogger("embedfin.api")
 #: Batches of each consumer per worker pass: a large backlog is worked off over several passes
@@ -130,6 +135,9 @@ class Worker:
                 settings.audit_checkpoint_interval_s,
                 platform.read,
                 platform.clock.now_ns,
+                publish=lambda c: platform.tenant(PLATFORM).log.append(
+                    "audit", [checkpoint_entry(c)]
+                ),
             )
         )
 

@@ -88,14 +88,18 @@ def audit_checkpoint(
 ) -> None:
     """Verify the chain since the last checkpoint, then append a signed checkpoint of its head
     to the checkpoint file (outside the database); exit 1, writing nothing, if it is broken."""
+    from embedfin.bootstrap import Services
     from embedfin.core.clock import SystemClock
     from embedfin.core.errors import ConfigurationError
+    from embedfin.ledger.service import Ledger
     from embedfin.security.audit_checkpoints import (
         AuditChainBroken,
         CheckpointInvalid,
+        checkpoint_entry,
         default_checkpoints_path,
         write_checkpoint,
     )
+    from embedfin.transparency.service import PLATFORM
 
     engine = open_existing(db)
     path = checkpoints or default_checkpoints_path(str(engine.url))
@@ -104,6 +108,8 @@ def audit_checkpoint(
     try:
         with engine.connect() as conn:
             checkpoint = write_checkpoint(conn, path, SystemClock().now_ns())
+        ledger = Ledger(engine, SystemClock())  # and into the platform's verifiable audit log
+        Services(ledger).tenant(PLATFORM).log.append("audit", [checkpoint_entry(checkpoint)])
     except (AuditChainBroken, CheckpointInvalid, ConfigurationError) as error:
         out.print(f"[red]no checkpoint written[/red]: {error}")
         raise typer.Exit(1) from error

@@ -48,6 +48,9 @@ from embedfin.security.audit_keys import load_signing_key
 from embedfin.transparency import checkpoints, merkle
 from embedfin.transparency.checkpoints import Checkpoint, CheckpointInvalid, Verifier
 
+#: The platform's own logs (``audit``: the audit log's signed checkpoints) live under this
+#: tenant, which no API key belongs to.
+PLATFORM = "_platform"
 SIGNING_ENV = "EMBEDFIN_LOG_SIGNING_KEY"
 SIGNING_FILE = "log-signing-key"
 ORIGIN_ENV = "EMBEDFIN_LOG_ORIGIN"
