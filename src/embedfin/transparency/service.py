@@ -323,6 +323,20 @@ class TransparencyLog:
                 ).one()
             return self._signed(tx.conn, key, size, str(row.note), int(row.signed_at))
 
+    def latest_checkpoint(self, log_id: str) -> SignedCheckpoint | None:
+        """The largest checkpoint signed so far (read-only: nothing is signed here)."""
+        with self.ledger.reader() as conn:
+            key, _ = self._log(conn, log_id)
+            row = conn.execute(
+                select(_C.size, _C.note, _C.signed_at)
+                .where(_C.log_key == key)
+                .order_by(_C.size.desc())
+                .limit(1)
+            ).one_or_none()
+            if row is None:
+                return None
+            return self._signed(conn, key, int(row.size), str(row.note), int(row.signed_at))
+
     def checkpoint_at(self, log_id: str, size: int) -> SignedCheckpoint:
         with self.ledger.reader() as conn:
             key, _ = self._log(conn, log_id)
