@@ -26,7 +26,6 @@ with it.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
@@ -70,13 +69,11 @@ def stream_rate(
 
     from sqlalchemy import delete
 
+    from embedfin.bench.scratch import bench_database
     from embedfin.bootstrap import Services
     from embedfin.compliance.aml.consumer import MonitorConsumer
     from embedfin.compliance.aml.journal import Movement
     from embedfin.core.clock import ManualClock
-    from embedfin.db.engine import make_engine
-    from embedfin.db.migrate import upgrade
-    from embedfin.db.scratch import scratch_database
     from embedfin.db.statements import insert_many_ignoring_present
     from embedfin.db.tables import aml_transactions
     from embedfin.ledger.service import Ledger
@@ -91,40 +88,30 @@ def stream_rate(
                  int(math.exp(rng.gauss(math.log(20_000), 1.0))) + 1, "CNY", f"o-{i}")
         for i in range(transactions)
     ]  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="embedfin-aml-stream-") as folder:
-        context: contextlib.AbstractContextManager[str] = (
-            contextlib.nullcontext(f"sqlite:///{Path(folder) / 'stream.db'}")
-            if db is None
-            else scratch_database(db, "amlstream")
-        )
-        with context as url:
-            engine = make_engine(url)
-            upgrade(engine)
-            ledger = Ledger(engine, ManualClock(start_ns))
-            monitoring = Services(ledger, risk=RiskSettings(enabled=False)).tenant("t").monitoring
-            rows = [
-                {"tenant": "floor", "tx_id": m.tx_id, "occurred_at": m.occurred_at,
-                 "kind": m.kind, "src": m.src, "dst": m.dst, "src_kind": m.src_kind,
-                 "dst_kind": m.dst_kind, "amount_minor": m.amount_minor,
-                 "currency": m.currency, "channel": m.channel, "cross_border": 0,
-                 "reference": m.reference}
-                for m in moves
-            ]  # fmt: skip
-            began = time.perf_counter()
-            for first in range(0, transactions, batch):
-                with ledger.transaction() as tx:
-                    insert_many_ignoring_present(
-                        tx.conn, aml_transactions, rows[first : first + batch]
-                    )
-            floor = time.perf_counter() - began
+    with bench_database(db, "amlstream") as engine:
+        ledger = Ledger(engine, ManualClock(start_ns))
+        monitoring = Services(ledger, risk=RiskSettings(enabled=False)).tenant("t").monitoring
+        rows = [
+            {"tenant": "floor", "tx_id": m.tx_id, "occurred_at": m.occurred_at,
+             "kind": m.kind, "src": m.src, "dst": m.dst, "src_kind": m.src_kind,
+             "dst_kind": m.dst_kind, "amount_minor": m.amount_minor,
+             "currency": m.currency, "channel": m.channel, "cross_border": 0,
+             "reference": m.reference}
+            for m in moves
+        ]  # fmt: skip
+        began = time.perf_counter()
+        for first in range(0, transactions, batch):
             with ledger.transaction() as tx:
-                tx.conn.execute(delete(aml_transactions))
-            began = time.perf_counter()
-            for first in range(0, transactions, batch):
-                with ledger.transaction() as tx:
-                    monitoring.record(tx, moves[first : first + batch])
-            streamed = time.perf_counter() - began
-            ledger.close()
+                insert_many_ignoring_present(tx.conn, aml_transactions, rows[first : first + batch])
+        floor = time.perf_counter() - began
+        with ledger.transaction() as tx:
+            tx.conn.execute(delete(aml_transactions))
+        began = time.perf_counter()
+        for first in range(0, transactions, batch):
+            with ledger.transaction() as tx:
+                monitoring.record(tx, moves[first : first + batch])
+        streamed = time.perf_counter() - began
+        ledger.close()
     return round(transactions / streamed, 1), round(floor / streamed, 3)
 
 

@@ -15,14 +15,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import random
 import statistics
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from embedfin.progress import Progress, no_progress
 
@@ -57,76 +54,69 @@ def run(
 ) -> LogBench:
     from sqlalchemy import Column, Integer, MetaData, Table, Text, insert
 
+    from embedfin.bench.scratch import bench_database
     from embedfin.core.clock import ManualClock
-    from embedfin.db.engine import make_engine
-    from embedfin.db.migrate import upgrade
-    from embedfin.db.scratch import scratch_database
     from embedfin.ledger.service import Ledger
     from embedfin.transparency import merkle
     from embedfin.transparency.service import LogSigner, TransparencyLog
 
     rng = random.Random(seed)
     start_ns = 1_767_225_600 * 10**9
-    with tempfile.TemporaryDirectory(prefix="embedfin-log-") as folder:
-        context: contextlib.AbstractContextManager[str] = (
-            contextlib.nullcontext(f"sqlite:///{Path(folder) / 'log.db'}")
-            if db is None
-            else scratch_database(db, "logbench")
-        )
-        with context as url:
-            engine = make_engine(url)
-            upgrade(engine)
-            ledger = Ledger(engine, ManualClock(start_ns))
-            from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    with bench_database(db, "logbench") as engine:
+        ledger = Ledger(engine, ManualClock(start_ns))
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-            log = TransparencyLog(ledger, "bench", LogSigner(Ed25519PrivateKey.generate()))
-            floor_table = Table(
-                "bench_log_floor", MetaData(), Column("idx", Integer, primary_key=True),
-                Column("body", Text, nullable=False),
-            )  # fmt: skip
-            floor_table.create(engine)
+        log = TransparencyLog(ledger, "bench", LogSigner(Ed25519PrivateKey.generate()))
+        floor_table = Table(
+            "bench_log_floor", MetaData(), Column("idx", Integer, primary_key=True),
+            Column("body", Text, nullable=False),
+        )  # fmt: skip
+        floor_table.create(engine)
 
-            def body(i: int) -> str:
-                return json.dumps({"event": "certificate_split", "certificate": f"rc_{i:012d}",
-                                   "parts": [rng.randrange(10**8), rng.randrange(10**8)],
-                                   "at": start_ns + i})  # fmt: skip
+        def body(i: int) -> str:
+            return json.dumps({"event": "certificate_split", "certificate": f"rc_{i:012d}",
+                               "parts": [rng.randrange(10**8), rng.randrange(10**8)],
+                               "at": start_ns + i})  # fmt: skip
 
-            appended = floor = 0.0
-            with progress("bench log: appends", entries) as advance:
-                for first in range(0, entries, batch):
-                    texts = [body(i) for i in range(first, min(first + batch, entries))]
-                    began = time.perf_counter()
-                    log.append("scf", texts)
-                    appended += time.perf_counter() - began
-                    began = time.perf_counter()
-                    rows = [{"idx": first + i, "body": t} for i, t in enumerate(texts)]
-                    with engine.begin() as conn:
-                        conn.execute(insert(floor_table), rows)
-                    floor += time.perf_counter() - began
-                    advance(len(texts))
-            size, root = log.root("scf")
-            inclusion, consistency, verify = [], [], []
-            with progress("bench log: proofs", proofs) as advance:
-                for _ in range(proofs):
-                    index = rng.randrange(size)
-                    began = time.perf_counter()
-                    _, path = log.inclusion("scf", index, size)
-                    inclusion.append((time.perf_counter() - began) * 1000)
-                    leaf = merkle.leaf_hash(log.entry("scf", index).body.encode())
-                    began = time.perf_counter()
-                    merkle.verify_inclusion(index, size, leaf, path, root)
-                    verify.append((time.perf_counter() - began) * 1000)
-                    old = rng.randrange(1, size + 1)
-                    began = time.perf_counter()
-                    _, cpath = log.consistency("scf", old, size)
-                    consistency.append((time.perf_counter() - began) * 1000)
-                    old_root = log.root("scf", old)[1]
-                    began = time.perf_counter()
-                    merkle.verify_consistency(old, size, old_root, root, cpath)
-                    verify.append((time.perf_counter() - began) * 1000)
-                    advance(1)
-            ledger.close()
-            store = engine.dialect.name
+        appended = floor = 0.0
+        with progress("bench log: appends", entries) as advance:
+            for first in range(0, entries, batch):
+                texts = [body(i) for i in range(first, min(first + batch, entries))]
+                began = time.perf_counter()
+                log.append("scf", texts)
+                appended += time.perf_counter() - began
+                began = time.perf_counter()
+                rows = [{"idx": first + i, "body": t} for i, t in enumerate(texts)]
+                with engine.begin() as conn:
+                    conn.execute(insert(floor_table), rows)
+                floor += time.perf_counter() - began
+                advance(len(texts))
+        size, root = log.root("scf")
+        for index in range(0, size, max(size // 20, 1)):  # warm the statements and the pages
+            log.inclusion("scf", index, size)
+            log.consistency("scf", max(index, 1), size)
+        inclusion, consistency, verify = [], [], []
+        with progress("bench log: proofs", proofs) as advance:
+            for _ in range(proofs):
+                index = rng.randrange(size)
+                began = time.perf_counter()
+                _, path = log.inclusion("scf", index, size)
+                inclusion.append((time.perf_counter() - began) * 1000)
+                leaf = merkle.leaf_hash(log.entry("scf", index).body.encode())
+                began = time.perf_counter()
+                merkle.verify_inclusion(index, size, leaf, path, root)
+                verify.append((time.perf_counter() - began) * 1000)
+                old = rng.randrange(1, size + 1)
+                began = time.perf_counter()
+                _, cpath = log.consistency("scf", old, size)
+                consistency.append((time.perf_counter() - began) * 1000)
+                old_root = log.root("scf", old)[1]
+                began = time.perf_counter()
+                merkle.verify_consistency(old, size, old_root, root, cpath)
+                verify.append((time.perf_counter() - began) * 1000)
+                advance(1)
+        ledger.close()
+        store = engine.dialect.name
     return LogBench(
         entries=entries,
         batch=batch,
