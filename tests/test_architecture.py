@@ -53,10 +53,11 @@ PURE = [
     "embedfin.compliance.aml.report_document",
     "embedfin.transparency.merkle",
     "embedfin.transparency.checkpoints",
+    "embedfin.scf.certificates",
 ]
 CONTEXTS = (
     "core", "db", "ledger", "commerce", "payments", "credit", "lending", "security", "risk",
-    "compliance", "transparency",
+    "compliance", "transparency", "scf",
 )  # fmt: skip
 IO = ("sqlalchemy", "psycopg", "httpx", "fastapi", "starlette", "socket", "time", "os")
 
