@@ -201,3 +201,30 @@ def test_embedfin_check_finds_a_tree_that_is_not_its_entries(services: Services)
         failed = "\n".join(v.detail for v in check_all(conn).violations)
     assert "4 nodes at level 1, not 5" in failed
     assert "the entries' bodies do not make checkpoint 11's root" in failed
+
+
+def test_a_rolled_back_append_leaves_no_node_behind_in_memory(services: Services) -> None:
+    """Nodes of 256 leaves and more are cached once read; a unit of work that appended and then
+    rolled back must not leave its nodes there for the next append's proofs."""
+    log = _log(services)
+    log.append("scf", [f"a{i}" for i in range(300)])
+    log.inclusion("scf", 10)  # the cache holds the committed level-8 node now
+
+    def append_sign_and_fail() -> None:
+        with services.ledger.transaction() as tx:
+            log.append_in(tx, "scf", [f"x{i}" for i in range(300)])
+            log.checkpoint("scf")  # reads the uncommitted nodes, inside the unit of work
+            raise RuntimeError("roll back")
+
+    with pytest.raises(RuntimeError, match="roll back"):
+        append_sign_and_fail()
+    log.append("scf", [f"b{i}" for i in range(300)])
+    size, root = log.root("scf")
+    bodies = [f"a{i}" for i in range(300)] + [f"b{i}" for i in range(300)]
+    assert (size, root) == (600, merkle.root_of([merkle.leaf_hash(b.encode()) for b in bodies]))
+    for index in (0, 299, 300, 599):
+        leaf = merkle.leaf_hash(bodies[index].encode())
+        merkle.verify_inclusion(index, size, leaf, log.inclusion("scf", index)[1], root)
+    merkle.verify_consistency(
+        300, 600, log.root("scf", 300)[1], root, log.consistency("scf", 300)[1]
+    )

@@ -81,6 +81,12 @@ def _nodes_query(levels: int) -> Any:
     return parts[0] if levels == 1 else union_all(*parts)
 
 
+#: Nodes at this level and above (one per 256 leaves or more) are cached once read.
+CACHED_LEVEL = 8
+#: At most this many cached nodes per tenant's logs (about 100 bytes each): ~25M leaves' worth.
+CACHE_LIMIT = 100_000
+
+
 class BeyondTree(InvalidInput):
     """A proof asked of a size the log has not reached."""
 
@@ -150,6 +156,7 @@ class TransparencyLog:
         self.tenant = tenant
         self.signer = signer
         self.clock = clock or ledger.clock
+        self._cache: dict[tuple[int, int, int], bytes] = {}
 
     def origin(self, log_id: str) -> str:
         return f"{self.signer.prefix}/{self.tenant}/{log_id}"
@@ -172,7 +179,7 @@ class TransparencyLog:
         texts = [check_body(b) for b in bodies]
         conn, now = tx.conn, self.clock.now_ns()
         key, size = self._lock(conn, log_id, now)
-        frontier = self._nodes(conn, key, merkle.frontier(size))
+        frontier = self._nodes(conn, key, merkle.frontier(size), committed=False)
         hashes = [merkle.leaf_hash(t.encode()) for t in texts]
         made = merkle.append_nodes(size, hashes, frontier.__getitem__)
         conn.execute(
@@ -212,23 +219,44 @@ class TransparencyLog:
             raise NotFound(f"no log {log_id!r}")
         return int(row.log_key), int(row.size)
 
-    @staticmethod
     def _nodes(
-        conn: Connection, key: int, wanted: Sequence[merkle.Node] | set[merkle.Node]
+        self,
+        conn: Connection,
+        key: int,
+        wanted: Sequence[merkle.Node] | set[merkle.Node],
+        *,
+        committed: bool = True,
     ) -> dict[merkle.Node, bytes]:
-        """The stored complete nodes ``wanted``, in one query."""
+        """The stored complete nodes ``wanted``, in one query for those not cached.
+
+        A complete node never changes once written, so the upper levels (``CACHED_LEVEL`` and
+        above: one node per 256 leaves or more, shared by every proof) are kept in memory once
+        read — but only from ``committed`` reads, never from a unit of work that may roll back.
+        """
         if not wanted:
             return {}
+        found: dict[merkle.Node, bytes] = {}
         by_level: dict[int, list[int]] = {}
         for level, index in sorted(wanted):
-            by_level.setdefault(level, []).append(index)
+            hit = self._cache.get((key, level, index)) if level >= CACHED_LEVEL else None
+            if hit is not None:
+                found[(level, index)] = hit
+            else:
+                by_level.setdefault(level, []).append(index)
+        if not by_level:
+            return found
         # one SELECT per level, UNION ALL: each a primary-key lookup on (log, level, idx) on
         # both stores (SQLite answers a row-value IN, or an OR of levels, by scanning the log)
         params: dict[str, object] = {"key": key}
         for k, (level, indexes) in enumerate(by_level.items()):
             params[f"l{k}"], params[f"i{k}"] = level, indexes
-        rows = conn.execute(_nodes_query(len(by_level)), params)
-        found = {(int(r.level), int(r.idx)): bytes(r.hash) for r in rows}
+        for r in conn.execute(_nodes_query(len(by_level)), params):
+            node, value = (int(r.level), int(r.idx)), bytes(r.hash)
+            found[node] = value
+            if committed and node[0] >= CACHED_LEVEL:
+                if len(self._cache) >= CACHE_LIMIT:
+                    self._cache.clear()
+                self._cache[(key, *node)] = value
         missing = set(wanted) - set(found)
         if missing:  # the store lost a node: nothing here may vouch for the tree
             raise RuntimeError(f"log {key}: {len(missing)} stored node(s) missing")
@@ -265,11 +293,11 @@ class TransparencyLog:
             size = current if size is None else self._within(size, current)
             return size, self._root(conn, key, size)
 
-    def _root(self, conn: Connection, key: int, size: int) -> bytes:
+    def _root(self, conn: Connection, key: int, size: int, *, committed: bool = True) -> bytes:
         plan = merkle.root_plan(size)
         if not plan:
             return merkle.EMPTY_ROOT
-        found = self._nodes(conn, key, plan)
+        found = self._nodes(conn, key, plan, committed=committed)
         return merkle.fold([found[n] for n in plan])
 
     @staticmethod
@@ -307,7 +335,8 @@ class TransparencyLog:
                 select(_C.note, _C.signed_at).where(_C.log_key == key, _C.size == size)
             ).one_or_none()
             if row is None:
-                head = Checkpoint(self.origin(log_id), size, self._root(tx.conn, key, size))
+                root = self._root(tx.conn, key, size, committed=False)  # maybe the caller's
+                head = Checkpoint(self.origin(log_id), size, root)
                 note = checkpoints.sign(head, self.signer.prefix, self.signer.key)
                 now = self.clock.now_ns()
                 if insert_if_absent(
