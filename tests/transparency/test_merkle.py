@@ -15,7 +15,8 @@ from embedfin.core.errors import InvalidInput
 from embedfin.transparency import merkle
 from embedfin.transparency.merkle import ProofInvalid
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "merkle"
+#: transparency-dev/merkle's testdata (Apache-2.0, its licence and SOURCE.md beside the files).
+VECTORS = Path(__file__).resolve().parent / "vectors" / "merkle"
 
 #: REFERENCES.md §Merkle log: the test leaves of transparency-dev/merkle and the roots by size.
 LEAVES = [bytes.fromhex(h) for h in ("", "00", "10", "2021", "3031", "40414243",
