@@ -273,8 +273,14 @@ class TransparencyLog:
 
     def info(self, log_id: str) -> LogInfo:
         with self.ledger.reader() as conn:
-            _, size = self._log(conn, log_id)
-        return LogInfo(log_id, self.origin(log_id), size, str(self.verifier))
+            key, size = self._log(conn, log_id)
+            origin = self._origin_of(conn, key)
+        return LogInfo(log_id, origin, size, str(self.verifier))
+
+    @staticmethod
+    def _origin_of(conn: Connection, key: int) -> str:
+        """The origin the log was made with (its checkpoints keep it if the prefix changes)."""
+        return str(conn.execute(select(_L.origin).where(_L.log_key == key)).scalar_one())
 
     def entry(self, log_id: str, index: int) -> Entry:
         with self.ledger.reader() as conn:
@@ -336,7 +342,7 @@ class TransparencyLog:
             ).one_or_none()
             if row is None:
                 root = self._root(tx.conn, key, size, committed=False)  # maybe the caller's
-                head = Checkpoint(self.origin(log_id), size, root)
+                head = Checkpoint(self._origin_of(tx.conn, key), size, root)
                 note = checkpoints.sign(head, self.signer.prefix, self.signer.key)
                 now = self.clock.now_ns()
                 if insert_if_absent(
@@ -397,7 +403,7 @@ class TransparencyLog:
         checkpoint with the witness's line added, and must verify under ``witness``'s key."""
         text, signatures = checkpoints.split_note(cosigned_note)
         head = checkpoints.parse_text(text)
-        if head.origin != self.origin(log_id):
+        if head.origin != self.info(log_id).origin:
             raise CheckpointInvalid(f"the checkpoint is of {head.origin!r}, not this log")
         if witness.name not in checkpoints.signed_by(cosigned_note, [witness]):
             raise CheckpointInvalid(f"no valid signature of {witness.name} on the checkpoint")
