@@ -66,19 +66,26 @@ _C = tlog_checkpoints.c
 _W = tlog_cosignatures.c
 
 
-@functools.cache
-def _nodes_query(levels: int) -> Any:
-    """The nodes of ``levels`` levels, one SELECT per level joined by UNION ALL, built once per
-    count of levels (its IN lists expand at execution) so SQLAlchemy compiles it once."""
+@functools.lru_cache(maxsize=1024)
+def _nodes_query(shape: tuple[int, ...]) -> Any:
+    """The nodes of one level per entry of ``shape`` (how many indexes at it), one SELECT per
+    level joined by UNION ALL; built and compiled once per shape (proofs have few shapes)."""
     parts = [
         select(_N.level, _N.idx, _N.hash).where(
             _N.log_key == bindparam("key"),
             _N.level == bindparam(f"l{k}"),
-            _N.idx.in_(bindparam(f"i{k}", expanding=True)),
+            _N.idx == bindparam(f"i{k}_0")
+            if count == 1
+            else _N.idx.in_([bindparam(f"i{k}_{j}") for j in range(count)]),
         )
-        for k in range(levels)
+        for k, count in enumerate(shape)
     ]
-    return parts[0] if levels == 1 else union_all(*parts)
+    return parts[0] if len(parts) == 1 else union_all(*parts)
+
+
+_LOG_QUERY = select(_L.log_key, _L.size).where(
+    _L.tenant == bindparam("tenant"), _L.log_id == bindparam("log_id")
+)
 
 
 #: Nodes at this level and above (one per 256 leaves or more) are cached once read.
@@ -210,11 +217,8 @@ class TransparencyLog:
 
     # --- reads -------------------------------------------------------------------------------
     def _log(self, conn: Connection, log_id: str) -> tuple[int, int]:
-        row = conn.execute(
-            select(_L.log_key, _L.size).where(
-                _L.tenant == self.tenant, _L.log_id == check_log_id(log_id)
-            )
-        ).one_or_none()
+        params = {"tenant": self.tenant, "log_id": check_log_id(log_id)}
+        row = conn.execute(_LOG_QUERY, params).one_or_none()
         if row is None:
             raise NotFound(f"no log {log_id!r}")
         return int(row.log_key), int(row.size)
@@ -249,8 +253,10 @@ class TransparencyLog:
         # both stores (SQLite answers a row-value IN, or an OR of levels, by scanning the log)
         params: dict[str, object] = {"key": key}
         for k, (level, indexes) in enumerate(by_level.items()):
-            params[f"l{k}"], params[f"i{k}"] = level, indexes
-        for r in conn.execute(_nodes_query(len(by_level)), params):
+            params[f"l{k}"] = level
+            params.update({f"i{k}_{j}": index for j, index in enumerate(indexes)})
+        shape = tuple(len(indexes) for indexes in by_level.values())
+        for r in conn.execute(_nodes_query(shape), params):
             node, value = (int(r.level), int(r.idx)), bytes(r.hash)
             found[node] = value
             if committed and node[0] >= CACHED_LEVEL:
