@@ -3,6 +3,7 @@ signed checkpoints, witnesses, immutability, bad input and another tenant apart.
 
 from __future__ import annotations
 
+import base64
 import threading
 
 import pytest
@@ -228,3 +229,17 @@ def test_a_rolled_back_append_leaves_no_node_behind_in_memory(services: Services
     merkle.verify_consistency(
         300, 600, log.root("scf", 300)[1], root, log.consistency("scf", 300)[1]
     )
+
+
+def test_a_cosignature_keeps_the_line_that_verifies(services: Services) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    log = _log(services)
+    log.append("scf", ["a"])
+    head = log.checkpoint("scf")
+    key = Ed25519PrivateKey.generate()
+    witness = checkpoints.verifier_of("wit1", key)
+    bogus = f"\u2014 wit1 {base64.b64encode(witness.key_id + bytes(64)).decode()}\n"
+    note = checkpoints.add_signature(head.note + bogus, "wit1", key)
+    kept = log.cosign("scf", note, witness)
+    assert checkpoints.open_note(kept.note, [witness]).size == 1

@@ -160,7 +160,13 @@ class KeptCheckpoints:
         best: Checkpoint | None = None
         if not self.path.exists():
             return None
-        for number, line in enumerate(self.path.read_text().splitlines(), start=1):
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as error:
+            raise CheckpointInvalid(
+                f"{self.path}: not a file of kept checkpoints ({error})"
+            ) from None
+        for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             try:
@@ -168,7 +174,7 @@ class KeptCheckpoints:
                 if record.get("origin") != origin:
                     continue
                 head = checkpoints.open_note(str(record["note"]), [verifier], origin)
-            except (ValueError, KeyError, TypeError, CheckpointInvalid) as error:
+            except (ValueError, KeyError, TypeError, AttributeError, CheckpointInvalid) as error:
                 raise CheckpointInvalid(
                     f"{self.path}:{number}: not a kept checkpoint ({error})"
                 ) from None
