@@ -146,21 +146,26 @@ def parse_text(text: str) -> Checkpoint:
     return Checkpoint(origin, int(size), raw)
 
 
+def verifies(verifier: Verifier, signature: bytes, text: str) -> bool:
+    """Whether ``signature`` is ``verifier``'s Ed25519 signature of the note text."""
+    try:
+        Ed25519PublicKey.from_public_bytes(verifier.public_key).verify(signature, text.encode())
+    except InvalidSignature:
+        return False
+    return True
+
+
 def _checked(note: str, verifiers: Iterable[Verifier]) -> tuple[str, set[str], set[str]]:
     """The note's text, the known signers whose signature verifies, and those whose does not."""
     text, signatures = split_note(note)
     known = {(v.name, v.key_id): v for v in verifiers}
-    good, bad = set(), set()
+    good: set[str] = set()
+    bad: set[str] = set()
     for name, raw in signatures:
         verifier = known.get((name, raw[:4]))
         if verifier is None:
             continue  # C2SP: signatures of unknown keys are ignored
-        try:
-            Ed25519PublicKey.from_public_bytes(verifier.public_key).verify(raw[4:], text.encode())
-        except InvalidSignature:
-            bad.add(name)
-        else:
-            good.add(name)
+        (good if verifies(verifier, raw[4:], text) else bad).add(name)
     return text, good, bad
 
 

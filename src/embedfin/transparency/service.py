@@ -425,7 +425,7 @@ class TransparencyLog:
                 for name, raw in signatures
                 if name == witness.name
                 and raw[:4] == witness.key_id
-                and _verifies(witness, raw[4:], text)
+                and checkpoints.verifies(witness, raw[4:], text)
             )
             if insert_if_absent(
                 tx.conn,
@@ -436,17 +436,6 @@ class TransparencyLog:
                 tx.emit(self.tenant, "log_checkpoint_cosigned", "tlog", log_id,
                         {"size": head.size, "witness": witness.name})  # fmt: skip
             return self._signed(tx.conn, key, head.size, str(row.note), int(row.signed_at))
-
-
-def _verifies(witness: Verifier, signature: bytes, text: str) -> bool:
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-    try:
-        Ed25519PublicKey.from_public_bytes(witness.public_key).verify(signature, text.encode())
-    except InvalidSignature:
-        return False
-    return True
 
 
 def _b64(raw: bytes) -> str:
