@@ -13,6 +13,7 @@ from embedfin.ledger import chart as ledger_chart
 from embedfin.ledger.chart import NormalSide
 from embedfin.lending import chart as lending_chart
 from embedfin.payments import chart as payments_chart
+from embedfin.scf import chart as scf_chart
 
 #: Every account code and the flags its accounts were opened with before the chart moved into
 #: the ledger. Stored accounts carry both: a changed number orphans them, changed flags make the
@@ -20,22 +21,23 @@ from embedfin.payments import chart as payments_chart
 STORED_ACCOUNT_FLAGS = {
     1: 4, 2: 4, 10: 0, 20: 0, 100: 10, 200: 10, 210: 10, 220: 10, 300: 10, 400: 2, 410: 0, 420: 2,
     500: 0, 900: 0, 1100: 4, 1200: 4, 1210: 4, 1220: 4, 1250: 0, 1400: 0, 1410: 0, 1500: 0,
-    1510: 0, 1900: 0,
+    1510: 0, 1900: 0, 2100: 2, 2110: 4, 2200: 4, 2210: 0,
 }  # fmt: skip
 #: Every transfer code stored before the registry existed.
 STORED_TRANSFER_CODES = {
     1001, 1002, 1003, 1004, 1005, 2001, 2002, 2003, 2004, 2005, 2006, 2007, 2010, 2011, 2012,
     3001, 3002, 3003, 3004, 3005, 3006, 4001, 4002,
     5001, 5002, 5010, 5011, 5020, 5021, 5030, 5031, 5032, 5033, 5041, 5050, 5060, 5070,
-    5080, 5081,
+    5080, 5081, 6001, 6002, 6003, 6004, 6005, 6006, 6010, 6011, 6012, 6013,
 }  # fmt: skip
+CHARTS = [payments_chart, lending_chart, scf_chart]
 _ROW = re.compile(r"^(?P<name>\S.*?)\s{2,}(?P<code>\d+)\s{2,}(?P<rest>\S.*)$", re.M)
 _RESERVED = re.compile(r"^(\w+)\s+(\d+) –\s+(\d+)\s+(\d+) –\s+(\d+)\s", re.M)
 
 
 def test_the_real_chart_builds_without_collisions() -> None:
     chart = bootstrap.build_chart()
-    assert [b.context for b in chart.blocks] == ["payments", "lending"]
+    assert [b.context for b in chart.blocks] == ["payments", "lending", "scf"]
     assert chart.name_of_account(300) == "escrow"
     assert chart.name_of_transfer(5030) == "repay"
 
@@ -71,7 +73,9 @@ def test_the_reserved_ranges_do_not_overlap() -> None:
         assert all(a_last < b_first for (_, a_last), (b_first, _) in pairwise(spans))
 
 
-@pytest.mark.parametrize("module", [payments_chart, lending_chart], ids=lambda m: m.CONTEXT)
+@pytest.mark.parametrize(
+    "module", [payments_chart, lending_chart, scf_chart], ids=lambda m: m.CONTEXT
+)
 def test_the_account_table_in_the_docstring_is_the_block(module: ModuleType) -> None:
     rows = {
         int(m["code"]): (m["name"].lower(), m["rest"].split()[0])
@@ -82,7 +86,9 @@ def test_the_account_table_in_the_docstring_is_the_block(module: ModuleType) -> 
     assert rows == declared
 
 
-@pytest.mark.parametrize("module", [payments_chart, lending_chart], ids=lambda m: m.CONTEXT)
+@pytest.mark.parametrize(
+    "module", [payments_chart, lending_chart, scf_chart], ids=lambda m: m.CONTEXT
+)
 def test_the_transfer_table_in_the_docstring_is_the_block(module: ModuleType) -> None:
     rows = {
         int(m["code"]): m["name"]
@@ -107,4 +113,6 @@ def test_assets_and_expenses_are_debit_normal() -> None:
         "loan_fees_due",
         "credit_loss_expense",
         "platform_fee_expense",
+        "certificate_held",
+        "discounted_certificates",
     }

@@ -70,6 +70,7 @@ from embedfin.risk.labels import LabelConsumer
 from embedfin.risk.merchants import MerchantRisk
 from embedfin.risk.refund_signals import RefundSignals
 from embedfin.risk.service import RiskService
+from embedfin.scf import chart as scf_chart
 from embedfin.security.crypto import FieldCipher
 from embedfin.transparency import check as log_check
 from embedfin.transparency.service import LogSigner, TransparencyLog
@@ -80,7 +81,7 @@ if TYPE_CHECKING:  # credit loads the model stack (pandas, LightGBM): only those
 
 def build_chart() -> Chart:
     """Every context's block in one chart; raises ``ChartConflict`` if two blocks collide."""
-    return Chart([payments_chart.BLOCK, lending_chart.BLOCK])
+    return Chart([payments_chart.BLOCK, lending_chart.BLOCK, scf_chart.BLOCK])
 
 
 #: Every invariant ``embedfin check`` runs after the ledger's own, in order, by context.
