@@ -87,6 +87,7 @@ from embedfin.db.tables.risk import (
     risk_observations,
     risk_rule_sets,
 )
+from embedfin.db.tables.scf import scf_certificates, scf_events, scf_parties, scf_payables
 from embedfin.db.tables.security import audit_log
 
 #: owner context → the tables it owns (the architecture test enforces it)
@@ -190,9 +191,19 @@ OWNERS: dict[str, tuple[str, ...]] = {
         "tlog_checkpoints",
         "tlog_cosignatures",
     ),
+    "scf": (
+        "scf_parties",
+        "scf_payables",
+        "scf_certificates",
+        "scf_events",
+    ),
 }
 
 __all__ = [
+    "scf_certificates",
+    "scf_events",
+    "scf_parties",
+    "scf_payables",
     "tlog_checkpoints",
     "tlog_cosignatures",
     "tlog_entries",
