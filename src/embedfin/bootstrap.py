@@ -71,6 +71,7 @@ from embedfin.risk.merchants import MerchantRisk
 from embedfin.risk.refund_signals import RefundSignals
 from embedfin.risk.service import RiskService
 from embedfin.scf import chart as scf_chart
+from embedfin.scf.service import Certificates
 from embedfin.security.crypto import FieldCipher
 from embedfin.transparency import check as log_check
 from embedfin.transparency.service import LogSigner, TransparencyLog
@@ -160,6 +161,11 @@ class TenantServices:
     def log(self) -> TransparencyLog:
         """The tenant's verifiable logs (RFC 9162): certificates' events, audit checkpoints."""
         return TransparencyLog(self.ledger, self.tenant, self.wiring.log_signer or _log_signer())
+
+    @cached_property
+    def scf(self) -> Certificates:
+        """Receivable certificates, every event appended to the tenant's ``scf`` log."""
+        return Certificates(self.ledger, self.tenant, self.log)
 
     @cached_property
     def screening(self) -> Screening:

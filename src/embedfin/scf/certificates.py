@@ -93,7 +93,7 @@ def split(face_minor: int, parts: list[int]) -> list[int]:
     return list(parts)
 
 
-def _rate(rate: object, name: str) -> Decimal:
+def check_rate(rate: object, name: str) -> Decimal:
     if not isinstance(rate, Decimal) or not rate.is_finite():
         raise CertificateRefused(f"the {name} is a decimal annual rate, e.g. 0.035")
     if not Decimal(0) <= rate <= MAX_RATE:
@@ -115,7 +115,7 @@ def discount(
     days = (matures_on - on).days
     if days < 1:
         raise CertificateRefused("a certificate is discounted before its maturity date only")
-    interest = _interest(check_face(face_minor), _rate(rate, "discount rate"), days, basis)
+    interest = _interest(check_face(face_minor), check_rate(rate, "discount rate"), days, basis)
     return Discount(days, interest, face_minor - interest)
 
 
@@ -125,5 +125,5 @@ def owed_at(
     """What the core enterprise owes a holder of ``face_minor`` on ``on``: the face, plus late
     interest for each day past maturity."""
     late = max((on - matures_on).days, 0)
-    return face_minor + _interest(check_face(face_minor), _rate(overdue_rate, "overdue rate"),
+    return face_minor + _interest(check_face(face_minor), check_rate(overdue_rate, "overdue rate"),
                                   late, basis)  # fmt: skip
