@@ -4,6 +4,7 @@ on a scratch SQLite ledger, then every transfer and account code found is looked
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from sqlalchemy import text
 
@@ -33,6 +34,8 @@ from embedfin.payments.wallets import Wallets
 from embedfin.risk.cases import Cases
 from embedfin.risk.merchant import Reserve
 from embedfin.risk.merchants import MerchantRisk
+from embedfin.scf.service import Certificates
+from embedfin.transparency.service import LogSigner, TransparencyLog
 
 TENANT = "shop-codes"
 TOKEN = "tok_9aBcDeFgHiJkLmNo"
@@ -118,6 +121,27 @@ def trade(ledger: Ledger, clock: ManualClock) -> None:
     # o-1's merchant (T+1) still holds its share; the commission was swept: the platform's cash
     # goes back into the reserve with it
     refunds.refund("o-1", usd(2_000), "rf-after-sweep")
+    certificates(ledger, clock, shop, lending)
+
+
+def certificates(ledger: Ledger, clock: ManualClock, shop: Checkout, lending: Lending) -> None:
+    """A certificate split, passed on in part, discounted and settled at maturity."""
+    shop.pay_with_wallet(sell(shop, "o-7", "m-t0", 20_000))
+    shop.ship("o-7", "T-7")
+    shop.confirm_receipt("o-7")
+    lending.fund("bank-2", usd(100_000), "fund-2")
+    scf = Certificates(ledger, TENANT, TransparencyLog(ledger, TENANT, LogSigner.load()))
+    scf.register("m-t0", "core", "Core", discount_rate=Decimal("0.04"),
+                 overdue_rate=Decimal("0.1"))  # fmt: skip
+    scf.register("s-1", "supplier", "Supplier one")
+    scf.register("s-2", "supplier", "Supplier two")
+    scf.register("bank-2", "funder", "Bank two")
+    first = scf.issue("c-1", "m-t0", "s-1", "PO-1", usd(5_000), scf.today() + timedelta(days=30))
+    a, b = scf.split("c-2", first.certificate_id, "s-1", [3_000, 2_000])
+    scf.transfer("c-3", b.certificate_id, "s-1", "s-2", 1_000)
+    scf.discount("c-4", a.certificate_id, "s-1", "bank-2")
+    clock.advance(seconds=30 * DAY_S)
+    assert scf.run_maturities().settled == 1
 
 
 def test_every_transfer_and_account_code_the_services_write_is_in_the_chart(

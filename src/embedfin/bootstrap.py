@@ -71,6 +71,7 @@ from embedfin.risk.merchants import MerchantRisk
 from embedfin.risk.refund_signals import RefundSignals
 from embedfin.risk.service import RiskService
 from embedfin.scf import chart as scf_chart
+from embedfin.scf import check as scf_check
 from embedfin.scf.service import Certificates
 from embedfin.security.crypto import FieldCipher
 from embedfin.transparency import check as log_check
@@ -104,6 +105,8 @@ INVARIANTS: Sequence[tuple[str, Invariant]] = (
     ("one_active_watchlist", aml_check.one_active_watchlist),
     ("log_trees_whole", log_check.log_trees_whole),
     ("log_checkpoints_match_trees", log_check.log_checkpoints_match_trees),
+    ("certificates_match_ledger", scf_check.certificates_match_ledger),
+    ("certificate_events_in_log", scf_check.certificate_events_in_log),
 )
 
 
