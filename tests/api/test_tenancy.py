@@ -106,10 +106,22 @@ def _tenant_a_objects(api: Api) -> dict[str, str]:
         "line_id": line["id"],
         # a log's id is a name within the tenant; B has no log of that name
         "log_id": _log(api),
+        **_certificates(api, merchant),
         # training one needs 200 labelled decisions: the model routes are walked with an id
         # no tenant has (tests/risk/test_monitoring.py trains and promotes on its own)
         "model_id": "fm_0123456789abcdef",
     }
+
+
+def _certificates(api: Api, core: str) -> dict[str, str]:
+    a = api.a
+    rates = {"discount_rate": "0.04", "overdue_rate": "0.1"}
+    api.ok(api.post(a, "/v1/scf/parties", {"id": core, "role": "core", "name": "C"} | rates), 201)
+    api.ok(api.post(a, "/v1/scf/parties", {"id": "sup-a", "role": "supplier", "name": "S"}), 201)
+    body = {"core": core, "supplier": "sup-a", "payable_ref": "INV-A", "amount": 1_000,
+            "currency": "EUR", "matures_on": "2027-06-01"}  # fmt: skip
+    first = api.ok(api.post(a, "/v1/scf/certificates", body), 201)
+    return {"certificate_id": first["id"], "payable_id": first["payable"]}
 
 
 def _log(api: Api) -> str:
@@ -227,6 +239,10 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "/v1/aml/reports/{report_id}/file": {"narrative": "not mine"},
     "/v1/aml/reports/{report_id}/corrections": {"narrative": "not mine", "reason": "x"},
+    "/v1/scf/certificates/{certificate_id}/split": {"holder": "sup-a", "parts": [1, 999]},
+    "/v1/scf/certificates/{certificate_id}/transfer": {"holder": "sup-a", "to": "sup-b"},
+    "/v1/scf/certificates/{certificate_id}/discount": {"holder": "sup-a", "funder": "bank"},
+    "/v1/scf/payables/{payable_id}/settle": {},
     "/v1/logs/{log_id}/cosignatures": {
         "note": "x\n1\nAAAA\n\n\u2014 w AAAAAAAA\n",
         "witness": "w+00000000+AAAA",

@@ -430,7 +430,7 @@ class Certificates:
         return Certificate(
             _new_id("crt", self.tenant, request_id, index), payable.payable_id, parent_id,
             holder_id, role, tier, face, price_minor, CertificateStatus.LIVE, request_id, None,
-            today,
+            today, payable.currency, payable.matures_on,
         )  # fmt: skip
 
     def _move(

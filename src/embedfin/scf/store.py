@@ -102,6 +102,8 @@ class Certificate:
     made_by: str
     retired_by: str | None
     made_on: date
+    currency: str
+    matures_on: date
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +121,12 @@ class Event:
 
 T = TypeVar("T")
 _P, _Y, _C, _E = scf_parties.c, scf_payables.c, scf_certificates.c, scf_events.c
+
+
+#: A certificate with its payable's currency and maturity (facts that never change).
+_CERTIFICATES = select(scf_certificates, _Y.currency, _Y.matures_on).join(
+    scf_payables, (_Y.tenant == _C.tenant) & (_Y.payable_id == _C.payable_id)
+)
 
 
 class ScfStore:
@@ -224,10 +232,9 @@ class ScfStore:
     def certificate(
         self, conn: Connection, certificate_id: str, lock: bool = False
     ) -> Certificate | None:
-        query = select(scf_certificates).where(
-            _C.tenant == self.tenant, _C.certificate_id == certificate_id
-        )
-        row = conn.execute(query.with_for_update() if lock else query).mappings().first()
+        query = _CERTIFICATES.where(_C.tenant == self.tenant, _C.certificate_id == certificate_id)
+        locked = query.with_for_update(of=scf_certificates) if lock else query
+        row = conn.execute(locked).mappings().first()
         return _certificate(row) if row else None
 
     def certificates(
@@ -240,7 +247,7 @@ class ScfStore:
         lock: bool = False,
         limit: int = 1000,
     ) -> list[Certificate]:
-        query = select(scf_certificates).where(_C.tenant == self.tenant)
+        query = _CERTIFICATES.where(_C.tenant == self.tenant)
         if payable_id is not None:
             query = query.where(_C.payable_id == payable_id)
         if holder_id is not None:
@@ -248,8 +255,8 @@ class ScfStore:
         if status is not None:
             query = query.where(_C.status == status.value)
         query = query.order_by(_C.created_at, _C.certificate_id).limit(limit)
-        rows = conn.execute(query.with_for_update() if lock else query).mappings()
-        return [_certificate(r) for r in rows]
+        rows = conn.execute(query.with_for_update(of=scf_certificates) if lock else query)
+        return [_certificate(r) for r in rows.mappings()]
 
     def retire(
         self,
@@ -378,6 +385,8 @@ def _certificate(row: RowMapping) -> Certificate:
         row["made_by"],
         row["retired_by"],
         date.fromisoformat(row["made_on"]),
+        row["currency"],
+        date.fromisoformat(row["matures_on"]),
     )
 
 

@@ -1,0 +1,123 @@
+"""Supply-chain finance: parties, receivable certificates, certified payables, their events.
+
+Rates are decimal strings (``"0.036"`` is 3.6% a year), never floats; dates are ISO calendar
+days; amounts integer minor units.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from embedfin.api.schemas.common import Amount, Currency, Model, Name, Text200
+from embedfin.scf.certificates import MAX_PARTS
+
+Rate = Annotated[str, StringConstraints(pattern=r"^0(\.[0-9]{1,8})?$")]
+Part = Annotated[int, Field(strict=True, gt=0)]
+
+
+class PartyIn(Model):
+    id: Name
+    role: Literal["core", "supplier", "funder"]
+    name: Text200
+    discount_rate: Rate | None = None
+    overdue_rate: Rate | None = None
+    day_basis: Literal[360, 365] | None = None
+
+
+class PartyOut(BaseModel):
+    object: Literal["scf_party"] = "scf_party"
+    id: str
+    role: str
+    name: str
+    discount_rate: str | None
+    overdue_rate: str | None
+    day_basis: int | None
+
+
+class IssueIn(Model):
+    core: Name
+    supplier: Name
+    payable_ref: Name
+    amount: Amount
+    currency: Currency
+    matures_on: date
+
+
+class SplitIn(Model):
+    holder: Name
+    parts: Annotated[list[Part], Field(min_length=2, max_length=MAX_PARTS)]
+
+
+class TransferIn(Model):
+    holder: Name
+    to: Name
+    amount: Amount | None = None
+
+
+class DiscountIn(Model):
+    holder: Name
+    funder: Name
+    amount: Amount | None = None
+
+
+class CertificateOut(BaseModel):
+    object: Literal["certificate"] = "certificate"
+    id: str
+    payable: str
+    parent: str | None
+    holder: str
+    holder_role: str
+    tier: int
+    amount: int
+    currency: str
+    price: int | None
+    status: str
+    matures_on: date
+    made_on: date
+
+
+class CertificatesOut(BaseModel):
+    """What a split, transfer or discount made: the first is the part passed on (a split:
+    the parts in order)."""
+
+    object: Literal["list"] = "list"
+    data: list[CertificateOut]
+
+
+class PayableOut(BaseModel):
+    object: Literal["scf_payable"] = "scf_payable"
+    id: str
+    core: str
+    supplier: str
+    payable_ref: str
+    amount: int
+    currency: str
+    issued_on: date
+    matures_on: date
+    status: str
+    overdue_since: date | None
+    settled_on: date | None
+    late_interest: int
+
+
+class EventOut(BaseModel):
+    """A certificate event and where it is in the tenant's ``scf`` log: prove it with
+    ``GET /v1/logs/scf/proofs/inclusion?index=…``."""
+
+    object: Literal["scf_event"] = "scf_event"
+    request_id: str
+    kind: str
+    certificate: str
+    on: date
+    log_index: int
+    entry: dict[str, Any]
+
+
+class MaturityRunOut(BaseModel):
+    object: Literal["maturity_run"] = "maturity_run"
+    settled: int
+    overdue: int
+    still_overdue: int
