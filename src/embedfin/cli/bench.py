@@ -167,6 +167,30 @@ def bench_log(
     print_figures("bench log", result, as_json)
 
 
+@app.command("scf")
+def bench_scf(
+    certificates: Annotated[
+        int, typer.Option(min=10, help="Certificates issued, split, passed on, discounted.")
+    ] = 1_000,
+    log_entries: Annotated[
+        int, typer.Option(min=1_000, help="Entries of the log benchmark.")
+    ] = 200_000,
+    db: Annotated[
+        str | None,
+        typer.Option(help="A PostgreSQL server URL: the bench runs in scratch databases."),
+    ] = None,
+    as_json: JsonOption = False,
+    no_progress: NoProgressOption = False,
+) -> None:
+    """Supply-chain finance: certificate operations per second through the service layer
+    (against wallet top-ups in the same run), and the scf log's appends, proofs and checks."""
+    from embedfin.bench.scf import run
+
+    result = run(certificates, log_entries=log_entries, db=db,
+                 progress=progress_factory(not no_progress))  # fmt: skip
+    print_figures("bench scf", result, as_json)
+
+
 @app.command("bank")
 def bench_bank(
     db: DbOption = None,
