@@ -342,6 +342,13 @@ class Certificates:
             statuses = () if status is None else (status,)
             return self.store.payables(conn, statuses=statuses, core_id=core_id)
 
+    def event(self, request_id: str) -> Event:
+        """The recorded command of ``request_id`` (the one that made a certificate: its
+        ``made_by``), with its index in the ``scf`` log."""
+        with self.ledger.reader() as conn:
+            found = self.store.event(conn, request_id)
+        return require(None if found is None else found[1], f"event {request_id}")
+
     def events(self, payable_id: str) -> list[Event]:
         """Every event of a payable's certificates, in log order, with its log index."""
         with self.ledger.reader() as conn:
