@@ -325,3 +325,23 @@ def test_another_tenants_certificates_are_not_found(ledger: Ledger, clock: Manua
     with pytest.raises(NotFound):
         theirs.scf.settle("st-1", first.payable_id)
     assert theirs.scf.certificates(holder_id=S1) == []
+
+
+def test_after_maturity_a_certificate_is_only_settled_and_only_once(sqlite_chain: Chain) -> None:
+    chain, scf = sqlite_chain, sqlite_chain.scf
+    first = scf.issue("iss-1", CORE, S1, "PO-1", cny(100_000), chain.days(30))
+    chain.advance(30)
+    before = _counts(chain)
+    with pytest.raises(CertificateRefused):
+        scf.discount("d-1", first.certificate_id, S1, BANK)
+    with pytest.raises(CertificateRefused):
+        scf.split("s-1", first.certificate_id, S1, [1, 99_999])
+    assert _counts(chain) == before
+    settled = scf.settle("st-1", first.payable_id)
+    assert settled.status is PayableStatus.SETTLED
+    assert scf.settle("st-1", first.payable_id) == settled  # the retry
+    after = _counts(chain)
+    with pytest.raises(InvalidStateTransition):
+        scf.settle("st-2", first.payable_id)
+    assert _counts(chain) == after
+    assert scf.run_maturities().settled == 0
