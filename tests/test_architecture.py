@@ -54,6 +54,7 @@ PURE = [
     "embedfin.transparency.merkle",
     "embedfin.transparency.checkpoints",
     "embedfin.scf.certificates",
+    "embedfin.scf.chart",
 ]
 CONTEXTS = (
     "core", "db", "ledger", "commerce", "payments", "credit", "lending", "security", "risk",
@@ -179,6 +180,7 @@ OWN_TABLES = {
     "risk": {"risk"},
     "compliance": {"compliance"},
     "transparency": {"transparency"},
+    "scf": {"scf"},
 }
 #: read models and maintenance jobs that read (or re-encrypt) across owners, by name
 ACROSS = {
