@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from embedfin.progress import Progress, no_progress
 
@@ -38,6 +39,9 @@ class ScfBench:
     consistency_ms_p99: float
     verify_ms_p99: float
     store: str
+    #: the supply-chain simulator (``sim/scf.py``) per tier, with certificates and without
+    tiers_with_certificates: dict[int, dict[str, float]]
+    tiers_without: dict[int, dict[str, float]]
 
 
 def run(
@@ -50,6 +54,7 @@ def run(
     from embedfin.bench import log as log_bench
 
     ops, ops_per_s, top_ups_per_s, store = _certificates(certificates, suppliers, db, progress)
+    simulated = _simulate(db)
     log = log_bench.run(entries=log_entries, batch=10_000, proofs=2_000, db=db,
                         progress=progress)  # fmt: skip
     return ScfBench(
@@ -64,48 +69,62 @@ def run(
         consistency_ms_p99=log.consistency_ms_p99,
         verify_ms_p99=log.verify_ms_p99,
         store=store,
+        tiers_with_certificates=simulated.with_certificates.tiers,
+        tiers_without=simulated.without.tiers,
     )
+
+
+def _simulate(db: str | None) -> Any:
+    from embedfin.bench.scratch import bench_database
+    from embedfin.bootstrap import Services
+    from embedfin.core.clock import ManualClock
+    from embedfin.ledger.service import Ledger
+    from embedfin.risk.config import RiskSettings
+    from embedfin.sim import scf as sim
+
+    with bench_database(db, "scfsim") as engine:
+        clock = ManualClock(1_767_225_600 * 10**9)
+        ledger = Ledger(engine, clock)
+        services = _quiet(Services(ledger, risk=RiskSettings(enabled=False))).tenant("sim")
+        report = sim.run(services, clock, sim.ScfScenario(days=10))
+        ledger.close()
+        return report
+
+
+def _quiet(platform: Any) -> Any:
+    """The services with a log key of their own (no key file written)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from embedfin.transparency.service import LogSigner
+
+    platform.wiring = replace(platform.wiring, log_signer=LogSigner(Ed25519PrivateKey.generate()))
+    return platform
 
 
 def _certificates(
     count: int, suppliers: int, db: str | None, progress: Progress
 ) -> tuple[int, float, float, str]:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
     from embedfin.bench.scratch import bench_database
     from embedfin.bootstrap import Services
-    from embedfin.commerce.orders import OrderLine
     from embedfin.core.clock import ManualClock
     from embedfin.core.money import Money
     from embedfin.ledger.service import Ledger
     from embedfin.risk.config import RiskSettings
-    from embedfin.transparency.service import LogSigner
+    from embedfin.sim.scf import sell_to_consumers
 
     face = 100_000
     with bench_database(db, "scfbench") as engine:
         clock = ManualClock(1_767_225_600 * 10**9)
         ledger = Ledger(engine, clock)
-        platform = Services(ledger, risk=RiskSettings(enabled=False))
-        signer = LogSigner(Ed25519PrivateKey.generate())  # no key file written
-        platform.wiring = replace(platform.wiring, log_signer=signer)
-        services = platform.tenant("bench")
+        services = _quiet(Services(ledger, risk=RiskSettings(enabled=False))).tenant("bench")
         total = face * count
-        services.checkout.register_merchant(
-            "core", category="books", country="CN", settlement_currency="CNY",
-            payout_preference="t0",
-        )  # fmt: skip
         wallets = services.wallets
         began = time.perf_counter()
         top_ups = max(count // 2, 100)
         for i in range(top_ups):
-            wallets.top_up("buyer", Money(total * 2 // top_ups + 1, "CNY"), "card", f"top-{i}")
+            wallets.top_up("saver", Money(1_000, "CNY"), "card", f"top-{i}")
         top_ups_per_s = top_ups / (time.perf_counter() - began)
-        shop = services.checkout
-        shop.place_order("o-1", buyer_id="buyer", merchant_id="core", currency_code="CNY",
-                         lines=[OrderLine("goods", 1, total * 2)])  # fmt: skip
-        shop.pay_with_wallet("o-1")
-        shop.ship("o-1", "T-1")
-        shop.confirm_receipt("o-1")
+        sell_to_consumers(services, "core", total * 2)
         services.lending.fund("bank", Money(total, "CNY"), "fund-1")
         scf = services.scf
         scf.register("core", "core", "Core", discount_rate=Decimal("0.036"),
