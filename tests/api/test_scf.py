@@ -72,6 +72,10 @@ def test_a_certificate_over_the_api_from_issue_to_settlement_with_proofs(api: Ap
     assert (run["settled"], run["overdue"]) == (1, 0)
     payable = api.ok(api.get(a, f"/v1/scf/payables/{first['payable']}"))
     assert payable["status"] == "settled"
+    reach = api.ok(api.get(a, "/v1/scf/reach", core=p["core"]))["data"]
+    assert [(r["tier"], r["suppliers"], r["received"]) for r in reach] == [
+        (1, 1, 100_000), (2, 1, 10_000)]  # fmt: skip
+    assert reach[0]["discounted"] == 60_000
     events = api.ok(api.get(a, f"/v1/scf/payables/{first['payable']}/events"))["data"]
     assert [e["kind"] for e in events] == ["issue", "split", "transfer", "discount", "settle"]
     checkpoint = api.ok(api.get(a, "/v1/logs/scf/checkpoint"))

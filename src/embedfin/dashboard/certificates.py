@@ -9,7 +9,6 @@ Read-only. A merchant's key sees only itself as a party and the certificates it 
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -21,20 +20,10 @@ from embedfin.dashboard.logs import Checked, check_entry
 from embedfin.dashboard.pages import PageError, page
 from embedfin.dashboard.signin import SessionDep
 from embedfin.scf.service import LOG_ID
-from embedfin.scf.store import Certificate, CertificateStatus, Payable, Role
+from embedfin.scf.store import CertificateStatus, Payable, Role
 
 router = APIRouter()
 PartyId = Annotated[str | None, Query(min_length=1, max_length=64)]
-
-
-@dataclass(frozen=True, slots=True)
-class Reach:
-    """How far the core enterprises' credit went: distinct holders and volume per tier."""
-
-    tier: int
-    holders: int
-    volume_minor: int
-    discounted_minor: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,23 +33,6 @@ class Step:
     request_id: str
     checked: Checked | None
     error: str | None
-
-
-def reach(certificates: list[Certificate]) -> list[Reach]:
-    """Per tier: the suppliers that ever held a certificate made for them (not a split of one
-    they held), the volume so received, and what of it they discounted."""
-    holders: dict[int, set[str]] = defaultdict(set)
-    volume: Counter[int] = Counter()
-    discounted: Counter[int] = Counter()
-    received = {c.certificate_id: c for c in certificates if c.holder_role is Role.SUPPLIER}
-    for c in certificates:
-        parent = received.get(c.parent_id or "")
-        if c.holder_role is Role.FUNDER:
-            discounted[c.tier] += c.face_minor
-        elif parent is None or parent.holder_id != c.holder_id:
-            holders[c.tier].add(c.holder_id)
-            volume[c.tier] += c.face_minor
-    return [Reach(t, len(holders[t]), volume[t], discounted[t]) for t in sorted(holders)]
 
 
 @router.get("/certificates", response_class=HTMLResponse)
@@ -79,10 +51,10 @@ def certificates_page(request: Request, current: SessionDep, party: PartyId = No
     payables: list[Payable] = [] if mine is not None else scf.payables()
     held = [] if party is None else scf.certificates(holder_id=party, limit=500)
     owed = [] if who is None or who.role is not Role.CORE else scf.payables(core_id=party)
-    every = [] if mine is not None else scf.certificates(limit=10_000)
     live = [c for c in held if c.status is CertificateStatus.LIVE]
+    reached = [] if mine is not None else scf.reach()
     return page(request, "certificates.html", session=current, payables=payables, who=who,
-                held=held, owed=owed, reach=reach(every), live_face=sum(c.face_minor for c in live),
+                held=held, owed=owed, reach=reached, live_face=sum(c.face_minor for c in live),
                 live_price=sum(c.price_minor or 0 for c in live))  # fmt: skip
 
 

@@ -64,6 +64,7 @@ from embedfin.scf.certificates import (
     split,
 )
 from embedfin.scf.chart import CODE_DISCOUNT, CODE_SPLIT, CODE_TRANSFER
+from embedfin.scf.reach import Reach, reach
 from embedfin.scf.store import (
     Certificate,
     CertificateStatus,
@@ -79,6 +80,7 @@ from embedfin.scf.store import (
 from embedfin.transparency.service import TransparencyLog
 
 LOG_ID = "scf"
+REACH_LIMIT = 100_000
 MAX_NAME = 200
 
 
@@ -341,6 +343,16 @@ class Certificates:
         with self.ledger.reader() as conn:
             statuses = () if status is None else (status,)
             return self.store.payables(conn, statuses=statuses, core_id=core_id)
+
+    def reach(self, core_id: str | None = None, limit: int = REACH_LIMIT) -> list[Reach]:
+        """Per tier, the suppliers reached, the volume received and what was discounted (of
+        one core enterprise's payables, or all), over at most ``limit`` certificates."""
+        with self.ledger.reader() as conn:
+            ids = None if core_id is None else {
+                p.payable_id for p in self.store.payables(conn, core_id=core_id, limit=limit)
+            }  # fmt: skip
+            every = self.store.certificates(conn, limit=limit)
+        return reach(c for c in every if ids is None or c.payable_id in ids)
 
     def event(self, request_id: str) -> Event:
         """The recorded command of ``request_id`` (the one that made a certificate: its

@@ -30,6 +30,7 @@ from embedfin.api.schemas.scf import (
     PartyIn,
     PartyOut,
     PayableOut,
+    ReachOut,
     SplitIn,
     TransferIn,
 )
@@ -226,6 +227,18 @@ def list_payables(
     )
     mine = [p for p in found if principal.merchant_id in (None, p.core_id, p.supplier_id)]
     return page([_payable_body(p) for p in mine], False)
+
+
+@router.get("/scf/reach", tags=["scf"])
+def get_reach(platform: PlatformDep, principal: Reader, core: str | None = None) -> Any:
+    """Per tier: the suppliers that received certificates, what they received and what they
+    discounted (minor units) — of one core enterprise's payables, or all."""
+    if principal.merchant_id is not None and core != principal.merchant_id:
+        raise NotFound("a merchant's key sees the reach of its own payables only (core=…)")
+    rows = _scf(platform, principal.tenant).reach(core)
+    return page([ReachOut(tier=r.tier, suppliers=r.holders, received=r.volume_minor,
+                          discounted=r.discounted_minor).model_dump(mode="json")
+                 for r in rows], False)  # fmt: skip
 
 
 @router.get("/scf/payables/{payable_id}", response_model=PayableOut, tags=["scf"])

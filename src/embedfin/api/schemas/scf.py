@@ -121,3 +121,13 @@ class MaturityRunOut(BaseModel):
     settled: int
     overdue: int
     still_overdue: int
+
+
+class ReachOut(BaseModel):
+    """One tier of how far the core enterprises' credit reached."""
+
+    object: Literal["scf_reach"] = "scf_reach"
+    tier: int
+    suppliers: int
+    received: int
+    discounted: int
