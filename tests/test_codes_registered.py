@@ -34,6 +34,7 @@ from embedfin.payments.wallets import Wallets
 from embedfin.risk.cases import Cases
 from embedfin.risk.merchant import Reserve
 from embedfin.risk.merchants import MerchantRisk
+from embedfin.scf.orders import OrderFinancing
 from embedfin.scf.service import Certificates
 from embedfin.transparency.service import LogSigner, TransparencyLog
 
@@ -140,8 +141,12 @@ def certificates(ledger: Ledger, clock: ManualClock, shop: Checkout, lending: Le
     a, b = scf.split("c-2", first.certificate_id, "s-1", [3_000, 2_000])
     scf.transfer("c-3", b.certificate_id, "s-1", "s-2", 1_000)
     scf.discount("c-4", a.certificate_id, "s-1", "bank-2")
+    orders = OrderFinancing(scf)
+    order = orders.place("po-1", "m-t0", "s-1", "PO-9", usd(4_000), scf.today() + timedelta(days=9))
+    orders.advance("po-2", order.po_id, "bank-2", 8_000, 100)
     clock.advance(seconds=30 * DAY_S)
     assert scf.run_maturities().settled == 1
+    orders.pay("po-3", order.po_id)
 
 
 def test_every_transfer_and_account_code_the_services_write_is_in_the_chart(

@@ -72,6 +72,7 @@ from embedfin.risk.refund_signals import RefundSignals
 from embedfin.risk.service import RiskService
 from embedfin.scf import chart as scf_chart
 from embedfin.scf import check as scf_check
+from embedfin.scf.orders import OrderFinancing
 from embedfin.scf.service import Certificates
 from embedfin.security.crypto import FieldCipher
 from embedfin.transparency import check as log_check
@@ -107,6 +108,7 @@ INVARIANTS: Sequence[tuple[str, Invariant]] = (
     ("log_checkpoints_match_trees", log_check.log_checkpoints_match_trees),
     ("certificates_match_ledger", scf_check.certificates_match_ledger),
     ("certificate_events_in_log", scf_check.certificate_events_in_log),
+    ("advances_match_ledger", scf_check.advances_match_ledger),
 )
 
 
@@ -169,6 +171,11 @@ class TenantServices:
     def scf(self) -> Certificates:
         """Receivable certificates, every event appended to the tenant's ``scf`` log."""
         return Certificates(self.ledger, self.tenant, self.log)
+
+    @cached_property
+    def scf_orders(self) -> OrderFinancing:
+        """Purchase orders and funders' advances on them, in the same ``scf`` log."""
+        return OrderFinancing(self.scf)
 
     @cached_property
     def screening(self) -> Screening:

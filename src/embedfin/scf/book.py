@@ -45,6 +45,9 @@ class CertificateBook:
     def held(self, certificate_id: str) -> AccountKey:
         return self._key("certificate", certificate_id, ScfAccountCode.CERTIFICATE_HELD)
 
+    def order_advance(self, po_id: str) -> AccountKey:
+        return self._key("scf_order", po_id, ScfAccountCode.ORDER_ADVANCE)
+
     def funder(self, funder_id: str, code: ChartAccountCode) -> AccountKey:
         return self._key("funder", funder_id, code)
 

@@ -1,5 +1,5 @@
-"""Supply-chain finance's block of the chart: receivable certificates as balances, and the
-funder's book of discounted certificates.
+"""Supply-chain finance's block of the chart: receivable certificates as balances, the
+funder's book of discounted certificates, and advances on purchase orders.
 
 A certificate is a claim on a core enterprise, not customer money, so its accounts sit outside
 the safeguarding equation (``payments/payouts/safeguarding.py``): they are memorandum balances
@@ -21,6 +21,9 @@ certificate held         2110  debit   credits must not exceed debits (per certi
 discounted certificates  2200  debit   credits must not exceed debits (per funder: the
                                        price paid for certificates not yet settled)
 discount income          2210  credit  — (per funder: face less price, and late interest)
+order advance            2300  debit   credits must not exceed debits (per purchase order:
+                                       what a funder advanced its supplier)
+advance fee income       2310  credit  — (per funder: the fees of order advances)
 =======================  ====  ======  =============================================
 
 Transfer codes 6000–6999, each with the accounts it debits and credits:
@@ -39,6 +42,14 @@ settlement payment       6011  merchant available (core) → merchant available 
                                funds held (the holder's face, plus late interest)
 settlement cost          6012  lender cash → discounted certificates (the price back)
 settlement income        6013  lender cash → discount income (the funder's gain)
+advance payment          6020  lender funds held → merchant available (the supplier)
+advance booking          6021  order advance → lender cash
+order repayment          6022  merchant available (the buyer) → lender funds held (the
+                               advance and its fee, first out of the buyer's payment)
+order remainder          6023  merchant available (the buyer) → merchant available (the
+                               supplier: the rest of the order)
+advance repaid           6024  lender cash → order advance
+advance fee              6025  lender cash → advance fee income
 =======================  ====  =====================================================
 """
 
@@ -65,6 +76,8 @@ class ScfAccountCode(ChartAccountCode):
     CERTIFICATE_HELD = 2110
     DISCOUNTED_CERTIFICATES = 2200
     DISCOUNT_INCOME = 2210
+    ORDER_ADVANCE = 2300
+    ADVANCE_FEE_INCOME = 2310
 
     @property
     def account_type(self) -> AccountType:
@@ -82,6 +95,12 @@ CODE_SETTLE = 6010
 CODE_SETTLEMENT_PAYMENT = 6011
 CODE_SETTLEMENT_COST = 6012
 CODE_SETTLEMENT_INCOME = 6013
+CODE_ADVANCE_PAYMENT = 6020
+CODE_ADVANCE_BOOKING = 6021
+CODE_ORDER_REPAYMENT = 6022
+CODE_ORDER_REMAINDER = 6023
+CODE_ADVANCE_REPAID = 6024
+CODE_ADVANCE_FEE = 6025
 
 _D, _C = NormalSide.DEBIT, NormalSide.CREDIT
 S = ScfAccountCode
@@ -113,7 +132,15 @@ BLOCK = Block(
         ),
         account_type(
             S.DISCOUNT_INCOME, _C, "a funder's gain on discounted certificates", owner=CONTEXT
-        ),  # fmt: skip
+        ),
+        account_type(
+            S.ORDER_ADVANCE,
+            _D,
+            "what a funder advanced a supplier on a purchase order",
+            owner=CONTEXT,
+            flags=AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS,
+        ),
+        account_type(S.ADVANCE_FEE_INCOME, _C, "a funder's fees on order advances", owner=CONTEXT),
     ),
     transfers=tuple(
         TransferType(code, name, text, CONTEXT)
@@ -128,6 +155,12 @@ BLOCK = Block(
             (CODE_SETTLEMENT_PAYMENT, "settlement_payment", "a core enterprise pays a holder"),
             (CODE_SETTLEMENT_COST, "settlement_cost", "a funder's price comes back"),
             (CODE_SETTLEMENT_INCOME, "settlement_income", "a funder's gain on a certificate"),
+            (CODE_ADVANCE_PAYMENT, "advance_payment", "a funder advances a supplier on an order"),
+            (CODE_ADVANCE_BOOKING, "advance_booking", "the advance on the funder's books"),
+            (CODE_ORDER_REPAYMENT, "order_repayment", "the buyer's payment repays the funder"),
+            (CODE_ORDER_REMAINDER, "order_remainder", "the rest of the payment to the supplier"),
+            (CODE_ADVANCE_REPAID, "advance_repaid", "the advance off the funder's books"),
+            (CODE_ADVANCE_FEE, "advance_fee", "the advance's fee earned"),
         )
     ),
 )

@@ -4,6 +4,8 @@
   live and zero once retired or settled; every payable's balance is what its live certificates
   hold, which is its face until it is settled and zero after. So the parts of a payable can
   never exceed it, and no certificate exists on the ledger without its row or the other way;
+* ``advances_match_ledger`` — every order advance's ledger balance is the advance until the
+  buyer's payment repays it and zero after, and no advance is on the ledger without its row;
 * ``certificate_events_in_log`` — every recorded command's entry is in the tenant's ``scf``
   transparency log at the index it was given, naming that request and that event.
 
@@ -63,6 +65,24 @@ def certificates_match_ledger(conn: Connection, report: CheckReport) -> None:
                  f" certificates {live[key]}, expected {expected}")  # fmt: skip
     for (tenant, payable_id), booked in list(owed.items())[:SAMPLE]:
         fail(f"tenant {tenant}: a ledger payable {payable_id} ({booked}) has no row")
+
+
+def advances_match_ledger(conn: Connection, report: CheckReport) -> None:
+    name, failures = "advances_match_ledger", 0
+    booked = _balances(conn, "scf_order", ScfAccountCode.ORDER_ADVANCE, sign=1)
+    for row in conn.execute(
+        text("SELECT tenant, po_id, advance_minor, status FROM scf_advances")
+    ).mappings():
+        key = (row["tenant"], row["po_id"])
+        expected = int(row["advance_minor"]) if row["status"] == "outstanding" else 0
+        found = booked.pop(key, 0)
+        if found != expected:
+            failures += 1
+            if failures <= SAMPLE:
+                report.fail(name, f"tenant {key[0]}, order {key[1]} ({row['status']}): ledger"
+                                  f" {found}, expected {expected}")  # fmt: skip
+    for (tenant, po_id), found in list(booked.items())[:SAMPLE]:
+        report.fail(name, f"tenant {tenant}: a ledger advance on {po_id} ({found}) has no row")
 
 
 def certificate_events_in_log(conn: Connection, report: CheckReport) -> None:

@@ -149,16 +149,16 @@ class Certificates:
         face = check_face(amount.amount_minor)
         if not isinstance(matures_on, date):
             raise CertificateRefused("matures_on is a date")
-        fingerprint = _fingerprint("issue", core_id, supplier_id, payable_ref, amount, matures_on)
+        fingerprint = fingerprint_of("issue", core_id, supplier_id, payable_ref, amount, matures_on)
         with self.ledger.transaction() as tx:
             if (done := self.store.replay(tx.conn, request_id, fingerprint)) is not None:
                 return self._made(tx, done)[0]
-            core = self._party_as(tx, core_id, Role.CORE)
-            supplier = self._party_as(tx, supplier_id, Role.SUPPLIER)
+            core = self.party_as(tx, core_id, Role.CORE)
+            supplier = self.party_as(tx, supplier_id, Role.SUPPLIER)
             today = self.today()
             check_term(today, matures_on)
             payable = Payable(
-                _new_id("pay", self.tenant, request_id, 0), core.party_id, supplier.party_id,
+                new_id("pay", self.tenant, request_id, 0), core.party_id, supplier.party_id,
                 payable_ref, amount.currency, face, today, matures_on, PayableStatus.OUTSTANDING,
             )  # fmt: skip
             row = payable_row(self.tenant, payable, self.clock.now_ns())
@@ -185,7 +185,7 @@ class Certificates:
     ) -> list[Certificate]:
         """Split a live certificate into parts that sum exactly to it; the parent retires."""
         check_request_id(request_id)
-        fingerprint = _fingerprint("split", certificate_id, holder_id, list(parts))
+        fingerprint = fingerprint_of("split", certificate_id, holder_id, list(parts))
         with self.ledger.transaction() as tx:
             parent, payable, done = self._changeable(tx, request_id, fingerprint, certificate_id,
                                                      holder_id)  # fmt: skip
@@ -216,13 +216,13 @@ class Certificates:
         ``amount_minor`` below its face only that part passes and the rest stays with the
         holder as a new certificate. The first certificate returned is the one passed on."""
         check_request_id(request_id)
-        fingerprint = _fingerprint("transfer", certificate_id, holder_id, to_id, amount_minor)
+        fingerprint = fingerprint_of("transfer", certificate_id, holder_id, to_id, amount_minor)
         with self.ledger.transaction() as tx:
             parent, payable, done = self._changeable(tx, request_id, fingerprint, certificate_id,
                                                      holder_id)  # fmt: skip
             if done is not None:
                 return self._made(tx, done)
-            to = self._party_as(tx, to_id, Role.SUPPLIER)
+            to = self.party_as(tx, to_id, Role.SUPPLIER)
             if to.party_id in (parent.holder_id, payable.core_id):
                 raise CertificateRefused("a certificate passes to another supplier")
             made = self._passed(request_id, parent, payable, amount_minor, to.party_id,
@@ -246,14 +246,14 @@ class Certificates:
         the funder's funds held into the holder's balance. The first certificate returned is
         the funder's."""
         check_request_id(request_id)
-        fingerprint = _fingerprint("discount", certificate_id, holder_id, funder_id, amount_minor)
+        fingerprint = fingerprint_of("discount", certificate_id, holder_id, funder_id, amount_minor)
         with self.ledger.transaction() as tx:
             parent, payable, done = self._changeable(tx, request_id, fingerprint, certificate_id,
                                                      holder_id)  # fmt: skip
             if done is not None:
                 return self._made(tx, done)
-            funder = self._party_as(tx, funder_id, Role.FUNDER)
-            core = self._party_as(tx, payable.core_id, Role.CORE)
+            funder = self.party_as(tx, funder_id, Role.FUNDER)
+            core = self.party_as(tx, payable.core_id, Role.CORE)
             face = parent.face_minor if amount_minor is None else amount_minor
             terms = discount(check_face(face), _rate_of(core.discount_rate), self.today(),
                              payable.matures_on, core.day_basis or 360)  # fmt: skip
@@ -275,7 +275,7 @@ class Certificates:
         """On or after maturity, pay every live certificate of the payable from the core
         enterprise's balance — the face, plus late interest once overdue — all or nothing."""
         check_request_id(request_id)
-        fingerprint = _fingerprint("settle", payable_id)
+        fingerprint = fingerprint_of("settle", payable_id)
         with self.ledger.transaction() as tx:
             payable = require(self.store.payable(tx.conn, payable_id, lock=True),
                               f"payable {payable_id}")  # fmt: skip
@@ -368,7 +368,8 @@ class Certificates:
             return self.store.events(conn, payable_id)
 
     # --- steps -------------------------------------------------------------------------------
-    def _party_as(self, tx: LedgerTransaction, party_id: str, role: Role) -> Party:
+    def party_as(self, tx: LedgerTransaction, party_id: str, role: Role) -> Party:
+        """The party, in the caller's unit of work, or a typed error if it is not a ``role``."""
         party = require(self.store.party(tx.conn, check_name("party_id", party_id)),
                         f"party {party_id}")  # fmt: skip
         if party.role is not role:
@@ -447,7 +448,7 @@ class Certificates:
         price_minor: int | None = None,
     ) -> Certificate:
         return Certificate(
-            _new_id("crt", self.tenant, request_id, index), payable.payable_id, parent_id,
+            new_id("crt", self.tenant, request_id, index), payable.payable_id, parent_id,
             holder_id, role, tier, face, price_minor, CertificateStatus.LIVE, request_id, None,
             today, payable.currency, payable.matures_on,
         )  # fmt: skip
@@ -483,7 +484,7 @@ class Certificates:
         if today < payable.matures_on:
             raise CertificateRefused(f"payable {payable.payable_id} matures on "
                                      f"{payable.matures_on}")  # fmt: skip
-        core = self._party_as(tx, payable.core_id, Role.CORE)
+        core = self.party_as(tx, payable.core_id, Role.CORE)
         live = self.store.certificates(tx.conn, payable_id=payable.payable_id,
                                        status=CertificateStatus.LIVE, lock=True)  # fmt: skip
         book = CertificateBook(self.tenant, payable.currency)
@@ -508,7 +509,7 @@ class Certificates:
 
     def _mark_overdue(self, payable_id: str) -> bool:
         request_id = f"overdue:{payable_id}"
-        fingerprint = _fingerprint("overdue", payable_id)
+        fingerprint = fingerprint_of("overdue", payable_id)
         with self.ledger.transaction() as tx:
             payable = require(self.store.payable(tx.conn, payable_id, lock=True), "payable")
             if payable.status is not PayableStatus.OUTSTANDING:
@@ -533,12 +534,7 @@ class Certificates:
         extra: dict[str, Any] | None = None,
     ) -> Event:
         """Append the event to the ``scf`` log, keep it as the request's record, emit it."""
-        today = self.today()
         body: dict[str, Any] = {
-            "v": 1,
-            "event": kind,
-            "request_id": request_id,
-            "on": today.isoformat(),
             "payable": {"id": payable.payable_id, "core": payable.core_id,
                         "currency": payable.currency, "face_minor": payable.face_minor,
                         "matures_on": payable.matures_on.isoformat()},
@@ -547,13 +543,34 @@ class Certificates:
                        "face_minor": c.face_minor} for c in made],
             **(extra or {}),
         }  # fmt: skip
+        return self.record(tx, f"certificate_{kind}", kind, request_id, fingerprint,
+                           ("scf_payable", payable.payable_id), subject_id, body,
+                           payable.currency)  # fmt: skip
+
+    def record(
+        self,
+        tx: LedgerTransaction,
+        event_type: str,
+        kind: str,
+        request_id: str,
+        fingerprint: str,
+        aggregate: tuple[str, str],
+        subject_id: str,
+        fields: dict[str, Any],
+        currency: str,
+    ) -> Event:
+        """One supply-chain finance event, in the caller's unit of work: its entry in the
+        ``scf`` log, the request's record (what a retry returns) and the outbox event."""
+        today = self.today()
+        body = {"v": 1, "event": kind, "request_id": request_id, "on": today.isoformat(),
+                **fields}  # fmt: skip
         text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         [index] = self.log.append_in(tx, LOG_ID, [text])
-        event = Event(request_id, kind, payable.payable_id, subject_id, body, index, today)
+        event = Event(request_id, kind, aggregate[1], subject_id, body, index, today)
         self.store.insert_event(tx.conn, event, fingerprint, self.clock.now_ns())
-        tx.emit(self.tenant, f"certificate_{kind}", "scf_payable", payable.payable_id,
-                {"request_id": request_id, "log_index": index, "certificate_id": subject_id,
-                 "currency": payable.currency})  # fmt: skip
+        tx.emit(self.tenant, event_type, aggregate[0], aggregate[1],
+                {"request_id": request_id, "log_index": index, "subject_id": subject_id,
+                 "currency": currency})  # fmt: skip
         return event
 
     def _made(self, tx: LedgerTransaction, done: Event) -> list[Certificate]:
@@ -603,11 +620,11 @@ def _rate_of(rate: Decimal | None) -> Decimal:
     return rate
 
 
-def _new_id(prefix: str, tenant: str, request_id: str, index: int) -> str:
+def new_id(prefix: str, tenant: str, request_id: str, index: int) -> str:
     """A stable id for what a request makes: the same request always makes the same ids."""
     digest = hashlib.sha256(f"{tenant}\x1f{request_id}\x1f{index}".encode()).hexdigest()
     return f"{prefix}_{digest[:24]}"
 
 
-def _fingerprint(kind: str, *args: object) -> str:
+def fingerprint_of(kind: str, *args: object) -> str:
     return hashlib.sha256(json.dumps([kind, *args], default=str).encode()).hexdigest()

@@ -87,7 +87,14 @@ from embedfin.db.tables.risk import (
     risk_observations,
     risk_rule_sets,
 )
-from embedfin.db.tables.scf import scf_certificates, scf_events, scf_parties, scf_payables
+from embedfin.db.tables.scf import (
+    scf_advances,
+    scf_certificates,
+    scf_events,
+    scf_parties,
+    scf_payables,
+    scf_purchase_orders,
+)
 from embedfin.db.tables.security import audit_log
 
 #: owner context → the tables it owns (the architecture test enforces it)
@@ -196,10 +203,14 @@ OWNERS: dict[str, tuple[str, ...]] = {
         "scf_payables",
         "scf_certificates",
         "scf_events",
+        "scf_purchase_orders",
+        "scf_advances",
     ),
 }
 
 __all__ = [
+    "scf_advances",
+    "scf_purchase_orders",
     "scf_certificates",
     "scf_events",
     "scf_parties",

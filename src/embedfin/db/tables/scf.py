@@ -6,8 +6,10 @@ payable once certified, with its term and whether it is outstanding, overdue or 
 ``scf_certificates``: every certificate ever made from a payable — the first, and each part of a
 split, transfer or discount — with its one holder, its tier down the chain and whether it is
 live; the money is the ledger's (``scf/chart.py``), these rows say who and when.
-``scf_events``: one row per command (its request id), the result a retry returns, and the
-index of the event's entry in the tenant's ``scf`` transparency log.
+``scf_purchase_orders``: orders a core enterprise placed with a supplier, confirmed, received
+and paid; ``scf_advances``: a funder's advance on one of them and whether the buyer's payment
+has repaid it. ``scf_events``: one row per command (its request id), the result a retry
+returns, and the index of the event's entry in the tenant's ``scf`` transparency log.
 
 Dates are ISO ``YYYY-MM-DD`` strings (the certificates' calendar days), instants nanoseconds.
 """
@@ -96,4 +98,39 @@ scf_events = Table(
     Column("on_date", String(10), nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Index("ix_scf_events_payable", "tenant", "payable_id"),
+)
+
+scf_purchase_orders = Table(
+    "scf_purchase_orders",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("po_id", String(64), primary_key=True),
+    Column("buyer_id", String(64), nullable=False),
+    Column("supplier_id", String(64), nullable=False),
+    Column("po_ref", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("placed_on", String(10), nullable=False),
+    Column("due_on", String(10), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("received_on", String(10)),
+    Column("paid_on", String(10)),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("tenant", "buyer_id", "po_ref", name="uq_scf_purchase_orders_ref"),
+)
+
+scf_advances = Table(
+    "scf_advances",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("po_id", String(64), primary_key=True),
+    Column("funder_id", String(64), nullable=False),
+    Column("advance_bp", SmallInteger, nullable=False),
+    Column("fee_bp", SmallInteger, nullable=False),
+    Column("advance_minor", BigInteger, nullable=False),
+    Column("fee_minor", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("made_on", String(10), nullable=False),
+    Column("repaid_on", String(10)),
+    Column("created_at", BigInteger, nullable=False),
 )

@@ -1,4 +1,5 @@
-"""scf: receivable certificates — parties, certified payables, certificates, events
+"""scf: receivable certificates and order financing — parties, certified payables,
+certificates, events, purchase orders and their advances
 
 Revision ID: 0030_scf_certificates
 Revises: 0029_transparency_log
@@ -94,8 +95,44 @@ def upgrade() -> None:
             "ix_scf_payables_maturity", ["tenant", "status", "matures_on"], unique=False
         )
 
+    op.create_table(
+        "scf_purchase_orders",
+        sa.Column("tenant", sa.String(length=64), nullable=False),
+        sa.Column("po_id", sa.String(length=64), nullable=False),
+        sa.Column("buyer_id", sa.String(length=64), nullable=False),
+        sa.Column("supplier_id", sa.String(length=64), nullable=False),
+        sa.Column("po_ref", sa.String(length=64), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("placed_on", sa.String(length=10), nullable=False),
+        sa.Column("due_on", sa.String(length=10), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("received_on", sa.String(length=10), nullable=True),
+        sa.Column("paid_on", sa.String(length=10), nullable=True),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("tenant", "po_id", name=op.f("pk_scf_purchase_orders")),
+        sa.UniqueConstraint("tenant", "buyer_id", "po_ref", name="uq_scf_purchase_orders_ref"),
+    )
+    op.create_table(
+        "scf_advances",
+        sa.Column("tenant", sa.String(length=64), nullable=False),
+        sa.Column("po_id", sa.String(length=64), nullable=False),
+        sa.Column("funder_id", sa.String(length=64), nullable=False),
+        sa.Column("advance_bp", sa.SmallInteger(), nullable=False),
+        sa.Column("fee_bp", sa.SmallInteger(), nullable=False),
+        sa.Column("advance_minor", sa.BigInteger(), nullable=False),
+        sa.Column("fee_minor", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("made_on", sa.String(length=10), nullable=False),
+        sa.Column("repaid_on", sa.String(length=10), nullable=True),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("tenant", "po_id", name=op.f("pk_scf_advances")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("scf_advances")
+    op.drop_table("scf_purchase_orders")
     with op.batch_alter_table("scf_payables", schema=None) as batch_op:
         batch_op.drop_index("ix_scf_payables_maturity")
 
