@@ -155,3 +155,28 @@ def test_a_retry_replays_and_a_merchant_key_sees_only_what_it_holds(api: Api) ->
     assert api.get(sup2, f"/v1/scf/certificates/{parts[0]['id']}").status_code == 404
     assert api.get(sup2, f"/v1/scf/payables/{first['payable']}").status_code == 404
     assert api.post(sup2, path, body).status_code == 403  # no scf:write
+
+
+def test_a_purchase_order_is_advanced_and_the_funder_repaid_first(api: Api) -> None:
+    a, p = api.a, _chain(api)
+    body = {"buyer": p["core"], "supplier": p["sup1"], "po_ref": "PO-1", "amount": 200_000,
+            "currency": "EUR", "due_on": str(_today(api) + timedelta(days=45))}  # fmt: skip
+    order = api.ok(api.post(a, "/v1/scf/purchase_orders", body), 201)
+    assert (order["status"], order["advance"]) == ("confirmed", None)
+    path = f"/v1/scf/purchase_orders/{order['id']}"
+    terms = {"funder": p["bank"], "advance_bp": 7_000, "fee_bp": 200}
+    advanced = api.ok(api.post(a, f"{path}/advance", terms))
+    assert (advanced["advance"]["advance"], advanced["advance"]["fee"]) == (140_000, 2_800)
+    for bad, code in (({"funder": p["bank"], "advance_bp": 9_001, "fee_bp": 0}, 422),
+                      (terms, 409)):  # fmt: skip
+        assert api.post(a, f"{path}/advance", bad).status_code == code
+    assert api.ok(api.post(a, f"{path}/receipt"))["status"] == "received"
+    paid = api.ok(api.post(a, f"{path}/payment"))
+    assert (paid["status"], paid["advance"]["repaid"]) == ("paid", True)
+    again = api.post(a, f"{path}/payment")
+    assert (again.status_code, again.json()["code"]) == (409, "invalid_state_transition")
+    supplier = api.key(a, Role.MERCHANT, p["sup1"])
+    assert [o["id"] for o in api.ok(api.get(supplier, "/v1/scf/purchase_orders"))["data"]] == [
+        order["id"]]  # fmt: skip
+    outsider = api.key(a, Role.MERCHANT, p["sup2"])
+    assert api.get(outsider, path).status_code == 404

@@ -121,7 +121,10 @@ def _certificates(api: Api, core: str) -> dict[str, str]:
     body = {"core": core, "supplier": "sup-a", "payable_ref": "INV-A", "amount": 1_000,
             "currency": "EUR", "matures_on": "2027-06-01"}  # fmt: skip
     first = api.ok(api.post(a, "/v1/scf/certificates", body), 201)
-    return {"certificate_id": first["id"], "payable_id": first["payable"]}
+    order = {"buyer": core, "supplier": "sup-a", "po_ref": "PO-A", "amount": 1_000,
+             "currency": "EUR", "due_on": "2027-03-01"}  # fmt: skip
+    po = api.ok(api.post(a, "/v1/scf/purchase_orders", order), 201)
+    return {"certificate_id": first["id"], "payable_id": first["payable"], "po_id": po["id"]}
 
 
 def _log(api: Api) -> str:
@@ -243,6 +246,9 @@ BODIES: dict[str, dict[str, Any]] = {
     "/v1/scf/certificates/{certificate_id}/transfer": {"holder": "sup-a", "to": "sup-b"},
     "/v1/scf/certificates/{certificate_id}/discount": {"holder": "sup-a", "funder": "bank"},
     "/v1/scf/payables/{payable_id}/settle": {},
+    "/v1/scf/purchase_orders/{po_id}/receipt": {},
+    "/v1/scf/purchase_orders/{po_id}/advance": {"funder": "bank", "advance_bp": 5000, "fee_bp": 0},
+    "/v1/scf/purchase_orders/{po_id}/payment": {},
     "/v1/logs/{log_id}/cosignatures": {
         "note": "x\n1\nAAAA\n\n\u2014 w AAAAAAAA\n",
         "witness": "w+00000000+AAAA",

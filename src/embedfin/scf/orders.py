@@ -227,7 +227,7 @@ class OrderFinancing:
 
     # --- queries -----------------------------------------------------------------------------
     def order(self, po_id: str) -> PurchaseOrder:
-        with self.ledger.reader() as conn:
+        with self.ledger.current() as conn:
             return self._order(conn, po_id)
 
     def orders(self, *, buyer_id: str | None = None, supplier_id: str | None = None,
@@ -237,12 +237,12 @@ class OrderFinancing:
             query = query.where(_O.buyer_id == buyer_id)
         if supplier_id is not None:
             query = query.where(_O.supplier_id == supplier_id)
-        with self.ledger.reader() as conn:
+        with self.ledger.current() as conn:
             rows = conn.execute(query.order_by(_O.created_at, _O.po_id).limit(limit)).mappings()
             return [_order(r) for r in rows]
 
     def advance_of(self, po_id: str) -> Advance | None:
-        with self.ledger.reader() as conn:
+        with self.ledger.current() as conn:
             self._order(conn, po_id)
             return self._advance(conn, po_id)
 

@@ -286,7 +286,7 @@ class Certificates:
     def run_maturities(self, limit: int = 1000) -> MaturityRun:
         """Settle every payable due by today that can be paid; mark the rest overdue (once)."""
         settled = overdue = still = 0
-        with self.ledger.reader() as conn:
+        with self.ledger.current() as conn:
             due = self.store.payables(
                 conn,
                 statuses=(PayableStatus.OUTSTANDING, PayableStatus.OVERDUE),
@@ -308,15 +308,15 @@ class Certificates:
 
     # --- queries -----------------------------------------------------------------------------
     def party(self, party_id: str) -> Party:
-        with self.ledger.reader() as conn:
+        with self.ledger.current() as conn:
             return require(self.store.party(conn, party_id), f"party {party_id}")
 
     def parties(self, role: Role | None = None) -> list[Party]:
-        with self.ledger.reader() as conn:
+        with self.ledger.current() as conn:
             return self.store.parties(conn, role)
 
     def certificate(self, certificate_id: str) -> Certificate:
-        with self.ledger.reader() as conn:
+        with self.ledger.current() as conn:
             found = self.store.certificate(conn, certificate_id)
             return require(found, f"certificate {certificate_id}")
 
@@ -328,26 +328,26 @@ class Certificates:
         status: CertificateStatus | None = None,
         limit: int = 1000,
     ) -> list[Certificate]:
-        with self.ledger.reader() as conn:
+        with self.ledger.current() as conn:
             return self.store.certificates(
                 conn, payable_id=payable_id, holder_id=holder_id, status=status, limit=limit
             )
 
     def payable(self, payable_id: str) -> Payable:
-        with self.ledger.reader() as conn:
+        with self.ledger.current() as conn:
             return require(self.store.payable(conn, payable_id), f"payable {payable_id}")
 
     def payables(
         self, *, status: PayableStatus | None = None, core_id: str | None = None
     ) -> list[Payable]:
-        with self.ledger.reader() as conn:
+        with self.ledger.current() as conn:
             statuses = () if status is None else (status,)
             return self.store.payables(conn, statuses=statuses, core_id=core_id)
 
     def reach(self, core_id: str | None = None, limit: int = REACH_LIMIT) -> list[Reach]:
         """Per tier, the suppliers reached, the volume received and what was discounted (of
         one core enterprise's payables, or all), over at most ``limit`` certificates."""
-        with self.ledger.reader() as conn:
+        with self.ledger.current() as conn:
             ids = None if core_id is None else {
                 p.payable_id for p in self.store.payables(conn, core_id=core_id, limit=limit)
             }  # fmt: skip
@@ -357,13 +357,13 @@ class Certificates:
     def event(self, request_id: str) -> Event:
         """The recorded command of ``request_id`` (the one that made a certificate: its
         ``made_by``), with its index in the ``scf`` log."""
-        with self.ledger.reader() as conn:
+        with self.ledger.current() as conn:
             found = self.store.event(conn, request_id)
         return require(None if found is None else found[1], f"event {request_id}")
 
     def events(self, payable_id: str) -> list[Event]:
         """Every event of a payable's certificates, in log order, with its log index."""
-        with self.ledger.reader() as conn:
+        with self.ledger.current() as conn:
             require(self.store.payable(conn, payable_id), f"payable {payable_id}")
             return self.store.events(conn, payable_id)
 

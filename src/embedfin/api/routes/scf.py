@@ -21,6 +21,8 @@ from embedfin.api.idempotency import Body
 from embedfin.api.platform import Platform
 from embedfin.api.routes.common import page, v1_router
 from embedfin.api.schemas.scf import (
+    AdvanceIn,
+    AdvanceOut,
     CertificateOut,
     CertificatesOut,
     DiscountIn,
@@ -30,12 +32,15 @@ from embedfin.api.schemas.scf import (
     PartyIn,
     PartyOut,
     PayableOut,
+    PurchaseOrderIn,
+    PurchaseOrderOut,
     ReachOut,
     SplitIn,
     TransferIn,
 )
 from embedfin.core.errors import NotFound
 from embedfin.core.money import Money
+from embedfin.scf.orders import Advance, PurchaseOrder
 from embedfin.scf.service import Certificates
 from embedfin.scf.store import (
     Certificate,
@@ -283,3 +288,91 @@ def run_maturities(cmd: SettlementCommand) -> Any:
         return 200, out.model_dump(mode="json")
 
     return cmd.run({}, effect, atomic=False)
+
+
+# --- purchase orders -------------------------------------------------------------------------
+def _order_body(order: PurchaseOrder, advance: Advance | None) -> Body:
+    made = None if advance is None else AdvanceOut(
+        funder=advance.funder_id, advance_bp=advance.advance_bp, fee_bp=advance.fee_bp,
+        advance=advance.advance_minor, fee=advance.fee_minor, repaid=advance.repaid,
+        made_on=advance.made_on, repaid_on=advance.repaid_on)  # fmt: skip
+    return PurchaseOrderOut(
+        id=order.po_id, buyer=order.buyer_id, supplier=order.supplier_id, po_ref=order.po_ref,
+        amount=order.amount_minor, currency=order.currency, placed_on=order.placed_on,
+        due_on=order.due_on, status=order.status.value, received_on=order.received_on,
+        paid_on=order.paid_on, advance=made,
+    ).model_dump(mode="json")  # fmt: skip
+
+
+def _visible_order(principal: Principal, order: PurchaseOrder) -> PurchaseOrder:
+    if principal.merchant_id not in (None, order.buyer_id, order.supplier_id):
+        raise NotFound(f"no purchase order {order.po_id}")
+    return order
+
+
+@router.post("/scf/purchase_orders", status_code=201, response_model=PurchaseOrderOut,
+             tags=["scf"])  # fmt: skip
+def place_purchase_order(body: PurchaseOrderIn, cmd: ScfCommand) -> Any:
+    """A core enterprise's confirmed purchase order with its supplier (due within a year)."""
+
+    def effect() -> tuple[int, Body]:
+        order = cmd.platform.tenant(cmd.tenant).scf_orders.place(
+            cmd.request_id(), body.buyer, body.supplier, body.po_ref,
+            Money(body.amount, body.currency), body.due_on)  # fmt: skip
+        cmd.audit("scf.po", order.po_id, body.model_dump(mode="json"))
+        return 201, _order_body(order, None)
+
+    return cmd.run(body.model_dump(mode="json"), effect)
+
+
+@router.get("/scf/purchase_orders", tags=["scf"])
+def list_purchase_orders(
+    platform: PlatformDep, principal: Reader, buyer: str | None = None,
+    supplier: str | None = None,
+) -> Any:  # fmt: skip
+    orders = platform.tenant(principal.tenant).scf_orders
+    found = orders.orders(buyer_id=buyer, supplier_id=supplier)
+    mine = [o for o in found if principal.merchant_id in (None, o.buyer_id, o.supplier_id)]
+    return page([_order_body(o, orders.advance_of(o.po_id)) for o in mine], False)
+
+
+@router.get("/scf/purchase_orders/{po_id}", response_model=PurchaseOrderOut, tags=["scf"])
+def get_purchase_order(po_id: str, platform: PlatformDep, principal: Reader) -> Any:
+    orders = platform.tenant(principal.tenant).scf_orders
+    order = _visible_order(principal, orders.order(po_id))
+    return _order_body(order, orders.advance_of(po_id))
+
+
+def _order_command(cmd: Any, po_id: str, fingerprint: Body, run: Any, action: str) -> Any:
+    def effect() -> tuple[int, Body]:
+        orders = cmd.platform.tenant(cmd.tenant).scf_orders
+        run(orders, cmd.request_id())
+        cmd.audit(action, po_id, fingerprint)
+        return 200, _order_body(orders.order(po_id), orders.advance_of(po_id))
+
+    return cmd.run(fingerprint, effect)
+
+
+@router.post("/scf/purchase_orders/{po_id}/receipt", response_model=PurchaseOrderOut,
+             tags=["scf"])  # fmt: skip
+def receive_purchase_order(po_id: str, cmd: ScfCommand) -> Any:
+    """The buyer records the goods received."""
+    return _order_command(cmd, po_id, {}, lambda o, r: o.receive(r, po_id), "scf.po_receive")
+
+
+@router.post("/scf/purchase_orders/{po_id}/advance", response_model=PurchaseOrderOut,
+             tags=["scf"])  # fmt: skip
+def advance_purchase_order(po_id: str, body: AdvanceIn, cmd: ScfCommand) -> Any:
+    """A funder advances the supplier a share of the order (repaid first from its payment)."""
+    return _order_command(
+        cmd, po_id, body.model_dump(),
+        lambda o, r: o.advance(r, po_id, body.funder, body.advance_bp, body.fee_bp),
+        "scf.advance",
+    )  # fmt: skip
+
+
+@router.post("/scf/purchase_orders/{po_id}/payment", response_model=PurchaseOrderOut,
+             tags=["scf"])  # fmt: skip
+def pay_purchase_order(po_id: str, cmd: ScfCommand) -> Any:
+    """The buyer pays the whole order: the funder first, the supplier the rest."""
+    return _order_command(cmd, po_id, {}, lambda o, r: o.pay(r, po_id), "scf.po_pay")

@@ -131,3 +131,46 @@ class ReachOut(BaseModel):
     suppliers: int
     received: int
     discounted: int
+
+
+class PurchaseOrderIn(Model):
+    buyer: Name
+    supplier: Name
+    po_ref: Name
+    amount: Amount
+    currency: Currency
+    due_on: date
+
+
+class AdvanceIn(Model):
+    funder: Name
+    advance_bp: Annotated[int, Field(strict=True, ge=1, le=9_000)]
+    fee_bp: Annotated[int, Field(strict=True, ge=0, le=1_000)]
+
+
+class AdvanceOut(BaseModel):
+    object: Literal["scf_advance"] = "scf_advance"
+    funder: str
+    advance_bp: int
+    fee_bp: int
+    advance: int
+    fee: int
+    repaid: bool
+    made_on: date
+    repaid_on: date | None
+
+
+class PurchaseOrderOut(BaseModel):
+    object: Literal["purchase_order"] = "purchase_order"
+    id: str
+    buyer: str
+    supplier: str
+    po_ref: str
+    amount: int
+    currency: str
+    placed_on: date
+    due_on: date
+    status: str
+    received_on: date | None
+    paid_on: date | None
+    advance: AdvanceOut | None
