@@ -90,7 +90,7 @@ def _stream(
     at ``restart_at`` the state is thrown away and rebuilt from what the service stores (paths,
     episodes) and the journal (the windows)."""
     ordered = sorted(moves, key=lambda m: (m.t, m.tx_id))
-    since = ordered[0].t if ordered else START
+    since = (ordered[0].t if ordered else START) - params.fan_window_s  # past its warm-up
     state = StreamState(params, since)
     found: list[Finding] = []
     bounds = sorted({0, len(ordered), *(c % (len(ordered) + 1) for c in cuts)})

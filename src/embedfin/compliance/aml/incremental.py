@@ -24,7 +24,8 @@ Where the stream differs, because it decides when a movement arrives and never w
   the whole file, before and after it, and asks the chance across every account of the file.
   The stream sets it against the hub's previous :data:`BASELINE_WINDOWS` windows (since the
   stream began, while it is younger than that) and asks the chance across those windows of the
-  hub alone, so it is laxer on quiet accounts.
+  hub alone, so it is laxer on quiet accounts. It calls no fan in its first window (every
+  account would be new, its baseline empty).
 * **Quiet accounts.** An account's inflows are those known when the outgoing transfer arrives
   (the batch also counts later ones within ``hop_s``): the stream's hops include the batch's.
 * **Pass-through.** Every chain is raised when it reaches ``chain_min_transactions``, not only
@@ -390,8 +391,8 @@ class StreamState:
             if i and recent[i - 1].t == row.t:
                 continue  # the anchor's window holds every movement of its second
             n = len(seen)
-            if n < p.fan_degree:
-                continue
+            if n < p.fan_degree or row.t - self.since_t < w:
+                continue  # too few; or no window of baseline yet (everyone is new at first)
             before = _count(rows, row.t - baseline, row.t)
             span = max(min(baseline, row.t - self.since_t), w)
             expected = max(before * w / span, 1.0)
