@@ -192,12 +192,15 @@ class StreamState:
         self.now_t = since_t if now_t is None else now_t
         self.windows: dict[tuple[str, str], Window] = {}
         self.loaded: set[str] = set()
+        #: every movement since ``since_t`` went through this copy: nothing to read back
+        self.complete = False
         self.paths: dict[str, list[Path]] = {}
         self.episodes: dict[tuple[str, str, str], Episode] = {}
         self.added_paths: list[Path] = []
         self.changed: dict[tuple[str, str, str], Episode] = {}
         self._dirty: dict[int, Episode] = {}
         self._found: dict[tuple[object, ...], Finding] = {}
+        self._evicted_t = self.now_t
         self._longest = max(params.cycle_max_transactions, params.chain_max_transactions)
         self._low_structuring = params.structuring_threshold * (
             1 - _decimal(params.structuring_margin)
@@ -265,7 +268,11 @@ class StreamState:
     def evict(self) -> int:
         """Drop what is past the window at the latest time seen (``now_t``); returns the cutoff
         the service removes its stored paths and episodes by."""
-        cutoff = self.now_t - horizon_s(self.p)
+        horizon = horizon_s(self.p)
+        cutoff = self.now_t - horizon
+        if self.now_t - self._evicted_t < horizon // 8:
+            return cutoff  # what is held past the window changes nothing: drop it now and then
+        self._evicted_t = self.now_t
         for key in [k for k, w in self.windows.items() if not _recent(w, cutoff)]:
             del self.windows[key]
         for window in self.windows.values():
@@ -291,8 +298,13 @@ class StreamState:
 
     # --- hops: cycles and pass-through --------------------------------------------------------
     def _hops(self, b: Seen, inflows: list[Seen]) -> None:
+        if not inflows or inflows[0].t >= b.t:
+            return
         p = self.p
-        for a in _between(inflows, b.t - p.hop_s, b.t - 1):
+        first = bisect_left(inflows, b.t - p.hop_s, key=_t)
+        last = bisect_left(inflows, b.t, lo=first, key=_t)
+        for i in range(first, last):
+            a = inflows[i]
             if a.src == a.dst or not a.amount * self._pass_low <= b.amount:
                 continue
             if b.amount > a.amount * self._pass_high or not self._quiet(a, inflows):
@@ -360,21 +372,26 @@ class StreamState:
     def _fan(self, typology: str, hub: str, rows: list[Seen], m: Seen, other: str) -> None:
         p = self.p
         w = int(p.fan_window_s)
-        recent = _between(rows, m.t - w, m.t)
-        key = (typology, hub, m.currency)
-        episode = self.episodes.get(key)
+        episode = self.episodes.get((typology, hub, m.currency))
         anchors: list[tuple[int, int, float]] = []
-        if len(recent) >= p.fan_degree and self._may_burst(rows, recent, m.t, w):
-            anchors = self._fan_anchors(rows, recent, other, w)
-        self._grow(typology, hub, m, recent, anchors, episode, w, other)
+        recent: list[Seen] = []
+        if m.t - self.since_t >= w:  # an anchor needs a window of baseline before it
+            high = len(rows) if rows[-1].t <= m.t else bisect_right(rows, m.t, key=_t)
+            low = bisect_left(rows, m.t - w, key=_t)
+            enough = high - bisect_left(rows, self.since_t + w, lo=low, hi=high, key=_t)
+            if enough >= p.fan_degree and self._may_burst(rows, high - low, m.t, w):
+                recent = rows[low:high]
+                anchors = self._fan_anchors(rows, recent, other, w)
+        if episode is not None or anchors:
+            self._grow(typology, m.currency, hub, m, recent, anchors, episode, w, other)
 
-    def _may_burst(self, rows: list[Seen], recent: list[Seen], t: int, w: int) -> bool:
-        """A cheap bound: no anchor of this window can be a burst if even all its movements
-        against the least baseline any of its anchors has are not."""
+    def _may_burst(self, rows: list[Seen], count: int, t: int, w: int) -> bool:
+        """A cheap bound: no anchor of this window can be a burst if even all its ``count``
+        movements against the least baseline any of its anchors has are not."""
         baseline = BASELINE_WINDOWS * w
         least = _count(rows, t - baseline, t - w)
         span = max(min(baseline, t - self.since_t), w)
-        return len(recent) / max(least * w / span, 1.0) >= self.p.burst_ratio
+        return count / max(least * w / span, 1.0) >= self.p.burst_ratio
 
     def _fan_anchors(
         self, rows: list[Seen], recent: list[Seen], other: str, w: int
@@ -424,17 +441,18 @@ class StreamState:
                 if n >= minimum and total >= threshold:
                     anchors.append((row.t, n, 1.0))
             anchors.reverse()
-        self._grow(typology, party, m, recent, anchors, episode, w, "src" if distinct else "dst")
+        other = "src" if distinct else "dst"
+        self._grow(typology, m.currency, party, m, recent, anchors, episode, w, other)
 
     def _grow(
-        self, typology: str, hub: str, m: Seen, recent: list[Seen],
+        self, typology: str, currency: str, hub: str, m: Seen, recent: list[Seen],
         anchors: list[tuple[int, int, float]], episode: Episode | None, w: int, other: str,
     ) -> None:  # fmt: skip
         """Fold the anchors found now into the hub's episode (a new one past its window), and
         the window's movements inside it into its rows."""
         for at, n, expected in anchors:
             if episode is None or at > episode.last_anchor + w:
-                episode = Episode(typology, hub, m.currency, at, at)
+                episode = Episode(typology, hub, currency, at, at)
                 self.episodes[episode.key] = episode
             episode.start_t = min(episode.start_t, at)
             episode.last_anchor = max(episode.last_anchor, at)

@@ -6,8 +6,8 @@ What is stored, per tenant, and dropped once past the window (``incremental.hori
 episodes of the fans and below-the-line typologies) and ``aml_stream_state`` (when it began, the
 latest movement's time, the parameters' digest, a version). The movements in the window are the
 journal's (``aml_transactions``, written just before in the same unit of work): they are read
-back by account, through its indexes, only when this process holds no trusted copy — after a
-restart, or when another process took a turn.
+back by account (those since the stream began, through the journal's indexes) only when this
+process holds no trusted copy — after a restart, or when another process took a turn.
 
 A process keeps its tenant's state between batches and trusts it only while the stored
 ``version`` is the one it wrote last (every batch writes a new one): a batch rolled back, or
@@ -68,7 +68,8 @@ def _digest(params: AmlParams) -> str:
 
 
 def seen_of(m: Movement) -> Seen:
-    return Seen(m.tx_id, m.occurred_at // NS_PER_SECOND, m.src, m.dst, m.amount, m.currency)
+    return Seen(m.tx_id, m.occurred_at // NS_PER_SECOND, m.src, m.dst,
+                _major(m.amount_minor, m.currency), m.currency)  # fmt: skip
 
 
 class StreamTypologies:
@@ -100,7 +101,9 @@ class StreamTypologies:
             if row is not None:  # new parameters: the paths and episodes were built by others
                 conn.execute(delete(aml_stream_paths).where(_P.tenant == tenant))
                 conn.execute(delete(aml_stream_episodes).where(_E.tenant == tenant))
-            return StreamState(params, first_t)
+            fresh = StreamState(params, first_t)
+            fresh.complete = True
+            return fresh
         if cached is not None and cached[0] == row.version:
             return cached[1]
         state = StreamState(params, row.since_t, row.through_t)
@@ -117,12 +120,15 @@ class StreamTypologies:
     def _load_windows(
         self, conn: Connection, tenant: str, state: StreamState, seen: Sequence[Seen]
     ) -> None:
-        """The journal's movements of accounts this copy does not hold, within the horizon."""
+        """The journal's movements of accounts this copy does not hold, within the horizon and
+        since the stream began (what it would hold had it seen them)."""
+        if state.complete:
+            return
         wanted = sorted({a for s in seen for a in (s.src, s.dst)} - state.loaded)
         if not wanted:
             return
         batch = {s.tx_id for s in seen}
-        since_ns = (min(s.t for s in seen) - horizon_s(state.p)) * NS_PER_SECOND
+        since_ns = max(min(s.t for s in seen) - horizon_s(state.p), state.since_t) * NS_PER_SECOND
         rows: dict[str, Seen] = {}
         columns = (_J.tx_id, _J.occurred_at, _J.src, _J.dst, _J.amount_minor, _J.currency)
         for side in (_J.src, _J.dst):
