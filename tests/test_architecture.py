@@ -49,6 +49,7 @@ PURE = [
     "embedfin.compliance.aml.evaluation",
     "embedfin.compliance.aml.journal",
     "embedfin.compliance.aml.sameday",
+    "embedfin.compliance.aml.incremental",
     "embedfin.compliance.aml.workdays",
     "embedfin.compliance.aml.report_document",
     "embedfin.transparency.merkle",

@@ -34,6 +34,7 @@ from embedfin.compliance.aml.kyb import hold_reason as kyb_hold_reason
 from embedfin.compliance.aml.monitor import Monitoring
 from embedfin.compliance.aml.reports import Reports
 from embedfin.compliance.aml.service import Screening
+from embedfin.compliance.aml.stream import StreamTypologies
 from embedfin.compliance.aml.verification import Verification
 from embedfin.consumers.base import Consumer
 from embedfin.core.errors import NotFound
@@ -422,19 +423,24 @@ def build_consumers(ledger: Ledger, risk: RiskSettings) -> list[Consumer]:
     emitted). ``risk`` is the platform's risk settings: refunds go into its counter store."""
     from embedfin.credit.pipeline import FeatureConsumer  # the model stack, on first use only
 
+    typologies = StreamTypologies()  # the stream's state, kept between batches
     return [
         FeatureConsumer(),
         InvoiceConsumer(),
         *risk_consumers(ledger, risk),
-        MonitorConsumer(lambda tenant: _stream_monitoring(ledger, tenant)),
+        MonitorConsumer(lambda tenant: _stream_monitoring(ledger, tenant, typologies)),
         WebhookFanOut(ledger.clock),
     ]
 
 
-def _stream_monitoring(ledger: Ledger, tenant: str) -> Monitoring:
+def _stream_monitoring(ledger: Ledger, tenant: str, typologies: StreamTypologies) -> Monitoring:
     """What the streaming monitor needs: the journal, the totals and the reports they make due
-    (no cipher: a due report holds no personal data)."""
-    return Monitoring(ledger, tenant, Cases(ledger, tenant, None), Reports(ledger, tenant))
+    (no cipher: a due report holds no personal data), the streaming typologies and the cases
+    their alerts open."""
+    return Monitoring(
+        ledger, tenant, Cases(ledger, tenant, None), Reports(ledger, tenant),
+        typologies=typologies,
+    )  # fmt: skip
 
 
 def risk_consumers(ledger: Ledger, risk: RiskSettings) -> list[Consumer]:

@@ -17,7 +17,18 @@ with it.
    alone, in the same run, are the floor any durable monitor pays: ``stream_vs_insert`` is the
    ratio of the two.
 
-4. With ``spark`` (the default), ``embedfin aml scan --engine spark`` on the same file in a
+   The stream runs as the consumer does, the streaming typologies included (``stream.py``);
+   these movements, all buyer to merchant within hours, make no typology, so the figure is
+   the stream's cost on ordinary traffic.
+
+4. The streaming typologies on the seeded graph (``generator.generate``, ``stream_transactions``
+   transfers between accounts over 30 days with the typologies injected): the same consumer's
+   work per movement, ``stream_typologies_per_s``, what it raised (``stream_alerts``) and, per
+   typology it covers, the share of instances with at least half their transactions in an
+   alert of that typology (``stream_recall``) and the share of alerted transactions that are
+   that typology's (``stream_precision``).
+
+5. With ``spark`` (the default), ``embedfin aml scan --engine spark`` on the same file in a
    child process: ``spark_seconds`` (its load, the hand-over to Spark and every detector; the
    JVM's start is outside it), ``spark_alerts`` (to compare with ``alerts``, the same detectors
    on DuckDB) and ``spark_vs_duckdb`` (the detectors' seconds on Spark over those on DuckDB).
@@ -51,6 +62,10 @@ class AmlBench:
     stream_per_s: float | None
     stream_vs_insert: float | None
     stream_transactions: int
+    stream_typologies_per_s: float | None
+    stream_alerts: dict[str, int] | None
+    stream_recall: dict[str, float] | None
+    stream_precision: dict[str, float] | None
     spark_seconds: float | None
     spark_alerts: int | None
     spark_vs_duckdb: float | None
@@ -70,14 +85,12 @@ def stream_rate(
     from sqlalchemy import delete
 
     from embedfin.bench.scratch import bench_database
-    from embedfin.bootstrap import Services
     from embedfin.compliance.aml.consumer import MonitorConsumer
     from embedfin.compliance.aml.journal import Movement
     from embedfin.core.clock import ManualClock
     from embedfin.db.statements import insert_many_ignoring_present
     from embedfin.db.tables import aml_transactions
     from embedfin.ledger.service import Ledger
-    from embedfin.risk.config import RiskSettings
 
     batch = batch or MonitorConsumer.batch_size
     rng = random.Random(seed)
@@ -90,7 +103,7 @@ def stream_rate(
     ]  # fmt: skip
     with bench_database(db, "amlstream") as engine:
         ledger = Ledger(engine, ManualClock(start_ns))
-        monitoring = Services(ledger, risk=RiskSettings(enabled=False)).tenant("t").monitoring
+        monitoring = _streaming(ledger, "t")
         rows = [
             {"tenant": "floor", "tx_id": m.tx_id, "occurred_at": m.occurred_at,
              "kind": m.kind, "src": m.src, "dst": m.dst, "src_kind": m.src_kind,
@@ -113,6 +126,75 @@ def stream_rate(
         streamed = time.perf_counter() - began
         ledger.close()
     return round(transactions / streamed, 1), round(floor / streamed, 3)
+
+
+def _streaming(ledger: Any, tenant: str) -> Any:
+    """The monitoring the ``aml-monitor`` consumer runs: journal, totals and typologies."""
+    from embedfin.compliance.aml.monitor import Monitoring
+    from embedfin.compliance.aml.reports import Reports
+    from embedfin.compliance.aml.stream import StreamTypologies
+    from embedfin.risk.cases import Cases
+
+    return Monitoring(ledger, tenant, Cases(ledger, tenant, None), Reports(ledger, tenant),
+                      typologies=StreamTypologies())  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class StreamTypologyFigures:
+    per_s: float
+    alerts: dict[str, int]
+    recall: dict[str, float]
+    precision: dict[str, float]
+
+
+STREAMED = ("fan_in", "fan_out", "cycle", "pass_through", "structuring", "smurfing")
+
+
+def stream_typologies(
+    transactions: int, seed: int, db: str | None = None, batch: int | None = None
+) -> StreamTypologyFigures:
+    """The seeded graph through the consumer's monitoring, in its batches: the rate, the
+    alerts, per-typology recall and precision (see the module text)."""
+    from embedfin.bench.scratch import bench_database
+    from embedfin.compliance.aml import generator
+    from embedfin.compliance.aml.consumer import MonitorConsumer
+    from embedfin.compliance.aml.journal import Movement
+    from embedfin.core.clock import ManualClock
+    from embedfin.ledger.service import Ledger
+
+    batch = batch or MonitorConsumer.batch_size
+    data = generator.generate(max(transactions, 1_000), seed)
+    moves = [
+        Movement(tx_id, t * 10**9, "transfer", src, dst, "person", "person", cents, "USD", tx_id)
+        for tx_id, src, dst, cents, t in data.rows
+    ]
+    with bench_database(db, "amlgraph") as engine:
+        ledger = Ledger(engine, ManualClock(moves[-1].occurred_at))
+        monitoring = _streaming(ledger, "t")
+        began = time.perf_counter()
+        for first in range(0, len(moves), batch):
+            with ledger.transaction() as tx:
+                monitoring.record(tx, moves[first : first + batch])
+        seconds = time.perf_counter() - began
+        found = monitoring.alerts(limit=1000)
+        ledger.close()
+    alerted: dict[str, set[str]] = {}
+    counts: dict[str, int] = {}
+    for alert in found:
+        alerted.setdefault(alert.typology, set()).update(alert.transactions)
+        counts[alert.typology] = counts.get(alert.typology, 0) + 1
+    instances: dict[tuple[str, int], set[str]] = {}
+    for tx_id, tag in data.truth.items():
+        instances.setdefault(tag, set()).add(tx_id)
+    recall, precision = {}, {}
+    for typology in STREAMED:
+        mine = [rows for (name, _), rows in instances.items() if name == typology]
+        hit = alerted.get(typology, set())
+        caught = sum(1 for rows in mine if len(rows & hit) * 2 >= len(rows))
+        recall[typology] = round(caught / max(len(mine), 1), 3)
+        right = sum(1 for tx_id in hit if data.truth.get(tx_id, ("",))[0] == typology)
+        precision[typology] = round(right / len(hit), 3) if hit else 0.0
+    return StreamTypologyFigures(round(len(moves) / seconds, 1), counts, recall, precision)
 
 
 def run(
@@ -147,6 +229,7 @@ def run(
         per_s, vs_insert = (
             stream_rate(stream_transactions, seed, db) if stream_transactions else (None, None)
         )
+        graph = stream_typologies(stream_transactions, seed, db) if stream_transactions else None
         advance(1)
         spark_figures = _spark_scan(data_file) if spark and done.returncode == 0 else None
         advance(1)
@@ -170,6 +253,10 @@ def run(
         stream_per_s=per_s,
         stream_vs_insert=vs_insert,
         stream_transactions=stream_transactions,
+        stream_typologies_per_s=None if graph is None else graph.per_s,
+        stream_alerts=None if graph is None else graph.alerts,
+        stream_recall=None if graph is None else graph.recall,
+        stream_precision=None if graph is None else graph.precision,
         spark_seconds=spark_seconds,
         spark_alerts=None if spark_figures is None else int(spark_figures["alerts"]),
         spark_vs_duckdb=spark_ratio,

@@ -1,5 +1,6 @@
 """The streaming monitor (the outbox consumer ``aml-monitor``): every movement of money into the
-journal and the same-day totals, in the order it happened (``monitor.Monitoring.record``)."""
+journal, the same-day totals and the streaming typologies, in the order it happened
+(``monitor.Monitoring.record``)."""
 
 from __future__ import annotations
 

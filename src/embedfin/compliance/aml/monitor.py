@@ -6,11 +6,17 @@
   total at a line makes a large-value report (or CTR) due (``reports.py``) with every movement
   of that account, side and day the rule selects, read back from the journal. Incremental and
   idempotent: a movement is keyed by its event and adds to the totals only when it is new.
+  With the consumer's :class:`stream.StreamTypologies`, the new movements also go through the
+  streaming typologies (``incremental.py``: fans, structuring, smurfing, cycles, pass-through)
+  in the same unit of work.
 * **Batch** (:meth:`Monitoring.scan`, ``embedfin aml monitor`` and ``POST /v1/aml/monitor``):
   the journal's last days are exported to Parquet and every typology detector runs over it
-  (``scan.py``, DuckDB). Each alert is stored once (keyed by its typology and transactions) and
-  opens an ``aml_alert`` case in the shared queue, with the accounts, transactions, window and
-  reasons as evidence.
+  (``scan.py``, DuckDB).
+* **Alerts**, from either (:meth:`Monitoring.keep`): one that shares a transaction with a stored
+  alert of its typology adds its transactions, accounts and window to it (the stream's episode
+  as it grows, the batch finding what the stream found); any other is stored and opens an
+  ``aml_alert`` case in the shared queue, with the accounts, transactions, window and reasons as
+  evidence. Both read the tenant's parameters (:meth:`Monitoring.params`).
 * **Decisions**: an ``aml_alert`` case decided ``release`` is a false positive; ``reject``
   confirms it suspicious and makes a suspicious-transaction report (or SAR) due from that day.
 
@@ -32,20 +38,34 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from embedfin.compliance.aml import rulepacks, sameday
 from embedfin.compliance.aml.alerts import Alert
 from embedfin.compliance.aml.detectors import AmlParams
+from embedfin.compliance.aml.incremental import Finding
 from embedfin.compliance.aml.journal import Movement
 from embedfin.compliance.aml.reports import Report, Reports
 from embedfin.compliance.aml.rulepacks import RulePack
 from embedfin.compliance.aml.sameday import RateSource
+from embedfin.compliance.aml.stream import StreamTypologies, params_json
 from embedfin.core.clock import Clock
 from embedfin.core.errors import InvalidInput, NotFound, UnknownCurrency
 from embedfin.core.money import currency as currency_of
-from embedfin.db.statements import add_many, insert_if_absent, insert_new
-from embedfin.db.tables import aml_alerts, aml_settings, aml_threshold_totals, aml_transactions
+from embedfin.db.statements import (
+    add_many,
+    insert_if_absent,
+    insert_many_ignoring_present,
+    insert_new,
+)
+from embedfin.db.tables import (
+    aml_alert_transactions,
+    aml_alerts,
+    aml_settings,
+    aml_threshold_totals,
+    aml_transactions,
+    aml_typology_params,
+)
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.progress import Progress, no_progress
 from embedfin.risk.cases import Cases
@@ -57,6 +77,10 @@ _A = aml_alerts.c
 _J = aml_transactions.c
 _G = aml_threshold_totals.c
 _S = aml_settings.c
+_L = aml_alert_transactions.c
+_T = aml_typology_params.c
+#: transactions per ``IN (…)`` when an alert's are looked up
+_CHUNK = 500
 
 
 def ecb_rates(base: str, quote: str, day: date) -> Decimal:
@@ -72,6 +96,11 @@ def _parsed_pack(stored: str | None) -> RulePack:
     if stored is None:
         return rulepacks.load(DEFAULT_PACK)
     return rulepacks.parse(json.loads(stored), "the stored pack")
+
+
+@lru_cache(maxsize=64)
+def _parsed_params(stored: str | None) -> AmlParams:
+    return AmlParams() if stored is None else AmlParams.from_mapping(json.loads(stored))
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +193,7 @@ class Monitoring:
         reports: Reports,
         rates: RateSource = ecb_rates,
         clock: Clock | None = None,
+        typologies: StreamTypologies | None = None,
     ) -> None:
         self.ledger = ledger
         self.tenant = tenant
@@ -171,6 +201,7 @@ class Monitoring:
         self.reports = reports
         self.rates = rates
         self.clock = clock or ledger.clock
+        self.typologies = typologies
 
     # --- the rule pack -----------------------------------------------------------------------
     def pack(self, conn: Connection | None = None) -> RulePack:
@@ -194,6 +225,30 @@ class Monitoring:
             tx.emit(self.tenant, "aml_rule_pack_set", "aml_settings", self.tenant,
                     {"pack_id": pack.id, "actor": actor})  # fmt: skip
         return pack
+
+    # --- the typologies' parameters ----------------------------------------------------------
+    def params(self, conn: Connection | None = None) -> AmlParams:
+        """The tenant's typology parameters (the defaults until some are set): the batch scan's
+        and the stream's."""
+        if conn is None:
+            with self.ledger.reader() as reader:
+                return self.params(reader)
+        stored = conn.execute(select(_T.params).where(_T.tenant == self.tenant)).scalar()
+        return _parsed_params(stored)
+
+    def set_params(self, params: AmlParams, actor: str) -> AmlParams:
+        """Make ``params`` the tenant's; the stream starts its state again with them."""
+        with self.ledger.transaction() as tx:
+            values = {"params": params_json(params), "updated_at": self.clock.now_ns(),
+                      "updated_by": actor}  # fmt: skip
+            if not insert_if_absent(tx.conn, aml_typology_params, {"tenant": self.tenant,
+                                                                    **values}):  # fmt: skip
+                tx.conn.execute(
+                    aml_typology_params.update().where(_T.tenant == self.tenant).values(**values)
+                )
+            tx.emit(self.tenant, "aml_typology_params_set", "aml_typology_params", self.tenant,
+                    {"actor": actor})  # fmt: skip
+        return params
 
     # --- the stream --------------------------------------------------------------------------
     def record(self, tx: LedgerTransaction, movements: Sequence[Movement]) -> int:
@@ -227,6 +282,12 @@ class Monitoring:
                 self.reports.threshold_total(
                     tx, pack, leg.rule, str(key), leg.account, leg.day, legs
                 )
+        if self.typologies is not None:
+            arrived = [m for m in movements if m.tx_id in new]
+            now = self.clock.now_ns()
+            found = self.typologies.observe(tx.conn, self.tenant, arrived, self.params(tx.conn))
+            for finding in found:
+                self.keep(tx, finding, now, "aml-monitor")
         return len(new)
 
     def _day_legs(
@@ -295,58 +356,133 @@ class Monitoring:
             rows = self.export(path, now - days * DAY_NS, now + 1)
             if rows == 0:
                 return MonitorRun(0, 0, 0, {}, {})
-            result = scan_file(path, params, progress=progress)
+            result = scan_file(path, params or self.params(), progress=progress)
         tx_ids = result.tx_ids or {}
         by_typology: dict[str, int] = {}
         new = 0
         with self.ledger.transaction() as tx:
             for alert in result.alerts:
                 by_typology[alert.typology] = by_typology.get(alert.typology, 0) + 1
-                ids = tuple(tx_ids[r] for r in alert.rows)
-                new += self._store(tx, alert, ids, now, actor)
+                new += self.keep(tx, _finding(alert, tx_ids), now, actor)
         seconds = {k: round(v, 3) for k, v in result.seconds.items()}
         return MonitorRun(rows, len(result.alerts), new, by_typology, seconds)
 
-    def _store(
-        self, tx: LedgerTransaction, alert: Alert, ids: tuple[str, ...], now: int, actor: str
-    ) -> int:
-        key = hashlib.sha256("\x1f".join((alert.typology, *sorted(ids))).encode()).hexdigest()
+    def keep(self, tx: LedgerTransaction, found: Finding, now: int, actor: str) -> int:
+        """Store an alert (1: it opened a case), or add it to the stored alert of its typology it
+        shares a transaction with (0)."""
+        met = self._alerts_meeting(tx.conn, found)
+        if met:
+            self._grow(tx, met[0], found)
+            return 0
+        ids = found.tx_ids
+        key = hashlib.sha256("\x1f".join((found.typology, *sorted(ids))).encode()).hexdigest()
         alert_id = f"aml_{secrets.token_hex(12)}"
         case_id = f"case_{alert_id}"
         inserted = insert_if_absent(
             tx.conn,
             aml_alerts,
             {"tenant": self.tenant, "alert_id": alert_id, "alert_key": key,
-             "typology": alert.typology, "accounts": json.dumps(list(alert.accounts)),
-             "transactions": json.dumps(list(ids)), "window_start": alert.start_t,
-             "window_end": alert.end_t, "amount": format(alert.amount, "f"),
-             "currency": alert.currency or "XXX", "score": alert.score,
-             "reasons": json.dumps(list(alert.reasons), ensure_ascii=False),
+             "typology": found.typology, "accounts": json.dumps(list(found.accounts)),
+             "transactions": json.dumps(list(ids)), "window_start": found.start_t,
+             "window_end": found.end_t, "amount": format(found.amount, "f"),
+             "currency": found.currency or "XXX", "score": found.score,
+             "reasons": json.dumps(list(found.reasons), ensure_ascii=False),
              "case_id": case_id, "created_at": now},
         )  # fmt: skip
         if not inserted:
             return 0  # found by an earlier run: its case is open or decided already
-        buyers = [a.split(":", 1)[1] for a in alert.accounts if a.startswith("buyer:")]
-        merchants = [a.split(":", 1)[1] for a in alert.accounts if a.startswith("merchant:")]
-        shown = ", ".join(mask(a, 6) for a in alert.accounts[:4])
-        more = f" and {len(alert.accounts) - 4} more" if len(alert.accounts) > 4 else ""
+        self._link(tx.conn, found.typology, ids, alert_id)
+        buyers = [a.split(":", 1)[1] for a in found.accounts if a.startswith("buyer:")]
+        merchants = [a.split(":", 1)[1] for a in found.accounts if a.startswith("merchant:")]
+        shown = ", ".join(mask(a, 6) for a in found.accounts[:4])
+        more = f" and {len(found.accounts) - 4} more" if len(found.accounts) > 4 else ""
         self.cases.open(
             tx,
             kind="aml_alert",
             case_id=case_id,
             summary=(
-                f"{alert.typology.replace('_', ' ')}: {len(ids)} transactions between"
-                f" {shown}{more}; {alert.reasons[0]}"
+                f"{found.typology.replace('_', ' ')}: {len(ids)} transactions between"
+                f" {shown}{more}; {found.reasons[0]}"
             )[:500],  # fmt: skip
-            amount_minor=_minor(alert.amount, alert.currency),
-            currency=alert.currency or "XXX",
+            amount_minor=_minor(found.amount, found.currency),
+            currency=found.currency or "XXX",
             buyer_id=buyers[0] if buyers else None,
             merchant_id=merchants[0] if merchants else None,
         )
         tx.emit(self.tenant, "aml_alert_raised", "aml_alert", alert_id,
-                {"typology": alert.typology, "case_id": case_id, "actor": actor,
+                {"typology": found.typology, "case_id": case_id, "actor": actor,
                  "transactions": len(ids)})  # fmt: skip
         return 1
+
+    def _alerts_meeting(self, conn: Connection, found: Finding) -> list[Any]:
+        """The stored alerts of ``found``'s typology sharing a transaction with it, oldest
+        first."""
+        ids = list(found.tx_ids)
+        query = select(_L.alert_id).where(
+            _L.tenant == self.tenant,
+            _L.typology == found.typology,
+            _L.tx_id.in_(bindparam("ids", expanding=True)),
+        )
+        alert_ids = {
+            a for first in range(0, len(ids), _CHUNK)
+            for a in conn.execute(query, {"ids": ids[first : first + _CHUNK]}).scalars()
+        }  # fmt: skip
+        if not alert_ids:
+            return []
+        return list(
+            conn.execute(
+                select(aml_alerts)
+                .where(_A.tenant == self.tenant, _A.alert_id.in_(sorted(alert_ids)))
+                .order_by(_A.created_at, _A.alert_id)
+            )
+        )
+
+    def _grow(self, tx: LedgerTransaction, row: Any, found: Finding) -> None:
+        """Add ``found``'s transactions, accounts and window to the stored alert ``row``."""
+        before = set(json.loads(row.transactions))
+        added = set(found.tx_ids) - before
+        if not added:
+            return
+        ids = sorted(before | added)
+        if set(found.tx_ids) >= before:
+            amount = found.amount
+        else:
+            amount = self._journal_total(tx.conn, ids, row.currency)
+        grown = len(found.tx_ids) >= len(before)
+        tx.conn.execute(
+            aml_alerts.update()
+            .where(_A.tenant == self.tenant, _A.alert_id == row.alert_id)
+            .values(
+                accounts=json.dumps(sorted(set(json.loads(row.accounts)) | set(found.accounts))),
+                transactions=json.dumps(ids),
+                window_start=min(row.window_start, found.start_t),
+                window_end=max(row.window_end, found.end_t),
+                amount=format(amount, "f"),
+                score=max(row.score, found.score),
+                reasons=(json.dumps(list(found.reasons), ensure_ascii=False)
+                         if grown else row.reasons),
+            )
+        )  # fmt: skip
+        self._link(tx.conn, found.typology, sorted(added), row.alert_id)
+
+    def _link(self, conn: Connection, typology: str, ids: Sequence[str], alert_id: str) -> None:
+        insert_many_ignoring_present(
+            conn,
+            aml_alert_transactions,
+            [{"tenant": self.tenant, "typology": typology, "tx_id": tx_id, "alert_id": alert_id}
+             for tx_id in ids],
+        )  # fmt: skip
+
+    def _journal_total(self, conn: Connection, ids: Sequence[str], code: str) -> Decimal:
+        total = Decimal(0)
+        query = select(_J.amount_minor, _J.currency).where(
+            _J.tenant == self.tenant, _J.tx_id.in_(bindparam("ids", expanding=True))
+        )
+        for first in range(0, len(ids), _CHUNK):
+            for amount_minor, currency in conn.execute(query, {"ids": ids[first : first + _CHUNK]}):
+                if currency == code:
+                    total += Decimal(amount_minor).scaleb(-currency_of(currency).exponent)
+        return total
 
     # --- decisions ---------------------------------------------------------------------------
     def decided(self, tx: LedgerTransaction, case_id: str, outcome: str) -> Report | None:
@@ -414,6 +550,13 @@ def _file_row(m: Movement) -> tuple[str, ...]:
     return (m.tx_id, m.src, m.dst, format(m.amount, "f"), m.currency,
             at.strftime("%Y-%m-%dT%H:%M:%SZ"), m.channel, m.src_kind, m.dst_kind,
             "true" if m.cross_border else "false")  # fmt: skip
+
+
+def _finding(alert: Alert, tx_ids: dict[int, str]) -> Finding:
+    """A batch alert as the store keeps it: its transactions by id."""
+    ids = tuple(sorted(tx_ids[r] for r in alert.rows))
+    return Finding(alert.typology, alert.accounts, ids, (), alert.start_t, alert.end_t,
+                   alert.amount, alert.currency, alert.score, alert.reasons)  # fmt: skip
 
 
 def _minor(amount: Decimal, code: str) -> int:

@@ -10,8 +10,11 @@ row per party × list entry × screened details; ``status`` is ``open`` (a case 
 
 Transaction monitoring: ``aml_settings`` (the tenant's rule pack), ``aml_transactions`` (the
 journal the detectors read), ``aml_threshold_totals`` (same-day totals, incrementally),
-``aml_alerts`` (typology alerts and their cases) and ``aml_reports`` (large-value and
-suspicious-transaction reports, due then filed, immutable once filed).
+``aml_alerts`` (typology alerts and their cases, ``aml_alert_transactions`` which alert each
+transaction is in), ``aml_reports`` (large-value and suspicious-transaction reports, due then
+filed, immutable once filed), ``aml_typology_params`` (the detectors' parameters) and the
+streaming typologies' state (``aml_stream_state``, ``aml_stream_paths``,
+``aml_stream_episodes``: bounded, dropped past the window).
 """
 
 from __future__ import annotations
@@ -156,6 +159,68 @@ aml_alerts = Table(
     Column("created_at", BigInteger, nullable=False),
     UniqueConstraint("tenant", "alert_key", name="uq_aml_alerts_tenant_key"),
     Index("ix_aml_alerts_case", "tenant", "case_id"),
+)
+
+#: Which alert each transaction is in, per typology: an alert that meets a stored one of its
+#: typology (the stream's growing episode, the batch's run over the same days) adds to it
+#: instead of opening a second case (``monitor.Monitoring``).
+aml_alert_transactions = Table(
+    "aml_alert_transactions",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("typology", String(32), primary_key=True),
+    Column("tx_id", String(64), primary_key=True),
+    Column("alert_id", String(40), primary_key=True),
+)
+
+#: The tenant's typology parameters (``detectors.AmlParams`` as JSON), read by the batch scan
+#: and the stream alike; none: the defaults.
+aml_typology_params = Table(
+    "aml_typology_params",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("params", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("updated_by", String(128), nullable=False),
+)
+
+#: The streaming typologies' state per tenant (``stream.py``): ``version`` changes with every
+#: batch (a process trusts its copy only while it is the stored one), ``params_digest`` the
+#: parameters it was built with, ``since_t`` when it began and ``through_t`` the latest
+#: movement's time (Unix seconds).
+aml_stream_state = Table(
+    "aml_stream_state",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("version", String(32), nullable=False),
+    Column("params_digest", String(64), nullable=False),
+    Column("since_t", BigInteger, nullable=False),
+    Column("through_t", BigInteger, nullable=False),
+)
+
+#: Chains of hops that may still grow (``incremental.Path`` as JSON), gone at ``expires_t``.
+aml_stream_paths = Table(
+    "aml_stream_paths",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("path_id", String(40), primary_key=True),
+    Column("expires_t", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),
+    Index("ix_aml_stream_paths_expiry", "tenant", "expires_t"),
+)
+
+#: A hub's open episode per typology and currency (``incremental.Episode`` as JSON: anchors,
+#: movements), gone at ``expires_t`` (its last anchor plus the window).
+aml_stream_episodes = Table(
+    "aml_stream_episodes",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("typology", String(32), primary_key=True),
+    Column("subject", String(96), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("expires_t", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),
+    Index("ix_aml_stream_episodes_expiry", "tenant", "expires_t"),
 )
 
 #: Reports to the financial intelligence unit. ``due`` (an obligation with its deadline) or
