@@ -2,7 +2,7 @@
 alert each transaction is in (existing alerts' transactions filled in)
 
 Revision ID: 0032_aml_stream_typologies
-Revises: 0029_transparency_log
+Revises: 0030_scf_certificates
 Create Date: 2026-12-04
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0032_aml_stream_typologies"
-down_revision = "0029_transparency_log"
+down_revision = "0030_scf_certificates"
 branch_labels = None
 depends_on = None
 
