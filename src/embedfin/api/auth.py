@@ -59,6 +59,7 @@ class Scope(StrEnum):
     RISK = "risk:write"  # risk decisions, cases and rules
     SANDBOX = "sandbox:read"  # what the sandbox "sends" (challenge codes): operators only
     LOG = "log:write"  # append to the verifiable logs, keep witnesses' cosignatures
+    LOG_WITNESSES = "log:witnesses"  # choose the witnesses a log accepts: operators only
 
 
 SCOPES: dict[Role, frozenset[Scope]] = {

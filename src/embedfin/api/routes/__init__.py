@@ -29,6 +29,7 @@ from embedfin.api.routes import (
     meta,
     order_actions,
     orders,
+    public_logs,
     reconciliation,
     risk,
     settlement,
@@ -61,6 +62,7 @@ RESOURCES = (
     credit_lines,
     funders,
     logs,
+    public_logs,
 )
 
 router = APIRouter()

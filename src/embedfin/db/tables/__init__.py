@@ -96,6 +96,7 @@ from embedfin.db.tables.transparency import (
     tlog_entries,
     tlog_logs,
     tlog_nodes,
+    tlog_witnesses,
 )
 
 OWNERS: dict[str, tuple[str, ...]] = {
@@ -189,6 +190,7 @@ OWNERS: dict[str, tuple[str, ...]] = {
         "tlog_nodes",
         "tlog_checkpoints",
         "tlog_cosignatures",
+        "tlog_witnesses",
     ),
 }
 
@@ -198,6 +200,7 @@ __all__ = [
     "tlog_entries",
     "tlog_logs",
     "tlog_nodes",
+    "tlog_witnesses",
     "OWNERS",
     "account_history",
     "accounts",
