@@ -201,3 +201,38 @@ def test_a_witness_on_another_instance_cosigns_through_the_public_routes_with_no
         member = PublicLogs(anonymous).verify(origin, checkpoints.Verifier.parse(verifier),
                                               origin, entries=[0, 2])  # fmt: skip
         assert member.checkpoint.size == 3
+
+
+def test_the_platform_audit_log_accepts_the_witnesses_its_operator_registers_on_the_database(
+    served: tuple[LiveServer, Platform, Tenant], tmp_path: Path
+) -> None:
+    from embedfin.transparency.service import PLATFORM
+
+    server, platform, _ = served
+    platform_log = platform.tenant(PLATFORM).log
+    platform_log.append_signed("audit", ['{"seq": 1}', '{"seq": 2}'])
+    key = Ed25519PrivateKey.generate()
+    vkey = str(checkpoints.verifier_of("witness.audit", key))
+    db = str(platform.engine.url)
+    added = CliRunner().invoke(
+        app, ["log", "platform-witnesses", "--db", db, "--add", vkey, "--json"]
+    )
+    assert added.exit_code == 0, added.output
+    assert json.loads(added.stdout) == {"log": platform_log.origin("audit"), "witnesses": [vkey]}
+    again = CliRunner().invoke(app, ["log", "platform-witnesses", "--db", db, "--add", vkey])
+    assert again.exit_code == 0, again.output
+    with platform.ledger.reader() as conn:
+        actions = conn.execute(
+            text("SELECT action, actor FROM audit_log WHERE tenant = :t"), {"t": PLATFORM}
+        ).all()
+    assert [tuple(a) for a in actions] == [("log.witness_add", "cli")]  # the no-op is no entry
+    with Client(None, server.url) as anonymous:
+        public = PublicLogs(anonymous)
+        origin = platform_log.origin("audit")
+        done = public.witness(origin, platform_log.verifier, origin, "witness.audit", key)
+        assert done.checkpoint.size == 2
+        assert public.checkpoint(origin)["witnesses"] == ["witness.audit"]
+    removed = CliRunner().invoke(
+        app, ["log", "platform-witnesses", "--db", db, "--remove", "witness.audit"]
+    )
+    assert (removed.exit_code, removed.stdout.strip()) == (0, "no witnesses")

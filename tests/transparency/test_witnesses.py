@@ -158,3 +158,21 @@ def test_a_checkpoint_asked_inside_a_unit_of_work_is_of_that_units_size(
         assert log.checkpoint("scf").checkpoint.size == 4
     assert log.latest_checkpoint("scf") is not None
     assert log.checkpoint("scf").checkpoint.size == 4
+
+
+def test_a_replayed_or_refused_cosignature_takes_no_write(
+    log: TransparencyLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = Ed25519PrivateKey.generate()
+    log.add_witness("scf", checkpoints.verifier_of("w1", key))
+    plain = log.checkpoint("scf").note
+    note = checkpoints.add_signature(plain, "w1", key)
+    kept, _ = log.cosign("scf", note)
+
+    def no_write() -> None:
+        raise AssertionError("a write transaction was opened")
+
+    monkeypatch.setattr(log.ledger, "transaction", no_write)
+    assert log.cosign("scf", note) == (kept, [])
+    with pytest.raises(WitnessNotRegistered):
+        log.cosign("scf", checkpoints.add_signature(plain, "w2", Ed25519PrivateKey.generate()))

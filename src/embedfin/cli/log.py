@@ -20,7 +20,8 @@ from typing import Annotated, Any
 
 import typer
 
-from embedfin.cli.common import JsonOption, err, out
+from embedfin.cli.common import DbOption, JsonOption, err, out
+from embedfin.db.migrate import open_existing
 
 app = typer.Typer(no_args_is_help=True, help="Verifiable logs: verify, witness, keys.")
 
@@ -148,6 +149,57 @@ def witness_command(
         done = logs.witness(log_name, pinned, origin, name, key, since)
     kept.add(done.checkpoint, done.note)
     _report("cosigned", done.checkpoint.size, done.since, (), as_json)
+
+
+@app.command("platform-witnesses")
+def platform_witnesses_command(
+    db: DbOption = None,
+    add: Annotated[
+        list[str] | None,
+        typer.Option("--add", help="A witness's note verifier key to accept (name+id+key)."),
+    ] = None,
+    remove: Annotated[
+        list[str] | None, typer.Option("--remove", help="A witness's name to stop accepting.")
+    ] = None,
+    log: Annotated[str, typer.Option("--log", help="The platform's log.")] = "audit",
+    as_json: JsonOption = False,
+) -> None:
+    """The witnesses the platform's own log (``_platform/audit``) accepts: no API key belongs
+    to the platform, so its operator registers them here, on the database; each change is in
+    the audit log (actor ``cli``) in the same unit of work."""
+    from embedfin.bootstrap import Services
+    from embedfin.core.clock import SystemClock
+    from embedfin.ledger.service import Ledger, LedgerTransaction
+    from embedfin.security import audit
+    from embedfin.transparency.checkpoints import Verifier
+    from embedfin.transparency.service import PLATFORM
+
+    engine = open_existing(db)
+    try:
+        ledger = Ledger(engine, SystemClock())
+        platform_log = Services(ledger).tenant(PLATFORM).log
+        now = ledger.clock.now_ns
+
+        def audited(tx: LedgerTransaction, action: str, detail: dict[str, object]) -> None:
+            audit.record(tx.conn, tenant=PLATFORM, actor="cli", action=action, target=log,
+                         detail=detail, at_ns=now())  # fmt: skip
+
+        for witness in [Verifier.parse(v) for v in add or []]:
+            with ledger.transaction() as tx:
+                if platform_log.add_witness(log, witness)[1]:
+                    audited(tx, "log.witness_add", {"witness": witness.name,
+                                                    "vkey": str(witness)})  # fmt: skip
+        for name in remove or []:
+            with ledger.transaction() as tx:
+                platform_log.remove_witness(log, name)
+                audited(tx, "log.witness_remove", {"witness": name})
+        found = [str(w.verifier) for w in platform_log.witnesses(log)]
+    finally:
+        engine.dispose()
+    if as_json:
+        print(json.dumps({"log": platform_log.origin(log), "witnesses": found}))
+        return
+    out.print("\n".join(found) or "no witnesses", highlight=False)
 
 
 @app.command("witness-key")

@@ -434,25 +434,38 @@ class TransparencyLog:
     def cosign(self, log_id: str, cosigned_note: str) -> tuple[SignedCheckpoint, list[str]]:
         """Keep the registered witnesses' signatures on one of this log's checkpoints:
         ``cosigned_note`` is the checkpoint with their lines added. The checkpoint as now
-        served, and the names newly kept (none: the same lines again, no change)."""
+        served, and the names newly kept (none: the same lines again, no change).
+
+        Checked on a read first: a note that keeps nothing new (refused, or a replay) never
+        takes the write lock, so the public route costs an anonymous caller no write."""
+        if not self.ledger.in_transaction:
+            with self.ledger.reader() as conn:
+                key, size, lines, row = self._cosignatures(conn, log_id, cosigned_note)
+                if witnesses.unkept(conn, key, size, lines) == {}:
+                    return self._signed(conn, key, size, str(row.note), int(row.signed_at)), []
         with self.ledger.transaction() as tx:
-            key, _ = self._log(tx.conn, log_id)  # another tenant's log: 404 before the note
-            text, signatures = checkpoints.split_note(cosigned_note)
-            head = checkpoints.parse_text(text)
-            if head.origin != self._origin_of(tx.conn, key):
-                raise CheckpointInvalid(f"the checkpoint is of {head.origin!r}, not this log")
-            row = tx.conn.execute(_CHECKPOINT, {"key": key, "size": head.size}).one_or_none()
-            if row is None or checkpoints.split_note(str(row.note))[0] != text:
-                raise CheckpointInvalid("the log signed no such checkpoint")
-            lines = witnesses.cosignature_lines(
-                text, signatures, witnesses.registered(tx.conn, key)
-            )
-            fresh = witnesses.keep(tx.conn, key, head.size, lines, self.clock.now_ns())
+            key, size, lines, row = self._cosignatures(tx.conn, log_id, cosigned_note)
+            fresh = witnesses.keep(tx.conn, key, size, lines, self.clock.now_ns())
             for name in fresh:
                 tx.emit(self.tenant, "log_checkpoint_cosigned", "tlog", log_id,
-                        {"size": head.size, "witness": name})  # fmt: skip
-            signed = self._signed(tx.conn, key, head.size, str(row.note), int(row.signed_at))
-            return signed, fresh
+                        {"size": size, "witness": name})  # fmt: skip
+            return self._signed(tx.conn, key, size, str(row.note), int(row.signed_at)), fresh
+
+    def _cosignatures(
+        self, conn: Connection, log_id: str, cosigned_note: str
+    ) -> tuple[int, int, dict[str, str], Any]:
+        """The log's key, the checkpoint's size, the registered witnesses' good lines on it,
+        and the stored checkpoint's row; refused unless the log signed that very checkpoint."""
+        key, _ = self._log(conn, log_id)  # another tenant's log: 404 before the note is read
+        text, signatures = checkpoints.split_note(cosigned_note)
+        head = checkpoints.parse_text(text)
+        if head.origin != self._origin_of(conn, key):
+            raise CheckpointInvalid(f"the checkpoint is of {head.origin!r}, not this log")
+        row = conn.execute(_CHECKPOINT, {"key": key, "size": head.size}).one_or_none()
+        if row is None or checkpoints.split_note(str(row.note))[0] != text:
+            raise CheckpointInvalid("the log signed no such checkpoint")
+        lines = witnesses.cosignature_lines(text, signatures, witnesses.registered(conn, key))
+        return key, head.size, lines, row
 
     # --- witnesses ---------------------------------------------------------------------------
     def witnesses(self, log_id: str) -> list[Witness]:

@@ -128,6 +128,23 @@ def cosignature_lines(
     return lines
 
 
+def unkept(conn: Connection, key: int, size: int, lines: Mapping[str, str]) -> dict[str, str]:
+    """The ``lines`` not yet kept for the checkpoint of ``size``; a slot that holds another
+    line is a conflict."""
+    stored = {
+        str(r.witness): str(r.signature)
+        for r in conn.execute(
+            select(_S.witness, _S.signature).where(_S.log_key == key, _S.size == size)
+        )
+    }
+    for name, line in lines.items():
+        if stored.get(name, line) != line:
+            raise CosignatureConflict(
+                f"witness {name} already cosigned the checkpoint of {size} with another line"
+            )
+    return {name: line for name, line in lines.items() if name not in stored}
+
+
 def keep(conn: Connection, key: int, size: int, lines: Mapping[str, str], now: int) -> list[str]:
     """Keep each witness's line beside the checkpoint of ``size``; the names newly kept.
 
