@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import Query
 
-from embedfin.api.deps import PlatformDep
+from embedfin.api.deps import IdempotencyKey, PlatformDep
 from embedfin.api.platform import Platform
 from embedfin.api.routes.common import v1_router
 from embedfin.api.routes.logs import (
@@ -78,10 +78,15 @@ def get_public_consistency(
 
 
 @router.post("/public/logs/cosignatures", response_model=CheckpointOut, tags=list(TAGS))
-def post_public_cosignature(body: CosignIn, platform: PlatformDep) -> Any:
+def post_public_cosignature(
+    body: CosignIn, platform: PlatformDep, idempotency_key: IdempotencyKey
+) -> Any:
     """Keep registered witnesses' cosignatures of a checkpoint (the log is the note's origin).
-    No Idempotency-Key is needed: the same lines again change nothing; another line of a
-    witness for a checkpoint it cosigned is 409 ``cosignature_conflict``."""
+    The Idempotency-Key every POST sends is not stored here: with no API key there is no
+    caller to store it under, and the effect is idempotent by itself — the same lines again
+    change nothing; another line of a witness for a checkpoint it cosigned is 409
+    ``cosignature_conflict``."""
+    del idempotency_key
     text, _ = checkpoints.split_note(body.note)
     log, log_id = _public(platform, checkpoints.parse_text(text).origin)
     return checkpoint_body(log.cosign(log_id, body.note)[0])
