@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
 from embedfin.api.auth import Role
 from embedfin.db.tables import api_keys
+from embedfin.transparency import checkpoints
 from tests.api.conftest import Api, Tenant
 
 
@@ -107,6 +110,8 @@ def _tenant_a_objects(api: Api) -> dict[str, str]:
         # a log's id is a name within the tenant; B has no log of that name
         "log_id": _log(api),
         **_certificates(api, merchant),
+        # the public routes name a log by its origin: A's log has no witness, so it is private
+        "origin": api.ok(api.get(api.a, "/v1/logs/tenancy-a"))["origin"],
         # training one needs 200 labelled decisions: the model routes are walked with an id
         # no tenant has (tests/risk/test_monitoring.py trains and promotes on its own)
         "model_id": "fm_0123456789abcdef",
@@ -189,6 +194,8 @@ def _risk_objects(api: Api, merchant: str) -> dict[str, str]:
     }
 
 
+WITNESS_KEY = Ed25519PrivateKey.generate()
+
 #: A valid body for each POST route with a path parameter (validation runs before the handler).
 BODIES: dict[str, dict[str, Any]] = {
     "/v1/merchants/{merchant_id}/bank_account": {
@@ -249,10 +256,9 @@ BODIES: dict[str, dict[str, Any]] = {
     "/v1/scf/purchase_orders/{po_id}/receipt": {},
     "/v1/scf/purchase_orders/{po_id}/advance": {"funder": "bank", "advance_bp": 5000, "fee_bp": 0},
     "/v1/scf/purchase_orders/{po_id}/payment": {},
-    "/v1/logs/{log_id}/cosignatures": {
-        "note": "x\n1\nAAAA\n\n\u2014 w AAAAAAAA\n",
-        "witness": "w+00000000+AAAA",
-    },
+    "/v1/logs/{log_id}/cosignatures": {"note": "x\n1\nAAAA\n\n\u2014 w AAAAAAAA\n"},
+    "/v1/logs/{log_id}/witnesses": {"vkey": str(checkpoints.verifier_of("w", WITNESS_KEY))},
+    "/v1/logs/{log_id}/witnesses/remove": {"name": "w"},
     "/v1/aml/merchants/{merchant_id}/kyb": {
         "legal_name": "Not Mine GmbH",
         "registration_number": "HRB 1",
@@ -269,7 +275,18 @@ QUERIES: dict[str, dict[str, str]] = {
     "/v1/customers/{customer_id}/balance": {"currency": "EUR"},
     "/v1/logs/{log_id}/proofs/inclusion": {"index": "0"},
     "/v1/logs/{log_id}/proofs/consistency": {"first": "1"},
+    "/v1/public/logs/checkpoints/{size}": {"origin": "{origin}"},
 }
+#: The public routes without a path parameter, walked too: a private log is 404 there.
+PUBLIC_READS: dict[str, dict[str, str]] = {
+    "/v1/public/logs/checkpoint": {"origin": "{origin}"},
+    "/v1/public/logs/proofs/inclusion": {"origin": "{origin}", "index": "0"},
+    "/v1/public/logs/proofs/consistency": {"origin": "{origin}", "first": "1"},
+}
+
+
+def _routes(api: Api) -> list[str]:
+    return list(api.client.get("/openapi.json").json()["paths"])
 
 
 def _routes_with_ids(api: Api) -> list[tuple[str, str]]:
@@ -295,13 +312,22 @@ def test_every_route_answers_404_to_another_tenants_ids(api: Api) -> None:
             assert template in BODIES, f"add a body for {template}"
             response = api.post(api.b, path, BODIES[template])
         else:
-            response = api.client.get(path, params=QUERIES.get(template), headers=api.b.headers)
+            params = {k: v.format(**ids) for k, v in QUERIES.get(template, {}).items()}
+            response = api.client.get(path, params=params, headers=api.b.headers)
         assert response.status_code == 404, (method, template, response.text)
         problem = response.json()
         assert problem["code"] == "not_found"
         for value in ids.values():  # nothing about A's object leaks beyond the id we sent
             if value not in path:
                 assert value not in response.text
+    public = [p for p in _routes(api) if p.startswith("/v1/public/") and "{" not in p]
+    assert set(public) == {*PUBLIC_READS, "/v1/public/logs/cosignatures"}, "walk the new route"
+    for template, query in PUBLIC_READS.items():
+        params = {k: v.format(**ids) for k, v in query.items()}
+        for headers in (api.b.headers, {}):  # another tenant's key, or none at all
+            response = api.client.get(template, params=params, headers=headers)
+            assert (response.status_code, response.json()["code"]) == (404, "not_found"), template
+            assert ids["origin"] not in response.text
     assert api.ok(api.get(api.a, f"/v1/orders/{ids['order_id']}")) == snapshot
     theirs = api.ok(api.post(api.b, "/v1/logs/tenancy-a/entries", {"entries": ["b's"]}), 201)
     assert theirs["size"] == 1
@@ -432,3 +458,48 @@ def test_bad_credit_requests_are_refused_and_change_nothing(api: Api) -> None:
     assert limit.status_code == 404
     bad_card = api.post(a, "/v1/orders/ord_nope/pay_with_card", {"card_token": "4111111111111111"})
     assert bad_card.status_code == 422  # a card number is not a token
+
+
+def _cosign_anonymously(api: Api, note: str) -> Any:
+    """A witness's POST with no API key (an Idempotency-Key, as every POST sends)."""
+    headers = {"Idempotency-Key": f"cosign-{uuid.uuid4()}"}
+    return api.client.post("/v1/public/logs/cosignatures", json={"note": note}, headers=headers)
+
+
+def test_a_witness_of_another_tenant_reads_a_public_log_and_cosigns_but_sees_no_entry(
+    api: Api,
+) -> None:
+    a, b = api.a, api.b
+    api.ok(api.post(a, "/v1/logs/shared/entries", {"entries": ["a's secret", "more"]}), 201)
+    log = api.ok(api.get(a, "/v1/logs/shared"))
+    head = api.ok(api.get(a, "/v1/logs/shared/checkpoint"))
+    key = Ed25519PrivateKey.generate()
+    note = checkpoints.add_signature(head["note"], "witness.b", key)
+    early = _cosign_anonymously(api, note)
+    assert early.status_code == 404  # not yet public: no witness registered
+    vkey = str(checkpoints.verifier_of("witness.b", key))
+    api.ok(api.post(a, "/v1/logs/shared/witnesses", {"vkey": vkey}), 201)
+    origin = {"origin": log["origin"]}
+    for headers in (b.headers, {}):  # tenant B's witness, or one on another instance
+        seen = api.ok(api.client.get("/v1/public/logs/checkpoint", params=origin, headers=headers))
+        assert seen["note"] == head["note"]
+        proof = api.client.get("/v1/public/logs/proofs/inclusion", headers=headers,
+                               params=origin | {"index": "1"})  # fmt: skip
+        assert api.ok(proof)["size"] == 2
+        consistent = api.client.get("/v1/public/logs/proofs/consistency", headers=headers,
+                                    params=origin | {"first": "1"})  # fmt: skip
+        assert api.ok(consistent)["second"] == 2
+        assert "a's secret" not in seen["note"] + proof.text + consistent.text
+    kept = api.ok(_cosign_anonymously(api, note))
+    assert kept["witnesses"] == ["witness.b"]
+    assert api.ok(_cosign_anonymously(api, note)) == kept
+    assert api.ok(api.get(a, "/v1/logs/shared/checkpoint"))["note"] == note
+    at = api.client.get("/v1/public/logs/checkpoints/2", params=origin)
+    assert api.ok(at)["note"] == note
+    # entry bodies stay behind audit:read of the owning tenant, by id, in its tenant only
+    assert api.get(b, "/v1/logs/shared/entries/0").status_code == 404
+    assert api.get(b, "/v1/logs/shared/checkpoint").status_code == 404
+    assert api.ok(api.get(a, "/v1/logs/shared/entries/0"))["body"] == "a's secret"
+    forged = checkpoints.add_signature(head["note"], "witness.b", Ed25519PrivateKey.generate())
+    refused = _cosign_anonymously(api, forged)
+    assert (refused.status_code, refused.json()["code"]) == (422, "witness_not_registered")

@@ -23,7 +23,7 @@ SUB_APPS = {
     "consumers": ["parked", "replay", "run"],
     "acquirer": ["settle"],
     "aml": ["scan", "generate", "evaluate", "screen", "load-list", "monitor", "reports"],
-    "log": ["verify", "witness", "witness-key"],
+    "log": ["verify", "witness", "platform-witnesses", "witness-key"],
 }
 
 

@@ -31,6 +31,8 @@ def test_the_page_lists_logs_and_proves_an_entry(demo: Demo) -> None:
             assert answer.status_code == 200, answer.text
             assert 'data-testid="log-error"' in answer.text
         assert client.get("/dashboard/logs", params={"log": "a", "index": -1}).status_code == 422
+        assert client.get("/dashboard/logs", params={"log": "a", "index": "1.0"}).status_code == 422
+        assert "no witness: private" in page.text
 
 
 def test_a_merchant_key_may_not_see_the_logs_page(demo: Demo) -> None:

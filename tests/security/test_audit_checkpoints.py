@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -129,3 +130,34 @@ def test_the_api_worker_checkpoints_at_start_and_at_stop(sqlite_url: str, tmp_pa
     log = platform.tenant(PLATFORM).log
     assert log.root("audit")[0] == 2
     assert json.loads(log.entry("audit", 1).body)["seq"] == 2
+
+
+def test_the_platform_audit_log_is_signed_as_published_and_served_by_origin(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from embedfin.api.app import create_app
+    from embedfin.transparency import checkpoints, merkle
+
+    platform = make_platform(
+        sqlite_url, ManualClock(10**18), audit_checkpoints=str(tmp_path / "worker.jsonl")
+    )
+    record_entries(platform.engine, 3)
+    worker = Worker(platform)
+    worker.start()
+    worker.stop()
+    log = platform.tenant(PLATFORM).log
+    signed = log.latest_checkpoint("audit")  # signed when appended, before anyone asked
+    assert signed is not None
+    assert signed.checkpoint.size == 2
+    client = TestClient(create_app(platform))  # no API key: the platform's logs are public
+    origin = {"origin": log.origin("audit")}
+    served = client.get("/v1/public/logs/checkpoint", params=origin).json()
+    assert served["note"] == signed.note
+    head = checkpoints.open_note(served["note"], [log.verifier], log.origin("audit"))
+    proof = client.get("/v1/public/logs/proofs/inclusion", params=origin | {"index": 1}).json()
+    leaf = merkle.leaf_hash(log.entry("audit", 1).body.encode())
+    merkle.verify_inclusion(1, 2, leaf, [base64.b64decode(p) for p in proof["proof"]], head.root)
+    assert "seq" not in json.dumps(proof)  # hashes only, never the entry
+    platform.ledger.close()

@@ -19,6 +19,7 @@ from embedfin.transparency import checkpoints, merkle
 from embedfin.transparency.checkpoints import CheckpointInvalid
 from embedfin.transparency.merkle import ProofInvalid
 from embedfin.transparency.service import BeyondTree, TransparencyLog
+from embedfin.transparency.witnesses import WitnessNotRegistered
 
 
 @pytest.fixture
@@ -118,7 +119,7 @@ def test_entries_and_nodes_cannot_be_changed_or_deleted_in_the_database(
     assert log.entry("scf", 1).body == "b"
 
 
-def test_a_witness_cosigns_a_checkpoint_and_a_forged_cosignature_is_refused(
+def test_a_registered_witness_cosigns_a_checkpoint_and_a_forged_cosignature_is_refused(
     services: Services,
 ) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -128,21 +129,22 @@ def test_a_witness_cosigns_a_checkpoint_and_a_forged_cosignature_is_refused(
     head = log.checkpoint("scf")
     key = Ed25519PrivateKey.generate()
     witness = checkpoints.verifier_of("witness.example", key)
+    log.add_witness("scf", witness)
     cosigned = checkpoints.add_signature(head.note, "witness.example", key)
-    kept = log.cosign("scf", cosigned, witness)
-    assert kept.witnesses == ("witness.example",)
+    kept, fresh = log.cosign("scf", cosigned)
+    assert (kept.witnesses, fresh) == (("witness.example",), ["witness.example"])
     assert checkpoints.signed_by(kept.note, [log.verifier, witness]) == {
         log.origin("scf").split("/")[0],
         "witness.example",
     }
     other = Ed25519PrivateKey.generate()
-    with pytest.raises(CheckpointInvalid):  # signed by another key under the witness's name
-        log.cosign("scf", checkpoints.add_signature(head.note, "witness.example", other), witness)
+    with pytest.raises(WitnessNotRegistered):  # another key under the witness's name
+        log.cosign("scf", checkpoints.add_signature(head.note, "witness.example", other))
     forged = checkpoints.sign(
         checkpoints.Checkpoint(log.origin("scf"), 3, bytes(32)), "witness.example", key
     )
     with pytest.raises(CheckpointInvalid, match="signed no such checkpoint"):
-        log.cosign("scf", forged, witness)
+        log.cosign("scf", forged)
 
 
 def test_concurrent_appends_to_one_log_make_one_tree(services: Services) -> None:
@@ -239,7 +241,8 @@ def test_a_cosignature_keeps_the_line_that_verifies(services: Services) -> None:
     head = log.checkpoint("scf")
     key = Ed25519PrivateKey.generate()
     witness = checkpoints.verifier_of("wit1", key)
+    log.add_witness("scf", witness)
     bogus = f"\u2014 wit1 {base64.b64encode(witness.key_id + bytes(64)).decode()}\n"
     note = checkpoints.add_signature(head.note + bogus, "wit1", key)
-    kept = log.cosign("scf", note, witness)
+    kept, _ = log.cosign("scf", note)
     assert checkpoints.open_note(kept.note, [witness]).size == 1

@@ -135,7 +135,7 @@ class Worker:
                 settings.audit_checkpoint_interval_s,
                 platform.read,
                 platform.clock.now_ns,
-                publish=lambda c: platform.tenant(PLATFORM).log.append(
+                publish=lambda c: platform.tenant(PLATFORM).log.append_signed(
                     "audit", [checkpoint_entry(c)]
                 ),
             )

@@ -60,6 +60,7 @@ class Scope(StrEnum):
     SANDBOX = "sandbox:read"  # what the sandbox "sends" (challenge codes): operators only
     LOG = "log:write"  # append to the verifiable logs, keep witnesses' cosignatures
     SCF = "scf:write"  # supply-chain finance: parties, certificates, settlement
+    LOG_WITNESSES = "log:witnesses"  # choose the witnesses a log accepts: operators only
 
 
 SCOPES: dict[Role, frozenset[Scope]] = {

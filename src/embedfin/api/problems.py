@@ -20,6 +20,7 @@ from embedfin.api.failures import log_failure
 from embedfin.core import errors
 from embedfin.payments.fx import QuoteExpired, QuoteUsed
 from embedfin.payments.refunds.service import ChannelUnavailable
+from embedfin.transparency.witnesses import WitnessConflict
 
 log = logging.getLogger("embedfin.api")
 
@@ -58,6 +59,7 @@ STATUS: list[tuple[type[errors.EmbedfinError], int]] = [
     (errors.LimitExceeded, 422),
     (QuoteExpired, 409),
     (QuoteUsed, 409),
+    (WitnessConflict, 409),
     (errors.InvalidStateTransition, 409),
     (errors.LedgerRejected, 409),
     (errors.InvalidInput, 422),

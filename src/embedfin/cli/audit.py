@@ -109,7 +109,8 @@ def audit_checkpoint(
         with engine.connect() as conn:
             checkpoint = write_checkpoint(conn, path, SystemClock().now_ns())
         ledger = Ledger(engine, SystemClock())  # and into the platform's verifiable audit log
-        Services(ledger).tenant(PLATFORM).log.append("audit", [checkpoint_entry(checkpoint)])
+        platform_log = Services(ledger).tenant(PLATFORM).log  # signed as it grows
+        platform_log.append_signed("audit", [checkpoint_entry(checkpoint)])
     except (AuditChainBroken, CheckpointInvalid, ConfigurationError) as error:
         out.print(f"[red]no checkpoint written[/red]: {error}")
         raise typer.Exit(1) from error

@@ -96,7 +96,7 @@ class ApiError(Exception):
 class Client:
     def __init__(
         self,
-        api_key: str,
+        api_key: str | None,
         base_url: str = "http://127.0.0.1:8000",
         *,
         timeout: float = 10.0,
@@ -112,7 +112,8 @@ class Client:
             base_url=base_url,
             timeout=timeout,
             transport=transport,
-            headers={"Authorization": f"Bearer {api_key}", "User-Agent": "embedfin-python"},
+            headers={"User-Agent": "embedfin-python"}
+            | ({} if api_key is None else {"Authorization": f"Bearer {api_key}"}),
         )
 
     def close(self) -> None:

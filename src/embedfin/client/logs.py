@@ -15,6 +15,10 @@ last one kept, must prove consistent with it (RFC 9162 §2.1.4.2), and every ent
 must prove included in it (§2.1.3.2). :meth:`Logs.witness` does the same from the last
 checkpoint *it* cosigned, then adds its cosignature — a log that showed two histories can never
 get both cosigned. Both need only ``merkle.py`` and ``checkpoints.py``, which are pure.
+
+:class:`PublicLogs` does the same through the public routes, naming the log by its origin: a
+witness in another tenant or on another instance needs no API key of the log's tenant, only
+to be registered (:meth:`Logs.add_witness`, by the log's operator).
 """
 
 from __future__ import annotations
@@ -22,10 +26,11 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -57,40 +62,70 @@ def _b64(text: str) -> bytes:
 
 
 class Logs:
+    """A tenant's logs, by id, with its API key."""
+
     def __init__(self, api: Client) -> None:
         self.api = api
 
+    def _path(self, log: str, rest: str = "") -> str:
+        return f"/v1/logs/{quote(log, safe='')}{rest}"
+
+    def _params(self, log: str) -> dict[str, Any]:
+        return {}
+
+    def _get(self, log: str, rest: str, params: Mapping[str, Any] | None = None) -> Any:
+        query = {**self._params(log), **(params or {})}
+        return self.api.request("GET", self._path(log, rest), params=query)
+
     # --- calls ---------------------------------------------------------------------------------
     def info(self, log_id: str) -> dict[str, Any]:
-        found: dict[str, Any] = self.api.request("GET", f"/v1/logs/{log_id}")
+        found: dict[str, Any] = self._get(log_id, "")
         return found
 
     def append(
         self, log_id: str, entries: Sequence[str], *, idempotency_key: str | None = None
     ) -> dict[str, Any]:
         found: dict[str, Any] = self.api.request(
-            "POST", f"/v1/logs/{log_id}/entries", json={"entries": list(entries)},
+            "POST", self._path(log_id, "/entries"), json={"entries": list(entries)},
             idempotency_key=idempotency_key,
         )  # fmt: skip
         return found
 
     def checkpoint(self, log_id: str) -> dict[str, Any]:
-        found: dict[str, Any] = self.api.request("GET", f"/v1/logs/{log_id}/checkpoint")
+        found: dict[str, Any] = self._get(log_id, "/checkpoint")
         return found
 
     def inclusion(self, log_id: str, index: int, size: int) -> tuple[bytes, list[bytes]]:
-        found = self.api.request(
-            "GET", f"/v1/logs/{log_id}/proofs/inclusion", params={"index": index, "size": size}
-        )
+        found = self._get(log_id, "/proofs/inclusion", {"index": index, "size": size})
         return _b64(found["leaf_hash"]), [_b64(p) for p in found["proof"]]
 
     def consistency(self, log_id: str, first: int, second: int) -> list[bytes]:
-        found = self.api.request(
-            "GET",
-            f"/v1/logs/{log_id}/proofs/consistency",
-            params={"first": first, "second": second},
-        )
+        found = self._get(log_id, "/proofs/consistency", {"first": first, "second": second})
         return [_b64(p) for p in found["proof"]]
+
+    def cosign(self, log_id: str, note: str) -> dict[str, Any]:
+        """Hand the log a checkpoint with a registered witness's line added."""
+        found: dict[str, Any] = self.api.request(
+            "POST", self._path(log_id, "/cosignatures"), json={"note": note}
+        )
+        return found
+
+    def witnesses(self, log_id: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self._get(log_id, "/witnesses")["data"]
+        return found
+
+    def add_witness(self, log_id: str, vkey: str) -> dict[str, Any]:
+        """Accept the cosignatures of the witness of note verifier key ``vkey`` (operators)."""
+        found: dict[str, Any] = self.api.request(
+            "POST", self._path(log_id, "/witnesses"), json={"vkey": vkey}
+        )
+        return found
+
+    def remove_witness(self, log_id: str, name: str) -> dict[str, Any]:
+        found: dict[str, Any] = self.api.request(
+            "POST", self._path(log_id, "/witnesses/remove"), json={"name": name}
+        )
+        return found
 
     # --- checks --------------------------------------------------------------------------------
     def verify(
@@ -141,11 +176,27 @@ class Logs:
         and hand the cosignature to the log."""
         verified = self.verify(log_id, verifier, origin, cosigned)
         note = checkpoints.add_signature(verified.note, name, key)
-        self.api.request(
-            "POST", f"/v1/logs/{log_id}/cosignatures",
-            json={"note": note, "witness": str(checkpoints.verifier_of(name, key))},
-        )  # fmt: skip
+        self.cosign(log_id, note)
         return Verified(verified.checkpoint, note, verified.since, ())
+
+
+class PublicLogs(Logs):
+    """A public log (a platform log, or one with a registered witness), named by its origin
+    wherever ``Logs`` takes a log id; no API key needed (``Client(None, url)``)."""
+
+    def _path(self, log: str, rest: str = "") -> str:
+        return f"/v1/public/logs{rest}"
+
+    def _params(self, log: str) -> dict[str, Any]:
+        return {"origin": log}
+
+    def info(self, log_id: str) -> dict[str, Any]:
+        raise NotImplementedError("a public log is known by its pinned origin and key")
+
+    def append(
+        self, log_id: str, entries: Sequence[str], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        raise NotImplementedError("only the log's tenant appends")
 
 
 class KeptCheckpoints:
@@ -171,8 +222,12 @@ class KeptCheckpoints:
                 continue
             try:
                 record = json.loads(line)
-                if record.get("origin") != origin:
-                    continue
+                text, _ = checkpoints.split_note(str(record["note"]))
+                claimed = checkpoints.parse_text(text)
+                if (record["origin"], record["size"]) != (claimed.origin, claimed.size):
+                    raise CheckpointInvalid("its origin or size is not its note's")
+                if claimed.origin != origin:
+                    continue  # another log's checkpoint
                 head = checkpoints.open_note(str(record["note"]), [verifier], origin)
             except (ValueError, KeyError, TypeError, AttributeError, CheckpointInvalid) as error:
                 raise CheckpointInvalid(

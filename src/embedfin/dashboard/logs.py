@@ -1,5 +1,6 @@
 """The verifiable logs page: each log of the tenant (and the platform's audit log) with its size,
-its latest signed checkpoint, the witnesses who cosigned it and the key to check it with; and,
+its latest signed checkpoint, the witnesses who cosigned it, those it accepts (a log with one is
+public) and the key to check it with; and,
 for an entry, its inclusion proof checked here the way a member checks it
 (``embedfin.client.logs``): the checkpoint opened with the verifier key, the audit path folded
 to its root. Read-only; an operator, risk or regulator key (``audit:read`` shows the bodies)."""
@@ -14,6 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from embedfin.api.auth import SCOPES, Scope
+from embedfin.api.schemas.common import Whole
 from embedfin.core.errors import EmbedfinError, NotFound
 from embedfin.dashboard.pages import PageError, page
 from embedfin.dashboard.signin import Session, SessionDep
@@ -33,6 +35,7 @@ class Row:
     signed_at: int | None
     witnesses: tuple[str, ...]
     verifier: str
+    accepts: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +62,8 @@ def _rows(owner: str, log: TransparencyLog) -> list[Row]:
         rows.append(Row(owner, info.log_id, info.origin, info.size,
                         None if head is None else head.checkpoint.size,
                         None if head is None else head.signed_at,
-                        () if head is None else head.witnesses, info.verifier))  # fmt: skip
+                        () if head is None else head.witnesses, info.verifier,
+                        tuple(w.verifier.name for w in log.witnesses(info.log_id))))  # fmt: skip
     return rows
 
 
@@ -89,7 +93,7 @@ def logs_page(
     request: Request,
     current: SessionDep,
     log: Annotated[str | None, Query(max_length=32)] = None,
-    index: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+    index: Annotated[Whole | None, Query(ge=0, le=2**62)] = None,
     owner: Annotated[str, Query(pattern="^(tenant|platform)$")] = "tenant",
 ) -> HTMLResponse:
     _staff(current)

@@ -96,14 +96,19 @@ def sign(checkpoint: Checkpoint, name: str, key: Ed25519PrivateKey) -> str:
         raise InvalidInput("a signer's name has no spaces or '+'")
     text = checkpoint.text()
     signature = key_id(name, verifier_of(name, key).public_key) + key.sign(text.encode())
-    return f"{text}\n{DASH} {name} {base64.b64encode(signature).decode()}\n"
+    return f"{text}\n{signature_line(name, signature)}"
 
 
 def add_signature(note: str, name: str, key: Ed25519PrivateKey) -> str:
     """``note`` with one more signature over the same text (a witness's cosignature)."""
     text, _ = split_note(note)
     signature = key_id(name, verifier_of(name, key).public_key) + key.sign(text.encode())
-    return f"{note}{DASH} {name} {base64.b64encode(signature).decode()}\n"
+    return note + signature_line(name, signature)
+
+
+def signature_line(name: str, signature: bytes) -> str:
+    """A note's signature line: ``— <name> base64(key ID ‖ signature)`` and its newline."""
+    return f"{DASH} {name} {base64.b64encode(signature).decode()}\n"
 
 
 def split_note(note: str) -> tuple[str, list[tuple[str, bytes]]]:

@@ -14,14 +14,16 @@
 * **Proofs** are read, never recomputed: the stored complete nodes a proof needs
   (``merkle.inclusion_plan`` / ``consistency_plan``) in one query, folded. A size beyond the
   tree is refused.
-* **Witnesses** (:meth:`cosign`): another party that checked a checkpoint's consistency with
-  the last one it cosigned adds its signature; the log keeps it beside the checkpoint and
-  serves the note with every cosignature.
+* **Witnesses** (:meth:`add_witness`, :meth:`cosign`; ``witnesses.py``): a party the log's
+  owner registered by its verifier key, that checked a checkpoint's consistency with the last
+  one it cosigned, adds its signature; the log keeps it beside the checkpoint and serves the
+  note with every cosignature. A log with a witness is public (served by origin).
+* **The platform's logs** (tenant ``_platform``: ``audit``) are signed as they are appended
+  (:meth:`append_signed`) and always public.
 """
 
 from __future__ import annotations
 
-import base64
 import functools
 import os
 import re
@@ -45,8 +47,9 @@ from embedfin.db.tables import (
 )
 from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.security.audit_keys import load_signing_key
-from embedfin.transparency import checkpoints, merkle
+from embedfin.transparency import checkpoints, merkle, witnesses
 from embedfin.transparency.checkpoints import Checkpoint, CheckpointInvalid, Verifier
+from embedfin.transparency.witnesses import Witness
 
 #: The platform's own logs (``audit``: the audit log's signed checkpoints) live under this
 #: tenant, which no API key belongs to.
@@ -83,6 +86,9 @@ def _nodes_query(shape: tuple[int, ...]) -> Any:
     return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
+_CHECKPOINT = select(_C.note, _C.signed_at).where(
+    _C.log_key == bindparam("key"), _C.size == bindparam("size")
+)
 _LOG_QUERY = select(_L.log_key, _L.size).where(
     _L.tenant == bindparam("tenant"), _L.log_id == bindparam("log_id")
 )
@@ -177,6 +183,13 @@ class TransparencyLog:
     def append(self, log_id: str, bodies: Sequence[str]) -> list[int]:
         with self.ledger.transaction() as tx:
             return self.append_in(tx, log_id, bodies)
+
+    def append_signed(self, log_id: str, bodies: Sequence[str]) -> SignedCheckpoint:
+        """Append ``bodies`` and sign the new size, in one unit of work: the platform's audit
+        log publishes its checkpoints as it grows, not when someone first asks."""
+        with self.ledger.transaction() as tx:
+            indexes = self.append_in(tx, log_id, bodies)
+            return self._sign_in(tx, log_id, indexes[-1] + 1)
 
     def append_in(self, tx: LedgerTransaction, log_id: str, bodies: Sequence[str]) -> list[int]:
         """Append ``bodies`` in order; their indexes. In the caller's unit of work."""
@@ -326,6 +339,8 @@ class TransparencyLog:
         with self.ledger.reader() as conn:
             key, current = self._log(conn, log_id)
             size = current if size is None else self._within(size, current)
+            if index >= size:
+                raise BeyondTree(f"the tree of {size} has no entry {index}")
             plan = merkle.inclusion_plan(index, size)
             return size, merkle.assemble(plan, self._nodes(conn, key, merkle.needed([plan])))
 
@@ -335,34 +350,46 @@ class TransparencyLog:
         with self.ledger.reader() as conn:
             key, current = self._log(conn, log_id)
             second = current if second is None else self._within(second, current)
+            if first > second:
+                raise BeyondTree(f"the first size {first} is past the tree of {second}")
             plan = merkle.consistency_plan(first, second)
             return second, merkle.assemble(plan, self._nodes(conn, key, merkle.needed([plan])))
 
     # --- checkpoints -------------------------------------------------------------------------
     def checkpoint(self, log_id: str) -> SignedCheckpoint:
-        """The signed checkpoint of the log's current size (signed now if not yet)."""
+        """The signed checkpoint of the log's current size (signed now if not yet): a read
+        unless the size is new, so a public reader costs no write. Inside a unit of work it
+        is that unit's size (appended but not yet committed), signed in it."""
+        if self.ledger.in_transaction:
+            with self.ledger.transaction() as tx:
+                return self._sign_in(tx, log_id, None)
+        with self.ledger.reader() as conn:
+            key, size = self._log(conn, log_id)
+            row = conn.execute(_CHECKPOINT, {"key": key, "size": size}).one_or_none()
+            if row is not None:
+                return self._signed(conn, key, size, str(row.note), int(row.signed_at))
         with self.ledger.transaction() as tx:
-            key, size = self._log(tx.conn, log_id)
-            row = tx.conn.execute(
-                select(_C.note, _C.signed_at).where(_C.log_key == key, _C.size == size)
-            ).one_or_none()
-            if row is None:
-                root = self._root(tx.conn, key, size, committed=False)  # maybe the caller's
-                head = Checkpoint(self._origin_of(tx.conn, key), size, root)
-                note = checkpoints.sign(head, self.signer.prefix, self.signer.key)
-                now = self.clock.now_ns()
-                if insert_if_absent(
-                    tx.conn,
-                    tlog_checkpoints,
-                    {"log_key": key, "size": size, "root": head.root, "note": note,
-                     "signed_at": now},
-                ):  # fmt: skip
-                    tx.emit(self.tenant, "log_checkpoint_signed", "tlog", log_id,
-                            {"size": size, "root": head.root.hex()})  # fmt: skip
-                row = tx.conn.execute(
-                    select(_C.note, _C.signed_at).where(_C.log_key == key, _C.size == size)
-                ).one()
-            return self._signed(tx.conn, key, size, str(row.note), int(row.signed_at))
+            return self._sign_in(tx, log_id, None)
+
+    def _sign_in(self, tx: LedgerTransaction, log_id: str, size: int | None) -> SignedCheckpoint:
+        """The checkpoint of ``size`` (default: the current), signed in ``tx`` if not yet."""
+        key, current = self._log(tx.conn, log_id)
+        size = current if size is None else size
+        row = tx.conn.execute(_CHECKPOINT, {"key": key, "size": size}).one_or_none()
+        if row is None:
+            root = self._root(tx.conn, key, size, committed=False)  # maybe the caller's
+            head = Checkpoint(self._origin_of(tx.conn, key), size, root)
+            note = checkpoints.sign(head, self.signer.prefix, self.signer.key)
+            if insert_if_absent(
+                tx.conn,
+                tlog_checkpoints,
+                {"log_key": key, "size": size, "root": head.root, "note": note,
+                 "signed_at": self.clock.now_ns()},
+            ):  # fmt: skip
+                tx.emit(self.tenant, "log_checkpoint_signed", "tlog", log_id,
+                        {"size": size, "root": head.root.hex()})  # fmt: skip
+            row = tx.conn.execute(_CHECKPOINT, {"key": key, "size": size}).one()
+        return self._signed(tx.conn, key, size, str(row.note), int(row.signed_at))
 
     def latest_checkpoint(self, log_id: str) -> SignedCheckpoint | None:
         """The largest checkpoint signed so far (read-only: nothing is signed here)."""
@@ -404,39 +431,68 @@ class TransparencyLog:
             tuple(str(r.witness) for r in rows),
         )
 
-    def cosign(self, log_id: str, cosigned_note: str, witness: Verifier) -> SignedCheckpoint:
-        """Keep a witness's signature on one of this log's checkpoints: ``cosigned_note`` is the
-        checkpoint with the witness's line added, and must verify under ``witness``'s key."""
+    def cosign(self, log_id: str, cosigned_note: str) -> tuple[SignedCheckpoint, list[str]]:
+        """Keep the registered witnesses' signatures on one of this log's checkpoints:
+        ``cosigned_note`` is the checkpoint with their lines added. The checkpoint as now
+        served, and the names newly kept (none: the same lines again, no change).
+
+        Checked on a read first: a note that keeps nothing new (refused, or a replay) never
+        takes the write lock, so the public route costs an anonymous caller no write."""
+        if not self.ledger.in_transaction:
+            with self.ledger.reader() as conn:
+                key, size, lines, row = self._cosignatures(conn, log_id, cosigned_note)
+                if witnesses.unkept(conn, key, size, lines) == {}:
+                    return self._signed(conn, key, size, str(row.note), int(row.signed_at)), []
+        with self.ledger.transaction() as tx:
+            key, size, lines, row = self._cosignatures(tx.conn, log_id, cosigned_note)
+            fresh = witnesses.keep(tx.conn, key, size, lines, self.clock.now_ns())
+            for name in fresh:
+                tx.emit(self.tenant, "log_checkpoint_cosigned", "tlog", log_id,
+                        {"size": size, "witness": name})  # fmt: skip
+            return self._signed(tx.conn, key, size, str(row.note), int(row.signed_at)), fresh
+
+    def _cosignatures(
+        self, conn: Connection, log_id: str, cosigned_note: str
+    ) -> tuple[int, int, dict[str, str], Any]:
+        """The log's key, the checkpoint's size, the registered witnesses' good lines on it,
+        and the stored checkpoint's row; refused unless the log signed that very checkpoint."""
+        key, _ = self._log(conn, log_id)  # another tenant's log: 404 before the note is read
         text, signatures = checkpoints.split_note(cosigned_note)
         head = checkpoints.parse_text(text)
-        if head.origin != self.info(log_id).origin:
+        if head.origin != self._origin_of(conn, key):
             raise CheckpointInvalid(f"the checkpoint is of {head.origin!r}, not this log")
-        if witness.name not in checkpoints.signed_by(cosigned_note, [witness]):
-            raise CheckpointInvalid(f"no valid signature of {witness.name} on the checkpoint")
+        row = conn.execute(_CHECKPOINT, {"key": key, "size": head.size}).one_or_none()
+        if row is None or checkpoints.split_note(str(row.note))[0] != text:
+            raise CheckpointInvalid("the log signed no such checkpoint")
+        lines = witnesses.cosignature_lines(text, signatures, witnesses.registered(conn, key))
+        return key, head.size, lines, row
+
+    # --- witnesses ---------------------------------------------------------------------------
+    def witnesses(self, log_id: str) -> list[Witness]:
+        with self.ledger.reader() as conn:
+            key, _ = self._log(conn, log_id)
+            return list(witnesses.registered(conn, key).values())
+
+    def add_witness(self, log_id: str, witness: Verifier) -> tuple[Witness, bool]:
+        """Accept cosignatures of ``witness`` on this log (which must exist); the witness as
+        registered and whether it is new. Another key under its name is a conflict."""
         with self.ledger.transaction() as tx:
             key, _ = self._log(tx.conn, log_id)
-            row = tx.conn.execute(
-                select(_C.note, _C.signed_at).where(_C.log_key == key, _C.size == head.size)
-            ).one_or_none()
-            if row is None or checkpoints.split_note(str(row.note))[0] != text:
-                raise CheckpointInvalid("the log signed no such checkpoint")
-            line = next(  # the line that verifies, never merely the first of that name
-                f"{checkpoints.DASH} {name} {_b64(raw)}\n"
-                for name, raw in signatures
-                if name == witness.name
-                and raw[:4] == witness.key_id
-                and checkpoints.verifies(witness, raw[4:], text)
-            )
-            if insert_if_absent(
-                tx.conn,
-                tlog_cosignatures,
-                {"log_key": key, "size": head.size, "witness": witness.name, "signature": line,
-                 "signed_at": self.clock.now_ns()},
-            ):  # fmt: skip
-                tx.emit(self.tenant, "log_checkpoint_cosigned", "tlog", log_id,
-                        {"size": head.size, "witness": witness.name})  # fmt: skip
-            return self._signed(tx.conn, key, head.size, str(row.note), int(row.signed_at))
+            now = self.clock.now_ns()
+            added = witnesses.add(tx.conn, key, witness, self.signer.prefix, now)
+            if added:
+                tx.emit(self.tenant, "log_witness_added", "tlog", log_id,
+                        {"witness": witness.name})  # fmt: skip
+            return witnesses.registered(tx.conn, key)[witness.name], added
+
+    def remove_witness(self, log_id: str, name: str) -> None:
+        with self.ledger.transaction() as tx:
+            key, _ = self._log(tx.conn, log_id)
+            witnesses.remove(tx.conn, key, name)
+            tx.emit(self.tenant, "log_witness_removed", "tlog", log_id, {"witness": name})
 
 
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode()
+def public_log(ledger: Ledger, origin: str) -> tuple[str, str]:
+    """The tenant and log id of a public log (a platform log, or one with a witness)."""
+    with ledger.reader() as conn:
+        return witnesses.public_log(conn, origin, PLATFORM)

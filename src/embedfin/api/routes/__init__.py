@@ -29,6 +29,7 @@ from embedfin.api.routes import (
     meta,
     order_actions,
     orders,
+    public_logs,
     reconciliation,
     risk,
     scf,
@@ -63,6 +64,7 @@ RESOURCES = (
     credit_lines,
     funders,
     logs,
+    public_logs,
 )
 
 router = APIRouter()

@@ -20,6 +20,7 @@ from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     Strict,
@@ -82,7 +83,20 @@ Text200 = Annotated[
     AfterValidator(_not_blank),
 ]
 ObjectId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Limit = Annotated[int, Field(ge=1, le=100)]  # a query parameter: arrives as text
+_DECIMAL = re.compile(r"0|[1-9][0-9]{0,18}")
+
+
+def _decimal_digits(value: object) -> object:
+    """A number of a path or query arrives as text: only plain decimal digits are a number
+    (pydantic's lax mode would read ``2.0``, ``+1``, ``01`` or `` 1`` as one)."""
+    if isinstance(value, str) and not _DECIMAL.fullmatch(value):
+        raise ValueError("a whole number in decimal digits, no sign, point or leading zero")
+    return value
+
+
+#: An integer of a path or query: decimal digits only.
+Whole = Annotated[int, BeforeValidator(_decimal_digits)]
+Limit = Annotated[Whole, Field(ge=1, le=100)]  # a query parameter: arrives as text
 
 
 def ts(ns: int) -> datetime | None:

@@ -72,8 +72,25 @@ class CosignIn(Model):
     multiline_fields = frozenset({"note"})
 
     note: Annotated[str, StringConstraints(min_length=1, max_length=16_384)] = Field(
-        description="one of this log's checkpoints with the witness's signature line added"
+        description="one of this log's checkpoints with the lines of registered witnesses added"
     )
-    witness: Annotated[str, StringConstraints(min_length=1, max_length=300)] = Field(
-        description="the witness's note verifier key"
+
+
+VerifierKey = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+
+
+class WitnessIn(Model):
+    vkey: VerifierKey = Field(
+        description="the witness's note verifier key: name+keyid+base64(0x01 ‖ Ed25519 key)"
     )
+
+
+class WitnessRemoval(Model):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class WitnessOut(BaseModel):
+    object: Literal["log_witness"] = "log_witness"
+    name: str
+    vkey: str = Field(description="the note verifier key its cosignatures verify under")
+    added: datetime | None

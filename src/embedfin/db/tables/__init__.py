@@ -109,6 +109,7 @@ from embedfin.db.tables.transparency import (
     tlog_entries,
     tlog_logs,
     tlog_nodes,
+    tlog_witnesses,
 )
 
 OWNERS: dict[str, tuple[str, ...]] = {
@@ -207,6 +208,7 @@ OWNERS: dict[str, tuple[str, ...]] = {
         "tlog_nodes",
         "tlog_checkpoints",
         "tlog_cosignatures",
+        "tlog_witnesses",
     ),
     "scf": (
         "scf_parties",
@@ -230,6 +232,7 @@ __all__ = [
     "tlog_entries",
     "tlog_logs",
     "tlog_nodes",
+    "tlog_witnesses",
     "OWNERS",
     "account_history",
     "accounts",

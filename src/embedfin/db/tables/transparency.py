@@ -7,6 +7,8 @@ small integer ``log_key`` (the nodes' rows repeat it, not the names), origin and
 hashes), written once when its last leaf is appended, so any proof is a handful of reads.
 ``tlog_checkpoints``: the signed tree heads (C2SP checkpoint notes), one per size signed, and
 the witnesses' cosignatures beside them in ``tlog_cosignatures``.
+``tlog_witnesses``: the witnesses each log accepts cosignatures from — a name and an Ed25519
+public key each (their note verifier key); at most one key per name.
 
 Entries and nodes are immutable in the database itself (triggers refuse UPDATE and DELETE).
 """
@@ -77,4 +79,13 @@ tlog_cosignatures = Table(
     Column("witness", String(200), primary_key=True),
     Column("signature", Text, nullable=False),
     Column("signed_at", BigInteger, nullable=False),
+)
+
+tlog_witnesses = Table(
+    "tlog_witnesses",
+    metadata,
+    Column("log_key", Integer, primary_key=True),
+    Column("name", String(200), primary_key=True),
+    Column("public_key", LargeBinary(32), nullable=False),
+    Column("added_at", BigInteger, nullable=False),
 )
