@@ -38,7 +38,7 @@ def served(
 
 
 def _pins(api: Client) -> tuple[str, str]:
-    info = Logs(api).info("scf")
+    info = Logs(api).info("anchors")
     return str(info["verifier"]), str(info["origin"])
 
 
@@ -47,20 +47,20 @@ def test_a_member_verifies_a_growing_log_from_the_command_line(
 ) -> None:
     server, _, tenant = served
     with Client(tenant.secret, server.url) as api:
-        Logs(api).append("scf", [json.dumps({"event": "issued", "n": i}) for i in range(10)])
+        Logs(api).append("anchors", [json.dumps({"event": "issued", "n": i}) for i in range(10)])
         verifier, origin = _pins(api)
-        state = tmp_path / "scf.checkpoints"
+        state = tmp_path / "anchors.checkpoints"
 
         def command(pinned: str) -> list[str]:
             return ["log", "verify", "--url", server.url, "--api-key", tenant.secret, "--log",
-                    "scf", "--verifier", pinned, "--origin", origin, "--state", str(state),
+                    "anchors", "--verifier", pinned, "--origin", origin, "--state", str(state),
                     "--json"]  # fmt: skip
 
         args = command(verifier)
         first = CliRunner().invoke(app, args)
         assert first.exit_code == 0, first.output
         assert json.loads(first.stdout)["since"] is None
-        Logs(api).append("scf", ["later", "and later"])
+        Logs(api).append("anchors", ["later", "and later"])
         second = CliRunner().invoke(app, [*args, "--entry", "3", "--entry", "11"])
         assert second.exit_code == 0, second.output
         assert json.loads(second.stdout) == {
@@ -81,14 +81,14 @@ def test_a_witness_refuses_to_cosign_a_rewritten_history(
     key = Ed25519PrivateKey.generate()
     with Client(tenant.secret, server.url) as api:
         logs = Logs(api)
-        logs.append("scf", ["issue A 100", "split A 60/40", "transfer A.1"])
+        logs.append("anchors", ["issue A 100", "split A 60/40", "transfer A.1"])
         verifier_text, origin = _pins(api)
         verifier = checkpoints.Verifier.parse(verifier_text)
         kept = KeptCheckpoints(tmp_path / "witness.checkpoints")
-        logs.add_witness("scf", str(checkpoints.verifier_of("witness.example", key)))
-        done = logs.witness("scf", verifier, origin, "witness.example", key)
+        logs.add_witness("anchors", str(checkpoints.verifier_of("witness.example", key)))
+        done = logs.witness("anchors", verifier, origin, "witness.example", key)
         kept.add(done.checkpoint, done.note)
-        assert logs.checkpoint("scf")["witnesses"] == ["witness.example"]
+        assert logs.checkpoint("anchors")["witnesses"] == ["witness.example"]
         # a database writer drops the guards and rewrites the log with the signing key's help:
         # the same origin, a larger tree, another past
         with platform.ledger.engine.begin() as conn:
@@ -99,11 +99,11 @@ def test_a_witness_refuses_to_cosign_a_rewritten_history(
             conn.execute(text("DELETE FROM tlog_nodes"))
             conn.execute(text("DELETE FROM tlog_checkpoints"))
             conn.execute(text("UPDATE tlog_logs SET size = 0"))
-        logs.append("scf", ["issue A 100", "split A 90/10", "transfer A.1", "discount A.2"])
+        logs.append("anchors", ["issue A 100", "split A 90/10", "transfer A.1", "discount A.2"])
         with pytest.raises(SplitView, match="two histories"):
-            logs.witness("scf", verifier, origin, "witness.example", key,
+            logs.witness("anchors", verifier, origin, "witness.example", key,
                          kept.latest(origin, verifier))  # fmt: skip
-        assert logs.checkpoint("scf")["witnesses"] == []
+        assert logs.checkpoint("anchors")["witnesses"] == []
 
 
 def test_verify_against_an_api_that_does_not_answer_is_one_line_and_exit_2(
@@ -113,7 +113,7 @@ def test_verify_against_an_api_that_does_not_answer_is_one_line_and_exit_2(
 
     verifier = str(checkpoints.verifier_of("embedfin.local", Ed25519PrivateKey.generate()))
     args = ["log", "verify", "--url", f"http://127.0.0.1:{free_port()}", "--api-key", "efk_x",
-            "--log", "scf", "--verifier", verifier, "--origin", "embedfin.local/t/scf",
+            "--log", "anchors", "--verifier", verifier, "--origin", "embedfin.local/t/anchors",
             "--state", str(tmp_path / "kept")]  # fmt: skip
     done = CliRunner().invoke(app, args)
     assert done.exit_code == 2
@@ -129,20 +129,20 @@ def test_a_kept_checkpoint_whose_origin_was_edited_is_an_error_not_skipped(
 ) -> None:
     server, _, tenant = served
     with Client(tenant.secret, server.url) as api:
-        Logs(api).append("scf", ["a", "b"])
+        Logs(api).append("anchors", ["a", "b"])
         verifier_text, origin = _pins(api)
         verifier = checkpoints.Verifier.parse(verifier_text)
-        kept = KeptCheckpoints(tmp_path / "scf.checkpoints")
-        done = Logs(api).verify("scf", verifier, origin)
+        kept = KeptCheckpoints(tmp_path / "anchors.checkpoints")
+        done = Logs(api).verify("anchors", verifier, origin)
         kept.add(done.checkpoint, done.note)
     record = json.loads(kept.path.read_text())
-    for edit in ({"origin": "elsewhere/t/scf"}, {"size": 1}):
+    for edit in ({"origin": "elsewhere/t/anchors"}, {"size": 1}):
         kept.path.write_text(json.dumps(record | edit) + "\n")
         with pytest.raises(CheckpointInvalid, match=":1: not a kept checkpoint"):
             kept.latest(origin, verifier)
-    other = checkpoints.sign(checkpoints.Checkpoint("elsewhere/t/scf", 1, bytes(32)), "x",
+    other = checkpoints.sign(checkpoints.Checkpoint("elsewhere/t/anchors", 1, bytes(32)), "x",
                              Ed25519PrivateKey.generate())  # fmt: skip
-    kept.path.write_text(json.dumps({"origin": "elsewhere/t/scf", "size": 1, "note": other}))
+    kept.path.write_text(json.dumps({"origin": "elsewhere/t/anchors", "size": 1, "note": other}))
     assert kept.latest(origin, verifier) is None  # another log's checkpoint, whole: not ours
 
 
@@ -156,10 +156,10 @@ def test_the_sdk_encodes_a_log_id_in_the_path() -> None:
         return httpx.Response(404, json={"code": "not_found", "detail": "no"})
 
     with Client("efk_x", "http://api.test", transport=httpx.MockTransport(answer)) as api:
-        for log_id in ("../keys", "a/b?c#d", "scf"):
+        for log_id in ("../keys", "a/b?c#d", "anchors"):
             with pytest.raises(ApiError):
                 Logs(api).info(log_id)
-    assert seen == [b"/v1/logs/..%2Fkeys", b"/v1/logs/a%2Fb%3Fc%23d", b"/v1/logs/scf"]
+    assert seen == [b"/v1/logs/..%2Fkeys", b"/v1/logs/a%2Fb%3Fc%23d", b"/v1/logs/anchors"]
 
 
 def test_a_witness_on_another_instance_cosigns_through_the_public_routes_with_no_key(
@@ -172,7 +172,7 @@ def test_a_witness_on_another_instance_cosigns_through_the_public_routes_with_no
     )
     assert vkey.exit_code == 0, vkey.output
     with Client(tenant.secret, server.url) as api:
-        Logs(api).append("scf", ["issue A 100", "split A 60/40"])
+        Logs(api).append("anchors", ["issue A 100", "split A 60/40"])
         verifier, origin = _pins(api)
 
     def witness() -> Any:
@@ -186,11 +186,11 @@ def test_a_witness_on_another_instance_cosigns_through_the_public_routes_with_no
     assert private.exit_code == 2
     assert "not_found" in private.output
     with Client(tenant.secret, server.url) as api:
-        Logs(api).add_witness("scf", vkey.stdout.strip())
+        Logs(api).add_witness("anchors", vkey.stdout.strip())
         first = witness()
         assert first.exit_code == 0, first.output
-        assert Logs(api).checkpoint("scf")["witnesses"] == ["witness.elsewhere"]
-        Logs(api).append("scf", ["transfer A.1"])
+        assert Logs(api).checkpoint("anchors")["witnesses"] == ["witness.elsewhere"]
+        Logs(api).append("anchors", ["transfer A.1"])
         second = witness()
         assert second.exit_code == 0, second.output
         assert json.loads(second.stdout) == {"result": "cosigned", "size": 3, "since": 2,

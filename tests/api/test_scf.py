@@ -132,6 +132,8 @@ def test_bad_bodies_are_refused_and_write_nothing(api: Api) -> None:
     for path, body, status, code in bad:
         response = api.post(a, path, body)
         assert (response.status_code, response.json()["code"]) == (status, code), (path, body)
+    forged = api.post(a, "/v1/logs/scf/entries", {"entries": ['{"event":"issue"}']})
+    assert (forged.status_code, forged.json()["code"]) == (409, "log_reserved")
     assert api.ok(api.get(a, "/v1/logs/scf"))["size"] == before
     assert api.ok(api.get(a, "/v1/scf/certificates"))["data"] == listing
 

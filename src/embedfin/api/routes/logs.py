@@ -36,11 +36,21 @@ from embedfin.api.schemas.transparency import (
     WitnessOut,
     WitnessRemoval,
 )
+from embedfin.core.errors import InvalidStateTransition
+from embedfin.scf.service import LOG_ID as SCF_LOG
 from embedfin.transparency.checkpoints import Verifier
 from embedfin.transparency.service import LogInfo, SignedCheckpoint, TransparencyLog
 from embedfin.transparency.witnesses import Witness
 
 router = v1_router()
+#: Logs a service writes in its own unit of work; nobody appends to them over the API.
+SERVICE_LOGS = {SCF_LOG: "supply-chain finance"}
+
+
+class LogReserved(InvalidStateTransition):
+    code = "log_reserved"
+
+
 Reader = Annotated[Principal, Depends(require(Scope.READ))]
 Auditor = Annotated[Principal, Depends(require(Scope.AUDIT))]
 Size = Annotated[Whole, Query(ge=1, le=2**62)]
@@ -96,9 +106,12 @@ def get_log(log_id: str, platform: PlatformDep, principal: Reader) -> Any:
 
 @router.post("/logs/{log_id}/entries", status_code=201, response_model=AppendOut, tags=["logs"])
 def append_entries(log_id: str, body: AppendIn, cmd: LogCommand) -> Any:
-    """Append entries in order (one unit of work: all of them or none)."""
+    """Append entries in order (one unit of work: all of them or none). The ``scf`` log is
+    written by supply-chain finance only: what it holds are certificate events."""
 
     def effect() -> tuple[int, Body]:
+        if log_id in SERVICE_LOGS:
+            raise LogReserved(f"the {log_id} log is written by {SERVICE_LOGS[log_id]} only")
         indexes = cmd.platform.tenant(cmd.tenant).log.append(log_id, body.entries)
         cmd.audit("log.append", log_id, {"first": indexes[0], "count": len(indexes)})
         out = AppendOut(first=indexes[0], last=indexes[-1], size=indexes[-1] + 1)
