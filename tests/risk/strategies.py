@@ -3,12 +3,25 @@ feature vectors with some features missing, over a small corner of the catalogue
 
 from __future__ import annotations
 
+import dataclasses
+
 from hypothesis import strategies as st
 
 from embedfin.risk.backtest import HistoryRow, Label
-from embedfin.risk.decision import Action
+from embedfin.risk.decision import Action, RiskSubject, SubjectKind
+from embedfin.risk.feature_types import Entity
 from embedfin.risk.features import FeatureVector
 from embedfin.risk.rules import Rule, RuleMode, RuleSet
+from embedfin.risk.signals import (
+    LINKED,
+    NS_PER_S,
+    OBSERVED,
+    LinkRow,
+    Observation,
+    Reads,
+    SignalRow,
+    Status,
+)
 
 INT_FEATURES = ("buyer_orders_1h", "device_accounts_7d", "declines_in_a_row", "amount_minor")
 FLOAT_FEATURES = ("amount_to_buyer_median", "amount_buyer_zscore")
@@ -110,3 +123,55 @@ history_rows = st.builds(
     st.just("EUR"),
     st.sampled_from(Label),
 )
+
+
+# --- a store's reads for one observation ------------------------------------------------------
+NOW = 1_767_225_600 * NS_PER_S
+_HOUR = 3_600 * NS_PER_S
+#: Ages around every window's edge, and some far inside or past them.
+_AGES = st.sampled_from(
+    [1, _HOUR - 1, _HOUR, _HOUR + 1, 3 * _HOUR, 24 * _HOUR - 1, 24 * _HOUR, 24 * _HOUR + 1,
+     7 * 24 * _HOUR - 1, 7 * 24 * _HOUR, 30 * 24 * _HOUR]
+)  # fmt: skip
+_signal_rows = st.builds(
+    lambda age, *rest: SignalRow(NOW - age, *rest),
+    _AGES,
+    st.sampled_from(("checkout", "top_up", "withdrawal", "payout", "refund")),
+    st.sampled_from(("card", "bnpl", "wallet", "credit_line")),
+    st.integers(1, 5_000),
+    st.sampled_from(("USD", "EUR")),
+    st.sampled_from(Status),
+    st.sampled_from((None, "t1", "t2", "t3")),
+)
+_link_rows = st.builds(
+    lambda account, a, b: LinkRow(account, NOW - max(a, b), NOW - min(a, b)),
+    st.sampled_from(("b:b1", "b:b2", "b:b3", "m:m1", "m:m2", "", "d1", "d2")),
+    _AGES,
+    _AGES,
+)
+
+
+@st.composite
+def observed_reads(draw: st.DrawFn) -> tuple[RiskSubject, Observation, Reads]:
+    """A subject at ``NOW``, its observation naming some entities, and reads of them."""
+    kind = draw(st.sampled_from(SubjectKind))
+    named = draw(st.sets(st.sampled_from(list(Entity))))
+    buyer = "b1" if Entity.BUYER in named or Entity.MERCHANT not in named else None
+    merchant = "m1" if Entity.MERCHANT in named or kind is SubjectKind.PAYOUT else None
+    subject = RiskSubject(
+        kind, "t1", draw(st.integers(1, 9_000)), "USD",
+        draw(st.sampled_from(("card", "bnpl", "wallet"))), buyer, merchant,
+    )  # fmt: skip
+    obs = Observation.of(subject, "o-now", NOW)
+    keys = {**obs.keys, **{e: f"k-{e.value}" for e in named if e not in obs.keys}}
+    obs = dataclasses.replace(obs, keys=keys)
+    rows = draw(st.lists(_signal_rows, max_size=30))
+    links = draw(st.lists(_link_rows, max_size=6))
+    reads = Reads(
+        rows={e: sorted(rows, key=lambda r: -r.at) for e in keys if e in OBSERVED},
+        history=draw(st.lists(st.integers(1, 9_000), max_size=5)),
+        refunds=draw(st.lists(_signal_rows, max_size=4)),
+        links={e: list(links) for e in keys if e in LINKED},
+        account_links={Entity.DEVICE: list(links)} if obs.account else {},
+    )
+    return subject, obs, reads

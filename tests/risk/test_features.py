@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
 
 from embedfin.core.errors import InvalidInput
+from embedfin.risk.decision import RiskSubject
 from embedfin.risk.features import (
     CATALOGUE,
     Entity,
@@ -15,6 +17,8 @@ from embedfin.risk.features import (
     FeatureVector,
     Window,
 )
+from embedfin.risk.signals import Observation, Reads, features
+from tests.risk.strategies import observed_reads
 
 
 @pytest.mark.parametrize(
@@ -131,3 +135,17 @@ def test_a_vector_can_be_checked_against_another_catalogue() -> None:
     assert FeatureVector({"score": 0.5}, small)["score"] == 0.5
     with pytest.raises(InvalidInput, match="unknown feature"):
         FeatureVector({"buyer_orders_1h": 1}, small)
+
+
+@settings(max_examples=300, deadline=None)
+@given(observed_reads())
+def test_a_computed_vector_holds_what_the_checking_constructor_holds(
+    case: tuple[RiskSubject, Observation, Reads],
+) -> None:
+    subject, obs, reads = case
+    values = {**subject.request_features(), **features(obs, reads)}
+    checked = FeatureVector(values)
+    computed = FeatureVector.computed(values)
+    assert dict(computed.by_name) == dict(checked.by_name)
+    assert [type(v) for v in computed.values()] == [type(v) for v in checked.values()]
+    assert computed.catalogue is checked.catalogue

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import (
     Connection,
+    Dialect,
     TextClause,
     and_,
     bindparam,
@@ -295,11 +296,37 @@ class CounterStore(Protocol):
 
 
 _STATUSES = {int(status): status for status in Status}
+_ENTITIES = {entity.value: entity for entity in Entity}
 
 
 def _row(values: Sequence[Any]) -> SignalRow:
     at, kind, method, amount, currency, status, token = values
     return SignalRow(int(at), kind, method, int(amount), currency, _STATUSES[int(status)], token)
+
+
+@functools.lru_cache(maxsize=256)
+def _driver_sql(statement: TextClause, dialect: Dialect) -> tuple[str, tuple[str, ...] | None]:
+    """``statement`` as its driver takes it: the SQL in the driver's parameter style, and the
+    parameter names in order when that style is positional (``None``: by name)."""
+    compiled = statement.compile(dialect=dialect)
+    names = compiled.positiontup
+    return str(compiled), (tuple(names) if compiled.positional and names is not None else None)
+
+
+def _fetch(conn: Connection, statement: TextClause, params: dict[str, object]) -> list[Any]:
+    """The rows of a cached plain-SQL read as the driver's tuples, on the unit of work's own
+    connection: a check's two reads return hundreds of rows, and making each a SQLAlchemy
+    ``Row`` first cost as much as running the query. Only for statements without expanding
+    parameters."""
+    sql, names = _driver_sql(statement, conn.dialect)
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    try:
+        cursor.execute(sql, params if names is None else [params[n] for n in names])
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def _observation_values(obs: Observation) -> dict[str, object]:
@@ -379,15 +406,20 @@ class SqlCounters:
             params[f"s_{entity.value}"] = obs.at - READ_WINDOW[entity].seconds * NS_PER_S
         if named:
             statement = _rows_statement(tuple(e for e, _ in named), buyer is not None)
-            for entity_code, *values in conn.execute(statement, params).all():
-                if entity_code == _HISTORY:
-                    reads.history.append(int(values[3]))
-                elif entity_code == _REFUNDS:
-                    reads.refunds.append(_row(values))
-                else:
-                    reads.rows.setdefault(Entity(entity_code), []).append(_row(values))
             for entity, _ in named:
-                reads.rows.setdefault(entity, [])
+                reads.rows[entity] = []
+            statuses, by_code = _STATUSES, {e.value: reads.rows[e] for e, _ in named}
+            by_code[_REFUNDS] = reads.refunds
+            for code, at, kind, method, amount, currency, status, token in _fetch(
+                conn, statement, params
+            ):
+                if code == _HISTORY:
+                    reads.history.append(int(amount))
+                else:
+                    by_code[code].append(
+                        SignalRow(int(at), kind, method, int(amount), currency,
+                                  statuses[int(status)], token)
+                    )  # fmt: skip
         linked = [(e, obs.keys[e]) for e in LINKED if e in obs.keys]
         for entity, key in linked:
             reads.links[entity] = []
@@ -398,12 +430,11 @@ class SqlCounters:
             params["week"] = obs.at - _WEEK_NS
         if linked or obs.account:
             statement = _links_statement(tuple(e for e, _ in linked), bool(obs.account))
-            for entity, name, first, last in conn.execute(statement, params).all():
-                row = LinkRow(name, int(first), int(last))
-                if entity == _ACCOUNT:
-                    reads.account_links[Entity.DEVICE].append(row)
-                else:
-                    reads.links[Entity(entity)].append(row)
+            lists = {e.value: reads.links[e] for e, _ in linked}
+            if obs.account:
+                lists[_ACCOUNT] = reads.account_links[Entity.DEVICE]
+            for code, name, first, last in _fetch(conn, statement, params):
+                lists[code].append(LinkRow(name, int(first), int(last)))
         return reads
 
     def read_many(self, conn: Connection, batch: Sequence[Observation]) -> list[Reads]:
@@ -433,7 +464,7 @@ class SqlCounters:
         found: dict[tuple[str, str], list[tuple[str | None, SignalRow]]] = {}
         for shape in _chunks(counts):  # one round trip for a batch of up to ~30 checks
             statement = _keyed_rows_statement(shape)
-            for entity_code, key, currency_key, *values in conn.execute(statement, params).all():
+            for entity_code, key, currency_key, *values in _fetch(conn, statement, params):
                 found.setdefault((entity_code, key), []).append((currency_key, _row(values)))
         linked = sorted({e for obs in batch for e in LINKED if e in obs.keys}, key=LINKED.index)
         for entity in linked:

@@ -73,6 +73,21 @@ class FeatureVector(Mapping[str, FeatureValue]):
         self.by_name = MappingProxyType(checked)
         self.catalogue = known
 
+    @classmethod
+    def computed(
+        cls, values: Mapping[str, FeatureValue], catalogue: FeatureCatalogue | None = None
+    ) -> FeatureVector:
+        """A vector of values this package computed itself — a checked ``RiskSubject``'s
+        request features and ``signals.features`` of a store's reads — taken as they are: their
+        names come from the catalogue and their types are the catalogue's (floats as floats),
+        which ``tests/risk/test_features.py`` holds against the checking constructor. Checking
+        them again per check would cost more than the rules that read them; anything from
+        outside (a rule's test vector, an API body, a stored row) goes through ``__init__``."""
+        vector = cls.__new__(cls)
+        vector.by_name = MappingProxyType({k: v for k, v in values.items() if v is not None})
+        vector.catalogue = CATALOGUE if catalogue is None else catalogue
+        return vector
+
     def __getitem__(self, name: str) -> FeatureValue:
         return self.by_name[name]
 

@@ -31,6 +31,7 @@ from sklearn.metrics import roc_auc_score
 from embedfin.core.errors import InvalidInput
 from embedfin.risk.decision import Action
 from embedfin.risk.features import CATALOGUE, FeatureType
+from embedfin.risk.model_predict import SingleRowPredictor
 
 #: String features one-hot encoded, with the values they can take.
 CATEGORIES = {
@@ -102,6 +103,7 @@ class FraudModel:
         self.reference_scores = tuple(float(x) for x in reference_scores)
         text = booster.model_to_string()
         self.model_id = "fm_" + hashlib.sha256(text.encode()).hexdigest()[:16]
+        self._predictor = SingleRowPredictor(booster, len(self.columns))
 
     # --- scoring -------------------------------------------------------------------------
     def _calibrated(self, raw: np.ndarray) -> np.ndarray:
@@ -125,8 +127,10 @@ class FraudModel:
         return _row(features, self._parsed)
 
     def score(self, features: Mapping[str, Any]) -> Score:
-        row = np.asarray([self.row(features)], dtype=float)
-        raw = float(self.booster.predict(row, raw_score=True, num_threads=1)[0])
+        """One request's calibrated probability and action, by the booster's single-row
+        path (``risk/model_predict.py``: the score ``Booster.predict`` gives, without its
+        per-call set-up)."""
+        raw = self._predictor.raw_score(np.array(self.row(features), dtype=np.float64))
         probability = float(self._calibrated(np.asarray([raw]))[0])
         return Score(min(max(probability, 0.0), 1.0), self.action_of(probability))
 
@@ -134,8 +138,8 @@ class FraudModel:
         """The (at most three) features that raised this request's score most, with their
         SHAP contributions in raw score — asked only when the score becomes a reason: they
         cost several times the score itself."""
-        row = np.asarray([self.row(features)], dtype=float)
-        contributions = self.booster.predict(row, pred_contrib=True, num_threads=1)[0][:-1]
+        row = np.array(self.row(features), dtype=np.float64)
+        contributions = self._predictor.contributions(row)[:-1]
         order = np.argsort(contributions)[::-1][:3]
         return tuple(
             (self.columns[i], round(float(contributions[i]), 3))

@@ -323,7 +323,7 @@ class RiskService:
                 log.warning("risk counters unavailable (%s); deciding on the request alone", error)
                 degraded = True
         online = {} if reads is None or degraded else signals.features(obs, reads)
-        vector = FeatureVector({**subject.request_features(), **online})
+        vector = FeatureVector.computed({**subject.request_features(), **online})
         decision = self.rule_set(tx).decide(vector)
         model = self.models.champion(tx.conn)
         if model is not None:

@@ -28,6 +28,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import NamedTuple
 
 from embedfin.risk.decision import RiskSubject, SubjectKind
 from embedfin.risk.feature_types import MAX_INT_FEATURE, Entity, FeatureValue, Window
@@ -156,9 +157,9 @@ class Observation:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class SignalRow:
-    """One earlier observation, as a read returns it."""
+class SignalRow(NamedTuple):
+    """One earlier observation, as a read returns it (a named tuple: a read makes hundreds of
+    them per check, and a tuple is built in one step where a frozen dataclass sets each field)."""
 
     at: int
     kind: str
@@ -169,8 +170,7 @@ class SignalRow:
     token: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class LinkRow:
+class LinkRow(NamedTuple):
     """An account an entity was seen with, first and last."""
 
     account: str
@@ -201,33 +201,39 @@ class Reads:
 
 
 def _since(now: int, window: Window) -> int:
-    return now - window.seconds * NS_PER_S
+    return now - _SPAN_NS[window]
 
 
-_WINDOWS = tuple(sorted(Window, key=lambda w: w.seconds))  # shortest first
+#: Each window's length in ns, and the three by name (a hot path: no enum lookups in loops).
+_SPAN_NS = {window: window.seconds * NS_PER_S for window in Window}
+_H1_NS, _H24_NS, _D7_NS = _SPAN_NS[Window.H1], _SPAN_NS[Window.H24], _SPAN_NS[Window.D7]
+_CHECKOUT = SubjectKind.CHECKOUT.value
+_TOP_UP = SubjectKind.TOP_UP.value
+_WITHDRAWAL = SubjectKind.WITHDRAWAL.value
+_PAYOUT = SubjectKind.PAYOUT.value
+_SUCCEEDED, _DECLINED, _PENDING = Status.SUCCEEDED, Status.DECLINED, Status.PENDING
+#: Per observed entity, its velocity features: (count name, amount name, window in ns), for the
+#: windows its read covers, shortest first.
+_VELOCITY = {
+    entity: tuple(
+        (f"{entity.value}_orders_{w.value}", f"{entity.value}_amount_{w.value}", _SPAN_NS[w])
+        for w in sorted(Window, key=lambda w: w.seconds)
+        if w.seconds <= READ_WINDOW[entity].seconds
+    )
+    for entity in OBSERVED
+}
 
 
 def _velocity(entity: Entity, rows: Sequence[SignalRow], currency: str, now: int) -> dict[str, int]:
-    """Counts and sums of the entity's checkouts per window, in one pass over its rows."""
-    horizon = READ_WINDOW[entity].seconds
-    windows = [w for w in _WINDOWS if w.seconds <= horizon]
-    counts = [0] * len(windows)
-    amounts = [0] * len(windows)
-    starts = [_since(now, w) for w in windows]
-    checkout = SubjectKind.CHECKOUT.value
-    for r in rows:
-        if r.kind != checkout:
-            continue
-        same = r.currency == currency
-        for i, since in enumerate(starts):
-            if r.at > since:
-                counts[i] += 1
-                if same:
-                    amounts[i] += r.amount_minor
+    """Counts and sums of the entity's checkouts per window."""
     out: dict[str, int] = {}
-    for i, window in enumerate(windows):
-        out[f"{entity.value}_orders_{window.value}"] = counts[i]
-        out[f"{entity.value}_amount_{window.value}"] = min(amounts[i], MAX_INT_FEATURE)  # 64-bit
+    checkouts = [r for r in rows if r.kind == _CHECKOUT]
+    for orders, amounts, span in _VELOCITY[entity]:
+        since = now - span
+        inside = [r for r in checkouts if r.at > since]
+        out[orders] = len(inside)
+        total = sum([r.amount_minor for r in inside if r.currency == currency])
+        out[amounts] = min(total, MAX_INT_FEATURE)  # 64-bit
     return out
 
 
@@ -235,15 +241,15 @@ def _declines(reads: Reads, obs: Observation, now: int) -> dict[str, FeatureValu
     out: dict[str, FeatureValue] = {}
     token_rows = reads.rows.get(Entity.TOKEN)
     if token_rows is not None:
-        since = _since(now, Window.H24)
+        since = now - _H24_NS
         out["token_declines_24h"] = sum(
-            1 for r in token_rows if r.at > since and r.status is Status.DECLINED
+            1 for r in token_rows if r.at > since and r.status is _DECLINED
         )
     device_rows = reads.rows.get(Entity.DEVICE)
     if device_rows is not None:
-        hour, day = _since(now, Window.H1), _since(now, Window.H24)
+        hour, day = now - _H1_NS, now - _H24_NS
         out["device_declines_1h"] = sum(
-            1 for r in device_rows if r.at > hour and r.status is Status.DECLINED
+            1 for r in device_rows if r.at > hour and r.status is _DECLINED
         )
         tokens = {r.token for r in device_rows if r.at > day and r.token is not None}
         if Entity.TOKEN in obs.keys:
@@ -251,18 +257,18 @@ def _declines(reads: Reads, obs: Observation, now: int) -> dict[str, FeatureValu
         out["device_tokens_24h"] = len(tokens)
     merchant_rows = reads.rows.get(Entity.MERCHANT)
     if merchant_rows is not None:
-        hour = _since(now, Window.H1)
-        settled = [r for r in merchant_rows if r.at > hour and r.status is not Status.PENDING]
+        hour = now - _H1_NS
+        settled = [r for r in merchant_rows if r.at > hour and r.status is not _PENDING]
         if settled:
-            declined = sum(1 for r in settled if r.status is Status.DECLINED)
+            declined = sum(1 for r in settled if r.status is _DECLINED)
             out["merchant_decline_rate_1h"] = declined / len(settled)
     streak_rows = reads.rows.get(Entity.BUYER if Entity.BUYER in obs.keys else Entity.DEVICE)
     if streak_rows is not None:
         streak = 0
         for row in streak_rows:  # newest first: declines since the last success
-            if row.status is Status.SUCCEEDED:
+            if row.status is _SUCCEEDED:
                 break
-            streak += row.status is Status.DECLINED
+            streak += row.status is _DECLINED
         out["declines_in_a_row"] = streak
     return out
 
@@ -311,7 +317,7 @@ def _links(reads: Reads, obs: Observation, now: int) -> dict[str, FeatureValue]:
             if entity in obs.keys:
                 out[name] = all(link.account != buyer for link in reads.links.get(entity, []))
         if Entity.DEVICE in obs.keys or Entity.DEVICE in reads.account_links:
-            since = _since(now, Window.D7)
+            since = now - _D7_NS
             devices = {
                 link.account
                 for link in reads.account_links.get(Entity.DEVICE, [])
@@ -365,13 +371,13 @@ def _history(amounts: Sequence[int], amount: int) -> dict[str, FeatureValue]:
 def _wallet_cycles(rows: Sequence[SignalRow], now: int) -> int:
     """Top-ups in 7 days with a withdrawal of at least 90% of them within the next 24 hours;
     each withdrawal pays off at most one top-up."""
-    since = _since(now, Window.D7)
+    since = now - _D7_NS
     moves = sorted(
-        (r for r in rows if r.at > since and r.status is Status.SUCCEEDED),
+        (r for r in rows if r.at > since and r.status is _SUCCEEDED),
         key=lambda r: r.at,
     )
-    top_ups = [r for r in moves if r.kind == SubjectKind.TOP_UP.value]
-    withdrawals = [r for r in moves if r.kind == SubjectKind.WITHDRAWAL.value]
+    top_ups = [r for r in moves if r.kind == _TOP_UP]
+    withdrawals = [r for r in moves if r.kind == _WITHDRAWAL]
     used: set[int] = set()
     cycles = 0
     for top_up in top_ups:
@@ -389,7 +395,7 @@ def _wallet_cycles(rows: Sequence[SignalRow], now: int) -> int:
 
 def _fund_flow(reads: Reads, obs: Observation, now: int) -> dict[str, FeatureValue]:
     out: dict[str, FeatureValue] = {}
-    day = _since(now, Window.H24)
+    day = now - _H24_NS
     buyer_rows = reads.rows.get(Entity.BUYER)
     if buyer_rows is not None:
         out["wallet_cycles_7d"] = _wallet_cycles(buyer_rows, now)
@@ -397,24 +403,24 @@ def _fund_flow(reads: Reads, obs: Observation, now: int) -> dict[str, FeatureVal
             1
             for r in buyer_rows
             if r.at > day
-            and r.kind == SubjectKind.CHECKOUT.value
+            and r.kind == _CHECKOUT
             and r.payment_method in CREDIT_METHODS
-            and r.status is Status.SUCCEEDED
+            and r.status is _SUCCEEDED
         )
-        week = _since(now, Window.D7)
+        week = now - _D7_NS
         refunds = [r for r in reads.refunds if r.at > week]
         out["buyer_refunds_7d"] = len(refunds)
         out["buyer_refunded_amount_7d"] = min(
             sum(r.amount_minor for r in refunds if r.currency == obs.currency), MAX_INT_FEATURE
         )
-    if obs.kind in (SubjectKind.WITHDRAWAL.value, SubjectKind.PAYOUT.value):
-        owner = Entity.MERCHANT if obs.kind == SubjectKind.PAYOUT.value else Entity.BUYER
+    if obs.kind in (_WITHDRAWAL, _PAYOUT):
+        owner = Entity.MERCHANT if obs.kind == _PAYOUT else Entity.BUYER
         rows = reads.rows.get(owner, [])
         out["cash_out_after_credit_24h"] = any(
             r.at > day
-            and r.kind == SubjectKind.CHECKOUT.value
+            and r.kind == _CHECKOUT
             and r.payment_method in CREDIT_METHODS
-            and r.status is Status.SUCCEEDED
+            and r.status is _SUCCEEDED
             for r in rows
         )
     return out
@@ -429,7 +435,7 @@ def features(obs: Observation, reads: Reads) -> dict[str, FeatureValue]:
             values.update(_velocity(entity, rows, obs.currency, obs.at))
     values.update(_declines(reads, obs, obs.at))
     values.update(_links(reads, obs, obs.at))
-    if Entity.BUYER in obs.keys and obs.kind == SubjectKind.CHECKOUT.value:
+    if Entity.BUYER in obs.keys and obs.kind == _CHECKOUT:
         values.update(_history(reads.history, obs.amount_minor))
     values.update(_fund_flow(reads, obs, obs.at))
     return values
