@@ -13,7 +13,18 @@ from tests.cli.helpers import runner
 
 ROOT_COMMANDS = ["check", "demo", "recon", "breaks", "serve", "simulate"]
 SUB_APPS = {
-    "bench": ["ledger", "checkout", "credit", "simulate", "api", "fraud", "aml", "log", "bank"],
+    "bench": [
+        "ledger",
+        "checkout",
+        "credit",
+        "simulate",
+        "api",
+        "fraud",
+        "aml",
+        "log",
+        "scf",
+        "bank",
+    ],
     "db": ["upgrade"],
     "ledger": ["account", "transfers", "chart"],
     "tenants": ["create"],
