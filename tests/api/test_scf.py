@@ -126,6 +126,10 @@ def test_bad_bodies_are_refused_and_write_nothing(api: Api) -> None:
         ("/v1/scf/parties", {"id": "s9", "role": "supplier", "name": "S", "discount_rate": "0.1"},
          422, "invalid_input"),
         ("/v1/scf/parties", {"id": "s9", "role": "bank", "name": "S"}, 422, "invalid_request"),
+        ("/v1/scf/parties", {"id": "c3", "role": "core", "name": "C"}, 422, "invalid_input"),
+        ("/v1/scf/certificates", {"core": p["core"], "supplier": p["sup1"], "payable_ref": "Y",
+         "amount": 5, "currency": "EUR", "matures_on": "2027-01-01T00:00:00"}, 422,
+         "invalid_request"),
     ]  # fmt: skip
     before = api.ok(api.get(a, "/v1/logs/scf"))["size"]
     listing = api.ok(api.get(a, "/v1/scf/certificates"))["data"]

@@ -601,6 +601,8 @@ def _party(
         if (discount_rate, overdue_rate, day_basis) != (None, None, None):
             raise InvalidInput("only a core enterprise has rates and a day basis")
         return Party(party_id, kind, name.strip())
+    if discount_rate is None or overdue_rate is None:
+        raise InvalidInput("a core enterprise states its discount_rate and overdue_rate")
     basis = 360 if day_basis is None else day_basis
     if isinstance(basis, bool) or basis not in BASES:
         raise InvalidInput("the day basis is 360 or 365")

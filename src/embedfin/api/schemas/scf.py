@@ -6,15 +6,27 @@ days; amounts integer minor units.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, Field, StringConstraints
 
 from embedfin.api.schemas.common import Amount, Currency, Model, Name, Text200
 from embedfin.scf.certificates import MAX_PARTS
 
 Rate = Annotated[str, StringConstraints(pattern=r"^0(\.[0-9]{1,8})?$")]
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_day(value: object) -> object:
+    """A calendar day is ``YYYY-MM-DD`` and nothing else (no time, no other spelling)."""
+    if not isinstance(value, str) or not _DAY.fullmatch(value):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
 Part = Annotated[int, Field(strict=True, gt=0)]
 
 
@@ -43,7 +55,7 @@ class IssueIn(Model):
     payable_ref: Name
     amount: Amount
     currency: Currency
-    matures_on: date
+    matures_on: Day
 
 
 class SplitIn(Model):
@@ -139,7 +151,7 @@ class PurchaseOrderIn(Model):
     po_ref: Name
     amount: Amount
     currency: Currency
-    due_on: date
+    due_on: Day
 
 
 class AdvanceIn(Model):
