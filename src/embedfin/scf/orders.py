@@ -241,6 +241,14 @@ class OrderFinancing:
             rows = conn.execute(query.order_by(_O.created_at, _O.po_id).limit(limit)).mappings()
             return [_order(r) for r in rows]
 
+    def advances_of(self, po_ids: list[str]) -> dict[str, Advance]:
+        """The advances on these orders, by order (one query for a page of orders)."""
+        if not po_ids:
+            return {}
+        query = select(scf_advances).where(_A.tenant == self.tenant, _A.po_id.in_(po_ids))
+        with self.ledger.current() as conn:
+            return {row["po_id"]: _advance(row) for row in conn.execute(query).mappings()}
+
     def advance_of(self, po_id: str) -> Advance | None:
         with self.ledger.current() as conn:
             self._order(conn, po_id)

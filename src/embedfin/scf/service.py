@@ -461,13 +461,10 @@ class Certificates:
         made: list[Certificate],
         codes: list[int],
     ) -> None:
-        book = CertificateBook(self.tenant, self._currency(tx, parent))
+        book = CertificateBook(self.tenant, parent.currency)
         book.move_certificate(request_id, parent, made, codes)
         book.post(tx, insufficient=f"certificate {parent.certificate_id} holds less")
         self._replace(tx, request_id, parent, made)
-
-    def _currency(self, tx: LedgerTransaction, held: Certificate) -> str:
-        return require(self.store.payable(tx.conn, held.payable_id), "payable").currency
 
     def _replace(
         self, tx: LedgerTransaction, request_id: str, parent: Certificate, made: list[Certificate]

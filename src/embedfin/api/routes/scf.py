@@ -333,7 +333,8 @@ def list_purchase_orders(
     orders = platform.tenant(principal.tenant).scf_orders
     found = orders.orders(buyer_id=buyer, supplier_id=supplier)
     mine = [o for o in found if principal.merchant_id in (None, o.buyer_id, o.supplier_id)]
-    return page([_order_body(o, orders.advance_of(o.po_id)) for o in mine], False)
+    advances = orders.advances_of([o.po_id for o in mine])
+    return page([_order_body(o, advances.get(o.po_id)) for o in mine], False)
 
 
 @router.get("/scf/purchase_orders/{po_id}", response_model=PurchaseOrderOut, tags=["scf"])
