@@ -56,6 +56,8 @@ PURE = [
     "embedfin.transparency.checkpoints",
     "embedfin.scf.certificates",
     "embedfin.scf.chart",
+    "embedfin.scf.ids",
+    "embedfin.scf.advances",
 ]
 CONTEXTS = (
     "core", "db", "ledger", "commerce", "payments", "credit", "lending", "security", "risk",

@@ -46,7 +46,8 @@ from embedfin.scf.chart import (
     CODE_ORDER_REPAYMENT,
     ScfAccountCode,
 )
-from embedfin.scf.service import Certificates, fingerprint_of, new_id
+from embedfin.scf.ids import fingerprint_of, new_id
+from embedfin.scf.service import Certificates
 from embedfin.scf.store import Role, require
 
 

@@ -37,7 +37,6 @@ The certificates' calendar day is the ledger clock's date in UTC.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -46,7 +45,7 @@ from decimal import Decimal
 from typing import Any
 
 from embedfin.core.clock import ns_to_datetime
-from embedfin.core.errors import InsufficientFunds, InvalidInput, InvalidStateTransition
+from embedfin.core.errors import InsufficientFunds, InvalidStateTransition
 from embedfin.core.money import Money
 from embedfin.db.statements import insert_if_absent
 from embedfin.db.tables import scf_payables
@@ -54,17 +53,17 @@ from embedfin.ledger.service import Ledger, LedgerTransaction
 from embedfin.payments.requests import check_name, check_request_id
 from embedfin.scf.book import CertificateBook
 from embedfin.scf.certificates import (
-    BASES,
     CertificateRefused,
     check_face,
-    check_rate,
     check_term,
     discount,
     owed_at,
     split,
 )
 from embedfin.scf.chart import CODE_DISCOUNT, CODE_SPLIT, CODE_TRANSFER
-from embedfin.scf.reach import Reach, reach
+from embedfin.scf.ids import fingerprint_of, new_id
+from embedfin.scf.parties import check_party
+from embedfin.scf.queries import CertificateReads
 from embedfin.scf.store import (
     Certificate,
     CertificateStatus,
@@ -80,8 +79,6 @@ from embedfin.scf.store import (
 from embedfin.transparency.service import TransparencyLog
 
 LOG_ID = "scf"
-REACH_LIMIT = 100_000
-MAX_NAME = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +90,7 @@ class MaturityRun:
     still_overdue: int
 
 
-class Certificates:
+class Certificates(CertificateReads):
     """A tenant's receivable certificates."""
 
     def __init__(self, ledger: Ledger, tenant: str, log: TransparencyLog) -> None:
@@ -119,7 +116,7 @@ class Certificates:
     ) -> Party:
         """Register a party; the same registration again is a no-op. A core enterprise states
         the rates its certificates are discounted and charged late at, and its day basis."""
-        party = _party(party_id, role, name, discount_rate, overdue_rate, day_basis)
+        party = check_party(party_id, role, name, discount_rate, overdue_rate, day_basis)
         with self.ledger.transaction() as tx:
             existing = self.store.party(tx.conn, party.party_id)
             if existing is not None:
@@ -305,67 +302,6 @@ class Certificates:
                 elif self._mark_overdue(payable.payable_id):
                     overdue += 1
         return MaturityRun(settled, overdue, still)
-
-    # --- queries -----------------------------------------------------------------------------
-    def party(self, party_id: str) -> Party:
-        with self.ledger.current() as conn:
-            return require(self.store.party(conn, party_id), f"party {party_id}")
-
-    def parties(self, role: Role | None = None) -> list[Party]:
-        with self.ledger.current() as conn:
-            return self.store.parties(conn, role)
-
-    def certificate(self, certificate_id: str) -> Certificate:
-        with self.ledger.current() as conn:
-            found = self.store.certificate(conn, certificate_id)
-            return require(found, f"certificate {certificate_id}")
-
-    def certificates(
-        self,
-        *,
-        payable_id: str | None = None,
-        holder_id: str | None = None,
-        status: CertificateStatus | None = None,
-        limit: int = 1000,
-    ) -> list[Certificate]:
-        with self.ledger.current() as conn:
-            return self.store.certificates(
-                conn, payable_id=payable_id, holder_id=holder_id, status=status, limit=limit
-            )
-
-    def payable(self, payable_id: str) -> Payable:
-        with self.ledger.current() as conn:
-            return require(self.store.payable(conn, payable_id), f"payable {payable_id}")
-
-    def payables(
-        self, *, status: PayableStatus | None = None, core_id: str | None = None
-    ) -> list[Payable]:
-        with self.ledger.current() as conn:
-            statuses = () if status is None else (status,)
-            return self.store.payables(conn, statuses=statuses, core_id=core_id)
-
-    def reach(self, core_id: str | None = None, limit: int = REACH_LIMIT) -> list[Reach]:
-        """Per tier, the suppliers reached, the volume received and what was discounted (of
-        one core enterprise's payables, or all), over at most ``limit`` certificates."""
-        with self.ledger.current() as conn:
-            ids = None if core_id is None else {
-                p.payable_id for p in self.store.payables(conn, core_id=core_id, limit=limit)
-            }  # fmt: skip
-            every = self.store.certificates(conn, limit=limit)
-        return reach(c for c in every if ids is None or c.payable_id in ids)
-
-    def event(self, request_id: str) -> Event:
-        """The recorded command of ``request_id`` (the one that made a certificate: its
-        ``made_by``), with its index in the ``scf`` log."""
-        with self.ledger.current() as conn:
-            found = self.store.event(conn, request_id)
-        return require(None if found is None else found[1], f"event {request_id}")
-
-    def events(self, payable_id: str) -> list[Event]:
-        """Every event of a payable's certificates, in log order, with its log index."""
-        with self.ledger.current() as conn:
-            require(self.store.payable(conn, payable_id), f"payable {payable_id}")
-            return self.store.events(conn, payable_id)
 
     # --- steps -------------------------------------------------------------------------------
     def party_as(self, tx: LedgerTransaction, party_id: str, role: Role) -> Party:
@@ -577,53 +513,7 @@ class Certificates:
         ]
 
 
-def _party(
-    party_id: str,
-    role: str,
-    name: str,
-    discount_rate: Decimal | None,
-    overdue_rate: Decimal | None,
-    day_basis: int | None,
-) -> Party:
-    check_name("party_id", party_id)
-    try:
-        kind = Role(role)
-    except ValueError:
-        raise InvalidInput(f"role is one of {', '.join(r.value for r in Role)}") from None
-    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
-        raise InvalidInput(f"name is 1-{MAX_NAME} characters")
-    if not name.isprintable():
-        raise InvalidInput("name must be printable")
-    if kind is not Role.CORE:
-        if (discount_rate, overdue_rate, day_basis) != (None, None, None):
-            raise InvalidInput("only a core enterprise has rates and a day basis")
-        return Party(party_id, kind, name.strip())
-    if discount_rate is None or overdue_rate is None:
-        raise InvalidInput("a core enterprise states its discount_rate and overdue_rate")
-    basis = 360 if day_basis is None else day_basis
-    if isinstance(basis, bool) or basis not in BASES:
-        raise InvalidInput("the day basis is 360 or 365")
-    return Party(
-        party_id,
-        kind,
-        name.strip(),
-        check_rate(discount_rate, "discount rate"),
-        check_rate(overdue_rate, "overdue rate"),
-        basis,
-    )
-
-
 def _rate_of(rate: Decimal | None) -> Decimal:
     if rate is None:
         raise CertificateRefused("the core enterprise has no rates")
     return rate
-
-
-def new_id(prefix: str, tenant: str, request_id: str, index: int) -> str:
-    """A stable id for what a request makes: the same request always makes the same ids."""
-    digest = hashlib.sha256(f"{tenant}\x1f{request_id}\x1f{index}".encode()).hexdigest()
-    return f"{prefix}_{digest[:24]}"
-
-
-def fingerprint_of(kind: str, *args: object) -> str:
-    return hashlib.sha256(json.dumps([kind, *args], default=str).encode()).hexdigest()
