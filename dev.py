@@ -92,7 +92,10 @@ def run(argv: list[str]) -> int:
             print("$", Path(step[0]).name, *step[1:], flush=True)
             if subprocess.call(step) != 0:
                 return 1
-        return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest])
+        # One pytest worker per core (pytest-xdist) unless the caller chose: ``-n 0`` runs serially.
+        chosen = any(a.startswith(("-n", "--numprocesses")) for a in rest)
+        parallel = [] if chosen else ["-n", "auto"]
+        return subprocess.call([str(BIN / "python"), "-m", "pytest", *parallel, *rest])
     if command == "embedfin":
         return subprocess.call([str(BIN / "embedfin"), *rest])
     print(f"unknown command {command!r}\n{__doc__}", file=sys.stderr)

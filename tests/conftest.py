@@ -107,12 +107,20 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
     return fresh_sqlite(sqlite_template, tmp_path / "db")
 
 
-@pytest.fixture
-def pg_url(pg_server: str) -> Iterator[str]:
-    with scratch_database(pg_server, "test") as url:
+@pytest.fixture(scope="session")
+def pg_template(pg_server: str) -> Iterator[str]:
+    """A migrated PostgreSQL database that each test's database copies (migrating every time is
+    slow); nothing connects to it after the migration, as a template requires."""
+    with scratch_database(pg_server, "template") as url:
         engine = make_engine(url)
         upgrade(engine)
         engine.dispose()
+        yield str(make_url(url).database)
+
+
+@pytest.fixture
+def pg_url(pg_server: str, pg_template: str) -> Iterator[str]:
+    with scratch_database(pg_server, "test", template=pg_template) as url:
         yield url
 
 

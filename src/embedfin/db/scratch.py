@@ -18,10 +18,14 @@ from sqlalchemy.engine import make_url
 
 
 @contextmanager
-def scratch_database(server_url: str | None, purpose: str = "scratch") -> Iterator[str]:
+def scratch_database(
+    server_url: str | None, purpose: str = "scratch", template: str | None = None
+) -> Iterator[str]:
     """Yield the URL of a new, empty database; remove it afterwards.
 
-    ``server_url`` None or a SQLite URL gives a SQLite file in a temporary folder.
+    ``server_url`` None or a SQLite URL gives a SQLite file in a temporary folder. On
+    PostgreSQL, ``template`` names a database of the same server to copy instead (one nobody is
+    connected to): a migrated template copies in a fraction of the time migrating takes.
     """
     if server_url is None or make_url(server_url).get_backend_name() == "sqlite":
         folder = Path(tempfile.mkdtemp(prefix=f"embedfin-{purpose}-"))
@@ -35,7 +39,12 @@ def scratch_database(server_url: str | None, purpose: str = "scratch") -> Iterat
     admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            if template is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            else:  # a file copy: far quicker than WAL-logging a small database's blocks
+                conn.execute(
+                    text(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+                )
         try:
             yield base.set(database=name).render_as_string(hide_password=False)
         finally:
