@@ -58,6 +58,7 @@ PURE = [
     "embedfin.scf.chart",
     "embedfin.scf.ids",
     "embedfin.scf.advances",
+    "embedfin.scf.inventory",
 ]
 CONTEXTS = (
     "core", "db", "ledger", "commerce", "payments", "credit", "lending", "security", "risk",

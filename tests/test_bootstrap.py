@@ -21,7 +21,7 @@ from embedfin.scf import chart as scf_chart
 STORED_ACCOUNT_FLAGS = {
     1: 4, 2: 4, 10: 0, 20: 0, 100: 10, 200: 10, 210: 10, 220: 10, 300: 10, 400: 2, 410: 0, 420: 2,
     500: 0, 900: 0, 1100: 4, 1200: 4, 1210: 4, 1220: 4, 1250: 0, 1400: 0, 1410: 0, 1500: 0,
-    1510: 0, 1900: 0, 2100: 2, 2110: 4, 2200: 4, 2210: 0, 2300: 4, 2310: 0,
+    1510: 0, 1900: 0, 2100: 2, 2110: 4, 2200: 4, 2210: 0, 2300: 4, 2310: 0, 2400: 4, 2410: 0,
 }  # fmt: skip
 #: Every transfer code stored before the registry existed.
 STORED_TRANSFER_CODES = {
@@ -29,7 +29,7 @@ STORED_TRANSFER_CODES = {
     3001, 3002, 3003, 3004, 3005, 3006, 4001, 4002,
     5001, 5002, 5010, 5011, 5020, 5021, 5030, 5031, 5032, 5033, 5041, 5050, 5060, 5070,
     5080, 5081, 6001, 6002, 6003, 6004, 6005, 6006, 6010, 6011, 6012, 6013, 6020,
-    6021, 6022, 6023, 6024, 6025,
+    6021, 6022, 6023, 6024, 6025, 6030, 6031, 6032, 6033, 6034,
 }  # fmt: skip
 CHARTS = [payments_chart, lending_chart, scf_chart]
 _ROW = re.compile(r"^(?P<name>\S.*?)\s{2,}(?P<code>\d+)\s{2,}(?P<rest>\S.*)$", re.M)
@@ -117,4 +117,5 @@ def test_assets_and_expenses_are_debit_normal() -> None:
         "certificate_held",
         "discounted_certificates",
         "order_advance",
+        "inventory_loan",
     }

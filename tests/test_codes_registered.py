@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from embedfin.bootstrap import build_chart
 from embedfin.commerce.orders import OrderLine
+from embedfin.commerce.sales import CommerceSales
 from embedfin.core.clock import ManualClock
 from embedfin.core.errors import NotFound
 from embedfin.core.money import Money
@@ -34,8 +35,10 @@ from embedfin.payments.wallets import Wallets
 from embedfin.risk.cases import Cases
 from embedfin.risk.merchant import Reserve
 from embedfin.risk.merchants import MerchantRisk
+from embedfin.scf.inventory import Policy, StockLine
 from embedfin.scf.orders import OrderFinancing
 from embedfin.scf.service import Certificates
+from embedfin.scf.stock import InventoryFinancing
 from embedfin.transparency.service import LogSigner, TransparencyLog
 
 TENANT = "shop-codes"
@@ -147,6 +150,20 @@ def certificates(ledger: Ledger, clock: ManualClock, shop: Checkout, lending: Le
     clock.advance(seconds=30 * DAY_S)
     assert scf.run_maturities().settled == 1
     orders.pay("po-3", order.po_id)
+    inventory(scf, shop)
+
+
+def inventory(scf: Certificates, shop: Checkout) -> None:
+    """A distributor draws on its stock and pays the draw back."""
+    scf.register("m-t1", "distributor", "Distributor")
+    stock = InventoryFinancing(scf, CommerceSales())
+    facility = stock.open("inv-1", "m-t1", "bank-2", "USD", Policy(advance_bp=5_000, fee_bp=100))
+    shop.pay_with_wallet(sell(shop, "o-8", "m-t1", 5_000))
+    stock.report("inv-2", facility.facility_id, [StockLine("sku", 2, 1_000)])  # limit 1,000
+    stock.draw("inv-3", facility.facility_id, usd(1_000))
+    shop.ship("o-8", "T-8")
+    shop.confirm_receipt("o-8")
+    stock.repay("inv-4", facility.facility_id, usd(1_000))
 
 
 def test_every_transfer_and_account_code_the_services_write_is_in_the_chart(

@@ -27,6 +27,7 @@ from sqlalchemy import Connection
 
 from embedfin.api.webhook_fanout import WebhookFanOut
 from embedfin.commerce.aftersales import AfterSales
+from embedfin.commerce.sales import CommerceSales
 from embedfin.compliance.aml import check as aml_check
 from embedfin.compliance.aml.consumer import MonitorConsumer
 from embedfin.compliance.aml.kyb import MerchantReviews
@@ -75,6 +76,7 @@ from embedfin.scf import chart as scf_chart
 from embedfin.scf import check as scf_check
 from embedfin.scf.orders import OrderFinancing
 from embedfin.scf.service import Certificates
+from embedfin.scf.stock import InventoryFinancing
 from embedfin.security.crypto import FieldCipher
 from embedfin.transparency import check as log_check
 from embedfin.transparency.service import LogSigner, TransparencyLog
@@ -110,6 +112,7 @@ INVARIANTS: Sequence[tuple[str, Invariant]] = (
     ("certificates_match_ledger", scf_check.certificates_match_ledger),
     ("certificate_events_in_log", scf_check.certificate_events_in_log),
     ("advances_match_ledger", scf_check.advances_match_ledger),
+    ("inventory_loans_match_ledger", scf_check.inventory_loans_match_ledger),
 )
 
 
@@ -177,6 +180,11 @@ class TenantServices:
     def scf_orders(self) -> OrderFinancing:
         """Purchase orders and funders' advances on them, in the same ``scf`` log."""
         return OrderFinancing(self.scf)
+
+    @cached_property
+    def scf_inventory(self) -> InventoryFinancing:
+        """Distributors' inventory facilities: limits from stock and commerce's sales."""
+        return InventoryFinancing(self.scf, CommerceSales())
 
     @cached_property
     def screening(self) -> Screening:

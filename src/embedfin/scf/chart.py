@@ -1,5 +1,6 @@
 """Supply-chain finance's block of the chart: receivable certificates as balances, the
-funder's book of discounted certificates, and advances on purchase orders.
+funder's book of discounted certificates, advances on purchase orders, and loans on a
+distributor's stock.
 
 A certificate is a claim on a core enterprise, not customer money, so its accounts sit outside
 the safeguarding equation (``payments/payouts/safeguarding.py``): they are memorandum balances
@@ -24,6 +25,9 @@ discount income          2210  credit  — (per funder: face less price, and lat
 order advance            2300  debit   credits must not exceed debits (per purchase order:
                                        what a funder advanced its supplier)
 advance fee income       2310  credit  — (per funder: the fees of order advances)
+inventory loan           2400  debit   credits must not exceed debits (per inventory
+                                       facility: what its distributor has drawn)
+inventory fee income     2410  credit  — (per funder: the fees of inventory draws)
 =======================  ====  ======  =============================================
 
 Transfer codes 6000–6999, each with the accounts it debits and credits:
@@ -50,6 +54,12 @@ order remainder          6023  merchant available (the buyer) → merchant avail
                                supplier: the rest of the order)
 advance repaid           6024  lender cash → order advance
 advance fee              6025  lender cash → advance fee income
+inventory draw           6030  lender funds held → merchant available (the distributor:
+                               the draw less its fee)
+inventory booking        6031  inventory loan → lender cash (the whole draw)
+inventory fee            6032  lender cash → inventory fee income
+inventory repayment      6033  merchant available (the distributor) → lender funds held
+inventory repaid         6034  lender cash → inventory loan
 =======================  ====  =====================================================
 """
 
@@ -78,6 +88,8 @@ class ScfAccountCode(ChartAccountCode):
     DISCOUNT_INCOME = 2210
     ORDER_ADVANCE = 2300
     ADVANCE_FEE_INCOME = 2310
+    INVENTORY_LOAN = 2400
+    INVENTORY_FEE_INCOME = 2410
 
     @property
     def account_type(self) -> AccountType:
@@ -101,6 +113,11 @@ CODE_ORDER_REPAYMENT = 6022
 CODE_ORDER_REMAINDER = 6023
 CODE_ADVANCE_REPAID = 6024
 CODE_ADVANCE_FEE = 6025
+CODE_INVENTORY_DRAW = 6030
+CODE_INVENTORY_BOOKING = 6031
+CODE_INVENTORY_FEE = 6032
+CODE_INVENTORY_REPAYMENT = 6033
+CODE_INVENTORY_REPAID = 6034
 
 _D, _C = NormalSide.DEBIT, NormalSide.CREDIT
 S = ScfAccountCode
@@ -141,6 +158,16 @@ BLOCK = Block(
             flags=AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS,
         ),
         account_type(S.ADVANCE_FEE_INCOME, _C, "a funder's fees on order advances", owner=CONTEXT),
+        account_type(
+            S.INVENTORY_LOAN,
+            _D,
+            "what a distributor has drawn on its inventory facility",
+            owner=CONTEXT,
+            flags=AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS,
+        ),
+        account_type(
+            S.INVENTORY_FEE_INCOME, _C, "a funder's fees on inventory draws", owner=CONTEXT
+        ),
     ),
     transfers=tuple(
         TransferType(code, name, text, CONTEXT)
@@ -161,6 +188,11 @@ BLOCK = Block(
             (CODE_ORDER_REMAINDER, "order_remainder", "the rest of the payment to the supplier"),
             (CODE_ADVANCE_REPAID, "advance_repaid", "the advance off the funder's books"),
             (CODE_ADVANCE_FEE, "advance_fee", "the advance's fee earned"),
+            (CODE_INVENTORY_DRAW, "inventory_draw", "a distributor draws on its stock"),
+            (CODE_INVENTORY_BOOKING, "inventory_booking", "the draw on the funder's books"),
+            (CODE_INVENTORY_FEE, "inventory_fee", "the draw's fee earned"),
+            (CODE_INVENTORY_REPAYMENT, "inventory_repayment", "a distributor repays its draws"),
+            (CODE_INVENTORY_REPAID, "inventory_repaid", "the repayment off the funder's books"),
         )
     ),
 )

@@ -85,6 +85,26 @@ def advances_match_ledger(conn: Connection, report: CheckReport) -> None:
         report.fail(name, f"tenant {tenant}: a ledger advance on {po_id} ({found}) has no row")
 
 
+def inventory_loans_match_ledger(conn: Connection, report: CheckReport) -> None:
+    """Each inventory facility's drawn amount is its inventory loan's balance on the ledger."""
+    name, failures = "inventory_loans_match_ledger", 0
+    booked = _balances(conn, "scf_inventory", ScfAccountCode.INVENTORY_LOAN, sign=1)
+    rows = conn.execute(
+        text("SELECT tenant, facility_id, drawn_minor FROM scf_inventory_facilities")
+    ).mappings()
+    for row in rows:
+        key = (row["tenant"], row["facility_id"])
+        found, expected = booked.pop(key, 0), int(row["drawn_minor"])
+        if found != expected:
+            failures += 1
+            if failures <= SAMPLE:
+                report.fail(name, f"tenant {key[0]}, facility {key[1]}: ledger {found},"
+                                  f" drawn {expected}")  # fmt: skip
+    for (tenant, facility_id), found in list(booked.items())[:SAMPLE]:
+        report.fail(name, f"tenant {tenant}: a ledger inventory loan {facility_id} ({found})"
+                          " has no facility")  # fmt: skip
+
+
 def certificate_events_in_log(conn: Connection, report: CheckReport) -> None:
     name, failures = "certificate_events_in_log", 0
     for row in conn.execute(

@@ -21,11 +21,13 @@ from embedfin.db.tables import scf_certificates, scf_events, scf_parties, scf_pa
 
 class Role(StrEnum):
     """Who a party is in the chain: the core enterprise whose credit the certificates carry, a
-    supplier of any tier, or a funder that discounts certificates."""
+    supplier of any tier, a funder that discounts certificates and lends, or a distributor (a
+    merchant holding stock it borrows on)."""
 
     CORE = "core"
     SUPPLIER = "supplier"
     FUNDER = "funder"
+    DISTRIBUTOR = "distributor"
 
 
 class PayableStatus(StrEnum):

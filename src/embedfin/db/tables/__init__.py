@@ -100,6 +100,12 @@ from embedfin.db.tables.scf import (
     scf_payables,
     scf_purchase_orders,
 )
+from embedfin.db.tables.scf_inventory import (
+    scf_inventory_facilities,
+    scf_inventory_installments,
+    scf_inventory_valuations,
+    scf_stock_reports,
+)
 from embedfin.db.tables.security import audit_log
 
 #: owner context → the tables it owns (the architecture test enforces it)
@@ -217,11 +223,19 @@ OWNERS: dict[str, tuple[str, ...]] = {
         "scf_events",
         "scf_purchase_orders",
         "scf_advances",
+        "scf_inventory_facilities",
+        "scf_stock_reports",
+        "scf_inventory_valuations",
+        "scf_inventory_installments",
     ),
 }
 
 __all__ = [
     "scf_advances",
+    "scf_inventory_facilities",
+    "scf_inventory_installments",
+    "scf_inventory_valuations",
+    "scf_stock_reports",
     "scf_purchase_orders",
     "scf_certificates",
     "scf_events",
