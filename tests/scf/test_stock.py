@@ -141,7 +141,7 @@ def test_bad_inventory_commands_are_refused_and_write_nothing(sqlite_chain: Chai
         (InvalidInput, lambda: stock.open("x2", DIST, DIST, "CNY", Policy(5_000))),
         (NotFound, lambda: stock.open("x3", "nobody", BANK, "CNY", Policy(5_000))),
         (InvalidInput, lambda: stock.open("x4", DIST, BANK, "XXQ", Policy(5_000))),
-        (InvalidInput, lambda: stock.open("x5", DIST, BANK, "CNY", {"advance_bp": 1})),
+        (InvalidInput, lambda: stock.open("x5", DIST, BANK, "CNY", {"advance_bp": 1})),  # type: ignore[arg-type]
         (NotFound, lambda: stock.draw("x6", "inv_nothere", cny(1))),
         (InvalidInput, lambda: stock.draw("x7", facility.facility_id, cny(0))),
         (InvalidInput, lambda: stock.draw("x8", facility.facility_id, cny(-5))),

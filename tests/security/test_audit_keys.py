@@ -107,6 +107,7 @@ def test_without_configuration_a_development_signing_key_is_made_once(
 @pytest.mark.parametrize(
     "spec",
     ["", "a1", "a1:not base64!", "a1:" + "QUJD", "bad id:" + OLD.partition(":")[2]],
+    ids=["empty", "no-secret", "not-base64", "short", "bad-id"],
 )
 def test_a_malformed_ring_is_a_configuration_error(spec: str) -> None:
     with pytest.raises(ConfigurationError):
