@@ -129,7 +129,14 @@ def _certificates(api: Api, core: str) -> dict[str, str]:
     order = {"buyer": core, "supplier": "sup-a", "po_ref": "PO-A", "amount": 1_000,
              "currency": "EUR", "due_on": "2027-03-01"}  # fmt: skip
     po = api.ok(api.post(a, "/v1/scf/purchase_orders", order), 201)
-    return {"certificate_id": first["id"], "payable_id": first["payable"], "po_id": po["id"]}
+    api.ok(
+        api.post(a, "/v1/scf/parties", {"id": "dist-a", "role": "distributor", "name": "D"}), 201
+    )
+    api.ok(api.post(a, "/v1/scf/parties", {"id": "bank-a", "role": "funder", "name": "B"}), 201)
+    facility = {"distributor": "dist-a", "funder": "bank-a", "currency": "EUR", "advance_bp": 5000}
+    stock = api.ok(api.post(a, "/v1/scf/inventory_facilities", facility), 201)
+    return {"certificate_id": first["id"], "payable_id": first["payable"], "po_id": po["id"],
+            "facility_id": stock["id"]}  # fmt: skip
 
 
 def _log(api: Api) -> str:
@@ -256,6 +263,9 @@ BODIES: dict[str, dict[str, Any]] = {
     "/v1/scf/purchase_orders/{po_id}/receipt": {},
     "/v1/scf/purchase_orders/{po_id}/advance": {"funder": "bank", "advance_bp": 5000, "fee_bp": 0},
     "/v1/scf/purchase_orders/{po_id}/payment": {},
+    "/v1/scf/inventory_facilities/{facility_id}/stock_reports": {"lines": []},
+    "/v1/scf/inventory_facilities/{facility_id}/draws": {"amount": 1, "currency": "EUR"},
+    "/v1/scf/inventory_facilities/{facility_id}/repayments": {"amount": 1, "currency": "EUR"},
     "/v1/logs/{log_id}/cosignatures": {"note": "x\n1\nAAAA\n\n\u2014 w AAAAAAAA\n"},
     "/v1/logs/{log_id}/witnesses": {"vkey": str(checkpoints.verifier_of("w", WITNESS_KEY))},
     "/v1/logs/{log_id}/witnesses/remove": {"name": "w"},

@@ -54,7 +54,7 @@ from embedfin.scf.store import (
 router = v1_router()
 Reader = Annotated[Principal, Depends(require(Scope.READ))]
 Status = Literal["live", "retired", "settled"]
-RoleName = Literal["core", "supplier", "funder"]
+RoleName = Literal["core", "supplier", "funder", "distributor"]
 
 
 def _scf(platform: Platform, tenant: str) -> Certificates:

@@ -32,7 +32,7 @@ Part = Annotated[int, Field(strict=True, gt=0)]
 
 class PartyIn(Model):
     id: Name
-    role: Literal["core", "supplier", "funder"]
+    role: Literal["core", "supplier", "funder", "distributor"]
     name: Text200
     discount_rate: Rate | None = None
     overdue_rate: Rate | None = None
