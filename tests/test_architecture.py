@@ -31,6 +31,7 @@ PURE = [
     "embedfin.ledger.types",
     "embedfin.core.money",
     "embedfin.core.errors",
+    "embedfin.core.countries",
     "embedfin.security.audit_chain",
     "embedfin.risk.decision",
     "embedfin.risk.features",

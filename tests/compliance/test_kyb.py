@@ -106,6 +106,9 @@ def test_a_rejected_merchant_may_not_sell(shop: TenantServices) -> None:
         ([{**OWNERS[0], "birth_date": "1985-13-40"}], "birth_date"),
         (["Ada"], "object"),
         ("Ada", "list"),
+        ([{**OWNERS[0], "country": "ZZ"}], "alpha-2 country code"),  # user-assigned
+        ([{**OWNERS[0], "country": "UK"}], "alpha-2 country code"),  # reserved, not GB
+        ([{**OWNERS[0], "country": "G"}], "alpha-2 country code"),
     ],
 )
 def test_bad_details_are_refused_and_change_nothing(
@@ -117,6 +120,15 @@ def test_bad_details_are_refused_and_change_nothing(
     with pytest.raises(NotFound):
         shop.kyb.get("m1")
     _sell(shop, "m1", "o-1")  # still verified
+
+
+@pytest.mark.parametrize("country", ["XX", "QZ", "D1", "", "DEU"])
+def test_the_company_country_is_a_real_country(shop: TenantServices, country: str) -> None:
+    _register(shop, "m1", "verified")
+    with pytest.raises(InvalidInput, match="alpha-2 country code"):
+        shop.kyb.submit("m1", "Lindenblatt GmbH", "HRB 1", country, [], "ops")
+    kosovo = shop.kyb.submit("m1", "Lindenblatt GmbH", "HRB 1", "xk", [], "ops")
+    assert kosovo.country == "XK"  # the code sanctions lists use, upper-cased
 
 
 def test_the_legal_name_is_screened_and_other_tenants_see_nothing(shop: TenantServices) -> None:

@@ -40,6 +40,7 @@ from embedfin.compliance.aml.screening import (
 )
 from embedfin.compliance.aml.watchlist import ParsedList
 from embedfin.core.clock import Clock
+from embedfin.core.countries import check_country
 from embedfin.core.errors import InvalidInput, NotFound
 from embedfin.db.statements import insert_if_absent
 from embedfin.db.tables import aml_parties, aml_screening_hits, aml_watch_entries, aml_watchlists
@@ -167,17 +168,8 @@ def check_subject(
             raise InvalidInput(f"birth_date {birth_date!r} is not a YYYY-MM-DD date after 1880")
         if born > datetime.now(UTC).date():
             raise InvalidInput(f"birth_date {birth_date!r} is in the future")
-    if country is not None and (
-        not isinstance(country, str) or len(country) != 2 or not country.isascii()
-    ):
-        raise InvalidInput(f"country must be an ISO 3166-1 alpha-2 code, got {country!r}")
-    if country is not None and not country.isalpha():
-        raise InvalidInput(f"country must be an ISO 3166-1 alpha-2 code, got {country!r}")
     return Subject(
-        name.strip(),
-        birth_date,
-        country.upper() if isinstance(country, str) else None,
-        kind,
+        name.strip(), birth_date, None if country is None else check_country(country), kind
     )
 
 

@@ -29,6 +29,7 @@ from embedfin.commerce.store import (
     set_kyc_status,
 )
 from embedfin.core.clock import Clock
+from embedfin.core.countries import check_country
 from embedfin.core.errors import (
     IdempotencyMismatch,
     InvalidInput,
@@ -105,8 +106,9 @@ class Checkout:
             raise InvalidInput("payout_preference must be t0 or t1")
         if kyc_status not in ("verified", "pending", "rejected"):
             raise InvalidInput("kyc_status must be verified, pending or rejected")  # not review
-        if len(country) != 2 or not country.isalpha() or not country.isupper():
-            raise InvalidInput("country must be an ISO 3166 alpha-2 code")
+        if not country.isupper():
+            raise InvalidInput("country must be an upper-case ISO 3166-1 alpha-2 code")
+        check_country(country)
         merchant = Merchant(
             self.tenant,
             check_name("merchant_id", merchant_id),
