@@ -58,10 +58,13 @@ PURE = [
     "embedfin.scf.chart",
     "embedfin.scf.ids",
     "embedfin.scf.advances",
+    "embedfin.systemic.network",
+    "embedfin.systemic.clearing",
+    "embedfin.systemic.debtrank",
 ]
 CONTEXTS = (
     "core", "db", "ledger", "commerce", "payments", "credit", "lending", "security", "risk",
-    "compliance", "transparency", "scf",
+    "compliance", "transparency", "scf", "systemic",
 )  # fmt: skip
 IO = ("sqlalchemy", "psycopg", "httpx", "fastapi", "starlette", "socket", "time", "os")
 
