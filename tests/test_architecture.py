@@ -61,6 +61,7 @@ PURE = [
     "embedfin.systemic.network",
     "embedfin.systemic.clearing",
     "embedfin.systemic.debtrank",
+    "embedfin.systemic.exposures",
 ]
 CONTEXTS = (
     "core", "db", "ledger", "commerce", "payments", "credit", "lending", "security", "risk",

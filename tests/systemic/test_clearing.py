@@ -80,8 +80,8 @@ def test_float_and_exact_agree(model: object) -> None:
     network = ring(Fraction(3, 4), Fraction(2, 3))
     exact, floating = model(network, exact=True), model(network)  # type: ignore[operator]
     assert floating.defaulted == exact.defaulted
-    assert np.allclose([float(p) for p in exact.payments], floating.payments, rtol=1e-12)
-    assert np.allclose([float(e) for e in exact.equity], floating.equity, atol=1e-9)
+    assert np.allclose([float(p) for p in exact.payments], _floats(floating.payments), rtol=1e-12)
+    assert np.allclose([float(e) for e in exact.equity], _floats(floating.equity), atol=1e-9)
 
 
 # --- properties ---------------------------------------------------------------------------
@@ -103,11 +103,12 @@ def networks(draw: st.DrawFn) -> ClearingNetwork:
 def _is_fixed_point(network: ClearingNetwork, result: Clearing) -> bool:
     assert network.exact is not None
     terms, p, owed = network.exact, result.payments, result.owed
-    received = [Fraction(0)] * network.size
+    received: list[Fraction | float] = [Fraction(0)] * network.size
     for (i, j), value in terms.liabilities.items():
         received[j] += value / owed[i] * p[i]
     for k in range(network.size):
         has = terms.external_assets[k] + received[k]
+        expected: Fraction | float
         if has >= owed[k]:
             expected = owed[k]
         else:
@@ -161,7 +162,7 @@ def test_more_external_assets_never_lower_a_payment(
 @given(networks())
 def test_the_float_path_agrees_with_the_exact_one(network: ClearingNetwork) -> None:
     exact, floating = rogers_veraart(network, exact=True), rogers_veraart(network)
-    assert np.allclose([float(p) for p in exact.payments], floating.payments, rtol=1e-9,
+    assert np.allclose([float(p) for p in exact.payments], _floats(floating.payments), rtol=1e-9,
                        atol=1e-9)  # fmt: skip
 
 
@@ -195,11 +196,15 @@ def test_the_iterative_solver_agrees_with_the_direct_one(monkeypatch: pytest.Mon
     monkeypatch.setattr(clearing, "DIRECT_MAX", 0)
     iterative = rogers_veraart(network)
     assert direct.defaulted == iterative.defaulted
-    assert np.allclose(direct.payments, iterative.payments, rtol=1e-8)
-    p = np.array(iterative.payments)
-    total = np.array(iterative.owed)
+    assert np.allclose(_floats(direct.payments), _floats(iterative.payments), rtol=1e-8)
+    p = _floats(iterative.payments)
+    total = _floats(iterative.owed)
     received = (network.liabilities.multiply(1 / total[:, None]).T @ p).ravel()
     has = network.external_assets + received
     expected = np.where(has >= total * (1 - 1e-9), total, 0.9 * network.external_assets
                         + 0.95 * received)  # fmt: skip
     assert np.allclose(p, expected, rtol=1e-7)
+
+
+def _floats(values: tuple[Fraction | float, ...]) -> np.ndarray:
+    return np.array([float(v) for v in values], dtype=np.float64)

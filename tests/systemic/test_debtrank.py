@@ -71,7 +71,9 @@ def test_float_and_exact_agree(shock: list[object]) -> None:
     assert floating.defaulted == exact.defaulted
     assert floating.states == exact.states
     assert floating.debtrank == pytest.approx(float(exact.debtrank), abs=1e-12)
-    assert np.allclose([float(h) for h in exact.final], floating.final, atol=1e-12)
+    assert np.allclose(
+        [float(h) for h in exact.final], [float(h) for h in floating.final], atol=1e-12
+    )
 
 
 def test_differential_debtrank_passes_stress_on_until_it_settles() -> None:

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from embedfin.cli.common import JsonOption, err, out
+from embedfin.cli.common import DbOption, JsonOption, TenantOption, err, out
 from embedfin.core.errors import InvalidInput
 
 app = typer.Typer(no_args_is_help=True, help="Systemic risk: contagion models and stress tests.")
@@ -134,3 +134,36 @@ def _table(name: str, figures: dict[str, Any]) -> Table:
     if len(figures["nodes"]) > 100:
         table.caption = f"first 100 of {len(figures['nodes'])} nodes (--json has them all)"
     return table
+
+
+@app.command("export")
+def export_command(
+    tenant: TenantOption,
+    out_dir: Annotated[Path, typer.Option("--out", help="The directory of the Parquet files.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The tenant's exposure network from its books, read-only: nodes.parquet (consumers,
+    merchants, suppliers, core enterprises, funders, channels, the platform, with what each
+    holds and owes outside) and edges.parquet (who owes whom how much, and as what)."""
+    from embedfin.bootstrap import Services
+    from embedfin.ledger.service import Ledger
+    from embedfin.systemic.books import read_exposures
+    from embedfin.systemic.export import write_parquet
+
+    with refusing():
+        services = Services(Ledger.open(db)).tenant(tenant)
+        exposures = read_exposures(services.ledger, tenant, services.lending, services.scf,
+                                   services.scf_orders)  # fmt: skip
+        nodes_path, edges_path = write_parquet(exposures, out_dir)
+    kinds: dict[str, int] = {}
+    for edge in exposures.edges:
+        kinds[edge.kind] = kinds.get(edge.kind, 0) + 1
+    summary = {"tenant": tenant, "nodes": len(exposures.nodes), "edges": len(exposures.edges),
+               "edges_by_kind": kinds, "files": [str(nodes_path), str(edges_path)]}  # fmt: skip
+    if as_json:
+        print(json.dumps(summary))
+        return
+    out.print(f"{tenant}: {summary['nodes']} nodes, {summary['edges']} edges → {out_dir}")
+    for kind, count in sorted(kinds.items()):
+        out.print(f"  {kind}: {count}")

@@ -150,11 +150,11 @@ def exposure_network(
 # --- from arrays (the benchmark, the export of the books) -----------------------------------
 def clearing_network_from_arrays(
     nodes: Sequence[str],
-    debtors: Ints,
-    creditors: Ints,
-    amounts: Floats,
-    external_assets: Floats,
-    external_liabilities: Floats | None = None,
+    debtors: npt.ArrayLike,
+    creditors: npt.ArrayLike,
+    amounts: npt.ArrayLike,
+    external_assets: npt.ArrayLike,
+    external_liabilities: npt.ArrayLike | None = None,
     alpha: float = 1.0,
     beta: float = 1.0,
 ) -> ClearingNetwork:
@@ -172,12 +172,12 @@ def clearing_network_from_arrays(
 
 def exposure_network_from_arrays(
     nodes: Sequence[str],
-    holders: Ints,
-    obligors: Ints,
-    amounts: Floats,
-    capital: Floats,
-    shock: Floats,
-    weights: Floats | None = None,
+    holders: npt.ArrayLike,
+    obligors: npt.ArrayLike,
+    amounts: npt.ArrayLike,
+    capital: npt.ArrayLike,
+    shock: npt.ArrayLike,
+    weights: npt.ArrayLike | None = None,
 ) -> ExposureNetwork:
     """An exposure network from edge arrays (holder i has ``amounts[k]`` on obligor j). Float
     only."""
@@ -278,7 +278,7 @@ def _known(what: str, index: Mapping[str, int], name: object) -> int:
     return index[name]
 
 
-def _array(what: str, n: int, values: Floats) -> Floats:
+def _array(what: str, n: int, values: npt.ArrayLike) -> Floats:
     array = np.asarray(values, dtype=np.float64)
     if array.shape != (n,):
         raise InvalidNetwork(f"{what}: {array.shape} values for {n} nodes")
@@ -289,8 +289,10 @@ def _array(what: str, n: int, values: Floats) -> Floats:
     return array
 
 
-def _edges_csr(what: str, n: int, rows: Ints, columns: Ints, amounts: Floats) -> sp.csr_matrix:
-    rows, columns = np.asarray(rows, dtype=np.int64), np.asarray(columns, dtype=np.int64)
+def _edges_csr(
+    what: str, n: int, debtors: npt.ArrayLike, creditors: npt.ArrayLike, amounts: npt.ArrayLike
+) -> sp.csr_matrix:
+    rows, columns = np.asarray(debtors, dtype=np.int64), np.asarray(creditors, dtype=np.int64)
     values = np.asarray(amounts, dtype=np.float64)
     if not rows.shape == columns.shape == values.shape or rows.ndim != 1:
         raise InvalidNetwork(f"{what}: edge arrays of different lengths")
