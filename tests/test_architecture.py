@@ -60,10 +60,14 @@ PURE = [
     "embedfin.scf.ids",
     "embedfin.scf.advances",
     "embedfin.scf.inventory",
+    "embedfin.systemic.network",
+    "embedfin.systemic.clearing",
+    "embedfin.systemic.debtrank",
+    "embedfin.systemic.exposures",
 ]
 CONTEXTS = (
     "core", "db", "ledger", "commerce", "payments", "credit", "lending", "security", "risk",
-    "compliance", "transparency", "scf",
+    "compliance", "transparency", "scf", "systemic",
 )  # fmt: skip
 IO = ("sqlalchemy", "psycopg", "httpx", "fastapi", "starlette", "socket", "time", "os")
 

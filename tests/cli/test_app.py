@@ -23,6 +23,7 @@ SUB_APPS = {
         "aml",
         "log",
         "scf",
+        "systemic",
         "bank",
     ],
     "db": ["upgrade"],
@@ -35,6 +36,7 @@ SUB_APPS = {
     "acquirer": ["settle"],
     "aml": ["scan", "generate", "evaluate", "screen", "load-list", "monitor", "reports"],
     "log": ["verify", "witness", "platform-witnesses", "witness-key"],
+    "stress": ["contagion", "export"],
 }
 
 

@@ -57,3 +57,22 @@ def test_bench_log_reports_appends_and_proofs() -> None:
 @pytest.mark.postgres
 def test_bench_log_runs_in_a_scratch_database_of_the_server(pg_server: str) -> None:
     assert _bench_log("--db", pg_server)["store"] == "postgresql"  # type: ignore[comparison-overlap]
+
+
+def test_bench_systemic_times_clearing_and_debtrank_on_a_random_network() -> None:
+    args = ["bench", "systemic", "--nodes", "300", "--edges", "3000", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["nodes"] == 300
+    assert figures["edges"] == 3000
+    assert figures["clearing_seconds"] >= 0
+    assert figures["debtrank_seconds"] >= 0
+    assert 0 <= figures["debtrank"] <= 1
+    assert 0 < figures["clearing_defaults"] < 300
+
+
+def test_bench_systemic_refuses_more_edges_than_pairs() -> None:
+    result = runner.invoke(app, ["bench", "systemic", "--nodes", "10", "--edges", "91"])
+    assert result.exit_code == 2
+    assert "at most 90" in result.stderr

@@ -26,6 +26,7 @@ from embedfin.cli import (
     reconciliation,
     serve,
     simulate,
+    stress,
     tenants,
 )
 from embedfin.cli.common import err
@@ -53,6 +54,7 @@ app.add_typer(consumers.app, name="consumers")
 app.add_typer(acquirer.app, name="acquirer")
 app.add_typer(aml.app, name="aml")
 app.add_typer(log.app, name="log")
+app.add_typer(stress.app, name="stress")
 
 
 def main() -> None:

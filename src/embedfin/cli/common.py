@@ -27,8 +27,9 @@ TenantOption = Annotated[str, typer.Option(help="The marketplace tenant.")]
 
 
 def print_figures(title: str, result: Any, as_json: bool) -> None:
-    """A dataclass of figures as a table for people; the last line is always one JSON object."""
-    figures = dataclasses.asdict(result)
+    """A dataclass (or a dict) of figures as a table for people; the last line is always one
+    JSON object."""
+    figures = dict(result) if isinstance(result, dict) else dataclasses.asdict(result)
     if not as_json:
         table = Table(title=title)
         table.add_column("figure")

@@ -41,6 +41,13 @@ class AmountOutOfRange(InvalidAmount):
     code = "amount_out_of_range"
 
 
+class InvalidNetwork(InvalidInput):
+    """A contagion model's network that cannot be cleared as given: a negative, NaN or infinite
+    amount, a matrix of the wrong shape, an unknown node, a rate or shock outside [0, 1]."""
+
+    code = "invalid_network"
+
+
 class ConfigurationError(EmbedfinError):
     code = "configuration_error"
 

@@ -4,6 +4,7 @@ an owner kind has (the read other contexts use instead of ``payment_accounts``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from sqlalchemy import Connection, bindparam, insert, select
 
@@ -65,3 +66,28 @@ def owned_accounts(
         .order_by(pa.owner_id, pa.currency)
     ).all()
     return [AccountKey(tenant, owner_kind, str(owner), str(cur), code) for owner, cur in rows]
+
+
+class RegisteredAccount(NamedTuple):
+    """An opened account as the registry records it (its code a bare number)."""
+
+    owner_kind: str
+    owner_id: str
+    currency: str
+    code: int
+    account_id: int
+
+
+def tenant_accounts(conn: Connection, tenant: str) -> list[RegisteredAccount]:
+    """Every opened account of the tenant (any owner, any chart position), for read models
+    that walk the whole book (the exposure network of ``systemic``)."""
+    pa = payment_accounts.c
+    rows = conn.execute(
+        select(pa.owner_kind, pa.owner_id, pa.currency, pa.code, pa.account_id)
+        .where(pa.tenant == tenant)
+        .order_by(pa.owner_kind, pa.owner_id, pa.currency, pa.code)
+    ).all()
+    return [
+        RegisteredAccount(str(kind), str(owner), str(cur), int(code), int(account_id))
+        for kind, owner, cur, code, account_id in rows
+    ]

@@ -1,0 +1,68 @@
+"""Reading a tenant's books for the exposure network: read-only, through the owners.
+
+Accounts come from payments' registry (``payments.accounts.tenant_accounts``), their posted
+balances from the ledger, and who is behind a loan, a certificate or an advance from lending's
+and supply-chain finance's services. Nothing is written; ``exposures.py`` does the mapping.
+"""
+
+from __future__ import annotations
+
+from embedfin.ledger.chart import NormalSide
+from embedfin.ledger.service import Ledger
+from embedfin.lending.servicing import Lending
+from embedfin.payments.accounts import tenant_accounts
+from embedfin.scf.orders import OrderFinancing
+from embedfin.scf.service import Certificates
+from embedfin.systemic.exposures import Balance, Exposures, Links, exposures_of
+
+#: Debit-normal chart positions among those the mapping reads (the rest are credit-normal).
+_DEBIT_NORMAL = {1, 2, 10, 20, 500, 1100, 1200, 1210, 1220, 1500, 1510, 2110, 2200, 2300}
+
+
+def read_exposures(
+    ledger: Ledger,
+    tenant: str,
+    lending: Lending,
+    certificates: Certificates,
+    orders: OrderFinancing,
+) -> Exposures:
+    """The tenant's exposure network as its books stand now."""
+    with ledger.current() as conn:
+        keyed = tenant_accounts(conn, tenant)
+    found = {a.id: a for a in ledger.lookup_accounts([k.account_id for k in keyed])}
+    balances = []
+    for key in keyed:
+        account = found.get(key.account_id)
+        if account is None:
+            continue
+        side = NormalSide.DEBIT if key.code in _DEBIT_NORMAL else NormalSide.CREDIT
+        net = account.debits_posted - account.credits_posted
+        balances.append(Balance(key.owner_kind, key.owner_id, key.code, key.currency,
+                                net if side is NormalSide.DEBIT else -net))  # fmt: skip
+    return exposures_of(balances, _links(balances, lending, certificates, orders))
+
+
+def _links(
+    balances: list[Balance], lending: Lending, certificates: Certificates, orders: OrderFinancing
+) -> Links:
+    loans: dict[str, tuple[str, str]] = {}
+    held: dict[str, tuple[str, str, str]] = {}
+    advances: dict[str, tuple[str, str]] = {}
+    for b in (b for b in balances if b.balance_minor > 0):
+        if b.owner_kind == "loan" and b.owner_id not in loans:
+            loan = lending.get(b.owner_id)
+            loans[b.owner_id] = (loan.buyer_id, loan.funder_id)
+        elif b.owner_kind == "certificate" and b.owner_id not in held:
+            certificate = certificates.certificate(b.owner_id)
+            core = certificates.payable(certificate.payable_id).core_id
+            held[b.owner_id] = (core, certificate.holder_id, str(certificate.holder_role))
+        elif b.owner_kind == "scf_order" and b.owner_id not in advances:
+            order, advance = orders.order(b.owner_id), orders.advance_of(b.owner_id)
+            if advance is not None:
+                advances[b.owner_id] = (order.supplier_id, advance.funder_id)
+    roles = {
+        f"merchant:{party.party_id}": str(party.role)
+        for party in certificates.parties()
+        if str(party.role) in ("supplier", "core")
+    }
+    return Links(loans, held, advances, roles)
