@@ -19,8 +19,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
+from embedfin.core.clock import Clock
 from embedfin.core.errors import (
     BatchItemRefused,
     EmbedfinError,
@@ -32,7 +33,7 @@ from embedfin.core.errors import (
 )
 from embedfin.core.events import Event as OutboxEvent
 from embedfin.core.money import Money
-from embedfin.ledger.service import BatchTooLarge, LedgerTransaction
+from embedfin.ledger.service import BatchTooLarge, Ledger, LedgerTransaction
 from embedfin.ledger.types import BATCH_MAX, CreateTransferResult, Transfer, TransferFlags
 from embedfin.payments.accounts import open_accounts
 from embedfin.payments.chart import AccountKey
@@ -42,9 +43,8 @@ from embedfin.scf.book import CertificateBook
 from embedfin.scf.certificates import CertificateRefused, check_face, check_term, split
 from embedfin.scf.chart import CODE_DISCOUNT, CODE_SPLIT, CODE_TRANSFER
 from embedfin.scf.ids import fingerprint_of, new_id
-from embedfin.scf.service import (
+from embedfin.scf.steps import (
     LOG_ID,
-    Certificates,
     certificate_fields,
     check_changeable,
     check_settleable,
@@ -62,8 +62,35 @@ from embedfin.scf.store import (
     Payable,
     PayableStatus,
     Role,
+    ScfStore,
     require,
 )
+from embedfin.transparency.service import TransparencyLog
+
+
+class Certificates(Protocol):
+    """What a batch needs of ``scf.service.Certificates`` (which imports this module)."""
+
+    tenant: str
+    ledger: Ledger
+    log: TransparencyLog
+    store: ScfStore
+    clock: Clock
+
+    def today(self) -> date: ...
+
+    def _certificate(self, request_id: str, index: int, payable: Payable, parent_id: str | None,
+                     holder_id: str, role: Role, tier: int, face: int, today: date,
+                     price_minor: int | None = None) -> Certificate: ...  # fmt: skip
+
+    def _passed(self, request_id: str, parent: Certificate, payable: Payable,
+                amount_minor: int | None, to_id: str, to_role: Role, tier: int,
+                price_minor: int | None) -> list[Certificate]: ...  # fmt: skip
+
+    def settlement(self, request_id: str, payable: Payable, core: Party,
+                   live: Sequence[Certificate],
+                   today: date) -> tuple[CertificateBook, Payable, dict[str, Any]]: ...  # fmt: skip
+
 
 #: Items per batch: a batch is one unit of work and holds its rows' locks until it commits.
 MAX_ITEMS = 1_000
@@ -382,14 +409,16 @@ class _Batch:
         if self.made:
             self.scf.store.insert_certificates(conn, list(self.made.values()), now)
         bodies = [entry_body(s.kind, s.request_id, self.today, s.fields) for s in steps]
-        indexes = self.scf.log.append_in(tx, LOG_ID, [entry_text(b) for b in bodies])
+        texts = [entry_text(b) for b in bodies]
+        indexes = self.scf.log.append_in(tx, LOG_ID, texts)
         events = [
             Event(s.request_id, s.kind, s.payable.payable_id, s.subject_id, body, index,
                   self.today)
             for s, body, index in zip(steps, bodies, indexes, strict=True)
         ]  # fmt: skip
-        rows.insert_events(conn, tenant, [(e, s.fingerprint) for e, s in
-                                          zip(events, steps, strict=True)], now)  # fmt: skip
+        rows.insert_events(conn, tenant, [(e, s.fingerprint, t) for e, s, t in
+                                          zip(events, steps, texts, strict=True)], now)  # fmt: skip
+
         tx.emit_all([
             OutboxEvent(f"certificate_{e.kind}", "scf_payable", e.payable_id,
                         {"request_id": e.request_id, "log_index": e.log_index,

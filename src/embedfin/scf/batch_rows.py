@@ -3,7 +3,6 @@ the batch's size (``batch.py``). The records and their mapping are ``store.py``'
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Sequence
 
 from sqlalchemy import Connection, bindparam, insert, select, tuple_, update
@@ -132,15 +131,17 @@ def retire_each(conn: Connection, tenant: str, retired: Sequence[Certificate]) -
 
 
 def insert_events(
-    conn: Connection, tenant: str, events: Sequence[tuple[Event, str]], now: int
+    conn: Connection, tenant: str, events: Sequence[tuple[Event, str, str]], now: int
 ) -> None:
+    """Each event with its fingerprint and its result's JSON text (the log entry's own text:
+    the same object, already encoded)."""
     if not events:
         return
     conn.execute(
         insert(scf_events),
         [{"tenant": tenant, "request_id": e.request_id, "kind": e.kind,
           "payable_id": e.payable_id, "certificate_id": e.certificate_id, "fingerprint": fp,
-          "result": json.dumps(e.result, sort_keys=True), "log_index": e.log_index,
+          "result": text, "log_index": e.log_index,
           "on_date": e.on_date.isoformat(), "created_at": now}
-         for e, fp in events],
+         for e, fp, text in events],
     )  # fmt: skip
