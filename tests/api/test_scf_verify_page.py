@@ -7,7 +7,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from embedfin.transparency import checkpoints
 from tests.api.conftest import Api
-from tests.api.test_scf_batches import _chain, _items
+from tests.api.test_scf import _chain
+from tests.api.test_scf_batches import _items
 
 PAGE = "/dashboard/verify/certificates/{}"
 
