@@ -85,6 +85,8 @@ TITLES = {
 
 
 def status_of(error: errors.EmbedfinError) -> int:
+    if isinstance(error, errors.BatchItemRefused):
+        return status_of(error.error)
     for kind, status in STATUS:
         if isinstance(error, kind):
             return status
@@ -112,7 +114,9 @@ def problem(status: int, code: str, detail: str, instance: str, **extra: Any) ->
 
 
 def _extra(error: errors.EmbedfinError) -> dict[str, Any]:
-    return error.details() if isinstance(error, errors.RiskRefused) else {}
+    if isinstance(error, errors.RiskRefused | errors.BatchItemRefused):
+        return error.details()
+    return {}
 
 
 def error_body(error: errors.EmbedfinError, instance: str) -> tuple[int, dict[str, Any]]:

@@ -186,6 +186,7 @@ def bench_scf(
     (against wallet top-ups in the same run), and the scf log's appends, proofs and checks."""
     from embedfin.bench.scf import run
 
+    tune_gc()  # as `embedfin serve` runs the API that takes the batches
     result = run(certificates, log_entries=log_entries, db=db,
                  progress=progress_factory(not no_progress))  # fmt: skip
     print_figures("bench scf", result, as_json)

@@ -162,3 +162,23 @@ class RiskUnavailable(EmbedfinError):
     """The risk check could not run and this operation fails closed; retry later."""
 
     code = "risk_unavailable"
+
+
+class BatchItemRefused(EmbedfinError):
+    """One item of an all-or-nothing batch was refused, so nothing in the batch was done.
+
+    Attributes:
+        index: the refused item's position in the batch (from 0).
+        error: why it was refused; the API answers with its status and gives its code as
+            ``item_code``.
+    """
+
+    code = "batch_item_refused"
+
+    def __init__(self, index: int, error: EmbedfinError) -> None:
+        super().__init__(f"item {index}: {error.message}")
+        self.index = index
+        self.error = error
+
+    def details(self) -> dict[str, object]:
+        return {"index": self.index, "item_code": self.error.code}

@@ -31,6 +31,7 @@ from embedfin.dashboard import (
     signin,
     static,
     storefront,
+    verify,
 )
 from embedfin.dashboard.pages import PageError, error_page
 
@@ -44,6 +45,7 @@ ROUTERS = (
     aml.router,
     logs.router,
     certificates.router,
+    verify.router,
     storefront.router,
     checkout.router,
     bill.router,

@@ -19,7 +19,7 @@ from embedfin.core.errors import EmbedfinError, NotFound
 from embedfin.dashboard.logs import Checked, check_entry
 from embedfin.dashboard.pages import PageError, page
 from embedfin.dashboard.signin import SessionDep
-from embedfin.scf.service import LOG_ID
+from embedfin.scf.steps import LOG_ID
 from embedfin.scf.store import CertificateStatus, Payable, Role
 
 router = APIRouter()

@@ -37,12 +37,11 @@ The certificates' calendar day is the ledger clock's date in UTC.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from embedfin.core.clock import ns_to_datetime
 from embedfin.core.errors import InsufficientFunds, InvalidStateTransition
@@ -56,7 +55,6 @@ from embedfin.scf.certificates import (
     CertificateRefused,
     check_face,
     check_term,
-    discount,
     owed_at,
     split,
 )
@@ -64,6 +62,18 @@ from embedfin.scf.chart import CODE_DISCOUNT, CODE_SPLIT, CODE_TRANSFER
 from embedfin.scf.ids import fingerprint_of, new_id
 from embedfin.scf.parties import check_party
 from embedfin.scf.queries import CertificateReads
+from embedfin.scf.steps import (
+    LOG_ID,
+    certificate_fields,
+    check_changeable,
+    check_settleable,
+    discount_money,
+    discount_terms,
+    entry_body,
+    entry_text,
+    rate_of,
+    settle_shortfall,
+)
 from embedfin.scf.store import (
     Certificate,
     CertificateStatus,
@@ -78,7 +88,8 @@ from embedfin.scf.store import (
 )
 from embedfin.transparency.service import TransparencyLog
 
-LOG_ID = "scf"
+if TYPE_CHECKING:
+    from embedfin.scf.batch import BatchItem, Done
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,9 +262,7 @@ class Certificates(CertificateReads):
                 return self._made(tx, done)
             funder = self.party_as(tx, funder_id, Role.FUNDER)
             core = self.party_as(tx, payable.core_id, Role.CORE)
-            face = parent.face_minor if amount_minor is None else amount_minor
-            terms = discount(check_face(face), _rate_of(core.discount_rate), self.today(),
-                             payable.matures_on, core.day_basis or 360)  # fmt: skip
+            terms = discount_terms(parent, payable, core, amount_minor, self.today())
             made = self._passed(request_id, parent, payable, amount_minor, funder.party_id,
                                 Role.FUNDER, parent.tier, terms.price_minor)  # fmt: skip
             codes = [CODE_DISCOUNT] + [CODE_SPLIT] * (len(made) - 1)
@@ -262,10 +271,8 @@ class Certificates(CertificateReads):
             book.discount(request_id, funder.party_id, parent, terms.price_minor)
             book.post(tx, insufficient=f"funder {funder.party_id} holds less than the price")
             self._replace(tx, request_id, parent, made)
-            money = {"price_minor": terms.price_minor, "interest_minor": terms.interest_minor,
-                     "days": terms.days, "rate": str(core.discount_rate)}  # fmt: skip
             self._record(tx, "discount", request_id, fingerprint, payable, certificate_id, [parent],
-                         made, money)  # fmt: skip
+                         made, discount_money(terms, core))  # fmt: skip
         return made
 
     def settle(self, request_id: str, payable_id: str) -> Payable:
@@ -303,6 +310,13 @@ class Certificates(CertificateReads):
                     overdue += 1
         return MaturityRun(settled, overdue, still)
 
+    def batch(self, items: Sequence[BatchItem]) -> list[Done]:
+        """Many issues, splits, transfers, discounts and settlements in one unit of work, each
+        the single command under its own request id, all or nothing (``scf/batch.py``)."""
+        from embedfin.scf.batch import run_batch
+
+        return run_batch(self, items)
+
     # --- steps -------------------------------------------------------------------------------
     def party_as(self, tx: LedgerTransaction, party_id: str, role: Role) -> Party:
         """The party, in the caller's unit of work, or a typed error if it is not a ``role``."""
@@ -328,16 +342,7 @@ class Certificates(CertificateReads):
         payable = require(self.store.payable(tx.conn, parent.payable_id), "payable")
         if (done := self.store.replay(tx.conn, request_id, fingerprint)) is not None:
             return parent, payable, done
-        if parent.holder_id != holder_id:
-            raise CertificateRefused(f"certificate {certificate_id} is not held by {holder_id}")
-        if parent.status is not CertificateStatus.LIVE:
-            raise InvalidStateTransition(f"certificate {certificate_id} is {parent.status}")
-        if parent.holder_role is Role.FUNDER:
-            raise CertificateRefused("a funder's certificate is only settled at maturity")
-        if payable.status is not PayableStatus.OUTSTANDING:
-            raise InvalidStateTransition(f"its payable is {payable.status}: only settled now")
-        if self.today() >= payable.matures_on:
-            raise CertificateRefused(f"the certificate matured on {payable.matures_on}")
+        check_changeable(parent, payable, holder_id, self.today())
         return parent, payable, None
 
     def _passed(
@@ -411,34 +416,41 @@ class Certificates(CertificateReads):
     def _settle(
         self, tx: LedgerTransaction, request_id: str, fingerprint: str, payable: Payable
     ) -> Payable:
-        if payable.status is PayableStatus.SETTLED:
-            raise InvalidStateTransition(f"payable {payable.payable_id} is settled")
         today = self.today()
-        if today < payable.matures_on:
-            raise CertificateRefused(f"payable {payable.payable_id} matures on "
-                                     f"{payable.matures_on}")  # fmt: skip
+        check_settleable(payable, today)
         core = self.party_as(tx, payable.core_id, Role.CORE)
         live = self.store.certificates(tx.conn, payable_id=payable.payable_id,
                                        status=CertificateStatus.LIVE, lock=True)  # fmt: skip
+        book, settled, money = self.settlement(request_id, payable, core, live, today)
+        book.post(tx, insufficient=settle_shortfall(core, settled))
+        ids = [c.certificate_id for c in live]
+        self.store.retire(tx.conn, ids, CertificateStatus.SETTLED, request_id)
+        self.store.save_payable(tx.conn, settled)
+        self._record(tx, "settle", request_id, fingerprint, settled, payable.payable_id, live, [],
+                     money)  # fmt: skip
+        return settled
+
+    def settlement(
+        self,
+        request_id: str,
+        payable: Payable,
+        core: Party,
+        live: Sequence[Certificate],
+        today: date,
+    ) -> tuple[CertificateBook, Payable, dict[str, Any]]:
+        """The legs that pay every live certificate of a payable on ``today``, the payable as
+        settled and what its log entry says of the money."""  # fmt: skip
         book = CertificateBook(self.tenant, payable.currency)
         paid: list[dict[str, Any]] = []
         for held in live:
             owed = owed_at(held.face_minor, payable.matures_on, today,
-                           _rate_of(core.overdue_rate), core.day_basis or 360)  # fmt: skip
+                           rate_of(core.overdue_rate), core.day_basis or 360)  # fmt: skip
             book.settle(request_id, core.party_id, held, owed)
             paid.append({"id": held.certificate_id, "holder": held.holder_id, "paid_minor": owed})
         total = sum(p["paid_minor"] for p in paid)
-        book.post(tx, insufficient=f"core enterprise {core.party_id} holds less than the "
-                                   f"{total:,} due")  # fmt: skip
-        ids = [c.certificate_id for c in live]
-        self.store.retire(tx.conn, ids, CertificateStatus.SETTLED, request_id)
         settled = replace(payable, status=PayableStatus.SETTLED, settled_on=today,
                           late_interest_minor=total - payable.face_minor)  # fmt: skip
-        self.store.save_payable(tx.conn, settled)
-        money = {"paid": paid, "late_interest_minor": settled.late_interest_minor}
-        self._record(tx, "settle", request_id, fingerprint, settled, payable.payable_id, live, [],
-                     money)  # fmt: skip
-        return settled
+        return book, settled, {"paid": paid, "late_interest_minor": settled.late_interest_minor}
 
     def _mark_overdue(self, payable_id: str) -> bool:
         request_id = f"overdue:{payable_id}"
@@ -467,15 +479,7 @@ class Certificates(CertificateReads):
         extra: dict[str, Any] | None = None,
     ) -> Event:
         """Append the event to the ``scf`` log, keep it as the request's record, emit it."""
-        body: dict[str, Any] = {
-            "payable": {"id": payable.payable_id, "core": payable.core_id,
-                        "currency": payable.currency, "face_minor": payable.face_minor,
-                        "matures_on": payable.matures_on.isoformat()},
-            "retires": [c.certificate_id for c in retired],
-            "makes": [{"id": c.certificate_id, "holder": c.holder_id, "tier": c.tier,
-                       "face_minor": c.face_minor} for c in made],
-            **(extra or {}),
-        }  # fmt: skip
+        body = certificate_fields(payable, retired, made, extra)
         return self.record(tx, f"certificate_{kind}", kind, request_id, fingerprint,
                            ("scf_payable", payable.payable_id), subject_id, body,
                            payable.currency)  # fmt: skip
@@ -495,9 +499,8 @@ class Certificates(CertificateReads):
         """One supply-chain finance event, in the caller's unit of work: its entry in the
         ``scf`` log, the request's record (what a retry returns) and the outbox event."""
         today = self.today()
-        body = {"v": 1, "event": kind, "request_id": request_id, "on": today.isoformat(),
-                **fields}  # fmt: skip
-        text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        body = entry_body(kind, request_id, today, fields)
+        text = entry_text(body)
         [index] = self.log.append_in(tx, LOG_ID, [text])
         event = Event(request_id, kind, aggregate[1], subject_id, body, index, today)
         self.store.insert_event(tx.conn, event, fingerprint, self.clock.now_ns())
@@ -511,9 +514,3 @@ class Certificates(CertificateReads):
             require(self.store.certificate(tx.conn, m["id"]), "certificate")
             for m in done.result["makes"]
         ]
-
-
-def _rate_of(rate: Decimal | None) -> Decimal:
-    if rate is None:
-        raise CertificateRefused("the core enterprise has no rates")
-    return rate

@@ -37,7 +37,7 @@ from embedfin.api.schemas.transparency import (
     WitnessRemoval,
 )
 from embedfin.core.errors import InvalidStateTransition
-from embedfin.scf.service import LOG_ID as SCF_LOG
+from embedfin.scf.steps import LOG_ID as SCF_LOG
 from embedfin.transparency.checkpoints import Verifier
 from embedfin.transparency.service import LogInfo, SignedCheckpoint, TransparencyLog
 from embedfin.transparency.witnesses import Witness
