@@ -74,6 +74,7 @@ from embedfin.risk.refund_signals import RefundSignals
 from embedfin.risk.service import RiskService
 from embedfin.scf import chart as scf_chart
 from embedfin.scf import check as scf_check
+from embedfin.scf.invoices import OrderDocuments
 from embedfin.scf.orders import OrderFinancing
 from embedfin.scf.service import Certificates
 from embedfin.scf.stock import InventoryFinancing
@@ -180,6 +181,11 @@ class TenantServices:
     def scf_orders(self) -> OrderFinancing:
         """Purchase orders and funders' advances on them, in the same ``scf`` log."""
         return OrderFinancing(self.scf)
+
+    @cached_property
+    def scf_documents(self) -> OrderDocuments:
+        """Purchase orders' lines, goods receipts and invoices; a matched invoice certified."""
+        return OrderDocuments(self.scf_orders)
 
     @cached_property
     def scf_inventory(self) -> InventoryFinancing:

@@ -135,8 +135,10 @@ def _certificates(api: Api, core: str) -> dict[str, str]:
     api.ok(api.post(a, "/v1/scf/parties", {"id": "bank-a", "role": "funder", "name": "B"}), 201)
     facility = {"distributor": "dist-a", "funder": "bank-a", "currency": "EUR", "advance_bp": 5000}
     stock = api.ok(api.post(a, "/v1/scf/inventory_facilities", facility), 201)
+    lines = {"lines": [{"sku": "a", "quantity": 10, "unit_price": 100}]}
+    doc = api.ok(api.post(a, f"/v1/scf/purchase_orders/{po['id']}/lines", lines), 201)
     return {"certificate_id": first["id"], "payable_id": first["payable"], "po_id": po["id"],
-            "facility_id": stock["id"]}  # fmt: skip
+            "facility_id": stock["id"], "doc_id": doc["id"]}  # fmt: skip
 
 
 def _log(api: Api) -> str:
@@ -264,6 +266,15 @@ BODIES: dict[str, dict[str, Any]] = {
     "/v1/scf/purchase_orders/{po_id}/advance": {"funder": "bank", "advance_bp": 5000, "fee_bp": 0},
     "/v1/scf/purchase_orders/{po_id}/payment": {},
     "/v1/scf/inventory_facilities/{facility_id}/stock_reports": {"lines": []},
+    "/v1/scf/purchase_orders/{po_id}/lines": {
+        "lines": [{"sku": "a", "quantity": 1, "unit_price": 1}]
+    },
+    "/v1/scf/purchase_orders/{po_id}/goods_receipts": {"lines": [{"sku": "a", "quantity": 1}]},
+    "/v1/scf/purchase_orders/{po_id}/invoices": {
+        "invoice_ref": "X",
+        "lines": [{"sku": "a", "quantity": 1, "unit_price": 1}],
+    },
+    "/v1/scf/documents/{doc_id}/certificate": {"matures_on": "2027-06-01"},
     "/v1/scf/inventory_facilities/{facility_id}/draws": {"amount": 1, "currency": "EUR"},
     "/v1/scf/inventory_facilities/{facility_id}/repayments": {"amount": 1, "currency": "EUR"},
     "/v1/logs/{log_id}/cosignatures": {"note": "x\n1\nAAAA\n\n\u2014 w AAAAAAAA\n"},

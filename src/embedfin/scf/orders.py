@@ -138,14 +138,14 @@ class OrderFinancing:
         check_request_id(request_id)
         fingerprint = fingerprint_of("po_receive", po_id)
         with self.ledger.transaction() as tx:
-            order = self._locked(tx, po_id)
+            order = self.locked(tx, po_id)
             if self.certificates.store.replay(tx.conn, request_id, fingerprint) is not None:
                 return order
             if order.status is not OrderStatus.CONFIRMED:
                 raise InvalidStateTransition(f"order {po_id} is {order.status}")
             received = replace(order, status=OrderStatus.RECEIVED,
                                received_on=self.certificates.today())  # fmt: skip
-            self._save(tx.conn, received)
+            self.save(tx.conn, received)
             self._record(tx, "po_receive", request_id, fingerprint, received, None)
         return received
 
@@ -158,7 +158,7 @@ class OrderFinancing:
         fingerprint = fingerprint_of("advance", po_id, funder_id, advance_bp, fee_bp)
         scf = self.certificates
         with self.ledger.transaction() as tx:
-            order = self._locked(tx, po_id)
+            order = self.locked(tx, po_id)
             if scf.store.replay(tx.conn, request_id, fingerprint) is not None:
                 return require(self._advance(tx.conn, po_id), f"advance on {po_id}")
             if order.status is OrderStatus.PAID:
@@ -192,7 +192,7 @@ class OrderFinancing:
         fingerprint = fingerprint_of("po_pay", po_id)
         scf = self.certificates
         with self.ledger.transaction() as tx:
-            order = self._locked(tx, po_id)
+            order = self.locked(tx, po_id)
             if scf.store.replay(tx.conn, request_id, fingerprint) is not None:
                 return order
             if order.status is OrderStatus.PAID:
@@ -221,7 +221,7 @@ class OrderFinancing:
                                 .where(_A.tenant == self.tenant, _A.po_id == po_id))  # fmt: skip
             book.post(tx, insufficient=f"buyer {order.buyer_id} holds less than the order")
             paid = replace(order, status=OrderStatus.PAID, paid_on=scf.today())
-            self._save(tx.conn, paid)
+            self.save(tx.conn, paid)
             split_ = {"to_funder_minor": to_funder, "to_supplier_minor": to_supplier}
             self._record(tx, "po_pay", request_id, fingerprint, paid, advanced, split_)
         return paid
@@ -256,7 +256,7 @@ class OrderFinancing:
             return self._advance(conn, po_id)
 
     # --- rows --------------------------------------------------------------------------------
-    def _locked(self, tx: LedgerTransaction, po_id: str) -> PurchaseOrder:
+    def locked(self, tx: LedgerTransaction, po_id: str) -> PurchaseOrder:
         check_name("po_id", po_id)
         query = select(scf_purchase_orders).where(_O.tenant == self.tenant, _O.po_id == po_id)
         row = tx.conn.execute(query.with_for_update()).mappings().first()
@@ -279,7 +279,7 @@ class OrderFinancing:
                 "status": order.status.value, "received_on": None, "paid_on": None,
                 "created_at": self.clock.now_ns()}  # fmt: skip
 
-    def _save(self, conn: Connection, order: PurchaseOrder) -> None:
+    def save(self, conn: Connection, order: PurchaseOrder) -> None:
         conn.execute(update(scf_purchase_orders)
                      .where(_O.tenant == self.tenant, _O.po_id == order.po_id)
                      .values(status=order.status.value,

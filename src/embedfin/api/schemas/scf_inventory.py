@@ -1,4 +1,5 @@
-"""Inventory financing: a distributor's facility, its stock reports, draws and repayments.
+"""Inventory financing — a distributor's facility, its stock reports, draws and repayments — and
+purchase-order documents: the order's lines, goods receipts, supplier invoices.
 
 Amounts are integer minor units; rates basis points; days ISO calendar days.
 """
@@ -11,6 +12,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from embedfin.api.schemas.common import Amount, Currency, Model, Name
+from embedfin.api.schemas.scf import Day
+from embedfin.scf.documents import MAX_DOC_LINES, MAX_PRICE, MAX_QUANTITY, MAX_TOLERANCE_BP
 from embedfin.scf.inventory import MAX_ADVANCE_BP, MAX_FEE_BP, MAX_LINES, MAX_UNIT_COST, MAX_UNITS
 
 
@@ -99,3 +102,56 @@ class InventoryRunOut(BaseModel):
     unfrozen: int
     collected: int
     overdue: int
+
+
+# --- purchase-order documents ------------------------------------------------------------------
+class OrderLineIn(Model):
+    sku: Name
+    quantity: Annotated[int, _bounded(1, MAX_QUANTITY)]
+    unit_price: Annotated[int, _bounded(1, MAX_PRICE)]
+
+
+class ReceiptLineIn(Model):
+    sku: Name
+    quantity: Annotated[int, _bounded(1, MAX_QUANTITY)]
+
+
+class OrderLinesIn(Model):
+    lines: Annotated[list[OrderLineIn], Field(min_length=1, max_length=MAX_DOC_LINES)]
+    tolerance_bp: Annotated[int, _bounded(0, MAX_TOLERANCE_BP)] = 0
+
+
+class ReceiptIn(Model):
+    lines: Annotated[list[ReceiptLineIn], Field(min_length=1, max_length=MAX_DOC_LINES)]
+
+
+class InvoiceIn(Model):
+    invoice_ref: Name
+    lines: Annotated[list[OrderLineIn], Field(min_length=1, max_length=MAX_DOC_LINES)]
+
+
+class CertifyIn(Model):
+    matures_on: Day
+
+
+class DocumentLineOut(BaseModel):
+    sku: str
+    quantity: int
+    unit_price: int
+
+
+class DocumentOut(BaseModel):
+    """A purchase order's lines, a goods receipt or a supplier invoice (with its match)."""
+
+    object: Literal["scf_document"] = "scf_document"
+    id: str
+    purchase_order: str
+    kind: str
+    ref: str
+    lines: list[DocumentLineOut]
+    amount: int
+    status: str
+    exceptions: list[str]
+    tolerance_bp: int | None
+    payable: str | None
+    on: date

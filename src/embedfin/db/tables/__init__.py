@@ -101,6 +101,7 @@ from embedfin.db.tables.scf import (
     scf_purchase_orders,
 )
 from embedfin.db.tables.scf_inventory import (
+    scf_documents,
     scf_inventory_facilities,
     scf_inventory_installments,
     scf_inventory_valuations,
@@ -227,11 +228,13 @@ OWNERS: dict[str, tuple[str, ...]] = {
         "scf_stock_reports",
         "scf_inventory_valuations",
         "scf_inventory_installments",
+        "scf_documents",
     ),
 }
 
 __all__ = [
     "scf_advances",
+    "scf_documents",
     "scf_inventory_facilities",
     "scf_inventory_installments",
     "scf_inventory_valuations",

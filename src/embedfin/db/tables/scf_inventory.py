@@ -10,7 +10,17 @@ came from. ``scf_inventory_installments``: the repayment plans, one row per inst
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, SmallInteger, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from embedfin.db.tables.metadata import metadata
 
@@ -70,4 +80,28 @@ scf_inventory_installments = Table(
     Column("amount_minor", BigInteger, nullable=False),
     Column("paid_minor", BigInteger, nullable=False),
     Column("status", String(16), nullable=False),
+)
+
+#: Trade documents on a purchase order (``scf/invoices.py``): its ``lines`` (SKU, quantity, unit
+#: price, and the price tolerance the match allows), each goods ``receipt``, each supplier
+#: ``invoice`` with the outcome of its three-way match (``matched`` or ``exception``, the
+#: exceptions) and, once certified, the payable it became.
+scf_documents = Table(
+    "scf_documents",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("doc_id", String(64), primary_key=True),
+    Column("po_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("ref", String(64), nullable=False),
+    Column("lines", Text, nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("tolerance_bp", SmallInteger),
+    Column("status", String(16), nullable=False),
+    Column("exceptions", Text, nullable=False),
+    Column("payable_id", String(64)),
+    Column("on_date", String(10), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_scf_documents_order", "tenant", "po_id", "kind"),
+    UniqueConstraint("tenant", "po_id", "kind", "ref", name="uq_scf_documents_ref"),
 )
