@@ -20,13 +20,17 @@ def _post(api: httpx.Client, path: str, body: dict[str, Any], key: str) -> dict[
     return result
 
 
+def supplier_page(client: httpx.Client, party: str) -> str:
+    return client.get("/dashboard/certificates", params={"party": party}).text
+
+
 def test_a_certificates_life_is_shown_and_proved(demo: Demo) -> None:
     assert demo.keys is not None
     assert demo.keys.merchant is not None
     headers = {"Authorization": f"Bearer {demo.keys.operator}"}
     with httpx.Client(base_url=demo.base_url, headers=headers, timeout=30) as api:
         merchants = api.get("/v1/merchants", params={"limit": 3}).json()["data"]
-        core, s1 = merchants[0]["id"], merchants[1]["id"]
+        core, s1, dist = merchants[0]["id"], merchants[1]["id"], merchants[2]["id"]
         rates = {"discount_rate": "0.03", "overdue_rate": "0.1"}
         _post(api, "/v1/scf/parties", {"id": core, "role": "core", "name": "Core"} | rates, "p1")
         _post(api, "/v1/scf/parties", {"id": s1, "role": "supplier", "name": "One"}, "p2")
@@ -39,8 +43,18 @@ def test_a_certificates_life_is_shown_and_proved(demo: Demo) -> None:
                       {"holder": s1, "parts": [20_000, 30_000]}, "c2")["data"]  # fmt: skip
         passed = _post(api, f"/v1/scf/certificates/{parts[0]['id']}/transfer",
                        {"holder": s1, "to": "tier-2"}, "c3")["data"][0]  # fmt: skip
+        _post(api, "/v1/scf/parties", {"id": dist, "role": "distributor", "name": "D"}, "p4")
+        _post(api, "/v1/scf/parties", {"id": "bank-d", "role": "funder", "name": "B"}, "p5")
+        terms = {"distributor": dist, "funder": "bank-d", "currency": "EUR", "advance_bp": 5_000}
+        facility = _post(api, "/v1/scf/inventory_facilities", terms, "f1")
+        _post(api, f"/v1/scf/inventory_facilities/{facility['id']}/stock_reports",
+              {"lines": [{"sku": "book", "on_hand": 10, "unit_cost": 500}]}, "f2")  # fmt: skip
     with signed_in(demo, demo.keys.operator) as client:
         listing = client.get("/dashboard/certificates")
+        assert f'data-facility="{facility["id"]}"' in listing.text
+        own_stock = client.get("/dashboard/certificates", params={"party": dist})
+        assert f'data-facility="{facility["id"]}"' in own_stock.text
+        assert 'data-testid="facilities"' not in supplier_page(client, s1)
         assert listing.status_code == 200, listing.text
         assert "DASH-1" in listing.text
         assert 'data-tier="2"' in listing.text
@@ -57,4 +71,5 @@ def test_a_certificates_life_is_shown_and_proved(demo: Demo) -> None:
         own = merchant.get("/dashboard/certificates")
         assert own.status_code == 200
         assert "DASH-1" not in own.text
+        assert facility["id"] not in own.text
         assert merchant.get(f"/dashboard/certificates/{passed['id']}").status_code == 404

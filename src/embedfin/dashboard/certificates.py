@@ -10,7 +10,7 @@ Read-only. A merchant's key sees only itself as a party and the certificates it 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -20,7 +20,8 @@ from embedfin.dashboard.logs import Checked, check_entry
 from embedfin.dashboard.pages import PageError, page
 from embedfin.dashboard.signin import SessionDep
 from embedfin.scf.steps import LOG_ID
-from embedfin.scf.store import CertificateStatus, Payable, Role
+from embedfin.scf.stock import DayValuation, Facility
+from embedfin.scf.store import CertificateStatus, Party, Payable, Role
 
 router = APIRouter()
 PartyId = Annotated[str | None, Query(min_length=1, max_length=64)]
@@ -55,7 +56,37 @@ def certificates_page(request: Request, current: SessionDep, party: PartyId = No
     reached = [] if mine is not None else scf.reach()
     return page(request, "certificates.html", session=current, payables=payables, who=who,
                 held=held, owed=owed, reach=reached, live_face=sum(c.face_minor for c in live),
-                live_price=sum(c.price_minor or 0 for c in live))  # fmt: skip
+                live_price=sum(c.price_minor or 0 for c in live),
+                facilities=_facilities(current, who, mine))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class FacilityRow:
+    facility: Facility
+    valuation: DayValuation | None
+    unpaid_minor: int
+
+
+def _facilities(current: Any, who: Party | None, mine: str | None) -> list[FacilityRow]:
+    """The inventory facilities the page shows: a distributor's own, a funder's book, or all
+    of them for the operator's overview (a merchant outside supply-chain finance: none)."""
+    stock = current.platform.tenant(current.tenant).scf_inventory
+    if who is not None and who.role is Role.DISTRIBUTOR:
+        found = stock.facilities(distributor_id=who.party_id, limit=100)
+    elif who is not None and who.role is Role.FUNDER:
+        found = [f for f in stock.facilities(limit=1000) if f.funder_id == who.party_id][:100]
+    elif who is None and mine is None:
+        found = stock.facilities(limit=100)
+    else:
+        found = []
+    rows = []
+    for facility in found:
+        latest = stock.valuations(facility.facility_id, limit=1)
+        plan = [i for i in stock.installments(facility.facility_id)
+                if i.plan_no == facility.plan_no and i.status != "paid"]  # fmt: skip
+        unpaid = sum(i.amount_minor - i.paid_minor for i in plan)
+        rows.append(FacilityRow(facility, latest[0] if latest else None, unpaid))
+    return rows
 
 
 @router.get("/certificates/{certificate_id}", response_class=HTMLResponse)
