@@ -131,6 +131,37 @@ def test_the_company_country_is_a_real_country(shop: TenantServices, country: st
     assert kosovo.country == "XK"  # the code sanctions lists use, upper-cased
 
 
+def test_a_listed_beneficial_owner_holds_the_merchants_payouts(
+    shop: TenantServices, clock: ManualClock
+) -> None:
+    shop.screening.load_list(watchlist.read_file(watchlist.SHIPPED), "synthetic", "officer")
+    _register(shop, "m1", "verified")
+    shop.settlement.bind_bank_account("m1", "tok_12345678ab", "4242")
+    _sell(shop, "m1", "o-1")
+    listed = {"name": "Boris Zheleznov", "birth_date": "1961-02-03", "country": "RU",
+              "share": "30"}  # fmt: skip
+    sub = shop.kyb.submit("m1", "Lindenblatt GmbH", "HRB 1", "DE", [OWNERS[0], listed], "ops")
+    hits = [c for c in shop.cases.queue(limit=10) if c.kind == "sanctions_hit"]
+    assert len(hits) == 1
+    assert hits[0].merchant_id == "m1"
+    assert "owner2 m1" in hits[0].summary
+    assert shop.screening.held("merchant", "m1") is not None  # an owner's hit holds the merchant
+    shop.cases.decide(sub.case_id, "release", "company checked", "officer")
+    assert "m1" not in _payouts(shop, clock, "p-1")  # verified, but the owner's hit still holds
+    held = shop.screening.held("merchant", "m1")
+    assert held is not None
+    assert "beneficial owner 2" in held
+    # the listed owner sells its share: the new details drop it, the officer clears the hit
+    again = shop.kyb.submit("m1", "Lindenblatt GmbH", "HRB 1", "DE", OWNERS, "ops")
+    with shop.ledger.reader() as conn:
+        kinds = {r[0] for r in conn.exec_driver_sql(
+            "SELECT party_kind FROM aml_parties WHERE party_id = 'm1'")}  # fmt: skip
+    assert kinds == {"merchant", "owner1"}
+    shop.cases.decide(hits[0].case_id, "release", "the owner sold its share", "officer")
+    shop.cases.decide(again.case_id, "release", "owner left", "officer")
+    assert _payouts(shop, clock, "p-2").get("m1", 0) > 0
+
+
 def test_the_legal_name_is_screened_and_other_tenants_see_nothing(shop: TenantServices) -> None:
     shop.screening.load_list(watchlist.read_file(watchlist.SHIPPED), "synthetic", "officer")
     _register(shop, "m1", "pending")

@@ -2,14 +2,16 @@
 
 A merchant registered through the API starts ``pending``: it may not sell. It submits its legal
 name, registration number, country and beneficial owners (:meth:`MerchantReviews.submit`); the
-legal name is screened against the active sanctions list at once (a hit opens its own
-``sanctions_hit`` case), and a ``kyb_review`` case opens in the shared queue. The case decides:
-``release`` — the merchant is ``verified`` (it sells and is paid out); ``reject`` — it is
-``rejected``. A verified merchant that submits changed details is *re-verified*: it becomes
-``review`` — it still sells, but no payout reaches it until the new review is decided (a review
-still open when new details arrive is closed ``void``, superseded). The same details again
-change nothing; the details a rejection was decided on are refused. Payments asks
-:func:`hold_reason` through the composite compliance-holds port before a payout.
+legal name and each beneficial owner are screened against the active sanctions list at once (a
+hit opens its own ``sanctions_hit`` case and holds the merchant's payouts; an owner is the
+party ``owner<n>`` of the merchant's id), and a ``kyb_review`` case opens in the shared queue.
+The case decides: ``release`` — the merchant is ``verified`` (it sells and is paid out);
+``reject`` — it is ``rejected``. A verified merchant that submits changed details is
+*re-verified*: it becomes ``review`` — it still sells, but no payout reaches it until the new
+review is decided (a review still open when new details arrive is closed ``void``,
+superseded). The same details again change nothing; the details a rejection was decided on are
+refused. Payments asks :func:`hold_reason` through the composite compliance-holds port before a
+payout.
 
 Owners' names and birth dates, like the legal name, are stored encrypted (``security.crypto``).
 """
@@ -26,7 +28,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, select, update
 
 from embedfin.compliance.aml.screening import Subject
-from embedfin.compliance.aml.service import Screening, check_subject
+from embedfin.compliance.aml.service import MAX_OWNERS, Screening, check_subject, forget_owners
 from embedfin.core.clock import Clock
 from embedfin.core.errors import InvalidInput, InvalidStateTransition, NotFound
 from embedfin.db.statements import insert_if_absent
@@ -38,7 +40,6 @@ from embedfin.risk.text import checked_text
 from embedfin.security.crypto import FieldCipher, load_cipher, mask_name
 
 _K = aml_kyb.c
-MAX_OWNERS = 20
 
 
 class MerchantStatus(Protocol):
@@ -178,6 +179,10 @@ class MerchantReviews:
                 merchant_id=merchant_id,
             )  # fmt: skip
             self.screening.record_in(tx, "merchant", merchant_id, company)
+            for n, owner in enumerate(checked, 1):  # each beneficial owner screened too
+                person = Subject(owner.name, owner.birth_date, owner.country, "person")
+                self.screening.record_in(tx, f"owner{n}", merchant_id, person)
+            forget_owners(tx.conn, self.tenant, merchant_id, keep=len(checked))
             payload = {"case_id": case_id, "reverification": again, "owners": len(checked)}
             tx.emit(self.tenant, "aml_kyb_submitted", "merchant", merchant_id, payload)
             row = self._row(tx.conn, merchant_id)

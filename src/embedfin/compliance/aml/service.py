@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy import Connection, delete, insert, select, text, update
 
 from embedfin.compliance.aml.names import normal_form
 from embedfin.compliance.aml.screening import (
@@ -51,6 +51,10 @@ from embedfin.risk.text import checked_text
 from embedfin.security.crypto import FieldCipher, load_cipher, mask_name
 
 PARTY_KINDS = ("buyer", "merchant")
+#: A merchant's beneficial owners are screened as parties of their own, ``owner<n>`` with the
+#: merchant's id (KYB's n-th owner): a hit on any of them holds the merchant.
+MAX_OWNERS = 20
+OWNER_KINDS = tuple(f"owner{n}" for n in range(1, MAX_OWNERS + 1))
 KINDS: tuple[PartyKind, ...] = ("person", "organization")
 #: hit statuses that hold the party's money
 HOLDING = ("open", "confirmed")
@@ -197,15 +201,36 @@ def rotate_parties(conn: Connection, cipher: FieldCipher) -> int:
     return changed
 
 
+def _held_with(party_kind: str) -> tuple[str, ...]:
+    """The party kinds whose hits hold a party of ``party_kind``: a merchant's own and its
+    beneficial owners'."""
+    return (party_kind, *OWNER_KINDS) if party_kind == "merchant" else (party_kind,)
+
+
+def forget_owners(conn: Connection, tenant: str, merchant_id: str, keep: int) -> None:
+    """Drop the screened owner parties of a merchant beyond its first ``keep`` (its owners
+    changed); their hits stay, and hold the merchant, until decided."""
+    conn.execute(
+        delete(aml_parties).where(
+            _P.tenant == tenant,
+            _P.party_id == merchant_id,
+            _P.party_kind.in_(OWNER_KINDS[keep:]),
+        )
+    )
+
+
 def hold_reason(hits: Sequence[StoredHit]) -> str | None:
     """Why a party with these hits may not be paid out (the first open or confirmed one), or
     ``None`` when none holds it."""
     for hit in hits:
         if hit.status in HOLDING:
             state = "under review" if hit.status == "open" else "confirmed"
+            who = f"{hit.party_kind} {hit.party_id}"
+            if hit.party_kind in OWNER_KINDS:
+                who = f"merchant {hit.party_id} (its beneficial owner {hit.party_kind[5:]})"
             return (
-                f"{hit.party_kind} {hit.party_id} is held: a {hit.category} screening hit on"
-                f" {hit.caption!r} is {state} (case {hit.case_id})"
+                f"{who} is held: a {hit.category} screening hit on {hit.caption!r} is {state}"
+                f" (case {hit.case_id})"
             )
     return None
 
@@ -249,7 +274,7 @@ class Screening:
         subject: Subject,
     ) -> tuple[Party, list[StoredHit]]:
         """:meth:`record` inside the caller's unit of work (a customer's sign-up)."""
-        if party_kind not in PARTY_KINDS:
+        if party_kind not in PARTY_KINDS + OWNER_KINDS:
             raise InvalidInput(f"party_kind must be buyer or merchant, got {party_kind!r}")
         check_name("party_id", party_id)
         subject = check_subject(subject.name, subject.kind, subject.birth_date, subject.country)
@@ -353,11 +378,18 @@ class Screening:
         """Why the party may not be paid out, or ``None``: an open or confirmed hit, or details
         not yet screened against the active list (recorded while a list was loading; the
         caller runs :meth:`catch_up` first, so this is a race, refused until retried)."""
-        row = self._party_row(tx.conn, party_kind, party_id, for_update=True)
+        kinds = _held_with(party_kind)
+        rows = tx.conn.execute(
+            select(_P.party_kind, _P.screened_list_id)
+            .where(_P.tenant == self.tenant, _P.party_kind.in_(kinds), _P.party_id == party_id)
+            .with_for_update()
+        ).all()
         active = self._active(tx.conn)  # read after the lock: a list load is seen whole
-        if row is not None and active is not None and row["screened_list_id"] != active:
+        stale = [kind for kind, screened in rows if active is not None and screened != active]
+        if stale:
+            who = party_kind if stale == [party_kind] else f"{party_kind} (or an owner of it)"
             return (
-                f"{party_kind} {party_id} is held: not yet screened against the active list"
+                f"{party_id} is held: {who} not yet screened against the active list"
                 f" {active}; retry"
             )
         return hold_reason(self._hits_of(tx.conn, party_kind, party_id, holding=True))
@@ -509,7 +541,7 @@ class Screening:
             amount_minor=0,
             currency="XXX",  # ISO 4217: no currency involved
             buyer_id=party_id if party_kind == "buyer" else None,
-            merchant_id=party_id if party_kind == "merchant" else None,
+            merchant_id=party_id if party_kind != "buyer" else None,  # a merchant or its owner
         )
         tx.emit(
             self.tenant,
@@ -610,7 +642,7 @@ class Screening:
             (_P.screened_list_id != active) | _P.screened_list_id.is_(None),
         )
         if party_kind is not None:
-            query = query.where(_P.party_kind == party_kind)
+            query = query.where(_P.party_kind.in_(_held_with(party_kind)))
         if party_id is not None:
             query = query.where(_P.party_id == party_id)
         return conn.execute(query.limit(1)).first() is not None
@@ -622,7 +654,7 @@ class Screening:
         list each was screened against."""
         query = select(aml_parties).where(_P.tenant == self.tenant)
         if party_kind is not None:
-            query = query.where(_P.party_kind == party_kind)
+            query = query.where(_P.party_kind.in_(_held_with(party_kind)))
         if party_id is not None:
             query = query.where(_P.party_id == party_id)
         rows = conn.execute(query.order_by(_P.party_kind, _P.party_id).with_for_update()).mappings()
@@ -637,8 +669,9 @@ class Screening:
     def _hits_of(
         self, conn: Connection, party_kind: str, party_id: str, *, holding: bool = False
     ) -> list[StoredHit]:
+        kinds = _held_with(party_kind) if holding else (party_kind,)
         query = select(aml_screening_hits).where(
-            _H.tenant == self.tenant, _H.party_kind == party_kind, _H.party_id == party_id
+            _H.tenant == self.tenant, _H.party_kind.in_(kinds), _H.party_id == party_id
         )
         if holding:
             query = query.where(_H.status.in_(HOLDING))
