@@ -54,6 +54,7 @@ def test_loans_certificates_and_advances_link_the_parties_behind_them() -> None:
         Balance("loan", "L-1", 1210, "USD", 20),
         Balance("certificate", "c-1", 2110, "USD", 5000),
         Balance("scf_order", "po-1", 2300, "USD", 3000),
+        Balance("scf_inventory", "inv-1", 2400, "USD", 700),
         Balance("loan", "L-2", 1200, "USD", 0),
     ]
     links = Links(
@@ -61,16 +62,19 @@ def test_loans_certificates_and_advances_link_the_parties_behind_them() -> None:
         certificates={"c-1": ("core", "sup", "supplier")},
         advances={"po-1": ("sup", "bank")},
         roles={"merchant:core": "core", "merchant:sup": "supplier"},
+        facilities={"inv-1": ("dist", "bank")},
     )
     found = exposures_of(balances, links)
     assert set(found.edges) == {
         Edge("buyer:b-1", "funder:bank", "USD", 820, "loan"),
         Edge("merchant:core", "merchant:sup", "USD", 5000, "certificate"),
         Edge("merchant:sup", "funder:bank", "USD", 3000, "advance"),
+        Edge("merchant:dist", "funder:bank", "USD", 700, "inventory"),
     }
     kinds = {n.node_id: n.kind for n in found.nodes}
     assert kinds["merchant:core"] == "core"
     assert kinds["merchant:sup"] == "supplier"
+    assert kinds["merchant:dist"] == "distributor"
     assert "buyer:b-2" not in kinds
 
 

@@ -154,7 +154,7 @@ def export_command(
     with refusing():
         services = Services(Ledger.open(db)).tenant(tenant)
         exposures = read_exposures(services.ledger, tenant, services.lending, services.scf,
-                                   services.scf_orders)  # fmt: skip
+                                   services.scf_orders, services.scf_inventory)  # fmt: skip
         nodes_path, edges_path = write_parquet(exposures, out_dir)
     kinds: dict[str, int] = {}
     for edge in exposures.edges:

@@ -7,16 +7,19 @@ and supply-chain finance's services. Nothing is written; ``exposures.py`` does t
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from embedfin.ledger.chart import NormalSide
 from embedfin.ledger.service import Ledger
 from embedfin.lending.servicing import Lending
 from embedfin.payments.accounts import tenant_accounts
 from embedfin.scf.orders import OrderFinancing
 from embedfin.scf.service import Certificates
+from embedfin.scf.stock import InventoryFinancing
 from embedfin.systemic.exposures import Balance, Exposures, Links, exposures_of
 
 #: Debit-normal chart positions among those the mapping reads (the rest are credit-normal).
-_DEBIT_NORMAL = {1, 2, 10, 20, 500, 1100, 1200, 1210, 1220, 1500, 1510, 2110, 2200, 2300}
+_DEBIT_NORMAL = {1, 2, 10, 20, 500, 1100, 1200, 1210, 1220, 1500, 1510, 2110, 2200, 2300, 2400}
 
 
 def read_exposures(
@@ -25,6 +28,7 @@ def read_exposures(
     lending: Lending,
     certificates: Certificates,
     orders: OrderFinancing,
+    inventory: InventoryFinancing | None = None,
 ) -> Exposures:
     """The tenant's exposure network as its books stand now."""
     with ledger.current() as conn:
@@ -39,7 +43,12 @@ def read_exposures(
         net = account.debits_posted - account.credits_posted
         balances.append(Balance(key.owner_kind, key.owner_id, key.code, key.currency,
                                 net if side is NormalSide.DEBIT else -net))  # fmt: skip
-    return exposures_of(balances, _links(balances, lending, certificates, orders))
+    links = _links(balances, lending, certificates, orders)
+    if inventory is not None:
+        facilities = {f.facility_id: (f.distributor_id, f.funder_id)
+                      for f in inventory.facilities(limit=100_000)}  # fmt: skip
+        links = replace(links, facilities=facilities)
+    return exposures_of(balances, links)
 
 
 def _links(
@@ -63,6 +72,6 @@ def _links(
     roles = {
         f"merchant:{party.party_id}": str(party.role)
         for party in certificates.parties()
-        if str(party.role) in ("supplier", "core")
+        if str(party.role) in ("supplier", "core", "distributor")
     }
     return Links(loans, held, advances, roles)

@@ -17,6 +17,7 @@ loan principal, interest, fees         consumer (borrower)  funder (lender)     
 certificate held (2110)                core enterprise      holder (supplier or  certificate
                                                             funder)
 order advance (2300)                   supplier             funder               advance
+inventory loan (2400)                  distributor          funder               inventory
 =====================================  ===================  ===================  ============
 
 Outside the network: the client reserve and the platform's operating cash (1, 10) are the
@@ -30,7 +31,7 @@ kind instead.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 PLATFORM = "platform"
 
@@ -76,13 +77,16 @@ class Links:
         loans: loan id → (borrower, funder).
         certificates: certificate id → (core enterprise, holder, holder's role).
         advances: purchase order id → (supplier, funder).
-        roles: party id → ``supplier`` or ``core`` for merchants that are scf parties.
+        roles: party id → ``supplier``, ``core`` or ``distributor`` for merchants that are scf
+            parties.
+        facilities: inventory facility id → (distributor, funder).
     """
 
     loans: Mapping[str, tuple[str, str]]
     certificates: Mapping[str, tuple[str, str, str]]
     advances: Mapping[str, tuple[str, str]]
     roles: Mapping[str, str]
+    facilities: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +156,11 @@ def exposures_of(balances: Iterable[Balance], links: Links) -> Exposures:
             owe((_node_id("merchant", supplier), "supplier"),
                 (_node_id("funder", funder), "funder"), b.currency, b.balance_minor,
                 "advance")  # fmt: skip
+        elif b.code == 2400 and b.owner_id in links.facilities:
+            distributor, funder = links.facilities[b.owner_id]
+            owe((_node_id("merchant", distributor), "distributor"),
+                (_node_id("funder", funder), "funder"), b.currency, b.balance_minor,
+                "inventory")  # fmt: skip
     currencies = {cur for (_, _, cur, _) in edges} | {cur for (_, cur) in outside}
     node_ids = {d for (d, _, _, _) in edges} | {c for (_, c, _, _) in edges} | {PLATFORM}
     nodes = []
