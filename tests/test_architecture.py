@@ -58,10 +58,16 @@ PURE = [
     "embedfin.scf.chart",
     "embedfin.scf.ids",
     "embedfin.scf.advances",
+    "embedfin.fundpool.yields",
+    "embedfin.fundpool.accrual",
+    "embedfin.fundpool.redemption",
+    "embedfin.fundpool.liquidity",
+    "embedfin.fundpool.membership",
+    "embedfin.fundpool.chart",
 ]
 CONTEXTS = (
     "core", "db", "ledger", "commerce", "payments", "credit", "lending", "security", "risk",
-    "compliance", "transparency", "scf",
+    "compliance", "transparency", "scf", "fundpool",
 )  # fmt: skip
 IO = ("sqlalchemy", "psycopg", "httpx", "fastapi", "starlette", "socket", "time", "os")
 
@@ -184,6 +190,7 @@ OWN_TABLES = {
     "compliance": {"compliance"},
     "transparency": {"transparency"},
     "scf": {"scf"},
+    "fundpool": {"fundpool"},
 }
 #: read models and maintenance jobs that read (or re-encrypt) across owners, by name
 ACROSS = {
