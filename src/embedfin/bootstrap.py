@@ -38,6 +38,7 @@ from embedfin.compliance.aml.stream import StreamTypologies
 from embedfin.compliance.aml.verification import Verification
 from embedfin.consumers.base import Consumer
 from embedfin.core.errors import NotFound
+from embedfin.fundpool import chart as fundpool_chart
 from embedfin.ledger import check as ledger_check
 from embedfin.ledger.chart import Chart
 from embedfin.ledger.check import CheckReport, Invariant
@@ -85,7 +86,7 @@ if TYPE_CHECKING:  # credit loads the model stack (pandas, LightGBM): only those
 
 def build_chart() -> Chart:
     """Every context's block in one chart; raises ``ChartConflict`` if two blocks collide."""
-    return Chart([payments_chart.BLOCK, lending_chart.BLOCK, scf_chart.BLOCK])
+    return Chart([payments_chart.BLOCK, lending_chart.BLOCK, scf_chart.BLOCK, fundpool_chart.BLOCK])
 
 
 #: Every invariant ``embedfin check`` runs after the ledger's own, in order, by context.
