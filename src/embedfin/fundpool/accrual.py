@@ -97,3 +97,13 @@ def accrue_all(
         credited += gained
         after.append(Holding(holding.units_minor + gained, carry))
     return after, rate, credited
+
+
+def amortised_interest(interest_minor: int, term_days: int, days_held: int) -> int:
+    """The part of an asset's interest earned after ``days_held`` of its ``term_days``:
+    straight-line at amortised cost, floored, so the daily increments sum exactly to the
+    interest on the maturity day and never pass it."""
+    if term_days <= 0:
+        return interest_minor
+    held = min(max(days_held, 0), term_days)
+    return interest_minor * held // term_days
