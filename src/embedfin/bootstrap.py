@@ -39,6 +39,8 @@ from embedfin.compliance.aml.verification import Verification
 from embedfin.consumers.base import Consumer
 from embedfin.core.errors import NotFound
 from embedfin.fundpool import chart as fundpool_chart
+from embedfin.fundpool import check as fundpool_check
+from embedfin.fundpool.service import FundPool
 from embedfin.ledger import check as ledger_check
 from embedfin.ledger.chart import Chart
 from embedfin.ledger.check import CheckReport, Invariant
@@ -111,6 +113,10 @@ INVARIANTS: Sequence[tuple[str, Invariant]] = (
     ("certificates_match_ledger", scf_check.certificates_match_ledger),
     ("certificate_events_in_log", scf_check.certificate_events_in_log),
     ("advances_match_ledger", scf_check.advances_match_ledger),
+    ("fund_units_match_holdings", fundpool_check.fund_units_match_holdings),
+    ("fund_net_assets_match_units", fundpool_check.fund_net_assets_match_units),
+    ("fund_income_distributed_or_carried", fundpool_check.fund_income_distributed_or_carried),
+    ("fund_money_outside_safeguarding", fundpool_check.fund_money_outside_safeguarding),
 )
 
 
@@ -178,6 +184,11 @@ class TenantServices:
     def scf_orders(self) -> OrderFinancing:
         """Purchase orders and funders' advances on them, in the same ``scf`` log."""
         return OrderFinancing(self.scf)
+
+    @cached_property
+    def fundpool(self) -> FundPool:
+        """The money-market fund pool: subscriptions from wallets, redemptions, income."""
+        return FundPool(self.ledger, self.tenant)
 
     @cached_property
     def screening(self) -> Screening:

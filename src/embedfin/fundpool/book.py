@@ -38,9 +38,14 @@ class FundBook:
     def asset(self, asset_id: str, code: FundAccountCode) -> AccountKey:
         return self._key("fund_asset", asset_id, code)
 
-    def payable(self, owner_kind: str, owner_id: str) -> AccountKey:
-        """What the fund owes on redemptions: to a holder (T+1) or to its facility (T+0)."""
-        return self._key(f"fund_{owner_kind}", owner_id, F.REDEMPTIONS_PAYABLE)
+    def holders_payable(self) -> AccountKey:
+        """What the fund owes its holders on T+1 redemptions (each one's claim is its
+        ``fundpool_redemptions`` row)."""
+        return self.fund(F.REDEMPTIONS_PAYABLE)
+
+    def facility_payable(self) -> AccountKey:
+        """What the fund owes its facility for the fast redemptions it advanced."""
+        return self.facility(F.REDEMPTIONS_PAYABLE)
 
     def facility(self, code: FundAccountCode) -> AccountKey:
         return self._key("fund_facility", self.fund_id, code)

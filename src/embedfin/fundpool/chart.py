@@ -26,8 +26,9 @@ units outstanding        3100  credit  debits must not exceed credits (per fund:
                                        holders' units at 1.00)
 undistributed income     3110  credit  debits must not exceed credits (the day's income
                                        and fees not yet units: the carried fractions)
-redemptions payable      3120  credit  debits must not exceed credits (per holder, or
-                                       the facility for what it advanced)
+redemptions payable      3120  credit  debits must not exceed credits (per fund: to its
+                                       holders at T+1, or to its facility for what it
+                                       advanced)
 facility cash            3300  debit   credits must not exceed debits (the liquidity
                                        facility's bank money: it must be funded)
 facility capital         3310  credit  — (what the facility's bank put in)
@@ -42,7 +43,7 @@ transfer                 code  debited → credited
 =======================  ====  =====================================================
 subscription payment     7001  buyer wallet → client reserve (to the fund's bank)
 subscription units       7002  fund cash → units outstanding
-redemption units         7010  units outstanding → redemptions payable (the holder's
+redemption units         7010  units outstanding → redemptions payable (the holders'
                                for T+1, the facility's for T+0)
 liquidity fee            7011  units outstanding → undistributed income (the fee stays
                                in the fund for the holders who stay)

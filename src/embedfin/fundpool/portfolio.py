@@ -140,11 +140,7 @@ class Portfolio(FundContext):
         fund = self.store.fund(tx.conn, fund_id)
         book = FundBook(self.tenant, fund_id, fund.currency)
         assets = self.store.assets(tx.conn, fund_id, live_only=True)
-        payable = sum(
-            balance_of(tx, key)
-            for key in [book.payable("facility", fund_id)]
-            + [book.payable("holder", h) for h in self._payees(tx, fund_id)]
-        )
+        payable = balance_of(tx, book.holders_payable()) + balance_of(tx, book.facility_payable())
         return FundBooks(
             balance_of(tx, book.fund(F.FUND_CASH)),
             sum(balance_of(tx, book.asset(a.asset_id, _CODES[a.kind])) for a in assets),
@@ -155,7 +151,3 @@ class Portfolio(FundContext):
             balance_of(tx, book.facility(F.FACILITY_CASH)),
             balance_of(tx, book.facility(F.FACILITY_ADVANCES)),
         )
-
-    def _payees(self, tx: LedgerTransaction, fund_id: str) -> list[str]:
-        return sorted({r.holder_id for r in self.store.redemptions_due(tx.conn, fund_id,
-                                                                       date.max)})  # fmt: skip

@@ -210,7 +210,7 @@ class FundPool(FundContext):
         paid = made.paid_minor
         units = book.fund(F.UNITS_OUTSTANDING)
         if speed is Speed.FAST:
-            book.add(request_id, "units", units, book.payable("facility", fund_id), paid,
+            book.add(request_id, "units", units, book.facility_payable(), paid,
                      chart.CODE_REDEMPTION_UNITS)  # fmt: skip
             book.add(request_id, "fee", units, book.fund(F.UNDISTRIBUTED_INCOME), fee,
                      chart.CODE_LIQUIDITY_FEE)  # fmt: skip
@@ -220,7 +220,7 @@ class FundPool(FundContext):
                      chart.CODE_FAST_PAYMENT)  # fmt: skip
             insufficient = f"the liquidity facility of {fund_id} cannot advance {paid}"
         else:
-            book.add(request_id, "units", units, book.payable("holder", holder_id), paid,
+            book.add(request_id, "units", units, book.holders_payable(), paid,
                      chart.CODE_REDEMPTION_UNITS)  # fmt: skip
             book.add(request_id, "fee", units, book.fund(F.UNDISTRIBUTED_INCOME), fee,
                      chart.CODE_LIQUIDITY_FEE)  # fmt: skip
@@ -256,13 +256,13 @@ class FundPool(FundContext):
         step = f"settle:{due.redemption_id}"
         cash, paid = book.fund(F.FUND_CASH), due.paid_minor
         if due.speed is Speed.FAST:
-            book.add(step, "pay", book.payable("facility", fund.fund_id), cash, paid,
+            book.add(step, "pay", book.facility_payable(), cash, paid,
                      chart.CODE_REDEMPTION_SETTLEMENT)  # fmt: skip
             book.add(step, "repaid", book.facility(F.FACILITY_CASH),
                      book.facility(F.FACILITY_ADVANCES), paid,
                      chart.CODE_FACILITY_REPAID)  # fmt: skip
         else:
-            book.add(step, "pay", book.payable("holder", due.holder_id), cash, paid,
+            book.add(step, "pay", book.holders_payable(), cash, paid,
                      chart.CODE_REDEMPTION_SETTLEMENT)  # fmt: skip
             book.add(step, "payment", book.reserve(), book.wallet(due.holder_id), paid,
                      chart.CODE_REDEMPTION_PAYMENT)  # fmt: skip
