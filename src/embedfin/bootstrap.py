@@ -40,6 +40,7 @@ from embedfin.consumers.base import Consumer
 from embedfin.core.errors import NotFound
 from embedfin.fundpool import chart as fundpool_chart
 from embedfin.fundpool import check as fundpool_check
+from embedfin.fundpool.checkout import RedeemAndPay
 from embedfin.fundpool.service import FundPool
 from embedfin.ledger import check as ledger_check
 from embedfin.ledger.chart import Chart
@@ -189,6 +190,11 @@ class TenantServices:
     def fundpool(self) -> FundPool:
         """The money-market fund pool: subscriptions from wallets, redemptions, income."""
         return FundPool(self.ledger, self.tenant)
+
+    @cached_property
+    def redeem_and_pay(self) -> RedeemAndPay:
+        """Checkout paid from fund units: a fast redemption and the wallet payment together."""
+        return RedeemAndPay(self.fundpool, self.checkout)
 
     @cached_property
     def screening(self) -> Screening:

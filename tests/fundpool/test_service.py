@@ -23,6 +23,7 @@ from embedfin.core.money import Money
 from embedfin.fundpool.redemption import FastCapExceeded
 from embedfin.fundpool.store import RedemptionStatus
 from tests.fundpool.conftest import FUND, Pool, cny
+from tests.fundpool.conftest import make_pool as make_pool_for
 
 
 def _healthy(fund: Pool) -> None:
@@ -234,3 +235,33 @@ def test_open_fund_again_is_a_no_op_and_differently_refused(sqlite_fund: Pool) -
         fund.pool.open_fund("usd-1", "Dollar", "USD")
     with pytest.raises(AmountOutOfRange):
         fund.pool.open_fund("usd-1", "Dollar", "USD", fast_cap_minor=-1)
+
+
+def test_checkout_redeems_and_pays_in_one_unit_of_work(ledger, clock) -> None:  # type: ignore[no-untyped-def]
+    from embedfin.bootstrap import Services
+    from embedfin.commerce.orders import OrderLine
+    from embedfin.fundpool.checkout import RedeemAndPay
+    from embedfin.risk.config import RiskSettings
+
+    fund = make_pool_for(ledger, clock)
+    services = Services(ledger, risk=RiskSettings(enabled=False)).tenant("fund-shop")
+    shop = services.checkout
+    shop.register_merchant("m-1", category="books", country="CN", settlement_currency="CNY")
+    fund.pool.subscribe("s-1", FUND, "b-1", cny(10_000_000))  # the whole wallet into the fund
+    shop.place_order("o-1", buyer_id="b-1", merchant_id="m-1", currency_code="CNY",
+                     lines=[OrderLine("sku", 1, 250_000)])  # fmt: skip
+    pay = RedeemAndPay(fund.pool, shop)
+    made = pay.pay_order("p-1", FUND, "o-1")
+    assert made.amount_minor == 250_000
+    assert shop.find_order("o-1").paid_minor == 250_000  # type: ignore[union-attr]
+    assert fund.wallet("b-1") == 0
+    assert pay.pay_order("p-1", FUND, "o-1") == made  # a retry pays nothing twice
+    with pytest.raises(InvalidStateTransition):
+        pay.pay_order("p-2", FUND, "o-1")  # paid already: nothing is redeemed
+    shop.place_order("o-2", buyer_id="b-1", merchant_id="m-1", currency_code="CNY",
+                     lines=[OrderLine("sku", 1, 900_000)])  # fmt: skip
+    with pytest.raises(FastCapExceeded):
+        pay.pay_order("p-3", FUND, "o-2")  # over what is left of today's cap: nothing moves
+    assert fund.pool.holding(FUND, "b-1")[0] == cny(10_000_000 - 250_000)
+    assert fund.wallet("b-1") == 0
+    _healthy(fund)
