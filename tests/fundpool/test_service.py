@@ -265,3 +265,22 @@ def test_checkout_redeems_and_pays_in_one_unit_of_work(ledger, clock) -> None:  
     assert fund.pool.holding(FUND, "b-1")[0] == cny(10_000_000 - 250_000)
     assert fund.wallet("b-1") == 0
     _healthy(fund)
+
+
+def test_membership_comes_from_the_fund_balance_and_activity(sqlite_fund: Pool) -> None:
+    from embedfin.fundpool.membership import Tier
+    from embedfin.payments.payouts.settlement import settle_channel
+
+    pool = sqlite_fund.pool
+    sqlite_fund.wallets.top_up("b-1", cny(100_000), "card", "top-more")
+    settle_channel(pool.ledger, pool.tenant, "card", cny(100_000), cny(0), "settle-more")
+    pool.subscribe("s-1", FUND, "b-1", cny(9_999_999))
+    assert pool.membership(FUND, "b-1").tier is Tier.SILVER  # one active day
+    sqlite_fund.advance(1)
+    for day in range(4):
+        pool.redeem(f"r-{day}", FUND, "b-1", cny(1))
+        sqlite_fund.advance(1)
+    pool.subscribe("s-2", FUND, "b-1", cny(10))
+    assert pool.membership(FUND, "b-1").tier is Tier.GOLD  # 10,000,005 held, 6 active days
+    with pytest.raises(NotFound):
+        pool.membership(FUND, "b-2")

@@ -50,6 +50,7 @@ class RedeemAndPay:
         with pool.ledger.transaction() as tx:
             if (done := pool.replayed(tx, request_id, fingerprint)) is not None:
                 return pool.store.redemption(tx.conn, str(done["redemption_id"]))
+            pool.store.fund(tx.conn, fund_id)  # an unknown fund is refused before the order
             order = self.checkout.find_order(order_id)
             if order is None:
                 raise NotFound(f"no order {order_id!r}")

@@ -133,7 +133,7 @@ class Income(FundContext):
 
     def publish(self, fund_id: str, day: date | None = None) -> Disclosure:
         """The disclosures of an accrued day (the last one by default)."""
-        with self.ledger.reader() as conn:
+        with self.ledger.current() as conn:
             fund = self.store.fund(conn, fund_id)
             if day is None:
                 if fund.accrued_through is None:
@@ -143,6 +143,6 @@ class Income(FundContext):
         return Disclosure(fund_id, found.day, found.per_10k, found.yield_7d, fund.carry_method)
 
     def history(self, fund_id: str, last: int = 30) -> list[Day]:
-        with self.ledger.reader() as conn:
+        with self.ledger.current() as conn:
             self.store.fund(conn, fund_id)
             return self.store.days(conn, fund_id, last=min(max(last, 1), 366))

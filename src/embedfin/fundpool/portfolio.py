@@ -116,7 +116,7 @@ class Portfolio(FundContext):
         return replace(asset, status="matured")
 
     def assets(self, fund_id: str) -> list[Asset]:
-        with self.ledger.reader() as conn:
+        with self.ledger.current() as conn:
             self.store.fund(conn, fund_id)
             return self.store.assets(conn, fund_id)
 

@@ -24,7 +24,7 @@ in the fund and is distributed by the next accrual. Settlement is T+1 in busines
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from embedfin.core.errors import (
@@ -41,6 +41,7 @@ from embedfin.fundpool.base import FundContext, check_amount, choice, fingerprin
 from embedfin.fundpool.book import F, FundBook, balance_of
 from embedfin.fundpool.income import Income
 from embedfin.fundpool.liquidity import business_days_after
+from embedfin.fundpool.membership import Benefits, MemberProfile, benefits_of
 from embedfin.fundpool.portfolio import Portfolio
 from embedfin.fundpool.redemption import (
     FAST_CAP_CNY_MINOR,
@@ -113,7 +114,7 @@ class FundPool(FundContext):
         return fund
 
     def fund(self, fund_id: str) -> Fund:
-        with self.ledger.reader() as conn:
+        with self.ledger.current() as conn:
             return self.store.fund(conn, fund_id)
 
     def fund_facility(self, request_id: str, fund_id: str, amount: Money) -> int:
@@ -275,15 +276,28 @@ class FundPool(FundContext):
     # --- reads -------------------------------------------------------------------------------
     def holding(self, fund_id: str, holder_id: str) -> tuple[Money, Decimal]:
         """A holder's units (as money at 1.00) and its carried fraction of a minor unit."""
-        with self.ledger.reader() as conn:
+        with self.ledger.current() as conn:
             fund = self.store.fund(conn, fund_id)
             held = self.store.units_of(conn, fund_id, holder_id)
         if held is None:
             raise NotFound(f"{holder_id} holds no units of {fund_id}")
         return Money(held[0], fund.currency), Decimal(held[1]) / Decimal(10**9)
 
+    def membership(self, fund_id: str, holder_id: str) -> Benefits:
+        """The holder's tier and benefits (``membership.py``): from its fund balance and the
+        days of the last 30 it subscribed or redeemed — nothing about credit. The balance is
+        today's (daily balances are not kept yet, so it stands in for the 30-day average)."""
+        with self.ledger.current() as conn:
+            self.store.fund(conn, fund_id)
+            held = self.store.units_of(conn, fund_id, holder_id)
+            if held is None:
+                raise NotFound(f"{holder_id} holds no units of {fund_id}")
+            since = self.today() - timedelta(days=29)
+            active = self.store.active_days(conn, fund_id, holder_id, since)
+        return benefits_of(MemberProfile(held[0], active))
+
     def redemption(self, redemption_id: str) -> Redemption:
-        with self.ledger.reader() as conn:
+        with self.ledger.current() as conn:
             return self.store.redemption(conn, redemption_id)
 
 

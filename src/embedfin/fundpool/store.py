@@ -237,6 +237,21 @@ class FundStore:
         ).scalar_one()
         return int(subscribed), int(redeemed)
 
+    def active_days(self, conn: Connection, fund_id: str, holder_id: str, since: date) -> int:
+        """Days since ``since`` on which the holder subscribed or redeemed."""
+        s, r = fundpool_subscriptions.c, fundpool_redemptions.c
+        days = {
+            str(day)
+            for table, c in ((fundpool_subscriptions, s), (fundpool_redemptions, r))
+            for day in conn.execute(
+                select(c.on_date).distinct().select_from(table).where(
+                    c.tenant == self.tenant, c.fund_id == fund_id, c.holder_id == holder_id,
+                    c.on_date >= since.isoformat(),
+                )
+            ).scalars()
+        }  # fmt: skip
+        return len(days)
+
     def redemptions_due(self, conn: Connection, fund_id: str, day: date) -> list[Redemption]:
         t = fundpool_redemptions.c
         rows = conn.execute(
