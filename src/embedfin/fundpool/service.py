@@ -117,6 +117,11 @@ class FundPool(FundContext):
         with self.ledger.current() as conn:
             return self.store.fund(conn, fund_id)
 
+    def funds(self) -> list[Fund]:
+        """The tenant's funds (at most 200), by id."""
+        with self.ledger.current() as conn:
+            return [self.store.fund(conn, fund_id) for fund_id in self.store.fund_ids(conn)]
+
     def fund_facility(self, request_id: str, fund_id: str, amount: Money) -> int:
         """A bank puts money into the fund's liquidity facility; its cash after."""
         fingerprint = fingerprint_of("facility", fund_id, amount)

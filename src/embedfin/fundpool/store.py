@@ -135,6 +135,11 @@ class FundStore:
                     row.fast_cap_minor, policy, row.residue_nano, row.fees_pending_minor,
                     through)  # fmt: skip
 
+    def fund_ids(self, conn: Connection) -> list[str]:
+        t = fundpool_funds.c
+        query = select(t.fund_id).where(t.tenant == self.tenant).order_by(t.fund_id).limit(200)
+        return [str(v) for v in conn.execute(query).scalars()]
+
     def insert_fund(self, conn: Connection, fund: Fund, now: int) -> None:
         policy = fund.fee_policy
         conn.execute(
