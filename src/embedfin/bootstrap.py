@@ -189,7 +189,7 @@ class TenantServices:
     @cached_property
     def fundpool(self) -> FundPool:
         """The money-market fund pool: subscriptions from wallets, redemptions, income."""
-        return FundPool(self.ledger, self.tenant)
+        return FundPool(self.ledger, self.tenant, holds=self.holds)
 
     @cached_property
     def redeem_and_pay(self) -> RedeemAndPay:

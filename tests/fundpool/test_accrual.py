@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from embedfin.core.errors import AmountOutOfRange, InvalidAmount
+from embedfin.core.errors import InvalidAmount
 from embedfin.fundpool.accrual import (
     MAX_HOLDING_MINOR,
     SCALE,
@@ -47,9 +47,10 @@ def test_a_losing_day_is_refused() -> None:
         day_rate(-1, 0, 100)
 
 
-def test_income_above_one_percent_of_units_is_refused() -> None:
-    with pytest.raises(AmountOutOfRange):
-        day_rate(2, 0, 100)
+def test_income_above_one_percent_of_units_is_carried_not_refused() -> None:
+    rate = day_rate(5, 0, 100)  # 5% of the units in a day: 1% goes out, the rest waits
+    assert rate.rate_nano == SCALE // 100
+    assert rate.residue_nano == 4 * SCALE
 
 
 holdings = st.lists(
@@ -64,15 +65,13 @@ def test_income_is_credited_or_carried_exactly(
     before: list[Holding], income: int, residue: int
 ) -> None:
     units = sum(h.units_minor for h in before)
-    income = min(income, units // 100)
-    residue = min(residue, max(units - 1, 0))
     after, rate, credited = accrue_all(before, income, residue)
     carried_before = sum(h.carry_nano for h in before) + residue
     carried_after = sum(h.carry_nano for h in after) + rate.residue_nano
     assert income * SCALE + carried_before == credited * SCALE + carried_after
     assert sum(h.units_minor for h in after) == units + credited
     assert all(0 <= h.carry_nano < SCALE for h in after)
-    assert 0 <= rate.residue_nano < max(units, 1) or units == 0
+    assert rate.residue_nano >= 0
 
 
 @given(st.integers(0, MAX_HOLDING_MINOR), st.integers(0, SCALE - 1), st.integers(0, 10**7))

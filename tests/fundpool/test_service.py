@@ -284,3 +284,24 @@ def test_membership_comes_from_the_fund_balance_and_activity(sqlite_fund: Pool) 
     assert pool.membership(FUND, "b-1").tier is Tier.GOLD  # 10,000,005 held, 6 active days
     with pytest.raises(NotFound):
         pool.membership(FUND, "b-2")
+
+
+def test_a_customer_compliance_holds_moves_nothing_in_or_out(sqlite_fund: Pool) -> None:
+    from embedfin.core.errors import ComplianceHold
+    from embedfin.fundpool.service import FundPool
+
+    class HeldB1:
+        def catch_up(self, party_kind: str | None = None, party_id: str | None = None) -> int:
+            return 0
+
+        def hold_of(self, tx: object, party_kind: str, party_id: str) -> str | None:
+            return "sanctions hit under review" if party_id == "b-1" else None
+
+    sqlite_fund.pool.subscribe("s-1", FUND, "b-1", cny(1_000))
+    held = FundPool(sqlite_fund.pool.ledger, sqlite_fund.pool.tenant, holds=HeldB1())
+    with pytest.raises(ComplianceHold):
+        held.subscribe("s-2", FUND, "b-1", cny(1_000))
+    with pytest.raises(ComplianceHold):
+        held.redeem("r-1", FUND, "b-1", cny(1_000), "fast")
+    held.subscribe("s-3", FUND, "b-2", cny(1_000))
+    assert held.holding(FUND, "b-1")[0] == cny(1_000)

@@ -17,10 +17,12 @@ rest ``(u × rate + c) mod SCALE`` is the holder's new carry. What the floor of 
 holders' carries and the fund's residue). The set-based SQL of the service is this function row
 by row; ``tests/fundpool`` checks the two agree.
 
-Bounds, so ``u × rate + c`` fits a signed 64-bit integer in both databases: a day's income is at
-most 1% of the units (``MAX_DAILY_RATE``) and a holding at most ``MAX_HOLDING_MINOR``. A day
-that loses money is refused: a stable-NAV fund absorbs it before distribution (or, under the
-2023 amendments to Rule 2a-7, reduces units — not implemented). Pure: no I/O.
+Bounds, so ``u × rate + c`` fits a signed 64-bit integer in both databases: a day distributes at
+most 1% of the units (``MAX_DAILY_RATE_PER``; more income — a fund most holders just left —
+stays in the fund's residue for the next days, never refused, so a day can always be accrued)
+and a holding is at most ``MAX_HOLDING_MINOR``. A day that loses money is refused: a stable-NAV
+fund absorbs it before distribution (or, under the 2023 amendments to Rule 2a-7, reduces units —
+not implemented). Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from embedfin.core.errors import AmountOutOfRange, InvalidAmount
+from embedfin.core.errors import InvalidAmount
 
 SCALE = 10**9
 MAX_DAILY_RATE_PER = 100  # income per day ≤ units / 100
@@ -36,6 +38,7 @@ MAX_HOLDING_MINOR = 10**11
 INT64_MAX = (1 << 63) - 1
 #: the largest rate the SQL may multiply by: a holding four times the largest still fits
 MAX_RATE_NANO = (INT64_MAX - SCALE) // (4 * MAX_HOLDING_MINOR)
+assert SCALE // MAX_DAILY_RATE_PER <= MAX_RATE_NANO
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +75,7 @@ def day_rate(distributable_minor: int, residue_nano: int, units_minor: int) -> D
     pool = distributable_minor * SCALE + residue_nano
     if units_minor == 0:
         return DayRate(0, pool)
-    if distributable_minor * MAX_DAILY_RATE_PER > units_minor:
-        raise AmountOutOfRange("a day's income above 1% of the units is not a money-market day")
-    rate = pool // units_minor
-    rate = min(rate, MAX_RATE_NANO)  # never reached while the residue stays below the units
+    rate = min(pool // units_minor, SCALE // MAX_DAILY_RATE_PER)
     return DayRate(rate, pool - rate * units_minor)
 
 

@@ -65,7 +65,7 @@ class Income(FundContext):
         with self.ledger.transaction() as tx:
             if (done := self.replayed(tx, request_id, fingerprint)) is not None:
                 return self.store.day(tx.conn, fund_id, date.fromisoformat(str(done["day"])))
-            fund = self.store.fund(tx.conn, fund_id)
+            fund = self.store.fund(tx.conn, fund_id, lock=True)
             day = self._next_day(fund, day)
             bank_minor = 0 if bank_interest is None else check_amount(fund, bank_interest)
             accrued = self._accrue(tx, request_id, fund, day, bank_minor)

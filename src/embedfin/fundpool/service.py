@@ -29,6 +29,7 @@ from decimal import Decimal
 
 from embedfin.core.errors import (
     AmountOutOfRange,
+    ComplianceHold,
     InsufficientFunds,
     InvalidInput,
     InvalidStateTransition,
@@ -58,14 +59,16 @@ from embedfin.fundpool.store import (
 )
 from embedfin.fundpool.yields import CarryMethod
 from embedfin.ledger.service import Ledger, LedgerTransaction
+from embedfin.payments.holds import ComplianceHolds, NoHolds
 from embedfin.payments.requests import check_name
 
 
 class FundPool(FundContext):
     """A tenant's money-market funds: holders' commands here, income and portfolio beside."""
 
-    def __init__(self, ledger: Ledger, tenant: str) -> None:
+    def __init__(self, ledger: Ledger, tenant: str, holds: ComplianceHolds | None = None) -> None:
         super().__init__(ledger, tenant)
+        self.holds: ComplianceHolds = holds or NoHolds()
         self.income = Income(ledger, tenant)
         self.portfolio = Portfolio(ledger, tenant)
         self.accrue = self.income.accrue
@@ -152,6 +155,7 @@ class FundPool(FundContext):
                 return _subscription(done)
             fund = self.store.fund(tx.conn, fund_id)
             minor = check_amount(fund, amount)
+            self._not_held(tx, holder_id)
             held = self.store.units_of(tx.conn, fund_id, holder_id)
             if (held[0] if held else 0) + minor > MAX_HOLDING_MINOR:
                 raise AmountOutOfRange(f"a holding is at most {MAX_HOLDING_MINOR} minor units")
@@ -194,9 +198,10 @@ class FundPool(FundContext):
         """A redemption inside the caller's unit of work (checkout's redeem-and-pay)."""
         fund = self.store.fund(tx.conn, fund_id)
         minor = check_amount(fund, amount)
-        held = self.store.units_of(tx.conn, fund_id, holder_id)
+        held = self.store.units_of(tx.conn, fund_id, holder_id, lock=True)
         if held is None:
             raise NotFound(f"{holder_id} holds no units of {fund_id}")
+        self._not_held(tx, holder_id)
         if minor > held[0]:
             raise InsufficientFunds(f"{holder_id} holds {held[0]} units, not {minor}")
         today = self.today()
@@ -247,7 +252,7 @@ class FundPool(FundContext):
         left unpaid because the fund's cash ran out — they are tried again next time)."""
         settled = unpaid = 0
         with self.ledger.transaction() as tx:
-            fund = self.store.fund(tx.conn, fund_id)
+            fund = self.store.fund(tx.conn, fund_id, lock=True)
             for due in self.store.redemptions_due(tx.conn, fund_id, self.today()):
                 try:
                     with tx.savepoint():
@@ -277,6 +282,12 @@ class FundPool(FundContext):
         tx.emit(self.tenant, "fundpool_redemption_settled", "fund", fund.fund_id,
                 {"redemption_id": due.redemption_id, "amount_minor": paid,
                  "currency": fund.currency})  # fmt: skip
+
+    def _not_held(self, tx: LedgerTransaction, holder_id: str) -> None:
+        """A customer compliance holds (sanctions, monitoring) moves no money in or out."""
+        hold = self.holds.hold_of(tx, "buyer", holder_id)
+        if hold is not None:
+            raise ComplianceHold(hold)
 
     # --- reads -------------------------------------------------------------------------------
     def holding(self, fund_id: str, holder_id: str) -> tuple[Money, Decimal]:

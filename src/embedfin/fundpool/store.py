@@ -118,11 +118,12 @@ class FundStore:
         self.tenant = tenant
 
     # --- funds -------------------------------------------------------------------------------
-    def fund(self, conn: Connection, fund_id: str) -> Fund:
+    def fund(self, conn: Connection, fund_id: str, *, lock: bool = False) -> Fund:
+        """The fund; ``lock`` holds its row to the end of the unit of work (PostgreSQL: the
+        day's accrual and a settlement run one at a time; SQLite writes one at a time anyway)."""
         t = fundpool_funds.c
-        row = conn.execute(
-            select(fundpool_funds).where(t.tenant == self.tenant, t.fund_id == fund_id)
-        ).first()
+        query = select(fundpool_funds).where(t.tenant == self.tenant, t.fund_id == fund_id)
+        row = conn.execute(query.with_for_update() if lock else query).first()
         if row is None:
             raise NotFound(f"no fund {fund_id!r}")
         policy = (
@@ -169,14 +170,16 @@ class FundStore:
         )
 
     # --- holdings ----------------------------------------------------------------------------
-    def units_of(self, conn: Connection, fund_id: str, holder_id: str) -> tuple[int, int] | None:
-        """(units, carry) of a holder, or ``None`` if it never held units of the fund."""
+    def units_of(
+        self, conn: Connection, fund_id: str, holder_id: str, *, lock: bool = False
+    ) -> tuple[int, int] | None:
+        """(units, carry) of a holder, or ``None`` if it never held units of the fund; ``lock``
+        holds the row, so two redemptions of one holder are checked one after the other."""
         t = fundpool_holdings.c
-        row = conn.execute(
-            select(t.units_minor, t.carry_nano).where(
-                t.tenant == self.tenant, t.fund_id == fund_id, t.holder_id == holder_id
-            )
-        ).first()
+        query = select(t.units_minor, t.carry_nano).where(
+            t.tenant == self.tenant, t.fund_id == fund_id, t.holder_id == holder_id
+        )
+        row = conn.execute(query.with_for_update() if lock else query).first()
         return None if row is None else (int(row[0]), int(row[1]))
 
     def add_units(
