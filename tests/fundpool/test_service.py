@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from embedfin.bootstrap import check_all
+from embedfin.core.clock import ManualClock
 from embedfin.core.errors import (
     AmountOutOfRange,
     CurrencyMismatch,
@@ -20,8 +21,10 @@ from embedfin.core.errors import (
     NotFound,
 )
 from embedfin.core.money import Money
+from embedfin.db.engine import make_engine
 from embedfin.fundpool.redemption import FastCapExceeded
 from embedfin.fundpool.store import RedemptionStatus
+from embedfin.ledger.service import Ledger
 from tests.fundpool.conftest import FUND, Pool, cny
 from tests.fundpool.conftest import make_pool as make_pool_for
 
@@ -52,7 +55,8 @@ def test_a_retried_subscription_moves_nothing_twice(sqlite_fund: Pool) -> None:
         fund.pool.subscribe("s-1", FUND, "b-1", cny(1))
 
 
-def test_bad_subscriptions_write_nothing(fund: Pool) -> None:
+def test_bad_subscriptions_write_nothing(sqlite_fund: Pool) -> None:
+    fund = sqlite_fund
     with pytest.raises(CurrencyMismatch):
         fund.pool.subscribe("s-1", FUND, "b-1", Money(100, "USD"))
     with pytest.raises(InvalidAmount):
@@ -111,11 +115,12 @@ def test_fast_redemption_above_the_daily_cap_is_refused(sqlite_fund: Pool) -> No
     _healthy(fund)
 
 
-def test_fast_redemption_needs_a_funded_facility(ledger, clock) -> None:  # type: ignore[no-untyped-def]
+def test_fast_redemption_needs_a_funded_facility(sqlite_url: str, clock: ManualClock) -> None:
     from embedfin.fundpool.service import FundPool
     from embedfin.payments.payouts.settlement import settle_channel
     from embedfin.payments.wallets import Wallets
 
+    ledger = Ledger(make_engine(sqlite_url), clock)
     pool = FundPool(ledger, "bare")
     pool.open_fund(FUND, "Unfunded", "CNY")
     Wallets(ledger, "bare").top_up("b-1", cny(100_000), "card", "top-1")
@@ -210,10 +215,13 @@ def test_bad_purchases_are_refused(sqlite_fund: Pool) -> None:
         fund.pool.buy("t-3", FUND, "equity", cny(1_000), cny(1), date(2026, 2, 1))
 
 
-def test_liquidity_fee_applies_past_five_percent_of_net_assets(ledger, clock) -> None:  # type: ignore[no-untyped-def]
+def test_liquidity_fee_applies_past_five_percent_of_net_assets(
+    sqlite_url: str, clock: ManualClock
+) -> None:
     from embedfin.fundpool.redemption import FeePolicy
     from tests.fundpool.conftest import make_pool
 
+    ledger = Ledger(make_engine(sqlite_url), clock)
     fund = make_pool(ledger, clock, "fee-shop", FeePolicy(Decimal("0.05"), Decimal("0.01")))
     fund.pool.subscribe("s-1", FUND, "b-1", cny(5_000_000))
     fund.pool.subscribe("s-2", FUND, "b-2", cny(5_000_000))
