@@ -4,7 +4,8 @@ their cost and interest back at maturity, and measure its liquidity (``liquidity
 An asset is held at amortised cost: its interest is earned straight-line over its term by the
 daily accrual (``income.py``). Its maturity is at most 397 days from purchase, the longest
 remaining maturity a money-market fund may buy under both SEC Rule 2a-7(d)(1) and the CSRC's
-《货币市场基金监督管理办法》(2015, art. 9: 397 days).
+《货币市场基金监督管理办法》(2015: 397 days; cited from the rule, not checked against a
+stored copy here).
 """
 
 from __future__ import annotations
