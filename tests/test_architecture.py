@@ -68,6 +68,16 @@ PURE = [
 CONTEXTS = (
     "core", "db", "ledger", "commerce", "payments", "credit", "lending", "security", "risk",
     "compliance", "transparency", "scf", "systemic",
+    "embedfin.fundpool.yields",
+    "embedfin.fundpool.accrual",
+    "embedfin.fundpool.redemption",
+    "embedfin.fundpool.liquidity",
+    "embedfin.fundpool.membership",
+    "embedfin.fundpool.chart",
+]
+CONTEXTS = (
+    "core", "db", "ledger", "commerce", "payments", "credit", "lending", "security", "risk",
+    "compliance", "transparency", "scf", "fundpool",
 )  # fmt: skip
 IO = ("sqlalchemy", "psycopg", "httpx", "fastapi", "starlette", "socket", "time", "os")
 
@@ -190,6 +200,7 @@ OWN_TABLES = {
     "compliance": {"compliance"},
     "transparency": {"transparency"},
     "scf": {"scf"},
+    "fundpool": {"fundpool"},
 }
 #: read models and maintenance jobs that read (or re-encrypt) across owners, by name
 ACROSS = {

@@ -9,6 +9,7 @@ from types import ModuleType
 import pytest
 
 from embedfin import bootstrap
+from embedfin.fundpool import chart as fundpool_chart
 from embedfin.ledger import chart as ledger_chart
 from embedfin.ledger.chart import NormalSide
 from embedfin.lending import chart as lending_chart
@@ -22,6 +23,8 @@ STORED_ACCOUNT_FLAGS = {
     1: 4, 2: 4, 10: 0, 20: 0, 100: 10, 200: 10, 210: 10, 220: 10, 300: 10, 400: 2, 410: 0, 420: 2,
     500: 0, 900: 0, 1100: 4, 1200: 4, 1210: 4, 1220: 4, 1250: 0, 1400: 0, 1410: 0, 1500: 0,
     1510: 0, 1900: 0, 2100: 2, 2110: 4, 2200: 4, 2210: 0, 2300: 4, 2310: 0, 2400: 4, 2410: 0,
+    3000: 4, 3010: 4, 3020: 4, 3030: 4, 3040: 0, 3100: 2, 3110: 2, 3120: 2, 3300: 4, 3310: 0,
+    3320: 4,
 }  # fmt: skip
 #: Every transfer code stored before the registry existed.
 STORED_TRANSFER_CODES = {
@@ -30,15 +33,16 @@ STORED_TRANSFER_CODES = {
     5001, 5002, 5010, 5011, 5020, 5021, 5030, 5031, 5032, 5033, 5041, 5050, 5060, 5070,
     5080, 5081, 6001, 6002, 6003, 6004, 6005, 6006, 6010, 6011, 6012, 6013, 6020,
     6021, 6022, 6023, 6024, 6025, 6030, 6031, 6032, 6033, 6034,
+    7001, 7002, 7010, 7011, 7012, 7013, 7014, 7015, 7016, 7020, 7021, 7022, 7030, 7031, 7040,
 }  # fmt: skip
-CHARTS = [payments_chart, lending_chart, scf_chart]
+CHARTS = [payments_chart, lending_chart, scf_chart, fundpool_chart]
 _ROW = re.compile(r"^(?P<name>\S.*?)\s{2,}(?P<code>\d+)\s{2,}(?P<rest>\S.*)$", re.M)
 _RESERVED = re.compile(r"^(\w+)\s+(\d+) –\s+(\d+)\s+(\d+) –\s+(\d+)\s", re.M)
 
 
 def test_the_real_chart_builds_without_collisions() -> None:
     chart = bootstrap.build_chart()
-    assert [b.context for b in chart.blocks] == ["payments", "lending", "scf"]
+    assert [b.context for b in chart.blocks] == ["payments", "lending", "scf", "fundpool"]
     assert chart.name_of_account(300) == "escrow"
     assert chart.name_of_transfer(5030) == "repay"
 
@@ -74,9 +78,7 @@ def test_the_reserved_ranges_do_not_overlap() -> None:
         assert all(a_last < b_first for (_, a_last), (b_first, _) in pairwise(spans))
 
 
-@pytest.mark.parametrize(
-    "module", [payments_chart, lending_chart, scf_chart], ids=lambda m: m.CONTEXT
-)
+@pytest.mark.parametrize("module", CHARTS, ids=lambda m: m.CONTEXT)
 def test_the_account_table_in_the_docstring_is_the_block(module: ModuleType) -> None:
     rows = {
         int(m["code"]): (m["name"].lower(), m["rest"].split()[0])
@@ -87,9 +89,7 @@ def test_the_account_table_in_the_docstring_is_the_block(module: ModuleType) -> 
     assert rows == declared
 
 
-@pytest.mark.parametrize(
-    "module", [payments_chart, lending_chart, scf_chart], ids=lambda m: m.CONTEXT
-)
+@pytest.mark.parametrize("module", CHARTS, ids=lambda m: m.CONTEXT)
 def test_the_transfer_table_in_the_docstring_is_the_block(module: ModuleType) -> None:
     rows = {
         int(m["code"]): m["name"]
@@ -118,4 +118,11 @@ def test_assets_and_expenses_are_debit_normal() -> None:
         "discounted_certificates",
         "order_advance",
         "inventory_loan",
+        "fund_cash",
+        "term_deposit",
+        "short_bond",
+        "reverse_repo",
+        "income_receivable",
+        "facility_cash",
+        "facility_advances",
     }

@@ -14,6 +14,8 @@ from embedfin.commerce.sales import CommerceSales
 from embedfin.core.clock import ManualClock
 from embedfin.core.errors import NotFound
 from embedfin.core.money import Money
+from embedfin.fundpool.redemption import FeePolicy
+from embedfin.fundpool.service import FundPool
 from embedfin.ledger.service import Ledger
 from embedfin.lending.products import JURISDICTIONS, default_catalog
 from embedfin.lending.servicing import Lending
@@ -126,6 +128,7 @@ def trade(ledger: Ledger, clock: ManualClock) -> None:
     # goes back into the reserve with it
     refunds.refund("o-1", usd(2_000), "rf-after-sweep")
     certificates(ledger, clock, shop, lending)
+    fund_pool(ledger, clock, wallets)
 
 
 def certificates(ledger: Ledger, clock: ManualClock, shop: Checkout, lending: Lending) -> None:
@@ -164,6 +167,31 @@ def inventory(scf: Certificates, shop: Checkout) -> None:
     shop.ship("o-8", "T-8")
     shop.confirm_receipt("o-8")
     stock.repay("inv-4", facility.facility_id, usd(1_000))
+
+
+def fund_pool(ledger: Ledger, clock: ManualClock, wallets: Wallets) -> None:
+    """Subscriptions, fast and normal redemptions with a liquidity fee, the facility, the three
+    kinds of asset bought and matured, a day's income accrued and distributed."""
+    pool = FundPool(ledger, TENANT)
+    fee = FeePolicy(Decimal("0.05"), Decimal("0.01"))
+    pool.open_fund("mmf", "Fund", "USD", fast_cap_minor=50_000, fee_policy=fee)
+    pool.fund_facility("fp-1", "mmf", usd(100_000))
+    wallets.top_up("b-9", usd(100_000), "card", "top-9")
+    settle_channel(ledger, TENANT, "card", usd(100_000), usd(0), "settle-9")
+    pool.subscribe("fp-2", "mmf", "b-9", usd(100_000))
+    matures_on = pool.today() + timedelta(days=2)
+    assets = [
+        pool.buy(f"fp-b{i}", "mmf", kind, usd(10_000), usd(10), matures_on)
+        for i, kind in enumerate(("term_deposit", "short_bond", "reverse_repo"))
+    ]
+    clock.advance(seconds=DAY_S)
+    pool.redeem("fp-3", "mmf", "b-9", usd(20_000), "fast")  # 20% of the fund: a fee
+    pool.redeem("fp-4", "mmf", "b-9", usd(10_000))
+    pool.accrue("fp-5", "mmf", bank_interest=usd(3))
+    clock.advance(seconds=3 * DAY_S)
+    for asset in assets:
+        pool.mature(f"fp-m-{asset.asset_id}", asset.asset_id)
+    assert pool.settle_redemptions("mmf") == (2, 0)
 
 
 def test_every_transfer_and_account_code_the_services_write_is_in_the_chart(

@@ -39,6 +39,10 @@ from embedfin.compliance.aml.stream import StreamTypologies
 from embedfin.compliance.aml.verification import Verification
 from embedfin.consumers.base import Consumer
 from embedfin.core.errors import NotFound
+from embedfin.fundpool import chart as fundpool_chart
+from embedfin.fundpool import check as fundpool_check
+from embedfin.fundpool.checkout import RedeemAndPay
+from embedfin.fundpool.service import FundPool
 from embedfin.ledger import check as ledger_check
 from embedfin.ledger.chart import Chart
 from embedfin.ledger.check import CheckReport, Invariant
@@ -88,7 +92,7 @@ if TYPE_CHECKING:  # credit loads the model stack (pandas, LightGBM): only those
 
 def build_chart() -> Chart:
     """Every context's block in one chart; raises ``ChartConflict`` if two blocks collide."""
-    return Chart([payments_chart.BLOCK, lending_chart.BLOCK, scf_chart.BLOCK])
+    return Chart([payments_chart.BLOCK, lending_chart.BLOCK, scf_chart.BLOCK, fundpool_chart.BLOCK])
 
 
 #: Every invariant ``embedfin check`` runs after the ledger's own, in order, by context.
@@ -114,6 +118,10 @@ INVARIANTS: Sequence[tuple[str, Invariant]] = (
     ("certificate_events_in_log", scf_check.certificate_events_in_log),
     ("advances_match_ledger", scf_check.advances_match_ledger),
     ("inventory_loans_match_ledger", scf_check.inventory_loans_match_ledger),
+    ("fund_units_match_holdings", fundpool_check.fund_units_match_holdings),
+    ("fund_net_assets_match_units", fundpool_check.fund_net_assets_match_units),
+    ("fund_income_distributed_or_carried", fundpool_check.fund_income_distributed_or_carried),
+    ("fund_money_outside_safeguarding", fundpool_check.fund_money_outside_safeguarding),
 )
 
 
@@ -191,6 +199,16 @@ class TenantServices:
     def scf_inventory(self) -> InventoryFinancing:
         """Distributors' inventory facilities: limits from stock and commerce's sales."""
         return InventoryFinancing(self.scf, CommerceSales())
+
+    @cached_property
+    def fundpool(self) -> FundPool:
+        """The money-market fund pool: subscriptions from wallets, redemptions, income."""
+        return FundPool(self.ledger, self.tenant, holds=self.holds)
+
+    @cached_property
+    def redeem_and_pay(self) -> RedeemAndPay:
+        """Checkout paid from fund units: a fast redemption and the wallet payment together."""
+        return RedeemAndPay(self.fundpool, self.checkout)
 
     @cached_property
     def screening(self) -> Screening:

@@ -11,7 +11,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
 from embedfin.api.auth import Role
+from embedfin.core.money import Money
 from embedfin.db.tables import api_keys
+from embedfin.payments.payouts.settlement import settle_channel
 from embedfin.transparency import checkpoints
 from tests.api.conftest import Api, Tenant
 
@@ -110,6 +112,7 @@ def _tenant_a_objects(api: Api) -> dict[str, str]:
         # a log's id is a name within the tenant; B has no log of that name
         "log_id": _log(api),
         **_certificates(api, merchant),
+        **_fund(api, buyer),
         # the public routes name a log by its origin: A's log has no witness, so it is private
         "origin": api.ok(api.get(api.a, "/v1/logs/tenancy-a"))["origin"],
         # training one needs 200 labelled decisions: the model routes are walked with an id
@@ -139,6 +142,23 @@ def _certificates(api: Api, core: str) -> dict[str, str]:
     doc = api.ok(api.post(a, f"/v1/scf/purchase_orders/{po['id']}/lines", lines), 201)
     return {"certificate_id": first["id"], "payable_id": first["payable"], "po_id": po["id"],
             "facility_id": stock["id"], "doc_id": doc["id"]}  # fmt: skip
+
+
+def _fund(api: Api, buyer: str) -> dict[str, str]:
+    """A fund of tenant A with a holder, a redemption and an asset."""
+    a = api.a
+    fund = {"id": "mmf-a", "name": "A's fund", "currency": "EUR", "fast_cap": 10_000}
+    api.ok(api.post(a, "/v1/fundpool/funds", fund), 201)
+    settle_channel(api.platform.ledger, a.id, "card-acquirer", Money(20_000, "EUR"),
+                   Money(0, "EUR"), "tenancy-fund-settle")  # fmt: skip
+    path = "/v1/fundpool/funds/mmf-a"
+    sub = {"customer": buyer, "amount": 10_000, "currency": "EUR"}
+    api.ok(api.post(a, f"{path}/subscriptions", sub), 201)
+    redemption = api.ok(api.post(a, f"{path}/redemptions", sub | {"amount": 100}), 201)
+    asset = {"kind": "short_bond", "cost": 1_000, "interest": 1, "currency": "EUR",
+             "matures_on": "2027-01-05"}  # fmt: skip
+    bought = api.ok(api.post(a, f"{path}/assets", asset), 201)
+    return {"fund_id": "mmf-a", "redemption_id": redemption["id"], "asset_id": bought["id"]}
 
 
 def _log(api: Api) -> str:
@@ -277,6 +297,20 @@ BODIES: dict[str, dict[str, Any]] = {
     "/v1/scf/documents/{doc_id}/certificate": {"matures_on": "2027-06-01"},
     "/v1/scf/inventory_facilities/{facility_id}/draws": {"amount": 1, "currency": "EUR"},
     "/v1/scf/inventory_facilities/{facility_id}/repayments": {"amount": 1, "currency": "EUR"},
+    "/v1/fundpool/funds/{fund_id}/facility": {"amount": 100, "currency": "EUR"},
+    "/v1/fundpool/funds/{fund_id}/subscriptions": {"customer": "c", "amount": 1, "currency": "EUR"},
+    "/v1/fundpool/funds/{fund_id}/redemptions": {"customer": "c", "amount": 1, "currency": "EUR"},
+    "/v1/fundpool/funds/{fund_id}/order_payments": {"order": "{order_id}"},
+    "/v1/fundpool/funds/{fund_id}/settlement": {},
+    "/v1/fundpool/funds/{fund_id}/accruals": {},
+    "/v1/fundpool/funds/{fund_id}/assets": {
+        "kind": "short_bond",
+        "cost": 1,
+        "interest": 0,
+        "currency": "EUR",
+        "matures_on": "2027-01-05",
+    },
+    "/v1/fundpool/assets/{asset_id}/maturity": {},
     "/v1/logs/{log_id}/cosignatures": {"note": "x\n1\nAAAA\n\n\u2014 w AAAAAAAA\n"},
     "/v1/logs/{log_id}/witnesses": {"vkey": str(checkpoints.verifier_of("w", WITNESS_KEY))},
     "/v1/logs/{log_id}/witnesses/remove": {"name": "w"},
@@ -331,7 +365,9 @@ def test_every_route_answers_404_to_another_tenants_ids(api: Api) -> None:
         path = re.sub(r"\{(\w+)\}", lambda m: (ids | NUMBERS)[m.group(1)], template)
         if method == "POST":
             assert template in BODIES, f"add a body for {template}"
-            response = api.post(api.b, path, BODIES[template])
+            body = {k: v.format(**ids) if isinstance(v, str) and "{" in v else v
+                    for k, v in BODIES[template].items()}  # fmt: skip
+            response = api.post(api.b, path, body)
         else:
             params = {k: v.format(**ids) for k, v in QUERIES.get(template, {}).items()}
             response = api.client.get(path, params=params, headers=api.b.headers)

@@ -94,13 +94,15 @@ def test_ledger_chart_lists_every_code_with_its_name_and_owner() -> None:
     listed = runner.invoke(app, ["ledger", "chart", "--json"])
     assert listed.exit_code == 0, listed.output
     chart = json.loads(listed.output)
-    assert [b["context"] for b in chart["blocks"]] == ["payments", "lending", "scf"]
+    assert [b["context"] for b in chart["blocks"]] == ["payments", "lending", "scf", "fundpool"]
     escrow = next(a for a in chart["accounts"] if a["code"] == 300)
     assert (escrow["name"], escrow["normal"], escrow["owner"]) == ("escrow", "credit", "payments")
     repay = next(t for t in chart["transfers"] if t["code"] == 5030)
     assert (repay["name"], repay["owner"]) == ("repay", "lending")
     split = next(t for t in chart["transfers"] if t["code"] == 6002)
     assert (split["name"], split["owner"]) == ("certificate_split", "scf")
+    accrual = next(t for t in chart["transfers"] if t["code"] == 7031)
+    assert (accrual["name"], accrual["owner"]) == ("income_distribution", "fundpool")
     table = runner.invoke(app, ["ledger", "chart"]).output
     assert "order_payment" in table
     assert "lender_cash" in table

@@ -61,6 +61,7 @@ class Scope(StrEnum):
     LOG = "log:write"  # append to the verifiable logs, keep witnesses' cosignatures
     SCF = "scf:write"  # supply-chain finance: parties, certificates, settlement
     LOG_WITNESSES = "log:witnesses"  # choose the witnesses a log accepts: operators only
+    FUNDPOOL = "fundpool:write"  # the fund pool: funds, subscriptions, redemptions, portfolio
 
 
 SCOPES: dict[Role, frozenset[Scope]] = {

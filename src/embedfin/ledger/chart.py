@@ -20,7 +20,7 @@ context     account codes    transfer codes   declared in
 payments       1 –   999      1000 –  4999    ``embedfin.payments.chart``
 lending     1000 –  1999      5000 –  5999    ``embedfin.lending.chart``
 scf         2000 –  2999      6000 –  6999    ``embedfin.scf.chart``
-fundpool    3000 –  3999      7000 –  7999    next (the money-market fund pool)
+fundpool    3000 –  3999      7000 –  7999    ``embedfin.fundpool.chart``
 risk        4000 –  4999      8000 –  8999    next (fraud holds and cases)
 compliance  5000 –  5999      9000 –  9999    next (AML freezes, consumer redress)
 systemic    6000 –  6999     10000 – 10999    next (stress-test and resolution books)

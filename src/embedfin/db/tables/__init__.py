@@ -51,6 +51,15 @@ from embedfin.db.tables.credit import (
     credit_preapprovals,
 )
 from embedfin.db.tables.dashboard import dashboard_sessions
+from embedfin.db.tables.fundpool import (
+    fundpool_assets,
+    fundpool_commands,
+    fundpool_days,
+    fundpool_funds,
+    fundpool_holdings,
+    fundpool_redemptions,
+    fundpool_subscriptions,
+)
 from embedfin.db.tables.ledger import (
     account_history,
     accounts,
@@ -230,9 +239,25 @@ OWNERS: dict[str, tuple[str, ...]] = {
         "scf_inventory_installments",
         "scf_documents",
     ),
+    "fundpool": (
+        "fundpool_funds",
+        "fundpool_holdings",
+        "fundpool_subscriptions",
+        "fundpool_redemptions",
+        "fundpool_days",
+        "fundpool_assets",
+        "fundpool_commands",
+    ),
 }
 
 __all__ = [
+    "fundpool_assets",
+    "fundpool_commands",
+    "fundpool_days",
+    "fundpool_funds",
+    "fundpool_holdings",
+    "fundpool_redemptions",
+    "fundpool_subscriptions",
     "scf_advances",
     "scf_documents",
     "scf_inventory_facilities",
