@@ -64,10 +64,6 @@ PURE = [
     "embedfin.systemic.clearing",
     "embedfin.systemic.debtrank",
     "embedfin.systemic.exposures",
-]
-CONTEXTS = (
-    "core", "db", "ledger", "commerce", "payments", "credit", "lending", "security", "risk",
-    "compliance", "transparency", "scf", "systemic",
     "embedfin.fundpool.yields",
     "embedfin.fundpool.accrual",
     "embedfin.fundpool.redemption",
@@ -77,7 +73,7 @@ CONTEXTS = (
 ]
 CONTEXTS = (
     "core", "db", "ledger", "commerce", "payments", "credit", "lending", "security", "risk",
-    "compliance", "transparency", "scf", "fundpool",
+    "compliance", "transparency", "scf", "systemic", "fundpool",
 )  # fmt: skip
 IO = ("sqlalchemy", "psycopg", "httpx", "fastapi", "starlette", "socket", "time", "os")
 

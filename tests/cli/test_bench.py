@@ -60,7 +60,8 @@ def test_bench_log_runs_in_a_scratch_database_of_the_server(pg_server: str) -> N
 
 
 def test_bench_systemic_times_clearing_and_debtrank_on_a_random_network() -> None:
-    args = ["bench", "systemic", "--nodes", "300", "--edges", "3000", "--json"]
+    args = ["bench", "systemic", "--nodes", "300", "--edges", "3000", "--holders", "2000",
+            "--json"]  # fmt: skip
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout.strip().splitlines()[-1])
@@ -70,6 +71,9 @@ def test_bench_systemic_times_clearing_and_debtrank_on_a_random_network() -> Non
     assert figures["debtrank_seconds"] >= 0
     assert 0 <= figures["debtrank"] <= 1
     assert 0 < figures["clearing_defaults"] < 300
+    assert figures["accrual_holders"] == 2000
+    assert figures["accrual_seconds"] > 0
+    assert figures["accrual_vs_plain_update"] > 0
 
 
 def test_bench_systemic_refuses_more_edges_than_pairs() -> None:

@@ -8,7 +8,8 @@ sparse matrix, from the network already built); DebtRank spreads a shock of 0.5 
 nodes over the same debts seen as exposures (``debtrank_seconds``), capital half of each
 node's interbank assets. Targets: under a second each at 10,000 nodes and 200,000 edges.
 
-The figures are a dict so the fund pool's ``accrual_seconds_1m`` joins the same JSON line.
+The fund pool's daily accrual for a million holders (``accrual_seconds_1m``, ``bench/fundpool.py``)
+joins the same JSON line; ``--holders`` sizes it (0 leaves it out).
 """
 
 from __future__ import annotations
@@ -24,9 +25,26 @@ from embedfin.systemic.network import clearing_network_from_arrays, exposure_net
 Figures = dict[str, float | int | str]
 
 
-def run(nodes: int = 10_000, edges: int = 200_000, seed: int = 7) -> Figures:
-    """Every systemic figure, in one dict (the last line of ``embedfin bench systemic``)."""
-    return contagion_figures(nodes, edges, seed)
+def run(
+    nodes: int = 10_000, edges: int = 200_000, seed: int = 7, holders: int = 1_000_000
+) -> Figures:
+    """Every systemic figure, in one dict (the last line of ``embedfin bench systemic``): the
+    contagion models, then one day of the fund pool's income accrued to ``holders`` holders on
+    SQLite (``accrual_seconds_1m`` at the default million; target under 10 s), with a plain
+    UPDATE of as many rows in the same run as its baseline."""
+    figures = contagion_figures(nodes, edges, seed)
+    if holders:
+        from embedfin.bench.fundpool import accrual_run
+
+        accrual = accrual_run(holders)
+        key = "accrual_seconds_1m" if holders == 1_000_000 else "accrual_seconds"
+        figures |= {
+            "accrual_holders": holders,
+            key: round(accrual.seconds, 3),
+            "accrual_plain_update_seconds": round(accrual.plain_update_seconds, 3),
+            "accrual_vs_plain_update": round(accrual.vs_plain_update, 3),
+        }
+    return figures
 
 
 def contagion_figures(nodes: int, edges: int, seed: int) -> Figures:
