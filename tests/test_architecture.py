@@ -64,6 +64,7 @@ PURE = [
     "embedfin.systemic.clearing",
     "embedfin.systemic.debtrank",
     "embedfin.systemic.exposures",
+    "embedfin.systemic.scenarios",
     "embedfin.fundpool.yields",
     "embedfin.fundpool.accrual",
     "embedfin.fundpool.redemption",

@@ -83,6 +83,7 @@ from embedfin.scf.orders import OrderFinancing
 from embedfin.scf.service import Certificates
 from embedfin.scf.stock import InventoryFinancing
 from embedfin.security.crypto import FieldCipher
+from embedfin.systemic.service import StressTests
 from embedfin.transparency import check as log_check
 from embedfin.transparency.service import LogSigner, TransparencyLog
 
@@ -189,6 +190,12 @@ class TenantServices:
     def scf_orders(self) -> OrderFinancing:
         """Purchase orders and funders' advances on them, in the same ``scf`` log."""
         return OrderFinancing(self.scf)
+
+    @cached_property
+    def stress(self) -> StressTests:
+        """Stress tests on the tenant's exposure network as its books stand (read-only)."""
+        return StressTests(self.ledger, self.tenant, self.lending, self.scf, self.scf_orders,
+                           self.scf_inventory)  # fmt: skip
 
     @cached_property
     def scf_documents(self) -> OrderDocuments:

@@ -62,13 +62,16 @@ class Scope(StrEnum):
     SCF = "scf:write"  # supply-chain finance: parties, certificates, settlement
     LOG_WITNESSES = "log:witnesses"  # choose the witnesses a log accepts: operators only
     FUNDPOOL = "fundpool:write"  # the fund pool: funds, subscriptions, redemptions, portfolio
+    STRESS = "stress:read"  # the whole exposure network and stress tests on it: not merchants
 
 
 SCOPES: dict[Role, frozenset[Scope]] = {
     Role.OPERATOR: frozenset(Scope),
     Role.MERCHANT: frozenset({Scope.READ, Scope.FULFIL}),
-    Role.RISK: frozenset({Scope.READ, Scope.CUSTOMERS_READ, Scope.DISPUTES, Scope.RISK}),
-    Role.REGULATOR: frozenset({Scope.READ, Scope.CUSTOMERS_READ, Scope.AUDIT}),
+    Role.RISK: frozenset(
+        {Scope.READ, Scope.CUSTOMERS_READ, Scope.DISPUTES, Scope.RISK, Scope.STRESS}
+    ),
+    Role.REGULATOR: frozenset({Scope.READ, Scope.CUSTOMERS_READ, Scope.AUDIT, Scope.STRESS}),
 }
 
 

@@ -38,6 +38,7 @@ from embedfin.api.routes import (
     scf_documents,
     scf_inventory,
     settlement,
+    stress,
     wallets,
     webhooks,
 )
@@ -68,6 +69,7 @@ RESOURCES = (
     scf_documents,
     scf_inventory,
     fundpool,
+    stress,
     loans,
     credit_lines,
     funders,
