@@ -32,6 +32,7 @@ from embedfin.dashboard import (
     signin,
     static,
     storefront,
+    stress,
     verify,
 )
 from embedfin.dashboard.pages import PageError, error_page
@@ -48,6 +49,7 @@ ROUTERS = (
     certificates.router,
     verify.router,
     funds.router,
+    stress.router,
     storefront.router,
     checkout.router,
     bill.router,

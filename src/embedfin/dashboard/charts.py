@@ -16,7 +16,7 @@ from embedfin.dashboard.queries.sales import DailyPoint
 from embedfin.risk.monitoring import DailyModelFigures
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_LAYOUT = {
+LAYOUT = {
     "margin": {"l": 50, "r": 20, "t": 30, "b": 40},
     "height": 300,
     "legend": {"orientation": "h", "y": -0.2},
@@ -46,7 +46,7 @@ def sales(
         go.Scatter(x=dates, y=[p.orders for p in points], name="orders", mode="lines+markers"),
         secondary_y=True,
     )
-    figure.update_layout(title=title, **_LAYOUT)
+    figure.update_layout(title=title, **LAYOUT)
     figure.update_yaxes(title_text=currency, secondary_y=False)
     most = max((p.orders for p in points), default=1)
     figure.update_yaxes(  # whole orders: round integer ticks from zero
@@ -76,7 +76,7 @@ def settlement(points: Sequence[DailyPoint]) -> str:
             name="payment → release (days)",
         )
     )
-    figure.update_layout(title="Settlement delay of released orders (days)", **_LAYOUT)
+    figure.update_layout(title="Settlement delay of released orders (days)", **LAYOUT)
     return str(figure.to_json())
 
 
@@ -109,7 +109,7 @@ def channel_success(rows: Sequence[ChannelFigures], live: Mapping[str, tuple[int
             name="stored order payments",
         )
     )
-    figure.update_layout(title="Payment success by channel (%)", **_LAYOUT)
+    figure.update_layout(title="Payment success by channel (%)", **LAYOUT)
     figure.update_yaxes(range=[0, 100])
     return str(figure.to_json())
 
@@ -128,7 +128,7 @@ def risk_actions(points: Sequence[DailyActions]) -> str:
         go.Scatter(x=dates, y=share, name="fraud share of labelled", mode="lines+markers"),
         secondary_y=True,
     )
-    figure.update_layout(title="Risk checks per day", barmode="stack", **_LAYOUT)
+    figure.update_layout(title="Risk checks per day", barmode="stack", **LAYOUT)
     figure.update_yaxes(title_text="checks", secondary_y=False)
     figure.update_yaxes(title_text="fraud share", secondary_y=True, range=[0, 1])
     return str(figure.to_json())
@@ -150,7 +150,7 @@ def merchant_scores(rows: Sequence[tuple[str, int, str]]) -> str:
     )
     for boundary, label in ((25, "medium"), (50, "high")):
         figure.add_hline(y=boundary, line_dash="dot", annotation_text=label)
-    figure.update_layout(title="Merchant risk scores", **_LAYOUT)
+    figure.update_layout(title="Merchant risk scores", **LAYOUT)
     figure.update_yaxes(title_text="score", range=[0, 100])
     return str(figure.to_json())
 
@@ -163,7 +163,7 @@ def merchant_score_history(points: Sequence[tuple[int, int]]) -> str:
     )
     for boundary in (25, 50):
         figure.add_hline(y=boundary, line_dash="dot")
-    figure.update_layout(title="Score over time", **_LAYOUT)
+    figure.update_layout(title="Score over time", **LAYOUT)
     figure.update_yaxes(title_text="score", range=[0, 100])
     return str(figure.to_json())
 
@@ -180,7 +180,7 @@ def model_monitoring(days: Sequence[DailyModelFigures]) -> tuple[str, str]:
     )
     for level in (STABLE, SHIFTED):
         drift.add_hline(y=level, line_dash="dot", secondary_y=True)
-    drift.update_layout(title="Score drift (PSI against the training holdout)", **_LAYOUT)
+    drift.update_layout(title="Score drift (PSI against the training holdout)", **LAYOUT)
     drift.update_yaxes(title_text="fraud probability", secondary_y=False)
     drift.update_yaxes(title_text="PSI", secondary_y=True)
     precision = go.Figure()
@@ -189,6 +189,6 @@ def model_monitoring(days: Sequence[DailyModelFigures]) -> tuple[str, str]:
         ("rule flags", [d.rule_precision for d in days]),
     ):
         precision.add_trace(go.Scatter(x=dates, y=values, name=name, mode="lines+markers"))
-    precision.update_layout(title="Precision of flags (fraud share of labelled)", **_LAYOUT)
+    precision.update_layout(title="Precision of flags (fraud share of labelled)", **LAYOUT)
     precision.update_yaxes(range=[0, 1])
     return str(drift.to_json()), str(precision.to_json())
