@@ -96,11 +96,16 @@ class Reason:
         message: one sentence for people.
         features: the feature values that triggered it (those the rule names and the request
             had), read-only.
+        explained_by: the fraud model whose reason this is, when its features (the model's
+            top contributions) are left to be computed from the stored feature vector when
+            the reason is read (``RiskService`` does it): they cost several times the score,
+            and a check does not wait for what only a person reads later.
     """
 
     code: str
     message: str
     features: Mapping[str, FeatureValue] = field(default_factory=dict)
+    explained_by: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "features", _frozen_features(self.features))

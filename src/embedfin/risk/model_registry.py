@@ -34,6 +34,7 @@ class ModelRegistry:
         self.tenant = tenant
         self._champion: FraudModel | None = None
         self._champion_id: str | None = None
+        self._loaded: dict[str, FraudModel] = {}
         self._checked = -1e9
 
     def champion(self, conn: Connection) -> FraudModel | None:
@@ -50,6 +51,15 @@ class ModelRegistry:
             self._champion = self._load(conn, row.model_id)
             self._champion_id = row.model_id
         return self._champion
+
+    def load(self, conn: Connection, model_id: str) -> FraudModel:
+        """One of the tenant's models by id (a stored model never changes: kept once read)."""
+        if model_id == self._champion_id and self._champion is not None:
+            return self._champion
+        found = self._loaded.get(model_id)
+        if found is None:
+            found = self._loaded[model_id] = self._load(conn, model_id)
+        return found
 
     def _load(self, conn: Connection, model_id: str) -> FraudModel:
         from embedfin.risk.model import FraudModel

@@ -28,6 +28,7 @@ with it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import time
@@ -480,17 +481,33 @@ class RiskService:
     def decision(self, decision_id: str) -> StoredDecision:
         with self.ledger.current() as conn:
             found = store.load_decision(conn, self.tenant, decision_id)
-        if found is None:
-            raise NotFound(f"no risk decision {decision_id}")  # also another tenant's
-        return found
+            if found is None:
+                raise NotFound(f"no risk decision {decision_id}")  # also another tenant's
+            return self.explained(conn, found)
 
     def decisions(
         self, *, since: int = 0, limit: int = 100, starting_after: str | None = None
     ) -> list[StoredDecision]:
         with self.ledger.current() as conn:
-            return store.list_decisions(
+            found = store.list_decisions(
                 conn, self.tenant, since=since, limit=limit, starting_after=starting_after
             )
+            return [self.explained(conn, decision) for decision in found]
+
+    def explained(self, conn: Any, decision: StoredDecision) -> StoredDecision:
+        """``decision`` with its model reason's features: the top contributions of the model
+        that scored it, computed now from the stored features by that same model (what the
+        check would have computed: the same booster on the same values)."""
+        if not any("explained_by" in reason for reason in decision.reasons):
+            return decision
+        reasons = []
+        for reason in decision.reasons:
+            if "explained_by" in reason:
+                reason = dict(reason)
+                model = self.models.load(conn, str(reason.pop("explained_by")))
+                reason["features"] = dict(model.explain(decision.features))
+            reasons.append(reason)
+        return dataclasses.replace(decision, reasons=reasons)
 
     def label(self, decision_id: str, label: Label) -> None:
         """An outcome learnt later (a fraud chargeback, a confirmed case): the training label."""
@@ -507,6 +524,7 @@ class RiskService:
         if case.decision_id is not None:
             with self.ledger.current() as conn:
                 decision = store.load_decision(conn, self.tenant, case.decision_id)
+                decision = decision and self.explained(conn, decision)
             if decision is not None:
                 out["decision"] = {
                     "id": decision.decision_id,
@@ -662,7 +680,8 @@ def _with_model(
     decision: RiskDecision, features: Mapping[str, Any], model: FraudModel
 ) -> RiskDecision:
     """The rules' decision with the model's score; the model's action when it is more severe,
-    its reason naming the features that raised the score most."""
+    its reason naming the features that raised the score most (computed when the reason is
+    read: ``RiskService.explained``)."""
     score = model.score(features)
     if not score.action > decision.action:
         return RiskDecision(
@@ -672,7 +691,7 @@ def _with_model(
     reason = Reason(
         "model_score",
         f"fraud model {model.model_id} scored {score.probability:.3f}",
-        dict(model.explain(features)),
+        explained_by=model.model_id,  # the top contributions: computed when read
     )
     return RiskDecision(
         score.action, score.probability, (reason, *decision.reasons), decision.live_hits,

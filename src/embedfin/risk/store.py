@@ -95,7 +95,7 @@ def insert_decision(
     values = _decision_values(decision_id, subject, features, decision, status, at)
     if not insert_if_absent(conn, risk_decisions, values):
         return None  # a concurrent check of the same operation stored its decision first
-    return _stored(values)
+    return _fresh(values, features, decision)
 
 
 def _decision_values(
@@ -142,11 +142,34 @@ def insert_decisions(
     inserted = {
         decision_id for _, decision_id in insert_many_if_absent(conn, risk_decisions, values)
     }
-    return {v["decision_id"]: _stored(v) for v in values if v["decision_id"] in inserted}
+    return {
+        v["decision_id"]: _fresh(v, features, decision)
+        for v, (_, _, features, decision, _, _) in zip(values, rows, strict=True)
+        if v["decision_id"] in inserted
+    }
+
+
+def _fresh(
+    values: Mapping[str, Any], features: FeatureVector, decision: RiskDecision
+) -> StoredDecision:
+    """The decision just stored, from what was written rather than parsed back from its JSON
+    (the same values: ``_stored`` of the row reads them equal)."""
+    return StoredDecision(
+        values["decision_id"], values["kind"], values["reference"], values["buyer_id"],
+        values["merchant_id"], values["amount_minor"], values["currency"],
+        values["payment_method"], decision.action, decision.score,
+        [_reason(reason) for reason in decision.reasons], dict(features.by_name),
+        [f"{hit.rule_id}@{hit.rule_version}" for hit in decision.live_hits],
+        [f"{hit.rule_id}@{hit.rule_version}" for hit in decision.shadow_hits],
+        decision.rule_set_version, values["status"], values["label"], values["created_at"],
+    )  # fmt: skip
 
 
 def _reason(reason: Reason) -> dict[str, Any]:
-    return {"code": reason.code, "message": reason.message, "features": dict(reason.features)}
+    stored = {"code": reason.code, "message": reason.message, "features": dict(reason.features)}
+    if reason.explained_by is not None:  # its features are computed when it is read
+        stored["explained_by"] = reason.explained_by
+    return stored
 
 
 def _stored(row: Any) -> StoredDecision:
@@ -226,6 +249,20 @@ def load_attempt(
     return found, _step_up(statuses)
 
 
+_OPERATIONS = (
+    select(risk_decisions)
+    .where(
+        _D.tenant == bindparam("t"),
+        _D.reference.in_(bindparam("r", expanding=True)),
+        or_(
+            _D.decision_id.in_(bindparam("d", expanding=True)),
+            _D.status.in_(("challenge_passed", "challenge_failed", "challenged")),
+        ),
+    )
+    .with_for_update()
+)
+
+
 def load_attempts(
     conn: Connection, tenant: str, attempts: Sequence[tuple[str, str, str]]
 ) -> dict[str, tuple[StoredDecision | None, str | None]]:
@@ -234,21 +271,10 @@ def load_attempts(
         return {}
     wanted = {decision_id for decision_id, _, _ in attempts}
     references = sorted({reference for _, _, reference in attempts})
-    query = (
-        select(risk_decisions)
-        .where(
-            _D.tenant == tenant,
-            _D.reference.in_(references),
-            or_(
-                _D.decision_id.in_(sorted(wanted)),
-                _D.status.in_(("challenge_passed", "challenge_failed", "challenged")),
-            ),
-        )
-        .with_for_update()
-    )
+    params = {"t": tenant, "r": references, "d": sorted(wanted)}
     stored: dict[str, StoredDecision] = {}
     statuses: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for row in conn.execute(query).mappings():
+    for row in conn.execute(_OPERATIONS, params).mappings():
         statuses.setdefault((row["kind"], row["reference"]), []).append(
             (row["decision_id"], row["status"])
         )

@@ -6,7 +6,18 @@ the values the client sent: the signals count and link them without keeping pers
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Float, Index, Integer, SmallInteger, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    text,
+)
 
 from embedfin.db.tables.metadata import metadata
 
@@ -73,10 +84,20 @@ risk_observations = Table(
     Column("address", String(32)),
     Index("ix_risk_obs_buyer", "tenant", "buyer_id", "at"),
     Index("ix_risk_obs_merchant", "tenant", "merchant_id", "at"),
-    Index("ix_risk_obs_token", "tenant", "token", "at"),
-    Index("ix_risk_obs_device", "tenant", "device", "at"),
-    Index("ix_risk_obs_ip", "tenant", "ip", "at"),
-    Index("ix_risk_obs_address", "tenant", "address", "at"),
+    # A request names a token, device, IP or address only when it has one (a wallet payment
+    # has no token, a request without a risk context none of the others), and every read of
+    # them asks for one value (``col = :key``): their indexes keep only the rows that have one.
+    *(
+        Index(
+            f"ix_risk_obs_{column}",
+            "tenant",
+            column,
+            "at",
+            postgresql_where=text(f"{column} IS NOT NULL"),
+            sqlite_where=text(f"{column} IS NOT NULL"),
+        )
+        for column in ("token", "device", "ip", "address")
+    ),
     Index("ix_risk_obs_at", "at"),
 )
 
