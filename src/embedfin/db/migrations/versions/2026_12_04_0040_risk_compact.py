@@ -1,7 +1,7 @@
 """risk observations: the token, device, IP and address indexes keep only rows naming one
 
-Revision ID: 0037_risk_compact
-Revises: 0036_scf_inventory
+Revision ID: 0040_risk_compact
+Revises: 0039_fundpool
 Create Date: 2026-12-04 04:10:00.000000
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0037_risk_compact"
-down_revision = "0036_scf_inventory"
+revision = "0040_risk_compact"
+down_revision = "0039_fundpool"
 branch_labels = None
 depends_on = None
 
