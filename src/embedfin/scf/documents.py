@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from embedfin.core.errors import InvalidInput
+from embedfin.scf.inventory import bounded
 
 MAX_DOC_LINES = 500
 MAX_QUANTITY = 10**9
@@ -53,12 +54,6 @@ class Match:
         return not self.exceptions
 
 
-def _count(label: str, value: object, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidInput(f"{label} must be an integer from {low} to {high:,}")
-    return value
-
-
 def _sku(label: str, value: object) -> str:
     if not isinstance(value, str) or not value or len(value) > 64 or not value.isprintable():
         raise InvalidInput(f"{label}: sku must be 1-64 printable characters")
@@ -77,8 +72,8 @@ def check_lines(lines: object, priced: bool = True) -> tuple[DocLine, ...]:
         sku = _sku(f"line {n}", line.sku)
         if sku in found:
             raise InvalidInput(f"line {n}: sku {sku!r} appears twice")
-        _count(f"line {n}: quantity", line.quantity, 1, MAX_QUANTITY)
-        _count(f"line {n}: unit_price_minor", line.unit_price_minor, 1 if priced else 0,
+        bounded(f"line {n}: quantity", line.quantity, 1, MAX_QUANTITY)
+        bounded(f"line {n}: unit_price_minor", line.unit_price_minor, 1 if priced else 0,
                MAX_PRICE if priced else 0)  # fmt: skip
         found[sku] = line
     return tuple(found.values())
@@ -86,7 +81,7 @@ def check_lines(lines: object, priced: bool = True) -> tuple[DocLine, ...]:
 
 def check_tolerance(tolerance_bp: object) -> int:
     """The price tolerance of an order's invoices, in basis points (at most 10 %)."""
-    return _count("tolerance_bp", tolerance_bp, 0, MAX_TOLERANCE_BP)
+    return bounded("tolerance_bp", tolerance_bp, 0, MAX_TOLERANCE_BP)
 
 
 def total(lines: Sequence[DocLine]) -> int:

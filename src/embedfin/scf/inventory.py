@@ -64,14 +64,14 @@ class Policy:
     cap_minor: int | None = None
 
     def __post_init__(self) -> None:
-        _bounded("advance_bp", self.advance_bp, 1, MAX_ADVANCE_BP)
-        _bounded("max_days_of_stock", self.max_days_of_stock, 1, 365)
-        _bounded("target_sell_through_bp", self.target_sell_through_bp, 1, 10_000)
-        _bounded("fee_bp", self.fee_bp, 0, MAX_FEE_BP)
-        _bounded("installments", self.installments, 1, 12)
-        _bounded("every_days", self.every_days, 1, 31)
+        bounded("advance_bp", self.advance_bp, 1, MAX_ADVANCE_BP)
+        bounded("max_days_of_stock", self.max_days_of_stock, 1, 365)
+        bounded("target_sell_through_bp", self.target_sell_through_bp, 1, 10_000)
+        bounded("fee_bp", self.fee_bp, 0, MAX_FEE_BP)
+        bounded("installments", self.installments, 1, 12)
+        bounded("every_days", self.every_days, 1, 31)
         if self.cap_minor is not None:
-            _bounded("cap_minor", self.cap_minor, 1, 10**15)
+            bounded("cap_minor", self.cap_minor, 1, 10**15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +99,11 @@ class Valuation:
     skus: tuple[SkuFigure, ...]
 
 
-def _bounded(name: str, value: object, low: int, high: int) -> int:
+def bounded(name: str, value: object, low: int, high: int) -> int:
+    """``value`` if it is an integer (not a bool) from ``low`` to ``high``, else
+    ``InvalidInput`` naming it (the documents' rules use it too)."""
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidInput(f"{name} must be an integer from {low} to {high}")
+        raise InvalidInput(f"{name} must be an integer from {low} to {high:,}")
     return value
 
 
@@ -117,8 +119,8 @@ def check_lines(lines: object) -> tuple[StockLine, ...]:
             raise InvalidInput(f"line {n}: sku must be 1-64 printable characters")
         if line.sku in found:
             raise InvalidInput(f"line {n}: sku {line.sku!r} is reported twice")
-        _bounded(f"line {n}: on_hand", line.on_hand, 0, MAX_UNITS)
-        _bounded(f"line {n}: unit_cost_minor", line.unit_cost_minor, 0, MAX_UNIT_COST)
+        bounded(f"line {n}: on_hand", line.on_hand, 0, MAX_UNITS)
+        bounded(f"line {n}: unit_cost_minor", line.unit_cost_minor, 0, MAX_UNIT_COST)
         found[line.sku] = line
     return tuple(found.values())
 
