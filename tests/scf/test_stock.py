@@ -175,3 +175,13 @@ def test_a_forged_drawn_amount_is_caught(sqlite_chain: Chain) -> None:
         v.invariant == "inventory_loans_match_ledger" and facility.facility_id in v.detail
         for v in report.violations
     )
+
+
+def test_the_daily_run_reaches_every_facility_page_by_page(sqlite_chain: Chain) -> None:
+    chain = sqlite_chain
+    distributor(chain)
+    stock = chain.services.scf_inventory
+    for n in range(3):
+        stock.open(f"inv-{n}", DIST, BANK, "CNY", Policy(advance_bp=5_000))
+    assert stock.run(page=2).valued == 3
+    assert all(len(stock.valuations(f.facility_id)) == 1 for f in stock.facilities())

@@ -35,6 +35,7 @@ from commerce through the ``SalesHistory`` port (the distributor's paid orders).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -262,17 +263,14 @@ class InventoryFinancing:
                                        f" less than {face}")  # fmt: skip
             return self._repay(tx, request_id, fingerprint, facility, face, "stock_repay")
 
-    def run(self, day: date | None = None, limit: int = 1000) -> InventoryRun:
-        """The day's run over every facility (see the module): safe to repeat."""
+    def run(self, day: date | None = None, page: int = 1000) -> InventoryRun:
+        """The day's run over every facility (see the module), ``page`` at a time: safe to
+        repeat."""
         today = self.certificates.today() if day is None else day
         if not isinstance(today, date):
             raise InvalidInput("day is a date")
-        with self.ledger.current() as conn:
-            ids = list(conn.execute(
-                select(_F.facility_id).where(_F.tenant == self.tenant)
-                .order_by(_F.facility_id).limit(limit)).scalars())  # fmt: skip
         valued = frozen = unfrozen = collected = overdue = 0
-        for facility_id in ids:
+        for facility_id in self._all_ids(page):
             with self.ledger.transaction() as tx:
                 facility = self._locked(tx, facility_id)
                 base = self._value(tx.conn, facility, today)
@@ -291,6 +289,19 @@ class InventoryFinancing:
                 base = self._value(tx.conn, facility, today)
                 unfrozen += self._rebase(tx, facility, base, today) == "unfrozen"
         return InventoryRun(valued, frozen, unfrozen, collected, overdue)
+
+    def _all_ids(self, page: int) -> Iterator[str]:
+        """Every facility id of the tenant, in order, read a page at a time."""
+        after = ""
+        while True:
+            with self.ledger.current() as conn:
+                ids = list(conn.execute(
+                    select(_F.facility_id).where(_F.tenant == self.tenant, _F.facility_id > after)
+                    .order_by(_F.facility_id).limit(page)).scalars())  # fmt: skip
+            yield from ids
+            if len(ids) < page:
+                return
+            after = ids[-1]
 
     # --- queries -----------------------------------------------------------------------------
     def facility(self, facility_id: str) -> Facility:
