@@ -65,6 +65,7 @@ PURE = [
     "embedfin.systemic.debtrank",
     "embedfin.systemic.exposures",
     "embedfin.systemic.scenarios",
+    "embedfin.systemic.runs",
     "embedfin.fundpool.yields",
     "embedfin.fundpool.accrual",
     "embedfin.fundpool.redemption",

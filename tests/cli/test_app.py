@@ -36,7 +36,7 @@ SUB_APPS = {
     "acquirer": ["settle"],
     "aml": ["scan", "generate", "evaluate", "screen", "load-list", "monitor", "reports"],
     "log": ["verify", "witness", "platform-witnesses", "witness-key"],
-    "stress": ["contagion", "export"],
+    "stress": ["contagion", "export", "run"],
 }
 
 

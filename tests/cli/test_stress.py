@@ -90,3 +90,25 @@ def test_a_missing_file_exits_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["stress", "contagion", str(tmp_path / "none.json")])
     assert result.exit_code == 2
     assert "not a readable JSON file" in " ".join(result.stderr.split())
+
+
+def test_a_run_on_the_fund_finds_its_shortfall_day_and_what_the_cap_and_buffer_buy(
+    tmp_path: Path,
+) -> None:
+    result = runner.invoke(app, ["stress", "run", str(EXAMPLES / "run.json"), "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    days = {arm: f["shortfall_day"] for arm, f in figures.items()}
+    assert days == {"as_given": 5, "with_cap": 6, "with_buffer": 14}
+    assert figures["as_given"]["days"][3]["requested"] > figures["as_given"]["days"][2][
+        "requested"]  # the news day  # fmt: skip
+    table = runner.invoke(app, ["stress", "run", str(EXAMPLES / "run.json")])
+    assert "shortfall day" in table.stdout
+    bad = tmp_path / "bad.json"
+    for body in ('{"holdings": 10, "cash": 1, "base": 2}', '{"holdings": 10, "cash": 1, "x": 1}',
+                 '{"holdings": -1, "cash": 1}', '[1]', '{"holdings": 10, "cash": 1,'
+                 ' "compare": {"cap": 0.5, "bank": 1}}'):  # fmt: skip
+        bad.write_text(body)
+        refused = runner.invoke(app, ["stress", "run", str(bad)])
+        assert refused.exit_code == 2, body
+        assert "invalid_input" in refused.stderr

@@ -167,3 +167,45 @@ def export_command(
     out.print(f"{tenant}: {summary['nodes']} nodes, {summary['edges']} edges → {out_dir}")
     for kind, count in sorted(kinds.items()):
         out.print(f"  {kind}: {count}")
+
+
+@app.command("run")
+def run_command(
+    file: Annotated[Path, typer.Argument(help="A fund and its depositors as JSON.")],
+    as_json: JsonOption = False,
+) -> None:
+    """A run on the fund pool, day by day (``systemic/runs.py``): depositors who redeem on what
+    they see others do, the fund paying from cash, the facility, then fire sales; the day its
+    liquidity runs out. With ``"compare": {"cap": C, "buffer": B}``, the same depositors with a
+    T+0 cap of C and with B more cash too."""
+    from embedfin.systemic.runs import compare, params_of, simulate
+
+    with refusing():
+        data = read_network_file(file)
+        wanted = data.pop("compare", None)
+        params = params_of(data)
+        if wanted is None:
+            results = {"as_given": simulate(params)}
+        else:
+            if not isinstance(wanted, dict) or set(wanted) - {"cap", "buffer"}:
+                raise InvalidInput('compare is {"cap": share of T+0, "buffer": minor units}')
+            cap = float(wanted.get("cap", params.fast_cap_share))
+            results = compare(params, cap, int(wanted.get("buffer", 0)))
+    figures = {
+        name: {"shortfall_day": r.shortfall_day, "redeemed_share": r.redeemed_share,
+               "fire_sale_loss": r.fire_sale_loss_minor,
+               "days": [{"day": d.day, "requested": d.requested_minor, "paid": d.paid_minor,
+                         "cash": d.cash_minor, "facility_left": d.facility_left_minor,
+                         "sold": d.sold_minor} for d in r.days]}
+        for name, r in results.items()
+    }  # fmt: skip
+    if as_json:
+        print(json.dumps(figures))
+        return
+    table = Table(title=f"{file.name}: a run on the fund")
+    for column in ("arm", "shortfall day", "redeemed", "fire-sale loss"):
+        table.add_column(column, justify="left" if column == "arm" else "right")
+    for name, f in figures.items():
+        day = "never" if f["shortfall_day"] is None else str(f["shortfall_day"])
+        table.add_row(name, day, f"{f['redeemed_share']:.1%}", f"{f['fire_sale_loss']:,}")
+    out.print(table)
