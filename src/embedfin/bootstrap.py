@@ -195,7 +195,7 @@ class TenantServices:
     def stress(self) -> StressTests:
         """Stress tests on the tenant's exposure network as its books stand (read-only)."""
         return StressTests(self.ledger, self.tenant, self.lending, self.scf, self.scf_orders,
-                           self.scf_inventory)  # fmt: skip
+                           self.scf_inventory, self.fundpool)  # fmt: skip
 
     @cached_property
     def scf_documents(self) -> OrderDocuments:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from embedfin.api.auth import Role
 from tests.api.conftest import Api
 from tests.api.test_scf import _chain, _today
+from tests.api.test_tenancy import _fund
 
 
 def test_the_books_are_stressed_scenario_by_scenario(api: Api) -> None:
@@ -40,3 +41,19 @@ def test_the_books_are_stressed_scenario_by_scenario(api: Api) -> None:
     assert api.get(merchant, "/v1/stress/exposures").status_code == 403
     regulator = api.key(a, Role.REGULATOR)
     assert api.get(regulator, "/v1/stress/exposures").status_code == 200
+
+
+def test_a_run_on_a_live_fund_reads_its_books(api: Api) -> None:
+    buyer = api.customer(api.a, funds=50_000)
+    _fund(api, buyer)
+    found = api.ok(api.get(api.a, "/v1/stress/fund_runs", fund="mmf-a", panic="1.5",
+                           news="0.3", haircut="0.5", buffer="5000"))  # fmt: skip
+    books = api.ok(api.get(api.a, "/v1/fundpool/funds/mmf-a"))
+    assert found["holdings"] > 0
+    assert found["assets"] == 1  # the short bond, with its days to maturity
+    assert set(found["arms"]) == {"as_given", "with_cap", "with_buffer"}
+    first = found["arms"]["as_given"]["days"][0]
+    assert first["requested"] == round(found["holdings"] * 0.32)  # base 2 % + news 30 %
+    assert books["id"] == "mmf-a"
+    assert api.get(api.b, "/v1/stress/fund_runs", fund="mmf-a").status_code == 404
+    assert api.get(api.a, "/v1/stress/fund_runs", fund="mmf-a", base="2").status_code == 422

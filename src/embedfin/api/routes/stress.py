@@ -12,7 +12,15 @@ from embedfin.api.auth import Principal, Scope
 from embedfin.api.deps import PlatformDep, require
 from embedfin.api.routes.common import v1_router
 from embedfin.api.schemas.common import Currency
-from embedfin.api.schemas.stress import EdgeKindOut, ExposuresOut, StressOut
+from embedfin.api.schemas.stress import (
+    EdgeKindOut,
+    ExposuresOut,
+    FundRunOut,
+    RunArmOut,
+    RunDayOut,
+    StressOut,
+)
+from embedfin.systemic.runs import compare
 from embedfin.systemic.scenarios import Scenario
 
 router = v1_router()
@@ -57,3 +65,41 @@ def run_scenario(
         platform_defaults=result.platform_defaults, rounds=result.rounds,
         breaking_severity=breaking, baseline=BASELINE,
     ).model_dump(mode="json")  # fmt: skip
+
+
+Share = Annotated[float, Query(ge=0, le=1, allow_inf_nan=False)]
+
+
+@router.get("/stress/fund_runs", response_model=FundRunOut, tags=["stress"])
+def run_on_fund(
+    fund: Annotated[str, Query(min_length=1, max_length=64)],
+    platform: PlatformDep,
+    principal: Stress,
+    days: Annotated[int, Query(ge=1, le=3_650)] = 30,
+    base: Share = 0.02,
+    panic: Annotated[float, Query(ge=0, le=10, allow_inf_nan=False)] = 1.0,
+    news: Share = 0.0,
+    news_day: Annotated[int, Query(ge=0, le=3_650)] = 0,
+    haircut: Share = 0.1,
+    cap: Share = 0.5,
+    buffer: Annotated[int, Query(ge=0, le=10**15)] = 0,
+) -> Any:
+    """A run on a live fund's books, day by day: as given, with ``cap`` of each day's
+    redemptions paid at once (the rest T+1), and with ``buffer`` more cash."""
+    tests = platform.tenant(principal.tenant).stress
+    behaviour = {"days": days, "base": base, "panic": panic, "news": news,
+                 "news_day": news_day, "haircut": haircut}  # fmt: skip
+    params = tests.fund_run(fund, behaviour)
+    arms = {
+        name: RunArmOut(
+            shortfall_day=r.shortfall_day, redeemed_share=r.redeemed_share,
+            fire_sale_loss=r.fire_sale_loss_minor,
+            days=[RunDayOut(day=d.day, requested=d.requested_minor, paid=d.paid_minor,
+                            cash=d.cash_minor, facility_left=d.facility_left_minor,
+                            sold=d.sold_minor) for d in r.days],
+        )
+        for name, r in compare(params, cap, buffer).items()
+    }  # fmt: skip
+    return FundRunOut(fund=fund, holdings=params.holdings_minor, cash=params.cash_minor,
+                      facility=params.facility_minor, assets=len(params.assets),
+                      arms=arms).model_dump(mode="json")  # fmt: skip

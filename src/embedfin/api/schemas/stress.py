@@ -36,3 +36,31 @@ class StressOut(BaseModel):
     rounds: int
     breaking_severity: float | None
     baseline: str
+
+
+class RunDayOut(BaseModel):
+    day: int
+    requested: int
+    paid: int
+    cash: int
+    facility_left: int
+    sold: int
+
+
+class RunArmOut(BaseModel):
+    shortfall_day: int | None
+    redeemed_share: float
+    fire_sale_loss: int
+    days: list[RunDayOut]
+
+
+class FundRunOut(BaseModel):
+    """A run on a live fund (``systemic/runs.py``): as given, under a T+0 cap, with a buffer."""
+
+    object: Literal["fund_run"] = "fund_run"
+    fund: str
+    holdings: int
+    cash: int
+    facility: int
+    assets: int
+    arms: dict[str, RunArmOut]
