@@ -16,7 +16,7 @@ from embedfin.db.tables import scf_inventory_facilities
 from embedfin.scf.book import CertificateBook
 from embedfin.scf.chart import CODE_ORDER_REMAINDER
 from embedfin.scf.inventory import Policy, StockLine
-from embedfin.scf.stock import FacilityStatus, InventoryRefused
+from embedfin.scf.stock_rows import FacilityStatus, InventoryRefused
 from embedfin.scf.store import Role
 from tests.scf.conftest import BANK, CORE, Chain, available, cny, make_chain
 from tests.scf.test_service import _counts, _funds_held

@@ -20,7 +20,7 @@ from embedfin.dashboard.logs import Checked, check_entry
 from embedfin.dashboard.pages import PageError, page
 from embedfin.dashboard.signin import SessionDep
 from embedfin.scf.steps import LOG_ID
-from embedfin.scf.stock import DayValuation, Facility
+from embedfin.scf.stock_rows import DayValuation, Facility
 from embedfin.scf.store import CertificateStatus, Party, Payable, Role
 
 router = APIRouter()

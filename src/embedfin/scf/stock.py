@@ -36,12 +36,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import Connection, RowMapping, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from embedfin.core.errors import InsufficientFunds, InvalidInput, InvalidStateTransition
 from embedfin.core.money import Money
@@ -71,7 +70,6 @@ from embedfin.scf.inventory import (
     WINDOW_DAYS,
     Policy,
     StockLine,
-    Valuation,
     check_lines,
     fee_of,
     plan,
@@ -79,66 +77,18 @@ from embedfin.scf.inventory import (
     value,
 )
 from embedfin.scf.service import Certificates
+from embedfin.scf.stock_rows import (
+    DayValuation,
+    Facility,
+    FacilityStatus,
+    Installment,
+    InventoryRefused,
+    InventoryRun,
+    SalesHistory,
+    facility_of,
+    valuation_of,
+)
 from embedfin.scf.store import Role, require
-
-
-class InventoryRefused(InvalidInput):
-    code = "inventory_refused"
-
-
-class SalesHistory(Protocol):
-    """Units a merchant sold, by SKU, in orders paid in ``[since_ns, until_ns)`` (commerce)."""
-
-    def units_sold(
-        self, conn: Connection, tenant: str, merchant_id: str, since_ns: int, until_ns: int
-    ) -> dict[str, int]: ...
-
-
-class FacilityStatus(StrEnum):
-    OPEN = "open"
-    FROZEN = "frozen"
-
-
-@dataclass(frozen=True, slots=True)
-class Facility:
-    facility_id: str
-    distributor_id: str
-    funder_id: str
-    currency: str
-    policy: Policy
-    drawn_minor: int
-    status: FacilityStatus
-    plan_no: int
-    opened_on: date
-
-
-@dataclass(frozen=True, slots=True)
-class DayValuation:
-    facility_id: str
-    day: date
-    reported_on: date | None
-    valuation: Valuation
-    drawn_minor: int
-
-
-@dataclass(frozen=True, slots=True)
-class Installment:
-    plan_no: int
-    n: int
-    due_on: date
-    amount_minor: int
-    paid_minor: int
-    status: str  # due, paid, overdue
-
-
-@dataclass(frozen=True, slots=True)
-class InventoryRun:
-    valued: int
-    frozen: int
-    unfrozen: int
-    collected: int
-    overdue: int
-
 
 _F, _R = scf_inventory_facilities.c, scf_stock_reports.c
 _V, _I = scf_inventory_valuations.c, scf_inventory_installments.c
@@ -315,7 +265,7 @@ class InventoryFinancing:
             query = query.where(_F.distributor_id == distributor_id)
         with self.ledger.current() as conn:
             rows = conn.execute(query.order_by(_F.created_at, _F.facility_id).limit(limit))
-            return [_facility(row) for row in rows.mappings()]
+            return [facility_of(row) for row in rows.mappings()]
 
     def valuations(self, facility_id: str, limit: int = 90) -> list[DayValuation]:
         """The facility's daily borrowing bases, newest first."""
@@ -325,7 +275,7 @@ class InventoryFinancing:
                 select(scf_inventory_valuations)
                 .where(_V.tenant == self.tenant, _V.facility_id == facility_id)
                 .order_by(_V.day.desc()).limit(limit)).mappings()  # fmt: skip
-            return [_valuation(row) for row in rows]
+            return [valuation_of(row) for row in rows]
 
     def installments(self, facility_id: str) -> list[Installment]:
         with self.ledger.current() as conn:
@@ -472,11 +422,11 @@ class InventoryFinancing:
         check_name("facility_id", facility_id)
         query = select(scf_inventory_facilities).where(*self._key(facility_id))
         row = tx.conn.execute(query.with_for_update()).mappings().first()
-        return _facility(require(row, f"inventory facility {facility_id}"))
+        return facility_of(require(row, f"inventory facility {facility_id}"))
 
     def _facility(self, conn: Connection, facility_id: str) -> Facility:
         row = conn.execute(select(scf_inventory_facilities).where(*self._key(facility_id)))
-        return _facility(require(row.mappings().first(), f"inventory facility {facility_id}"))
+        return facility_of(require(row.mappings().first(), f"inventory facility {facility_id}"))
 
     def _installments(self, conn: Connection, facility_id: str) -> list[Installment]:
         rows = conn.execute(
@@ -534,24 +484,3 @@ def _start_ns(day: date) -> int:
 def _installment_key(tenant: str, facility_id: str, item: Installment) -> tuple[Any, ...]:
     return (_I.tenant == tenant, _I.facility_id == facility_id, _I.plan_no == item.plan_no,
             _I.n == item.n)  # fmt: skip
-
-
-def _facility(row: RowMapping) -> Facility:
-    return Facility(
-        row["facility_id"], row["distributor_id"], row["funder_id"], row["currency"],
-        Policy(**json.loads(row["policy"])), int(row["drawn_minor"]),
-        FacilityStatus(row["status"]), int(row["plan_no"]), date.fromisoformat(row["opened_on"]),
-    )  # fmt: skip
-
-
-def _valuation(row: RowMapping) -> DayValuation:
-    figures = json.loads(row["figures"])
-    base = Valuation(
-        int(row["value_minor"]), int(row["eligible_minor"]), int(figures["on_hand"]),
-        int(figures["sold"]), int(row["sell_through_bp"]), figures["days_of_stock"],
-        int(row["advance_bp"]), int(row["limit_minor"]), (),
-    )  # fmt: skip
-    reported = row["reported_on"]
-    return DayValuation(row["facility_id"], date.fromisoformat(row["day"]),
-                        None if reported is None else date.fromisoformat(reported), base,
-                        int(row["drawn_minor"]))  # fmt: skip

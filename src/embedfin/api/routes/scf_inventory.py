@@ -30,7 +30,8 @@ from embedfin.api.schemas.scf_inventory import (
 from embedfin.core.errors import NotFound
 from embedfin.core.money import Money
 from embedfin.scf.inventory import Policy, StockLine
-from embedfin.scf.stock import DayValuation, Facility, InventoryFinancing
+from embedfin.scf.stock import InventoryFinancing
+from embedfin.scf.stock_rows import DayValuation, Facility
 
 router = v1_router()
 Reader = Annotated[Principal, Depends(require(Scope.READ))]
