@@ -94,7 +94,8 @@ def run(argv: list[str]) -> int:
                 return 1
         # One pytest worker per core (pytest-xdist) unless the caller chose: ``-n 0`` runs serially.
         chosen = any(a.startswith(("-n", "--numprocesses")) for a in rest)
-        parallel = [] if chosen else ["-n", "auto"]
+        # --dist loadgroup: a module's xdist_group (tests/api/test_live.py) stays on one worker
+        parallel = [] if chosen else ["-n", "auto", "--dist", "loadgroup"]
         return subprocess.call([str(BIN / "python"), "-m", "pytest", *parallel, *rest])
     if command == "embedfin":
         return subprocess.call([str(BIN / "embedfin"), *rest])

@@ -38,6 +38,14 @@ EXAMPLES = int(os.environ.get("EMBEDFIN_SCHEMATHESIS_EXAMPLES", "15"))
 PG_EXAMPLES = int(os.environ.get("EMBEDFIN_SCHEMATHESIS_PG_EXAMPLES", "6"))
 
 
+#: The generated tests and the check that they covered every operation share one pytest-xdist
+#: worker, in definition order (``python3 dev.py test`` runs ``--dist loadgroup``).
+pytestmark = pytest.mark.xdist_group("live")
+#: The schema is generated on the first request: a loaded CI machine can take longer than
+#: Schemathesis's default 10 s to answer it.
+SCHEMA_TIMEOUT_S = 120
+
+
 @pytest.fixture(scope="module")
 def live_platform(
     sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
@@ -66,7 +74,7 @@ def fresh(live_platform: tuple[LiveServer, Platform]) -> tuple[LiveServer, Tenan
 @pytest.fixture(scope="module")
 def live_schema(live: tuple[LiveServer, Tenant]) -> schemathesis.BaseSchema:
     server, _ = live
-    return schemathesis.openapi.from_url(f"{server.url}/openapi.json")
+    return schemathesis.openapi.from_url(f"{server.url}/openapi.json", timeout=SCHEMA_TIMEOUT_S)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +90,7 @@ def live_pg(pg_server: str) -> Iterator[tuple[LiveServer, Tenant]]:
 @pytest.fixture(scope="module")
 def live_pg_schema(live_pg: tuple[LiveServer, Tenant]) -> schemathesis.BaseSchema:
     server, _ = live_pg
-    return schemathesis.openapi.from_url(f"{server.url}/openapi.json")
+    return schemathesis.openapi.from_url(f"{server.url}/openapi.json", timeout=SCHEMA_TIMEOUT_S)
 
 
 schema = schemathesis.pytest.from_fixture("live_schema")
