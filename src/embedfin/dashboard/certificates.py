@@ -74,7 +74,7 @@ def _facilities(current: Any, who: Party | None, mine: str | None) -> list[Facil
     if who is not None and who.role is Role.DISTRIBUTOR:
         found = stock.facilities(distributor_id=who.party_id, limit=100)
     elif who is not None and who.role is Role.FUNDER:
-        found = [f for f in stock.facilities(limit=1000) if f.funder_id == who.party_id][:100]
+        found = stock.facilities(funder_id=who.party_id, limit=100)
     elif who is None and mine is None:
         found = stock.facilities(limit=100)
     else:

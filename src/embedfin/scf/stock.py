@@ -228,12 +228,16 @@ class InventoryFinancing:
                 valued += 1
                 frozen += change == "frozen"
                 unfrozen += change == "unfrozen"
+            paid_here = 0
             for item in self.installments(facility_id):
                 if item.status == "paid" or item.due_on > today:
                     continue
                 outcome = self._collect(facility_id, item, today)
-                collected += outcome == "paid"
+                paid_here += outcome == "paid"
                 overdue += outcome == "overdue"
+            collected += paid_here
+            if not paid_here:
+                continue
             with self.ledger.transaction() as tx:  # a plan paid off may unfreeze it
                 facility = self._locked(tx, facility_id)
                 base = self._value(tx.conn, facility, today)
@@ -259,10 +263,14 @@ class InventoryFinancing:
         with self.ledger.current() as conn:
             return self._facility(conn, facility_id)
 
-    def facilities(self, distributor_id: str | None = None, limit: int = 1000) -> list[Facility]:
+    def facilities(
+        self, distributor_id: str | None = None, funder_id: str | None = None, limit: int = 1000
+    ) -> list[Facility]:
         query = select(scf_inventory_facilities).where(_F.tenant == self.tenant)
         if distributor_id is not None:
             query = query.where(_F.distributor_id == distributor_id)
+        if funder_id is not None:
+            query = query.where(_F.funder_id == funder_id)
         with self.ledger.current() as conn:
             rows = conn.execute(query.order_by(_F.created_at, _F.facility_id).limit(limit))
             return [facility_of(row) for row in rows.mappings()]

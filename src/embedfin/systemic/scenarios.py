@@ -131,17 +131,24 @@ def stress(
     target: str | None = None,
 ) -> StressResult:
     """The scenario at ``severity`` (see the module), cleared."""
-    try:
-        kind = Scenario(scenario)
-    except ValueError:
-        raise InvalidInput(f"scenario is one of {', '.join(s.value for s in Scenario)}") from None
     if isinstance(severity, bool) or not isinstance(severity, int | float):
         raise InvalidInput("severity is a number from 0 to 1")
     if not 0 <= severity <= 1:  # also refuses NaN
         raise InvalidInput(f"severity must be from 0 to 1, got {severity}")
-    book = _book(exposures, currency)
-    hit = _shocked(book, kind, target)
+    book, kind, hit = _prepared(exposures, currency, scenario, target)
     return _run(book, kind, float(severity), hit, currency)
+
+
+def _prepared(
+    exposures: Exposures, currency: str, scenario: Scenario | str, target: str | None
+) -> tuple[_Book, Scenario, list[int]]:
+    """The scenario checked, the book in ``currency`` and the nodes it shocks."""
+    try:
+        kind = Scenario(scenario)
+    except ValueError:
+        raise InvalidInput(f"scenario is one of {', '.join(s.value for s in Scenario)}") from None
+    book = _book(exposures, currency)
+    return book, kind, _shocked(book, kind, target)
 
 
 def _run(
@@ -186,11 +193,9 @@ def reverse(
     exposures: Exposures, currency: str, scenario: Scenario | str, target: str | None = None
 ) -> float | None:
     """The smallest severity (to 1/1024) at which the platform defaults, or ``None``."""
-    if not stress(exposures, currency, scenario, 1.0, target).platform_defaults:
+    book, kind, hit = _prepared(exposures, currency, scenario, target)
+    if not _run(book, kind, 1.0, hit, currency).platform_defaults:
         return None
-    book = _book(exposures, currency)
-    kind = Scenario(scenario)
-    hit = _shocked(book, kind, target)
     low, high = 0.0, 1.0
     for _ in range(BISECTIONS):
         middle = (low + high) / 2
