@@ -11,15 +11,23 @@ from dataclasses import replace
 
 from embedfin.ledger.chart import NormalSide
 from embedfin.ledger.service import Ledger
+from embedfin.lending import chart as lending_chart
 from embedfin.lending.servicing import Lending
+from embedfin.payments import chart as payments_chart
 from embedfin.payments.accounts import tenant_accounts
+from embedfin.scf import chart as scf_chart
 from embedfin.scf.orders import OrderFinancing
 from embedfin.scf.service import Certificates
 from embedfin.scf.stock import InventoryFinancing
 from embedfin.systemic.exposures import Balance, Exposures, Links, exposures_of
 
-#: Debit-normal chart positions among those the mapping reads (the rest are credit-normal).
-_DEBIT_NORMAL = {1, 2, 10, 20, 500, 1100, 1200, 1210, 1220, 1500, 1510, 2110, 2200, 2300, 2400}
+#: The debit-normal account codes, from the charts of the contexts whose balances are read.
+_DEBIT_NORMAL = frozenset(
+    account.code
+    for block in (payments_chart.BLOCK, lending_chart.BLOCK, scf_chart.BLOCK)
+    for account in block.accounts
+    if account.normal is NormalSide.DEBIT
+)
 
 
 def read_exposures(
