@@ -185,3 +185,29 @@ def test_the_daily_run_reaches_every_facility_page_by_page(sqlite_chain: Chain) 
         stock.open(f"inv-{n}", DIST, BANK, "CNY", Policy(advance_bp=5_000))
     assert stock.run(page=2).valued == 3
     assert all(len(stock.valuations(f.facility_id)) == 1 for f in stock.facilities())
+
+
+def test_racing_draws_never_pass_the_limit_together(chain: Chain) -> None:
+    """Two draws of 60 % of the limit at once, on each store: one is paid, one refused."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    distributor(chain)
+    stock = chain.services.scf_inventory
+    facility = stock.open("inv-race", DIST, BANK, "CNY", Policy(advance_bp=5_000))
+    sell_units(chain, "sku-a", 500, 20_000, "d-race")
+    limit = stock.report("rep-race", facility.facility_id,
+                         [StockLine("sku-a", 1_000, 10_000)]).valuation.limit_minor  # fmt: skip
+    draw = cny(limit * 6 // 10)
+
+    def attempt(n: int) -> str:
+        try:
+            stock.draw(f"race-{n}", facility.facility_id, draw)
+            return "paid"
+        except InventoryRefused:
+            return "refused"
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(attempt, range(2)))
+    assert outcomes == ["paid", "refused"]
+    assert stock.facility(facility.facility_id).drawn_minor == draw.amount_minor
+    healthy(chain)
