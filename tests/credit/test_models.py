@@ -121,6 +121,8 @@ def test_fitting_a_scorecard_leaves_ctrl_c_to_python() -> None:
     (servers shut down gracefully), not an outright kill. In a child process, to be safe."""
     script = (
         "import os, signal\n"
+        # a pytest-xdist worker ignores SIGINT and its children inherit that: start as Python does
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from embedfin.credit.models import ScorecardModel\n"
         "from embedfin.credit.synthetic import buyers\n"
         "X, y = buyers(2_000)\n"
